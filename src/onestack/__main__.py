@@ -1,0 +1,3 @@
+from onestack.cli import main
+
+main()

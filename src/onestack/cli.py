@@ -1,0 +1,354 @@
+"""The ``onestack`` command: up, down, status, keys rotate."""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from onestack import __version__
+from onestack.config import SERVICE_NAMES, Settings, default_state_dir, load_settings
+from onestack.image.cli import image as image_commands
+from onestack.network.cli import doctor as doctor_command
+from onestack.object.cli import ring as ring_commands
+
+STATE_FILE = "onestack.state.json"
+LOCK_FILE = "onestack.lock"
+LOG_FILE = "onestack.log"
+
+
+def _settings(
+    state_dir: Path | None,
+    config: Path | None,
+    db_url: str | None,
+    bind: str | None,
+    ports: tuple[str, ...],
+    **extra: Any,
+) -> Settings:
+    flags: dict[str, Any] = {
+        "state_dir": state_dir,
+        "config_file": config,
+        "db_url": db_url,
+        "bind_host": bind,
+        **extra,
+    }
+    if ports:
+        chosen: dict[str, int] = {}
+        for item in ports:
+            name, _, value = item.partition("=")
+            if name not in SERVICE_NAMES or not value.isdigit():
+                raise click.BadParameter(
+                    f"{item!r}: use SERVICE=PORT with SERVICE one of {', '.join(SERVICE_NAMES)}",
+                    param_hint="--port",
+                )
+            chosen[name] = int(value)
+        base = load_settings(**flags)
+        flags["ports"] = base.ports.model_copy(update=chosen)
+    try:
+        return load_settings(**flags)
+    except Exception as exc:  # pydantic's ValidationError and TOML errors
+        raise click.ClickException(f"invalid settings: {exc}") from None
+
+
+def _common(fn: Any) -> Any:
+    fn = click.option(
+        "--state-dir",
+        type=click.Path(path_type=Path),
+        default=None,
+        help=f"State directory (default {default_state_dir()}).",
+    )(fn)
+    fn = click.option(
+        "--config",
+        type=click.Path(path_type=Path, exists=True),
+        default=None,
+        help="TOML settings file.",
+    )(fn)
+    return fn
+
+
+@click.group()
+@click.version_option(__version__, prog_name="onestack")
+def main() -> None:
+    """An OpenStack-compatible cloud in one command."""
+
+
+@main.command()
+@_common
+@click.option("--db-url", default=None, help="SQLAlchemy URL (PostgreSQL or MariaDB).")
+@click.option("--bind", default=None, help="Address the APIs listen on (default 127.0.0.1).")
+@click.option(
+    "--port",
+    "ports",
+    multiple=True,
+    metavar="SERVICE=PORT",
+    help="Port of one service, e.g. --port identity=15000 (repeatable).",
+)
+@click.option("--bus-url", default=None, help="memory:// (default) or amqp://...")
+@click.option("--detach", is_flag=True, help="Run in the background; `onestack down` stops it.")
+@click.option(
+    "--no-user-clouds",
+    is_flag=True,
+    help="Do not merge entries into ~/.config/openstack/clouds.yaml.",
+)
+def up(
+    state_dir: Path | None,
+    config: Path | None,
+    db_url: str | None,
+    bind: str | None,
+    ports: tuple[str, ...],
+    bus_url: str | None,
+    detach: bool,
+    no_user_clouds: bool,
+) -> None:
+    """Start the whole cloud (foreground unless --detach)."""
+    started = time.monotonic()
+    extra: dict[str, Any] = {"bus_url": bus_url}
+    if no_user_clouds:
+        extra["user_clouds_yaml"] = ""
+    settings = _settings(state_dir, config, db_url, bind, ports, **extra)
+    if detach:
+        _detach(settings)
+        return
+    _run(settings, started)
+
+
+def _run(settings: Settings, started: float) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    lock = open(settings.state_dir / LOCK_FILE, "w")  # noqa: SIM115 (held until exit)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise click.ClickException(f"another onestack is running on {settings.state_dir}") from None
+    from onestack.clouds import write_clouds
+    from onestack.server import Cloud, PortInUse, serve
+
+    cloud = Cloud(settings)
+    result = cloud.prepare()
+    for warning in write_clouds(settings, result):
+        click.echo(f"warning: {warning}", err=True)
+    state_path = settings.state_dir / STATE_FILE
+
+    def ready() -> None:
+        endpoints = {p.name: settings.url(p.name) for p in cloud.api_plugins()}
+        state = {
+            "pid": os.getpid(),
+            "endpoints": endpoints,
+            "state_dir": str(settings.state_dir),
+            "db": _redact(settings.database_url),
+        }
+        state_path.write_text(json.dumps(state, indent=2))
+        elapsed = time.monotonic() - started
+        click.echo(
+            f"onestack {__version__} is up in {elapsed:.2f}s "
+            f"(state in {settings.state_dir}, database {_redact(settings.database_url)})"
+        )
+        for name, url in endpoints.items():
+            click.echo(f"  {name:<14} {url}")
+        click.echo(f"  admin / {result.admin_password}  (project admin)")
+        click.echo(f"  demo  / {result.demo_password}  (project demo)")
+        click.echo(
+            f"clouds.yaml: {settings.state_dir / 'clouds.yaml'}; try "
+            "`openstack --os-cloud onestack token issue`"
+        )
+        sys.stdout.flush()
+
+    try:
+        with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+            runner.run(serve(cloud, on_ready=ready))
+    except PortInUse as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        cloud.close()
+        state_path.unlink(missing_ok=True)
+        lock.close()
+    click.echo("onestack stopped")
+
+
+def _loop_factory() -> Any:
+    """uvloop where it is installed (it is a dependency), else asyncio's loop."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
+
+
+def _redact(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        user = creds.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}"
+    return url
+
+
+def _detach(settings: Settings) -> None:
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    args = [arg for arg in sys.argv[1:] if arg != "--detach"]
+    log_path = settings.state_dir / LOG_FILE
+    state_path = settings.state_dir / STATE_FILE
+    state_path.unlink(missing_ok=True)
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "onestack", *args],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise click.ClickException(
+                f"onestack exited early; see {log_path}:\n" + _tail(log_path)
+            )
+        if state_path.exists():
+            try:
+                state = json.loads(state_path.read_text())
+            except ValueError:
+                state = {}
+            if state.get("pid") == process.pid:
+                click.echo(
+                    f"onestack is running in the background (pid {process.pid}); log: {log_path}"
+                )
+                for name, url in state["endpoints"].items():
+                    click.echo(f"  {name:<14} {url}")
+                click.echo(f"clouds.yaml: {settings.state_dir / 'clouds.yaml'}")
+                return
+        time.sleep(0.05)
+    raise click.ClickException(f"onestack did not become ready; see {log_path}")
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def _read_state(state_dir: Path) -> dict[str, Any] | None:
+    try:
+        state = json.loads((state_dir / STATE_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    try:
+        os.kill(int(state["pid"]), 0)
+    except (OSError, KeyError, ValueError):
+        return None
+    return dict(state)
+
+
+@main.command()
+@_common
+@click.option("--timeout", default=30.0, show_default=True, help="Seconds to wait.")
+def down(state_dir: Path | None, config: Path | None, timeout: float) -> None:
+    """Stop a running onestack (sends SIGTERM and waits)."""
+    settings = _settings(state_dir, config, None, None, ())
+    state = _read_state(settings.state_dir)
+    if state is None:
+        click.echo(f"onestack is not running on {settings.state_dir}")
+        return
+    pid = int(state["pid"])
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            click.echo(f"onestack (pid {pid}) stopped")
+            return
+        time.sleep(0.05)
+    raise click.ClickException(f"onestack (pid {pid}) did not stop within {timeout}s")
+
+
+@main.command()
+@_common
+def status(state_dir: Path | None, config: Path | None) -> None:
+    """Say whether onestack runs, where, and whether each API answers."""
+    import urllib.error
+    import urllib.request
+
+    settings = _settings(state_dir, config, None, None, ())
+    state = _read_state(settings.state_dir)
+    if state is None:
+        click.echo(f"onestack is not running (state directory {settings.state_dir})")
+        sys.exit(3)
+    click.echo(
+        f"onestack is running: pid {state['pid']}, state directory {state['state_dir']}, "
+        f"database {state.get('db', '?')}"
+    )
+    for name, url in state["endpoints"].items():
+        try:
+            with urllib.request.urlopen(url + "/", timeout=2) as response:
+                health = f"answers ({response.status})"
+        except urllib.error.HTTPError as exc:
+            health = f"answers ({exc.code})"
+        except OSError as exc:
+            health = f"NOT answering ({exc})"
+        click.echo(f"  {name:<14} {url}  {health}")
+
+
+@main.group()
+def config() -> None:
+    """Inspect onestack's settings."""
+
+
+@config.command("reference")
+def config_reference() -> None:
+    """Print the settings reference (docs/configuration.md) in Markdown."""
+    from onestack.config_doc import reference
+
+    click.echo(reference(), nl=False)
+
+
+@config.command("show")
+@_common
+def config_show(state_dir: Path | None, config: Path | None) -> None:
+    """Print the effective settings as JSON (passwords hidden)."""
+    settings = _settings(state_dir, config, None, None, ())
+    data = json.loads(settings.model_dump_json())
+    for key in ("admin_password", "demo_password"):
+        if data.get(key):
+            data[key] = "***"
+    if data.get("db_url"):
+        data["db_url"] = _redact(data["db_url"])
+    click.echo(json.dumps(data, indent=2))
+
+
+@main.group()
+def keys() -> None:
+    """Manage the Fernet keys that sign tokens."""
+
+
+@keys.command("rotate")
+@_common
+def keys_rotate(state_dir: Path | None, config: Path | None) -> None:
+    """Promote the staged key; tokens issued before stay valid."""
+    from onestack.identity.fernet import KeyRepository
+
+    settings = _settings(state_dir, config, None, None, ())
+    repo = KeyRepository(
+        settings.state_dir / "fernet-keys", settings.identity.fernet_max_active_keys
+    )
+    repo.initialize()
+    index = repo.rotate()
+    click.echo(f"rotated: key {index} is now primary in {repo.directory}")
+
+
+main.add_command(image_commands)
+main.add_command(ring_commands)
+main.add_command(doctor_command)

@@ -1,0 +1,1 @@
+"""The framework every onestack service is built on (OpenStack's oslo, small)."""

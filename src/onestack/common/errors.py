@@ -1,0 +1,128 @@
+"""The one place where exceptions become HTTP error responses.
+
+Every service names an :class:`ErrorStyle`; the pipeline turns any
+:class:`OneStackError` into that style's body, and anything else into a logged
+500 that carries the request id.
+"""
+
+from __future__ import annotations
+
+import enum
+import html
+import json
+from http import HTTPStatus
+
+from onestack.common.exceptions import OneStackError
+
+
+class ErrorStyle(enum.Enum):
+    KEYSTONE = "keystone"  # {"error": {"code", "title", "message"}}
+    NOVA = "nova"  # {"itemNotFound": {"code", "message"}} (also Cinder)
+    NEUTRON = "neutron"  # {"NeutronError": {"type", "message", "detail"}}
+    PLAIN = "plain"  # Glance and Swift: a short text body
+    #: Glance: webob's error page, HTML, JSON or text as the Accept header prefers
+    WEBOB = "webob"
+
+
+# Nova's and Cinder's body key per status (webob fault names).
+_NOVA_KEYS = {
+    400: "badRequest",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "itemNotFound",
+    405: "badMethod",
+    406: "notAcceptable",
+    409: "conflictingRequest",
+    413: "overLimit",
+    415: "badMediaType",
+    429: "overLimit",
+    501: "notImplemented",
+    503: "serviceUnavailable",
+}
+
+
+def status_title(code: int) -> str:
+    try:
+        return HTTPStatus(code).phrase
+    except ValueError:
+        return "Error"
+
+
+def _quality(accept: str, media: str) -> float:
+    """How much an Accept header value wants ``media`` (0 when not at all)."""
+    kind = media.split("/")[0]
+    best = 0.0
+    for item in accept.split(","):
+        parts = [p.strip() for p in item.split(";")]
+        name, q = parts[0].lower(), 1.0
+        for param in parts[1:]:
+            if param.startswith("q="):
+                try:
+                    q = float(param[2:])
+                except ValueError:
+                    q = 0.0
+        if name in (media, f"{kind}/*", "*/*"):
+            best = max(best, q)
+    return best
+
+
+def _webob(code: int, title: str, message: str, accept: str | None) -> tuple[bytes, str]:
+    status = f"{code} {title}"
+    # No Accept header means anything goes: webob then picks HTML first.
+    html_q = 1.0 if accept is None else _quality(accept, "text/html")
+    json_q = 1.0 if accept is None else _quality(accept, "application/json")
+    if html_q > 0 and html_q >= json_q:
+        page = (
+            f"<html>\n <head>\n  <title>{status}</title>\n </head>\n <body>\n"
+            f"  <h1>{status}</h1>\n  {html.escape(message)}<br /><br />\n\n\n\n </body>\n</html>"
+        )
+        return page.encode(), "text/html; charset=UTF-8"
+    if json_q > 0:
+        body = {"message": message, "code": status, "title": title}
+        return json.dumps(body).encode(), "application/json"
+    return f"{status}\n\n{message}\n".encode(), "text/plain; charset=UTF-8"
+
+
+def render(
+    style: ErrorStyle,
+    code: int,
+    message: str,
+    *,
+    title: str | None = None,
+    type_name: str = "",
+    accept: str | None = None,
+) -> tuple[bytes, str]:
+    """The body and content type of an error in ``style``.
+
+    ``accept`` is the request's Accept header (None when absent); only
+    ``ErrorStyle.WEBOB`` looks at it.
+    """
+    title = title or status_title(code)
+    if style is ErrorStyle.WEBOB:
+        return _webob(code, title, message, accept)
+    if style is ErrorStyle.KEYSTONE:
+        body = {"error": {"code": code, "title": title, "message": message}}
+    elif style is ErrorStyle.NOVA:
+        key = _NOVA_KEYS.get(code, "computeFault" if code >= 500 else "badRequest")
+        body = {key: {"code": code, "message": message}}
+    elif style is ErrorStyle.NEUTRON:
+        body = {
+            "NeutronError": {
+                "type": type_name or title.replace(" ", ""),
+                "message": message,
+                "detail": "",
+            }
+        }
+    else:
+        text = f"{code} {title}\n\n{message}\n"
+        return text.encode(), "text/plain; charset=UTF-8"
+    return json.dumps(body).encode(), "application/json"
+
+
+def render_exception(
+    style: ErrorStyle, exc: OneStackError, accept: str | None = None
+) -> tuple[int, bytes, str]:
+    body, content_type = render(
+        style, exc.code, exc.message, title=exc.title, type_name=exc.type_name, accept=accept
+    )
+    return exc.code, body, content_type

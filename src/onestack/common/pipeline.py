@@ -1,0 +1,253 @@
+"""The request path of every service, top to bottom, in one place.
+
+    RequestId      give every request an ``X-Openstack-Request-Id``
+    ErrorRenderer  turn any exception into the service's own error body
+    BodyLimit      refuse bodies above the service's limit with 413
+    Auth           validate ``X-Auth-Token``; attach the RequestContext
+    Microversion   negotiate ``OpenStack-API-Version`` (services that have it)
+    -> the service's routes
+
+``build_pipeline`` wraps a service's ASGI app in exactly this order.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from onestack.common.context import RequestContext
+from onestack.common.errors import ErrorStyle, render, render_exception
+from onestack.common.exceptions import OneStackError, PayloadTooLarge, Unauthorized
+from onestack.common.microversion import MicroversionSpec
+
+LOG = logging.getLogger(__name__)
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class TokenValidator(Protocol):
+    """What the auth step needs from the identity service."""
+
+    async def validate(self, token: str, request_id: str) -> RequestContext:
+        """The context of a valid token; raises Unauthorized otherwise."""
+        ...
+
+
+@dataclass(frozen=True)
+class PipelineSpec:
+    service: str
+    error_style: ErrorStyle
+    max_body: int | None = None
+    microversion: MicroversionSpec | None = None
+    #: Extra response headers naming the request id (Nova adds X-Compute-Request-Id).
+    request_id_headers: tuple[str, ...] = ()
+    #: Paths (regular expressions, matched in full) whose bodies are streamed by
+    #: the route itself and so are exempt from ``max_body`` (image data, objects).
+    streamed_paths: tuple[str, ...] = ()
+
+
+def _state(scope: Scope) -> dict[str, Any]:
+    state: dict[str, Any] = scope.setdefault("state", {})
+    return state
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+
+
+def _accept(scope: Scope) -> str | None:
+    """The Accept header, or None when the request has none."""
+    for name, value in scope.get("headers", ()):
+        if name.lower() == b"accept":
+            return str(value.decode("latin-1"))
+    return None
+
+
+class RequestId:
+    def __init__(self, app: ASGIApp, spec: PipelineSpec) -> None:
+        self.app = app
+        names = ("x-openstack-request-id", *(h.lower() for h in spec.request_id_headers))
+        self.names = [n.encode() for n in names]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = f"req-{uuid.uuid4()}"
+        _state(scope)["request_id"] = request_id
+        value = request_id.encode()
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.extend((name, value) for name in self.names)
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+class ErrorRenderer:
+    def __init__(self, app: ASGIApp, spec: PipelineSpec) -> None:
+        self.app = app
+        self.style = spec.error_style
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except OneStackError as exc:
+            if started:
+                raise
+            status, body, content_type = render_exception(self.style, exc, _accept(scope))
+            await send_error(send, status, body, content_type, scope)
+        except Exception:
+            request_id = _state(scope).get("request_id", "-")
+            LOG.exception(
+                "unexpected error in %s %s [%s]", scope.get("method"), scope.get("path"), request_id
+            )
+            if started:
+                raise
+            body, content_type = render(
+                self.style,
+                500,
+                f"An unexpected error prevented the server from fulfilling your request. "
+                f"(request id {request_id})",
+                accept=_accept(scope),
+            )
+            await send_error(send, 500, body, content_type, scope)
+
+
+async def send_error(send: Send, status: int, body: bytes, content_type: str, scope: Scope) -> None:
+    headers = [
+        (b"content-type", content_type.encode()),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    if status == 401:
+        identity = _state(scope).get("www_authenticate")
+        if identity:
+            headers.append((b"www-authenticate", identity.encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send(
+        {"type": "http.response.body", "body": body if scope.get("method") != "HEAD" else b""}
+    )
+
+
+class BodyLimit:
+    """Refuse request bodies over ``max_body`` bytes, declared or streamed."""
+
+    def __init__(self, app: ASGIApp, spec: PipelineSpec) -> None:
+        self.app = app
+        self.limit = spec.max_body
+        self.streamed = [re.compile(p) for p in spec.streamed_paths]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        limit = self.limit
+        path = scope.get("path", "")
+        if (
+            scope["type"] != "http"
+            or limit is None
+            or any(p.fullmatch(path) for p in self.streamed)
+        ):
+            await self.app(scope, receive, send)
+            return
+        length = _headers(scope).get("content-length")
+        if length is not None and length.isdigit() and int(length) > limit:
+            raise PayloadTooLarge(f"Request is too large (over {limit} bytes).")
+        seen = 0
+
+        async def counting_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise PayloadTooLarge(f"Request is too large (over {limit} bytes).")
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+
+class Auth:
+    """Validate the token, if any; routes decide whether one is required."""
+
+    def __init__(
+        self, app: ASGIApp, spec: PipelineSpec, validator: TokenValidator, identity_url: str
+    ) -> None:
+        self.app = app
+        self.validator = validator
+        self.www_authenticate = f'Keystone uri="{identity_url}"'
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = _state(scope)
+        state["www_authenticate"] = self.www_authenticate
+        request_id = state.get("request_id", "")
+        token = None
+        for name, value in scope["headers"]:
+            if name in (b"x-auth-token", b"x-storage-token"):
+                token = value.decode("latin-1").strip()
+                break
+        context = RequestContext(request_id=request_id)
+        if token:
+            try:
+                context = await self.validator.validate(token, request_id)
+            except Unauthorized as exc:
+                state["auth_error"] = exc
+        state["context"] = context
+        await self.app(scope, receive, send)
+
+
+class Microversion:
+    def __init__(self, app: ASGIApp, spec: PipelineSpec) -> None:
+        self.app = app
+        assert spec.microversion is not None
+        self.spec = spec.microversion
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        version = self.spec.negotiate(_headers(scope))
+        _state(scope)["api_version"] = version
+        extra = self.spec.response_headers(version)
+
+        async def send_with_version(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        await self.app(scope, receive, send_with_version)
+
+
+def install_pipeline(
+    app: Any, spec: PipelineSpec, validator: TokenValidator, identity_url: str
+) -> None:
+    """Add the chain above to a Starlette/FastAPI app (``add_middleware`` wraps
+    outward, so the innermost step is added first)."""
+    if spec.microversion is not None:
+        app.add_middleware(Microversion, spec=spec)
+    app.add_middleware(Auth, spec=spec, validator=validator, identity_url=identity_url)
+    app.add_middleware(BodyLimit, spec=spec)
+    app.add_middleware(ErrorRenderer, spec=spec)
+    app.add_middleware(RequestId, spec=spec)

@@ -1,0 +1,172 @@
+"""``POST /v2.1/servers/{id}/action``: one handler per Nova action name.
+
+Actions that need a service onestack does not run yet (networks, volumes,
+migration, remote consoles, rescue, shelve) answer 501 ``notImplemented``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from onestack.common.context import RequestContext
+from onestack.common.exceptions import BadRequest, Conflict, NotSupported
+from onestack.common.microversion import APIVersion
+from onestack.compute.api import schemas
+from onestack.compute.api.deps import Body, Ctx, Version, at_least, base, compute, data
+from onestack.compute.api.servers import render
+
+router = APIRouter(prefix="/v2.1")
+
+SIMPLE = {
+    "os-stop": ("stop", "servers:stop"),
+    "os-start": ("start", "servers:start"),
+    "pause": ("pause", "os-pause-server:pause"),
+    "unpause": ("unpause", "os-pause-server:unpause"),
+    "suspend": ("suspend", "os-suspend-server:suspend"),
+    "resume": ("resume", "os-suspend-server:resume"),
+}
+UNSUPPORTED = {
+    "shelve": "Shelving servers",
+    "shelveOffload": "Shelving servers",
+    "unshelve": "Unshelving servers",
+    "rescue": "Rescuing servers",
+    "unrescue": "Rescuing servers",
+    "migrate": "Cold migration",
+    "os-migrateLive": "Live migration",
+    "evacuate": "Evacuation",
+    "changePassword": "Changing the admin password",
+    "addFixedIp": "Fixed IPs",
+    "removeFixedIp": "Fixed IPs",
+    "addFloatingIp": "Floating IPs",
+    "removeFloatingIp": "Floating IPs",
+    "os-getVNCConsole": "VNC consoles",
+    "os-getSPICEConsole": "SPICE consoles",
+    "os-getRDPConsole": "RDP consoles",
+    "os-getSerialConsole": "Serial consoles",
+    "createBackup": "Backups",
+    "trigger_crash_dump": "Crash dumps",
+    "injectNetworkInfo": "Injecting network info",
+    "resetNetwork": "Resetting the network",
+}
+
+
+@router.post("/servers/{server_id}/action")
+def server_action(
+    request: Request,
+    server_id: str,
+    ctx: RequestContext = Ctx,
+    body: Any = Body,
+    version: APIVersion = Version,
+) -> Response:
+    if not isinstance(body, dict) or len(body) != 1:
+        raise BadRequest("Malformed request body: exactly one action is required.")
+    name, params = next(iter(body.items()))
+    servers = compute(request).servers
+    if name in SIMPLE:
+        action, rule = SIMPLE[name]
+        servers.simple_action(ctx, server_id, action, rule)
+        return Response(status_code=202)
+    if name == "reboot":
+        kind = params.get("type") if isinstance(params, dict) else None
+        if not isinstance(kind, str) or kind.upper() not in ("SOFT", "HARD"):
+            raise BadRequest(
+                "Invalid input for field/attribute type. Value: "
+                f"{kind}. 'type' must be 'SOFT' or 'HARD'"
+            )
+        servers.reboot(ctx, server_id, kind.upper() == "HARD")
+        return Response(status_code=202)
+    if name == "lock":
+        reason = params.get("locked_reason") if isinstance(params, dict) else None
+        if reason is not None and not at_least(version, "2.73"):
+            raise BadRequest("Invalid input: 'locked_reason' is not allowed before 2.73")
+        servers.lock(ctx, server_id, reason)
+        return Response(status_code=202)
+    if name == "unlock":
+        servers.unlock(ctx, server_id)
+        return Response(status_code=202)
+    if name == "rebuild":
+        return _rebuild(request, server_id, ctx, params, version)
+    if name == "resize":
+        req = data(schemas.Resize, params, None)
+        servers.resize(ctx, server_id, str(req.flavorRef))
+        return Response(status_code=202)
+    if name in ("confirmResize", "revertResize"):
+        servers.confirm_or_revert(ctx, server_id, name)
+        return Response(status_code=204 if name == "confirmResize" else 202)
+    if name == "createImage":
+        req = data(schemas.CreateImage, params, None)
+        image_id = servers.create_image(ctx, server_id, req.name, req.metadata)
+        location = f"{base(request)}/v2/images/{image_id}"
+        if at_least(version, "2.45"):
+            return JSONResponse({"image_id": image_id}, status_code=202)
+        return Response(status_code=202, headers={"Location": location})
+    if name == "os-getConsoleOutput":
+        length = params.get("length") if isinstance(params, dict) else None
+        if length is not None:
+            try:
+                length = int(length)
+            except (TypeError, ValueError):
+                raise BadRequest("Invalid input for field/attribute length.") from None
+            if length < -1:
+                raise BadRequest("Invalid input for field/attribute length.")
+            if length == -1:
+                length = None
+        output = servers.console_output(ctx, server_id, length)
+        return JSONResponse({"output": output})
+    if name == "forceDelete":
+        raise Conflict(
+            f"Cannot 'forceDelete' instance {server_id} while it is in vm_state "
+            "active: soft delete is not enabled"
+        )
+    if name == "restore":
+        raise Conflict(f"Cannot 'restore' instance {server_id}: soft delete is not enabled")
+    if name == "os-resetState":
+        state = params.get("state") if isinstance(params, dict) else None
+        if state not in ("active", "error"):
+            raise BadRequest("Invalid input for field/attribute state.")
+        servers.reset_state(ctx, server_id, state)
+        return Response(status_code=202)
+    if name in ("addSecurityGroup", "removeSecurityGroup"):
+        from onestack.compute.api.interfaces import security_group_action
+
+        return security_group_action(request, server_id, ctx, name, params)
+    if name in UNSUPPORTED:
+        servers.get(ctx, server_id)
+        raise NotSupported(operation=UNSUPPORTED[name])
+    raise BadRequest(f"There is no such action: {name}")
+
+
+def _rebuild(
+    request: Request, server_id: str, ctx: RequestContext, params: Any, version: APIVersion
+) -> Response:
+    req = data(schemas.Rebuild, params, None)
+    fields = req.model_dump(exclude_unset=True)
+    for key, minimum in (
+        ("description", "2.19"),
+        ("key_name", "2.54"),
+        ("user_data", "2.57"),
+        ("hostname", "2.90"),
+    ):
+        if key in fields and not at_least(version, minimum):
+            raise BadRequest(f"Additional properties are not allowed ('{key}' was unexpected)")
+    changes: dict[str, Any] = {}
+    for key, column in (
+        ("name", "name"),
+        ("metadata", "meta"),
+        ("description", "description"),
+        ("key_name", "key_name"),
+        ("user_data", "user_data"),
+        ("accessIPv4", "access_ip_v4"),
+        ("accessIPv6", "access_ip_v6"),
+        ("hostname", "hostname"),
+    ):
+        if key in fields:
+            changes[column] = fields[key]
+    inst = compute(request).servers.rebuild(ctx, server_id, req.imageRef, changes)
+    body = render(request, inst, version, ctx)
+    body["adminPass"] = req.adminPass or secrets.token_urlsafe(9)
+    return JSONResponse({"server": body}, status_code=202)

@@ -1,0 +1,510 @@
+"""``/v2.1/servers``: create, list, show, update, delete, metadata, tags,
+addresses and instance actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from onestack.common.context import RequestContext
+from onestack.common.exceptions import BadRequest
+from onestack.common.microversion import APIVersion
+from onestack.compute.api import schemas, views
+from onestack.compute.api.deps import (
+    Body,
+    Ctx,
+    Version,
+    at_least,
+    base,
+    compute,
+    data,
+    int_param,
+    next_links,
+    query,
+)
+from onestack.compute.listing import parse_time
+from onestack.compute.manager import ServerRequest
+from onestack.compute.models import Instance
+
+router = APIRouter(prefix="/v2.1")
+
+
+class RenderCache:
+    """What rendering many servers of one request shares: host states, image properties."""
+
+    def __init__(self) -> None:
+        self.hosts: dict[str, bool] = {}
+        self.images: dict[str, dict[str, str]] = {}
+
+
+def render(
+    request: Request,
+    inst: Instance,
+    version: APIVersion,
+    ctx: RequestContext,
+    cache: RenderCache | None = None,
+) -> dict[str, Any]:
+    svc = compute(request)
+    cache = cache or RenderCache()
+    fault = None
+    if inst.vm_state in ("error", "deleted"):
+        fault = svc.servers.fault(inst)
+    host_up = None
+    if ctx.is_admin and at_least(version, "2.16") and inst.host:
+        if inst.host not in cache.hosts:
+            cache.hosts[inst.host] = any(
+                s.binary == "nova-compute" and svc.hosts.is_up(s)
+                for s in svc.hosts.services(ctx, inst.host, None)
+            )
+        host_up = cache.hosts[inst.host]
+    props = None
+    if at_least(version, "2.98") and svc.images is not None and inst.image_ref:
+        if inst.image_ref not in cache.images:
+            try:
+                found = dict(svc.images.get_image(ctx, inst.image_ref).properties)
+            except Exception:
+                found = {}
+            cache.images[inst.image_ref] = found
+        props = cache.images[inst.image_ref]
+    body = views.server(base(request), inst, version, ctx, fault, host_up, props)
+    network = svc.cloud.services.get("network")
+    if network is not None and "addresses" in body:
+        body["addresses"] = network.addresses(ctx, inst.id)
+    body["os-extended-volumes:volumes_attached"] = volumes_attached(svc, inst.id, version)
+    return body
+
+
+def volumes_attached(svc: Any, instance_id: str, version: APIVersion) -> list[dict[str, Any]]:
+    attached = svc.volume_attachments.volumes_attached([instance_id])[instance_id]
+    if at_least(version, "2.3"):
+        return [{"id": v, "delete_on_termination": d} for v, d in attached]
+    return [{"id": v} for v, _ in attached]
+
+
+def _networks(
+    value: Any, version: APIVersion, network: Any = None, ctx: RequestContext | None = None
+) -> Any:
+    if value is None:
+        if at_least(version, "2.37"):
+            raise BadRequest(
+                "Invalid input for field/attribute networks. Value: None. "
+                "'networks' is a required property"
+            )
+        return "none"
+    if isinstance(value, str):
+        if not at_least(version, "2.37") or value not in ("auto", "none"):
+            raise BadRequest(f"Invalid input for field/attribute networks. Value: {value}.")
+        return value
+    if not value:
+        return "none"
+    if network is None or ctx is None:
+        raise BadRequest(
+            "Attaching servers to networks is not supported without the network service; "
+            "use networks 'none' or 'auto'."
+        )
+    return _requested_networks(value, network, ctx)
+
+
+def _requested_networks(value: Any, network: Any, ctx: RequestContext) -> list[dict[str, Any]]:
+    """Validate ``networks`` entries as Nova does (400 for unknown networks and ports)."""
+    import uuid as uuid_lib
+
+    from onestack.common.exceptions import Conflict, NotFound
+
+    if not isinstance(value, list):
+        raise BadRequest(f"Invalid input for field/attribute networks. Value: {value}.")
+    result = []
+    for item in value:
+        if not isinstance(item, dict) or not set(item) <= {"uuid", "port", "fixed_ip", "tag"}:
+            raise BadRequest(f"Invalid input for field/attribute networks. Value: {value}.")
+        entry: dict[str, Any] = {}
+        for key in ("uuid", "port"):
+            if item.get(key) is None:
+                continue
+            try:
+                entry[key] = str(uuid_lib.UUID(str(item[key])))
+            except ValueError:
+                raise BadRequest(f"Bad networks format: {key} {item[key]} is not a UUID") from None
+        if "port" in entry:
+            try:
+                port = network.get_port(ctx, entry["port"])
+            except NotFound:
+                raise BadRequest(f"Port id {entry['port']} could not be found.") from None
+            if port.device_id:
+                raise Conflict(f"Port {entry['port']} is still in use.")
+        elif "uuid" in entry:
+            try:
+                network.get_network(ctx, entry["uuid"])
+            except NotFound:
+                raise BadRequest(f"Network {entry['uuid']} could not be found.") from None
+        else:
+            raise BadRequest("Bad networks format: network uuid or port is required")
+        if item.get("fixed_ip"):
+            entry["fixed_ip"] = str(item["fixed_ip"])
+        result.append(entry)
+    return result
+
+
+@router.post("/servers")
+def create_server(
+    request: Request, ctx: RequestContext = Ctx, body: Any = Body, version: APIVersion = Version
+) -> JSONResponse:
+    req = data(schemas.ServerCreate, body, "server")
+    hints = body.get("os:scheduler_hints") or body.get("OS-SCH-HNT:scheduler_hints") or {}
+    if not isinstance(hints, dict):
+        raise BadRequest("os:scheduler_hints must be an object")
+    if req.personality is not None and at_least(version, "2.57"):
+        raise BadRequest("Additional properties are not allowed ('personality' was unexpected)")
+    if req.tags is not None and not at_least(version, "2.52"):
+        raise BadRequest("Additional properties are not allowed ('tags' was unexpected)")
+    if req.description is not None and not at_least(version, "2.19"):
+        raise BadRequest("Additional properties are not allowed ('description' was unexpected)")
+    if req.hostname is not None and not at_least(version, "2.90"):
+        raise BadRequest("Additional properties are not allowed ('hostname' was unexpected)")
+    if req.user_data is not None:
+        import base64
+        import binascii
+
+        try:
+            base64.b64decode(req.user_data, validate=True)
+        except (binascii.Error, ValueError):
+            raise BadRequest("User data needs to be valid base 64.") from None
+    zone = req.availability_zone
+    if req.host or req.hypervisor_hostname:
+        zone = f"{zone or ''}:{req.host or req.hypervisor_hostname}"
+    groups = tuple(g.get("name", "default") for g in req.security_groups or []) or ("default",)
+    group = hints.get("group")
+    server_req = ServerRequest(
+        name=req.name,
+        image_ref=req.imageRef,
+        flavor_ref=str(req.flavorRef),
+        key_name=req.key_name,
+        user_data=req.user_data,
+        metadata=req.metadata,
+        min_count=req.min_count,
+        max_count=req.max_count or req.min_count,
+        availability_zone=zone,
+        security_groups=groups,
+        networks=_networks(
+            req.networks, version, compute(request).cloud.services.get("network"), ctx
+        ),
+        group=str(group) if group else None,
+        hints={k: v for k, v in hints.items() if isinstance(k, str)},
+        tags=tuple(req.tags or ()),
+        description=req.description,
+        hostname=req.hostname,
+        admin_pass=req.adminPass,
+        access_ipv4=req.accessIPv4 or "",
+        access_ipv6=req.accessIPv6 or "",
+        config_drive=bool(req.config_drive) and req.config_drive not in ("", "false", "False"),
+        block_devices=tuple(req.block_device_mapping_v2 or ()),
+    )
+    created, admin_pass = compute(request).servers.create(ctx, server_req)
+    first = created[0]
+    if req.return_reservation_id:
+        return JSONResponse({"reservation_id": first.reservation_id}, status_code=202)
+    server = {
+        "id": first.id,
+        "links": views.links(base(request), "servers", first.id),
+        "OS-DCF:diskConfig": "MANUAL",
+        "security_groups": [{"name": n} for n in groups],
+        "adminPass": admin_pass,
+    }
+    location = f"{base(request)}/v2.1/servers/{first.id}"
+    return JSONResponse({"server": server}, status_code=202, headers={"Location": location})
+
+
+def _list(request: Request, ctx: RequestContext, version: APIVersion, detail: bool) -> Any:
+    svc = compute(request)
+    params = query(request)
+    items = svc.lister.list(ctx, params, detail)
+    limit = int_param(dict(params).get("limit"), "limit")
+    if detail:
+        cache = RenderCache()
+        rendered = [render(request, i, version, ctx, cache) for i in items]
+    else:
+        rendered = [views.server_brief(base(request), i) for i in items]
+    body: dict[str, Any] = {"servers": rendered}
+    links = next_links(request, "servers", items, limit, lambda i: i.id)
+    if links:
+        body["servers_links"] = links
+    return JSONResponse(body)
+
+
+@router.get("/servers")
+def list_servers(
+    request: Request, ctx: RequestContext = Ctx, version: APIVersion = Version
+) -> JSONResponse:
+    return _list(request, ctx, version, False)
+
+
+@router.get("/servers/detail")
+def list_servers_detail(
+    request: Request, ctx: RequestContext = Ctx, version: APIVersion = Version
+) -> JSONResponse:
+    return _list(request, ctx, version, True)
+
+
+@router.get("/servers/{server_id}")
+def show_server(
+    request: Request, server_id: str, ctx: RequestContext = Ctx, version: APIVersion = Version
+) -> JSONResponse:
+    inst = compute(request).servers.get(ctx, server_id)
+    return JSONResponse({"server": render(request, inst, version, ctx)})
+
+
+@router.put("/servers/{server_id}")
+def update_server(
+    request: Request,
+    server_id: str,
+    ctx: RequestContext = Ctx,
+    body: Any = Body,
+    version: APIVersion = Version,
+) -> JSONResponse:
+    req = data(schemas.ServerUpdate, body, "server")
+    fields = req.model_dump(exclude_unset=True, by_alias=False)
+    if "description" in fields and not at_least(version, "2.19"):
+        raise BadRequest("Additional properties are not allowed ('description' was unexpected)")
+    if "hostname" in fields and not at_least(version, "2.90"):
+        raise BadRequest("Additional properties are not allowed ('hostname' was unexpected)")
+    mapping = {"accessIPv4": "access_ip_v4", "accessIPv6": "access_ip_v6"}
+    changes = {mapping.get(k, k): v for k, v in fields.items() if k != "OS_DCF_diskConfig"}
+    inst = compute(request).servers.update(ctx, server_id, changes)
+    return JSONResponse({"server": render(request, inst, version, ctx)})
+
+
+@router.delete("/servers/{server_id}")
+def delete_server(request: Request, server_id: str, ctx: RequestContext = Ctx) -> Response:
+    compute(request).servers.delete(ctx, server_id)
+    return Response(status_code=204)
+
+
+@router.get("/servers/{server_id}/ips")
+def server_ips(request: Request, server_id: str, ctx: RequestContext = Ctx) -> JSONResponse:
+    compute(request).servers.get(ctx, server_id)
+    network = compute(request).cloud.services.get("network")
+    addresses = network.addresses(ctx, server_id) if network is not None else {}
+    return JSONResponse({"addresses": addresses})
+
+
+@router.get("/servers/{server_id}/ips/{network}")
+def server_ips_network(
+    request: Request, server_id: str, network: str, ctx: RequestContext = Ctx
+) -> JSONResponse:
+    compute(request).servers.get(ctx, server_id)
+    from onestack.common.exceptions import NotFound
+
+    service = compute(request).cloud.services.get("network")
+    addresses = service.addresses(ctx, server_id) if service is not None else {}
+    if network in addresses:
+        return JSONResponse({network: addresses[network]})
+    raise NotFound("Instance is not a member of specified network")
+
+
+# -- metadata -------------------------------------------------------------------
+
+
+def _meta_body(body: Any, key: str) -> dict[str, str]:
+    if not isinstance(body, dict) or not isinstance(body.get(key), dict):
+        raise BadRequest(f"Invalid input: '{key}' is a required property")
+    items = body[key]
+    for k, value in items.items():
+        if not isinstance(value, str) or not 1 <= len(k) <= 255 or len(value) > 255:
+            raise BadRequest("Invalid input for field/attribute metadata.")
+    return dict(items)
+
+
+@router.get("/servers/{server_id}/metadata")
+def list_metadata(request: Request, server_id: str, ctx: RequestContext = Ctx) -> JSONResponse:
+    inst = compute(request).servers.get(ctx, server_id)
+    return JSONResponse({"metadata": dict(inst.meta or {})})
+
+
+@router.post("/servers/{server_id}/metadata")
+def add_metadata(
+    request: Request, server_id: str, ctx: RequestContext = Ctx, body: Any = Body
+) -> JSONResponse:
+    items = _meta_body(body, "metadata")
+    merged = compute(request).servers.set_metadata(ctx, server_id, items, replace=False)
+    return JSONResponse({"metadata": merged})
+
+
+@router.put("/servers/{server_id}/metadata")
+def replace_metadata(
+    request: Request, server_id: str, ctx: RequestContext = Ctx, body: Any = Body
+) -> JSONResponse:
+    items = _meta_body(body, "metadata")
+    merged = compute(request).servers.set_metadata(ctx, server_id, items, replace=True)
+    return JSONResponse({"metadata": merged})
+
+
+@router.get("/servers/{server_id}/metadata/{key}")
+def show_metadata(
+    request: Request, server_id: str, key: str, ctx: RequestContext = Ctx
+) -> JSONResponse:
+    from onestack.compute.exceptions import MetadataItemNotFound
+
+    inst = compute(request).servers.get(ctx, server_id)
+    if key not in (inst.meta or {}):
+        raise MetadataItemNotFound()
+    return JSONResponse({"meta": {key: inst.meta[key]}})
+
+
+@router.put("/servers/{server_id}/metadata/{key}")
+def set_metadata_item(
+    request: Request, server_id: str, key: str, ctx: RequestContext = Ctx, body: Any = Body
+) -> JSONResponse:
+    item = _meta_body(body, "meta")
+    if len(item) != 1:
+        raise BadRequest("Request body contains too many items")
+    if key not in item:
+        raise BadRequest("Request body and URI mismatch")
+    compute(request).servers.set_metadata(ctx, server_id, item, replace=False)
+    return JSONResponse({"meta": item})
+
+
+@router.delete("/servers/{server_id}/metadata/{key}")
+def delete_metadata_item(
+    request: Request, server_id: str, key: str, ctx: RequestContext = Ctx
+) -> Response:
+    compute(request).servers.delete_metadata(ctx, server_id, key)
+    return Response(status_code=204)
+
+
+# -- tags (2.26) ----------------------------------------------------------------
+
+
+def _tags_version(version: APIVersion) -> None:
+    if not at_least(version, "2.26"):
+        from onestack.common.exceptions import NotFound
+
+        raise NotFound("The resource could not be found.")
+
+
+@router.get("/servers/{server_id}/tags")
+def list_tags(
+    request: Request, server_id: str, ctx: RequestContext = Ctx, version: APIVersion = Version
+) -> JSONResponse:
+    _tags_version(version)
+    inst = compute(request).servers.get(ctx, server_id)
+    return JSONResponse({"tags": list(inst.tags or [])})
+
+
+@router.put("/servers/{server_id}/tags")
+def replace_tags(
+    request: Request,
+    server_id: str,
+    ctx: RequestContext = Ctx,
+    body: Any = Body,
+    version: APIVersion = Version,
+) -> JSONResponse:
+    _tags_version(version)
+    if not isinstance(body, dict) or not isinstance(body.get("tags"), list):
+        raise BadRequest("Invalid input: 'tags' is a required property")
+    tags = body["tags"]
+    for tag in tags:
+        if not isinstance(tag, str) or not 1 <= len(tag) <= 60 or "/" in tag or "," in tag:
+            raise BadRequest(f"Invalid input for field/attribute tags. Value: {tag}.")
+    result = compute(request).servers.set_tags(ctx, server_id, tags)
+    return JSONResponse({"tags": result})
+
+
+@router.delete("/servers/{server_id}/tags")
+def delete_tags(
+    request: Request, server_id: str, ctx: RequestContext = Ctx, version: APIVersion = Version
+) -> Response:
+    _tags_version(version)
+    compute(request).servers.set_tags(ctx, server_id, [])
+    return Response(status_code=204)
+
+
+@router.get("/servers/{server_id}/tags/{tag}")
+def check_tag(
+    request: Request,
+    server_id: str,
+    tag: str,
+    ctx: RequestContext = Ctx,
+    version: APIVersion = Version,
+) -> Response:
+    _tags_version(version)
+    inst = compute(request).servers.get(ctx, server_id)
+    if tag not in (inst.tags or []):
+        from onestack.compute.exceptions import TagNotFound
+
+        raise TagNotFound(tag=tag)
+    return Response(status_code=204)
+
+
+@router.put("/servers/{server_id}/tags/{tag}")
+def add_tag(
+    request: Request,
+    server_id: str,
+    tag: str,
+    ctx: RequestContext = Ctx,
+    version: APIVersion = Version,
+) -> Response:
+    _tags_version(version)
+    if not 1 <= len(tag) <= 60 or "," in tag:
+        raise BadRequest(f"Invalid input for field/attribute tag. Value: {tag}.")
+    inst = compute(request).servers.get(ctx, server_id)
+    existed = tag in (inst.tags or [])
+    compute(request).servers.set_tags(ctx, server_id, None, add=tag)
+    location = f"{base(request)}/v2.1/servers/{server_id}/tags/{tag}"
+    return Response(status_code=204 if existed else 201, headers={"Location": location})
+
+
+@router.delete("/servers/{server_id}/tags/{tag}")
+def delete_tag(
+    request: Request,
+    server_id: str,
+    tag: str,
+    ctx: RequestContext = Ctx,
+    version: APIVersion = Version,
+) -> Response:
+    _tags_version(version)
+    compute(request).servers.set_tags(ctx, server_id, None, remove=tag)
+    return Response(status_code=204)
+
+
+# -- instance actions -----------------------------------------------------------
+
+
+@router.get("/servers/{server_id}/os-instance-actions")
+def list_actions(
+    request: Request, server_id: str, ctx: RequestContext = Ctx, version: APIVersion = Version
+) -> JSONResponse:
+    params = dict(query(request))
+    limit = int_param(params.get("limit"), "limit")
+    rows = compute(request).servers.actions(ctx, server_id)
+    if "changes-since" in params and at_least(version, "2.58"):
+        since = parse_time(params["changes-since"], "changes-since")
+        rows = [r for r in rows if r.updated_at >= since]
+    if "marker" in params:
+        ids = [r.request_id for r in rows]
+        if params["marker"] not in ids:
+            raise BadRequest(f"Marker {params['marker']} could not be found.")
+        rows = rows[ids.index(params["marker"]) + 1 :]
+    if limit is not None:
+        rows = rows[:limit]
+    body: dict[str, Any] = {"instanceActions": [views.action(r, version) for r in rows]}
+    links = next_links(request, "instanceActions", rows, limit, lambda r: r.request_id)
+    if links and at_least(version, "2.58"):
+        body["links"] = links
+    return JSONResponse(body)
+
+
+@router.get("/servers/{server_id}/os-instance-actions/{request_id}")
+def show_action(
+    request: Request,
+    server_id: str,
+    request_id: str,
+    ctx: RequestContext = Ctx,
+    version: APIVersion = Version,
+) -> JSONResponse:
+    record, events = compute(request).servers.action(ctx, server_id, request_id)
+    body = views.action(record, version)
+    if ctx.is_admin or at_least(version, "2.51"):
+        body["events"] = [views.event(e, version, ctx) for e in events]
+    return JSONResponse({"instanceAction": body})

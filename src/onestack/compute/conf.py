@@ -1,0 +1,34 @@
+"""The compute service's settings (``[compute]`` in the TOML file)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class ComputeSettings(BaseModel):
+    driver: Literal["container", "fake", "auto"] = Field(
+        "auto",
+        description="Instance driver: container (runc), fake (no workloads) or auto "
+        "(container where runc and root are available, fake otherwise).",
+    )
+    host: str | None = Field(None, description="This agent's host name; the machine's by default.")
+    availability_zone: str = Field("nova", description="Availability zone of this host.")
+    cpu_allocation_ratio: float = Field(16.0, gt=0, description="Virtual CPUs per host CPU.")
+    ram_allocation_ratio: float = Field(1.5, gt=0, description="Virtual RAM per host RAM.")
+    disk_allocation_ratio: float = Field(1.0, gt=0, description="Virtual disk per host disk.")
+    reserved_host_memory_mb: int = Field(512, ge=0, description="Host RAM kept for the host.")
+    pids_limit: int = Field(1024, ge=16, description="Process limit of every container.")
+    stop_timeout: float = Field(
+        10.0, ge=0, description="Seconds between SIGTERM and SIGKILL when stopping a container."
+    )
+    runc: str = Field("runc", description="The runc binary.")
+    fake_vcpus: int = Field(1000, ge=1, description="vCPUs the fake driver reports.")
+    fake_memory_mb: int = Field(800000, ge=1, description="RAM the fake driver reports.")
+    fake_local_gb: int = Field(6000, ge=1, description="Disk the fake driver reports.")
+    heartbeat_interval: float = Field(10.0, gt=0, description="Seconds between service reports.")
+    service_down_time: float = Field(60.0, gt=0, description="A service silent this long is down.")
+    console_log_max_bytes: int = Field(
+        1048576, ge=4096, description="The console log is truncated to half past this size."
+    )

@@ -1,0 +1,200 @@
+"""The compute driver contract: what an agent asks of a hypervisor.
+
+A driver runs instances on one host.  Parameters are frozen dataclasses; the
+capabilities a driver has are a typed dataclass from ``info()``.  Optional
+operations raise :class:`DriverNotSupported` by default, which the API turns
+into Nova's 501 ``notImplemented``.  Every method is synchronous and may
+block (the agent runs it in a worker thread); each docstring says what holds
+after a failure.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from onestack.compute import states
+from onestack.compute.exceptions import DriverNotSupported
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    pause: bool = True
+    suspend: bool = True
+    snapshot: bool = True
+    console_output: bool = True
+    resize_live_limits: bool = True
+    real_workloads: bool = False
+
+
+@dataclass(frozen=True)
+class HostInfo:
+    """What a driver reports about its host (os-hypervisors)."""
+
+    hypervisor_type: str
+    hypervisor_version: int
+    hypervisor_hostname: str
+    vcpus: int
+    memory_mb: int
+    local_gb: int
+    host_ip: str = "127.0.0.1"
+    cpu_info: Mapping[str, object] = field(default_factory=dict)
+    capabilities: Capabilities = field(default_factory=Capabilities)
+
+
+@dataclass(frozen=True)
+class AttachedVolume:
+    """A volume exposed to an instance: ``host_device`` (a block device on the
+    host, e.g. a loop device) appears in the instance as ``device_name``."""
+
+    volume_id: str
+    device_name: str  # /dev/vdb
+    host_device: str  # /dev/loop3
+    read_only: bool = False
+
+
+@dataclass(frozen=True)
+class InstanceSpec:
+    """Everything a driver needs to create (or re-create) one instance."""
+
+    id: str
+    name: str
+    hostname: str
+    project_id: str
+    user_id: str
+    image_id: str
+    #: local raw image file of ``image_id`` (None when the driver needs no bytes)
+    image_path: Path | None
+    image_properties: Mapping[str, str]
+    vcpus: int
+    memory_mb: int
+    root_gb: int
+    availability_zone: str
+    launch_index: int = 0
+    key_name: str | None = None
+    key_data: str | None = None
+    user_data: str | None = None  # base64, as the API received it
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    #: attached volumes the instance sees from its start
+    volumes: tuple[AttachedVolume, ...] = ()
+    #: boot from volume: the host block device holding the root filesystem
+    root_device: str | None = None
+    #: a named network namespace prepared by the network service (None: a private one)
+    netns_path: str | None = None
+
+
+class ComputeDriver(abc.ABC):
+    """One host's hypervisor.  Instances are named by their server id."""
+
+    name: str = "base"
+
+    @abc.abstractmethod
+    def info(self) -> HostInfo:
+        """The host's capacity and this driver's capabilities."""
+
+    @abc.abstractmethod
+    def list_instances(self) -> dict[str, int]:
+        """Every instance this driver knows on the host, with its power state."""
+
+    @abc.abstractmethod
+    def spawn(self, spec: InstanceSpec) -> None:
+        """Create and start the instance (power state RUNNING after).
+
+        On failure, any partial instance is completely cleaned up.
+        """
+
+    @abc.abstractmethod
+    def destroy(self, instance_id: str) -> None:
+        """Stop the instance and remove everything it has on the host.
+
+        Idempotent: destroying an unknown instance succeeds.
+        """
+
+    @abc.abstractmethod
+    def power_off(self, instance_id: str, timeout: float) -> None:
+        """Ask the instance to stop, force it after ``timeout`` seconds; its disk stays.
+
+        On failure the instance may still run; its disk is never removed.
+        """
+
+    @abc.abstractmethod
+    def power_on(self, spec: InstanceSpec) -> None:
+        """Start a powered-off instance from its existing disk.
+
+        On failure the instance is powered off, its disk intact.
+        """
+
+    @abc.abstractmethod
+    def get_power_state(self, instance_id: str) -> int:
+        """The instance's power state (``states.NOSTATE`` when unknown)."""
+
+    def reboot(self, spec: InstanceSpec, hard: bool, timeout: float) -> None:
+        """Restart the instance from its existing disk (soft: ask first; hard: kill).
+
+        On failure the instance is powered off, its disk intact.
+        """
+        self.power_off(spec.id, 0 if hard else timeout)
+        self.power_on(spec)
+
+    def pause(self, instance_id: str) -> None:
+        """Freeze every process of the instance.  On failure nothing changed."""
+        raise DriverNotSupported(operation="pause", driver=self.name)
+
+    def unpause(self, instance_id: str) -> None:
+        """Thaw a paused instance.  On failure it stays paused."""
+        raise DriverNotSupported(operation="unpause", driver=self.name)
+
+    def suspend(self, instance_id: str) -> None:
+        """Suspend the instance.  On failure nothing changed."""
+        raise DriverNotSupported(operation="suspend", driver=self.name)
+
+    def resume(self, instance_id: str) -> None:
+        """Resume a suspended instance.  On failure it stays suspended."""
+        raise DriverNotSupported(operation="resume", driver=self.name)
+
+    def rebuild(self, spec: InstanceSpec) -> None:
+        """Replace the instance's disk with a fresh one from ``spec.image_id`` and start it.
+
+        On failure the instance is destroyed (the agent marks it ERROR).
+        """
+        self.destroy(spec.id)
+        self.spawn(spec)
+
+    def resize(self, spec: InstanceSpec) -> None:
+        """Apply the flavor in ``spec`` (vcpus, memory) to the instance.
+
+        On failure the old limits stay in force.
+        """
+        raise DriverNotSupported(operation="resize", driver=self.name)
+
+    def snapshot(self, instance_id: str, target: Path) -> None:
+        """Write the instance's disk as a raw image file at ``target``.
+
+        On failure ``target`` does not exist; the instance is unchanged.
+        """
+        raise DriverNotSupported(operation="snapshot", driver=self.name)
+
+    def console_output(self, instance_id: str, length: int | None) -> str:
+        """The last ``length`` lines (all when None) of the instance's console."""
+        raise DriverNotSupported(operation="console output", driver=self.name)
+
+    def attach_volume(self, instance_id: str, volume: AttachedVolume) -> None:
+        """Expose ``volume`` in the running instance (a stopped one sees it at its next
+        start, from ``InstanceSpec.volumes``).
+
+        On failure the instance does not see the device.
+        """
+        raise DriverNotSupported(operation="volume attach", driver=self.name)
+
+    def detach_volume(self, instance_id: str, volume: AttachedVolume) -> None:
+        """Remove ``volume`` from the instance so the host device can be released.
+
+        Idempotent: detaching a device the instance does not have succeeds.
+        """
+        raise DriverNotSupported(operation="volume detach", driver=self.name)
+
+
+def power_state_name(value: int) -> str:
+    return states.POWER_STATE_NAMES.get(value, "NOSTATE")

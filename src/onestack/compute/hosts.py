@@ -1,0 +1,247 @@
+"""Hosts as the API shows them: os-services, os-hypervisors,
+os-availability-zone and os-simple-tenant-usage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select
+
+from onestack.common.context import RequestContext
+from onestack.common.db import Database, utcnow
+from onestack.common.exceptions import BadRequest
+from onestack.common.policy import Enforcer
+from onestack.compute.conf import ComputeSettings
+from onestack.compute.exceptions import HypervisorNotFound, ServiceNotFound
+from onestack.compute.models import ComputeNode, ComputeService, Instance
+
+
+@dataclass(frozen=True)
+class HypervisorView:
+    node: ComputeNode
+    service: ComputeService | None
+    up: bool
+    vcpus_used: int
+    memory_mb_used: int
+    local_gb_used: int
+    running_vms: int
+    servers: list[tuple[str, str]]
+
+
+class HostManager:
+    def __init__(self, db: Database, enforcer: Enforcer, settings: ComputeSettings) -> None:
+        self.db = db
+        self.enforcer = enforcer
+        self.settings = settings
+
+    def is_up(self, service: ComputeService) -> bool:
+        if service.forced_down:
+            return False
+        return service.updated_at >= utcnow() - timedelta(seconds=self.settings.service_down_time)
+
+    # -- services --------------------------------------------------------------
+
+    def services(
+        self, ctx: RequestContext, host: str | None, binary: str | None
+    ) -> list[ComputeService]:
+        self.enforcer.enforce(ctx, "os_compute_api:os-services:list")
+        stmt = select(ComputeService).order_by(ComputeService.created_at)
+        if host:
+            stmt = stmt.where(ComputeService.host == host)
+        if binary:
+            stmt = stmt.where(ComputeService.binary == binary)
+        with self.db.reader() as session:
+            return list(session.scalars(stmt))
+
+    def update_service(
+        self, ctx: RequestContext, service_id: str, changes: dict[str, Any]
+    ) -> ComputeService:
+        self.enforcer.enforce(ctx, "os_compute_api:os-services:update")
+        with self.db.writer() as session:
+            service = session.get(ComputeService, service_id)
+            if service is None:
+                raise ServiceNotFound(service_id=service_id)
+            for key, value in changes.items():
+                setattr(service, key, value)
+            if changes.get("disabled") is False:
+                service.disabled_reason = None
+            return service
+
+    def find_service(self, session: Any, host: str, binary: str) -> ComputeService:
+        service = session.scalars(
+            select(ComputeService).where(
+                ComputeService.host == host, ComputeService.binary == binary
+            )
+        ).first()
+        if service is None:
+            raise ServiceNotFound(service_id=f"{binary} on {host}")
+        return service
+
+    def delete_service(self, ctx: RequestContext, service_id: str) -> None:
+        self.enforcer.enforce(ctx, "os_compute_api:os-services:delete")
+        with self.db.writer() as session:
+            service = session.get(ComputeService, service_id)
+            if service is None:
+                raise ServiceNotFound(service_id=service_id)
+            if service.binary == "nova-compute":
+                busy = session.scalar(
+                    select(func.count()).where(Instance.host == service.host, ~Instance.deleted)
+                )
+                if busy:
+                    from onestack.common.exceptions import Conflict
+
+                    raise Conflict(
+                        f"Unable to delete compute service that is hosting "
+                        f"instances: {service.host}"
+                    )
+                node = session.scalars(
+                    select(ComputeNode).where(ComputeNode.host == service.host)
+                ).first()
+                if node is not None:
+                    session.delete(node)
+            session.delete(service)
+
+    def register_control(self, host: str) -> None:
+        """The conductor and scheduler rows os-services lists."""
+        import uuid
+
+        with self.db.writer() as session:
+            for binary in ("nova-conductor", "nova-scheduler"):
+                row = session.scalars(
+                    select(ComputeService).where(
+                        ComputeService.host == host, ComputeService.binary == binary
+                    )
+                ).first()
+                if row is None:
+                    session.add(
+                        ComputeService(
+                            id=str(uuid.uuid4()), host=host, binary=binary, zone="internal"
+                        )
+                    )
+                else:
+                    row.updated_at = utcnow()
+
+    def report_control(self, host: str) -> None:
+        with self.db.writer() as session:
+            for row in session.scalars(
+                select(ComputeService).where(
+                    ComputeService.host == host, ComputeService.binary != "nova-compute"
+                )
+            ):
+                row.updated_at = utcnow()
+
+    # -- hypervisors -----------------------------------------------------------
+
+    def hypervisors(
+        self, ctx: RequestContext, rule: str, pattern: str | None = None, with_servers: bool = False
+    ) -> list[HypervisorView]:
+        self.enforcer.enforce(ctx, f"os_compute_api:os-hypervisors:{rule}")
+        stmt = select(ComputeNode).order_by(ComputeNode.hypervisor_hostname)
+        if pattern:
+            stmt = stmt.where(ComputeNode.hypervisor_hostname.contains(pattern))
+        with self.db.reader() as session:
+            return [self._view(session, node, with_servers) for node in session.scalars(stmt)]
+
+    def hypervisor(
+        self, ctx: RequestContext, node_id: str, with_servers: bool = False
+    ) -> HypervisorView:
+        self.enforcer.enforce(ctx, "os_compute_api:os-hypervisors:show")
+        with self.db.reader() as session:
+            node = session.get(ComputeNode, node_id)
+            if node is None:
+                raise HypervisorNotFound(hypervisor_id=node_id)
+            return self._view(session, node, with_servers)
+
+    def _view(self, session: Any, node: ComputeNode, with_servers: bool) -> HypervisorView:
+        service = session.scalars(
+            select(ComputeService).where(
+                ComputeService.host == node.host, ComputeService.binary == "nova-compute"
+            )
+        ).first()
+        rows = session.execute(
+            select(
+                Instance.id, Instance.name, Instance.vcpus, Instance.memory_mb, Instance.root_gb
+            ).where(Instance.host == node.host, ~Instance.deleted)
+        ).all()
+        return HypervisorView(
+            node=node,
+            service=service,
+            up=service is not None and self.is_up(service),
+            vcpus_used=sum(r.vcpus for r in rows),
+            memory_mb_used=sum(r.memory_mb for r in rows) + node.reserved_memory_mb,
+            local_gb_used=sum(r.root_gb for r in rows),
+            running_vms=len(rows),
+            servers=[(r.id, r.name) for r in rows] if with_servers else [],
+        )
+
+    # -- availability zones ----------------------------------------------------
+
+    def zones(self, ctx: RequestContext, detail: bool) -> list[dict[str, Any]]:
+        rule = "detail" if detail else "list"
+        self.enforcer.enforce(ctx, f"os_compute_api:os-availability-zone:{rule}")
+        with self.db.reader() as session:
+            services = list(session.scalars(select(ComputeService)))
+        zones: dict[str, dict[str, Any]] = {}
+        for service in services:
+            if service.binary != "nova-compute" and not detail:
+                continue
+            zone = zones.setdefault(service.zone, {"available": False, "hosts": {}})
+            up = self.is_up(service) and not service.disabled
+            if service.binary == "nova-compute":
+                zone["available"] = zone["available"] or up
+            else:
+                zone["available"] = True
+            zone["hosts"].setdefault(service.host, {})[service.binary] = {
+                "available": self.is_up(service),
+                "active": not service.disabled,
+                "updated_at": service.updated_at,
+            }
+        return [{"zoneName": name, **data} for name, data in sorted(zones.items())]
+
+    # -- usage -----------------------------------------------------------------
+
+    def usage(
+        self, ctx: RequestContext, project_id: str | None, start: datetime, end: datetime
+    ) -> list[dict[str, Any]]:
+        if project_id is None:
+            self.enforcer.enforce(ctx, "os_compute_api:os-simple-tenant-usage:list")
+        else:
+            self.enforcer.enforce(
+                ctx, "os_compute_api:os-simple-tenant-usage:show", {"project_id": project_id}
+            )
+        if start > end:
+            raise BadRequest("Invalid start time. The start time cannot occur after the end time.")
+        stmt = select(Instance).where(
+            Instance.created_at < end,
+            or_(Instance.terminated_at.is_(None), Instance.terminated_at > start),
+        )
+        if project_id is not None:
+            stmt = stmt.where(Instance.project_id == project_id)
+        with self.db.reader() as session:
+            rows = list(session.scalars(stmt.order_by(Instance.created_at)))
+        projects: dict[str, dict[str, Any]] = {}
+        for row in rows:
+            began = max(row.launched_at or row.created_at, start)
+            ended = min(row.terminated_at or end, end, utcnow())
+            hours = max((ended - began).total_seconds() / 3600.0, 0.0)
+            summary = projects.setdefault(
+                row.project_id,
+                {
+                    "tenant_id": row.project_id,
+                    "total_hours": 0.0,
+                    "total_vcpus_usage": 0.0,
+                    "total_memory_mb_usage": 0.0,
+                    "total_local_gb_usage": 0.0,
+                    "start": start,
+                    "stop": end,
+                    "server_usages": [],
+                },
+            )
+            summary["total_hours"] += hours
+            summary["total_vcpus_usage"] += hours * row.vcpus
+            summary["total_memory_mb_usage"] += hours * row.memory_mb
+            summary["total_local_gb_usage"] += hours * row.root_gb
+            summary["server_usages"].append({"instance": row, "hours": hours})
+        return list(projects.values())

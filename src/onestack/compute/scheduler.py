@@ -1,0 +1,208 @@
+"""The scheduler: picks a host for each new instance and claims its resources.
+
+Filters (all must pass): the compute service is enabled and up, the
+availability zone matches, free vCPUs, RAM and disk (capacity * allocation
+ratio - what the host's instances use), and the server group's policy
+(affinity: the group's hosts only; anti-affinity: none of them, or at most
+``max_server_per_host``).  Weighers: most free RAM first (spreading), then
+soft-(anti-)affinity.  Selection and claim happen in one write transaction,
+so concurrent builds can never over-commit a host.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from onestack.common.db import Database, utcnow
+from onestack.compute import states
+from onestack.compute.conf import ComputeSettings
+from onestack.compute.models import ComputeNode, ComputeService, Instance, ServerGroup
+
+
+@dataclass
+class HostState:
+    host: str
+    node: str
+    zone: str
+    free_vcpus: float
+    free_ram: float
+    free_disk: float
+    instances: int
+
+
+class Scheduler:
+    def __init__(self, db: Database, settings: ComputeSettings) -> None:
+        self.db = db
+        self.settings = settings
+
+    def _hosts(self, session: Session) -> dict[str, HostState]:
+        cutoff = utcnow() - timedelta(seconds=self.settings.service_down_time)
+        services = {
+            s.host: s
+            for s in session.scalars(
+                select(ComputeService).where(ComputeService.binary == "nova-compute")
+            )
+        }
+        usage = {
+            row.host: row
+            for row in session.execute(
+                select(
+                    Instance.host,
+                    func.sum(Instance.vcpus).label("vcpus"),
+                    func.sum(Instance.memory_mb).label("ram"),
+                    func.sum(Instance.root_gb).label("disk"),
+                    func.count().label("count"),
+                )
+                .where(~Instance.deleted, Instance.host.is_not(None))
+                .group_by(Instance.host)
+            )
+        }
+        hosts = {}
+        for node in session.scalars(select(ComputeNode)):
+            service = services.get(node.host)
+            if service is None or service.disabled or service.forced_down:
+                continue
+            if service.updated_at < cutoff:
+                continue
+            used = usage.get(node.host)
+            hosts[node.host] = HostState(
+                host=node.host,
+                node=node.hypervisor_hostname,
+                zone=service.zone,
+                free_vcpus=node.vcpus * node.cpu_allocation_ratio - (used.vcpus if used else 0),
+                free_ram=(node.memory_mb - node.reserved_memory_mb) * node.ram_allocation_ratio
+                - (used.ram if used else 0),
+                free_disk=node.local_gb * node.disk_allocation_ratio - (used.disk if used else 0),
+                instances=int(used[4]) if used else 0,
+            )
+        return hosts
+
+    def select_destinations(self, instance_ids: list[str]) -> dict[str, Any]:
+        """``{instance_id: host}``, or ``{instance_id: {"error": reason}}``."""
+        result: dict[str, Any] = {}
+        with self.db.writer() as session:
+            hosts = self._hosts(session)
+            group_hosts: dict[str, dict[str, int]] = {}
+            for instance_id in instance_ids:
+                instance = session.get(Instance, instance_id)
+                if instance is None or instance.deleted or instance.host is not None:
+                    continue
+                if instance.task_state == states.DELETING:
+                    continue
+                chosen, reason = self._pick(session, instance, hosts, group_hosts)
+                if chosen is None:
+                    result[instance_id] = {"error": reason}
+                    continue
+                state = hosts[chosen]
+                state.free_vcpus -= instance.vcpus
+                state.free_ram -= instance.memory_mb
+                state.free_disk -= instance.root_gb
+                state.instances += 1
+                if instance.server_group_id:
+                    members = group_hosts.setdefault(instance.server_group_id, {})
+                    members[chosen] = members.get(chosen, 0) + 1
+                instance.host = chosen
+                instance.node = state.node
+                instance.availability_zone = state.zone
+                instance.updated_at = utcnow()
+                result[instance_id] = chosen
+        return result
+
+    def _group(
+        self, session: Session, instance: Instance, group_hosts: dict[str, dict[str, int]]
+    ) -> tuple[ServerGroup | None, dict[str, int]]:
+        if not instance.server_group_id:
+            return None, {}
+        group = session.get(ServerGroup, instance.server_group_id)
+        if group is None:
+            return None, {}
+        placed: dict[str, int] = defaultdict(int)
+        members = [m for m in group.members if m != instance.id]
+        if members:
+            for host in session.scalars(
+                select(Instance.host).where(
+                    Instance.id.in_(members), ~Instance.deleted, Instance.host.is_not(None)
+                )
+            ):
+                if host is not None:
+                    placed[host] += 1
+        for host, count in group_hosts.get(group.id, {}).items():
+            placed[host] = max(placed[host], count)
+        return group, dict(placed)
+
+    def _pick(
+        self,
+        session: Session,
+        instance: Instance,
+        hosts: dict[str, HostState],
+        group_hosts: dict[str, dict[str, int]],
+    ) -> tuple[str | None, str]:
+        if not hosts:
+            return None, "There are not enough hosts available."
+        group, placed = self._group(session, instance, group_hosts)
+        candidates = []
+        reasons = set()
+        for state in hosts.values():
+            if instance.requested_az and state.zone != instance.requested_az:
+                reasons.add("availability zone")
+                continue
+            forced = (instance.scheduler_hints or {}).get("_force_host")
+            if forced and state.host != forced:
+                reasons.add("requested host")
+                continue
+            if state.free_vcpus < instance.vcpus:
+                reasons.add("vcpus")
+                continue
+            if state.free_ram < instance.memory_mb:
+                reasons.add("RAM")
+                continue
+            if state.free_disk < instance.root_gb:
+                reasons.add("disk")
+                continue
+            affinity = group is not None and group.policy == "affinity"
+            if affinity and placed and state.host not in placed:
+                reasons.add("affinity")
+                continue
+            if group is not None and group.policy == "anti-affinity":
+                limit = int((group.rules or {}).get("max_server_per_host", 1))
+                if placed.get(state.host, 0) >= limit:
+                    reasons.add("anti-affinity")
+                    continue
+            candidates.append(state)
+        if not candidates:
+            return None, "There are not enough hosts available."
+
+        def weight(state: HostState) -> tuple[float, float]:
+            soft = 0.0
+            if group is not None and group.policy == "soft-affinity":
+                soft = placed.get(state.host, 0)
+            elif group is not None and group.policy == "soft-anti-affinity":
+                soft = -placed.get(state.host, 0)
+            return (soft, state.free_ram)
+
+        return max(candidates, key=weight).host, ""
+
+    def claim_resize(self, instance_id: str, flavor: dict[str, Any]) -> None:
+        """Check that the instance's host has room for the new flavor (same host)."""
+        from onestack.compute.exceptions import NoValidHost
+
+        with self.db.writer() as session:
+            instance = session.get(Instance, instance_id)
+            if instance is None or instance.host is None:
+                raise NoValidHost(reason="The instance has no host.")
+            hosts = self._hosts(session)
+            state = hosts.get(instance.host)
+            if state is None:
+                raise NoValidHost(reason="The instance's host is not available.")
+            if (
+                state.free_vcpus < flavor["vcpus"] - instance.vcpus
+                or state.free_ram < flavor["ram"] - instance.memory_mb
+                or state.free_disk < flavor["disk"] - instance.root_gb
+            ):
+                raise NoValidHost(reason="The host has no room for the new flavor.")

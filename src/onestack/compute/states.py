@@ -1,0 +1,155 @@
+"""Nova's vm_state, task_state and power_state, and the status the API shows.
+
+The API status of a server is derived from (vm_state, task_state) exactly as
+Nova's ``_STATE_MAP``; every action names the vm_states it is allowed from
+(``ALLOWED``), and a request in any other state is a 409.
+"""
+
+from __future__ import annotations
+
+# vm_states
+ACTIVE = "active"
+BUILDING = "building"
+PAUSED = "paused"
+SUSPENDED = "suspended"
+STOPPED = "stopped"
+RESCUED = "rescued"
+RESIZED = "resized"
+SOFT_DELETED = "soft-delete"
+DELETED = "deleted"
+ERROR = "error"
+SHELVED = "shelved"
+SHELVED_OFFLOADED = "shelved_offloaded"
+
+# task_states
+SCHEDULING = "scheduling"
+NETWORKING = "networking"
+SPAWNING = "spawning"
+IMAGE_SNAPSHOT = "image_snapshot"
+IMAGE_UPLOADING = "image_uploading"
+DELETING = "deleting"
+POWERING_OFF = "powering-off"
+POWERING_ON = "powering-on"
+PAUSING = "pausing"
+UNPAUSING = "unpausing"
+SUSPENDING = "suspending"
+RESUMING = "resuming"
+REBOOTING = "rebooting"
+REBOOTING_HARD = "rebooting_hard"
+REBUILDING = "rebuilding"
+REBUILD_SPAWNING = "rebuild_spawning"
+RESIZE_PREP = "resize_prep"
+RESIZE_FINISH = "resize_finish"
+RESIZE_REVERTING = "resize_reverting"
+RESIZE_CONFIRMING = "resize_confirming"
+
+# power_states (Nova's integers)
+NOSTATE = 0
+RUNNING = 1
+PAUSED_POWER = 3
+SHUTDOWN = 4
+CRASHED = 6
+SUSPENDED_POWER = 7
+
+POWER_STATE_NAMES = {
+    NOSTATE: "NOSTATE",
+    RUNNING: "Running",
+    PAUSED_POWER: "Paused",
+    SHUTDOWN: "Shutdown",
+    CRASHED: "Crashed",
+    SUSPENDED_POWER: "Suspended",
+}
+
+_DEFAULT = "default"
+_STATE_MAP: dict[str, dict[str | None, str]] = {
+    ACTIVE: {
+        _DEFAULT: "ACTIVE",
+        REBOOTING: "REBOOT",
+        REBOOTING_HARD: "HARD_REBOOT",
+        REBUILDING: "REBUILD",
+        REBUILD_SPAWNING: "REBUILD",
+        RESIZE_PREP: "RESIZE",
+        RESIZE_FINISH: "RESIZE",
+    },
+    BUILDING: {_DEFAULT: "BUILD"},
+    STOPPED: {
+        _DEFAULT: "SHUTOFF",
+        RESIZE_PREP: "RESIZE",
+        RESIZE_FINISH: "RESIZE",
+        REBUILDING: "REBUILD",
+        REBUILD_SPAWNING: "REBUILD",
+    },
+    RESIZED: {_DEFAULT: "VERIFY_RESIZE", RESIZE_REVERTING: "REVERT_RESIZE"},
+    PAUSED: {_DEFAULT: "PAUSED", REBOOTING_HARD: "HARD_REBOOT"},
+    SUSPENDED: {_DEFAULT: "SUSPENDED", REBOOTING_HARD: "HARD_REBOOT"},
+    RESCUED: {_DEFAULT: "RESCUE"},
+    ERROR: {_DEFAULT: "ERROR", REBUILDING: "REBUILD", REBUILD_SPAWNING: "REBUILD"},
+    DELETED: {_DEFAULT: "DELETED"},
+    SOFT_DELETED: {_DEFAULT: "SOFT_DELETED"},
+    SHELVED: {_DEFAULT: "SHELVED"},
+    SHELVED_OFFLOADED: {_DEFAULT: "SHELVED_OFFLOADED"},
+}
+
+
+def status(vm_state: str, task_state: str | None) -> str:
+    """The API's ``status`` for a (vm_state, task_state) pair."""
+    by_task = _STATE_MAP.get(vm_state, {_DEFAULT: "UNKNOWN"})
+    return by_task.get(task_state, by_task[_DEFAULT])
+
+
+def vm_states_for_status(name: str) -> list[str]:
+    """The vm_states a ``status`` list filter selects (Nova's states_from_status)."""
+    name = name.upper()
+    return [vm for vm, tasks in _STATE_MAP.items() if tasks[_DEFAULT] == name]
+
+
+KNOWN_STATUSES = frozenset(v for tasks in _STATE_MAP.values() for v in tasks.values()) | {"UNKNOWN"}
+
+#: The vm_states each action may start from (task_state must be None unless noted).
+ALLOWED: dict[str, tuple[str, ...]] = {
+    "stop": (ACTIVE, RESIZED, ERROR),
+    "start": (STOPPED,),
+    "reboot": (ACTIVE, STOPPED, PAUSED, SUSPENDED, ERROR),
+    "pause": (ACTIVE,),
+    "unpause": (PAUSED,),
+    "suspend": (ACTIVE,),
+    "resume": (SUSPENDED,),
+    "rebuild": (ACTIVE, STOPPED, ERROR),
+    "resize": (ACTIVE, STOPPED),
+    "confirmResize": (RESIZED,),
+    "revertResize": (RESIZED,),
+    "createImage": (ACTIVE, STOPPED, PAUSED, SUSPENDED),
+}
+
+#: The task_state an action sets while the agent works.
+TASK_OF: dict[str, str] = {
+    "stop": POWERING_OFF,
+    "start": POWERING_ON,
+    "pause": PAUSING,
+    "unpause": UNPAUSING,
+    "suspend": SUSPENDING,
+    "resume": RESUMING,
+    "rebuild": REBUILDING,
+    "resize": RESIZE_PREP,
+    "confirmResize": RESIZE_CONFIRMING,
+    "revertResize": RESIZE_REVERTING,
+    "createImage": IMAGE_SNAPSHOT,
+}
+
+#: Instance action names (os-instance-actions) per server action.
+ACTION_NAME: dict[str, str] = {
+    "stop": "stop",
+    "start": "start",
+    "reboot": "reboot",
+    "pause": "pause",
+    "unpause": "unpause",
+    "suspend": "suspend",
+    "resume": "resume",
+    "rebuild": "rebuild",
+    "resize": "resize",
+    "confirmResize": "confirmResize",
+    "revertResize": "revertResize",
+    "createImage": "createImage",
+    "lock": "lock",
+    "unlock": "unlock",
+}

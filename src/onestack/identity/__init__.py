@@ -1,0 +1,1 @@
+"""Identity service (Keystone v3): users, projects, roles, tokens and the catalog."""

@@ -1,0 +1,1 @@
+"""HTTP layer of the identity service: routes, request schemas and views."""

@@ -1,0 +1,55 @@
+"""Keystone APIs onestack does not implement: they answer 501, not 404.
+
+Clients probe some of these (for example OS-FEDERATION) and handle 501 as
+"this cloud has no such feature"; a 404 would look like a broken cloud.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from onestack.common.exceptions import NotSupported
+
+router = APIRouter(prefix="/v3")
+
+UNSUPPORTED = {
+    "OS-TRUST": "Trusts",
+    "OS-FEDERATION": "Federation",
+    "auth/OS-FEDERATION": "Federated authentication",
+    "OS-OAUTH1": "OAuth1",
+    "OS-OAUTH2": "OAuth2",
+    "OS-EP-FILTER": "Endpoint filtering",
+    "OS-ENDPOINT-POLICY": "Endpoint policies",
+    "OS-SIMPLE-CERT": "Simple certificates",
+    "OS-REVOKE": "The revocation events API",
+    "policies": "The policy API",
+    "limits": "Unified limits",
+    "registered_limits": "Registered limits",
+}
+
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
+
+
+def _register(prefix: str, feature: str) -> None:
+    def unsupported() -> None:
+        raise NotSupported(f"{feature} ({prefix}) is not implemented by onestack.")
+
+    unsupported.__name__ = "unsupported_" + prefix.replace("-", "_").replace("/", "_")
+    router.add_api_route(f"/{prefix}", unsupported, methods=METHODS)
+    router.add_api_route(f"/{prefix}/{{rest:path}}", unsupported, methods=METHODS)
+
+
+for _prefix, _feature in UNSUPPORTED.items():
+    _register(_prefix, _feature)
+
+
+@router.api_route("/users/{user_id}/access_rules", methods=METHODS)
+@router.api_route("/users/{user_id}/access_rules/{rest:path}", methods=METHODS)
+def access_rules(user_id: str) -> None:
+    raise NotSupported("Access rules of application credentials are not implemented.")
+
+
+@router.api_route("/domains/{domain_id}/config", methods=METHODS)
+@router.api_route("/domains/{domain_id}/config/{rest:path}", methods=METHODS)
+def domain_config(domain_id: str) -> None:
+    raise NotSupported("Domain-specific configuration is not implemented.")

@@ -1,0 +1,1 @@
+"""The image service's HTTP API (Glance v2)."""

@@ -1,0 +1,96 @@
+"""Image data over HTTP: ``PUT``/``GET /file``, ``PUT /stage``, ``POST /import``.
+
+Uploads are read with ``request.stream()`` (so chunked transfer encoding
+works and the pipeline's body limit does not apply) and handed to a thread in
+4 MiB pieces; downloads are a FileResponse, which honours ``Range``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import FileResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
+
+from onestack.common.app import json_body, require_context
+from onestack.common.context import RequestContext
+from onestack.common.exceptions import BadRequest, UnsupportedMediaType
+from onestack.image.api.deps import manager
+from onestack.image.data import CHUNK, Transfer
+
+router = APIRouter(prefix="/v2/images")
+Ctx = Depends(require_context)
+OCTET = "application/octet-stream"
+
+
+class ImageFileResponse(FileResponse):
+    chunk_size = 1 << 20
+
+
+def _declared_size(request: Request) -> int | None:
+    for name in ("x-openstack-image-size", "content-length"):
+        value = request.headers.get(name)
+        if value is not None:
+            if not value.strip().isdigit():
+                raise BadRequest(f"Invalid {name} header: {value!r}.")
+            return int(value)
+    return None
+
+
+async def _receive(request: Request, image_id: str, ctx: RequestContext, staged: bool) -> None:
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != OCTET:
+        raise UnsupportedMediaType(content_type=media or "none")
+    data = manager(request).data
+    transfer: Transfer = await run_in_threadpool(
+        data.begin, ctx, image_id, _declared_size(request), staged=staged
+    )
+    try:
+        buffer = bytearray()
+        async for chunk in request.stream():
+            buffer += chunk
+            if len(buffer) >= CHUNK:
+                piece, buffer = bytes(buffer), bytearray()
+                await run_in_threadpool(transfer.sink.write, piece)
+        if buffer:
+            await run_in_threadpool(transfer.sink.write, bytes(buffer))
+    except ClientDisconnect:
+        await run_in_threadpool(data.abort, transfer)
+        raise BadRequest("The client disconnected before the upload was complete.") from None
+    except BaseException:
+        await run_in_threadpool(data.abort, transfer)
+        raise
+    await run_in_threadpool(data.finish, transfer)
+
+
+@router.put("/{image_id}/file")
+async def upload(request: Request, image_id: str, ctx: RequestContext = Ctx) -> Response:
+    await _receive(request, image_id, ctx, staged=False)
+    return Response(status_code=204)
+
+
+@router.put("/{image_id}/stage")
+async def stage(request: Request, image_id: str, ctx: RequestContext = Ctx) -> Response:
+    await _receive(request, image_id, ctx, staged=True)
+    return Response(status_code=204)
+
+
+@router.post("/{image_id}/import")
+def import_image(
+    request: Request, image_id: str, ctx: RequestContext = Ctx, body: Any = Depends(json_body)
+) -> Response:
+    manager(request).data.import_image(ctx, image_id, body)
+    return Response(status_code=202)
+
+
+@router.get("/{image_id}/file")
+def download(request: Request, image_id: str, ctx: RequestContext = Ctx) -> Response:
+    image, path = manager(request).data.download(ctx, image_id)
+    if path is None:
+        return Response(status_code=204)
+    headers = {}
+    if image.checksum and "range" not in request.headers:
+        headers["Content-MD5"] = image.checksum
+    return ImageFileResponse(path, media_type=OCTET, headers=headers)

@@ -1,0 +1,94 @@
+"""``/v2/images``: create, list, show, update (JSON patch), delete, actions, tags."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
+
+from onestack.common.app import base_url, json_body, require_context
+from onestack.common.context import RequestContext
+from onestack.common.exceptions import BadRequest
+from onestack.image.api import views
+from onestack.image.api.deps import manager, query
+from onestack.image.data import IMPORT_METHODS
+from onestack.image.patch import parse_patch
+
+router = APIRouter(prefix="/v2/images")
+Ctx = Depends(require_context)
+IMPORT_HEADER = {"OpenStack-image-import-methods": ",".join(IMPORT_METHODS)}
+
+
+@router.get("")
+def list_images(request: Request, ctx: RequestContext = Ctx) -> JSONResponse:
+    params = query(request)
+    page = manager(request).lister.list(ctx, params)
+    return JSONResponse(views.images(page.images, params, page.next_marker))
+
+
+@router.post("")
+def create_image(
+    request: Request, ctx: RequestContext = Ctx, body: Any = Depends(json_body)
+) -> JSONResponse:
+    if not isinstance(body, dict):
+        raise BadRequest("The request body must be a JSON object describing the image.")
+    image = manager(request).create(ctx, body)
+    headers = {**IMPORT_HEADER, "Location": f"{base_url(request)}/v2/images/{image.id}"}
+    return JSONResponse(views.image(image), status_code=201, headers=headers)
+
+
+@router.get("/{image_id}")
+def show_image(request: Request, image_id: str, ctx: RequestContext = Ctx) -> JSONResponse:
+    image = manager(request).show(ctx, image_id)
+    return JSONResponse(views.image(image), headers=IMPORT_HEADER)
+
+
+async def patch_body(request: Request) -> Any:
+    """The JSON patch document (its media type is not ``application/json``)."""
+    raw = await request.body()
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"Malformed JSON in request body: {exc}") from None
+
+
+@router.patch("/{image_id}")
+def update_image(
+    request: Request, image_id: str, ctx: RequestContext = Ctx, body: Any = Depends(patch_body)
+) -> JSONResponse:
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    changes = parse_patch(media, body)
+    image = manager(request).update(ctx, image_id, changes)
+    return JSONResponse(views.image(image), headers=IMPORT_HEADER)
+
+
+@router.delete("/{image_id}")
+def delete_image(request: Request, image_id: str, ctx: RequestContext = Ctx) -> Response:
+    manager(request).delete(ctx, image_id)
+    return Response(status_code=204)
+
+
+@router.post("/{image_id}/actions/deactivate")
+def deactivate(request: Request, image_id: str, ctx: RequestContext = Ctx) -> Response:
+    manager(request).set_active(ctx, image_id, False)
+    return Response(status_code=204)
+
+
+@router.post("/{image_id}/actions/reactivate")
+def reactivate(request: Request, image_id: str, ctx: RequestContext = Ctx) -> Response:
+    manager(request).set_active(ctx, image_id, True)
+    return Response(status_code=204)
+
+
+@router.put("/{image_id}/tags/{tag}")
+def add_tag(request: Request, image_id: str, tag: str, ctx: RequestContext = Ctx) -> Response:
+    manager(request).members.add_tag(ctx, image_id, tag)
+    return Response(status_code=204)
+
+
+@router.delete("/{image_id}/tags/{tag}")
+def delete_tag(request: Request, image_id: str, tag: str, ctx: RequestContext = Ctx) -> Response:
+    manager(request).members.delete_tag(ctx, image_id, tag)
+    return Response(status_code=204)

@@ -1,0 +1,1 @@
+"""The default images onestack registers on first start (see docs/image-format.md)."""

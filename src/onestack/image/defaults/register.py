@@ -1,0 +1,88 @@
+"""Register the default images through the ImageManager (no internet needed).
+
+``ensure_default_images`` runs on every ``onestack up``: it builds
+``onestack-busybox`` into ``<state_dir>/image-cache/`` the first time and
+imports it as a public image of the admin project; later starts find it and
+do nothing.  ``onestack image build`` rebuilds and replaces it.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from sqlalchemy import select
+
+from onestack.common.context import RequestContext
+from onestack.image import states
+from onestack.image.defaults import busybox
+from onestack.image.interface import ImageRecord
+from onestack.image.manager import ImageManager, to_record
+from onestack.image.models import Image
+
+LOG = logging.getLogger(__name__)
+CACHE_DIR = "image-cache"
+
+
+def owner_context(project_id: str) -> RequestContext:
+    """onestack's own context acting for the admin project."""
+    return RequestContext(
+        request_id="onestack-default-images",
+        project_id=project_id,
+        project_name="admin",
+        roles=("admin", "member", "reader"),
+        is_internal=True,
+    )
+
+
+def find_default(manager: ImageManager, project_id: str) -> list[ImageRecord]:
+    with manager.db.reader() as session:
+        rows = session.scalars(
+            select(Image).where(Image.name == busybox.NAME, Image.owner == project_id)
+        )
+        return [to_record(r) for r in rows]
+
+
+def register(manager: ImageManager, project_id: str, path: Path) -> ImageRecord:
+    return manager.create_from_file(
+        owner_context(project_id),
+        busybox.NAME,
+        path,
+        disk_format="raw",
+        container_format="bare",
+        properties=dict(busybox.PROPERTIES),
+        visibility="public",
+        min_disk=busybox.MIN_DISK_GIB,
+        min_ram=busybox.MIN_RAM_MIB,
+    )
+
+
+def ensure_default_images(manager: ImageManager, state_dir: Path, project_id: str) -> None:
+    """Build and register onestack-busybox unless an active one exists."""
+    found = find_default(manager, project_id)
+    if any(r.status in states.HAS_DATA for r in found):
+        return
+    cached = state_dir / CACHE_DIR / busybox.IMAGE_FILE
+    try:
+        if not cached.is_file():
+            busybox.build(cached)
+    except (busybox.BuildError, OSError) as exc:
+        LOG.warning("the default image %s is not available: %s", busybox.NAME, exc)
+        return
+    ctx = owner_context(project_id)
+    for stale in found:  # a queued or failed leftover of an interrupted first start
+        manager.delete(ctx, stale.id)
+    record = register(manager, project_id, cached)
+    LOG.info("registered the default image %s (%s)", record.name, record.id)
+
+
+def rebuild(manager: ImageManager, state_dir: Path, project_id: str) -> ImageRecord:
+    """Build a fresh image; replace the registered one if its bytes changed."""
+    cached = state_dir / CACHE_DIR / busybox.IMAGE_FILE
+    busybox.build(cached)
+    ctx = owner_context(project_id)
+    found = find_default(manager, project_id)
+    record = register(manager, project_id, cached)
+    for old in found:
+        manager.delete(ctx, old.id)
+    return record

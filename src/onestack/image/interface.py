@@ -1,0 +1,62 @@
+"""What other services may use of the image service (its public Python interface).
+
+The compute service boots from and snapshots to images through exactly
+these calls on ``cloud.services["image"]`` (an ``ImageManager``), never
+through the image service's tables or HTTP API.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from onestack.common.context import RequestContext
+
+
+@dataclass(frozen=True)
+class ImageRecord:
+    id: str
+    name: str | None
+    status: str  # queued, saving, active, killed, deactivated, deleted, ...
+    disk_format: str | None  # raw, qcow2, vmdk, ...
+    container_format: str | None  # bare, docker, ova, ...
+    size: int | None
+    min_disk: int  # GiB
+    min_ram: int  # MiB
+    owner: str | None
+    visibility: str  # public, private, shared, community
+    protected: bool
+    checksum: str | None
+    properties: dict[str, str] = field(default_factory=dict)
+
+
+class ImageService(Protocol):
+    def get_image(self, ctx: RequestContext, image_id: str) -> ImageRecord:
+        """The image if ``ctx`` may see it; raises a NotFound subclass otherwise."""
+        ...
+
+    def data_path(self, ctx: RequestContext, image_id: str) -> Path:
+        """A local file with the image's bytes (read-only; do not modify or delete).
+
+        Raises NotFound when ``ctx`` may not see the image, Conflict when the
+        image is not active (no data or deactivated).
+        """
+        ...
+
+    def create_from_file(
+        self,
+        ctx: RequestContext,
+        name: str,
+        path: Path,
+        *,
+        disk_format: str,
+        container_format: str,
+        properties: dict[str, str] | None = None,
+        visibility: str = "private",
+        min_disk: int = 0,
+        min_ram: int = 0,
+    ) -> ImageRecord:
+        """Create an active image owned by ``ctx.project_id`` from a local file
+        (copied into the store; the caller keeps ``path``).  Quotas apply."""
+        ...

@@ -1,0 +1,76 @@
+"""The image service's tables: images, their properties, tags and members."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from onestack.common.db import Base, UTCDateTime, utcnow
+
+
+class Image(Base):
+    __tablename__ = "image_images"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(255), index=True)
+    status: Mapped[str] = mapped_column(String(30), nullable=False, index=True)
+    visibility: Mapped[str] = mapped_column(String(20), nullable=False, index=True)
+    owner: Mapped[str | None] = mapped_column(String(64), index=True)
+    disk_format: Mapped[str | None] = mapped_column(String(20))
+    container_format: Mapped[str | None] = mapped_column(String(20))
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    virtual_size: Mapped[int | None] = mapped_column(BigInteger)
+    checksum: Mapped[str | None] = mapped_column(String(32), index=True)
+    os_hash_algo: Mapped[str | None] = mapped_column(String(64))
+    os_hash_value: Mapped[str | None] = mapped_column(String(128), index=True)
+    min_disk: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    min_ram: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    protected: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    os_hidden: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    #: where the data lives in the store (``file:///...``); None without data
+    location: Mapped[str | None] = mapped_column(Text)
+    #: bytes staged for a glance-direct import (counted by image_stage_total)
+    staged_size: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    properties: Mapped[list[ImageProperty]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", passive_deletes=True
+    )
+    tags: Mapped[list[ImageTag]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", passive_deletes=True
+    )
+
+
+class ImageProperty(Base):
+    __tablename__ = "image_properties"
+
+    image_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("image_images.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class ImageTag(Base):
+    __tablename__ = "image_tags"
+
+    image_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("image_images.id", ondelete="CASCADE"), primary_key=True
+    )
+    value: Mapped[str] = mapped_column(String(255), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class ImageMember(Base):
+    __tablename__ = "image_members"
+
+    image_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("image_images.id", ondelete="CASCADE"), primary_key=True
+    )
+    member_id: Mapped[str] = mapped_column(String(255), primary_key=True, index=True)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="pending")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)

@@ -1,0 +1,54 @@
+"""The image service's plug-in to the all-in-one server."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from onestack.identity.bootstrap import CatalogEntry
+from onestack.image import policies
+from onestack.image.manager import ImageManager
+from onestack.plugin import ServicePlugin
+
+if TYPE_CHECKING:
+    from onestack.config import Settings
+    from onestack.server import Cloud
+
+
+def manager_of(cloud: Cloud) -> ImageManager:
+    """The cloud's ImageManager (``cloud.services["image"]``), created once."""
+    existing = cloud.services.get("image")
+    if isinstance(existing, ImageManager):
+        return existing
+    manager = ImageManager(cloud.settings.image, cloud.db, cloud.enforcer, cloud.settings.state_dir)
+    cloud.services["image"] = manager
+    return manager
+
+
+def _catalog(settings: Settings) -> list[CatalogEntry]:
+    return [CatalogEntry("image", "glance", settings.url("image"), "Image service (Glance v2)")]
+
+
+def _prepare(cloud: Cloud) -> None:
+    from onestack.image.defaults.register import ensure_default_images
+
+    manager = manager_of(cloud)
+    manager.reconcile()
+    result = cloud.bootstrap_result
+    if cloud.settings.image.default_images and result is not None:
+        ensure_default_images(manager, cloud.settings.state_dir, result.admin_project_id)
+
+
+def _build_app(cloud: Cloud) -> Any:
+    from onestack.image.api.routes import build_app
+
+    return build_app(manager_of(cloud), cloud.identity.tokens, cloud.settings)
+
+
+PLUGIN = ServicePlugin(
+    name="image",
+    package="onestack.image",
+    policies=policies.RULES,
+    catalog=_catalog,
+    build_app=_build_app,
+    prepare=_prepare,
+)

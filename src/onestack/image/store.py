@@ -1,0 +1,158 @@
+"""Where image data lives: a small store interface and the filesystem store.
+
+A store keeps opaque blobs under string *locations* (``file:///...`` for the
+filesystem store).  Writing goes through a :class:`StoreWriter`: bytes are
+appended to a temporary object and become visible only on ``commit()``; after
+``abort()`` (or any failure before ``commit``) nothing is left behind.  The
+object-storage service can become a second store by implementing the same
+five methods.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import BinaryIO
+
+from onestack.common.exceptions import NotFound
+
+
+class StoreWriter(ABC):
+    @abstractmethod
+    def write(self, chunk: bytes) -> None:
+        """Append ``chunk``; raises OSError when the store is full."""
+
+    @abstractmethod
+    def commit(self) -> str:
+        """Make the data durable and visible; returns its location."""
+
+    @abstractmethod
+    def abort(self) -> None:
+        """Forget everything written (idempotent; safe after commit errors)."""
+
+
+class ImageStore(ABC):
+    """The five operations the image service needs from a store."""
+
+    @abstractmethod
+    def writer(self, key: str) -> StoreWriter:
+        """A writer for a new blob named ``key`` (an image id)."""
+
+    @abstractmethod
+    def adopt(self, key: str, path: Path) -> str:
+        """Take over a local file (moved when possible); returns its location."""
+
+    @abstractmethod
+    def local_path(self, location: str) -> Path:
+        """A local file with the blob's bytes (read-only for the caller)."""
+
+    @abstractmethod
+    def open(self, location: str) -> BinaryIO:
+        """The blob, opened for reading."""
+
+    @abstractmethod
+    def delete(self, location: str) -> None:
+        """Remove the blob; a missing blob is not an error."""
+
+
+class _FileWriter(StoreWriter):
+    def __init__(self, store: FilesystemStore, key: str) -> None:
+        self.store = store
+        self.key = key
+        self.temp = store.incoming / f"{key}.{uuid.uuid4().hex[:8]}.part"
+        self.handle: BinaryIO | None = open(self.temp, "xb")  # noqa: SIM115 (closed in commit/abort)
+
+    def write(self, chunk: bytes) -> None:
+        assert self.handle is not None, "writer already closed"
+        self.handle.write(chunk)
+
+    def commit(self) -> str:
+        assert self.handle is not None, "writer already closed"
+        handle, self.handle = self.handle, None
+        try:
+            handle.flush()
+            os.fsync(handle.fileno())
+        finally:
+            handle.close()
+        final = self.store.root / self.key
+        os.replace(self.temp, final)
+        self.store.sync_dir()
+        return self.store.location_of(final)
+
+    def abort(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
+            self.handle = None
+        self.temp.unlink(missing_ok=True)
+
+
+class FilesystemStore(ImageStore):
+    """Blobs as files in one directory (``<state_dir>/images``), written atomically."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.incoming = root / ".incoming"
+        self.incoming.mkdir(parents=True, exist_ok=True)
+
+    def location_of(self, path: Path) -> str:
+        return "file://" + str(path)
+
+    def sync_dir(self) -> None:
+        fd = os.open(self.root, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def writer(self, key: str) -> StoreWriter:
+        return _FileWriter(self, key)
+
+    def adopt(self, key: str, path: Path) -> str:
+        final = self.root / key
+        try:
+            os.replace(path, final)
+        except OSError:  # another file system: copy through a temporary file
+            writer = self.writer(key)
+            try:
+                with open(path, "rb") as source:
+                    while chunk := source.read(1 << 22):
+                        writer.write(chunk)
+                location = writer.commit()
+            except BaseException:
+                writer.abort()
+                raise
+            path.unlink(missing_ok=True)
+            return location
+        self.sync_dir()
+        return self.location_of(final)
+
+    def local_path(self, location: str) -> Path:
+        if not location.startswith("file://"):
+            raise NotFound(f"Location {location} is not in this store.")
+        path = Path(location[len("file://") :])
+        if path.parent != self.root or not path.is_file():
+            raise NotFound("The image data could not be found in the store.")
+        return path
+
+    def open(self, location: str) -> BinaryIO:
+        return open(self.local_path(location), "rb")
+
+    def delete(self, location: str) -> None:
+        try:
+            self.local_path(location).unlink(missing_ok=True)
+        except NotFound:
+            pass
+
+    def clean_incoming(self) -> int:
+        """Remove temporary files left by a crash; returns how many."""
+        count = 0
+        for path in self.incoming.iterdir():
+            if path.is_file():
+                path.unlink(missing_ok=True)
+                count += 1
+            elif path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+        return count

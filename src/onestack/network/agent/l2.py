@@ -1,0 +1,115 @@
+"""Layer 2: one Linux bridge per network, inside the network's own namespace,
+and veth pairs that plug ports (instances, DHCP, routers) into it.
+
+The bridge namespace also holds the network's security-group firewall
+(br_netfilter passes bridged IP traffic through its iptables).  An external
+network marked ``host_leg`` gets a veth to the host's root namespace with
+the subnet's gateway address: a local address, no forwarding.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+
+from onestack.network.agent import linux, names
+from onestack.network.agent.state import NetworkState
+
+LOG = logging.getLogger(__name__)
+
+
+def ensure_network(network_id: str, mtu: int) -> None:
+    """The namespace and its bridge (idempotent)."""
+    ns = names.net_ns(network_id)
+    bridge = names.bridge(network_id)
+    linux.ensure_netns(ns)
+    if bridge not in linux.links(ns):
+        try:
+            linux.ip("link", "add", bridge, "type", "bridge", netns=ns)
+        except linux.CommandFailed:
+            if bridge not in linux.links(ns):  # else another process was quicker
+                raise
+        linux.ip("link", "set", bridge, "mtu", str(mtu), "up", netns=ns)
+        # bridged traffic must traverse iptables here (security groups)
+        for key in ("net.bridge.bridge-nf-call-iptables", "net.bridge.bridge-nf-call-ip6tables"):
+            linux.sysctl(ns, key, "1")
+
+
+def remove_network(network_id: str) -> None:
+    linux.ip("link", "del", names.host_leg(network_id), check=False)
+    linux.delete_netns(names.net_ns(network_id))
+
+
+def plug(
+    network_id: str,
+    port_id: str,
+    mac: str,
+    mtu: int,
+    target_ns: str,
+    ifname: str,
+    addresses: list[str] | None = None,
+    alias: str | None = None,
+) -> None:
+    """A veth from the network's bridge to ``ifname`` in ``target_ns`` (idempotent).
+
+    ``addresses`` (``ip/prefix``) are configured on ``ifname``; None leaves
+    it without (instances take theirs by DHCP).
+    """
+    ns = names.net_ns(network_id)
+    tap = names.tap(port_id)
+    peer = names.peer(port_id)
+    present = ifname in linux.links(target_ns) and tap in linux.links(ns)
+    if not present:
+        linux.ip("link", "del", tap, netns=ns, check=False)
+        linux.ip("link", "del", ifname, netns=target_ns, check=False)
+        linux.ip(
+            "link", "add", tap, "mtu", str(mtu), "type", "veth", "peer", "name", peer,
+            "netns", target_ns, netns=ns,
+        )  # fmt: skip
+        linux.ip_batch([f"link set {tap} master {names.bridge(network_id)} up"], netns=ns)
+        commands = [f"link set {peer} name {ifname}"]
+        commands.append(f"link set {ifname} address {mac} mtu {mtu}")
+        if alias:
+            commands.append(f"link set {ifname} alias {alias}")
+        commands.append(f"link set {ifname} up")
+        linux.ip_batch(commands, netns=target_ns)
+    if addresses is not None:
+        linux.ip("addr", "flush", "dev", ifname, "scope", "global", netns=target_ns, check=False)
+        for address in addresses:
+            linux.ip("addr", "replace", address, "dev", ifname, netns=target_ns)
+
+
+def unplug(network_id: str, port_id: str) -> None:
+    linux.ip("link", "del", names.tap(port_id), netns=names.net_ns(network_id), check=False)
+
+
+def ensure_host_leg(net: NetworkState) -> None:
+    """The root namespace's address on an external network (no forwarding, no routes)."""
+    subnet = next((s for s in net.subnets if s.version == 4 and s.gateway), None)
+    if subnet is None or subnet.gateway is None:
+        return
+    leg = names.host_leg(net.id)
+    peer = names.host_leg_peer(net.id)
+    ns = names.net_ns(net.id)
+    if leg not in linux.links():
+        linux.ip("link", "add", leg, "type", "veth", "peer", "name", peer, "netns", ns)
+        linux.ip_batch([f"link set {peer} master {names.bridge(net.id)} up"], netns=ns)
+        linux.ip("link", "set", leg, "mtu", str(net.mtu), "up")
+    prefix = ipaddress.ip_network(subnet.cidr).prefixlen
+    _warn_if_taken(str(subnet.gateway), leg)
+    linux.ip("addr", "replace", f"{subnet.gateway}/{prefix}", "dev", leg)
+
+
+def _warn_if_taken(address: str, leg: str) -> None:
+    """Say so when another device of the host (another onestack on this machine, say)
+    already holds the external network's host address: the host's traffic to this
+    cloud's floating IPs may then take the other device."""
+    for line in linux.ip("-o", "-4", "addr", "show", check=False).splitlines():
+        fields = line.split()
+        if len(fields) > 3 and fields[3].split("/")[0] == address and fields[1] != leg:
+            LOG.warning(
+                "network: %s is also on host device %s (another cloud on this host?); "
+                "floating IPs of this cloud may not be reachable from the host",
+                address,
+                fields[1],
+            )

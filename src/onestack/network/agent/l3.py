@@ -1,0 +1,107 @@
+"""Routers: a namespace per router with forwarding on, legs on its subnets, NAT.
+
+``qr-*`` legs carry the subnets' gateway addresses, ``qg-*`` the external
+address (and every floating IP as a /32).  The default route points at the
+external subnet's gateway; static routes are added as given.  iptables in
+the router's namespace: SNAT of the internal subnets to the gateway address
+(``enable_snat``), DNAT+SNAT for floating IPs.  Forwarding is enabled in
+this namespace only, never in the host's.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+
+from onestack.network.agent import l2, linux, names
+from onestack.network.agent.state import Desired, RouterState
+
+LOG = logging.getLogger(__name__)
+
+
+def _prefix(desired: Desired, network_id: str, subnet_id: str) -> int:
+    net = desired.networks.get(network_id)
+    subnet = next((s for s in net.subnets if s.id == subnet_id), None) if net else None
+    return ipaddress.ip_network(subnet.cidr).prefixlen if subnet else 32
+
+
+def ensure_router(router: RouterState, desired: Desired) -> None:
+    ns = names.router_ns(router.id)
+    linux.ensure_netns(ns)
+    linux.sysctl(ns, "net.ipv4.ip_forward", "1")
+    linux.sysctl(ns, "net.ipv6.conf.all.forwarding", "1")
+    wanted_links = {"lo"}
+    for port, mtu in router.interfaces:
+        ifname = names.router_port(port.id, gateway=False)
+        wanted_links.add(ifname)
+        l2.ensure_network(port.network_id, mtu)
+        addresses = [
+            f"{ip}/{_prefix(desired, port.network_id, subnet_id)}" for ip, subnet_id in port.ips
+        ]
+        l2.plug(port.network_id, port.id, port.mac, mtu, ns, ifname, addresses)
+    gateway = router.gateway
+    gw_if = None
+    if gateway is not None:
+        gw_if = names.router_port(gateway.id, gateway=True)
+        wanted_links.add(gw_if)
+        l2.ensure_network(gateway.network_id, router.gateway_mtu)
+        addresses = [
+            f"{ip}/{_prefix(desired, gateway.network_id, subnet_id)}"
+            for ip, subnet_id in gateway.ips
+        ]
+        addresses += [f"{fip}/32" for fip, _ in router.floating]
+        l2.plug(
+            gateway.network_id, gateway.id, gateway.mac, router.gateway_mtu, ns, gw_if, addresses
+        )
+        for fip, _ in router.floating:  # tell the external segment where the address now is
+            linux.run(
+                ["busybox", "arping", "-U", "-c", "1", "-I", gw_if, fip], netns=ns, check=False
+            )
+    for ifname in linux.links(ns) - wanted_links:
+        linux.ip("link", "del", ifname, netns=ns, check=False)
+    _routes(ns, router, gw_if)
+    _nat(ns, router, gw_if)
+    _metadata_redirect(ns)
+
+
+def _routes(ns: str, router: RouterState, gw_if: str | None) -> None:
+    commands = []
+    out = linux.ip("-4", "route", "show", "proto", "static", netns=ns, check=False)
+    for line in out.splitlines():
+        if line.strip():
+            commands.append(f"route del {line.strip()}")
+    linux.ip("-4", "route", "del", "default", netns=ns, check=False)
+    if gw_if is not None and router.external_gateways:
+        commands.append(f"route replace default via {router.external_gateways[0][1]} dev {gw_if}")
+    for destination, nexthop in router.routes:
+        if ipaddress.ip_network(destination).version == 4:
+            commands.append(f"route replace {destination} via {nexthop} proto static")
+    for command in commands:
+        linux.ip(*command.split(), netns=ns, check=False)
+
+
+def _nat(ns: str, router: RouterState, gw_if: str | None) -> None:
+    lines = [
+        "*nat", ":PREROUTING ACCEPT [0:0]", ":INPUT ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]",
+        ":POSTROUTING ACCEPT [0:0]",
+    ]  # fmt: skip
+    if gw_if is not None and router.gateway is not None:
+        for fip, fixed in router.floating:
+            lines.append(f"-A PREROUTING -d {fip}/32 -j DNAT --to-destination {fixed}")
+            lines.append(f"-A OUTPUT -d {fip}/32 -j DNAT --to-destination {fixed}")
+            lines.append(f"-A POSTROUTING -s {fixed}/32 -o {gw_if} -j SNAT --to-source {fip}")
+        v4 = [ip for ip, _ in router.gateway.ips if ipaddress.ip_address(ip).version == 4]
+        if router.enable_snat and v4:
+            for _, cidr in router.internal_cidrs:
+                if ipaddress.ip_network(cidr).version == 4:
+                    lines.append(f"-A POSTROUTING -s {cidr} -o {gw_if} -j SNAT --to-source {v4[0]}")
+    lines += ["COMMIT", ""]
+    linux.run(["iptables-restore"], netns=ns, input="\n".join(lines))
+
+
+def _metadata_redirect(ns: str) -> None:
+    linux.ip("addr", "replace", "169.254.169.254/32", "dev", "lo", netns=ns, check=False)
+
+
+def remove_router(router_id: str) -> None:
+    linux.delete_netns(names.router_ns(router_id))

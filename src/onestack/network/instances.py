@@ -1,0 +1,267 @@
+"""The compute-facing side of the NetworkManager (see ``onestack.network.interface``)."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from onestack.common.context import RequestContext
+from onestack.network.exceptions import (
+    BadRequest,
+    Conflict,
+    NotSupported,
+    PortInUse,
+    PortNotFound,
+    SecurityGroupNotFound,
+)
+from onestack.network.interface import (
+    FixedIP,
+    MetadataProvider,
+    NetworkRequest,
+    PortInfo,
+    Requested,
+)
+from onestack.network.models import FloatingIP, Network, Port, SecurityGroup, Subnet
+from onestack.network.routers import RoutersMixin
+
+LOG = logging.getLogger(__name__)
+
+#: binding:profile key marking ports this service created for an instance
+CREATED = "onestack_created"
+
+
+class NetworkAmbiguous(Conflict):
+    msg_fmt = "Multiple possible networks found, use a Network ID to be more specific."
+
+
+class InstancesMixin(RoutersMixin):
+    def set_metadata_provider(self, provider: MetadataProvider | None) -> None:
+        self.metadata_provider = provider
+
+    # allocation -------------------------------------------------------------------------------
+
+    def allocate_for_instance(
+        self,
+        ctx: RequestContext,
+        instance_id: str,
+        host: str,
+        requested: Requested,
+        *,
+        security_groups: list[str] | None = None,
+        availability_zone: str = "nova",
+    ) -> list[PortInfo]:
+        if requested == "none":
+            return []
+        if requested == "auto":
+            requested = [NetworkRequest(network_id=self._auto_network(ctx))]
+        groups = self._resolve_groups(ctx, security_groups)
+        created: list[str] = []
+        try:
+            for request in requested:
+                self._allocate_one(ctx, instance_id, host, request, groups, availability_zone,
+                                   created)  # fmt: skip
+        except Exception:
+            for port_id in created:
+                try:
+                    self._drop_instance_port(instance_id, port_id)
+                except Exception:
+                    LOG.exception("cleaning up port %s failed", port_id)
+            raise
+        return self.get_instance_nw_info(ctx, instance_id)
+
+    def _allocate_one(
+        self, ctx: RequestContext, instance_id: str, host: str, request: NetworkRequest,
+        groups: list[str] | None, zone: str, created: list[str],
+    ) -> str:  # fmt: skip
+        binding = {"device_id": instance_id, "device_owner": f"compute:{zone}",
+                   "binding:host_id": host}  # fmt: skip
+        admin = RequestContext.admin(ctx.request_id)
+        if request.port_id:
+            port = self.get_port(ctx, request.port_id)
+            if port.device_id and port.device_id != instance_id:
+                raise PortInUse(port_id=port.id, net_id=port.network_id, device_id=port.device_id)
+            self.update_port(admin, port.id, binding, None)
+            return port.id
+        if not request.network_id:
+            raise BadRequest(resource="port", msg="a network or a port is required")
+        self.get_network(ctx, request.network_id)
+        body: dict[str, Any] = {"network_id": request.network_id,
+                                "project_id": ctx.project_id or ""}  # fmt: skip
+        if request.fixed_ip:
+            body["fixed_ips"] = [{"ip_address": request.fixed_ip}]
+        if groups is not None:
+            body["security_groups"] = groups
+        port = self.create_port(ctx, body)
+        created.append(port.id)
+        self.update_port(admin, port.id, {**binding, "binding:profile": {CREATED: True}}, None)
+        return port.id
+
+    def _resolve_groups(self, ctx: RequestContext, names: list[str] | None) -> list[str] | None:
+        if not names:
+            return None
+        project = ctx.project_id or ""
+        self.ensure_default_group(project)
+        result = []
+        with self.db.reader() as session:
+            for name in names:
+                group = session.scalar(
+                    select(SecurityGroup).where(
+                        SecurityGroup.project_id == project,
+                        (SecurityGroup.id == name) | (SecurityGroup.name == name),
+                    )
+                )
+                if group is None:
+                    raise SecurityGroupNotFound(id=name)
+                result.append(group.id)
+        return result
+
+    def _auto_network(self, ctx: RequestContext) -> str:
+        """Nova's get-me-a-network: the project's only network, else a new one with a router."""
+        with self.db.reader() as session:
+            own = list(session.scalars(select(Network).where(
+                Network.project_id == ctx.project_id, ~Network.external)))  # fmt: skip
+            shared = list(session.scalars(select(Network).where(Network.shared,
+                                                                ~Network.external)))  # fmt: skip
+            public = session.scalar(select(Network).where(Network.external, Network.is_default))
+        candidates = own or shared
+        if len(candidates) == 1:
+            return candidates[0].id
+        if len(candidates) > 1:
+            raise NetworkAmbiguous()
+        network = self.create_network(ctx, {"name": "auto_allocated_network"})
+        cidr = self._free_auto_cidr(ctx)
+        subnet = self.create_subnet(ctx, {"network_id": network.id, "cidr": cidr, "ip_version": 4,
+                                          "name": "auto_allocated_subnet_v4"})  # fmt: skip
+        if public is not None:
+            router = self.create_router(ctx, {"name": "auto_allocated_router",
+                                              "external_gateway_info": {
+                                                  "network_id": public.id}})  # fmt: skip
+            self.add_router_interface(ctx, router.id, {"subnet_id": subnet.id})
+        return network.id
+
+    def _free_auto_cidr(self, ctx: RequestContext) -> str:
+        with self.db.reader() as session:
+            used = {
+                c
+                for c in session.scalars(
+                    select(Subnet.cidr).where(Subnet.project_id == ctx.project_id)
+                )
+            }
+        for third in range(0, 256):
+            cidr = f"10.{(hash(ctx.project_id) % 200) + 1}.{third}.0/24"
+            if not any(ipaddress.ip_network(cidr).overlaps(ipaddress.ip_network(u)) for u in used):
+                return cidr
+        raise Conflict("No free address range for an automatically allocated network.")
+
+    def _drop_instance_port(self, instance_id: str, port_id: str) -> None:
+        with self.db.writer() as session:
+            port = session.get(Port, port_id)
+            if port is None or port.device_id != instance_id:
+                return
+            if port.binding_profile.get(CREATED):
+                self._release_port(session, port)
+            else:
+                port.device_id = ""
+                port.device_owner = ""
+                port.binding_host_id = ""
+                port.status = "DOWN"
+                self.bump(port)
+        self.changed()
+
+    def deallocate_for_instance(self, ctx: RequestContext, instance_id: str) -> None:
+        with self.db.reader() as session:
+            ids = list(session.scalars(select(Port.id).where(Port.device_id == instance_id,
+                                                             Port.device_owner.startswith(
+                                                                 "compute:"))))  # fmt: skip
+        for port_id in ids:
+            self._drop_instance_port(instance_id, port_id)
+
+    # information ------------------------------------------------------------------------------
+
+    def _port_info(self, session: Session, port: Port) -> PortInfo:
+        network = session.get(Network, port.network_id)
+        fixed = []
+        for alloc in port.fixed_ips:
+            subnet = session.get(Subnet, alloc.subnet_id)
+            if subnet is None:
+                continue
+            fixed.append(FixedIP(alloc.ip_address, subnet.id, subnet.cidr, subnet.gateway_ip,
+                                 subnet.ip_version))  # fmt: skip
+        floating = tuple(session.scalars(select(FloatingIP.floating_ip_address).where(
+            FloatingIP.port_id == port.id)))  # fmt: skip
+        return PortInfo(
+            id=port.id, network_id=port.network_id, network_name=network.name if network else "",
+            mac_address=port.mac_address, mtu=network.mtu if network else 1500,
+            fixed_ips=tuple(fixed), device_id=port.device_id, floating_ips=floating,
+            preexisting=not port.binding_profile.get(CREATED),
+        )  # fmt: skip
+
+    def get_instance_nw_info(self, ctx: RequestContext, instance_id: str) -> list[PortInfo]:
+        with self.db.reader() as session:
+            ports = session.scalars(
+                select(Port).where(Port.device_id == instance_id,
+                                   Port.device_owner.startswith("compute:"))
+                .order_by(Port.created_at, Port.id)
+            ).all()  # fmt: skip
+            return [self._port_info(session, p) for p in ports]
+
+    def addresses(self, ctx: RequestContext, instance_id: str) -> dict[str, list[dict[str, Any]]]:
+        result: dict[str, list[dict[str, Any]]] = {}
+        for info in self.get_instance_nw_info(ctx, instance_id):
+            entries = result.setdefault(info.network_name or info.network_id, [])
+            for ip in info.fixed_ips:
+                entries.append({"version": ip.version, "addr": ip.address,
+                                "OS-EXT-IPS:type": "fixed",
+                                "OS-EXT-IPS-MAC:mac_addr": info.mac_address})  # fmt: skip
+            for fip in info.floating_ips:
+                entries.append({"version": 4, "addr": fip, "OS-EXT-IPS:type": "floating",
+                                "OS-EXT-IPS-MAC:mac_addr": info.mac_address})  # fmt: skip
+        return result
+
+    # plumbing on this host -------------------------------------------------------------------
+
+    def _require_plumber(self) -> Any:
+        if self.plumber is None:
+            raise NotSupported(operation="Instance networking without a data plane on this host")
+        return self.plumber
+
+    def setup_instance_network(self, instance_id: str, ports: list[PortInfo]) -> Path:
+        path: Path = self._require_plumber().plug_instance(instance_id, ports)
+        with self.db.writer() as session:
+            for info in ports:
+                port = session.get(Port, info.id)
+                if port is not None and port.status != "ACTIVE":
+                    port.status = "ACTIVE"
+                    self.bump(port)
+        self.changed()
+        return path
+
+    def teardown_instance_network(self, instance_id: str) -> None:
+        if self.plumber is not None:
+            self.plumber.unplug_instance(instance_id)
+
+    def attach_interface(
+        self, ctx: RequestContext, instance_id: str, host: str, request: NetworkRequest
+    ) -> PortInfo:
+        created: list[str] = []
+        port_id = self._allocate_one(ctx, instance_id, host, request, None, "nova", created)
+        with self.db.reader() as session:
+            port = session.get(Port, port_id)
+            assert port is not None
+            info = self._port_info(session, port)
+        if self.plumber is not None and self.plumber.instance_exists(instance_id):
+            self.setup_instance_network(instance_id, self.get_instance_nw_info(ctx, instance_id))
+        return info
+
+    def detach_interface(self, ctx: RequestContext, instance_id: str, port_id: str) -> None:
+        port = self.get_port(ctx, port_id)
+        if port.device_id != instance_id:
+            raise PortNotFound(port_id=port_id)
+        if self.plumber is not None:
+            self.plumber.unplug_port(instance_id, port_id)
+        self._drop_instance_port(instance_id, port_id)

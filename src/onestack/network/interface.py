@@ -1,0 +1,154 @@
+"""What other services may use of the networking service (its public Python interface).
+
+The compute service gives instances their network through exactly these
+calls on ``cloud.services["network"]`` (a ``NetworkManager``), never through
+the networking tables or HTTP API:
+
+1. ``allocate_for_instance`` when the server is created (ports with
+   ``device_owner="compute:<az>"`` and ``device_id=<instance id>``);
+2. ``setup_instance_network`` on the host, before the instance starts: it
+   returns the path of a named network namespace (``/run/netns/osvm-<id>``)
+   that holds one interface per port (``eth0``, ``eth1``...) with the port's
+   MAC, plugged into the network's bridge, filtered by its security groups;
+   the instance gets its fixed IPs by DHCP.  runc joins it through the
+   spec's network namespace ``path``; QEMU can bridge a tap inside it;
+3. ``get_instance_nw_info`` / ``addresses`` for ``server show``;
+4. ``attach_interface`` / ``detach_interface`` for ``server add/remove port``;
+5. ``teardown_instance_network`` then ``deallocate_for_instance`` at delete.
+
+Instance metadata (``http://169.254.169.254/...``) is served by the network
+agent; the data itself comes from a ``MetadataProvider`` that the compute
+service registers with ``set_metadata_provider``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Protocol
+
+from onestack.common.context import RequestContext
+
+
+@dataclass(frozen=True)
+class FixedIP:
+    address: str
+    subnet_id: str
+    cidr: str
+    gateway: str | None
+    version: int
+
+
+@dataclass(frozen=True)
+class PortInfo:
+    id: str
+    network_id: str
+    network_name: str
+    mac_address: str
+    mtu: int
+    fixed_ips: tuple[FixedIP, ...]
+    device_id: str = ""
+    floating_ips: tuple[str, ...] = ()
+    #: created by allocate_for_instance (deleted at deallocation) or given by the user
+    preexisting: bool = False
+
+
+@dataclass(frozen=True)
+class NetworkRequest:
+    """One ``networks`` entry of a server create: a network, a port, or a network + fixed IP."""
+
+    network_id: str | None = None
+    port_id: str | None = None
+    fixed_ip: str | None = None
+
+
+Requested = list[NetworkRequest] | Literal["auto", "none"]
+
+
+@dataclass(frozen=True)
+class InstanceMetadata:
+    """What the metadata service tells an instance about itself."""
+
+    uuid: str
+    name: str
+    hostname: str
+    project_id: str
+    availability_zone: str = "nova"
+    #: key name -> OpenSSH public key
+    public_keys: dict[str, str] = field(default_factory=dict)
+    user_data: bytes | None = None
+    meta: dict[str, str] = field(default_factory=dict)
+    launch_index: int = 0
+
+
+class MetadataProvider(Protocol):
+    def instance_metadata(self, instance_id: str) -> InstanceMetadata | None:
+        """The instance's metadata, or None when there is no such instance."""
+        ...
+
+
+class NetworkService(Protocol):
+    def allocate_for_instance(
+        self,
+        ctx: RequestContext,
+        instance_id: str,
+        host: str,
+        requested: Requested,
+        *,
+        security_groups: list[str] | None = None,
+        availability_zone: str = "nova",
+    ) -> list[PortInfo]:
+        """Create (or claim) the instance's ports and bind them to ``host``.
+
+        ``"auto"`` uses the project's only network, or creates one with a
+        router to ``public`` (Nova's get-me-a-network); ``"none"`` gives no
+        port.  Security groups are names or ids of the caller's groups.
+        Raises the Neutron error (NetworkNotFound, PortInUse,
+        IpAddressGenerationFailure, OverQuota...); on failure every port
+        created by this call is deleted again.
+        """
+        ...
+
+    def deallocate_for_instance(self, ctx: RequestContext, instance_id: str) -> None:
+        """Delete the ports this service created for the instance, release user ports."""
+        ...
+
+    def get_instance_nw_info(self, ctx: RequestContext, instance_id: str) -> list[PortInfo]:
+        """The instance's ports (ordered as attached), with their floating IPs."""
+        ...
+
+    def addresses(
+        self, ctx: RequestContext, instance_id: str
+    ) -> dict[str, list[dict[str, object]]]:
+        """Nova's ``addresses`` of a server: network name -> addresses (fixed and floating)."""
+        ...
+
+    def attach_interface(
+        self,
+        ctx: RequestContext,
+        instance_id: str,
+        host: str,
+        request: NetworkRequest,
+    ) -> PortInfo:
+        """Allocate or claim one more port and, if the instance's namespace exists, plug it."""
+        ...
+
+    def detach_interface(self, ctx: RequestContext, instance_id: str, port_id: str) -> None:
+        """Unplug the port; delete it if this service created it, else release it."""
+        ...
+
+    def setup_instance_network(self, instance_id: str, ports: list[PortInfo]) -> Path:
+        """Create ``/run/netns/osvm-<instance_id>`` with one plugged interface per port.
+
+        Idempotent.  Raises NotSupported when this host has no data plane.
+        On failure nothing of the namespace is left behind.
+        """
+        ...
+
+    def teardown_instance_network(self, instance_id: str) -> None:
+        """Remove the instance's namespace and its bridge ports (no error if absent)."""
+        ...
+
+    def set_metadata_provider(self, provider: MetadataProvider | None) -> None:
+        """Where the metadata service gets instance data from (compute calls this)."""
+        ...

@@ -1,0 +1,571 @@
+"""Routers (gateway, interfaces, static routes) and floating IPs."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from onestack.common.context import RequestContext
+from onestack.network import ipam
+from onestack.network.attrs import (
+    as_bool,
+    as_list,
+    as_str,
+    as_str_list,
+    as_uuid,
+    check_known,
+    invalid,
+    new_id,
+)
+from onestack.network.exceptions import (
+    BadRequest,
+    ExternalGatewayForFloatingIPNotFound,
+    ExternalIpAddressExhausted,
+    FloatingIPNotFound,
+    FloatingIPPortAlreadyAssociated,
+    InvalidInput,
+    IpAddressGenerationFailure,
+    NetworkNotFound,
+    PortInUse,
+    RouterInterfaceInUseByFloatingIP,
+    RouterInterfaceNotFound,
+    RouterInterfaceNotFoundForSubnet,
+    RouterInUse,
+    RouterNotFound,
+)
+from onestack.network.listing import ListSpec, Page, attach_tags, list_rows
+from onestack.network.models import FloatingIP, IPAllocation, Network, Port, Router, Subnet
+from onestack.network.secgroups import SecurityGroupsMixin
+
+RI_OWNER = "network:router_interface"
+GW_OWNER = "network:router_gateway"
+FIP_OWNER = "network:floatingip"
+ROUTER_ATTRS = {
+    "name", "description", "admin_state_up", "external_gateway_info", "routes", "project_id",
+    "tenant_id", "distributed", "ha", "availability_zone_hints", "flavor_id",
+    "enable_ndp_proxy",
+}  # fmt: skip
+FIP_ATTRS = {
+    "floating_network_id", "floating_ip_address", "subnet_id", "port_id", "fixed_ip_address",
+    "project_id", "tenant_id", "description", "dns_name", "dns_domain", "qos_policy_id",
+}  # fmt: skip
+
+ROUTER_LIST = ListSpec(
+    Router,
+    {
+        "id": Router.id, "name": Router.name, "description": Router.description,
+        "project_id": Router.project_id, "tenant_id": Router.project_id,
+        "status": Router.status, "admin_state_up": Router.admin_state_up,
+        "revision_number": Router.revision_number, "created_at": Router.created_at,
+        "updated_at": Router.updated_at,
+    },
+    booleans=frozenset({"admin_state_up"}),
+)  # fmt: skip
+F = FloatingIP
+FIP_LIST = ListSpec(
+    FloatingIP,
+    {
+        "id": F.id, "description": F.description, "project_id": F.project_id,
+        "tenant_id": F.project_id, "status": F.status,
+        "floating_network_id": F.floating_network_id,
+        "floating_ip_address": F.floating_ip_address, "fixed_ip_address": F.fixed_ip_address,
+        "port_id": F.port_id, "router_id": F.router_id, "revision_number": F.revision_number,
+        "created_at": F.created_at, "updated_at": F.updated_at,
+    },
+)  # fmt: skip
+
+
+class RoutersMixin(SecurityGroupsMixin):
+    def _router_query(self, ctx: RequestContext) -> Select[Any]:
+        stmt = select(Router)
+        if not self.sees_all(ctx):
+            stmt = stmt.where(Router.project_id == ctx.project_id)
+        return stmt
+
+    def _get_router(self, session: Session, ctx: RequestContext, router_id: str) -> Router:
+        row = session.scalar(self._router_query(ctx).where(Router.id == router_id))
+        if row is None:
+            raise RouterNotFound(router_id=router_id)
+        return row
+
+    def _decorate_routers(self, session: Session, rows: Sequence[Router]) -> None:
+        attach_tags(session, rows)
+        for row in rows:
+            gw = session.get(Port, row.gw_port_id) if row.gw_port_id else None
+            row.gw_fixed_ips = [
+                {"subnet_id": a.subnet_id, "ip_address": a.ip_address} for a in gw.fixed_ips
+            ] if gw else []  # fmt: skip
+
+    def router_ports(self, session: Session, router_id: str) -> list[Port]:
+        return list(
+            session.scalars(
+                select(Port).where(Port.device_id == router_id, Port.device_owner == RI_OWNER)
+            )
+        )
+
+    # routers ------------------------------------------------------------------------------
+
+    def create_router(self, ctx: RequestContext, body: Mapping[str, Any]) -> Router:
+        check_known(body, ROUTER_ATTRS)
+        if body.get("routes"):
+            raise BadRequest(resource="router", msg="Attribute 'routes' not allowed in POST")
+        for flag in ("distributed", "ha"):
+            if flag in body and as_bool(flag, body[flag]):
+                raise BadRequest(resource="router", msg=f"{flag} routers are not supported")
+        project = self.owner_for_create(ctx, body)
+        self.enforce(ctx, "create_router", {"project_id": project})
+        with self.db.writer() as session:
+            self.check_quota(session, project, "router")
+            row = Router(
+                id=new_id(), project_id=project,
+                name=as_str("name", body.get("name", ""), allow_none=True),
+                description=as_str("description", body.get("description", ""), allow_none=True),
+                admin_state_up=as_bool("admin_state_up", body.get("admin_state_up", True)),
+                routes=[],
+                availability_zone_hints=as_str_list(
+                    "availability_zone_hints", body.get("availability_zone_hints", [])
+                ),
+            )  # fmt: skip
+            session.add(row)
+            session.flush()
+            if body.get("external_gateway_info"):
+                self._set_gateway(session, ctx, row, body["external_gateway_info"])
+            self._decorate_routers(session, [row])
+        self.changed()
+        return row
+
+    def _set_gateway(self, session: Session, ctx: RequestContext, row: Router, info: Any) -> None:
+        if info is None or info == {}:
+            self._clear_gateway(session, row)
+            return
+        if not isinstance(info, dict) or not set(info) <= {
+            "network_id", "enable_snat", "external_fixed_ips"
+        }:  # fmt: skip
+            raise invalid("external_gateway_info", f"Invalid data format: '{info}'")
+        if "network_id" not in info:
+            raise invalid("external_gateway_info", "network_id is required")
+        network_id = as_uuid("external_gateway_info", info["network_id"])
+        network = session.get(Network, network_id)
+        if network is None or not network.external:
+            if network is None:
+                raise NetworkNotFound(net_id=network_id)
+            raise BadRequest(
+                resource="router",
+                msg=f"Network {network_id} is not an external network",
+            )
+        if "enable_snat" in info:
+            row.enable_snat = as_bool("enable_snat", info["enable_snat"])
+        fixed = info.get("external_fixed_ips")
+        if row.gw_network_id == network_id and row.gw_port_id and fixed is None:
+            return
+        if fixed is not None:
+            self.enforce(ctx, "create_router:external_gateway_info:external_fixed_ips",
+                         {"project_id": row.project_id})  # fmt: skip
+            fixed = as_list("external_fixed_ips", fixed)
+        self._clear_gateway(session, row, keep_snat=True)
+        try:
+            ips = self._allocate(session, network, fixed, owner=GW_OWNER)
+        except IpAddressGenerationFailure:
+            raise ExternalIpAddressExhausted(net_id=network.id) from None
+        port = Port(
+            id=new_id(), project_id="", network_id=network.id,
+            mac_address=self._mac(session, network, None), device_owner=GW_OWNER,
+            device_id=row.id, status="ACTIVE", port_security_enabled=False,
+        )  # fmt: skip
+        port.fixed_ips = ips
+        session.add(port)
+        session.flush()
+        row.gw_network_id = network.id
+        row.gw_port_id = port.id
+
+    def _clear_gateway(self, session: Session, row: Router, keep_snat: bool = False) -> None:
+        if row.gw_port_id is None:
+            return
+        used = session.scalar(
+            select(FloatingIP.id).where(
+                FloatingIP.router_id == row.id,
+                FloatingIP.floating_network_id == row.gw_network_id,
+            )
+        )
+        if used:
+            raise RouterInUse(
+                router_id=row.id,
+                reason="has associated floating IPs on the external network; cannot remove "
+                "its gateway",
+            )
+        port = session.get(Port, row.gw_port_id)
+        if port is not None:
+            session.delete(port)
+            session.flush()
+        row.gw_port_id = None
+        row.gw_network_id = None
+        if not keep_snat:
+            row.enable_snat = True
+
+    def get_router(self, ctx: RequestContext, router_id: str) -> Router:
+        with self.db.reader() as session:
+            row = self._get_router(session, ctx, router_id)
+            self._decorate_routers(session, [row])
+            return row
+
+    def list_routers(self, ctx: RequestContext, query: Sequence[tuple[str, str]]) -> Page:
+        with self.db.reader() as session:
+            page = list_rows(session, ROUTER_LIST, self._router_query(ctx), query)
+            self._decorate_routers(session, page.rows)
+            return page
+
+    def update_router(
+        self, ctx: RequestContext, router_id: str, body: Mapping[str, Any], if_match: str | None
+    ) -> Router:
+        check_known(body, ROUTER_ATTRS - {"project_id", "tenant_id"})
+        with self.db.writer() as session:
+            row = self._get_router(session, ctx, router_id)
+            self.enforce(ctx, "update_router", {"project_id": row.project_id})
+            self.check_revision(row, if_match)
+            for name in ("name", "description"):
+                if name in body:
+                    setattr(row, name, as_str(name, body[name], allow_none=True))
+            if "admin_state_up" in body:
+                row.admin_state_up = as_bool("admin_state_up", body["admin_state_up"])
+            if "external_gateway_info" in body:
+                self._set_gateway(session, ctx, row, body["external_gateway_info"])
+            if "routes" in body:
+                row.routes = self._validated_routes(session, row, body["routes"])
+            self.bump(row)
+            session.flush()
+            self._decorate_routers(session, [row])
+        self.changed()
+        return row
+
+    def _validated_routes(self, session: Session, row: Router, value: Any) -> list[dict[str, str]]:
+        routes = []
+        subnets = self._router_subnets(session, row)
+        for route in as_list("routes", value or []):
+            if not isinstance(route, dict) or set(route) != {"destination", "nexthop"}:
+                raise invalid("routes", f"Invalid data format for route: '{route}'")
+            try:
+                destination = ipaddress.ip_network(str(route["destination"]), strict=False)
+                nexthop = ipaddress.ip_address(str(route["nexthop"]))
+            except ValueError as exc:
+                raise invalid("routes", str(exc)) from None
+            if not any(nexthop in ipaddress.ip_network(s.cidr) for s in subnets):
+                raise InvalidInput(
+                    error_message=f"Invalid format for routes: [{route}], the nexthop is not "
+                    "connected with router"
+                )
+            routes.append({"destination": str(destination), "nexthop": str(nexthop)})
+        return routes
+
+    def _router_subnets(self, session: Session, row: Router) -> list[Subnet]:
+        ids = [a.subnet_id for p in self.router_ports(session, row.id) for a in p.fixed_ips]
+        if row.gw_port_id:
+            gw = session.get(Port, row.gw_port_id)
+            ids += [a.subnet_id for a in gw.fixed_ips] if gw else []
+        return [s for s in (session.get(Subnet, i) for i in ids) if s is not None]
+
+    def delete_router(self, ctx: RequestContext, router_id: str) -> None:
+        with self.db.writer() as session:
+            row = self._get_router(session, ctx, router_id)
+            self.enforce(ctx, "delete_router", {"project_id": row.project_id})
+            if self.router_ports(session, row.id):
+                raise RouterInUse(router_id=row.id)
+            for fip in session.scalars(select(FloatingIP).where(FloatingIP.router_id == row.id)):
+                fip.router_id = None
+            self._clear_gateway(session, row)
+            self.delete_tags(session, row.id)
+            session.delete(row)
+        self.changed()
+
+    # interfaces ------------------------------------------------------------------------------
+
+    def add_router_interface(
+        self, ctx: RequestContext, router_id: str, body: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        if not isinstance(body, dict) or not body:
+            raise BadRequest(resource="router", msg="Either subnet_id or port_id must be specified")
+        check_known(body, {"subnet_id", "port_id"})
+        if "subnet_id" in body and "port_id" in body:
+            raise BadRequest(resource="router", msg="Cannot specify both subnet-id and port-id")
+        with self.db.writer() as session:
+            row = self._get_router(session, ctx, router_id)
+            self.enforce(ctx, "add_router_interface", {"project_id": row.project_id})
+            existing = {s.id: s for s in self._router_subnets(session, row)}
+            if "subnet_id" in body:
+                subnet = self._get_subnet(session, ctx, as_uuid("subnet_id", body["subnet_id"]))
+                if not subnet.gateway_ip:
+                    raise BadRequest(
+                        resource="router", msg="Subnet for router interface must have a gateway IP"
+                    )
+                if subnet.id in existing:
+                    raise BadRequest(
+                        resource="router",
+                        msg=f"Router already has a port on subnet {subnet.id}",
+                    )
+                self._check_overlap(subnet, existing.values())
+                port = Port(
+                    id=new_id(), project_id=row.project_id, network_id=subnet.network_id,
+                    mac_address=self._mac(session, subnet.network, None), device_owner=RI_OWNER,
+                    device_id=row.id, status="ACTIVE", port_security_enabled=False,
+                )  # fmt: skip
+                port.fixed_ips = self._allocate(
+                    session, subnet.network,
+                    [{"subnet_id": subnet.id, "ip_address": subnet.gateway_ip}], owner=RI_OWNER,
+                )  # fmt: skip
+                session.add(port)
+            else:
+                port = self._get_port(session, ctx, as_uuid("port_id", body["port_id"]))
+                if port.device_id or port.device_owner:
+                    raise PortInUse(port_id=port.id, net_id=port.network_id,
+                                    device_id=port.device_id or port.device_owner)  # fmt: skip
+                if not port.fixed_ips:
+                    raise BadRequest(resource="router", msg="Router port must have at least "
+                                     "one fixed IP")  # fmt: skip
+                for alloc in port.fixed_ips:
+                    attached = session.get(Subnet, alloc.subnet_id)
+                    assert attached is not None
+                    self._check_overlap(attached, existing.values())
+                port.device_owner = RI_OWNER
+                port.device_id = row.id
+                port.status = "ACTIVE"
+                port.port_security_enabled = False
+                port.security_group_bindings = []
+                self.bump(port)
+            self.bump(row)
+            session.flush()
+            result = self._interface_info(row, port)
+        self.changed()
+        return result
+
+    @staticmethod
+    def _check_overlap(subnet: Subnet, others: Any) -> None:
+        for other in others:
+            if ipam.overlaps(subnet.cidr, other.cidr):
+                raise BadRequest(
+                    resource="router",
+                    msg=f"Cidr {subnet.cidr} of subnet {subnet.id} overlaps with cidr "
+                    f"{other.cidr} of subnet {other.id}",
+                )
+
+    @staticmethod
+    def _interface_info(row: Router, port: Port) -> dict[str, Any]:
+        subnets = [a.subnet_id for a in port.fixed_ips]
+        return {
+            "id": row.id, "tenant_id": row.project_id, "project_id": row.project_id,
+            "port_id": port.id, "network_id": port.network_id,
+            "subnet_id": subnets[0] if subnets else None, "subnet_ids": subnets,
+        }  # fmt: skip
+
+    def remove_router_interface(
+        self, ctx: RequestContext, router_id: str, body: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        if not isinstance(body, dict) or not body:
+            raise BadRequest(resource="router", msg="Either subnet_id or port_id must be specified")
+        check_known(body, {"subnet_id", "port_id"})
+        with self.db.writer() as session:
+            row = self._get_router(session, ctx, router_id)
+            self.enforce(ctx, "remove_router_interface", {"project_id": row.project_id})
+            ports = self.router_ports(session, row.id)
+            if "port_id" in body:
+                port = next((p for p in ports if p.id == body["port_id"]), None)
+                if port is None:
+                    raise RouterInterfaceNotFound(router_id=row.id, port_id=body["port_id"])
+            else:
+                subnet_id = str(body["subnet_id"])
+                self._get_subnet(session, ctx, subnet_id)
+                port = next(
+                    (p for p in ports if any(a.subnet_id == subnet_id for a in p.fixed_ips)), None
+                )
+                if port is None:
+                    raise RouterInterfaceNotFoundForSubnet(router_id=row.id, subnet_id=subnet_id)
+            for alloc in port.fixed_ips:
+                if self._fips_via(session, row, alloc.subnet_id):
+                    raise RouterInterfaceInUseByFloatingIP(
+                        router_id=row.id, subnet_id=alloc.subnet_id
+                    )
+            result = self._interface_info(row, port)
+            session.delete(port)
+            self.bump(row)
+        self.changed()
+        return result
+
+    def _fips_via(self, session: Session, row: Router, subnet_id: str) -> bool:
+        for fip in session.scalars(select(FloatingIP).where(FloatingIP.router_id == row.id)):
+            if fip.port_id is None:
+                continue
+            port = session.get(Port, fip.port_id)
+            if port and any(a.subnet_id == subnet_id for a in port.fixed_ips):
+                return True
+        return False
+
+    # floating IPs --------------------------------------------------------------------------
+
+    def _fip_query(self, ctx: RequestContext) -> Select[Any]:
+        stmt = select(FloatingIP)
+        if not self.sees_all(ctx):
+            stmt = stmt.where(FloatingIP.project_id == ctx.project_id)
+        return stmt
+
+    def _get_fip(self, session: Session, ctx: RequestContext, fip_id: str) -> FloatingIP:
+        row = session.scalar(self._fip_query(ctx).where(FloatingIP.id == fip_id))
+        if row is None:
+            raise FloatingIPNotFound(floatingip_id=fip_id)
+        return row
+
+    def create_floatingip(self, ctx: RequestContext, body: Mapping[str, Any]) -> FloatingIP:
+        check_known(body, FIP_ATTRS)
+        if "floating_network_id" not in body:
+            raise invalid("floating_network_id", "'floating_network_id' is a required attribute")
+        network_id = as_uuid("floating_network_id", body["floating_network_id"])
+        project = self.owner_for_create(ctx, body)
+        self.enforce(ctx, "create_floatingip", {"project_id": project})
+        with self.db.writer() as session:
+            network = session.get(Network, network_id)
+            if network is None:
+                raise NetworkNotFound(net_id=network_id)
+            if not network.external:
+                raise BadRequest(
+                    resource="floatingip",
+                    msg=f"Network {network_id} is not a valid external network",
+                )
+            self.check_quota(session, project, "floatingip")
+            request: dict[str, Any] = {}
+            if body.get("subnet_id"):
+                request["subnet_id"] = as_uuid("subnet_id", body["subnet_id"])
+            if body.get("floating_ip_address"):
+                self.enforce(ctx, "create_floatingip:floating_ip_address", {"project_id": project})
+                request["ip_address"] = str(ipam.parse_ip(body["floating_ip_address"]))
+            fip = FloatingIP(
+                id=new_id(), project_id=project,
+                description=as_str("description", body.get("description", ""), allow_none=True),
+                floating_network_id=network.id,
+            )  # fmt: skip
+            requests = [request] if request else None
+            if requests is None:
+                v4 = next((s for s in network.subnets if s.ip_version == 4), None)
+                if v4 is None:
+                    raise BadRequest(resource="floatingip", msg=f"Network {network.id} has no "
+                                     "IPv4 subnet")  # fmt: skip
+                requests = [{"subnet_id": v4.id}]
+            try:
+                ips = self._allocate(session, network, requests, owner=FIP_OWNER)
+            except IpAddressGenerationFailure:
+                raise ExternalIpAddressExhausted(net_id=network.id) from None
+            port = Port(
+                id=new_id(), project_id="", network_id=network.id,
+                mac_address=self._mac(session, network, None), device_owner=FIP_OWNER,
+                device_id=fip.id, status="N/A", port_security_enabled=False,
+            )  # fmt: skip
+            port.fixed_ips = ips
+            session.add(port)
+            fip.floating_port_id = port.id
+            fip.floating_ip_address = ips[0].ip_address
+            session.add(fip)
+            session.flush()
+            if body.get("port_id"):
+                self._associate(session, ctx, fip, body["port_id"], body.get("fixed_ip_address"))
+            fip.tag_list = []
+        self.changed()
+        return fip
+
+    def _associate(
+        self, session: Session, ctx: RequestContext, fip: FloatingIP, port_id: Any, fixed: Any
+    ) -> None:
+        if port_id is None:
+            fip.port_id = None
+            fip.fixed_ip_address = None
+            fip.router_id = None
+            fip.status = "DOWN"
+            return
+        port = self._get_port(session, ctx, as_uuid("port_id", port_id))
+        v4 = [a for a in port.fixed_ips if ipaddress.ip_address(a.ip_address).version == 4]
+        if fixed is not None:
+            chosen = next((a for a in v4 if a.ip_address == str(fixed)), None)
+            if chosen is None:
+                raise BadRequest(resource="floatingip", msg=f"Port {port.id} does not have fixed "
+                                 f"ip {fixed}")  # fmt: skip
+        elif not v4:
+            raise BadRequest(resource="floatingip", msg=f"Port {port.id} does not have any IPv4 "
+                             "address")  # fmt: skip
+        else:
+            chosen = v4[0]
+        other = session.scalar(
+            select(FloatingIP).where(
+                FloatingIP.port_id == port.id,
+                FloatingIP.fixed_ip_address == chosen.ip_address,
+                FloatingIP.floating_network_id == fip.floating_network_id,
+                FloatingIP.id != fip.id,
+            )
+        )
+        if other is not None:
+            raise FloatingIPPortAlreadyAssociated(
+                floating_ip_address=fip.floating_ip_address, fip_id=fip.id, port_id=port.id,
+                fixed_ip=chosen.ip_address, net_id=fip.floating_network_id,
+            )  # fmt: skip
+        router = self._router_for(session, fip.floating_network_id, chosen.subnet_id)
+        if router is None:
+            raise ExternalGatewayForFloatingIPNotFound(
+                external_network_id=fip.floating_network_id, subnet_id=chosen.subnet_id,
+                port_id=port.id,
+            )  # fmt: skip
+        fip.port_id = port.id
+        fip.fixed_ip_address = chosen.ip_address
+        fip.router_id = router.id
+        fip.status = "ACTIVE"
+
+    def _router_for(self, session: Session, ext_net: str, subnet_id: str) -> Router | None:
+        stmt = (
+            select(Router)
+            .join(Port, Port.device_id == Router.id)
+            .join(IPAllocation, IPAllocation.port_id == Port.id)
+            .where(
+                Router.gw_network_id == ext_net,
+                Port.device_owner == RI_OWNER,
+                IPAllocation.subnet_id == subnet_id,
+            )
+        )
+        return session.scalars(stmt).first()
+
+    def get_floatingip(self, ctx: RequestContext, fip_id: str) -> FloatingIP:
+        with self.db.reader() as session:
+            row = self._get_fip(session, ctx, fip_id)
+            attach_tags(session, [row])
+            return row
+
+    def list_floatingips(self, ctx: RequestContext, query: Sequence[tuple[str, str]]) -> Page:
+        with self.db.reader() as session:
+            page = list_rows(session, FIP_LIST, self._fip_query(ctx), query)
+            attach_tags(session, page.rows)
+            return page
+
+    def update_floatingip(
+        self, ctx: RequestContext, fip_id: str, body: Mapping[str, Any], if_match: str | None
+    ) -> FloatingIP:
+        check_known(body, {"port_id", "fixed_ip_address", "description"})
+        with self.db.writer() as session:
+            row = self._get_fip(session, ctx, fip_id)
+            self.enforce(ctx, "update_floatingip", {"project_id": row.project_id})
+            self.check_revision(row, if_match)
+            if "description" in body:
+                row.description = as_str("description", body["description"], allow_none=True)
+            if "port_id" in body:
+                self._associate(session, ctx, row, body["port_id"], body.get("fixed_ip_address"))
+            self.bump(row)
+            session.flush()
+            attach_tags(session, [row])
+        self.changed()
+        return row
+
+    def delete_floatingip(self, ctx: RequestContext, fip_id: str) -> None:
+        with self.db.writer() as session:
+            row = self._get_fip(session, ctx, fip_id)
+            self.enforce(ctx, "delete_floatingip", {"project_id": row.project_id})
+            port = session.get(Port, row.floating_port_id)
+            if port is not None:
+                session.delete(port)
+            self.delete_tags(session, row.id)
+            session.delete(row)
+        self.changed()

@@ -1,0 +1,334 @@
+"""Security groups and their rules, with each project's ``default`` group."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from onestack.common.context import RequestContext
+from onestack.network.attrs import as_bool, as_int, as_str, as_uuid, check_known, invalid, new_id
+from onestack.network.exceptions import (
+    InvalidInput,
+    SecurityGroupCannotRemoveDefault,
+    SecurityGroupInUse,
+    SecurityGroupNotFound,
+    SecurityGroupRuleExists,
+    SecurityGroupRuleInvalidProtocol,
+    SecurityGroupRuleNotFound,
+)
+from onestack.network.listing import ListSpec, Page, attach_tags, list_rows
+from onestack.network.models import (
+    DefaultSecurityGroup,
+    PortSecurityGroup,
+    SecurityGroup,
+    SecurityGroupRule,
+)
+from onestack.network.ports import PortsMixin
+
+SG_ATTRS = {"name", "description", "project_id", "tenant_id", "stateful"}
+RULE_ATTRS = {
+    "security_group_id", "direction", "ethertype", "protocol", "port_range_min",
+    "port_range_max", "remote_ip_prefix", "remote_group_id", "remote_address_group_id",
+    "description", "project_id", "tenant_id", "normalized_cidr",
+}  # fmt: skip
+PROTOCOLS = {
+    "ah": 51, "dccp": 33, "egp": 8, "esp": 50, "gre": 47, "icmp": 1, "icmpv6": 58,
+    "igmp": 2, "ipip": 4, "ipv6-encap": 41, "ipv6-frag": 44, "ipv6-icmp": 58,
+    "ipv6-nonxt": 59, "ipv6-opts": 60, "ipv6-route": 43, "ospf": 89, "pgm": 113, "rsvp": 46,
+    "sctp": 132, "tcp": 6, "udp": 17, "udplite": 136, "vrrp": 112,
+}  # fmt: skip
+PORT_PROTOCOLS = ("tcp", "udp", "dccp", "sctp", "udplite", "6", "17", "33", "132", "136")
+
+SG_LIST = ListSpec(
+    SecurityGroup,
+    {
+        "id": SecurityGroup.id, "name": SecurityGroup.name,
+        "description": SecurityGroup.description, "project_id": SecurityGroup.project_id,
+        "tenant_id": SecurityGroup.project_id, "stateful": SecurityGroup.stateful,
+        "revision_number": SecurityGroup.revision_number,
+        "created_at": SecurityGroup.created_at, "updated_at": SecurityGroup.updated_at,
+    },
+    booleans=frozenset({"stateful"}),
+)  # fmt: skip
+R = SecurityGroupRule
+RULE_LIST = ListSpec(
+    SecurityGroupRule,
+    {
+        "id": R.id, "project_id": R.project_id, "tenant_id": R.project_id,
+        "security_group_id": R.security_group_id, "direction": R.direction,
+        "ethertype": R.ethertype, "protocol": R.protocol, "port_range_min": R.port_range_min,
+        "port_range_max": R.port_range_max, "remote_ip_prefix": R.remote_ip_prefix,
+        "remote_group_id": R.remote_group_id, "description": R.description,
+        "revision_number": R.revision_number, "created_at": R.created_at,
+        "updated_at": R.updated_at,
+    },
+    integers=frozenset({"port_range_min", "port_range_max", "revision_number"}),
+)  # fmt: skip
+
+
+def _rule(group: SecurityGroup, direction: str, ethertype: str, remote: str | None) -> R:
+    return R(
+        id=new_id(), project_id=group.project_id, security_group_id=group.id,
+        direction=direction, ethertype=ethertype, remote_group_id=remote,
+    )  # fmt: skip
+
+
+class SecurityGroupsMixin(PortsMixin):
+    def _default_group(self, session: Session, project: str) -> SecurityGroup:
+        row = session.get(DefaultSecurityGroup, project)
+        if row is not None:
+            group = session.get(SecurityGroup, row.security_group_id)
+            if group is not None:
+                return group
+        group = SecurityGroup(
+            id=new_id(), project_id=project, name="default",
+            description="Default security group",
+        )  # fmt: skip
+        session.add(group)
+        session.flush()
+        for ethertype in ("IPv4", "IPv6"):
+            session.add(_rule(group, "egress", ethertype, None))
+            session.add(_rule(group, "ingress", ethertype, group.id))
+        session.add(DefaultSecurityGroup(project_id=project, security_group_id=group.id))
+        session.flush()
+        session.refresh(group)
+        return group
+
+    def ensure_default_group(self, project: str) -> None:
+        if not project:
+            return
+        with self.db.reader() as session:
+            if session.get(DefaultSecurityGroup, project) is not None:
+                return
+        with self.db.writer() as session:
+            self._default_group(session, project)
+
+    def _sg_query(self, ctx: RequestContext) -> Select[Any]:
+        stmt = select(SecurityGroup)
+        if not self.sees_all(ctx):
+            stmt = stmt.where(SecurityGroup.project_id == ctx.project_id)
+        return stmt
+
+    def _get_sg(self, session: Session, ctx: RequestContext, group_id: str) -> SecurityGroup:
+        row = session.scalar(self._sg_query(ctx).where(SecurityGroup.id == group_id))
+        if row is None:
+            raise SecurityGroupNotFound(id=group_id)
+        return row
+
+    def create_security_group(self, ctx: RequestContext, body: Mapping[str, Any]) -> SecurityGroup:
+        check_known(body, SG_ATTRS)
+        project = self.owner_for_create(ctx, body)
+        self.enforce(ctx, "create_security_group", {"project_id": project})
+        name = as_str("name", body.get("name", ""), allow_none=True)
+        if name == "default":
+            raise InvalidInput(error_message="Default security group already exists.")
+        with self.db.writer() as session:
+            self._default_group(session, project)
+            self.check_quota(session, project, "security_group")
+            group = SecurityGroup(
+                id=new_id(), project_id=project, name=name,
+                description=as_str("description", body.get("description", ""), allow_none=True),
+                stateful=as_bool("stateful", body.get("stateful", True)),
+            )  # fmt: skip
+            session.add(group)
+            session.flush()
+            for ethertype in ("IPv4", "IPv6"):
+                session.add(_rule(group, "egress", ethertype, None))
+            session.flush()
+            session.refresh(group)
+            group.tag_list = []
+        return group
+
+    def get_security_group(self, ctx: RequestContext, group_id: str) -> SecurityGroup:
+        with self.db.reader() as session:
+            row = self._get_sg(session, ctx, group_id)
+            attach_tags(session, [row])
+            return row
+
+    def list_security_groups(self, ctx: RequestContext, query: Sequence[tuple[str, str]]) -> Page:
+        self.ensure_default_group(ctx.project_id or "")
+        with self.db.reader() as session:
+            page = list_rows(session, SG_LIST, self._sg_query(ctx), query)
+            attach_tags(session, page.rows)
+            return page
+
+    def update_security_group(
+        self, ctx: RequestContext, group_id: str, body: Mapping[str, Any], if_match: str | None
+    ) -> SecurityGroup:
+        check_known(body, {"name", "description", "stateful"})
+        with self.db.writer() as session:
+            row = self._get_sg(session, ctx, group_id)
+            self.enforce(ctx, "update_security_group", {"project_id": row.project_id})
+            self.check_revision(row, if_match)
+            if "name" in body:
+                name = as_str("name", body["name"], allow_none=True)
+                if row.name == "default" and name != "default":
+                    raise InvalidInput(error_message="Updating default security group not allowed.")
+                row.name = name
+            if "description" in body:
+                row.description = as_str("description", body["description"], allow_none=True)
+            if "stateful" in body:
+                row.stateful = as_bool("stateful", body["stateful"])
+            self.bump(row)
+            session.flush()
+            attach_tags(session, [row])
+        self.changed()
+        return row
+
+    def delete_security_group(self, ctx: RequestContext, group_id: str) -> None:
+        with self.db.writer() as session:
+            row = self._get_sg(session, ctx, group_id)
+            self.enforce(ctx, "delete_security_group", {"project_id": row.project_id})
+            default = session.get(DefaultSecurityGroup, row.project_id)
+            if default is not None and default.security_group_id == row.id and not ctx.is_admin:
+                raise SecurityGroupCannotRemoveDefault()
+            in_use = session.scalar(
+                select(PortSecurityGroup.port_id).where(
+                    PortSecurityGroup.security_group_id == row.id
+                )
+            )
+            if in_use:
+                raise SecurityGroupInUse(id=row.id)
+            for rule in session.scalars(select(R).where(R.remote_group_id == row.id)):
+                session.delete(rule)
+            if default is not None and default.security_group_id == row.id:
+                session.delete(default)
+            self.delete_tags(session, row.id)
+            session.delete(row)
+        self.changed()
+
+    # rules --------------------------------------------------------------------------------
+
+    def _rule_query(self, ctx: RequestContext) -> Select[Any]:
+        stmt = select(R)
+        if not self.sees_all(ctx):
+            own_groups = select(SecurityGroup.id).where(SecurityGroup.project_id == ctx.project_id)
+            stmt = stmt.where(
+                (R.project_id == ctx.project_id) | R.security_group_id.in_(own_groups)
+            )
+        return stmt
+
+    def create_security_group_rule(
+        self, ctx: RequestContext, body: Mapping[str, Any]
+    ) -> SecurityGroupRule:
+        check_known(body, RULE_ATTRS)
+        if "security_group_id" not in body:
+            raise invalid("security_group_id", "'security_group_id' is a required attribute")
+        group_id = as_uuid("security_group_id", body["security_group_id"])
+        with self.db.writer() as session:
+            group = self._get_sg(session, ctx, group_id)
+            self.enforce(ctx, "create_security_group_rule", {"project_id": group.project_id})
+            rule = self._validated_rule(session, ctx, group, body)
+            for other in group.rules:
+                if _same(other, rule):
+                    raise SecurityGroupRuleExists(rule_id=other.id)
+            self.check_quota(session, group.project_id, "security_group_rule")
+            session.add(rule)
+            self.bump(group)
+            session.flush()
+        self.changed()
+        return rule
+
+    def _validated_rule(
+        self, session: Session, ctx: RequestContext, group: SecurityGroup, body: Mapping[str, Any]
+    ) -> SecurityGroupRule:
+        direction = body.get("direction")
+        if direction not in ("ingress", "egress"):
+            raise invalid("direction", f"'{direction}' is not in ['ingress', 'egress']")
+        ethertype = body.get("ethertype") or "IPv4"
+        if ethertype not in ("IPv4", "IPv6"):
+            raise invalid("ethertype", f"'{ethertype}' is not in ['IPv4', 'IPv6']")
+        protocol = body.get("protocol")
+        if protocol is not None:
+            protocol = str(protocol).lower()
+            if protocol in ("any", "0"):
+                protocol = None
+            elif protocol not in PROTOCOLS and (
+                not protocol.isdigit() or not 0 <= int(protocol) <= 255
+            ):
+                raise SecurityGroupRuleInvalidProtocol(protocol=protocol, values=sorted(PROTOCOLS))
+        low = body.get("port_range_min")
+        high = body.get("port_range_max")
+        low = as_int("port_range_min", low, low=0, high=65535) if low is not None else None
+        high = as_int("port_range_max", high, low=0, high=65535) if high is not None else None
+        if (low is not None or high is not None) and protocol is None:
+            raise InvalidInput(error_message="Must also specify protocol if port range is given.")
+        if protocol in PORT_PROTOCOLS:
+            if low is not None and high is None:
+                high = low
+            if (low is not None and low < 1) or (
+                low is not None and high is not None and low > high
+            ):
+                raise InvalidInput(
+                    error_message="For TCP/UDP protocols, port_range_min must be <= port_range_max"
+                )
+        elif protocol in ("icmp", "icmpv6", "ipv6-icmp", "1", "58"):
+            if (low is not None and low > 255) or (high is not None and high > 255):
+                raise InvalidInput(error_message=f"Invalid value for ICMP type or code: {low}")
+            if high is not None and low is None:
+                raise InvalidInput(
+                    error_message="ICMP code (port-range-max) is provided but "
+                    "ICMP type (port-range-min) is missing."
+                )
+        prefix = body.get("remote_ip_prefix")
+        remote_group = body.get("remote_group_id")
+        if prefix is not None and remote_group is not None:
+            raise InvalidInput(error_message="Only remote_ip_prefix or remote_group_id may be "
+                               "provided.")  # fmt: skip
+        if prefix is not None:
+            try:
+                net = ipaddress.ip_network(str(prefix), strict=False)
+            except ValueError:
+                raise invalid("remote_ip_prefix", f"'{prefix}' is not a valid IP prefix") from None
+            if f"IPv{net.version}" != ethertype:
+                raise InvalidInput(
+                    error_message=f"Conflicting value ethertype {ethertype} for CIDR {prefix}"
+                )
+            prefix = str(net)
+        if remote_group is not None:
+            remote_group = as_uuid("remote_group_id", remote_group)
+            self._get_sg(session, ctx, remote_group)
+        return R(
+            id=new_id(), project_id=group.project_id, security_group_id=group.id,
+            direction=direction, ethertype=ethertype, protocol=protocol, port_range_min=low,
+            port_range_max=high, remote_ip_prefix=prefix, remote_group_id=remote_group,
+            description=as_str("description", body.get("description", ""), allow_none=True),
+        )  # fmt: skip
+
+    def get_security_group_rule(self, ctx: RequestContext, rule_id: str) -> SecurityGroupRule:
+        with self.db.reader() as session:
+            row = session.scalar(self._rule_query(ctx).where(R.id == rule_id))
+            if row is None:
+                raise SecurityGroupRuleNotFound(id=rule_id)
+            return row
+
+    def list_security_group_rules(
+        self, ctx: RequestContext, query: Sequence[tuple[str, str]]
+    ) -> Page:
+        self.ensure_default_group(ctx.project_id or "")
+        with self.db.reader() as session:
+            return list_rows(session, RULE_LIST, self._rule_query(ctx), query)
+
+    def delete_security_group_rule(self, ctx: RequestContext, rule_id: str) -> None:
+        with self.db.writer() as session:
+            row = session.scalar(self._rule_query(ctx).where(R.id == rule_id))
+            if row is None:
+                raise SecurityGroupRuleNotFound(id=rule_id)
+            self.enforce(ctx, "delete_security_group_rule", {"project_id": row.project_id})
+            group = session.get(SecurityGroup, row.security_group_id)
+            if group is not None:
+                self.bump(group)
+            session.delete(row)
+        self.changed()
+
+
+def _same(a: SecurityGroupRule, b: SecurityGroupRule) -> bool:
+    keys = (
+        "direction", "ethertype", "protocol", "port_range_min", "port_range_max",
+        "remote_ip_prefix", "remote_group_id",
+    )  # fmt: skip
+    return all(getattr(a, k) == getattr(b, k) for k in keys)

@@ -1,0 +1,338 @@
+"""Object requests: GET/HEAD (ranges, conditions), PUT (streamed), POST, DELETE, COPY."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from urllib.parse import quote, unquote
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response, StreamingResponse
+
+from onestack.common.exceptions import BadRequest, NotSupported
+from onestack.object.acl import Caller
+from onestack.object.api import bulk
+from onestack.object.api.http import (
+    check_conditions,
+    delete_at,
+    guess_type,
+    http_date,
+    parse_ranges,
+    title,
+)
+from onestack.object.exceptions import LengthRequired, UnprocessableEntity
+from onestack.object.large import MAX_MANIFEST_SIZE, parse_manifest_put
+from onestack.object.manager import ObjectManager
+from onestack.object.reader import ReadResult, copy_object, open_read
+from onestack.object.store import StoredObject
+from onestack.object.upload import UploadSpec
+
+BATCH = 1 << 20
+
+
+def _etag_header(result: ReadResult) -> str:
+    return f'"{result.etag}"' if result.quoted else result.etag
+
+
+def read_headers(result: ReadResult) -> dict[str, str]:
+    stored = result.stored
+    headers = {
+        "Content-Type": result.content_type,
+        "Etag": _etag_header(result),
+        "Last-Modified": http_date(stored.last_changed),
+        "X-Timestamp": stored.last_changed,
+        "Accept-Ranges": "bytes",
+    }
+    for key, value in result.headers.items():
+        headers[title(key)] = value
+    return headers
+
+
+def _stream(
+    result: ReadResult, pieces: list[tuple[bytes, int, int]], tail: bytes
+) -> Iterator[bytes]:
+    try:
+        assert result.body is not None
+        for head, start, end in pieces:
+            if head:
+                yield head
+            yield from result.body.read(start, end)
+        if tail:
+            yield tail
+    finally:
+        result.close()
+
+
+async def get_or_head(
+    request: Request, manager: ObjectManager, caller: Caller, account: str, container: str, obj: str
+) -> Response:
+    head = request.method == "HEAD"
+    manifest = request.query_params.get("multipart-manifest")
+    if manifest == "get" and request.query_params.get("format") == "raw":
+        manifest = "raw"
+    result = await run_in_threadpool(
+        open_read,
+        manager,
+        caller,
+        account,
+        container,
+        obj,
+        manifest=manifest,
+        with_body=not head,
+    )
+    try:
+        headers = read_headers(result)
+        if not check_conditions(request.headers, result.etag, result.stored.last_changed):
+            result.close()
+            return Response(
+                status_code=304,
+                headers={"Etag": headers["Etag"], "Last-Modified": headers["Last-Modified"]},
+            )
+        ranges = None if head else parse_ranges(request.headers.get("range"), result.length)
+    except BaseException:
+        result.close()
+        raise
+    if head:
+        headers["Content-Length"] = str(result.length)
+        return Response(status_code=200, headers=headers)
+    length = result.length
+    if ranges is None:
+        headers["Content-Length"] = str(length)
+        return StreamingResponse(_stream(result, [(b"", 0, length)], b""), 200, headers)
+    if len(ranges) == 1:
+        start, end = ranges[0]
+        headers["Content-Length"] = str(end - start)
+        headers["Content-Range"] = f"bytes {start}-{end - 1}/{length}"
+        return StreamingResponse(_stream(result, [(b"", start, end)], b""), 206, headers)
+    boundary = uuid.uuid4().hex
+    pieces = []
+    total = 0
+    for index, (start, end) in enumerate(ranges):
+        lead = b"\r\n" if index else b""
+        part_head = (
+            lead
+            + (
+                f"--{boundary}\r\nContent-Type: {result.content_type}\r\n"
+                f"Content-Range: bytes {start}-{end - 1}/{length}\r\n\r\n"
+            ).encode()
+        )
+        pieces.append((part_head, start, end))
+        total += len(part_head) + end - start
+    tail = f"\r\n--{boundary}--".encode()
+    headers["Content-Type"] = f"multipart/byteranges;boundary={boundary}"
+    headers["Content-Length"] = str(total + len(tail))
+    return StreamingResponse(_stream(result, pieces, tail), 206, headers)
+
+
+def _stored_headers(request: Request, *, with_delete_at: bool = True) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for name, value in request.headers.items():
+        name = name.lower()
+        if name.startswith("x-object-meta-") and value.strip():
+            headers[name] = value.strip()
+        elif name in ("content-encoding", "content-disposition") and value:
+            headers[name] = value
+        elif name == "x-object-manifest" and value:
+            if "/" not in unquote(value).lstrip("/"):
+                raise BadRequest("X-Object-Manifest must be in the format container/prefix")
+            headers[name] = value
+    if with_delete_at:
+        when = delete_at(request)
+        if when is not None:
+            headers["x-delete-at"] = when
+    if request.headers.get("x-symlink-target"):
+        raise NotSupported(operation="Symlinks (X-Symlink-Target)")
+    return headers
+
+
+def _content_type(request: Request, obj: str) -> str:
+    given = request.headers.get("content-type")
+    detect = request.headers.get("x-detect-content-type", "").lower() in ("true", "1", "yes")
+    if not given or detect:
+        return guess_type(obj)
+    return given
+
+
+def _written(
+    stored: StoredObject, etag: str | None = None, extra: dict[str, str] | None = None
+) -> Response:
+    headers = {
+        "Etag": etag or stored.etag,
+        "Last-Modified": http_date(stored.timestamp),
+        "X-Timestamp": stored.timestamp,
+        "Content-Type": "text/html; charset=UTF-8",
+        **(extra or {}),
+    }
+    return Response(status_code=201, headers=headers)
+
+
+def _split_dest(value: str) -> tuple[str, str]:
+    container, _, obj = unquote(value).lstrip("/").partition("/")
+    if not container or not obj:
+        raise BadRequest("Bad copy destination/source: use container/object.")
+    return container, obj
+
+
+async def copy(
+    request: Request,
+    manager: ObjectManager,
+    caller: Caller,
+    src: tuple[str, str, str],
+    dst: tuple[str, str, str],
+) -> Response:
+    headers = _stored_headers(request)
+    fresh = request.headers.get("x-fresh-metadata", "").lower() in ("true", "1", "yes")
+    content_type = request.headers.get("content-type") if request.method == "PUT" else None
+    if request.method == "COPY":
+        content_type = request.headers.get("content-type")
+    source, stored = await run_in_threadpool(
+        copy_object,
+        manager,
+        caller,
+        src,
+        dst,
+        headers=headers,
+        content_type=content_type,
+        fresh=fresh,
+        manifest=request.query_params.get("multipart-manifest"),
+    )
+    extra = {
+        "X-Copied-From": quote(f"{src[1]}/{src[2]}"),
+        "X-Copied-From-Last-Modified": http_date(source.last_changed),
+        "X-Copied-From-Timestamp": source.last_changed,
+    }
+    if src[0] != dst[0]:
+        extra["X-Copied-From-Account"] = quote(src[0])
+    return _written(stored, extra=extra)
+
+
+async def put(
+    request: Request, manager: ObjectManager, caller: Caller, account: str, container: str, obj: str
+) -> Response:
+    copy_from = request.headers.get("x-copy-from")
+    if copy_from:
+        src_account = unquote(request.headers.get("x-copy-from-account") or account)
+        return await copy(
+            request,
+            manager,
+            caller,
+            (src_account, *_split_dest(copy_from)),
+            (account, container, obj),
+        )
+    length_raw = request.headers.get("content-length")
+    chunked = "chunked" in request.headers.get("transfer-encoding", "").lower()
+    if length_raw is None and not chunked:
+        raise LengthRequired()
+    if length_raw is not None and not length_raw.isdigit():
+        raise BadRequest("Invalid Content-Length")
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None and if_none_match.strip() != "*":
+        raise BadRequest("If-None-Match only supports *")
+    spec = UploadSpec(
+        content_type=_content_type(request, obj),
+        headers=_stored_headers(request),
+        expected_etag=request.headers.get("etag"),
+        length=int(length_raw) if length_raw is not None and not chunked else None,
+        if_none_match=if_none_match is not None,
+    )
+    if request.query_params.get("multipart-manifest") == "put":
+        return await _put_manifest(request, manager, caller, (account, container, obj), spec)
+    upload = await run_in_threadpool(manager.begin_upload, caller, account, container, obj, spec)
+    try:
+        buffer = bytearray()
+        async for chunk in request.stream():
+            buffer += chunk
+            if len(buffer) >= BATCH:
+                await run_in_threadpool(upload.write, bytes(buffer))
+                buffer.clear()
+        if buffer:
+            await run_in_threadpool(upload.write, bytes(buffer))
+        stored = await run_in_threadpool(upload.finish)
+    except ClientDisconnect:
+        await run_in_threadpool(upload.abort)
+        raise BadRequest("The client disconnected during the upload.") from None
+    except BaseException:
+        await run_in_threadpool(upload.abort)
+        raise
+    return _written(stored)
+
+
+async def _put_manifest(
+    request: Request,
+    manager: ObjectManager,
+    caller: Caller,
+    target: tuple[str, str, str],
+    spec: UploadSpec,
+) -> Response:
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_MANIFEST_SIZE:
+            raise BadRequest(f"Manifest larger than {MAX_MANIFEST_SIZE} bytes.")
+    account = target[0]
+    segments, total, slo_etag = await run_in_threadpool(
+        parse_manifest_put, manager, caller, account, bytes(body)
+    )
+    if spec.expected_etag and spec.expected_etag.strip('"') != slo_etag:
+        raise UnprocessableEntity()
+    data = json.dumps(segments).encode()
+    spec.expected_etag = None
+    spec.length = len(data)
+    spec.headers = {
+        **spec.headers,
+        "x-static-large-object": "True",
+        "x-object-sysmeta-slo-etag": slo_etag,
+        "x-object-sysmeta-slo-size": str(total),
+    }
+    spec.listing_size = total
+    spec.listing_etag = slo_etag
+
+    def write() -> StoredObject:
+        upload = manager.begin_upload(caller, *target, spec)
+        try:
+            upload.write(data)
+        except BaseException:
+            upload.abort()
+            raise
+        return upload.finish()
+
+    stored = await run_in_threadpool(write)
+    return _written(stored, etag=f'"{slo_etag}"')
+
+
+async def post(
+    request: Request, manager: ObjectManager, caller: Caller, account: str, container: str, obj: str
+) -> Response:
+    headers = _stored_headers(request)
+    content_type = request.headers.get("content-type") or None
+    await run_in_threadpool(
+        manager.post_object, caller, account, container, obj, headers, content_type
+    )
+    return Response(status_code=202, headers={"Content-Type": "text/html; charset=UTF-8"})
+
+
+async def delete(
+    request: Request, manager: ObjectManager, caller: Caller, account: str, container: str, obj: str
+) -> Response:
+    if request.query_params.get("multipart-manifest") == "delete":
+        return await bulk.delete_slo(request, manager, caller, account, container, obj)
+    await run_in_threadpool(manager.delete_object, caller, account, container, obj)
+    return Response(status_code=204)
+
+
+async def copy_method(
+    request: Request, manager: ObjectManager, caller: Caller, account: str, container: str, obj: str
+) -> Response:
+    destination = request.headers.get("destination")
+    if not destination:
+        raise BadRequest("Destination header required")
+    dst_account = unquote(request.headers.get("destination-account") or account)
+    return await copy(
+        request,
+        manager,
+        caller,
+        (account, container, obj),
+        (dst_account, *_split_dest(destination)),
+    )

@@ -1,0 +1,25 @@
+"""The object service's settings (``[object]`` in the TOML file)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class ObjectSettings(BaseModel):
+    part_power: int = Field(8, ge=1, le=20, description="A new ring has 2**part_power partitions.")
+    replicas: int = Field(3, ge=1, le=6, description="Copies of every object in a new ring.")
+    devices: int = Field(
+        4, ge=1, le=64, description="Device directories (one zone each) in a new ring."
+    )
+    replicator_interval: float = Field(
+        30.0, ge=0, description="Seconds between background replication passes (0: never)."
+    )
+    auditor_interval: float = Field(
+        300.0, ge=0, description="Seconds between background auditor passes (0: never)."
+    )
+    expirer_interval: float = Field(
+        2.0, ge=0, description="Seconds between passes removing expired objects (0: never)."
+    )
+    max_file_size: int = Field(
+        5 * 1024**3 + 2, ge=1, description="Largest single object (bytes); larger needs SLO/DLO."
+    )

@@ -1,0 +1,64 @@
+"""The object service's errors (Swift answers them with a short text body)."""
+
+from __future__ import annotations
+
+from onestack.common.exceptions import (
+    BadRequest,
+    Conflict,
+    NotFound,
+    OneStackError,
+    PayloadTooLarge,
+    PreconditionFailed,
+)
+
+
+class AccountNotFound(NotFound):
+    msg_fmt = "The account {account} could not be found."
+
+
+class ContainerNotFound(NotFound):
+    msg_fmt = "The container {container} could not be found."
+
+
+class ObjectNotFound(NotFound):
+    msg_fmt = "The object {name} could not be found."
+
+
+class ContainerNotEmpty(Conflict):
+    msg_fmt = (
+        "There was a conflict when trying to complete your request: the container is not empty."
+    )
+
+
+class LengthRequired(OneStackError):
+    code = 411
+    title = "Length Required"
+    msg_fmt = "Missing Content-Length header (or Transfer-Encoding: chunked)."
+
+
+class UnprocessableEntity(OneStackError):
+    code = 422
+    title = "Unprocessable Entity"
+    msg_fmt = "Unable to process the contained instructions: the ETag does not match the data."
+
+
+class RangeNotSatisfiable(OneStackError):
+    code = 416
+    title = "Requested Range Not Satisfiable"
+    msg_fmt = "The Range requested is not available."
+
+
+class ObjectTooLarge(PayloadTooLarge):
+    msg_fmt = "Your request is too large (over {limit} bytes)."
+
+
+class QuotaExceeded(PayloadTooLarge):
+    msg_fmt = "Upload exceeds quota."
+
+
+class InvalidMetadata(BadRequest):
+    msg_fmt = "{detail}"
+
+
+class ConditionFailed(PreconditionFailed):
+    msg_fmt = "A precondition of the request failed."

@@ -1,0 +1,194 @@
+"""What a GET, HEAD or copy of an object reads: plain bytes, an SLO or a DLO.
+
+``open_read`` resolves the object (access, expiry, manifests) into a
+``ReadResult``: the stored metadata, the length and ETag clients see, and a
+``Body`` that streams any byte range.  ``copy_object`` writes that body to
+another name (``COPY`` and ``X-Copy-From``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from onestack.object.acl import Caller
+from onestack.object.exceptions import ObjectNotFound
+from onestack.object.large import (
+    Body,
+    FileBody,
+    SegmentedBody,
+    dlo_pieces,
+    is_slo,
+    manifest_bytes,
+    slo_pieces,
+)
+from onestack.object.manager import ObjectManager, is_expired
+from onestack.object.store import StoredObject
+from onestack.object.upload import UploadSpec
+
+#: stored headers a client sees on GET/HEAD
+PUBLIC = ("content-encoding", "content-disposition", "x-delete-at", "x-object-manifest")
+
+
+@dataclass
+class ReadResult:
+    stored: StoredObject
+    length: int
+    etag: str
+    quoted: bool
+    content_type: str
+    body: Body | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def close(self) -> None:
+        if self.body is not None:
+            self.body.close()
+
+
+def public_headers(stored: StoredObject) -> dict[str, str]:
+    return {
+        k: v for k, v in stored.headers.items() if k.startswith("x-object-meta-") or k in PUBLIC
+    }
+
+
+def open_read(
+    manager: ObjectManager,
+    caller: Caller,
+    account: str,
+    container: str,
+    obj: str,
+    *,
+    manifest: str | None = None,
+    with_body: bool = True,
+) -> ReadResult:
+    manager.container_access(caller, account, container, write=False)
+    opened = manager.store.open(account, container, obj)
+    if opened is None or is_expired(opened[0]):
+        if opened is not None:
+            opened[1].close()
+        raise ObjectNotFound(name=obj)
+    stored, handle = opened
+    headers = public_headers(stored)
+    try:
+        if is_slo(stored):
+            headers["x-static-large-object"] = "True"
+            data = b"".join(FileBody(handle, stored.length).read(0, stored.length))
+            handle.close()
+            if manifest in ("get", "raw"):
+                if manifest == "raw":
+                    data = raw_manifest(data)
+                return _manifest_result(stored, data, headers)
+            pieces = slo_pieces(manager, account, data) if with_body else []
+            body = SegmentedBody(manager, account, pieces) if with_body else None
+            return ReadResult(
+                stored,
+                int(stored.headers.get("x-object-sysmeta-slo-size", 0)),
+                stored.headers.get("x-object-sysmeta-slo-etag", ""),
+                True,
+                stored.content_type,
+                body,
+                headers,
+            )
+        if "x-object-manifest" in stored.headers and manifest != "get":
+            handle.close()
+            pieces, etag = dlo_pieces(manager, caller, account, stored.headers["x-object-manifest"])
+            body = SegmentedBody(manager, account, pieces)
+            return ReadResult(stored, body.length, etag, True, stored.content_type, body, headers)
+    except BaseException:
+        handle.close()
+        raise
+    if not with_body:
+        handle.close()
+    return ReadResult(
+        stored,
+        stored.length,
+        stored.etag,
+        False,
+        stored.content_type,
+        FileBody(handle, stored.length) if with_body else None,
+        headers,
+    )
+
+
+class BytesBody(Body):
+    def __init__(self, payload: bytes) -> None:
+        self.payload = payload
+        self.length = len(payload)
+
+    def read(self, start: int, end: int) -> Iterator[bytes]:
+        yield self.payload[start:end]
+
+
+def _manifest_result(stored: StoredObject, data: bytes, headers: dict[str, str]) -> ReadResult:
+    etag = hashlib.md5(data, usedforsecurity=False).hexdigest()
+    return ReadResult(
+        stored, len(data), etag, False, "application/json; charset=utf-8", BytesBody(data), headers
+    )
+
+
+def raw_manifest(data: bytes) -> bytes:
+    """A stored SLO manifest in the format a PUT takes (``format=raw``)."""
+    entries = json.loads(data)
+    return json.dumps(
+        [
+            {
+                "path": e["name"],
+                "etag": e["hash"],
+                "size_bytes": e["bytes"],
+                **({"range": e["range"]} if e.get("range") else {}),
+            }
+            for e in entries
+        ]
+    ).encode()
+
+
+def copy_object(
+    manager: ObjectManager,
+    caller: Caller,
+    src: tuple[str, str, str],
+    dst: tuple[str, str, str],
+    *,
+    headers: dict[str, str],
+    content_type: str | None,
+    fresh: bool,
+    manifest: str | None,
+) -> tuple[StoredObject, StoredObject]:
+    """Copy ``src`` (account, container, object) to ``dst``; returns (source, new)."""
+    raw = manifest == "get"
+    source = open_read(manager, caller, *src, manifest=manifest)
+    try:
+        stored = source.stored
+        kept = {} if fresh else public_headers(stored)
+        kept.pop("x-delete-at", None)
+        if not raw:
+            kept.pop("x-object-manifest", None)
+        spec = UploadSpec(content_type=content_type or stored.content_type)
+        if raw and is_slo(stored):
+            data = manifest_bytes(manager, *src)
+            for key in (
+                "x-static-large-object",
+                "x-object-sysmeta-slo-etag",
+                "x-object-sysmeta-slo-size",
+            ):
+                if key in stored.headers:
+                    kept[key] = stored.headers[key]
+            spec.listing_size = int(stored.headers.get("x-object-sysmeta-slo-size", 0))
+            spec.listing_etag = stored.headers.get("x-object-sysmeta-slo-etag")
+            chunks = iter([data])
+        else:
+            assert source.body is not None
+            chunks = source.body.read(0, source.length)
+        spec.headers = {**kept, **{k: v for k, v in headers.items() if v}}
+        spec.length = None
+        upload = manager.begin_upload(caller, *dst, spec)
+        try:
+            for chunk in chunks:
+                upload.write(chunk)
+        except BaseException:
+            upload.abort()
+            raise
+        return stored, upload.finish()
+    finally:
+        source.close()

@@ -1,0 +1,306 @@
+"""The volume agent: the bus endpoint on the host that owns the volumes.
+
+Every method is plain (the bus runs it in a worker thread) and moves the
+records it works on through their statuses, one transaction per step, so a
+failure leaves the record in ``error`` (or ``error_deleting``, ...) with the
+backend's partial work already removed (the backend contract).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from onestack.common.context import RequestContext
+from onestack.common.db import Database, utcnow
+from onestack.common.exceptions import OneStackError
+from onestack.volume import states
+from onestack.volume.backends.base import VolumeBackend
+from onestack.volume.backups.engine import BackupEngine
+from onestack.volume.models import Attachment, Backup, Snapshot, Volume
+
+LOG = logging.getLogger(__name__)
+GiB = 1024**3
+
+
+class VolumeAgent:
+    def __init__(
+        self,
+        db: Database,
+        host: str,
+        backend: VolumeBackend,
+        backups: BackupEngine,
+        images: Callable[[], Any],
+    ) -> None:
+        self.db = db
+        self.host = host
+        self.backend = backend
+        self.backups = backups
+        self._images = images
+
+    # -- helpers --------------------------------------------------------------
+
+    def _update(self, model: type[Any], record_id: str, **fields: Any) -> None:
+        with self.db.writer() as session:
+            row = session.get(model, record_id)
+            if row is not None:
+                for name, value in fields.items():
+                    setattr(row, name, value)
+                row.updated_at = utcnow()
+
+    def _load(self, model: type[Any], record_id: str) -> Any:
+        with self.db.reader() as session:
+            return session.get(model, record_id)
+
+    @staticmethod
+    def _reason(exc: BaseException) -> str:
+        return exc.message if isinstance(exc, OneStackError) else f"{type(exc).__name__}: {exc}"
+
+    def ping(self) -> str:
+        return self.host
+
+    def info(self) -> dict[str, Any]:
+        info = self.backend.info()
+        return {
+            "driver": info.driver,
+            "pool": info.pool,
+            "filesystem": info.filesystem,
+            "reflink": info.reflink,
+            "total_capacity_gb": info.total_bytes // GiB,
+            "free_capacity_gb": info.free_bytes // GiB,
+            "notes": info.notes,
+        }
+
+    # -- volumes --------------------------------------------------------------
+
+    def create_volume(self, volume_id: str) -> None:
+        volume = self._load(Volume, volume_id)
+        if volume is None or volume.status != states.CREATING:
+            return
+        size = volume.size * GiB
+        try:
+            if volume.snapshot_id:
+                self.backend.create_from_snapshot(volume_id, volume.snapshot_id, size)
+            elif volume.source_volid:
+                self.backend.clone_volume(volume_id, volume.source_volid, size)
+            elif volume.image_id:
+                images = self._images()
+                record = images.get_image(RequestContext.admin(), volume.image_id)
+                path = images.data_path(RequestContext.admin(), volume.image_id)
+                self.backend.create_from_file(volume_id, path, record.disk_format or "raw", size)
+            else:
+                self.backend.create_volume(volume_id, size)
+            if volume.backup_id:
+                self._restore_into(volume.backup_id, volume_id)
+        except Exception as exc:
+            LOG.warning("volume %s: create failed: %s", volume_id, self._reason(exc))
+            self.backend.delete_volume(volume_id)
+            self._update(Volume, volume_id, status=states.ERROR, fail_reason=self._reason(exc))
+            if volume.backup_id:
+                self._update(Backup, volume.backup_id, status=states.AVAILABLE)
+            return
+        self._update(Volume, volume_id, status=states.AVAILABLE, launched_at=utcnow())
+        if volume.backup_id:
+            self._update(Backup, volume.backup_id, status=states.AVAILABLE)
+
+    def delete_volume(self, volume_id: str) -> None:
+        try:
+            self.backend.delete_volume(volume_id)
+        except Exception as exc:
+            LOG.warning("volume %s: delete failed: %s", volume_id, self._reason(exc))
+            self._update(Volume, volume_id, status=states.ERROR_DELETING)
+            return
+        with self.db.writer() as session:
+            session.execute(delete(Attachment).where(Attachment.volume_id == volume_id))
+            session.execute(delete(Volume).where(Volume.id == volume_id))
+
+    def extend_volume(self, volume_id: str, new_size: int) -> None:
+        volume = self._load(Volume, volume_id)
+        if volume is None:
+            return
+        back = states.IN_USE if volume.attach_status == states.ATTACHED else states.AVAILABLE
+        try:
+            self.backend.extend_volume(volume_id, new_size * GiB)
+        except Exception as exc:
+            LOG.warning("volume %s: extend failed: %s", volume_id, self._reason(exc))
+            self._update(Volume, volume_id, status=states.ERROR_EXTENDING)
+            return
+        self._update(Volume, volume_id, status=back, size=new_size, previous_status=None)
+
+    def revert_to_snapshot(self, volume_id: str, snapshot_id: str) -> None:
+        try:
+            self.backend.revert_to_snapshot(volume_id, snapshot_id)
+        except Exception as exc:
+            LOG.warning("volume %s: revert failed: %s", volume_id, self._reason(exc))
+            self._update(Volume, volume_id, status=states.ERROR)
+            self._update(Snapshot, snapshot_id, status=states.AVAILABLE)
+            return
+        self._update(Volume, volume_id, status=states.AVAILABLE)
+        self._update(Snapshot, snapshot_id, status=states.AVAILABLE)
+
+    def upload_to_image(
+        self,
+        volume_id: str,
+        project_id: str,
+        user_id: str | None,
+        name: str,
+        disk_format: str,
+        container_format: str,
+        visibility: str,
+        min_disk: int,
+        properties: dict[str, str],
+    ) -> str:
+        """Copy the volume's bytes into a new active image; its id."""
+        volume = self._load(Volume, volume_id)
+        back = volume.previous_status if volume and volume.previous_status else states.AVAILABLE
+        ctx = RequestContext(
+            request_id="volume-upload", user_id=user_id, project_id=project_id, roles=("member",)
+        )
+        try:
+            path = self.backend.volume_path(volume_id)
+            record = self._images().create_from_file(
+                ctx,
+                name,
+                path,
+                disk_format=disk_format,
+                container_format=container_format,
+                properties=properties,
+                visibility=visibility,
+                min_disk=min_disk,
+            )
+        finally:
+            self._update(Volume, volume_id, status=back, previous_status=None)
+        return str(record.id)
+
+    # -- exports (attachments) ----------------------------------------------
+
+    def export(self, volume_id: str, attachment_id: str, readonly: bool) -> dict[str, Any]:
+        """Expose the volume as a block device for one attachment; the connection info."""
+        with self.db.reader() as session:
+            attachment = session.get(Attachment, attachment_id)
+            current = dict(attachment.connection_info or {}) if attachment else {}
+        device = current.get("data", {}).get("device_path")
+        if device:
+            return current
+        device = self.backend.export(volume_id, readonly)
+        info = {
+            "driver_volume_type": "local",
+            "data": {
+                "device_path": device,
+                "volume_id": volume_id,
+                "access_mode": "ro" if readonly else "rw",
+                "attachment_id": attachment_id,
+                "host": self.host,
+            },
+        }
+        return info
+
+    def unexport(self, device: str) -> None:
+        self.backend.unexport(device)
+
+    # -- snapshots ------------------------------------------------------------
+
+    def create_snapshot(self, snapshot_id: str) -> None:
+        snapshot = self._load(Snapshot, snapshot_id)
+        if snapshot is None:
+            return
+        try:
+            self.backend.create_snapshot(snapshot_id, snapshot.volume_id)
+        except Exception as exc:
+            LOG.warning("snapshot %s: create failed: %s", snapshot_id, self._reason(exc))
+            self.backend.delete_snapshot(snapshot_id)
+            self._update(Snapshot, snapshot_id, status=states.ERROR)
+            return
+        self._update(Snapshot, snapshot_id, status=states.AVAILABLE, progress="100%")
+
+    def delete_snapshot(self, snapshot_id: str) -> None:
+        try:
+            self.backend.delete_snapshot(snapshot_id)
+        except Exception as exc:
+            LOG.warning("snapshot %s: delete failed: %s", snapshot_id, self._reason(exc))
+            self._update(Snapshot, snapshot_id, status=states.ERROR_DELETING)
+            return
+        with self.db.writer() as session:
+            session.execute(delete(Snapshot).where(Snapshot.id == snapshot_id))
+
+    # -- backups --------------------------------------------------------------
+
+    def create_backup(self, backup_id: str) -> None:
+        backup = self._load(Backup, backup_id)
+        if backup is None:
+            return
+        volume = self._load(Volume, backup.volume_id)
+        back = volume.previous_status if volume and volume.previous_status else states.AVAILABLE
+        temp_snapshot = f"backup-{backup_id}"
+        try:
+            if backup.snapshot_id:
+                source_id = backup.snapshot_id
+            else:  # a point-in-time copy, so an in-use volume backs up consistently
+                self.backend.create_snapshot(temp_snapshot, backup.volume_id)
+                source_id = temp_snapshot
+            path = self.backend.snapshot_path(source_id)
+            result = self.backups.backup(backup_id, path, backup.parent_id)
+        except Exception as exc:
+            LOG.warning("backup %s: failed: %s", backup_id, self._reason(exc))
+            self._update(Backup, backup_id, status=states.ERROR, fail_reason=self._reason(exc))
+            self._update(Volume, backup.volume_id, status=back, previous_status=None)
+            return
+        finally:
+            if not backup.snapshot_id:
+                self.backend.delete_snapshot(temp_snapshot)
+        self._update(
+            Backup,
+            backup_id,
+            status=states.AVAILABLE,
+            object_count=result.object_count,
+            checksum=result.checksum,
+            container=self.backups.store.container,
+        )
+        self._update(Volume, backup.volume_id, status=back, previous_status=None)
+
+    def _restore_into(self, backup_id: str, volume_id: str) -> None:
+        self.backups.restore(backup_id, self.backend.volume_path(volume_id))
+
+    def restore_backup(self, backup_id: str, volume_id: str) -> None:
+        try:
+            self._restore_into(backup_id, volume_id)
+        except Exception as exc:
+            LOG.warning("backup %s: restore failed: %s", backup_id, self._reason(exc))
+            self._update(Volume, volume_id, status=states.ERROR_RESTORING)
+            self._update(Backup, backup_id, status=states.AVAILABLE)
+            return
+        self._update(Volume, volume_id, status=states.AVAILABLE)
+        self._update(Backup, backup_id, status=states.AVAILABLE, restore_volume_id=None)
+
+    def delete_backup(self, backup_id: str) -> None:
+        try:
+            self.backups.store.delete(backup_id)
+        except Exception as exc:
+            LOG.warning("backup %s: delete failed: %s", backup_id, self._reason(exc))
+            self._update(Backup, backup_id, status="error_deleting")
+            return
+        with self.db.writer() as session:
+            session.execute(delete(Backup).where(Backup.id == backup_id))
+
+    # -- start-up -------------------------------------------------------------
+
+    def recover(self) -> None:
+        """Finish what a crash interrupted: creating → error, deleting → retried."""
+        with self.db.reader() as session:
+            stuck = list(
+                session.scalars(
+                    select(Volume).where(
+                        Volume.host.startswith(f"{self.host}@"),
+                        Volume.status.in_((states.CREATING, states.DELETING)),
+                    )
+                )
+            )
+        for volume in stuck:
+            if volume.status == states.DELETING:
+                self.delete_volume(volume.id)
+            else:
+                self.backend.delete_volume(volume.id)
+                self._update(Volume, volume.id, status=states.ERROR, fail_reason="interrupted")

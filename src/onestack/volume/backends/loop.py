@@ -1,0 +1,50 @@
+"""Loop devices: how a file-backed volume becomes a local block device.
+
+Only devices onestack attached are touched: ``attach`` returns the device it
+made, ``detach`` releases one device, ``devices_of`` finds the devices that
+still point at a file (for cleanup before the file is deleted).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from onestack.volume.backends._shell import CommandFailed, run
+
+
+def attach(path: Path, readonly: bool = False) -> str:
+    args = ["losetup", "--find", "--show"]
+    if readonly:
+        args.append("--read-only")
+    device = run(*args, str(path)).strip()
+    if not device.startswith("/dev/loop"):
+        raise CommandFailed(command="losetup", stderr=f"unexpected answer {device!r}")
+    return device
+
+
+def detach(device: str) -> None:
+    if not device.startswith("/dev/loop") or not os.path.exists(device):
+        return
+    try:
+        run("losetup", "--detach", device)
+    except CommandFailed as exc:
+        if "No such device" not in exc.message and "No such device or address" not in exc.message:
+            raise
+
+
+def refresh(device: str) -> None:
+    """Make the kernel see a backing file's new size."""
+    run("losetup", "--set-capacity", device)
+
+
+def devices_of(path: Path) -> list[str]:
+    try:
+        out = run("losetup", "--associated", str(path), check=False)
+    except CommandFailed:
+        return []
+    return [line.split(":", 1)[0] for line in out.splitlines() if line.startswith("/dev/loop")]
+
+
+def size_of(device: str) -> int:
+    return int(run("blockdev", "--getsize64", device).strip())

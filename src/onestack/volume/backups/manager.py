@@ -1,0 +1,213 @@
+"""Backups: create (full or incremental), list, show, update, delete, restore.
+
+The agent of the volume's host reads the volume (through a temporary
+reflink snapshot, so an in-use volume backs up consistently) into the
+backup store.  A backup with incremental children cannot be deleted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+
+from onestack.common.context import RequestContext
+from onestack.common.db import utcnow
+from onestack.common.pagination import parse_bool, parse_limit, parse_sort
+from onestack.volume import states
+from onestack.volume.core import VolumeCore, new_id
+from onestack.volume.exceptions import InvalidBackup, InvalidInput, InvalidVolume
+from onestack.volume.models import Backup, Volume
+from onestack.volume.voltypes import VolumeTypeManager
+from onestack.volume.volumes import check_metadata, page
+
+SORT_KEYS = ("id", "name", "status", "size", "created_at", "updated_at", "volume_id")
+
+
+def _flag(value: Any, name: str) -> bool:
+    if isinstance(value, str):
+        return parse_bool(value, name)
+    return bool(value)
+
+
+class BackupManager:
+    def __init__(self, core: VolumeCore, types: VolumeTypeManager) -> None:
+        self.core = core
+        self.types = types
+
+    def create(self, ctx: RequestContext, data: dict[str, Any]) -> Backup:
+        volume_id = data.get("volume_id")
+        if not isinstance(volume_id, str) or not volume_id:
+            raise InvalidInput(reason="volume_id is required")
+        force = _flag(data.get("force", False), "force")
+        incremental = _flag(data.get("incremental", False), "incremental")
+        metadata = check_metadata(data.get("metadata") or {})
+        with self.core.db.writer() as session:
+            volume = self.core.volume(session, ctx, volume_id)
+            self.core.enforce(ctx, "backup:create", volume.project_id)
+            allowed = (states.AVAILABLE, states.IN_USE) if force else (states.AVAILABLE,)
+            if volume.status not in allowed:
+                raise InvalidVolume(
+                    reason=f"Volume to be backed up must be available or in-use, but the current "
+                    f'status is "{volume.status}".'
+                )
+            snapshot_id = data.get("snapshot_id")
+            if snapshot_id:
+                snapshot = self.core.snapshot(session, ctx, str(snapshot_id))
+                if snapshot.volume_id != volume.id or snapshot.status != states.AVAILABLE:
+                    raise InvalidInput(
+                        reason="Snapshot must be an available snapshot of the volume."
+                    )
+            parent_id = None
+            if incremental:
+                parent_id = session.scalar(
+                    select(Backup.id)
+                    .where(Backup.volume_id == volume.id, Backup.status == states.AVAILABLE)
+                    .order_by(Backup.data_timestamp.desc(), Backup.created_at.desc())
+                )
+                if parent_id is None:
+                    raise InvalidBackup(reason="No backups available to do an incremental backup.")
+            self.core.quotas.check(
+                session, volume.project_id, {"backups": 1, "backup_gigabytes": volume.size}
+            )
+            now = utcnow()
+            backup = Backup(
+                id=new_id(),
+                project_id=volume.project_id,
+                user_id=ctx.user_id,
+                volume_id=volume.id,
+                snapshot_id=snapshot_id,
+                parent_id=parent_id,
+                host=volume.host,
+                name=data.get("name"),
+                description=data.get("description"),
+                size=volume.size,
+                status=states.CREATING,
+                availability_zone=volume.availability_zone,
+                container=data.get("container"),
+                is_incremental=parent_id is not None,
+                metadata_=metadata,
+                data_timestamp=now,
+                created_at=now,
+            )
+            session.add(backup)
+            volume.previous_status = volume.status
+            volume.status = states.BACKING_UP
+        self.core.agents.cast(backup.host, "create_backup", backup_id=backup.id)
+        return backup
+
+    def get(self, ctx: RequestContext, backup_id: str) -> Backup:
+        with self.core.db.reader() as session:
+            backup = self.core.backup(session, ctx, backup_id)
+        self.core.enforce(ctx, "backup:get", backup.project_id)
+        return backup
+
+    def dependents(self, backup_ids: Sequence[str]) -> set[str]:
+        """Which of these backups have incremental children."""
+        with self.core.db.reader() as session:
+            rows = session.execute(
+                select(Backup.parent_id, func.count())
+                .where(Backup.parent_id.in_(list(backup_ids)))
+                .group_by(Backup.parent_id)
+            )
+            return {str(parent) for parent, count in rows if count}
+
+    def list(self, ctx: RequestContext, query: Sequence[tuple[str, str]]) -> list[Backup]:
+        self.core.enforce(ctx, "backup:get_all")
+        params = dict(query)
+        stmt = select(Backup)
+        if not (ctx.is_admin and parse_bool(params.get("all_tenants", "0"), "all_tenants")):
+            stmt = stmt.where(Backup.project_id == (ctx.project_id or ""))
+        for name in ("status", "volume_id", "name"):
+            if params.get(name):
+                stmt = stmt.where(getattr(Backup, name) == params[name])
+        with self.core.db.reader() as session:
+            rows = list(session.scalars(stmt))
+        sort = parse_sort(query, SORT_KEYS, ())
+        return page(rows, sort, params.get("marker"), parse_limit(params.get("limit")))
+
+    def update(self, ctx: RequestContext, backup_id: str, data: dict[str, Any]) -> Backup:
+        with self.core.db.writer() as session:
+            backup = self.core.backup(session, ctx, backup_id)
+            self.core.enforce(ctx, "backup:update", backup.project_id)
+            for key in ("name", "description"):
+                if key in data:
+                    setattr(backup, key, data[key])
+            if "metadata" in data:
+                backup.metadata_ = check_metadata(data["metadata"])
+            backup.updated_at = utcnow()
+        return backup
+
+    def delete(self, ctx: RequestContext, backup_id: str, force: bool) -> None:
+        with self.core.db.writer() as session:
+            backup = self.core.backup(session, ctx, backup_id)
+            self.core.enforce(ctx, "backup:delete", backup.project_id)
+            allowed = (states.AVAILABLE, states.ERROR)
+            if backup.status not in allowed and not (force and ctx.is_admin):
+                raise InvalidBackup(reason="Backup status must be available or error")
+            children = session.scalar(
+                select(func.count()).select_from(Backup).where(Backup.parent_id == backup.id)
+            )
+            if children:
+                raise InvalidBackup(reason="Incremental backups exist for this backup.")
+            backup.status = states.DELETING
+            host = backup.host
+        self.core.agents.cast(host, "delete_backup", backup_id=backup_id)
+
+    def restore(
+        self, ctx: RequestContext, backup_id: str, volume_id: str | None, name: str | None
+    ) -> tuple[Backup, Volume]:
+        with self.core.db.writer() as session:
+            backup = self.core.backup(session, ctx, backup_id)
+            self.core.enforce(ctx, "backup:restore", backup.project_id)
+            if backup.status != states.AVAILABLE:
+                raise InvalidBackup(reason="Backup status must be available")
+            if volume_id:
+                volume = self.core.volume(session, ctx, volume_id)
+                if volume.status != states.AVAILABLE:
+                    raise InvalidVolume(reason="Volume to be restored to must be available")
+                if volume.size < backup.size:
+                    raise InvalidVolume(
+                        reason=f"volume size {volume.size} is too small to restore backup of "
+                        f"size {backup.size}."
+                    )
+                if (
+                    volume.host is None
+                    or volume.host.split("@")[0] != (backup.host or "").split("@")[0]
+                ):
+                    raise InvalidVolume(reason="Volume must be on the host of the backup.")
+                volume.status = states.RESTORING
+                backup.status = states.BACKUP_RESTORING
+                backup.restore_volume_id = volume.id
+                host: str | None = volume.host
+                cast = ("restore_backup", {"backup_id": backup.id, "volume_id": volume.id})
+            else:
+                self.core.quotas.check(
+                    session,
+                    ctx.project_id or backup.project_id,
+                    {"volumes": 1, "gigabytes": backup.size},
+                )
+                vtype = self.types.find(session, RequestContext.admin(), "default")
+                volume = Volume(
+                    id=new_id(),
+                    project_id=ctx.project_id or backup.project_id,
+                    user_id=ctx.user_id,
+                    name=name or f"restore_backup_{backup.id}",
+                    size=backup.size,
+                    status=states.CREATING,
+                    attach_status=states.DETACHED,
+                    availability_zone=backup.availability_zone or "nova",
+                    host=backup.host,
+                    volume_type_id=vtype.id,
+                    backup_id=backup.id,
+                    metadata_={},
+                    image_metadata={},
+                    created_at=utcnow(),
+                )
+                session.add(volume)
+                backup.status = states.BACKUP_RESTORING
+                host = backup.host
+                cast = ("create_volume", {"volume_id": volume.id})
+        self.core.agents.cast(host, cast[0], **cast[1])
+        return backup, volume

@@ -1,0 +1,39 @@
+"""The volume service's settings (``[volume]`` in the TOML file)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class VolumeSettings(BaseModel):
+    """Where volumes and backups live and how the pool is made."""
+
+    host: str | None = Field(
+        None, description="This volume host's name (Cinder's host); default: the hostname."
+    )
+    backend_name: str = Field("file", description="Backend name in `host@backend#pool`.")
+    pool_filesystem: Literal["auto", "xfs", "btrfs", "directory"] = Field(
+        "auto",
+        description="Pool: a loop-mounted XFS (reflink) or btrfs image when running as root; "
+        "`directory` keeps volumes in a plain directory with full copies. `auto` tries XFS, "
+        "then btrfs, then a directory.",
+    )
+    pool_size_gb: int = Field(
+        200, ge=1, description="Size of the sparse pool image (only written blocks use disk)."
+    )
+    availability_zone: str = Field("nova", description="Availability zone of this host.")
+    default_volume_type: str = Field("__DEFAULT__", description="Type of volumes made without one.")
+    backup_chunk_size: int = Field(
+        4 * 1024 * 1024, ge=65536, description="Bytes per backup chunk (incremental unit)."
+    )
+    heartbeat_interval: float = Field(10.0, gt=0, description="Seconds between service reports.")
+    service_down_time: float = Field(
+        60.0, gt=0, description="A service not heard from for this long is down."
+    )
+    quota_volumes: int = Field(10, ge=-1, description="Default volumes per project.")
+    quota_gigabytes: int = Field(1000, ge=-1, description="Default GiB of volumes and snapshots.")
+    quota_snapshots: int = Field(10, ge=-1, description="Default snapshots per project.")
+    quota_backups: int = Field(10, ge=-1, description="Default backups per project.")
+    quota_backup_gigabytes: int = Field(1000, ge=-1, description="Default GiB of backups.")

@@ -1,0 +1,128 @@
+"""The volume service's errors, with Cinder's messages and status codes.
+
+Cinder renders each as ``{"<fault>": {"code": N, "message": "..."}}``
+(``badRequest``, ``itemNotFound``, ``overLimit``, ...): ErrorStyle.NOVA.
+"""
+
+from __future__ import annotations
+
+from onestack.common.exceptions import BadRequest, Conflict, NotFound, OverQuota
+
+
+class VolumeNotFound(NotFound):
+    msg_fmt = "Volume {volume_id} could not be found."
+
+
+class SnapshotNotFound(NotFound):
+    msg_fmt = "Snapshot {snapshot_id} could not be found."
+
+
+class BackupNotFound(NotFound):
+    msg_fmt = "Backup {backup_id} could not be found."
+
+
+class VolumeTypeNotFound(NotFound):
+    msg_fmt = "Volume type {volume_type_id} could not be found."
+
+
+class VolumeTypeNotFoundByName(NotFound):
+    msg_fmt = "Volume type with name {volume_type_name} could not be found."
+
+
+class VolumeTypeExtraSpecsNotFound(NotFound):
+    msg_fmt = "Volume Type {volume_type_id} has no extra specs with key {extra_specs_key}."
+
+
+class VolumeTypeAccessNotFound(NotFound):
+    msg_fmt = "Volume type access not found for {volume_type_id} / {project_id} combination."
+
+
+class AttachmentNotFound(NotFound):
+    msg_fmt = "Volume attachment could not be found with filter: attachment_id = {attachment_id}."
+
+
+class TransferNotFound(NotFound):
+    msg_fmt = "Transfer {transfer_id} could not be found."
+
+
+class MetadataNotFound(NotFound):
+    msg_fmt = "Metadata item was not found for key {key}."
+
+
+class ServiceNotFound(NotFound):
+    msg_fmt = "Service {service_id} could not be found."
+
+
+class InvalidInput(BadRequest):
+    msg_fmt = "Invalid input received: {reason}"
+
+
+class InvalidVolume(BadRequest):
+    msg_fmt = "Invalid volume: {reason}"
+
+
+class InvalidSnapshot(BadRequest):
+    msg_fmt = "Invalid snapshot: {reason}"
+
+
+class InvalidBackup(BadRequest):
+    msg_fmt = "Invalid backup: {reason}"
+
+
+class InvalidVolumeType(BadRequest):
+    msg_fmt = "Invalid volume type: {reason}"
+
+
+class InvalidAttachment(BadRequest):
+    msg_fmt = "Invalid attachment: {reason}"
+
+
+class InvalidAuthKey(BadRequest):
+    msg_fmt = "Invalid auth key: {reason}"
+
+
+class VolumeTypeInUse(BadRequest):
+    msg_fmt = (
+        "Volume Type {volume_type_id} deletion is not allowed with volumes present with the type."
+    )
+
+
+class VolumeTypeExists(Conflict):
+    msg_fmt = "Volume Type {id} already exists."
+
+
+class VolumeTypeAccessExists(Conflict):
+    msg_fmt = "Volume type access for {volume_type_id} / {project_id} combination already exists."
+
+
+class TransferExists(Conflict):
+    msg_fmt = "Volume {volume_id} already has a transfer."
+
+
+class VolumeOverQuota(OverQuota):
+    """Cinder's VolumeSizeExceedsAvailableQuota / *LimitExceeded (413 overLimit)."""
+
+    title = "Request Entity Too Large"
+
+    def __init__(self, message: str | None = None, **kwargs: object) -> None:
+        resource = str(kwargs.get("resource", ""))
+        requested, used, limit = kwargs.get("requested"), kwargs.get("used"), kwargs.get("limit")
+        if message is None:
+            if resource in ("gigabytes", "backup_gigabytes"):
+                what = "volume or snapshot" if resource == "gigabytes" else "backup"
+                message = (
+                    f"Requested {what} exceeds allowed {resource} quota. Requested "
+                    f"{requested}G, quota is {limit}G and {used}G has been consumed."
+                )
+            elif resource == "per_volume_gigabytes":
+                message = (
+                    f"Requested volume size {requested}G is larger than maximum allowed "
+                    f"limit {limit}G."
+                )
+            else:
+                kind = {"volumes": "volumes", "snapshots": "snapshots", "backups": "backups"}
+                message = (
+                    f"Maximum number of {kind.get(resource, resource)} allowed ({limit}) "
+                    f"exceeded for quota '{resource}'."
+                )
+        super().__init__(message, **kwargs)

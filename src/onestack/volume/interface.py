@@ -1,0 +1,110 @@
+"""What other services may use of the volume service (its public Python interface).
+
+The compute service attaches volumes to instances and boots from volumes
+through exactly these calls on ``cloud.services["volume"]`` (a
+``VolumeService``), never through the volume tables or the HTTP API.
+
+Attaching, as Nova does with Cinder's attachments API::
+
+    att = volumes.reserve(ctx, volume_id, instance_uuid)          # volume: reserved
+    conn = volumes.connect(ctx, att.id, host="node1", mountpoint="/dev/vdb")
+    # conn.device_path is a local block device (a loop device) on the volume's host
+    volumes.complete(ctx, att.id)                                  # volume: in-use
+    ...
+    volumes.detach(ctx, att.id)                                    # device released
+
+Every call raises the volume service's errors (VolumeNotFound,
+InvalidVolume, VolumeOverQuota, ...) with Cinder's status codes, so the
+caller can pass them on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from onestack.common.context import RequestContext
+
+
+@dataclass(frozen=True)
+class VolumeInfo:
+    id: str
+    project_id: str
+    name: str | None
+    size: int  # GiB
+    status: str
+    attach_status: str
+    bootable: bool
+    multiattach: bool
+    availability_zone: str
+    host: str | None
+
+
+@dataclass(frozen=True)
+class AttachmentInfo:
+    id: str
+    volume_id: str
+    instance_uuid: str | None
+    status: str  # reserved, attaching, attached
+    mode: str  # rw or ro
+    mountpoint: str | None
+
+
+@dataclass(frozen=True)
+class ConnectionInfo:
+    attachment_id: str
+    volume_id: str
+    #: Cinder's ``driver_volume_type``: "local" for the file backend
+    driver_volume_type: str
+    #: the block device on the volume's host (e.g. /dev/loop3)
+    device_path: str
+    access_mode: str  # rw or ro
+    host: str  # the volume host that exported it
+
+
+class VolumeService(Protocol):
+    def get_volume(self, ctx: RequestContext, volume_id: str) -> VolumeInfo:
+        """The volume if ``ctx`` may see it; VolumeNotFound otherwise."""
+        ...
+
+    def reserve(
+        self, ctx: RequestContext, volume_id: str, instance_uuid: str, mode: str = "rw"
+    ) -> AttachmentInfo:
+        """Reserve the volume for an instance (InvalidVolume when it is in use and not
+        multiattach)."""
+        ...
+
+    def connect(
+        self, ctx: RequestContext, attachment_id: str, host: str, mountpoint: str | None = None
+    ) -> ConnectionInfo:
+        """Export the volume as a local block device for the attachment."""
+        ...
+
+    def complete(self, ctx: RequestContext, attachment_id: str) -> None:
+        """Mark the attachment attached (the volume becomes in-use)."""
+        ...
+
+    def detach(self, ctx: RequestContext, attachment_id: str) -> None:
+        """Release the device and remove the attachment (the volume becomes available
+        when it was the last one).  Absent attachments are ignored."""
+        ...
+
+    def attachments_of(self, ctx: RequestContext, instance_uuid: str) -> list[AttachmentInfo]:
+        """The live attachments of an instance (to detach them when it is deleted)."""
+        ...
+
+    def create_from_image(
+        self,
+        ctx: RequestContext,
+        image_id: str,
+        size: int,
+        name: str | None = None,
+        timeout: float = 600.0,
+    ) -> VolumeInfo:
+        """Boot from volume: a volume with the image's bytes, waited for until it is
+        available (InvalidVolume when it ends in error)."""
+        ...
+
+    def delete_volume(self, ctx: RequestContext, volume_id: str) -> None:
+        """Delete a detached volume (delete_on_termination)."""
+        ...

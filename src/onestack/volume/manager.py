@@ -1,0 +1,147 @@
+"""The volume service: its managers, and the public interface compute uses
+(``interface.VolumeService``), as ``cloud.services["volume"]``."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+
+from onestack.common.context import RequestContext
+from onestack.common.db import Database
+from onestack.common.policy import Enforcer
+from onestack.volume import states
+from onestack.volume.actions import VolumeActions
+from onestack.volume.attachments import LIVE, AttachmentManager
+from onestack.volume.backups.manager import BackupManager
+from onestack.volume.conf import VolumeSettings
+from onestack.volume.core import VolumeCore
+from onestack.volume.exceptions import AttachmentNotFound, InvalidVolume
+from onestack.volume.interface import AttachmentInfo, ConnectionInfo, VolumeInfo
+from onestack.volume.models import Attachment, Volume
+from onestack.volume.rpcapi import LoopBridge, VolumeAgentAPI
+from onestack.volume.services import ServiceManager
+from onestack.volume.snapshots import SnapshotManager
+from onestack.volume.transfers import TransferManager
+from onestack.volume.voltypes import VolumeTypeManager
+from onestack.volume.volumes import VolumeManager
+
+
+def _volume_info(volume: Volume) -> VolumeInfo:
+    return VolumeInfo(
+        id=volume.id,
+        project_id=volume.project_id,
+        name=volume.name,
+        size=volume.size,
+        status=volume.status,
+        attach_status=volume.attach_status,
+        bootable=volume.bootable,
+        multiattach=volume.multiattach,
+        availability_zone=volume.availability_zone,
+        host=volume.host,
+    )
+
+
+def _attachment_info(attachment: Attachment) -> AttachmentInfo:
+    return AttachmentInfo(
+        id=attachment.id,
+        volume_id=attachment.volume_id,
+        instance_uuid=attachment.instance_uuid,
+        status=attachment.attach_status,
+        mode=attachment.attach_mode,
+        mountpoint=attachment.mountpoint,
+    )
+
+
+class VolumeService:
+    def __init__(
+        self,
+        db: Database,
+        enforcer: Enforcer,
+        settings: VolumeSettings,
+        bus: Any,
+        images: Callable[[], Any],
+    ) -> None:
+        self.bridge = LoopBridge()
+        self.core = VolumeCore(db, enforcer, settings, VolumeAgentAPI(bus, self.bridge), images)
+        self.types = VolumeTypeManager(self.core)
+        self.services = ServiceManager(self.core)
+        self.volumes = VolumeManager(self.core, self.types, self.services)
+        self.actions = VolumeActions(self.core, self.types)
+        self.attachments = AttachmentManager(self.core)
+        self.snapshots = SnapshotManager(self.core)
+        self.backups = BackupManager(self.core, self.types)
+        self.transfers = TransferManager(self.core)
+        #: this host's agent side while the server runs (service.VolumeHost)
+        self.runtime: Any = None
+
+    # -- the public interface (interface.VolumeService) -----------------------
+
+    def get_volume(self, ctx: RequestContext, volume_id: str) -> VolumeInfo:
+        return _volume_info(self.volumes.get(ctx, volume_id))
+
+    def reserve(
+        self, ctx: RequestContext, volume_id: str, instance_uuid: str, mode: str = "rw"
+    ) -> AttachmentInfo:
+        return _attachment_info(self.attachments.create(ctx, volume_id, instance_uuid, None, mode))
+
+    def connect(
+        self, ctx: RequestContext, attachment_id: str, host: str, mountpoint: str | None = None
+    ) -> ConnectionInfo:
+        connector: dict[str, Any] = {"host": host}
+        if mountpoint:
+            connector["mountpoint"] = mountpoint
+        attachment = self.attachments.update(ctx, attachment_id, connector)
+        data = (attachment.connection_info or {}).get("data", {})
+        return ConnectionInfo(
+            attachment_id=attachment.id,
+            volume_id=attachment.volume_id,
+            driver_volume_type=(attachment.connection_info or {}).get("driver_volume_type", ""),
+            device_path=str(data.get("device_path", "")),
+            access_mode=str(data.get("access_mode", attachment.attach_mode)),
+            host=str(data.get("host", "")),
+        )
+
+    def complete(self, ctx: RequestContext, attachment_id: str) -> None:
+        self.attachments.complete(ctx, attachment_id)
+
+    def detach(self, ctx: RequestContext, attachment_id: str) -> None:
+        try:
+            self.attachments.delete(ctx, attachment_id)
+        except AttachmentNotFound:
+            return
+
+    def attachments_of(self, ctx: RequestContext, instance_uuid: str) -> list[AttachmentInfo]:
+        with self.core.db.reader() as session:
+            rows = session.scalars(
+                select(Attachment).where(
+                    Attachment.instance_uuid == instance_uuid, Attachment.attach_status.in_(LIVE)
+                )
+            )
+            return [_attachment_info(a) for a in rows if self.core.visible(ctx, a.project_id)]
+
+    def create_from_image(
+        self,
+        ctx: RequestContext,
+        image_id: str,
+        size: int,
+        name: str | None = None,
+        timeout: float = 600.0,
+    ) -> VolumeInfo:
+        volume = self.volumes.create(ctx, {"imageRef": image_id, "size": size, "name": name})
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            current = self.volumes.get(ctx, volume.id)
+            if current.status == states.AVAILABLE:
+                return _volume_info(current)
+            if current.status == states.ERROR:
+                raise InvalidVolume(
+                    reason=f"volume {volume.id} from image {image_id} failed: {current.fail_reason}"
+                )
+            time.sleep(0.2)
+        raise InvalidVolume(reason=f"volume {volume.id} was not ready within {timeout} seconds")
+
+    def delete_volume(self, ctx: RequestContext, volume_id: str) -> None:
+        self.volumes.delete(ctx, volume_id, cascade=False, force=False)

@@ -1,0 +1,153 @@
+"""The volume service's plug-in to the all-in-one server.
+
+``cloud.services["volume"]`` is the ``VolumeService`` (manager.py).  At
+start this host opens its pool, serves its agent on the bus (topic
+``volume``, server = this host) and reports its services every
+``heartbeat_interval``; a second volume host runs only the agent part.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from typing import TYPE_CHECKING, Any
+
+from onestack.identity.bootstrap import CatalogEntry
+from onestack.plugin import ServicePlugin
+from onestack.volume import policies
+from onestack.volume.conf import VolumeSettings
+from onestack.volume.manager import VolumeService
+from onestack.volume.rpcapi import AGENT_TOPIC
+from onestack.volume.voltypes import ensure_default_type
+
+if TYPE_CHECKING:
+    from onestack.config import Settings
+    from onestack.server import Cloud
+    from onestack.volume.agent import VolumeAgent
+
+LOG = logging.getLogger(__name__)
+
+
+def _settings(settings: Settings) -> VolumeSettings:
+    value = getattr(settings, "volume", None)
+    return value if isinstance(value, VolumeSettings) else VolumeSettings()
+
+
+class VolumeHost:
+    """This host's agent, its backend and its heartbeat."""
+
+    def __init__(self, cloud: Cloud, service: VolumeService) -> None:
+        self.cloud = cloud
+        self.service = service
+        self.settings = service.core.settings
+        self.name = self.settings.host or socket.gethostname().split(".")[0]
+        self.agent: VolumeAgent | None = None
+        self._beat: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        from onestack.volume.agent import VolumeAgent
+        from onestack.volume.backends.file import FileVolumeBackend
+        from onestack.volume.backends.pool import open_pool
+        from onestack.volume.backups.directory import DirectoryBackupStore
+        from onestack.volume.backups.engine import BackupEngine
+
+        self.service.bridge.loop = asyncio.get_running_loop()
+        root = self.cloud.settings.state_dir / "volume"
+        pool = await asyncio.to_thread(
+            open_pool, root, self.settings.pool_filesystem, self.settings.pool_size_gb
+        )
+        LOG.info("volume: pool %s (%s, reflink=%s)", pool.path, pool.filesystem, pool.reflink)
+        backend = FileVolumeBackend(pool)
+        engine = BackupEngine(
+            DirectoryBackupStore(root / "backups"), self.settings.backup_chunk_size
+        )
+        self.agent = VolumeAgent(
+            self.cloud.db, self.name, backend, engine, lambda: self.cloud.services.get("image")
+        )
+        await asyncio.to_thread(self.agent.recover)
+        await self._report()
+        await self.cloud.bus.serve(AGENT_TOPIC, self.agent, server=self.name)
+        self._beat = asyncio.get_running_loop().create_task(self._heartbeat())
+
+    async def _report(self) -> None:
+        assert self.agent is not None
+        info = await asyncio.to_thread(self.agent.info)
+        await asyncio.to_thread(self.service.services.register, self.name, info)
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.heartbeat_interval)
+            try:
+                await self._report()
+            except Exception:
+                LOG.exception("volume: service report failed")
+
+    async def stop(self) -> None:
+        if self._beat is not None:
+            self._beat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._beat
+        if self.agent is not None:
+            await asyncio.to_thread(self.agent.backend.close)
+
+
+def _catalog(settings: Settings) -> list[CatalogEntry]:
+    url = settings.url("volume") + "/v3/$(project_id)s"
+    description = "Block Storage service (Cinder v3)"
+    return [
+        CatalogEntry("block-storage", "cinder", url, description),
+        CatalogEntry("volumev3", "cinderv3", url, description),
+    ]
+
+
+def _service(cloud: Cloud) -> VolumeService:
+    service = cloud.services.get("volume")
+    if not isinstance(service, VolumeService):
+        service = VolumeService(
+            cloud.db,
+            cloud.enforcer,
+            _settings(cloud.settings),
+            cloud.bus,
+            lambda: cloud.services.get("image"),
+        )
+        cloud.services["volume"] = service
+    return service
+
+
+def _prepare(cloud: Cloud) -> None:
+    service = _service(cloud)
+    ensure_default_type(cloud.db, service.core.settings.default_volume_type)
+
+
+def _build_app(cloud: Cloud) -> Any:
+    from onestack.volume.api.routes import build_app
+
+    return build_app(_service(cloud), cloud)
+
+
+async def _start(cloud: Cloud) -> None:
+    service = _service(cloud)
+    host = VolumeHost(cloud, service)
+    service.runtime = host
+    await host.start()
+
+
+async def _stop(cloud: Cloud) -> None:
+    service = _service(cloud)
+    host, service.runtime = service.runtime, None
+    if isinstance(host, VolumeHost):
+        await host.stop()
+
+
+PLUGIN = ServicePlugin(
+    name="volume",
+    package="onestack.volume",
+    policies=policies.RULES,
+    catalog=_catalog,
+    build_app=_build_app,
+    start=_start,
+    stop=_stop,
+    prepare=_prepare,
+)

@@ -1,0 +1,137 @@
+"""Snapshots: point-in-time copies of a volume (reflink copies in the pool)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+
+from onestack.common.context import RequestContext
+from onestack.common.db import utcnow
+from onestack.common.pagination import parse_bool, parse_limit, parse_sort
+from onestack.volume import states
+from onestack.volume.core import VolumeCore, new_id
+from onestack.volume.exceptions import (
+    InvalidInput,
+    InvalidSnapshot,
+    InvalidVolume,
+    MetadataNotFound,
+)
+from onestack.volume.models import Snapshot
+from onestack.volume.volumes import check_metadata, page
+
+SORT_KEYS = ("id", "name", "status", "size", "created_at", "updated_at", "volume_id")
+
+
+class SnapshotManager:
+    def __init__(self, core: VolumeCore) -> None:
+        self.core = core
+
+    def create(self, ctx: RequestContext, data: dict[str, Any], in_use_ok: bool) -> Snapshot:
+        volume_id = data.get("volume_id")
+        if not isinstance(volume_id, str) or not volume_id:
+            raise InvalidInput(reason="volume_id is required")
+        force = data.get("force", False)
+        if isinstance(force, str):
+            force = parse_bool(force, "force")
+        metadata = check_metadata(data.get("metadata") or {})
+        with self.core.db.writer() as session:
+            volume = self.core.volume(session, ctx, volume_id)
+            self.core.enforce(ctx, "snapshot:create", volume.project_id)
+            allowed = [states.AVAILABLE]
+            if force or in_use_ok:
+                allowed.append(states.IN_USE)
+            if volume.status not in allowed:
+                raise InvalidVolume(
+                    reason=f"Volume {volume.id} status must be {' or '.join(allowed)}, but "
+                    f"current status is: {volume.status}."
+                )
+            self.core.quotas.check(
+                session, volume.project_id, {"snapshots": 1, "gigabytes": volume.size}
+            )
+            snapshot = Snapshot(
+                id=new_id(),
+                project_id=volume.project_id,
+                user_id=ctx.user_id,
+                volume_id=volume.id,
+                name=data.get("name") or data.get("display_name"),
+                description=data.get("description") or data.get("display_description"),
+                size=volume.size,
+                status=states.CREATING,
+                progress="0%",
+                metadata_=metadata,
+                created_at=utcnow(),
+            )
+            session.add(snapshot)
+            host = volume.host
+        self.core.agents.cast(host, "create_snapshot", snapshot_id=snapshot.id)
+        return snapshot
+
+    def get(self, ctx: RequestContext, snapshot_id: str) -> Snapshot:
+        with self.core.db.reader() as session:
+            snapshot = self.core.snapshot(session, ctx, snapshot_id)
+        self.core.enforce(ctx, "snapshot:get", snapshot.project_id)
+        return snapshot
+
+    def list(self, ctx: RequestContext, query: Sequence[tuple[str, str]]) -> list[Snapshot]:
+        self.core.enforce(ctx, "snapshot:get_all")
+        params = dict(query)
+        stmt = select(Snapshot)
+        if not (ctx.is_admin and parse_bool(params.get("all_tenants", "0"), "all_tenants")):
+            stmt = stmt.where(Snapshot.project_id == (ctx.project_id or ""))
+        for name in ("status", "volume_id", "name"):
+            if params.get(name):
+                stmt = stmt.where(getattr(Snapshot, name) == params[name])
+        with self.core.db.reader() as session:
+            rows = list(session.scalars(stmt))
+        sort = parse_sort(query, SORT_KEYS, ())
+        return page(rows, sort, params.get("marker"), parse_limit(params.get("limit")))
+
+    def update(self, ctx: RequestContext, snapshot_id: str, data: dict[str, Any]) -> Snapshot:
+        with self.core.db.writer() as session:
+            snapshot = self.core.snapshot(session, ctx, snapshot_id)
+            self.core.enforce(ctx, "snapshot:update", snapshot.project_id)
+            for key in ("name", "description", "display_name", "display_description"):
+                if key in data:
+                    value = data[key]
+                    if value is not None and not isinstance(value, str):
+                        raise InvalidInput(reason=f"{key} must be a string")
+                    setattr(snapshot, key.removeprefix("display_"), value)
+            snapshot.updated_at = utcnow()
+        return snapshot
+
+    def delete(self, ctx: RequestContext, snapshot_id: str) -> None:
+        with self.core.db.writer() as session:
+            snapshot = self.core.snapshot(session, ctx, snapshot_id)
+            self.core.enforce(ctx, "snapshot:delete", snapshot.project_id)
+            if snapshot.status not in (states.AVAILABLE, states.ERROR):
+                raise InvalidSnapshot(
+                    reason="Snapshot status must be available or error and "
+                    "must not be part of a group."
+                )
+            snapshot.status = states.DELETING
+            volume = self.core.volume(session, ctx, snapshot.volume_id)
+            host = volume.host
+        self.core.agents.cast(host, "delete_snapshot", snapshot_id=snapshot_id)
+
+    def metadata(self, ctx: RequestContext, snapshot_id: str) -> dict[str, str]:
+        return dict(self.get(ctx, snapshot_id).metadata_)
+
+    def set_metadata(
+        self, ctx: RequestContext, snapshot_id: str, metadata: Any, replace: bool
+    ) -> dict[str, str]:
+        checked = check_metadata(metadata)
+        with self.core.db.writer() as session:
+            snapshot = self.core.snapshot(session, ctx, snapshot_id)
+            self.core.enforce(ctx, "snapshot:update_metadata", snapshot.project_id)
+            snapshot.metadata_ = checked if replace else {**snapshot.metadata_, **checked}
+            return dict(snapshot.metadata_)
+
+    def delete_metadata(self, ctx: RequestContext, snapshot_id: str, key: str) -> None:
+        with self.core.db.writer() as session:
+            snapshot = self.core.snapshot(session, ctx, snapshot_id)
+            self.core.enforce(ctx, "snapshot:delete_metadata", snapshot.project_id)
+            if key not in snapshot.metadata_:
+                raise MetadataNotFound(key=key)
+            snapshot.metadata_ = {k: v for k, v in snapshot.metadata_.items() if k != key}

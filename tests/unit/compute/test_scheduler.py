@@ -1,0 +1,98 @@
+"""The scheduler's filters and claims on a real (SQLite) database."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+
+from onestack.common.db import Base, Database
+from onestack.compute import states
+from onestack.compute.conf import ComputeSettings
+from onestack.compute.models import ComputeNode, ComputeService, Instance, ServerGroup
+from onestack.compute.scheduler import Scheduler
+
+
+@pytest.fixture()
+def db(tmp_path: Path) -> Database:
+    database = Database(f"sqlite:///{tmp_path / 'sched.db'}")
+    Base.metadata.create_all(database.engine)
+    with database.writer() as session:
+        for host, ram in (("h1", 1024), ("h2", 4096)):
+            session.add(
+                ComputeService(id=str(uuid.uuid4()), host=host, binary="nova-compute", zone="nova")
+            )
+            session.add(
+                ComputeNode(
+                    id=str(uuid.uuid4()),
+                    host=host,
+                    hypervisor_hostname=host,
+                    hypervisor_type="fake",
+                    vcpus=2,
+                    memory_mb=ram,
+                    local_gb=10,
+                    cpu_allocation_ratio=1.0,
+                    ram_allocation_ratio=1.0,
+                    disk_allocation_ratio=1.0,
+                )
+            )
+    return database
+
+
+def _instance(db: Database, ram: int, group: str | None = None, zone: str | None = None) -> str:
+    instance_id = str(uuid.uuid4())
+    with db.writer() as session:
+        session.add(
+            Instance(
+                id=instance_id,
+                name="i",
+                project_id="p",
+                user_id="u",
+                hostname="i",
+                flavor={},
+                flavor_id="1",
+                vcpus=1,
+                memory_mb=ram,
+                root_gb=1,
+                vm_state=states.BUILDING,
+                task_state=states.SCHEDULING,
+                reservation_id="r",
+                server_group_id=group,
+                requested_az=zone,
+            )
+        )
+    return instance_id
+
+
+def test_most_free_ram_wins_and_claims_are_counted(db: Database) -> None:
+    scheduler = Scheduler(db, ComputeSettings())
+    first = _instance(db, 3500)
+    assert scheduler.select_destinations([first]) == {first: "h2"}
+    second = _instance(db, 1000)
+    assert scheduler.select_destinations([second]) == {second: "h1"}
+    third = _instance(db, 2000)
+    result = scheduler.select_destinations([third])
+    assert "error" in result[third]
+
+
+def test_anti_affinity_spreads_then_fails(db: Database) -> None:
+    group = str(uuid.uuid4())
+    with db.writer() as session:
+        session.add(
+            ServerGroup(
+                id=group, name="g", project_id="p", user_id="u", policy="anti-affinity", members=[]
+            )
+        )
+    ids = [_instance(db, 100, group) for _ in range(3)]
+    with db.writer() as session:
+        session.get(ServerGroup, group).members = ids  # type: ignore[union-attr]
+    result = Scheduler(db, ComputeSettings()).select_destinations(ids)
+    assert sorted(result[i] for i in ids[:2]) == ["h1", "h2"]
+    assert "error" in result[ids[2]]
+
+
+def test_unknown_zone_finds_no_host(db: Database) -> None:
+    instance = _instance(db, 100, zone="elsewhere")
+    result = Scheduler(db, ComputeSettings()).select_destinations([instance])
+    assert "error" in result[instance]
