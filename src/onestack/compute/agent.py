@@ -175,7 +175,10 @@ class ComputeAgent:
         for row in rows:
             with self._lock(row.id):
                 try:
-                    self._sync_one(row.id, real.get(row.id, states.NOSTATE), at_start)
+                    # Asked under the lock: the listing above predates it, and an
+                    # operation that held the lock may have started or stopped it since.
+                    power = self.driver.get_power_state(row.id)
+                    self._sync_one(row.id, power, at_start)
                 except Exception:
                     LOG.exception("power state sync of %s failed", row.id)
         if at_start:

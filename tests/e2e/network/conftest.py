@@ -70,7 +70,9 @@ class Instance:
     def dhcp(self, attempts: int = 20) -> str:
         """Take the address by DHCP (retried while the agent catches up)."""
         for _ in range(attempts):
-            result = self.sh(f"busybox udhcpc -i eth0 -n -q -t 3 -T 1 -s {DHCP_SCRIPT}")
+            result = self.sh(
+                f"busybox udhcpc -i eth0 -n -q -t 3 -T 1 -O staticroutes -s {DHCP_SCRIPT}"
+            )
             if result.returncode == 0:
                 out = self.sh("ip -4 -o addr show dev eth0").stdout
                 if self.ip in out:

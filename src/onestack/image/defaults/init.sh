@@ -23,7 +23,7 @@ if [ "$$" = 1 ] && ip link show eth0 >/dev/null 2>&1; then
     echo "onestack: eth0 already configured"
   else
     ip link set eth0 up 2>/dev/null
-    timeout 6 udhcpc -i eth0 -n -q -t 3 -T 1 -s /usr/share/udhcpc/default.script \
+    timeout 6 udhcpc -i eth0 -n -q -t 3 -T 1 -O staticroutes -s /usr/share/udhcpc/default.script \
       >/dev/null 2>&1 || echo "onestack: no DHCP lease on eth0"
   fi
   ip -4 -o addr show dev eth0 2>/dev/null | awk '{print "onestack: eth0 " $4}'

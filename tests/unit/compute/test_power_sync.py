@@ -1,0 +1,69 @@
+"""The compute agent's power-state sync against a build that finishes under it."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from onestack.common.db import Base, Database
+from onestack.compute import states
+from onestack.compute.agent import ComputeAgent
+from onestack.compute.conf import ComputeSettings
+from onestack.compute.drivers.fake import FakeComputeDriver
+from onestack.compute.models import Instance, InstanceFault
+
+
+class LateListing(FakeComputeDriver):
+    """Its listing was taken before a build that then started the instance."""
+
+    def list_instances(self) -> dict[str, int]:
+        return {}
+
+    def get_power_state(self, instance_id: str) -> int:
+        return super().list_instances().get(instance_id, states.NOSTATE)
+
+
+def _agent(tmp_path: Path, driver_class: type[FakeComputeDriver]) -> ComputeAgent:
+    db = Database(f"sqlite:///{tmp_path / 'sync.db'}")
+    Base.metadata.create_all(db.engine)
+    settings = ComputeSettings()
+    driver = driver_class(settings, tmp_path, "h1")
+    return ComputeAgent(db, settings, driver, "h1", images=None, work_dir=tmp_path)
+
+
+def _active_instance(agent: ComputeAgent) -> str:
+    instance_id = str(uuid.uuid4())
+    with agent.db.writer() as session:
+        session.add(
+            Instance(
+                id=instance_id, name="i", project_id="p", user_id="u", hostname="i",
+                flavor={}, flavor_id="1", vcpus=1, memory_mb=64, root_gb=1,
+                vm_state=states.ACTIVE, task_state=None, power_state=states.RUNNING,
+                host="h1", reservation_id="r",
+            )
+        )  # fmt: skip
+    return instance_id
+
+
+def test_a_stale_listing_does_not_fail_a_running_instance(tmp_path: Path) -> None:
+    agent = _agent(tmp_path, LateListing)
+    instance_id = _active_instance(agent)
+    agent.driver._set(instance_id, states.RUNNING)  # the build started it
+    agent.sync_all(at_start=False)
+    with agent.db.reader() as session:
+        instance = session.get(Instance, instance_id)
+        assert instance is not None
+        assert (instance.vm_state, instance.power_state) == (states.ACTIVE, states.RUNNING)
+        assert session.query(InstanceFault).count() == 0
+
+
+def test_an_instance_that_is_really_gone_goes_to_error(tmp_path: Path) -> None:
+    agent = _agent(tmp_path, FakeComputeDriver)
+    instance_id = _active_instance(agent)
+    agent.sync_all(at_start=False)
+    with agent.db.reader() as session:
+        instance = session.get(Instance, instance_id)
+        assert instance is not None
+        assert instance.vm_state == states.ERROR
+        fault = session.query(InstanceFault).one()
+        assert "disappeared" in fault.message
