@@ -90,6 +90,7 @@ def render(
     *,
     title: str | None = None,
     type_name: str = "",
+    fault_name: str | None = None,
     accept: str | None = None,
 ) -> tuple[bytes, str]:
     """The body and content type of an error in ``style``.
@@ -103,7 +104,7 @@ def render(
     if style is ErrorStyle.KEYSTONE:
         body = {"error": {"code": code, "title": title, "message": message}}
     elif style is ErrorStyle.NOVA:
-        key = _NOVA_KEYS.get(code, "computeFault" if code >= 500 else "badRequest")
+        key = fault_name or _NOVA_KEYS.get(code, "computeFault" if code >= 500 else "badRequest")
         body = {key: {"code": code, "message": message}}
     elif style is ErrorStyle.NEUTRON:
         body = {
@@ -123,6 +124,12 @@ def render_exception(
     style: ErrorStyle, exc: OneStackError, accept: str | None = None
 ) -> tuple[int, bytes, str]:
     body, content_type = render(
-        style, exc.code, exc.message, title=exc.title, type_name=exc.type_name, accept=accept
+        style,
+        exc.code,
+        exc.message,
+        title=exc.title,
+        type_name=exc.type_name,
+        fault_name=exc.fault_name,
+        accept=accept,
     )
     return exc.code, body, content_type

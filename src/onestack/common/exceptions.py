@@ -17,6 +17,8 @@ class OneStackError(Exception):
     msg_fmt: ClassVar[str] = "An unexpected error occurred."
     #: The error type Neutron names in its body; defaults to the class name.
     error_type: ClassVar[str | None] = None
+    #: The body key of Nova-style errors when it is not the status code's usual one.
+    fault_name: ClassVar[str | None] = None
 
     def __init__(self, message: str | None = None, **kwargs: Any) -> None:
         self.kwargs = kwargs

@@ -92,14 +92,16 @@ class DuplicateAccess(Conflict):
 
 
 class KeypairQuotaExceeded(Forbidden):
+    fault_name = "overLimit"
     msg_fmt = "Quota exceeded, too many key pairs."
 
 
 class QuotaExceeded(OverQuota):
-    """Nova answers 403 ``forbidden`` when a quota is exceeded."""
+    """403, as Nova answers an exceeded quota, in an ``overLimit`` body."""
 
     code = 403
     title = "Forbidden"
+    fault_name = "overLimit"
     msg_fmt = (
         "Quota exceeded for {resource}: Requested {requested}, but already used {used} "
         "of {limit} {resource}"

@@ -316,7 +316,8 @@ def test_quota_exceeded_is_403_and_nothing_is_left(
         before = len(list(demo.compute.servers()))
         resp = raw(demo, "post", "/servers", "2.37", json={"server": server})
         assert resp.status_code == 403
-        assert "Quota exceeded for instances" in resp.json()["forbidden"]["message"]
+        assert resp.json()["overLimit"]["code"] == 403
+        assert "Quota exceeded for instances" in resp.json()["overLimit"]["message"]
         assert len(list(demo.compute.servers())) == before
     finally:
         raw(admin, "delete", f"/os-quota-sets/{project}")
