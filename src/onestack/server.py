@@ -9,6 +9,7 @@ per service until SIGINT or SIGTERM, then shuts everything down cleanly.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import importlib
 import logging
@@ -66,6 +67,9 @@ class Cloud:
         #: each service's manager (its public Python interface), by service name
         self.services: dict[str, Any] = {"identity": self.identity}
         self.bootstrap_result: BootstrapResult | None = None
+        #: the plugins' warm-up work, started by ``prepare`` and awaited by ``serve``
+        self.warming: list[concurrent.futures.Future[None]] = []
+        self._warm_pool: concurrent.futures.ThreadPoolExecutor | None = None
 
     def catalog_entries(self) -> list[CatalogEntry]:
         return [entry for plugin in self.plugins for entry in plugin.catalog(self.settings)]
@@ -77,6 +81,12 @@ class Cloud:
         for plugin in self.plugins:
             if plugin.prepare is not None:
                 plugin.prepare(self)
+        warm_ups = [p.warm_up for p in self.plugins if p.warm_up is not None]
+        if warm_ups:
+            self._warm_pool = concurrent.futures.ThreadPoolExecutor(
+                len(warm_ups), thread_name_prefix="warm-up"
+            )
+            self.warming = [self._warm_pool.submit(warm_up, self) for warm_up in warm_ups]
         return self.bootstrap_result
 
     def api_plugins(self) -> list[ServicePlugin]:
@@ -85,6 +95,8 @@ class Cloud:
         return sorted(with_api, key=lambda p: p.name != "identity")
 
     def close(self) -> None:
+        if self._warm_pool is not None:
+            self._warm_pool.shutdown(wait=True)
         self.db.dispose()
 
 
@@ -133,7 +145,9 @@ async def serve(cloud: Cloud, on_ready: Callable[[], None] | None = None) -> Non
     All ports are bound and listening first (early clients wait in the backlog
     instead of being refused); identity, which every other service needs, is
     served as soon as its app is built, and the other apps are built in a worker
-    thread while it already answers.  ``on_ready`` runs once everything serves.
+    thread while it already answers; the plugins' ``warm_up`` work, started by
+    ``Cloud.prepare``, runs in other threads meanwhile.  ``on_ready`` runs once
+    everything serves.
     """
     settings = cloud.settings
     plugins = cloud.api_plugins()
@@ -155,6 +169,7 @@ async def serve(cloud: Cloud, on_ready: Callable[[], None] | None = None) -> Non
         loop.add_signal_handler(sig, stop.set)
     started: list[ServicePlugin] = []
     await cloud.bus.start()
+    warming = [asyncio.wrap_future(future) for future in cloud.warming]
     try:
         for index, plugin in enumerate(plugins):
             assert plugin.build_app is not None
@@ -171,6 +186,7 @@ async def serve(cloud: Cloud, on_ready: Callable[[], None] | None = None) -> Non
                     task.result()
                     raise RuntimeError("a service stopped during start-up")
             await asyncio.sleep(0.01)
+        await asyncio.gather(*warming)
         for plugin in cloud.plugins:
             if plugin.start is not None:
                 await plugin.start(cloud)
@@ -187,7 +203,7 @@ async def serve(cloud: Cloud, on_ready: Callable[[], None] | None = None) -> Non
                     LOG.exception("stopping %s failed", plugin.name)
         for server, _ in servers:
             server.should_exit = True
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, *warming, return_exceptions=True)
         await cloud.bus.stop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)

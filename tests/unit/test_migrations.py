@@ -5,11 +5,14 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
 
 from onestack.common.db import Base, Database
-from onestack.common.migrations import upgrade
+from onestack.common.migrations import alembic_config, upgrade
 from onestack.server import load_plugins
 
 
@@ -19,7 +22,7 @@ def test_models_and_migrations_agree(tmp_path: Path) -> None:
         importlib.import_module(f"{package}.models")
     db = Database(f"sqlite:///{tmp_path / 'schema.db'}")
     try:
-        upgrade(db, packages)
+        command.upgrade(alembic_config(db, packages), "heads")  # the replay, always
         with db.engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
             differences = compare_metadata(context, Base.metadata)
@@ -38,3 +41,41 @@ def test_second_upgrade_is_a_no_op(tmp_path: Path) -> None:
         upgrade(db, packages)
     finally:
         db.dispose()
+
+
+def _schema(db: Database) -> dict[str, object]:
+    with db.engine.connect() as connection:
+        found = inspect(connection)
+        return {
+            table: (
+                sorted(
+                    (c["name"], str(c["type"]), c["nullable"], str(c.get("default")))
+                    for c in found.get_columns(table)
+                ),
+                sorted(str(sorted(u.items())) for u in found.get_unique_constraints(table)),
+                sorted(str(sorted(i.items())) for i in found.get_indexes(table)),
+                sorted(str(sorted(f.items())) for f in found.get_foreign_keys(table)),
+                found.get_pk_constraint(table)["constrained_columns"],
+            )
+            for table in found.get_table_names()
+        }
+
+
+def test_a_new_database_gets_the_replayed_schema_and_heads(tmp_path: Path) -> None:
+    packages = [p.package for p in load_plugins() if p.package]
+    fresh = Database(f"sqlite:///{tmp_path / 'fresh.db'}")
+    replayed = Database(f"sqlite:///{tmp_path / 'replayed.db'}")
+    try:
+        upgrade(fresh, packages)  # the new-database path: models, then stamped
+        config = alembic_config(replayed, packages)
+        command.upgrade(config, "heads")
+        assert _schema(fresh) == _schema(replayed)
+        heads = set(ScriptDirectory.from_config(config).get_heads())
+        with fresh.engine.connect() as connection:
+            stamped = {row[0] for row in connection.execute(text("SELECT * FROM alembic_version"))}
+        assert stamped == heads
+        command.upgrade(alembic_config(fresh, packages), "heads")  # nothing left to run
+        assert _schema(fresh) == _schema(replayed)
+    finally:
+        fresh.dispose()
+        replayed.dispose()

@@ -29,10 +29,13 @@ def _catalog(settings: Settings) -> list[CatalogEntry]:
 
 
 def _prepare(cloud: Cloud) -> None:
+    manager_of(cloud).reconcile()
+
+
+def _warm_up(cloud: Cloud) -> None:
     from onestack.image.defaults.register import ensure_default_images
 
     manager = manager_of(cloud)
-    manager.reconcile()
     result = cloud.bootstrap_result
     if cloud.settings.image.default_images and result is not None:
         ensure_default_images(manager, cloud.settings.state_dir, result.admin_project_id)
@@ -51,4 +54,5 @@ PLUGIN = ServicePlugin(
     catalog=_catalog,
     build_app=_build_app,
     prepare=_prepare,
+    warm_up=_warm_up,
 )

@@ -8,6 +8,8 @@ for both, is in :mod:`onestack.common.bus.base`.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from onestack.common.bus._codec import Notification
 from onestack.common.bus.base import (
     PRIORITIES,
@@ -18,7 +20,9 @@ from onestack.common.bus.base import (
     UnknownMethod,
 )
 from onestack.common.bus.inproc import InProcessBus
-from onestack.common.bus.rabbit import RabbitBus
+
+if TYPE_CHECKING:
+    from onestack.common.bus.rabbit import RabbitBus
 
 __all__ = [
     "PRIORITIES",
@@ -34,6 +38,15 @@ __all__ = [
 ]
 
 
+def __getattr__(name: str) -> Any:
+    # aio-pika costs 50 ms of start-up: imported only when RabbitMQ is used
+    if name == "RabbitBus":
+        from onestack.common.bus.rabbit import RabbitBus
+
+        return RabbitBus
+    raise AttributeError(name)
+
+
 def create_bus(url: str) -> Bus:
     """A new, not yet started, bus for ``url``; :class:`ValueError` for other schemes."""
     scheme, sep, rest = url.partition("://")
@@ -43,5 +56,7 @@ def create_bus(url: str) -> Bus:
             raise ValueError(f"memory:// takes no host or path, not {url!r}")
         return InProcessBus()
     if sep and scheme in ("amqp", "amqps"):
+        from onestack.common.bus.rabbit import RabbitBus
+
         return RabbitBus(url)
     raise ValueError("A bus URL is memory:// or amqp://user:password@host:port/vhost")

@@ -2,7 +2,10 @@
 
 ``upgrade(db)`` runs every service's migrations to their heads; ``onestack
 up`` calls it at every start, so a newer onestack upgrades the schema of an
-older state directory in place.
+older state directory in place.  A new, empty SQLite database skips the
+replay: its tables are created from the models (which the unit tests prove
+equal to what the migrations build) and stamped with the heads, as Alembic's
+``stamp`` would, in one transaction.
 """
 
 from __future__ import annotations
@@ -13,10 +16,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 
-from onestack.common.db import Database
+from onestack.common.db import Base, Database
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -80,10 +83,43 @@ def alembic_config(db: Database, packages: Sequence[str]) -> Config:
     return config
 
 
+def _create_fresh(db: Database, packages: Sequence[str], heads: set[str]) -> bool:
+    """Create a new SQLite database's schema from the models; False if it is not new."""
+    if not db.is_sqlite:
+        return False
+    for name in packages:
+        importlib.import_module(f"{name}.models")
+    tables = [
+        mapper.local_table
+        for mapper in Base.registry.mappers
+        if mapper.class_.__module__.startswith(tuple(f"{name}." for name in packages))
+    ]
+    with db.writer() as session:
+        connection = session.connection()
+        if inspect(connection).get_table_names():
+            return False
+        Base.metadata.create_all(connection, tables=tables)  # type: ignore[arg-type]
+        connection.execute(
+            text(
+                "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
+                "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"
+            )
+        )
+        for head in sorted(heads):
+            connection.execute(
+                text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": head}
+            )
+    return True
+
+
 def upgrade(db: Database, packages: Sequence[str]) -> None:
     """Migrate to every head; a database already there costs one query, not Alembic."""
     everything = ["onestack.common", *[p for p in packages if p != "onestack.common"]]
-    if _heads_in_database(db) == _heads_on_disk(_version_locations(everything)):
+    heads = _heads_on_disk(_version_locations(everything))
+    found = _heads_in_database(db)
+    if found == heads:
+        return
+    if found is None and _create_fresh(db, everything, heads):
         return
     from alembic import command
 

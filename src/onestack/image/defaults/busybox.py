@@ -22,7 +22,7 @@ from pathlib import Path
 
 NAME = "onestack-busybox"
 IMAGE_FILE = "onestack-busybox.raw"
-SIZE_MIB = 64
+SIZE_MIB = 32
 #: fixed so that a rebuild from the same busybox gives identical bytes
 FS_UUID = "6f6e6573-7461-636b-2d62-757379626f78"
 EPOCH = 1767225600  # 2026-01-01T00:00:00Z
