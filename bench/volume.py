@@ -9,7 +9,7 @@ backed by); the host figure is the same ``dd`` on a file in the same state
 directory.  Direct I/O (``oflag=direct``/``iflag=direct``) keeps the page
 cache out of both.
 
-    .venv/bin/python bench/volume.py [--io-mib 512]
+    .venv/bin/python bench/volume.py [--io-mib 512] [--pool auto|directory]
 """
 
 from __future__ import annotations
@@ -66,9 +66,15 @@ def io(target: str, mib: int) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--io-mib", type=int, default=512)
+    parser.add_argument(
+        "--pool",
+        default="auto",
+        choices=["auto", "directory"],
+        help="auto: the loop-mounted XFS/btrfs reflink pool `onestack up` makes as root",
+    )
     args = parser.parse_args()
     base = Path(tempfile.mkdtemp(prefix="onestack-bench-volume-"))
-    cloud = new_cloud(base).start()
+    cloud = new_cloud(base, ONESTACK_VOLUME__POOL_FILESYSTEM=args.pool).start()
     try:
         conn = cloud.connect("admin", "admin")
         bs = conn.block_storage

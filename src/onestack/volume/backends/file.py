@@ -4,7 +4,10 @@ Volumes are ``volume-<id>`` and snapshots ``snapshot-<id>`` in the pool
 (``pool.py``).  Snapshots, clones and volumes from snapshots are
 ``cp --reflink=always`` on an XFS/btrfs pool (instant, copy-on-write) and
 sparse full copies in a plain-directory pool.  Volumes from images are
-written with ``qemu-img convert`` (qcow2) or a sparse copy (raw).
+written with ``qemu-img convert`` (qcow2) or a sparse copy (raw).  Every new
+file is fsynced before it is renamed into place and the pool directory after,
+so a volume or snapshot reported ``available`` survives a crash; a detached
+volume's file is fsynced too (what the instance wrote through the loop device).
 """
 
 from __future__ import annotations
@@ -47,12 +50,18 @@ class FileVolumeBackend(VolumeBackend):
 
     # -- copies ---------------------------------------------------------------
 
+    def _install(self, tmp: Path, target: Path) -> None:
+        """Make ``tmp`` durable and rename it to ``target``, durably."""
+        _fsync(tmp)
+        tmp.rename(target)
+        _fsync(target.parent)
+
     def _copy(self, source: Path, target: Path) -> None:
         mode = "--reflink=always" if self.pool.reflink else "--sparse=always"
         tmp = target.with_name(target.name + ".part")
         try:
             run("cp", mode, str(source), str(tmp))
-            tmp.rename(target)
+            self._install(tmp, target)
         finally:
             tmp.unlink(missing_ok=True)
 
@@ -60,6 +69,7 @@ class FileVolumeBackend(VolumeBackend):
         if path.stat().st_size < size:
             with open(path, "r+b") as handle:
                 handle.truncate(size)
+                os.fsync(handle.fileno())
 
     # -- the contract ---------------------------------------------------------
 
@@ -69,7 +79,7 @@ class FileVolumeBackend(VolumeBackend):
         try:
             with open(tmp, "wb") as handle:
                 handle.truncate(size)
-            tmp.rename(path)
+            self._install(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)
 
@@ -90,7 +100,7 @@ class FileVolumeBackend(VolumeBackend):
         try:
             run("qemu-img", "convert", "-f", fmt, "-O", "raw", "-S", "4k", str(source), str(tmp))
             self._grow(tmp, size)
-            tmp.rename(path)
+            self._install(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)
 
@@ -133,8 +143,19 @@ class FileVolumeBackend(VolumeBackend):
         return loop.attach(self.volume_path(volume_id), readonly)
 
     def unexport(self, device: str) -> None:
+        backing = loop.backing_file(device)
         with contextlib.suppress(FileNotFoundError):
             loop.detach(device)
+        if backing is not None and backing.is_file():
+            _fsync(backing)
 
     def close(self) -> None:
         close_pool(self.pool)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -33,6 +33,17 @@ def detach(device: str) -> None:
             raise
 
 
+def backing_file(device: str) -> Path | None:
+    """The file behind ``/dev/loopN`` (None when it is not a loop device in use)."""
+    if not device.startswith("/dev/loop"):
+        return None
+    try:
+        name = Path(f"/sys/block/{Path(device).name}/loop/backing_file").read_text().strip()
+    except OSError:
+        return None
+    return Path(name.removesuffix(" (deleted)")) if name else None
+
+
 def refresh(device: str) -> None:
     """Make the kernel see a backing file's new size."""
     run("losetup", "--set-capacity", device)
