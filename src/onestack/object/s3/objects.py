@@ -206,7 +206,11 @@ async def stream_upload(
     )
     try:
         buffer = bytearray()
-        async for chunk in sigv4.payload(request, getattr(request.state, "payload_hash", None)):
+        async for chunk in sigv4.payload(
+            request,
+            getattr(request.state, "payload_hash", None),
+            getattr(request.state, "chunk_signer", None),
+        ):
             buffer += chunk
             if len(buffer) >= BATCH:
                 await run_in_threadpool(upload.write, bytes(buffer))

@@ -94,7 +94,7 @@ async def authenticate(request: Request, identity: Any, manager: ObjectManager) 
         request.state.payload_hash = None
     else:
         assert signed is not None
-        sigv4.verify(request, signed, secret.secret)
+        request.state.chunk_signer = sigv4.verify(request, signed, secret.secret)
         request.state.payload_hash = signed.payload_hash
     if not secret.project_id:
         raise S3Error("AccessDenied", "The credential is not scoped to a project.")

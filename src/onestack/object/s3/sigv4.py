@@ -6,7 +6,11 @@ query parameters, with ``X-Amz-Expires``).  The canonical request is built
 from the path exactly as sent, the sorted re-encoded query, the signed
 headers and the payload hash the client declared (``x-amz-content-sha256``;
 a hex digest is verified against the body while it streams, see
-``payload``).  SigV2 is in ``sigv2``.
+``payload``).  Streaming uploads (``STREAMING-AWS4-HMAC-SHA256-PAYLOAD``,
+aws-chunked framing) carry a signature per chunk, chained from the request's
+own signature; each chunk is checked before any of its bytes are passed on,
+as is the signature of the trailing headers in the ``-TRAILER`` variant.
+SigV2 is in ``sigv2``.
 """
 
 from __future__ import annotations
@@ -26,6 +30,9 @@ from onestack.object.s3.errors import S3Error
 ALGORITHM = "AWS4-HMAC-SHA256"
 UNSIGNED = "UNSIGNED-PAYLOAD"
 STREAMING_PREFIX = "STREAMING-"
+SIGNED_CHUNKS = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
+SIGNED_CHUNKS_TRAILER = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
+_EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 MAX_SKEW = 15 * 60
 _AUTH = re.compile(
     r"AWS4-HMAC-SHA256\s+Credential=(?P<cred>[^,\s]+),\s*SignedHeaders=(?P<signed>[^,\s]+),"
@@ -150,10 +157,37 @@ def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
     return key
 
 
+@dataclass
+class ChunkSigner:
+    """The chain of signatures of an aws-chunked body, seeded by the request's."""
+
+    key: bytes
+    amz_date: str
+    scope: str
+    previous: str
+
+    def check(self, kind: str, digest: str, signature: str | None) -> None:
+        """Verify the next signature in the chain (``kind``: PAYLOAD or TRAILER)."""
+        parts = [f"{ALGORITHM}-{kind}", self.amz_date, self.scope, self.previous]
+        if kind == "PAYLOAD":
+            parts.append(_EMPTY_SHA256)
+        parts.append(digest)
+        expected = hmac.new(self.key, "\n".join(parts).encode(), hashlib.sha256).hexdigest()
+        if signature is None or not hmac.compare_digest(expected, signature.lower()):
+            raise S3Error(
+                "SignatureDoesNotMatch",
+                "The request signature we calculated does not match the signature you provided.",
+            )
+        self.previous = expected
+
+
 def verify(
     request: Request, signed: SignedRequest, secret: str, now: datetime | None = None
-) -> None:
-    """Raise SignatureDoesNotMatch, RequestTimeTooSkewed or AccessDenied (expired)."""
+) -> ChunkSigner | None:
+    """Raise SignatureDoesNotMatch, RequestTimeTooSkewed or AccessDenied (expired).
+
+    Returns the signer of the body's chunks when the payload is signed per chunk.
+    """
     now = now or datetime.now(UTC)
     try:
         when = datetime.strptime(signed.amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
@@ -188,13 +222,21 @@ def verify(
             "SignatureDoesNotMatch",
             "The request signature we calculated does not match the signature you provided.",
         )
+    if signed.payload_hash in (SIGNED_CHUNKS, SIGNED_CHUNKS_TRAILER):
+        return ChunkSigner(key, signed.amz_date, signed.scope, signed.signature)
+    return None
 
 
-async def payload(request: Request, payload_hash: str | None) -> AsyncIterator[bytes]:
-    """The request body, decoded from aws-chunked framing and checked against its hash."""
+async def payload(
+    request: Request, payload_hash: str | None, signer: ChunkSigner | None = None
+) -> AsyncIterator[bytes]:
+    """The request body, decoded from aws-chunked framing and checked against its hash
+    (or, with ``signer``, against each chunk's signature)."""
     source = request.stream()
     if payload_hash and payload_hash.startswith(STREAMING_PREFIX):
-        async for chunk in _dechunk(source):
+        if payload_hash in (SIGNED_CHUNKS, SIGNED_CHUNKS_TRAILER) and signer is None:
+            raise S3Error("AccessDenied", "A signed aws-chunked body needs a SigV4 signature.")
+        async for chunk in _dechunk(source, signer):
             yield chunk
         return
     digest = hashlib.sha256() if payload_hash and payload_hash != UNSIGNED else None
@@ -210,10 +252,11 @@ async def payload(request: Request, payload_hash: str | None) -> AsyncIterator[b
         )
 
 
-async def _dechunk(source: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+async def _dechunk(
+    source: AsyncIterator[bytes], signer: ChunkSigner | None
+) -> AsyncIterator[bytes]:
     buffer = bytearray()
     iterator = source.__aiter__()
-    done = False
 
     async def fill() -> bool:
         try:
@@ -222,24 +265,50 @@ async def _dechunk(source: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
         except StopAsyncIteration:
             return False
 
-    while not done:
+    async def line() -> bytes:
         while b"\r\n" not in buffer:
             if not await fill():
                 raise S3Error("IncompleteBody", "The aws-chunked body ended early.")
-        line, _, _rest = bytes(buffer).partition(b"\r\n")
-        del buffer[: len(line) + 2]
-        size_text = line.split(b";", 1)[0].strip()
+        text, _, _rest = bytes(buffer).partition(b"\r\n")
+        del buffer[: len(text) + 2]
+        return text
+
+    while True:
+        size_text, _, extension = (await line()).partition(b";")
         try:
-            size = int(size_text, 16)
+            size = int(size_text.strip(), 16)
         except ValueError:
             raise S3Error("InvalidRequest", "Malformed aws-chunked body.") from None
-        if size == 0:
-            done = True
-            break
         while len(buffer) < size + 2:
             if not await fill():
                 raise S3Error("IncompleteBody", "The aws-chunked body ended early.")
-        yield bytes(buffer[:size])
+        data = bytes(buffer[:size])
+        if size and buffer[size : size + 2] != b"\r\n":
+            raise S3Error("InvalidRequest", "Malformed aws-chunked body.")
+        if signer is not None:
+            name, _, signature = extension.decode("latin-1").partition("=")
+            signer.check(
+                "PAYLOAD",
+                hashlib.sha256(data).hexdigest(),
+                signature.strip() if name.strip() == "chunk-signature" else None,
+            )
+        if size == 0:
+            break
         del buffer[: size + 2]
-    while await fill():  # trailers (checksums) are read and ignored
-        pass
+        yield data
+    # trailing headers (checksums), then an empty line; signed in the -TRAILER variant
+    trailers: list[str] = []
+    trailer_signature = None
+    while buffer or await fill():
+        text = (await line()).decode("latin-1")
+        if not text:
+            break
+        name, _, value = text.partition(":")
+        if name.strip().lower() == "x-amz-trailer-signature":
+            trailer_signature = value.strip()
+        else:
+            trailers.append(f"{name.strip().lower()}:{value.strip()}\n")
+    if signer is not None and trailers:
+        signer.check(
+            "TRAILER", hashlib.sha256("".join(trailers).encode()).hexdigest(), trailer_signature
+        )
