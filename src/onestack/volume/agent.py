@@ -44,12 +44,17 @@ class VolumeAgent:
     # -- helpers --------------------------------------------------------------
 
     def _update(self, model: type[Any], record_id: str, **fields: Any) -> None:
+        self._update_together((model, record_id, fields))
+
+    def _update_together(self, *changes: tuple[type[Any], str, dict[str, Any]]) -> None:
+        """Apply several records' changes in one transaction (no one sees half of them)."""
         with self.db.writer() as session:
-            row = session.get(model, record_id)
-            if row is not None:
-                for name, value in fields.items():
-                    setattr(row, name, value)
-                row.updated_at = utcnow()
+            for model, record_id, fields in changes:
+                row = session.get(model, record_id)
+                if row is not None:
+                    for name, value in fields.items():
+                        setattr(row, name, value)
+                    row.updated_at = utcnow()
 
     def _load(self, model: type[Any], record_id: str) -> Any:
         with self.db.reader() as session:
@@ -98,13 +103,20 @@ class VolumeAgent:
         except Exception as exc:
             LOG.warning("volume %s: create failed: %s", volume_id, self._reason(exc))
             self.backend.delete_volume(volume_id)
-            self._update(Volume, volume_id, status=states.ERROR, fail_reason=self._reason(exc))
-            if volume.backup_id:
-                self._update(Backup, volume.backup_id, status=states.AVAILABLE)
+            failed = {"status": states.ERROR, "fail_reason": self._reason(exc)}
+            self._update_together(
+                (Volume, volume_id, failed),
+                *self._backup_freed(volume.backup_id),
+            )
             return
-        self._update(Volume, volume_id, status=states.AVAILABLE, launched_at=utcnow())
-        if volume.backup_id:
-            self._update(Backup, volume.backup_id, status=states.AVAILABLE)
+        self._update_together(
+            (Volume, volume_id, {"status": states.AVAILABLE, "launched_at": utcnow()}),
+            *self._backup_freed(volume.backup_id),
+        )
+
+    @staticmethod
+    def _backup_freed(backup_id: str | None) -> list[tuple[type[Any], str, dict[str, Any]]]:
+        return [(Backup, backup_id, {"status": states.AVAILABLE})] if backup_id else []
 
     def delete_volume(self, volume_id: str) -> None:
         try:
@@ -135,11 +147,15 @@ class VolumeAgent:
             self.backend.revert_to_snapshot(volume_id, snapshot_id)
         except Exception as exc:
             LOG.warning("volume %s: revert failed: %s", volume_id, self._reason(exc))
-            self._update(Volume, volume_id, status=states.ERROR)
-            self._update(Snapshot, snapshot_id, status=states.AVAILABLE)
+            self._update_together(
+                (Volume, volume_id, {"status": states.ERROR}),
+                (Snapshot, snapshot_id, {"status": states.AVAILABLE}),
+            )
             return
-        self._update(Volume, volume_id, status=states.AVAILABLE)
-        self._update(Snapshot, snapshot_id, status=states.AVAILABLE)
+        self._update_together(
+            (Volume, volume_id, {"status": states.AVAILABLE}),
+            (Snapshot, snapshot_id, {"status": states.AVAILABLE}),
+        )
 
     def upload_to_image(
         self,
@@ -245,21 +261,24 @@ class VolumeAgent:
             result = self.backups.backup(backup_id, path, backup.parent_id)
         except Exception as exc:
             LOG.warning("backup %s: failed: %s", backup_id, self._reason(exc))
-            self._update(Backup, backup_id, status=states.ERROR, fail_reason=self._reason(exc))
-            self._update(Volume, backup.volume_id, status=back, previous_status=None)
+            self._update_together(
+                (Volume, backup.volume_id, {"status": back, "previous_status": None}),
+                (Backup, backup_id, {"status": states.ERROR, "fail_reason": self._reason(exc)}),
+            )
             return
         finally:
             if not backup.snapshot_id:
                 self.backend.delete_snapshot(temp_snapshot)
-        self._update(
-            Backup,
-            backup_id,
-            status=states.AVAILABLE,
-            object_count=result.object_count,
-            checksum=result.checksum,
-            container=self.backups.store.container,
+        done = {
+            "status": states.AVAILABLE,
+            "object_count": result.object_count,
+            "checksum": result.checksum,
+            "container": self.backups.store.container,
+        }
+        self._update_together(
+            (Volume, backup.volume_id, {"status": back, "previous_status": None}),
+            (Backup, backup_id, done),
         )
-        self._update(Volume, backup.volume_id, status=back, previous_status=None)
 
     def _restore_into(self, backup_id: str, volume_id: str) -> None:
         self.backups.restore(backup_id, self.backend.volume_path(volume_id))
@@ -269,11 +288,15 @@ class VolumeAgent:
             self._restore_into(backup_id, volume_id)
         except Exception as exc:
             LOG.warning("backup %s: restore failed: %s", backup_id, self._reason(exc))
-            self._update(Volume, volume_id, status=states.ERROR_RESTORING)
-            self._update(Backup, backup_id, status=states.AVAILABLE)
+            self._update_together(
+                (Volume, volume_id, {"status": states.ERROR_RESTORING}),
+                (Backup, backup_id, {"status": states.AVAILABLE}),
+            )
             return
-        self._update(Volume, volume_id, status=states.AVAILABLE)
-        self._update(Backup, backup_id, status=states.AVAILABLE, restore_volume_id=None)
+        self._update_together(
+            (Volume, volume_id, {"status": states.AVAILABLE}),
+            (Backup, backup_id, {"status": states.AVAILABLE, "restore_volume_id": None}),
+        )
 
     def delete_backup(self, backup_id: str) -> None:
         try:
