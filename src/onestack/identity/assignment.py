@@ -104,7 +104,16 @@ def effective_role_ids(
     rows = session.scalars(
         select(Assignment.role_id).where(Assignment.actor_id.in_(actors), or_(*conditions))
     )
-    return implied_closure(session, rows)
+    closure = implied_closure(session, rows)
+    if not closure:
+        return closure
+    # Domain-specific roles never appear in tokens; only what they imply does.
+    domain_roles = set(
+        session.scalars(
+            select(Role.id).where(Role.id.in_(list(closure)), Role.domain_id.is_not(None))
+        )
+    )
+    return closure - domain_roles
 
 
 def roles_by_id(session: Session, role_ids: Iterable[str]) -> list[Role]:
@@ -229,10 +238,12 @@ class AssignmentManager:
             prior, implied = get_role(session, prior_id), get_role(session, implied_id)
             row = session.get(ImpliedRole, (prior_id, implied_id))
             if action == "create":
-                if prior_id in implied_closure(session, [implied_id]):
-                    raise BadRequest("Implied roles may not form a cycle.")
                 if implied.name == "admin":
                     raise Forbidden("The admin role may not be implied by another role.")
+                if prior.domain_id is None and implied.domain_id is not None:
+                    raise Forbidden("A global role cannot imply a domain-specific role.")
+                if prior_id in implied_closure(session, [implied_id]):
+                    raise BadRequest("Implied roles may not form a cycle.")
                 if row is None:
                     session.add(ImpliedRole(prior_role_id=prior_id, implied_role_id=implied_id))
             elif row is None:
@@ -435,6 +446,8 @@ class AssignmentManager:
         children: dict[str, list[Project]] = {}
         for p in projects:
             children.setdefault(p.parent_id or "", []).append(p)
+        # Domain-specific roles only ever stand for the global roles they imply.
+        domain_roles = set(session.scalars(select(Role.id).where(Role.domain_id.is_not(None))))
         implied: dict[str, list[str]] = {}
         for rule in session.scalars(select(ImpliedRole)):
             implied.setdefault(rule.prior_role_id, []).append(rule.implied_role_id)
@@ -490,7 +503,7 @@ class AssignmentManager:
                 done.add(role_id)
                 stack.extend(implied.get(role_id, []))
                 key = (role_id, row.user_id, row.project_id, row.domain_id, row.system)
-                if key not in seen:
+                if key not in seen and role_id not in domain_roles:
                     seen.add(key)
                     result.append(
                         AssignmentRow(

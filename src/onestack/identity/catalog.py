@@ -290,8 +290,10 @@ class CatalogManager:
             if "region" in fields and "region_id" not in fields:
                 fields["region_id"] = fields.pop("region")
             fields.pop("region", None)
-            if fields.get("region_id"):
-                get_region(session, fields["region_id"])
+            region_id = fields.get("region_id")
+            if region_id and session.get(Region, region_id) is None:
+                # As on create, an unknown region is created on the fly.
+                session.add(Region(id=region_id, description=""))
             for key, value in fields.items():
                 setattr(endpoint, key, value)
             if extra:

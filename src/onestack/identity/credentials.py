@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from onestack.common.context import RequestContext
 from onestack.common.db import utcnow
-from onestack.common.exceptions import BadRequest, Forbidden
+from onestack.common.exceptions import BadRequest, Conflict, Forbidden
 from onestack.identity.assignment import effective_role_ids, roles_by_id
 from onestack.identity.core import IdentityCore, new_id
 from onestack.identity.exceptions import not_found
@@ -205,6 +205,8 @@ class CredentialManager:
             get_user(session, data["user_id"])
             if data.get("project_id"):
                 get_project(session, data["project_id"])
+            if key_hash is not None and _ec2_by_hash(session, key_hash) is not None:
+                raise Conflict("An ec2 credential with this access key already exists.")
             cred = Credential(
                 id=cred_id or new_id(),
                 user_id=data["user_id"],
@@ -256,8 +258,15 @@ class CredentialManager:
                 cred.type = data["type"]
             if "blob" in data:
                 blob, _, key_hash = self._check_blob(cred.type, data["blob"], cred.project_id)
-                if cred.type == "ec2" and key_hash != cred.id:
-                    raise BadRequest("The access key of an ec2 credential cannot change.")
+                # The id stays (Keystone derives it from the first access key
+                # only); look-ups by access key go through key_hash.
+                if (
+                    key_hash is not None
+                    and key_hash != cred.key_hash
+                    and _ec2_by_hash(session, key_hash) is not None
+                ):
+                    raise Conflict("An ec2 credential with this access key already exists.")
+                cred.key_hash = key_hash
                 cred.encrypted_blob = self._encrypt(blob)
             session.flush()
         return cred
@@ -312,8 +321,8 @@ class CredentialManager:
 
     def show_ec2(self, ctx: RequestContext, user_id: str, access: str) -> Ec2Secret:
         with self.core.read() as session:
-            cred = session.get(Credential, ec2_credential_id(access))
-        if cred is None or cred.user_id != user_id or cred.type != "ec2":
+            cred = _ec2_by_hash(session, ec2_credential_id(access))
+        if cred is None or cred.user_id != user_id:
             raise not_found("credential", access)
         self.policy.enforce(
             ctx,
@@ -324,8 +333,8 @@ class CredentialManager:
 
     def delete_ec2(self, ctx: RequestContext, user_id: str, access: str) -> None:
         with self.core.write("credential") as session:
-            cred = session.get(Credential, ec2_credential_id(access))
-            if cred is None or cred.user_id != user_id or cred.type != "ec2":
+            cred = _ec2_by_hash(session, ec2_credential_id(access))
+            if cred is None or cred.user_id != user_id:
                 raise not_found("credential", access)
             self.policy.enforce(
                 ctx,
@@ -337,14 +346,21 @@ class CredentialManager:
     def lookup_ec2(self, access: str) -> Ec2Secret | None:
         """The secret behind an access key (for signature checks by the S3 API)."""
         with self.core.read() as session:
-            cred = session.get(Credential, ec2_credential_id(access))
-        if cred is None or cred.type != "ec2":
+            cred = _ec2_by_hash(session, ec2_credential_id(access))
+        if cred is None:
             return None
         return self._ec2(cred)
 
     def _ec2(self, cred: Credential) -> Ec2Secret:
         doc = json.loads(self.decrypt(cred))
         return Ec2Secret(doc["access"], doc["secret"], cred.user_id, cred.project_id)
+
+
+def _ec2_by_hash(session: Any, key_hash: str) -> Credential | None:
+    """The ec2 credential whose access key hashes to ``key_hash``."""
+    return session.scalars(
+        select(Credential).where(Credential.key_hash == key_hash, Credential.type == "ec2")
+    ).first()
 
 
 def ctx_role_ids(session: Any, names: Sequence[str]) -> list[str]:

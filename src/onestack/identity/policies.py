@@ -56,7 +56,8 @@ RULES: dict[str, str] = {
     "identity:create_user": ADMIN,
     "identity:update_user": ADMIN,
     "identity:delete_user": ADMIN,
-    "identity:change_password": "user_id:%(target.user.id)s",
+    # The original password proves the caller; Keystone does not restrict it further.
+    "identity:change_password": f"{ADMIN} or user_id:%(target.user.id)s",
     # groups
     "identity:get_group": f"{ADMIN_OR_SYSTEM_READER} or {_domain_reader('target.group.domain_id')}",
     "identity:list_groups": f"{ADMIN_OR_SYSTEM_READER} or {_domain_reader('target.domain_id')}",

@@ -432,7 +432,7 @@ class ResourceManager:
         hashed = self.core.passwords.hash(password) if password else None
         with self.core.write("user") as session:
             if session.get(Domain, domain_id) is None:
-                raise BadRequest(f"Domain {domain_id} could not be found.")
+                raise not_found("domain", domain_id)
             user = User(
                 id=new_id(),
                 name=fields["name"],
@@ -548,7 +548,7 @@ class ResourceManager:
         )
         with self.core.write("group") as session:
             if session.get(Domain, domain_id) is None:
-                raise BadRequest(f"Domain {domain_id} could not be found.")
+                raise not_found("domain", domain_id)
             group = Group(
                 id=new_id(),
                 name=fields["name"],

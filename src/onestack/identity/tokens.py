@@ -117,6 +117,8 @@ class TokenManager:
         audit_ids: tuple[str, ...] = (_audit_id(),)
         app_cred: ApplicationCredential | None = None
         user_id: str | None = None
+        # A rescoped token carries the methods of the token it came from too.
+        all_methods: list[str] = []
         for method in methods:
             if method not in ("password", "token", "application_credential"):
                 raise Unauthorized(f"Authentication method {method!r} is not supported.")
@@ -127,6 +129,7 @@ class TokenManager:
                 found = self._password(details)
             elif method == "token":
                 prior = self._token_method(details)
+                all_methods.extend(prior.payload.methods)
                 found = prior.user.id
                 expires = min(expires, prior.payload.expires_at)
                 audit_ids = (audit_ids[0], prior.payload.audit_ids[0])
@@ -145,10 +148,11 @@ class TokenManager:
             if user_id is not None and found != user_id:
                 raise Unauthorized("Authentication methods named different users.")
             user_id = found
+            all_methods.append(method)
         assert user_id is not None
         payload = TokenPayload(
             user_id=user_id,
-            methods=tuple(methods),
+            methods=tuple(dict.fromkeys(all_methods)),
             expires_at=expires,
             issued_at=now,
             audit_ids=audit_ids,
@@ -198,10 +202,9 @@ class TokenManager:
         token = details.get("id")
         if not isinstance(token, str):
             raise BadRequest("'token' needs an 'id'.")
-        try:
-            return self.validate_token(token)
-        except TokenNotFound:
-            raise AuthenticationFailed() from None
+        # An invalid, expired or revoked token answers 404 here, as in Keystone
+        # (its token method looks the token up like ``GET /v3/auth/tokens``).
+        return self.validate_token(token)
 
     def _app_cred(self, details: dict[str, Any]) -> ApplicationCredential:
         secret = details.get("secret")

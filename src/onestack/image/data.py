@@ -14,9 +14,12 @@ staged file into the store (``importing -> active``).
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
 
 from onestack.common.context import RequestContext
 from onestack.common.db import utcnow
@@ -24,7 +27,7 @@ from onestack.common.exceptions import BadRequest, Conflict, Forbidden
 from onestack.common.quota import UNLIMITED
 from onestack.image import states
 from onestack.image.exceptions import ImageGone, InvalidStatus, LimitExceeded
-from onestack.image.models import Image
+from onestack.image.models import Image, ImageTask
 from onestack.image.store import StoreWriter
 from onestack.image.upload import (
     DECLARED_MD5,
@@ -214,13 +217,31 @@ class ImageDataManager:
                 )
             image.status = states.IMPORTING
             staged_location, size = image.location, image.staged_size
+            task_id = str(uuid.uuid4())
+            session.add(
+                ImageTask(
+                    id=task_id,
+                    image_id=image_id,
+                    type="api_image_import",
+                    status="processing",
+                    owner=ctx.project_id,
+                    user_id=ctx.user_id,
+                    request_id=ctx.request_id,
+                    input={
+                        "image_id": image_id,
+                        "import_req": body,
+                        "backend": ["file"],
+                    },
+                )
+            )
         try:
             location = manager.store.adopt(image_id, manager.staging.local_path(staged_location))
-        except BaseException:
+        except BaseException as exc:
             with manager.db.writer() as session:
                 row = session.get(Image, image_id)
                 if row is not None and row.status == states.IMPORTING:
                     row.status = states.UPLOADING
+                _finish_task(session, task_id, "failure", message=str(exc))
             raise
         with manager.db.writer() as session:
             done = session.get(Image, image_id)
@@ -232,6 +253,21 @@ class ImageDataManager:
             done.staged_size = None
             done.status = states.ACTIVE
             done.updated_at = utcnow()
+            _finish_task(session, task_id, "success", result={"image_id": image_id})
+
+    def tasks(self, ctx: RequestContext, image_id: str) -> list[ImageTask]:
+        """The image's import tasks, oldest first."""
+        manager = self.manager
+        with manager.db.reader() as session:
+            image = manager.load(session, ctx, image_id)
+            manager.enforce(ctx, "get_image", image)
+            return list(
+                session.scalars(
+                    select(ImageTask)
+                    .where(ImageTask.image_id == image_id)
+                    .order_by(ImageTask.created_at, ImageTask.id)
+                )
+            )
 
     # -- download -------------------------------------------------------------
 
@@ -248,3 +284,19 @@ class ImageDataManager:
         if image.status not in states.HAS_DATA or not image.location:
             return image, None
         return image, manager.store.local_path(image.location)
+
+
+def _finish_task(
+    session: Any,
+    task_id: str,
+    status: str,
+    *,
+    message: str = "",
+    result: dict[str, Any] | None = None,
+) -> None:
+    task = session.get(ImageTask, task_id)
+    if task is not None:
+        task.status = status
+        task.message = message
+        task.result = result
+        task.updated_at = utcnow()

@@ -1,4 +1,4 @@
-"""The image service's tables: images, their properties, tags and members."""
+"""The image service's tables: images, their properties, tags, members and import tasks."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from onestack.common.db import Base, UTCDateTime, utcnow
+from onestack.common.db import Base, JSONType, UTCDateTime, utcnow
 
 
 class Image(Base):
@@ -72,5 +72,26 @@ class ImageMember(Base):
     )
     member_id: Mapped[str] = mapped_column(String(255), primary_key=True, index=True)
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="pending")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class ImageTask(Base):
+    """One import of an image (``GET /v2/images/{id}/tasks``), as Glance records it."""
+
+    __tablename__ = "image_tasks"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    image_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("image_images.id", ondelete="CASCADE"), index=True
+    )
+    type: Mapped[str] = mapped_column(String(30), nullable=False)
+    status: Mapped[str] = mapped_column(String(30), nullable=False)
+    owner: Mapped[str | None] = mapped_column(String(64))
+    user_id: Mapped[str | None] = mapped_column(String(64))
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    input: Mapped[dict[str, object]] = mapped_column(JSONType, nullable=False)
+    result: Mapped[dict[str, object] | None] = mapped_column(JSONType)
+    message: Mapped[str] = mapped_column(Text, nullable=False, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)

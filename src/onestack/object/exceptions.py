@@ -25,9 +25,7 @@ class ObjectNotFound(NotFound):
 
 
 class ContainerNotEmpty(Conflict):
-    msg_fmt = (
-        "There was a conflict when trying to complete your request: the container is not empty."
-    )
+    msg_fmt = "There was a conflict when trying to complete your request."
 
 
 class LengthRequired(OneStackError):

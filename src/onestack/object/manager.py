@@ -145,9 +145,12 @@ class ObjectManager:
 
     def post_account(self, caller: Caller, account: str, meta: dict[str, str | None]) -> None:
         self.require_owner(caller, account, write=True)
-        if any(k.startswith("x-account-meta-quota-") for k in meta) and not caller.is_reseller():
+        quotas = ("x-account-meta-quota-", "x-account-quota-")
+        if any(k.startswith(quotas) for k in meta) and not caller.is_reseller():
             raise caller.denied()
-        check_metadata(meta, "x-account-meta-")
+        check_metadata(
+            {k: v for k, v in meta.items() if k.startswith("x-account-meta-")}, "x-account-meta-"
+        )
         project = acl.project_of(account)
         assert project is not None
         self.listings.update_account(account, project, new_timestamp(), meta)

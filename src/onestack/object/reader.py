@@ -180,7 +180,7 @@ def copy_object(
         else:
             assert source.body is not None
             chunks = source.body.read(0, source.length)
-        spec.headers = {**kept, **{k: v for k, v in headers.items() if v}}
+        spec.headers = {**kept, **headers}
         spec.length = None
         upload = manager.begin_upload(caller, *dst, spec)
         try:

@@ -104,3 +104,17 @@ def check(
         raise TempUrlInvalid()
     if expires < (now if now is not None else time.time()):
         raise TempUrlExpired()
+
+
+def signature_matches(signed: str, sig: str, keys: Iterable[str]) -> bool:
+    """Whether ``sig`` (hex, or ``<digest>:<base64>``) is an HMAC of ``signed`` with a key."""
+    try:
+        digest_name, signature = _decode_signature(sig)
+    except TempUrlInvalid:
+        return False
+    valid = False
+    for key in keys:
+        expected = hmac.new(key.encode(), signed.encode(), DIGESTS[digest_name]).digest()
+        if hmac.compare_digest(expected, signature):
+            valid = True
+    return valid

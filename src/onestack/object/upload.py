@@ -65,11 +65,15 @@ class Upload:
         meta = self.row.metadata_
         quota_bytes = meta.get("x-container-meta-quota-bytes")
         quota_count = meta.get("x-container-meta-quota-count")
-        account_quota = None
+        account_quota = account_count = None
         if quota_bytes is None and quota_count is None:
             account = self.manager.listings.account(self.account)
-            account_quota = account.metadata_.get("x-account-meta-quota-bytes") if account else None
-            if account_quota is None:
+            account_meta = account.metadata_ if account else {}
+            account_quota = account_meta.get("x-account-quota-bytes") or account_meta.get(
+                "x-account-meta-quota-bytes"
+            )
+            account_count = account_meta.get("x-account-quota-count")
+            if account_quota is None and account_count is None:
                 return
         if quota_bytes is not None or quota_count is not None:
             usage = self.manager.listings.container_usage(self.row.id)
@@ -81,9 +85,15 @@ class Upload:
                 and usage.count + 1 > int(quota_count or 0)
             ):
                 raise QuotaExceeded()
-        if account_quota is not None and str(account_quota).isdigit():
+        if account_quota is not None or account_count is not None:
             _, used = self.manager.listings.account_usage(self.account)
-            if used.bytes + size > int(account_quota):
+            if str(account_quota or "").isdigit() and used.bytes + size > int(account_quota or 0):
+                raise QuotaExceeded()
+            if (
+                str(account_count or "").isdigit()
+                and new_object
+                and used.count + 1 > int(account_count or 0)
+            ):
                 raise QuotaExceeded()
 
     def write(self, chunk: bytes) -> None:

@@ -217,6 +217,28 @@ def test_glance_direct_import(admin: Any, admin_api: ImageAPI, made: list[str]) 
     assert web.status_code == 400 and "not enabled" in web.json()["message"]
 
 
+def test_import_is_recorded_as_an_image_task(admin_api: ImageAPI, made: list[str]) -> None:
+    image_id = _new(admin_api, made)
+    assert admin_api.request("GET", f"/v2/images/{image_id}/tasks").json() == {"tasks": []}
+    staged = admin_api.request(
+        "PUT", f"/v2/images/{image_id}/stage", content=b"task bytes", headers=OCTET
+    )
+    assert staged.status_code == 204
+    imported = admin_api.request(
+        "POST", f"/v2/images/{image_id}/import", json={"method": {"name": "glance-direct"}}
+    )
+    assert imported.status_code == 202
+    tasks = admin_api.request("GET", f"/v2/images/{image_id}/tasks").json()["tasks"]
+    assert len(tasks) == 1
+    task = tasks[0]
+    assert task["type"] == "api_image_import" and task["status"] == "success"
+    assert task["image_id"] == image_id and task["result"] == {"image_id": image_id}
+    assert task["request_id"] == imported.headers["X-Openstack-Request-Id"]
+    assert task["input"]["import_req"]["method"]["name"] == "glance-direct"
+    missing = admin_api.request("GET", "/v2/images/00000000-0000-0000-0000-000000000000/tasks")
+    assert missing.status_code == 404
+
+
 def test_delete_removes_the_data(admin_api: ImageAPI, made: list[str], store_dir: Path) -> None:
     image_id = _new(admin_api, made)
     admin_api.request("PUT", f"/v2/images/{image_id}/file", content=b"bye", headers=OCTET)

@@ -233,3 +233,44 @@ def test_unimplemented_apis_answer_501(admin_api: ImageAPI) -> None:
         response = admin_api.request("GET", path)
         assert response.status_code == 501, path
         assert "not supported" in response.json()["message"]
+
+
+def test_owner_deactivates_and_reactivates_own_image(
+    demo: Any, demo_api: ImageAPI, made: list[str]
+) -> None:
+    data = b"mine to deactivate" * 10
+    image = _create(demo, made, data=data, visibility="private")
+    deactivated = demo_api.request("POST", f"/v2/images/{image.id}/actions/deactivate")
+    assert deactivated.status_code == 204, deactivated.text
+    assert demo.image.get_image(image.id).status == "deactivated"
+    refused = demo_api.request("GET", f"/v2/images/{image.id}/file")
+    assert refused.status_code == 403
+    reactivated = demo_api.request("POST", f"/v2/images/{image.id}/actions/reactivate")
+    assert reactivated.status_code == 204, reactivated.text
+    assert demo.image.download_image(image.id).content == data
+
+
+def test_images_with_data_name_their_store(
+    admin: Any, admin_api: ImageAPI, made: list[str]
+) -> None:
+    queued = _create(admin, made)
+    assert "stores" not in admin_api.request("GET", f"/v2/images/{queued.id}").json()
+    active = _create(admin, made, data=b"stored bytes")
+    body = admin_api.request("GET", f"/v2/images/{active.id}").json()
+    assert body["status"] == "active" and body["stores"] == "file"
+    store_ids = [s["id"] for s in admin_api.request("GET", "/v2/info/stores").json()["stores"]]
+    assert body["stores"].split(",") == store_ids
+
+
+def test_image_path_without_an_id_is_404(admin_api: ImageAPI) -> None:
+    for method in ("GET", "DELETE"):
+        response = admin_api.request(method, "/v2/images/")
+        assert response.status_code == 404, (method, response.status_code)
+        assert response.json()["code"] == "404 Not Found"
+
+
+def test_task_and_metadef_schemas_answer_501(admin_api: ImageAPI) -> None:
+    for path in ("/v2/schemas/metadefs/namespace", "/v2/schemas/tasks"):
+        response = admin_api.request("GET", path)
+        assert response.status_code == 501, path
+        assert "not supported" in response.json()["message"]

@@ -26,7 +26,7 @@ class _Closed(BaseModel):
 
 
 class DomainCreate(_Open):
-    name: Name
+    name: ShortName
     description: Description = None
     enabled: StrictBool = True
     options: dict[str, Any] | None = None
@@ -34,7 +34,7 @@ class DomainCreate(_Open):
 
 
 class DomainUpdate(_Open):
-    name: Name | None = None
+    name: ShortName | None = None
     description: Description = None
     enabled: StrictBool | None = None
     options: dict[str, Any] | None = None

@@ -161,7 +161,8 @@ def app_cred(base: str, c: ApplicationCredential, secret: str | None = None) -> 
         "user_id": c.user_id,
         "project_id": c.project_id,
         "description": c.description,
-        "expires_at": iso(c.expires_at),
+        # Keystone renders this one without the "Z" (its JSON encoder's format).
+        "expires_at": c.expires_at.strftime("%Y-%m-%dT%H:%M:%S.%f") if c.expires_at else None,
         "unrestricted": c.unrestricted,
         "roles": list(c.roles),
         "access_rules": list(c.access_rules or []),

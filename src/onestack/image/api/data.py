@@ -1,4 +1,4 @@
-"""Image data over HTTP: ``PUT``/``GET /file``, ``PUT /stage``, ``POST /import``.
+"""Image data over HTTP: ``PUT``/``GET /file``, ``PUT /stage``, ``POST /import``, ``GET /tasks``.
 
 Uploads are read with ``request.stream()`` (so chunked transfer encoding
 works and the pipeline's body limit does not apply) and handed to a thread in
@@ -10,13 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from onestack.common.app import json_body, require_context
 from onestack.common.context import RequestContext
 from onestack.common.exceptions import BadRequest, UnsupportedMediaType
+from onestack.image.api import views
 from onestack.image.api.deps import manager
 from onestack.image.data import CHUNK, Transfer
 
@@ -83,6 +84,13 @@ def import_image(
 ) -> Response:
     manager(request).data.import_image(ctx, image_id, body)
     return Response(status_code=202)
+
+
+@router.get("/{image_id}/tasks")
+def image_tasks(request: Request, image_id: str, ctx: RequestContext = Ctx) -> JSONResponse:
+    """The image's import tasks (image API v2.12)."""
+    rows = manager(request).data.tasks(ctx, image_id)
+    return JSONResponse({"tasks": [views.task(r) for r in rows]})
 
 
 @router.get("/{image_id}/file")

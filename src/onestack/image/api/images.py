@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from onestack.common.app import base_url, json_body, require_context
 from onestack.common.context import RequestContext
-from onestack.common.exceptions import BadRequest
+from onestack.common.exceptions import BadRequest, NotFound
 from onestack.image.api import views
 from onestack.image.api.deps import manager, query
 from onestack.image.data import IMPORT_METHODS
@@ -37,6 +37,14 @@ def create_image(
     image = manager(request).create(ctx, body)
     headers = {**IMPORT_HEADER, "Location": f"{base_url(request)}/v2/images/{image.id}"}
     return JSONResponse(views.image(image), status_code=201, headers=headers)
+
+
+@router.api_route(
+    "/", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False
+)
+def empty_image_id() -> None:
+    """``/v2/images/`` names no image: 404, as Glance answers (not a redirect to the list)."""
+    raise NotFound("The resource could not be found.")
 
 
 @router.get("/{image_id}")

@@ -52,11 +52,14 @@ def _unsupported(operation: str) -> None:
 
 @router.api_route("/v2/tasks", methods=ALL)
 @router.api_route("/v2/tasks/{rest:path}", methods=ALL)
+@router.api_route("/v2/schemas/task", methods=ALL)
+@router.api_route("/v2/schemas/tasks", methods=ALL)
 def tasks(ctx: RequestContext = Ctx) -> None:
     _unsupported("The tasks API")
 
 
 @router.api_route("/v2/metadefs/{rest:path}", methods=ALL)
+@router.api_route("/v2/schemas/metadefs/{rest:path}", methods=ALL)
 def metadefs(ctx: RequestContext = Ctx) -> None:
     _unsupported("The metadata definitions API (metadefs)")
 

@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from onestack.image import states
-from onestack.image.models import Image, ImageMember
+from onestack.image.models import Image, ImageMember, ImageTask
 
 #: statuses in which the data's size and hashes are shown
 SHOW_DATA = (*states.HAS_DATA, states.KILLED)
@@ -47,6 +47,10 @@ def image(row: Image) -> dict[str, Any]:
             "schema": "/v2/schemas/image",
         }
     )
+    if row.status in states.HAS_DATA:
+        # The stores holding the data, as Glance lists them once it
+        # advertises its stores (there is one here, "file").
+        body["stores"] = "file"
     return body
 
 
@@ -73,4 +77,22 @@ def member(row: ImageMember) -> dict[str, Any]:
         "created_at": timestamp(row.created_at),
         "updated_at": timestamp(row.updated_at),
         "schema": "/v2/schemas/member",
+    }
+
+
+def task(row: ImageTask) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "image_id": row.image_id,
+        "request_id": row.request_id,
+        "user_id": row.user_id,
+        "type": row.type,
+        "status": row.status,
+        "owner": row.owner,
+        "input": row.input,
+        "result": row.result,
+        "message": row.message,
+        "expires_at": None,
+        "created_at": timestamp(row.created_at),
+        "updated_at": timestamp(row.updated_at),
     }

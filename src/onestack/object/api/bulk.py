@@ -2,8 +2,9 @@
 
 Their answers are a summary document (json, xml or plain, by ``Accept``)
 with ``Response Status`` and per-item ``Errors``, as Swift's bulk middleware
-returns; the HTTP status is 200 (delete) or 201 (extract) once the request
-was understood.
+returns; the HTTP status is 200 once the request was understood (the
+outcome is the document's ``Response Status``, e.g. ``201 Created`` for an
+extracted archive).
 """
 
 from __future__ import annotations
@@ -161,9 +162,7 @@ async def extract_archive(
         doc = await run_in_threadpool(
             _extract, manager, caller, account, container, prefix, spool, modes[kind]
         )
-    response = render(request, doc, "extract")
-    response.status_code = 201
-    return response
+    return render(request, doc, "extract")
 
 
 def _extract(

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from onestack.common.exceptions import BadRequest, NotSupported
 from onestack.object.acl import Caller, validate_acl
 from onestack.object.api import bulk
-from onestack.object.api.http import listing_format, meta_changes
+from onestack.object.api.http import account_quota_changes, listing_format, meta_changes
 from onestack.object.api.views import account_headers, container_headers, render_listing
 from onestack.object.manager import ObjectManager, listing_options, not_allowed
 
@@ -38,10 +38,11 @@ async def account(
         )
         headers = account_headers(info, owner=True)
         return render_listing(listing_format(request), "account", account_name, items, headers)
+    if method in ("POST", "DELETE") and "bulk-delete" in request.query_params:
+        # Swift's bulk middleware takes the list with either method.
+        return await bulk.bulk_delete(request, manager, caller, account_name)
     if method == "POST":
-        if "bulk-delete" in request.query_params:
-            return await bulk.bulk_delete(request, manager, caller, account_name)
-        changes = meta_changes(request, "account")
+        changes = {**meta_changes(request, "account"), **account_quota_changes(request)}
         await run_in_threadpool(manager.post_account, caller, account_name, changes)
         return Response(status_code=204)
     if method == "PUT" and "extract-archive" in request.query_params:

@@ -36,6 +36,25 @@ def meta_changes(request: Request, kind: str) -> dict[str, str | None]:
     return changes
 
 
+#: the account quotas (Swift 2.34's names; reseller admins set them)
+ACCOUNT_QUOTAS = ("x-account-quota-bytes", "x-account-quota-count")
+
+
+def account_quota_changes(request: Request) -> dict[str, str | None]:
+    """``X-Account-Quota-Bytes``/``-Count`` values and ``X-Remove-Account-Quota-*`` removals."""
+    changes: dict[str, str | None] = {}
+    for name in ACCOUNT_QUOTAS:
+        remove = "x-remove-" + name[len("x-") :]
+        if name in request.headers:
+            value = request.headers[name].strip()
+            if value and not value.isdigit():
+                raise BadRequest(f"Invalid {title(name)}: an integer is required.")
+            changes[name] = value or None
+        elif remove in request.headers:
+            changes[name] = None
+    return changes
+
+
 def guess_type(name: str) -> str:
     guessed, _ = mimetypes.guess_type(name, strict=False)
     return guessed or "application/octet-stream"

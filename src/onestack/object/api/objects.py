@@ -130,7 +130,9 @@ def _stored_headers(request: Request, *, with_delete_at: bool = True) -> dict[st
     headers: dict[str, str] = {}
     for name, value in request.headers.items():
         name = name.lower()
-        if name.startswith("x-object-meta-") and value.strip():
+        if name.startswith("x-object-meta-"):
+            # An empty value is stored as such (objects, unlike containers
+            # and accounts, have no "empty means remove" rule).
             headers[name] = value.strip()
         elif name in ("content-encoding", "content-disposition") and value:
             headers[name] = value
@@ -205,6 +207,10 @@ async def copy(
     }
     if src[0] != dst[0]:
         extra["X-Copied-From-Account"] = quote(src[0])
+    # The copy's user metadata (kept from the source and/or given) is echoed.
+    for key, value in stored.headers.items():
+        if key.startswith("x-object-meta-"):
+            extra[title(key)] = value
     return _written(stored, extra=extra)
 
 

@@ -8,6 +8,8 @@ CORS headers for containers that allow the request's ``Origin``.
 
 from __future__ import annotations
 
+import time
+import uuid
 from typing import Any
 
 from fastapi import FastAPI
@@ -21,7 +23,7 @@ from onestack.common.exceptions import BadRequest, NotFound, Unauthorized
 from onestack.common.pipeline import PipelineSpec
 from onestack.object import tempurl
 from onestack.object.acl import Caller, project_of
-from onestack.object.api import containers, objects
+from onestack.object.api import containers, formpost, objects, staticweb
 from onestack.object.large import MAX_MANIFEST_SIZE, MAX_SEGMENTS
 from onestack.object.manager import (
     LISTING_LIMIT,
@@ -85,6 +87,8 @@ def swift_info(manager: ObjectManager) -> dict[str, Any]:
         "versioned_writes": {"allowed_flags": ["x-versions-location", "x-history-location"]},
         "container_quotas": {},
         "account_quotas": {},
+        "formpost": {},
+        "staticweb": {},
     }
 
 
@@ -156,12 +160,20 @@ async def dispatch(request: Request) -> Response:
     if request.method == "OPTIONS":
         return await _preflight(request, manager, account, container)
     caller = Caller(context_of(request), referrer=request.headers.get("referer"))
+    if formpost.is_form(request, container):
+        keys = await run_in_threadpool(_tempurl_keys, manager, account, container)
+        return await formpost.handle(request, manager, caller, account, container, obj, keys)
     query = request.query_params
     if tempurl.is_tempurl(query):
         keys = await run_in_threadpool(_tempurl_keys, manager, account, container)
         tempurl.check(query, request.method, account, container, obj, keys)
         caller = Caller(caller.ctx, caller.referrer, tempurl=True)
-    if not container:
+    web: Response | None = None
+    if container and not tempurl.is_tempurl(query) and staticweb.web_mode(request, caller):
+        web = await staticweb.handle(request, manager, caller, account, container, obj)
+    if web is not None:
+        response = web
+    elif not container:
         response = await containers.account(request, manager, caller, account)
     elif not obj:
         response = await containers.container(request, manager, caller, account, container)
@@ -190,11 +202,22 @@ async def dispatch(request: Request) -> Response:
     return response
 
 
+def _quoted(filename: str) -> str:
+    return filename.replace('"', "")
+
+
 def _tempurl_response(request: Request, response: Response, obj: str) -> None:
-    filename = request.query_params.get("filename") or obj.rsplit("/", 1)[-1]
-    kind = "inline" if "inline" in request.query_params else "attachment"
-    safe = filename.replace('"', "")
-    response.headers["Content-Disposition"] = f'{kind}; filename="{safe}"'
+    given = request.query_params.get("filename")
+    if "inline" in request.query_params:
+        # Plain "inline" unless a file name was asked for, as Swift does.
+        disposition = f'inline; filename="{_quoted(given)}"' if given else "inline"
+    elif given:
+        disposition = f'attachment; filename="{_quoted(given)}"'
+    elif response.headers.get("content-disposition"):
+        disposition = response.headers["content-disposition"]
+    else:
+        disposition = f'attachment; filename="{_quoted(obj.rsplit("/", 1)[-1])}"'
+    response.headers["Content-Disposition"] = disposition
     for name in list(response.headers.keys()):
         if name.lower().startswith("x-object-meta-") and not name.lower().startswith(
             "x-object-meta-public-"
@@ -210,8 +233,27 @@ async def healthcheck(request: Request) -> Response:
     return Response("OK", media_type="text/plain")
 
 
+def trans_id(request_id: str) -> str:
+    """Swift's transaction id (``tx`` + 21 hex digits + ``-`` + hex seconds).
+
+    The digits come from the request id (``req-<uuid>``), so the two can be
+    matched up in the logs.
+    """
+    digits = request_id.removeprefix("req-").replace("-", "")
+    if len(digits) < 21 or any(c not in "0123456789abcdef" for c in digits[:21]):
+        digits = uuid.uuid4().hex
+    return f"tx{digits[:21]}-{int(time.time()):010x}"
+
+
+def _default_type(method: str) -> bytes:
+    """The content type Swift gives a response without a body of its own."""
+    if method in ("GET", "HEAD"):
+        return b"text/plain; charset=utf-8"
+    return b"text/html; charset=UTF-8"
+
+
 class _TransId:
-    """Adds Swift's ``X-Trans-Id`` (the request id) to every response."""
+    """Adds Swift's ``X-Trans-Id`` (and a ``Content-Type`` when missing) to every response."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -224,10 +266,12 @@ class _TransId:
         async def send_with_id(message: Any) -> None:
             if message["type"] == "http.response.start":
                 request_id = scope.get("state", {}).get("request_id", "")
-                message["headers"] = [
-                    *message.get("headers", []),
-                    (b"x-trans-id", request_id.encode()),
-                ]
+                headers = list(message.get("headers", []))
+                if not any(name.lower() == b"content-type" for name, _ in headers):
+                    # Swift labels every response, bodiless ones too.
+                    headers.append((b"content-type", _default_type(scope["method"])))
+                headers.append((b"x-trans-id", trans_id(request_id).encode()))
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_id)

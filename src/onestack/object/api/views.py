@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
@@ -97,6 +98,10 @@ def account_headers(info: AccountInfo, *, owner: bool) -> dict[str, str]:
         headers["X-Timestamp"] = info.put_timestamp
         headers["X-Put-Timestamp"] = info.put_timestamp
         headers["Last-Modified"] = http_date(info.put_timestamp)
+    else:
+        # An account not yet created answers as Swift's auto-created one
+        # does: stamped with the time of the request.
+        headers["X-Timestamp"] = headers["X-Put-Timestamp"] = f"{time.time():016.5f}"
     if owner:
         for key, value in info.metadata.items():
             headers[title(key)] = str(value)
