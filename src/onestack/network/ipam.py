@@ -150,6 +150,15 @@ def pick(pools: Iterable[dict[str, str]], used: set[str], window: int = 32) -> s
     return random.choice(free) if free else None
 
 
+def eui64(cidr: str, mac: str) -> str:
+    """The SLAAC address of ``mac`` in the /64 ``cidr`` (RFC 4291, modified EUI-64)."""
+    octets = [int(part, 16) for part in mac.split(":")]
+    octets[0] ^= 0x02
+    interface = bytes([*octets[:3], 0xFF, 0xFE, *octets[3:]])
+    net = ipaddress.IPv6Network(cidr)
+    return str(net.network_address + int.from_bytes(interface, "big"))
+
+
 def random_mac(base: str) -> str:
     parts = base.split(":")[:3]
     tail = [f"{random.randint(0, 255):02x}" for _ in range(3)]

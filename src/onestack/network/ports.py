@@ -53,6 +53,8 @@ PORT_ATTRS = {
     "allowed_address_pairs", "port_security_enabled", "binding:host_id", "binding:vnic_type",
     "binding:profile", "dns_name", "qos_policy_id", "propagate_uplink_status",
 }  # fmt: skip
+#: owners that never get automatic (SLAAC) addresses: routers' legs carry the gateway
+NO_AUTO_ADDRESS = ("network:router_interface", "network:router_gateway", "network:floatingip")
 VNIC_TYPES = ("normal", "direct", "macvtap", "baremetal", "direct-physical", "virtio-forwarder")
 
 
@@ -148,20 +150,29 @@ class PortsMixin(NetworksMixin):
         requests: list[dict[str, Any]] | None,
         *,
         owner: str = "",
+        mac: str | None = None,
     ) -> list[IPAllocation]:
-        """Fixed IPs for a new port; ``None`` means one from each IP version's first subnet."""
+        """Fixed IPs for a new port; ``None`` means one from each IP version's first
+        subnet, plus the EUI-64 address of ``mac`` on every SLAAC subnet (as Neutron
+        does for subnets whose ``ipv6_address_mode`` is ``slaac`` or ``dhcpv6-stateless``).
+        """
         subnets = {s.id: s for s in network.subnets}
         result: list[IPAllocation] = []
         if requests is None:
             done: set[int] = set()
             for each in network.subnets:
-                if each.ip_version in done or each.ipv6_address_mode == "slaac":
+                if each.ip_version in done or _auto_address(each):
                     continue
                 free = ipam.pick(each.allocation_pools, self._used(session, each.id))
                 if free is None:
                     continue
                 done.add(each.ip_version)
                 result.append(self._alloc(network, each, free, len(result)))
+            if mac is not None and owner not in NO_AUTO_ADDRESS:
+                for each in network.subnets:
+                    if _auto_address(each):
+                        slaac = ipam.eui64(each.cidr, mac)
+                        result.append(self._alloc(network, each, slaac, len(result)))
             if network.subnets and not result:
                 raise IpAddressGenerationFailure(net_id=network.id)
             return result
@@ -186,6 +197,16 @@ class PortsMixin(NetworksMixin):
                     )
                     if subnet is None:
                         raise InvalidIpForNetwork(ip_address=str(address))
+                if (
+                    _auto_address(subnet)
+                    and owner not in NO_AUTO_ADDRESS
+                    and (mac is None or str(address) != ipam.eui64(subnet.cidr, mac))
+                ):
+                    raise InvalidInput(
+                        error_message=f"IPv6 address {address} cannot be directly assigned to "
+                        f"a port on subnet {subnet.id} as the subnet is configured for "
+                        "automatic addresses"
+                    )
                 net = ipaddress.ip_network(subnet.cidr)
                 if (
                     address not in net
@@ -198,6 +219,8 @@ class PortsMixin(NetworksMixin):
                 text = str(address)
                 if text in self._used(session, subnet.id) or (subnet.id, text) in taken:
                     raise IpAddressInUse(net_id=network.id, ip_address=text)
+            elif subnet is not None and _auto_address(subnet) and mac is not None:
+                text = ipam.eui64(subnet.cidr, mac)
             else:
                 if subnet is None:
                     raise invalid("fixed_ips", "a subnet_id or an ip_address is required")
@@ -300,7 +323,9 @@ class PortsMixin(NetworksMixin):
             requests = body.get("fixed_ips")
             if requests is not None:
                 requests = as_list("fixed_ips", requests)
-            row.fixed_ips = self._allocate(session, network, requests, owner=owner)
+            row.fixed_ips = self._allocate(
+                session, network, requests, owner=owner, mac=row.mac_address
+            )
             self._apply_port(session, ctx, row, body, creating=True)
             self.check_quota(session, project, "port")
             session.add(row)
@@ -407,7 +432,9 @@ class PortsMixin(NetworksMixin):
                     isinstance(r, dict) and r.get("ip_address") in kept)]  # fmt: skip
                 row.fixed_ips = keep
                 session.flush()
-                new = self._allocate(session, network, fresh, owner=row.device_owner)
+                new = self._allocate(
+                    session, network, fresh, owner=row.device_owner, mac=row.mac_address
+                )
                 for index, alloc in enumerate([*keep, *new]):
                     alloc.position = index
                 row.fixed_ips = [*keep, *new]
@@ -449,3 +476,8 @@ class PortsMixin(NetworksMixin):
 
 
 __all__ = ["BadRequest", "PortsMixin"]
+
+
+def _auto_address(subnet: Subnet) -> bool:
+    """Addresses on this subnet come from the port's MAC (SLAAC), not from its pools."""
+    return subnet.ip_version == 6 and subnet.ipv6_address_mode in ("slaac", "dhcpv6-stateless")

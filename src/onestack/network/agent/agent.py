@@ -19,7 +19,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from onestack.network.agent import dhcp, firewall, l2, l3, linux, names
+from onestack.network.agent import dhcp, firewall, l2, l3, linux, names, ra
 from onestack.network.agent.metadata import MetadataServers
 from onestack.network.agent.plumbing import InstancePlumber
 from onestack.network.agent.registry import Registry, registry_dir
@@ -38,6 +38,7 @@ class NetworkAgent:
         self.registry = Registry(registry_dir(state_dir))
         self.plumber = InstancePlumber(self.lock, self.registry)
         self.dhcp = dhcp.DhcpServers(self.dir / "dhcp")
+        self.ra = ra.RouterAdvertisements(self.dir / "ra")
         self.applied: dict[str, str] = {}
         self.desired = Desired()
         self._wake = threading.Event()
@@ -153,10 +154,12 @@ class NetworkAgent:
         for router in desired.routers.values():
             if not (linux.NETNS_DIR / names.router_ns(router.id)).exists():
                 self.applied.pop(f"router:{router.id}", None)
-            self._apply(f"router:{router.id}", digest(router), self._ensure_router, router, desired)
+            stamp = digest(router, l3.advertised_legs(router, desired))
+            self._apply(f"router:{router.id}", stamp, self._ensure_router, router, desired)
 
     def _ensure_router(self, router: Any, desired: Desired) -> None:
         l3.ensure_router(router, desired)
+        self.ra.ensure(router.id, names.router_ns(router.id), l3.advertised_legs(router, desired))
         if self.metadata is not None:
             self.metadata.ensure(names.router_ns(router.id))
 
@@ -182,6 +185,7 @@ class NetworkAgent:
             elif ns.startswith(names.NET_NS):
                 l2.remove_network(ns[len(names.NET_NS) :])
             else:
+                self.ra.remove(ns[len(names.ROUTER_NS) :])
                 l3.remove_router(ns[len(names.ROUTER_NS) :])
             for key in [k for k in self.applied if k.split(":", 1)[1] in ns]:
                 self.applied.pop(key)

@@ -29,7 +29,7 @@ METADATA_IP = "169.254.169.254"
 LEASE_SECONDS = 86400
 
 
-def _pid(path: Path, marker: str) -> int | None:
+def daemon_pid(path: Path, marker: str) -> int | None:
     try:
         pid = int(path.read_text().strip())
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
@@ -118,13 +118,13 @@ class DhcpServers:
     def _run(self, ns: str, directory: Path, argv: list[str], marker: str) -> None:
         stamp = digest(argv)
         stamp_file = directory / "cmd"
-        pid = _pid(directory / "pid", marker)
+        pid = daemon_pid(directory / "pid", marker)
         unchanged = stamp_file.exists() and stamp_file.read_text() == stamp
         if pid is not None and unchanged and marker == "dnsmasq":
             os.kill(pid, signal.SIGHUP)
             return
         if pid is not None:
-            _stop(pid)
+            stop_daemon(pid)
         linux.spawn(argv, netns=ns, log=directory / "log")
         stamp_file.write_text(stamp)
 
@@ -162,7 +162,7 @@ class DhcpServers:
         (directory / "leases").touch()
         argv = ["busybox", "udhcpd", str(conf)]
         stamp = digest(lines)
-        pid = _pid(directory / "pid", "udhcpd")
+        pid = daemon_pid(directory / "pid", "udhcpd")
         if (
             pid is not None
             and (directory / "cmd").exists()
@@ -170,7 +170,7 @@ class DhcpServers:
         ):
             return
         if pid is not None:
-            _stop(pid)
+            stop_daemon(pid)
         linux.spawn(argv, netns=ns, log=directory / "log")
         (directory / "cmd").write_text(stamp)
 
@@ -179,18 +179,18 @@ class DhcpServers:
     def remove(self, network_id: str) -> None:
         directory = self.directory(network_id)
         for marker in ("dnsmasq", "udhcpd"):
-            pid = _pid(directory / "pid", marker)
+            pid = daemon_pid(directory / "pid", marker)
             if pid is not None:
-                _stop(pid)
+                stop_daemon(pid)
         ns = names.dhcp_ns(network_id)
         for pid in linux.pids_in(ns) if (linux.NETNS_DIR / ns).exists() else []:
-            _stop(pid)
+            stop_daemon(pid)
         linux.delete_netns(ns)
         if directory.exists():
             shutil.rmtree(directory, ignore_errors=True)
 
 
-def _stop(pid: int) -> None:
+def stop_daemon(pid: int) -> None:
     import time
 
     try:

@@ -14,6 +14,8 @@ import ipaddress
 import logging
 
 from onestack.network.agent import l2, linux, names
+from onestack.network.agent.dhcp import stop_daemon
+from onestack.network.agent.ra import Advertised
 from onestack.network.agent.state import Desired, RouterState
 
 LOG = logging.getLogger(__name__)
@@ -23,6 +25,19 @@ def _prefix(desired: Desired, network_id: str, subnet_id: str) -> int:
     net = desired.networks.get(network_id)
     subnet = next((s for s in net.subnets if s.id == subnet_id), None) if net else None
     return ipaddress.ip_network(subnet.cidr).prefixlen if subnet else 32
+
+
+def advertised_legs(router: RouterState, desired: Desired) -> list[Advertised]:
+    """The router's legs on IPv6 subnets that want router advertisements."""
+    legs = []
+    for port, mtu in router.interfaces:
+        net = desired.networks.get(port.network_id)
+        for _, subnet_id in port.ips:
+            subnet = next((s for s in net.subnets if s.id == subnet_id), None) if net else None
+            if subnet is not None and subnet.version == 6 and subnet.ra_mode:
+                ifname = names.router_port(port.id, gateway=False)
+                legs.append(Advertised(ifname, subnet.cidr, subnet.ra_mode, mtu, subnet.dns))
+    return legs
 
 
 def ensure_router(router: RouterState, desired: Desired) -> None:
@@ -104,4 +119,8 @@ def _metadata_redirect(ns: str) -> None:
 
 
 def remove_router(router_id: str) -> None:
-    linux.delete_netns(names.router_ns(router_id))
+    ns = names.router_ns(router_id)
+    if (linux.NETNS_DIR / ns).exists():
+        for pid in linux.pids_in(ns):  # a daemon of ours left behind (RA)
+            stop_daemon(pid)
+    linux.delete_netns(ns)

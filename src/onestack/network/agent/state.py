@@ -22,6 +22,7 @@ class SubnetState:
     enable_dhcp: bool
     dns: tuple[str, ...]
     host_routes: tuple[tuple[str, str], ...]
+    ra_mode: str | None = None
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,7 @@ def read_desired(db: Database) -> Desired:
                         s.enable_dhcp,
                         tuple(s.dns_nameservers or []),
                         tuple((r["destination"], r["nexthop"]) for r in s.host_routes or []),
+                        s.ipv6_ra_mode,
                     )
                     for s in net.subnets
                 ),
