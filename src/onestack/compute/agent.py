@@ -557,7 +557,12 @@ class ComputeAgent:
             return {}
 
     def console_output(self, instance_id: str, length: int | None) -> str:
-        return self.driver.console_output(instance_id, length)
+        output = self.driver.console_output(instance_id, length)
+        if length is None:
+            return output
+        # Nova's tail: the last ``length`` pieces of the log split at newlines
+        # (a final newline counts as one, so "a\nb\n" with length 2 is "b\n").
+        return "\n".join(output.split("\n")[-length:]) if length else ""
 
 
 def _event(action: str) -> str:

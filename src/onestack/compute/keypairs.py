@@ -101,7 +101,7 @@ class KeypairManager:
         public = data.get("public_key")
         key_type = data.get("type") or "ssh"
         if public is None:
-            private, public = generate()
+            private, public = generate() if key_type == "ssh" else generate_x509(owner)
         fp = fingerprint(public) if key_type == "ssh" else _x509_fingerprint(public)
         row = Keypair(
             user_id=owner,
@@ -144,6 +144,36 @@ class KeypairManager:
             return session.scalars(
                 select(Keypair).where(Keypair.user_id == user_id, Keypair.name == name)
             ).first()
+
+
+def generate_x509(user_id: str) -> tuple[str, str]:
+    """A new RSA key and a self-signed certificate for it: (private key PEM, certificate PEM),
+    what Nova generates for an x509 key pair created without a public key."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, user_id or "onestack")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=3650))
+        .sign(key, hashes.SHA256())
+    )
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    ).decode()
+    return private, cert.public_bytes(serialization.Encoding.PEM).decode()
 
 
 def _x509_fingerprint(pem: str) -> str:

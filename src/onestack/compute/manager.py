@@ -83,6 +83,7 @@ class ServerRequest:
     access_ipv4: str = ""
     access_ipv6: str = ""
     config_drive: bool = False
+    auto_disk_config: bool = False
     #: block_device_mapping_v2 as the API received it
     block_devices: tuple[Any, ...] = ()
 
@@ -120,6 +121,8 @@ class ServerManager:
         self.quota = engine()
         #: volume attachments (set by the service; boot from volume, delete)
         self.block: VolumeAttachmentManager | None = None
+        #: the network service (``onestack.network.interface.NetworkService``) when it runs
+        self.network: Any = None
 
     def _enforce(self, ctx: RequestContext, rule: str, project_id: str | None) -> None:
         self.enforcer.enforce(
@@ -162,6 +165,10 @@ class ServerManager:
             if keypair is None:
                 raise BadRequest("Invalid key_name provided.")
             key_data = keypair.public_key
+        if self.network is not None and req.security_groups:
+            missing = self.network.missing_security_groups(ctx, list(req.security_groups))
+            if missing:
+                raise BadRequest(f"Unable to find security_group with name or uuid {missing[0]}")
         reservation_id = f"r-{uuid.uuid4().hex[:8]}"
         project_id = ctx.project_id or ""
         with self.db.writer() as session:
@@ -228,6 +235,7 @@ class ServerManager:
                     ),
                     server_group_id=group.id if group is not None else None,
                     config_drive="True" if req.config_drive else "",
+                    auto_disk_config=req.auto_disk_config,
                     access_ip_v4=req.access_ipv4,
                     access_ip_v6=req.access_ipv6,
                     reservation_id=reservation_id,
@@ -454,7 +462,13 @@ class ServerManager:
         self._cast(ctx, instance, "rebuild")
         return instance
 
-    def resize(self, ctx: RequestContext, server_id: str, flavor_ref: str) -> None:
+    def resize(
+        self,
+        ctx: RequestContext,
+        server_id: str,
+        flavor_ref: str,
+        auto_disk_config: bool | None = None,
+    ) -> None:
         with self.db.writer() as session:
             try:
                 flavor = visible(session, ctx, flavor_ref)
@@ -479,6 +493,7 @@ class ServerManager:
                 vcpus=flavor.vcpus,
                 memory_mb=flavor.ram,
                 root_gb=flavor.disk,
+                **({} if auto_disk_config is None else {"auto_disk_config": auto_disk_config}),
             )
         self.bridge.run(self.conductor.resize_instance(instance.id, new, ctx.request_id))
 

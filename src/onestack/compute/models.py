@@ -15,6 +15,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.expression import false
 
 from onestack.common.db import Base, JSONType, UTCDateTime, utcnow
 
@@ -98,6 +99,8 @@ class Instance(Base):
     locked_by: Mapped[str | None] = mapped_column(String(16))
     locked_reason: Mapped[str | None] = mapped_column(Text)
     config_drive: Mapped[str] = mapped_column(String(16), default="")
+    #: OS-DCF:diskConfig: AUTO (True) or MANUAL (False); containers keep the image's size
+    auto_disk_config: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     access_ip_v4: Mapped[str] = mapped_column(String(64), default="")
     access_ip_v6: Mapped[str] = mapped_column(String(64), default="")
     reservation_id: Mapped[str] = mapped_column(String(64), index=True)

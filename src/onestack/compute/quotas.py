@@ -71,7 +71,6 @@ LEGACY = {
     "fixed_ips": -1,
     "security_groups": 10,
     "security_group_rules": 20,
-    "networks": -1,
 }
 REMOVED_IN_2_57 = ("injected_files", "injected_file_content_bytes", "injected_file_path_bytes")
 

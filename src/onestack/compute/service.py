@@ -107,6 +107,9 @@ class Compute:
         self.agent.block.service = lambda: cloud.services.get("volume")
         self.agent.services = cloud.services
         network = cloud.services.get("network")
+        if network is not None:
+            self.lister.addresses = network.addresses
+            self.servers.network = network
         if network is not None and network.metadata_provider is None:  # else configured
             from onestack.compute.netinfo import InstanceMetadataProvider
 

@@ -169,6 +169,32 @@ class SecurityGroupCannotRemoveDefault(Conflict):
     msg_fmt = "Insufficient rights for removing default security group."
 
 
+class SecurityGroupDefaultAlreadyExists(Conflict):
+    msg_fmt = "Default security group already exists."
+
+
+class SecurityGroupCannotUpdateDefault(Conflict):
+    msg_fmt = "Updating default security group not allowed."
+
+
+class SecurityGroupInvalidPortValue(_BadRequest):
+    msg_fmt = "Invalid value for port {port}."
+
+
+class SecurityGroupInvalidPortRange(_BadRequest):
+    msg_fmt = "For TCP/UDP protocols, port_range_min must be <= port_range_max."
+
+
+class SecurityGroupInvalidIcmpValue(_BadRequest):
+    msg_fmt = "Invalid value for ICMP {field} ({attr}) {value}. It must be 0 to 255."
+
+
+class SecurityGroupMissingIcmpType(_BadRequest):
+    msg_fmt = (
+        "ICMP code (port-range-max) {value} is provided but ICMP type (port-range-min) is missing."
+    )
+
+
 class SecurityGroupRuleExists(Conflict):
     msg_fmt = "Security group rule already exists. Rule id is {rule_id}."
 

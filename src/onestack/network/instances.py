@@ -101,6 +101,15 @@ class InstancesMixin(RoutersMixin):
         self.update_port(admin, port.id, {**binding, "binding:profile": {CREATED: True}}, None)
         return port.id
 
+    def missing_security_groups(self, ctx: RequestContext, names: list[str]) -> list[str]:
+        missing = []
+        for name in names:
+            try:
+                self._resolve_groups(ctx, [name])
+            except SecurityGroupNotFound:
+                missing.append(name)
+        return missing
+
     def _resolve_groups(self, ctx: RequestContext, names: list[str] | None) -> list[str] | None:
         if not names:
             return None

@@ -109,6 +109,10 @@ class NetworkService(Protocol):
         """
         ...
 
+    def missing_security_groups(self, ctx: RequestContext, names: list[str]) -> list[str]:
+        """Which of ``names`` (names or ids) are none of the caller's security groups."""
+        ...
+
     def deallocate_for_instance(self, ctx: RequestContext, instance_id: str) -> None:
         """Delete the ports this service created for the instance, release user ports."""
         ...

@@ -32,7 +32,7 @@ from onestack.network.exceptions import (
     SubnetNotFound,
 )
 from onestack.network.listing import ListSpec, Page, attach_tags, list_rows
-from onestack.network.models import IPAllocation, Network, Port, Subnet
+from onestack.network.models import FloatingIP, IPAllocation, Network, Port, Subnet
 
 DHCP_OWNER = "network:dhcp"
 NETWORK_OWNERS_DELETABLE = (DHCP_OWNER,)
@@ -237,9 +237,20 @@ class NetworksMixin(Core):
         with self.db.writer() as session:
             row = self._get_network(session, ctx, network_id)
             self.enforce(ctx, "delete_network", {"project_id": row.project_id})
+            # Floating IPs of an external network go with it, as in Neutron.
+            fips = session.scalars(
+                select(FloatingIP).where(FloatingIP.floating_network_id == row.id)
+            ).all()
+            fip_ports = {fip.floating_port_id for fip in fips}
             ports = session.scalars(select(Port).where(Port.network_id == row.id)).all()
-            if any(p.device_owner not in NETWORK_OWNERS_DELETABLE for p in ports):
+            if any(
+                p.device_owner not in NETWORK_OWNERS_DELETABLE and p.id not in fip_ports
+                for p in ports
+            ):
                 raise NetworkInUse(net_id=row.id)
+            for fip in fips:
+                self.delete_tags(session, fip.id)
+                session.delete(fip)
             for port in ports:
                 self.delete_tags(session, port.id)
                 session.delete(port)
@@ -356,6 +367,25 @@ class NetworksMixin(Core):
                 if row.ip_version != 6 or body[mode] not in IPV6_MODES:
                     raise invalid(mode, f"'{body[mode]}' is not in {list(IPV6_MODES)}")
                 setattr(row, mode, body[mode])
+        if (
+            row.ipv6_address_mode in ("slaac", "dhcpv6-stateless")
+            and ipaddress.ip_network(row.cidr).prefixlen != 64
+        ):
+            raise InvalidInput(
+                error_message="Invalid CIDR "
+                f"{row.cidr} for IPv6 address mode. OpenStack uses the EUI-64 address "
+                "format, which requires the prefix to be /64"
+            )
+        if (
+            row.ipv6_ra_mode is not None
+            and row.ipv6_address_mode is not None
+            and row.ipv6_ra_mode != row.ipv6_address_mode
+        ):
+            raise InvalidInput(
+                error_message=f"ipv6_ra_mode set to '{row.ipv6_ra_mode}' with "
+                f"ipv6_address_mode set to '{row.ipv6_address_mode}' is not valid. If both "
+                "attributes are set, they must be the same value"
+            )
         if creating and "service_types" in body:
             row.service_types = as_str_list("service_types", body["service_types"])
 

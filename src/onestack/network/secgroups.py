@@ -10,11 +10,18 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from onestack.common.context import RequestContext
-from onestack.network.attrs import as_bool, as_int, as_str, as_uuid, check_known, invalid, new_id
+from onestack.network.attrs import as_bool, as_str, as_uuid, check_known, invalid, new_id
 from onestack.network.exceptions import (
+    HTTPBadRequest,
     InvalidInput,
     SecurityGroupCannotRemoveDefault,
+    SecurityGroupCannotUpdateDefault,
+    SecurityGroupDefaultAlreadyExists,
     SecurityGroupInUse,
+    SecurityGroupInvalidIcmpValue,
+    SecurityGroupInvalidPortRange,
+    SecurityGroupInvalidPortValue,
+    SecurityGroupMissingIcmpType,
     SecurityGroupNotFound,
     SecurityGroupRuleExists,
     SecurityGroupRuleInvalidProtocol,
@@ -125,7 +132,7 @@ class SecurityGroupsMixin(PortsMixin):
         self.enforce(ctx, "create_security_group", {"project_id": project})
         name = as_str("name", body.get("name", ""), allow_none=True)
         if name == "default":
-            raise InvalidInput(error_message="Default security group already exists.")
+            raise SecurityGroupDefaultAlreadyExists()
         with self.db.writer() as session:
             self._default_group(session, project)
             self.check_quota(session, project, "security_group")
@@ -166,8 +173,10 @@ class SecurityGroupsMixin(PortsMixin):
             self.check_revision(row, if_match)
             if "name" in body:
                 name = as_str("name", body["name"], allow_none=True)
-                if row.name == "default" and name != "default":
-                    raise InvalidInput(error_message="Updating default security group not allowed.")
+                if name == "default":
+                    raise SecurityGroupDefaultAlreadyExists()
+                if row.name == "default":
+                    raise SecurityGroupCannotUpdateDefault()
                 row.name = name
             if "description" in body:
                 row.description = as_str("description", body["description"], allow_none=True)
@@ -251,29 +260,26 @@ class SecurityGroupsMixin(PortsMixin):
                 not protocol.isdigit() or not 0 <= int(protocol) <= 255
             ):
                 raise SecurityGroupRuleInvalidProtocol(protocol=protocol, values=sorted(PROTOCOLS))
-        low = body.get("port_range_min")
-        high = body.get("port_range_max")
-        low = as_int("port_range_min", low, low=0, high=65535) if low is not None else None
-        high = as_int("port_range_max", high, low=0, high=65535) if high is not None else None
+        low = _port_value(body.get("port_range_min"))
+        high = _port_value(body.get("port_range_max"))
         if (low is not None or high is not None) and protocol is None:
             raise InvalidInput(error_message="Must also specify protocol if port range is given.")
-        if protocol in PORT_PROTOCOLS:
+        if protocol in PORT_PROTOCOLS and (low is not None or high is not None):
+            if low == 0 or high == 0:
+                raise SecurityGroupInvalidPortValue(port=0)
             if low is not None and high is None:
                 high = low
-            if (low is not None and low < 1) or (
-                low is not None and high is not None and low > high
-            ):
-                raise InvalidInput(
-                    error_message="For TCP/UDP protocols, port_range_min must be <= port_range_max"
-                )
+            if low is None or high is None or low > high:
+                raise SecurityGroupInvalidPortRange()
         elif protocol in ("icmp", "icmpv6", "ipv6-icmp", "1", "58"):
-            if (low is not None and low > 255) or (high is not None and high > 255):
-                raise InvalidInput(error_message=f"Invalid value for ICMP type or code: {low}")
+            for attr, field, value in (
+                ("port_range_min", "type", low),
+                ("port_range_max", "code", high),
+            ):
+                if value is not None and not 0 <= value <= 255:
+                    raise SecurityGroupInvalidIcmpValue(field=field, attr=attr, value=value)
             if high is not None and low is None:
-                raise InvalidInput(
-                    error_message="ICMP code (port-range-max) is provided but "
-                    "ICMP type (port-range-min) is missing."
-                )
+                raise SecurityGroupMissingIcmpType(value=high)
         prefix = body.get("remote_ip_prefix")
         remote_group = body.get("remote_group_id")
         if prefix is not None and remote_group is not None:
@@ -290,7 +296,11 @@ class SecurityGroupsMixin(PortsMixin):
                 )
             prefix = str(net)
         if remote_group is not None:
-            remote_group = as_uuid("remote_group_id", remote_group)
+            # Neutron does not validate the format: any unknown id is a 404.
+            try:
+                remote_group = as_uuid("remote_group_id", remote_group)
+            except HTTPBadRequest:
+                raise SecurityGroupNotFound(id=remote_group) from None
             self._get_sg(session, ctx, remote_group)
         return R(
             id=new_id(), project_id=group.project_id, security_group_id=group.id,
@@ -324,6 +334,21 @@ class SecurityGroupsMixin(PortsMixin):
                 self.bump(group)
             session.delete(row)
         self.changed()
+
+
+def _port_value(value: Any) -> int | None:
+    """A port bound as Neutron converts it: an integer 0 to 65535 or None."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise SecurityGroupInvalidPortValue(port=value)
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(error_message=f"Invalid value for port {value}") from None
+    if not 0 <= number <= 65535:
+        raise SecurityGroupInvalidPortValue(port=value)
+    return number
 
 
 def _same(a: SecurityGroupRule, b: SecurityGroupRule) -> bool:

@@ -96,7 +96,12 @@ class ServiceManager:
         with self.core.db.reader() as session:
             stmt = select(Service).order_by(Service.binary, Service.host)
             if host:
-                stmt = stmt.where(Service.host == host)
+                # as Cinder: "vm" also matches its backends ("vm@file") and pools
+                stmt = stmt.where(
+                    (Service.host == host)
+                    | Service.host.startswith(host + "@", autoescape=True)
+                    | Service.host.startswith(host + "#", autoescape=True)
+                )
             if binary:
                 stmt = stmt.where(Service.binary == binary)
             return list(session.scalars(stmt))

@@ -17,6 +17,7 @@ from onestack.volume.exceptions import (
     InvalidSnapshot,
     InvalidVolume,
     MetadataNotFound,
+    VolumeNotFound,
 )
 from onestack.volume.models import Snapshot
 from onestack.volume.volumes import check_metadata, page
@@ -30,6 +31,9 @@ class SnapshotManager:
 
     def create(self, ctx: RequestContext, data: dict[str, Any], in_use_ok: bool) -> Snapshot:
         volume_id = data.get("volume_id")
+        if "volume_id" in data and volume_id is None:
+            # Cinder's schema takes a null volume_id; looking it up is a 404.
+            raise VolumeNotFound(volume_id=None)
         if not isinstance(volume_id, str) or not volume_id:
             raise InvalidInput(reason="volume_id is required")
         force = data.get("force", False)
@@ -85,8 +89,20 @@ class SnapshotManager:
                 stmt = stmt.where(getattr(Snapshot, name) == params[name])
         with self.core.db.reader() as session:
             rows = list(session.scalars(stmt))
+        # Cinder takes the v1 name of the name field as a sort key too
+        query = [
+            (k, v.replace("display_name", "name") if k in ("sort_key", "sort") else v)
+            for k, v in query
+        ]
         sort = parse_sort(query, SORT_KEYS, ())
-        return page(rows, sort, params.get("marker"), parse_limit(params.get("limit")))
+        rows = page(rows, sort, params.get("marker"), None)
+        offset = params.get("offset")
+        if offset is not None:
+            if not offset.isdigit():
+                raise InvalidInput(reason=f"offset must be a non-negative integer: {offset}")
+            rows = rows[int(offset) :]
+        limit = parse_limit(params.get("limit"))
+        return rows[:limit] if limit is not None else rows
 
     def update(self, ctx: RequestContext, snapshot_id: str, data: dict[str, Any]) -> Snapshot:
         with self.core.db.writer() as session:

@@ -215,3 +215,29 @@ def test_cli_server_create_wait_and_console_log(cloud: RunningCloud) -> None:
     assert out.strip() == "ACTIVE"
     assert "booted" in _cli(cloud, "console", "log", "show", name)
     _cli(cloud, "server", "delete", "--wait", name)
+
+
+def test_quota_sets_leave_out_the_network_quota(admin: Any) -> None:
+    project = admin.current_project_id
+    for path in (f"/os-quota-sets/{project}", f"/os-quota-sets/{project}/defaults"):
+        body = raw(admin, "get", path, "2.1").json()["quota_set"]
+        assert "networks" not in body
+        assert {"floating_ips", "fixed_ips", "security_groups"} <= set(body)
+
+
+def test_generated_x509_keypair_is_a_certificate(demo: Any) -> None:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    name = unique("x509")
+    created = raw(
+        demo, "post", "/os-keypairs", "2.2", json={"keypair": {"name": name, "type": "x509"}}
+    )
+    try:
+        assert created.status_code == 201, created.text
+        body = created.json()["keypair"]
+        assert body["type"] == "x509" and body["private_key"]
+        cert = x509.load_pem_x509_certificate(body["public_key"].encode())
+        assert body["fingerprint"].replace(":", "") == cert.fingerprint(hashes.SHA1()).hex()
+    finally:
+        raw(demo, "delete", f"/os-keypairs/{name}", "2.2")

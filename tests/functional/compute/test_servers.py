@@ -279,7 +279,8 @@ def test_instance_actions_record_events(admin: Any, make_server: Any) -> None:
 
 def test_console_output(admin: Any, make_server: Any) -> None:
     server = make_server(admin)
-    output = admin.compute.get_server_console_output(server, length=2)["output"]
+    # as in Nova, the final newline counts as a line: 3 shows the last two lines
+    output = admin.compute.get_server_console_output(server, length=3)["output"]
     assert "booted" in output
 
 
@@ -367,3 +368,192 @@ def test_anti_affinity_group_rejects_second_server_on_one_host(
                 break
             except exceptions.SDKException:
                 time.sleep(0.1)
+
+
+def test_unknown_status_filter_matches_nothing_before_2_38(admin: Any, make_server: Any) -> None:
+    make_server(admin)
+    listed = raw(admin, "get", "/servers/detail?status=invalid_status", "2.1")
+    assert listed.status_code == 200
+    assert listed.json()["servers"] == []
+    assert raw(admin, "get", "/servers?status=invalid_status", "2.38").status_code == 400
+
+
+def test_update_and_rebuild_answers_show_basic_attributes_before_2_75(
+    admin: Any, make_server: Any, image_id: str
+) -> None:
+    server = make_server(admin)
+    basic_only = ("OS-EXT-STS:vm_state", "key_name", "security_groups", "OS-EXT-SRV-ATTR:host")
+    updated = raw(admin, "put", f"/servers/{server.id}", "2.1", json={"server": {"name": "n1"}})
+    body = updated.json()["server"]
+    assert body["name"] == "n1" and body["status"] == "ACTIVE"
+    assert not set(basic_only) & set(body)
+    later = raw(admin, "put", f"/servers/{server.id}", "2.75", json={"server": {"name": "n2"}})
+    assert set(basic_only) <= set(later.json()["server"])
+    rebuilt = raw(
+        admin,
+        "post",
+        f"/servers/{server.id}/action",
+        "2.1",
+        json={"rebuild": {"imageRef": image_id}},
+    )
+    assert rebuilt.status_code == 202
+    assert "adminPass" in rebuilt.json()["server"]
+    assert not set(basic_only) & set(rebuilt.json()["server"])
+
+
+def test_access_ips_are_validated_and_canonical(admin: Any, make_server: Any) -> None:
+    server = make_server(
+        admin, access_ipv4="1.1.1.1", access_ipv6="0000:0000:0000:0000:0000:babe:220.12.22.2"
+    )
+    body = raw(admin, "get", f"/servers/{server.id}").json()["server"]
+    assert body["accessIPv6"] == "::babe:dc0c:1602"
+    for field, value in (("accessIPv4", "1.1.1.1.1.1"), ("accessIPv6", "notvalid")):
+        bad = raw(admin, "put", f"/servers/{server.id}", json={"server": {field: value}})
+        assert bad.status_code == 400
+        assert "badRequest" in bad.json()
+
+
+@pytest.mark.parametrize("action", ["forceDelete", "restore"])
+def test_soft_delete_actions_on_unknown_server_are_not_found(admin: Any, action: str) -> None:
+    missing = "1a2b3c4d-0000-4000-8000-000000000000"
+    response = raw(admin, "post", f"/servers/{missing}/action", json={action: None})
+    assert response.status_code == 404
+    assert "itemNotFound" in response.json()
+
+
+def test_server_password_is_empty_and_clearable(admin: Any, make_server: Any) -> None:
+    server = make_server(admin)
+    shown = raw(admin, "get", f"/servers/{server.id}/os-server-password")
+    assert shown.status_code == 200 and shown.json() == {"password": ""}
+    assert raw(admin, "delete", f"/servers/{server.id}/os-server-password").status_code == 204
+    missing = raw(admin, "get", "/servers/1a2b3c4d-0000-4000-8000-000000000000/os-server-password")
+    assert missing.status_code == 404
+
+
+def test_console_output_length_counts_lines_as_nova_does(admin: Any, make_server: Any) -> None:
+    server = make_server(admin)
+    response = raw(
+        admin, "post", f"/servers/{server.id}/action", json={"os-getConsoleOutput": {"length": 3}}
+    )
+    output = response.json()["output"]
+    assert output and len(output.split("\n")) == 3
+
+
+def test_list_filter_by_fixed_ip(admin: Any, make_server: Any) -> None:
+    net = admin.network.create_network(name=unique("ipnet"))
+    try:
+        admin.network.create_subnet(network_id=net.id, cidr="10.77.0.0/24", ip_version=4)
+        servers = [make_server(admin, networks=[{"uuid": net.id}]) for _ in range(2)]
+        addrs = {
+            s.id: raw(admin, "get", f"/servers/{s.id}").json()["server"]["addresses"][net.name][0][
+                "addr"
+            ]
+            for s in servers
+        }
+        for server_id, addr in addrs.items():
+            pattern = addr.replace(".", "\\.") + "$"
+            found = raw(admin, "get", f"/servers?ip={pattern}").json()["servers"]
+            assert [s["id"] for s in found] == [server_id]
+        every = raw(admin, "get", "/servers?ip=10.77.").json()["servers"]
+        assert set(addrs) <= {s["id"] for s in every}
+        assert raw(admin, "get", "/servers?ip=192.0.2.").json()["servers"] == []
+    finally:
+        for server in list(admin.compute.servers(all_projects=True)):
+            if any(net.name == key for key in (server.addresses or {})):
+                admin.compute.delete_server(server)
+                admin.compute.wait_for_delete(server, interval=0.1)
+        admin.network.delete_network(net)
+
+
+def test_disk_config_is_kept_through_update_rebuild_and_resize(
+    admin: Any, make_server: Any, image_id: str
+) -> None:
+    server = make_server(admin)
+    path = f"/servers/{server.id}"
+    assert raw(admin, "get", path).json()["server"]["OS-DCF:diskConfig"] == "MANUAL"
+    raw(admin, "put", path, json={"server": {"OS-DCF:diskConfig": "AUTO"}})
+    assert raw(admin, "get", path).json()["server"]["OS-DCF:diskConfig"] == "AUTO"
+    rebuild = {"rebuild": {"imageRef": image_id, "OS-DCF:diskConfig": "MANUAL"}}
+    assert raw(admin, "post", f"{path}/action", json=rebuild).status_code == 202
+    assert raw(admin, "get", path).json()["server"]["OS-DCF:diskConfig"] == "MANUAL"
+    _settled(admin, server)
+    resize = {"resize": {"flavorRef": "84", "OS-DCF:diskConfig": "AUTO"}}
+    assert raw(admin, "post", f"{path}/action", json=resize).status_code == 202
+    assert raw(admin, "get", path).json()["server"]["OS-DCF:diskConfig"] == "AUTO"
+    _settled(admin, server)
+    bad = raw(admin, "put", path, json={"server": {"OS-DCF:diskConfig": "SIDEWAYS"}})
+    assert bad.status_code == 400
+
+
+def test_create_with_unknown_security_group_is_400(admin: Any, image_id: str) -> None:
+    body = {
+        "server": {
+            "name": unique("sg"), "imageRef": image_id, "flavorRef": "42",
+            "networks": "none", "security_groups": [{"name": "does_not_exist"}],
+        }
+    }  # fmt: skip
+    response = raw(admin, "post", "/servers", "2.37", json=body)
+    assert response.status_code == 400
+    assert "does_not_exist" in response.json()["badRequest"]["message"]
+
+
+def test_progress_only_in_progress_statuses(admin: Any, make_server: Any) -> None:
+    server = make_server(admin)
+    path = f"/servers/{server.id}"
+    assert raw(admin, "get", path).json()["server"]["progress"] == 0
+    admin.compute.stop_server(server)
+    _wait(admin, server, "SHUTOFF")
+    assert "progress" not in raw(admin, "get", path).json()["server"]
+
+
+def test_server_without_security_groups_has_no_security_groups_key(
+    admin: Any, make_server: Any
+) -> None:
+    net = admin.network.create_network(name=unique("sgnet"))
+    try:
+        admin.network.create_subnet(network_id=net.id, cidr="10.78.0.0/24", ip_version=4)
+        server = make_server(admin, networks=[{"uuid": net.id}])
+        path = f"/servers/{server.id}"
+        assert raw(admin, "get", path).json()["server"]["security_groups"] == [{"name": "default"}]
+        action = {"removeSecurityGroup": {"name": "default"}}
+        assert raw(admin, "post", f"{path}/action", json=action).status_code == 202
+        assert "security_groups" not in raw(admin, "get", path).json()["server"]
+        admin.compute.delete_server(server)
+        admin.compute.wait_for_delete(server, interval=0.1)
+    finally:
+        admin.network.delete_network(net)
+
+
+def test_rebuild_answer_fields_by_microversion(admin: Any, make_server: Any, image_id: str) -> None:
+    server = make_server(admin)
+    path = f"/servers/{server.id}"
+    assert raw(admin, "get", path, "2.63").json()["server"]["trusted_image_certificates"] is None
+    assert "trusted_image_certificates" not in raw(admin, "get", path, "2.62").json()["server"]
+    rebuild = {"rebuild": {"imageRef": image_id}}
+    at_254 = raw(admin, "post", f"{path}/action", "2.54", json=rebuild).json()["server"]
+    assert "key_name" in at_254 and "user_data" not in at_254
+    _settled(admin, server)
+    at_257 = raw(admin, "post", f"{path}/action", "2.57", json=rebuild).json()["server"]
+    assert "key_name" in at_257 and "user_data" in at_257
+    _settled(admin, server)
+    at_263 = raw(admin, "put", path, "2.63", json={"server": {"name": "n"}}).json()["server"]
+    assert at_263["trusted_image_certificates"] is None
+
+
+def test_server_groups_in_show_but_not_in_list_detail(admin: Any, make_server: Any) -> None:
+    server = make_server(admin)
+    assert (
+        raw(admin, "get", f"/servers/{server.id}", "2.71").json()["server"]["server_groups"] == []
+    )
+    listed = raw(admin, "get", "/servers/detail", "2.71").json()["servers"]
+    assert listed and all("server_groups" not in s for s in listed)
+
+
+def test_rebuild_answer_has_user_data_from_2_75_too(
+    admin: Any, make_server: Any, image_id: str
+) -> None:
+    server = make_server(admin)
+    rebuild = {"rebuild": {"imageRef": image_id}}
+    body = raw(admin, "post", f"/servers/{server.id}/action", "2.75", json=rebuild).json()
+    assert "user_data" in body["server"] and "OS-EXT-STS:vm_state" in body["server"]
+    _settled(admin, server)

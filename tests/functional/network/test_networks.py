@@ -171,3 +171,32 @@ def test_bulk_create(raw_admin: Raw, admin: Any) -> None:
     assert [n["name"] for n in created] == names
     for item in created:
         admin.network.delete_network(item["id"])
+
+
+def test_delete_external_network_removes_its_floating_ips(admin: Any) -> None:
+    net = admin.network.create_network(name=unique("ext"), is_router_external=True)
+    admin.network.create_subnet(
+        network_id=net.id, cidr="198.51.100.0/24", ip_version=4, name=unique("extsub")
+    )
+    fip = admin.network.create_ip(floating_network_id=net.id)
+    admin.network.delete_network(net)
+    assert admin.network.find_network(net.id) is None
+    assert list(admin.network.ips(floating_network_id=net.id)) == []
+    assert admin.network.find_ip(fip.id) is None
+
+
+def test_subnets_say_whether_their_network_is_external(
+    admin: Any, raw_demo: Raw, raw_admin: Raw, subnet: Any
+) -> None:
+    own = raw_admin.request("GET", f"/v2.0/subnets/{subnet.id}").json()["subnet"]
+    assert own["router:external"] is False
+    public = admin.network.find_network("public")
+    listed = raw_demo.request("GET", f"/v2.0/subnets?network_id={public.id}").json()["subnets"]
+    assert listed and all(s["router:external"] is True for s in listed)
+    aliases = {e["alias"] for e in raw_demo.request("GET", "/v2.0/extensions").json()["extensions"]}
+    assert "subnet-external-network" in aliases
+
+
+def test_agent_list_is_empty_for_members(admin: Any, demo: Any) -> None:
+    assert list(admin.network.agents())
+    assert list(demo.network.agents()) == []

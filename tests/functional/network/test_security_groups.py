@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from openstack import exceptions
+
 from tests.functional.network.helpers import neutron_error, unique
 
 
@@ -79,7 +82,7 @@ def test_invalid_rules(admin: Any) -> None:
                 port_range_max=80,
             ),
             400,
-            "InvalidInput",
+            "SecurityGroupInvalidPortRange",
         )
         neutron_error(
             lambda: admin.network.create_security_group_rule(
@@ -124,3 +127,77 @@ def test_remote_group_rule(admin: Any) -> None:
         rules = admin.network.get_security_group(a.id).security_group_rules
         assert all(r["remote_group_id"] != b.id for r in rules)
         admin.network.delete_security_group(a)
+
+
+def test_group_named_default_is_a_conflict(admin: Any) -> None:
+    body = neutron_error(
+        lambda: admin.network.create_security_group(name="default"),
+        409,
+        "SecurityGroupDefaultAlreadyExists",
+    )
+    assert body["message"] == "Default security group already exists."
+    group = admin.network.create_security_group(name=unique("sg"))
+    try:
+        neutron_error(
+            lambda: admin.network.update_security_group(group, name="default"),
+            409,
+            "SecurityGroupDefaultAlreadyExists",
+        )
+    finally:
+        admin.network.delete_security_group(group)
+
+
+def test_renaming_the_default_group_is_a_conflict(demo: Any) -> None:
+    default = next(g for g in demo.network.security_groups() if g.name == "default")
+    neutron_error(
+        lambda: demo.network.update_security_group(default, name=unique("sg")),
+        409,
+        "SecurityGroupCannotUpdateDefault",
+    )
+
+
+@pytest.mark.parametrize(
+    ("protocol", "low", "high", "message"),
+    [
+        ("tcp", -16, 80, "Invalid value for port -16"),
+        ("tcp", 80, 65536, "Invalid value for port 65536"),
+        ("tcp", 80, 79, "port_range_min must be <= port_range_max"),
+        ("tcp", None, 6, "port_range_min must be <= port_range_max"),
+        ("icmp", 1, 256, "Invalid value for ICMP code"),
+        ("icmp", 300, 1, "Invalid value for ICMP type"),
+        ("icmp", -1, 25, "Invalid value for port -1"),
+        ("icmp", None, 6, "ICMP type (port-range-min) is missing"),
+    ],
+)
+def test_rule_port_range_errors_name_the_bad_value(
+    admin: Any, protocol: str, low: int | None, high: int | None, message: str
+) -> None:
+    group = admin.network.create_security_group(name=unique("sg"))
+    try:
+        with pytest.raises(exceptions.BadRequestException) as info:
+            admin.network.create_security_group_rule(
+                security_group_id=group.id, direction="ingress", protocol=protocol,
+                port_range_min=low, port_range_max=high,
+            )  # fmt: skip
+        assert info.value.response is not None
+        assert message in info.value.response.json()["NeutronError"]["message"]
+    finally:
+        admin.network.delete_security_group(group)
+
+
+@pytest.mark.parametrize("remote", ["bad_group_id", "9f0c7a52-3d5e-4a55-9b8e-0c2f1d7e6a41"])
+def test_rule_with_unknown_remote_group_is_not_found(admin: Any, remote: str) -> None:
+    group = admin.network.create_security_group(name=unique("sg"))
+    try:
+        neutron_error(
+            lambda: admin.network.create_security_group_rule(
+                security_group_id=group.id,
+                direction="ingress",
+                protocol="tcp",
+                remote_group_id=remote,
+            ),
+            404,
+            "SecurityGroupNotFound",
+        )
+    finally:
+        admin.network.delete_security_group(group)

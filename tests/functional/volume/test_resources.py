@@ -147,3 +147,125 @@ def test_volume_from_image_and_upload(demo: Any, make_volume: Callable[..., Any]
         demo.image.delete_image(uploaded)
     with pytest.raises(sdk_exc.BadRequestException):
         demo.block_storage.create_volume(image_id=image.id, size=1, multiattach=True)
+
+
+def test_volume_type_answers_by_operation(admin_api: VolumeAPI, demo_api: VolumeAPI) -> None:
+    created = admin_api.request(
+        "POST", "/types", version=None, json={"volume_type": {"name": unique("t")}}
+    )
+    body = created.json()["volume_type"]
+    try:
+        assert "qos_specs_id" not in body
+        assert body["os-volume-type-access:is_public"] is True
+        updated = admin_api.request(
+            "PUT", f"/types/{body['id']}", version=None, json={"volume_type": {"description": "d"}}
+        ).json()["volume_type"]
+        assert "qos_specs_id" not in updated
+        assert "os-volume-type-access:is_public" not in updated
+        shown = admin_api.request("GET", f"/types/{body['id']}").json()["volume_type"]
+        assert shown["qos_specs_id"] is None
+        seen = demo_api.request("GET", f"/types/{body['id']}").json()["volume_type"]
+        assert "qos_specs_id" not in seen
+    finally:
+        admin_api.request("DELETE", f"/types/{body['id']}")
+
+
+def test_services_show_cluster_from_3_7(admin_api: VolumeAPI) -> None:
+    old = admin_api.request("GET", "/os-services", version="3.0").json()["services"]
+    assert old and all("cluster" not in s for s in old)
+    new = admin_api.request("GET", "/os-services", version="3.7").json()["services"]
+    assert all(s["cluster"] is None for s in new)
+
+
+def test_snapshot_of_null_volume_is_not_found(demo_api: VolumeAPI) -> None:
+    response = demo_api.request(
+        "POST", "/snapshots", json={"snapshot": {"volume_id": None, "name": unique("s")}}
+    )
+    assert response.status_code == 404
+    assert response.json()["itemNotFound"]["code"] == 404
+    missing = demo_api.request("POST", "/snapshots", json={"snapshot": {"name": unique("s")}})
+    assert missing.status_code == 400
+
+
+def test_service_updates_answer_service_and_need_a_reason(admin_api: VolumeAPI) -> None:
+    service = next(
+        s
+        for s in admin_api.request("GET", "/os-services").json()["services"]
+        if s["binary"] == "cinder-backup"
+    )
+    target = {"host": service["host"], "binary": "cinder-backup"}
+    try:
+        no_reason = admin_api.request(
+            "PUT", "/os-services/disable-log-reason", json={**target, "disabled_reason": None}
+        )
+        assert no_reason.status_code == 400
+        assert "badRequest" in no_reason.json()
+        disabled = admin_api.request("PUT", "/os-services/disable", json=target).json()
+        assert disabled["service"] == disabled["binary"] == "cinder-backup"
+        assert disabled["status"] == "disabled"
+    finally:
+        admin_api.request("PUT", "/os-services/enable", json=target)
+
+
+def test_snapshot_summary_list_leaves_out_extended_attributes(
+    demo_api: VolumeAPI, make_volume: Callable[..., Any]
+) -> None:
+    volume = make_volume()
+    created = demo_api.request(
+        "POST", "/snapshots", json={"snapshot": {"volume_id": volume.id, "name": unique("s")}}
+    ).json()["snapshot"]
+    try:
+        assert "os-extended-snapshot-attributes:progress" not in created
+        demo_api.wait(f"/snapshots/{created['id']}", "snapshot", "available")
+        summary = demo_api.request("GET", "/snapshots").json()["snapshots"]
+        mine = next(s for s in summary if s["id"] == created["id"])
+        assert "os-extended-snapshot-attributes:project_id" not in mine
+        detail = demo_api.request("GET", "/snapshots/detail").json()["snapshots"]
+        mine = next(s for s in detail if s["id"] == created["id"])
+        assert mine["os-extended-snapshot-attributes:project_id"] == demo_api.project_id
+    finally:
+        demo_api.request("DELETE", f"/snapshots/{created['id']}")
+
+
+def test_services_filter_by_host_matches_its_backends(admin_api: VolumeAPI) -> None:
+    volume_host = next(
+        s["host"]
+        for s in admin_api.request("GET", "/os-services").json()["services"]
+        if s["binary"] == "cinder-volume"
+    )
+    bare = volume_host.split("@")[0]
+    found = admin_api.request("GET", f"/os-services?host={bare}").json()["services"]
+    assert "cinder-volume" in {s["binary"] for s in found}
+
+
+def test_snapshots_sort_by_display_name(
+    demo_api: VolumeAPI, make_volume: Callable[..., Any]
+) -> None:
+    volume = make_volume()
+    prefix = unique("sort")
+    ids = []
+    try:
+        for suffix in ("b", "a"):
+            body = {"snapshot": {"volume_id": volume.id, "name": f"{prefix}-{suffix}"}}
+            snap = demo_api.request("POST", "/snapshots", json=body).json()["snapshot"]
+            ids.append(snap["id"])
+            demo_api.wait(f"/snapshots/{snap['id']}", "snapshot", "available")
+        for query, expected in (
+            ("sort_key=display_name&sort_dir=asc", ["a", "b"]),
+            ("sort=display_name:desc", ["b", "a"]),
+        ):
+            response = demo_api.request("GET", f"/snapshots?{query}")
+            assert response.status_code == 200
+            names = [s["name"] for s in response.json()["snapshots"] if s["id"] in ids]
+            assert names == [f"{prefix}-{x}" for x in expected]
+        mine = demo_api.request("GET", f"/snapshots?volume_id={volume.id}&sort=name:asc")
+        assert [s["id"] for s in mine.json()["snapshots"]] == ids[::-1]
+        skipped = demo_api.request(
+            "GET", f"/snapshots?volume_id={volume.id}&sort=name:asc&offset=1&limit=5"
+        )
+        assert [s["id"] for s in skipped.json()["snapshots"]] == [ids[0]]
+        bad = demo_api.request("GET", "/snapshots?offset=-1")
+        assert bad.status_code == 400
+    finally:
+        for snapshot_id in ids:
+            demo_api.request("DELETE", f"/snapshots/{snapshot_id}")

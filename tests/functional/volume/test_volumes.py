@@ -192,3 +192,52 @@ def test_unsupported_api_is_501(demo_api: VolumeAPI) -> None:
     response = demo_api.request("GET", "/groups")
     assert response.status_code == 501
     assert "notImplemented" in response.json()
+
+
+def test_create_and_update_answers_leave_out_extension_attributes(
+    admin_api: VolumeAPI,
+) -> None:
+    extension_keys = {
+        "os-vol-tenant-attr:tenant_id",
+        "os-vol-host-attr:host",
+        "os-vol-mig-status-attr:migstat",
+        "os-vol-mig-status-attr:name_id",
+        "volume_image_metadata",
+    }
+    created = admin_api.request(
+        "POST", "/volumes", version=None, json={"volume": {"size": 1, "name": unique("ext")}}
+    )
+    assert created.status_code == 202
+    body = created.json()["volume"]
+    try:
+        assert not extension_keys & set(body)
+        admin_api.wait(f"/volumes/{body['id']}", "volume", "available")
+        updated = admin_api.request(
+            "PUT", f"/volumes/{body['id']}", version=None, json={"volume": {"name": "renamed"}}
+        )
+        assert updated.status_code == 200
+        assert not extension_keys & set(updated.json()["volume"])
+        shown = admin_api.request("GET", f"/volumes/{body['id']}", version=None).json()["volume"]
+        assert shown["os-vol-tenant-attr:tenant_id"] == admin_api.project_id
+        assert "os-vol-host-attr:host" in shown
+    finally:
+        admin_api.request("DELETE", f"/volumes/{body['id']}")
+
+
+def test_transfer_fields_follow_the_microversion(
+    demo_api: VolumeAPI, make_volume: Callable[..., Any]
+) -> None:
+    volume = make_volume()
+    body = {"transfer": {"volume_id": volume.id, "name": unique("x")}}
+    created = demo_api.request("POST", "/volume-transfers", version="3.55", json=body)
+    transfer = created.json()["transfer"]
+    try:
+        assert transfer["no_snapshots"] is False
+        assert not {"accepted", "source_project_id", "destination_project_id"} & set(transfer)
+        shown = demo_api.request("GET", f"/volume-transfers/{transfer['id']}", version="3.57")
+        assert shown.json()["transfer"]["accepted"] is False
+        assert shown.json()["transfer"]["source_project_id"] == demo_api.project_id
+        old = demo_api.request("GET", f"/os-volume-transfer/{transfer['id']}", version="3.0")
+        assert "no_snapshots" not in old.json()["transfer"]
+    finally:
+        demo_api.request("DELETE", f"/volume-transfers/{transfer['id']}")

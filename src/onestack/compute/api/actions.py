@@ -17,7 +17,7 @@ from onestack.common.exceptions import BadRequest, Conflict, NotSupported
 from onestack.common.microversion import APIVersion
 from onestack.compute.api import schemas
 from onestack.compute.api.deps import Body, Ctx, Version, at_least, base, compute, data
-from onestack.compute.api.servers import render
+from onestack.compute.api.servers import render_changed
 
 router = APIRouter(prefix="/v2.1")
 
@@ -92,7 +92,8 @@ def server_action(
         return _rebuild(request, server_id, ctx, params, version)
     if name == "resize":
         req = data(schemas.Resize, params, None)
-        servers.resize(ctx, server_id, str(req.flavorRef))
+        disk = None if req.OS_DCF_diskConfig is None else req.OS_DCF_diskConfig == "AUTO"
+        servers.resize(ctx, server_id, str(req.flavorRef), disk)
         return Response(status_code=202)
     if name in ("confirmResize", "revertResize"):
         servers.confirm_or_revert(ctx, server_id, name)
@@ -117,13 +118,12 @@ def server_action(
                 length = None
         output = servers.console_output(ctx, server_id, length)
         return JSONResponse({"output": output})
-    if name == "forceDelete":
+    if name in ("forceDelete", "restore"):
+        inst = servers.get(ctx, server_id)  # an unknown server is a 404 first
         raise Conflict(
-            f"Cannot 'forceDelete' instance {server_id} while it is in vm_state "
-            "active: soft delete is not enabled"
+            f"Cannot '{name}' instance {server_id} while it is in vm_state "
+            f"{inst.vm_state}: soft delete is not enabled"
         )
-    if name == "restore":
-        raise Conflict(f"Cannot 'restore' instance {server_id}: soft delete is not enabled")
     if name == "os-resetState":
         state = params.get("state") if isinstance(params, dict) else None
         if state not in ("active", "error"):
@@ -166,7 +166,9 @@ def _rebuild(
     ):
         if key in fields:
             changes[column] = fields[key]
+    if req.OS_DCF_diskConfig is not None:
+        changes["auto_disk_config"] = req.OS_DCF_diskConfig == "AUTO"
     inst = compute(request).servers.rebuild(ctx, server_id, req.imageRef, changes)
-    body = render(request, inst, version, ctx)
+    body = render_changed(request, inst, version, ctx, rebuild=True)
     body["adminPass"] = req.adminPass or secrets.token_urlsafe(9)
     return JSONResponse({"server": body}, status_code=202)

@@ -6,13 +6,33 @@ Unknown keys are refused (``extra="forbid"``) where Nova's schemas say
 
 from __future__ import annotations
 
-from typing import Any
+import ipaddress
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def _ipv4(value: str | None) -> str | None:
+    if not value:
+        return value
+    try:
+        return str(ipaddress.IPv4Address(value))
+    except ValueError:
+        raise ValueError(f"'{value}' is not a 'ipv4'") from None
+
+
+def _ipv6(value: str | None) -> str | None:
+    """An IPv6 address in its canonical (compressed) form, as Nova stores it."""
+    if not value:
+        return value
+    try:
+        return str(ipaddress.IPv6Address(value))
+    except ValueError:
+        raise ValueError(f"'{value}' is not a 'ipv6'") from None
 
 
 def _name(value: str) -> str:
@@ -46,7 +66,10 @@ class ServerCreate(Strict):
     hypervisor_hostname: str | None = None
     trusted_image_certificates: list[str] | None = None
     personality: list[dict[str, Any]] | None = None
-    OS_DCF_diskConfig: str | None = Field(None, alias="OS-DCF:diskConfig")
+    OS_DCF_diskConfig: Literal["AUTO", "MANUAL"] | None = Field(None, alias="OS-DCF:diskConfig")
+
+    _check_ipv4 = field_validator("accessIPv4")(_ipv4)
+    _check_ipv6 = field_validator("accessIPv6")(_ipv6)
 
     _check_name = field_validator("name")(_name)
 
@@ -73,7 +96,10 @@ class ServerUpdate(Strict):
     hostname: str | None = Field(None, min_length=1, max_length=255)
     accessIPv4: str | None = None
     accessIPv6: str | None = None
-    OS_DCF_diskConfig: str | None = Field(None, alias="OS-DCF:diskConfig")
+    OS_DCF_diskConfig: Literal["AUTO", "MANUAL"] | None = Field(None, alias="OS-DCF:diskConfig")
+
+    _check_ipv4 = field_validator("accessIPv4")(_ipv4)
+    _check_ipv6 = field_validator("accessIPv6")(_ipv6)
 
 
 class Rebuild(Strict):
@@ -90,12 +116,15 @@ class Rebuild(Strict):
     hostname: str | None = None
     trusted_image_certificates: list[str] | None = None
     personality: list[dict[str, Any]] | None = None
-    OS_DCF_diskConfig: str | None = Field(None, alias="OS-DCF:diskConfig")
+    OS_DCF_diskConfig: Literal["AUTO", "MANUAL"] | None = Field(None, alias="OS-DCF:diskConfig")
+
+    _check_ipv4 = field_validator("accessIPv4")(_ipv4)
+    _check_ipv6 = field_validator("accessIPv6")(_ipv6)
 
 
 class Resize(Strict):
     flavorRef: str | int
-    OS_DCF_diskConfig: str | None = Field(None, alias="OS-DCF:diskConfig")
+    OS_DCF_diskConfig: Literal["AUTO", "MANUAL"] | None = Field(None, alias="OS-DCF:diskConfig")
 
 
 class CreateImage(Strict):

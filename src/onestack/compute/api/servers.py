@@ -76,6 +76,49 @@ def render(
     return body
 
 
+#: what a server update or rebuild answer leaves out before microversion 2.75
+#: (Nova shows only the basic attributes there; from 2.75 the answer equals GET)
+_NOT_IN_UPDATE_BEFORE_2_75 = (
+    "OS-EXT-AZ:availability_zone",
+    "config_drive",
+    "key_name",
+    "OS-SRV-USG:launched_at",
+    "OS-SRV-USG:terminated_at",
+    "OS-EXT-STS:task_state",
+    "OS-EXT-STS:vm_state",
+    "OS-EXT-STS:power_state",
+    "os-extended-volumes:volumes_attached",
+    "security_groups",
+    "host_status",
+)
+
+
+def render_changed(
+    request: Request,
+    inst: Instance,
+    version: APIVersion,
+    ctx: RequestContext,
+    *,
+    rebuild: bool = False,
+) -> dict[str, Any]:
+    """The server in an update or rebuild answer."""
+    body = render(request, inst, version, ctx)
+    if rebuild and at_least(version, "2.57"):
+        body["user_data"] = inst.user_data
+    if at_least(version, "2.75"):
+        return body
+    for key in _NOT_IN_UPDATE_BEFORE_2_75:
+        if not (rebuild and key == "key_name" and at_least(version, "2.54")):
+            body.pop(key, None)
+    for key in [k for k in body if k.startswith("OS-EXT-SRV-ATTR:")]:
+        del body[key]
+    for entries in body.get("addresses", {}).values():
+        for entry in entries:
+            entry.pop("OS-EXT-IPS:type", None)
+            entry.pop("OS-EXT-IPS-MAC:mac_addr", None)
+    return body
+
+
 def volumes_attached(svc: Any, instance_id: str, version: APIVersion) -> list[dict[str, Any]]:
     attached = svc.volume_attachments.volumes_attached([instance_id])[instance_id]
     if at_least(version, "2.3"):
@@ -199,6 +242,7 @@ def create_server(
         access_ipv4=req.accessIPv4 or "",
         access_ipv6=req.accessIPv6 or "",
         config_drive=bool(req.config_drive) and req.config_drive not in ("", "false", "False"),
+        auto_disk_config=req.OS_DCF_diskConfig == "AUTO",
         block_devices=tuple(req.block_device_mapping_v2 or ()),
     )
     created, admin_pass = compute(request).servers.create(ctx, server_req)
@@ -208,7 +252,7 @@ def create_server(
     server = {
         "id": first.id,
         "links": views.links(base(request), "servers", first.id),
-        "OS-DCF:diskConfig": "MANUAL",
+        "OS-DCF:diskConfig": req.OS_DCF_diskConfig or "MANUAL",
         "security_groups": [{"name": n} for n in groups],
         "adminPass": admin_pass,
     }
@@ -219,11 +263,13 @@ def create_server(
 def _list(request: Request, ctx: RequestContext, version: APIVersion, detail: bool) -> Any:
     svc = compute(request)
     params = query(request)
-    items = svc.lister.list(ctx, params, detail)
+    items = svc.lister.list(ctx, params, detail, strict_status=at_least(version, "2.38"))
     limit = int_param(dict(params).get("limit"), "limit")
     if detail:
         cache = RenderCache()
         rendered = [render(request, i, version, ctx, cache) for i in items]
+        for item in rendered:
+            item.pop("server_groups", None)  # 2.71 shows them in GET one server only
     else:
         rendered = [views.server_brief(base(request), i) for i in items]
     body: dict[str, Any] = {"servers": rendered}
@@ -271,8 +317,10 @@ def update_server(
         raise BadRequest("Additional properties are not allowed ('hostname' was unexpected)")
     mapping = {"accessIPv4": "access_ip_v4", "accessIPv6": "access_ip_v6"}
     changes = {mapping.get(k, k): v for k, v in fields.items() if k != "OS_DCF_diskConfig"}
+    if req.OS_DCF_diskConfig is not None:
+        changes["auto_disk_config"] = req.OS_DCF_diskConfig == "AUTO"
     inst = compute(request).servers.update(ctx, server_id, changes)
-    return JSONResponse({"server": render(request, inst, version, ctx)})
+    return JSONResponse({"server": render_changed(request, inst, version, ctx)})
 
 
 @router.delete("/servers/{server_id}")
@@ -301,6 +349,22 @@ def server_ips_network(
     if network in addresses:
         return JSONResponse({network: addresses[network]})
     raise NotFound("Instance is not a member of specified network")
+
+
+@router.get("/servers/{server_id}/os-server-password")
+def show_server_password(
+    request: Request, server_id: str, ctx: RequestContext = Ctx
+) -> JSONResponse:
+    # Guests post an encrypted password to the metadata service, which onestack
+    # does not take; Nova answers an empty string when none was posted.
+    compute(request).servers.get(ctx, server_id)
+    return JSONResponse({"password": ""})
+
+
+@router.delete("/servers/{server_id}/os-server-password")
+def clear_server_password(request: Request, server_id: str, ctx: RequestContext = Ctx) -> Response:
+    compute(request).servers.get(ctx, server_id)
+    return Response(status_code=204)
 
 
 # -- metadata -------------------------------------------------------------------

@@ -52,6 +52,10 @@ def server_brief(base: str, inst: Instance) -> dict[str, Any]:
     return {"id": inst.id, "name": inst.name, "links": links(base, "servers", inst.id)}
 
 
+#: the statuses Nova shows ``progress`` in
+_PROGRESS_STATUSES = ("ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE", "MIGRATING")
+
+
 def server(
     base: str,
     inst: Instance,
@@ -80,8 +84,7 @@ def server(
         "accessIPv4": inst.access_ip_v4 or "",
         "accessIPv6": inst.access_ip_v6 or "",
         "links": links(base, "servers", inst.id),
-        "OS-DCF:diskConfig": "MANUAL",
-        "progress": inst.progress if inst.vm_state == states.BUILDING else 0,
+        "OS-DCF:diskConfig": "AUTO" if inst.auto_disk_config else "MANUAL",
         "OS-EXT-AZ:availability_zone": inst.availability_zone or "",
         "config_drive": inst.config_drive or "",
         "key_name": inst.key_name,
@@ -91,8 +94,12 @@ def server(
         "OS-EXT-STS:vm_state": inst.vm_state,
         "OS-EXT-STS:power_state": inst.power_state,
         "os-extended-volumes:volumes_attached": [],
-        "security_groups": [{"name": name} for name in inst.security_groups or []],
     }
+    # as in Nova: no key when the server has no security group
+    if inst.security_groups:
+        body["security_groups"] = [{"name": name} for name in inst.security_groups]
+    if body["status"] in _PROGRESS_STATUSES:
+        body["progress"] = inst.progress if inst.vm_state == states.BUILDING else 0
     if v(version, "2.98") and isinstance(body["image"], dict):
         body["image"]["properties"] = dict(image_properties or {})
     if v(version, "2.47"):
@@ -131,6 +138,9 @@ def server(
         body["description"] = inst.description
     if v(version, "2.26"):
         body["tags"] = list(inst.tags or [])
+    if v(version, "2.63"):
+        # certificate validation of images is not done, so none are kept
+        body["trusted_image_certificates"] = None
     if v(version, "2.71"):
         body["server_groups"] = [inst.server_group_id] if inst.server_group_id else []
     if v(version, "2.96"):

@@ -62,6 +62,8 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
      "to all Neutron resources that have Neutron standard attributes."),
     ("stateful-security-group", "Stateful security group", "Indicates if the security group "
      "is stateful or not"),
+    ("subnet-external-network", "Subnet External Network", "Informs if the subnet is "
+     "associated to an external network."),
     ("subnet_allocation", "Subnet Allocation", "Enables allocation of subnets from a subnet "
      "pool"),
     ("revision-if-match", "If-Match constraints based on revision_number", "Extension indicating "

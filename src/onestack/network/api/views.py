@@ -73,6 +73,7 @@ def subnet(row: models.Subnet, ctx: RequestContext) -> dict[str, Any]:
         "service_types": list(row.service_types or []),
         "segment_id": row.segment_id,
         "dns_publish_fixed_ip": False,
+        "router:external": bool(row.network.external),
     }
 
 

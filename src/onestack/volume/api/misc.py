@@ -160,11 +160,17 @@ def zones(request: Request, ctx: RequestContext = Ctx) -> JSONResponse:
 
 
 @router.get("/v3/os-services")
-def services(request: Request, ctx: RequestContext = Ctx) -> JSONResponse:
+def services(
+    request: Request, ctx: RequestContext = Ctx, version: APIVersion = Version
+) -> JSONResponse:
     svc = service(request)
     params = request.query_params
     rows = svc.services.list(ctx, params.get("host"), params.get("binary"))
-    return JSONResponse({"services": [views.service(r, svc.services.is_up(r)) for r in rows]})
+    items = [views.service(r, svc.services.is_up(r)) for r in rows]
+    if at_least(version, "3.7"):
+        for item in items:
+            item["cluster"] = None
+    return JSONResponse({"services": items})
 
 
 @router.put("/v3/os-services/{action}")
@@ -176,12 +182,17 @@ def service_action(
     if not isinstance(body, dict) or not body.get("host") or not body.get("binary"):
         raise BadRequest("Missing required element 'host' or 'binary' in request body.")
     reason = body.get("disabled_reason") if action == "disable-log-reason" else None
+    if action == "disable-log-reason" and (
+        not isinstance(reason, str) or not reason.strip() or len(reason) > 255
+    ):
+        raise BadRequest("Disabled reason contains invalid characters or is too long")
     row = service(request).services.set_enabled(
         ctx, str(body["host"]), str(body["binary"]), action == "enable", reason
     )
     out = {
         "host": row.host,
         "binary": row.binary,
+        "service": row.binary,  # Cinder's older name of ``binary``
         "status": "disabled" if row.disabled else "enabled",
         "disabled": row.disabled,
     }
@@ -233,7 +244,8 @@ def create_transfer(
     if not at_least(version, "3.55"):
         data.pop("no_snapshots", None)
     transfer, key = service(request).transfers.create(ctx, data)
-    out = views.transfer(transfer, project_prefix(request), _transfer_paths(request.url.path))
+    collection = _transfer_paths(request.url.path)
+    out = views.transfer(transfer, project_prefix(request), collection, version)
     out["auth_key"] = key
     return JSONResponse({"transfer": out}, status_code=202)
 
@@ -242,23 +254,28 @@ def create_transfer(
 @router.get("/v3/volume-transfers")
 @router.get("/v3/os-volume-transfer/detail")
 @router.get("/v3/volume-transfers/detail")
-def transfers(request: Request, ctx: RequestContext = Ctx) -> JSONResponse:
+def transfers(
+    request: Request, ctx: RequestContext = Ctx, version: APIVersion = Version
+) -> JSONResponse:
     all_projects = parse_bool(request.query_params.get("all_tenants", "false"), "all_tenants")
     items = service(request).transfers.list(ctx, all_projects)
     detail = request.url.path.endswith("/detail")
     collection = _transfer_paths(request.url.path)
     prefix = project_prefix(request)
     return JSONResponse(
-        {"transfers": [views.transfer(t, prefix, collection, detail) for t in items]}
+        {"transfers": [views.transfer(t, prefix, collection, version, detail) for t in items]}
     )
 
 
 @router.get("/v3/os-volume-transfer/{transfer_id}")
 @router.get("/v3/volume-transfers/{transfer_id}")
-def show_transfer(request: Request, transfer_id: str, ctx: RequestContext = Ctx) -> JSONResponse:
+def show_transfer(
+    request: Request, transfer_id: str, ctx: RequestContext = Ctx, version: APIVersion = Version
+) -> JSONResponse:
     transfer = service(request).transfers.get(ctx, transfer_id)
     collection = _transfer_paths(request.url.path)
-    return JSONResponse({"transfer": views.transfer(transfer, project_prefix(request), collection)})
+    out = views.transfer(transfer, project_prefix(request), collection, version)
+    return JSONResponse({"transfer": out})
 
 
 @router.delete("/v3/os-volume-transfer/{transfer_id}")
@@ -271,10 +288,14 @@ def delete_transfer(request: Request, transfer_id: str, ctx: RequestContext = Ct
 @router.post("/v3/os-volume-transfer/{transfer_id}/accept")
 @router.post("/v3/volume-transfers/{transfer_id}/accept")
 def accept_transfer(
-    request: Request, transfer_id: str, ctx: RequestContext = Ctx, body: Any = Body
+    request: Request,
+    transfer_id: str,
+    ctx: RequestContext = Ctx,
+    body: Any = Body,
+    version: APIVersion = Version,
 ) -> JSONResponse:
     data = section(body, "accept")
     transfer = service(request).transfers.accept(ctx, transfer_id, data.get("auth_key"))
     collection = _transfer_paths(request.url.path)
-    out = views.transfer(transfer, project_prefix(request), collection, detail=False)
+    out = views.transfer(transfer, project_prefix(request), collection, version, detail=False)
     return JSONResponse({"transfer": out}, status_code=202)

@@ -37,12 +37,16 @@ def create_snapshot(
 ) -> JSONResponse:
     data = section(body, "snapshot")
     snap = service(request).snapshots.create(ctx, data, in_use_ok=at_least(version, "3.66"))
-    return JSONResponse({"snapshot": views.snapshot(snap, version, ctx)}, status_code=202)
+    body = {"snapshot": views.snapshot(snap, version, ctx, extended=False)}
+    return JSONResponse(body, status_code=202)
 
 
 def _snapshots(request: Request, ctx: RequestContext, version: APIVersion) -> JSONResponse:
     items = service(request).snapshots.list(ctx, query(request))
-    body: dict[str, Any] = {"snapshots": [views.snapshot(s, version, ctx) for s in items]}
+    detail = request.url.path.endswith("/detail")
+    body: dict[str, Any] = {
+        "snapshots": [views.snapshot(s, version, ctx, extended=detail) for s in items]
+    }
     links = next_link(request, "snapshots", items, limit_of(request))
     if links:
         body["snapshots_links"] = links
@@ -83,7 +87,7 @@ def update_snapshot(
     if not data:
         raise BadRequest("Missing request body to update the snapshot.")
     snap = service(request).snapshots.update(ctx, snapshot_id, data)
-    return JSONResponse({"snapshot": views.snapshot(snap, version, ctx)})
+    return JSONResponse({"snapshot": views.snapshot(snap, version, ctx, extended=False)})
 
 
 @router.delete("/v3/snapshots/{snapshot_id}")

@@ -24,7 +24,7 @@ def index(request: Request, ctx: RequestContext = Ctx) -> JSONResponse:
 @router.post("/v3/types")
 def create(request: Request, ctx: RequestContext = Ctx, body: Any = Body) -> JSONResponse:
     vtype = service(request).types.create(ctx, section(body, "volume_type"))
-    return JSONResponse({"volume_type": views.volume_type(vtype, ctx)})
+    return JSONResponse({"volume_type": views.volume_type(vtype, ctx, "create")})
 
 
 @router.get("/v3/types/{type_id}")
@@ -43,7 +43,7 @@ def update(
             "Specify volume type name, description, is_public or a combination thereof."
         )
     vtype = service(request).types.update(ctx, type_id, data)
-    return JSONResponse({"volume_type": views.volume_type(vtype, ctx)})
+    return JSONResponse({"volume_type": views.volume_type(vtype, ctx, "update")})
 
 
 @router.delete("/v3/types/{type_id}")
@@ -61,6 +61,8 @@ def specs(request: Request, type_id: str, ctx: RequestContext = Ctx) -> JSONResp
 def set_specs(
     request: Request, type_id: str, ctx: RequestContext = Ctx, body: Any = Body
 ) -> JSONResponse:
+    if isinstance(body, dict) and body.get("extra_specs", {}) is None:
+        raise BadRequest("Invalid input for field/attribute extra_specs. Value: None.")
     data = section(body, "extra_specs")
     return JSONResponse({"extra_specs": service(request).types.set_specs(ctx, type_id, data)})
 

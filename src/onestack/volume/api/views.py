@@ -56,7 +56,15 @@ def volume(
     ctx: RequestContext,
     version: APIVersion,
     prefix: str,
+    *,
+    extended: bool = True,
 ) -> dict[str, Any]:
+    """A volume as Cinder renders it.
+
+    ``extended`` adds what Cinder's API extensions add to show and list
+    (``os-vol-tenant-attr``, ``os-vol-host-attr``, ``os-vol-mig-status-attr``,
+    ``volume_image_metadata``); create and update answers go without them.
+    """
     body: dict[str, Any] = {
         "id": volume.id,
         "name": volume.name,
@@ -76,13 +84,14 @@ def volume(
         "snapshot_id": volume.snapshot_id,
         "source_volid": volume.source_volid,
         "user_id": volume.user_id,
-        "os-vol-tenant-attr:tenant_id": volume.project_id,
         "replication_status": None,
         "consistencygroup_id": None,
     }
-    if volume.image_metadata:
+    if extended:
+        body["os-vol-tenant-attr:tenant_id"] = volume.project_id
+    if extended and volume.image_metadata:
         body["volume_image_metadata"] = dict(volume.image_metadata)
-    if ctx.is_admin:
+    if extended and ctx.is_admin:
         body["os-vol-host-attr:host"] = volume.host
         body["os-vol-mig-status-attr:migstat"] = volume.migration_status
         body["os-vol-mig-status-attr:name_id"] = None
@@ -102,7 +111,11 @@ def volume(
     return body
 
 
-def snapshot(snap: Snapshot, version: APIVersion, ctx: RequestContext) -> dict[str, Any]:
+def snapshot(
+    snap: Snapshot, version: APIVersion, ctx: RequestContext, *, extended: bool = True
+) -> dict[str, Any]:
+    """A snapshot; ``extended`` adds the ``os-extended-snapshot-attributes``
+    that Cinder shows in show and list answers (not in create or update)."""
     body: dict[str, Any] = {
         "id": snap.id,
         "name": snap.name,
@@ -113,9 +126,10 @@ def snapshot(snap: Snapshot, version: APIVersion, ctx: RequestContext) -> dict[s
         "created_at": ts(snap.created_at),
         "updated_at": ts(snap.updated_at),
         "metadata": dict(snap.metadata_),
-        "os-extended-snapshot-attributes:progress": snap.progress,
-        "os-extended-snapshot-attributes:project_id": snap.project_id,
     }
+    if extended:
+        body["os-extended-snapshot-attributes:progress"] = snap.progress
+        body["os-extended-snapshot-attributes:project_id"] = snap.project_id
     if version.matches("3.14"):
         body["group_snapshot_id"] = None
     if version.matches("3.41"):
@@ -158,16 +172,24 @@ def backup(
     return body
 
 
-def volume_type(vtype: VolumeType, ctx: RequestContext) -> dict[str, Any]:
-    return {
+def volume_type(vtype: VolumeType, ctx: RequestContext, answer: str = "show") -> dict[str, Any]:
+    """A volume type in a ``show`` (and list), ``create`` or ``update`` answer.
+
+    As in Cinder: ``qos_specs_id`` (administrators) only in show and list,
+    ``os-volume-type-access:is_public`` everywhere but in update answers.
+    """
+    body: dict[str, Any] = {
         "id": vtype.id,
         "name": vtype.name,
         "description": vtype.description,
         "is_public": vtype.is_public,
-        "os-volume-type-access:is_public": vtype.is_public,
         "extra_specs": visible_specs(ctx, vtype),
-        "qos_specs_id": None,
     }
+    if answer != "update":
+        body["os-volume-type-access:is_public"] = vtype.is_public
+    if answer == "show" and ctx.is_admin:
+        body["qos_specs_id"] = None
+    return body
 
 
 def attachment(item: Attachment, *, detail: bool = True) -> dict[str, Any]:
@@ -189,7 +211,15 @@ def attachment(item: Attachment, *, detail: bool = True) -> dict[str, Any]:
     return body
 
 
-def transfer(item: Transfer, prefix: str, collection: str, detail: bool = True) -> dict[str, Any]:
+def transfer(
+    item: Transfer,
+    prefix: str,
+    collection: str,
+    version: APIVersion,
+    detail: bool = True,
+) -> dict[str, Any]:
+    """A transfer; detail adds ``no_snapshots`` from 3.55 and the project ids
+    and ``accepted`` from 3.57, as Cinder does."""
     body: dict[str, Any] = {
         "id": item.id,
         "name": item.name,
@@ -198,10 +228,12 @@ def transfer(item: Transfer, prefix: str, collection: str, detail: bool = True) 
     }
     if detail:
         body["created_at"] = ts(item.created_at)
-        body["source_project_id"] = item.source_project_id
-        body["destination_project_id"] = None
-        body["accepted"] = False
-        body["no_snapshots"] = item.no_snapshots
+        if version.matches("3.55"):
+            body["no_snapshots"] = item.no_snapshots
+        if version.matches("3.57"):
+            body["source_project_id"] = item.source_project_id
+            body["destination_project_id"] = None
+            body["accepted"] = False
     return body
 
 
@@ -214,9 +246,15 @@ def service(item: Service, up: bool) -> dict[str, Any]:
         "state": "up" if up else "down",
         "updated_at": ts(item.updated_at),
         "disabled_reason": item.disabled_reason,
-        "cluster": None,
-        "replication_status": "disabled" if item.binary == "cinder-volume" else None,
-        "active_backend_id": None,
-        "frozen": False,
-        **({"backend_state": "up" if up else "down"} if item.binary == "cinder-volume" else {}),
+        # Cinder shows the replication fields of volume services only
+        **(
+            {
+                "replication_status": "disabled",
+                "active_backend_id": None,
+                "frozen": False,
+                "backend_state": "up" if up else "down",
+            }
+            if item.binary == "cinder-volume"
+            else {}
+        ),
     }

@@ -32,11 +32,17 @@ router = APIRouter()
 
 
 def _one(
-    request: Request, ctx: RequestContext, version: APIVersion, volume: Volume
+    request: Request,
+    ctx: RequestContext,
+    version: APIVersion,
+    volume: Volume,
+    *,
+    extended: bool = True,
 ) -> dict[str, Any]:
     svc = service(request)
     details = svc.volumes.details([volume])
-    return views.volume(volume, details, ctx, version, project_prefix(request))
+    prefix = project_prefix(request)
+    return views.volume(volume, details, ctx, version, prefix, extended=extended)
 
 
 @router.post("/v3/volumes")
@@ -47,7 +53,8 @@ def create(
     if data.get("backup_id") and not at_least(version, "3.47"):
         raise BadRequest("Creating a volume from a backup requires microversion 3.47.")
     volume = service(request).volumes.create(ctx, data)
-    return JSONResponse({"volume": _one(request, ctx, version, volume)}, status_code=202)
+    body = {"volume": _one(request, ctx, version, volume, extended=False)}
+    return JSONResponse(body, status_code=202)
 
 
 def _list(request: Request, ctx: RequestContext, version: APIVersion, detail: bool) -> JSONResponse:
@@ -123,7 +130,7 @@ def update(
     if not data:
         raise BadRequest("Missing request body to update the volume.")
     volume = service(request).volumes.update(ctx, volume_id, data)
-    return JSONResponse({"volume": _one(request, ctx, version, volume)})
+    return JSONResponse({"volume": _one(request, ctx, version, volume, extended=False)})
 
 
 @router.delete("/v3/volumes/{volume_id}")
