@@ -37,6 +37,7 @@ QUOTA_MODELS: dict[str, type[Any]] = {
     "floatingip": models.FloatingIP,
     "security_group": models.SecurityGroup,
     "security_group_rule": models.SecurityGroupRule,
+    "subnetpool": models.SubnetPool,
 }
 
 
@@ -46,10 +47,6 @@ def _counter(model: type[Any]) -> Callable[[Session, str], int]:
         return int(session.scalar(stmt) or 0)
 
     return count
-
-
-def _zero(session: Session, project_id: str) -> int:
-    return 0
 
 
 class Core:
@@ -63,7 +60,6 @@ class Core:
             QuotaResource(name, getattr(settings, f"quota_{name}"), _counter(model))
             for name, model in QUOTA_MODELS.items()
         ]
-        resources.append(QuotaResource("subnetpool", settings.quota_subnetpool, _zero))
         self.quotas = QuotaEngine("network", resources, exceeded=QuotaExceeded)
         self._listeners: list[Callable[[], None]] = []
         self._lock = threading.Lock()

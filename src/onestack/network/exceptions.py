@@ -236,3 +236,15 @@ class HTTPBadRequest(_BadRequest):
     """A malformed request body or attribute (Neutron's webob 400)."""
 
     msg_fmt = "{detail}"
+
+
+class SubnetPoolNotFound(NotFound):
+    msg_fmt = "Subnetpool {subnetpool_id} could not be found."
+
+
+class SubnetPoolInUse(Conflict):
+    msg_fmt = "Unable to complete operation on subnetpool {subnet_pool_id}. {reason}."
+
+
+class SubnetAllocationError(Conflict):
+    msg_fmt = "Failed to allocate subnet: {reason}."

@@ -31,6 +31,7 @@ from onestack.network.instances import InstancesMixin
 TAGGABLE: dict[str, tuple[type[Any], str]] = {
     "networks": (models.Network, "network"),
     "subnets": (models.Subnet, "subnet"),
+    "subnetpools": (models.SubnetPool, "subnetpool"),
     "ports": (models.Port, "port"),
     "routers": (models.Router, "router"),
     "floatingips": (models.FloatingIP, "floatingip"),

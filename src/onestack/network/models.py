@@ -76,6 +76,20 @@ class Subnet(StandardAttrs, Base):
     network: Mapped[Network] = relationship(back_populates="subnets", lazy="joined")
 
 
+class SubnetPool(StandardAttrs, Base):
+    __tablename__ = "network_subnetpools"
+
+    ip_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    prefixes: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    default_prefixlen: Mapped[int] = mapped_column(Integer, nullable=False)
+    min_prefixlen: Mapped[int] = mapped_column(Integer, nullable=False)
+    max_prefixlen: Mapped[int] = mapped_column(Integer, nullable=False)
+    shared: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    is_default: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    default_quota: Mapped[int | None] = mapped_column(Integer)
+    address_scope_id: Mapped[str | None] = mapped_column(String(36))
+
+
 class Port(StandardAttrs, Base):
     __tablename__ = "network_ports"
     __table_args__ = (UniqueConstraint("network_id", "mac_address"),)

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from onestack.common.context import RequestContext
 from onestack.network import ipam
-from onestack.network._core import Core
 from onestack.network.attrs import (
     as_bool,
     as_int,
@@ -33,6 +32,7 @@ from onestack.network.exceptions import (
 )
 from onestack.network.listing import ListSpec, Page, attach_tags, list_rows
 from onestack.network.models import FloatingIP, IPAllocation, Network, Port, Subnet
+from onestack.network.subnetpools import SubnetPoolsMixin
 
 DHCP_OWNER = "network:dhcp"
 NETWORK_OWNERS_DELETABLE = (DHCP_OWNER,)
@@ -87,7 +87,7 @@ SUBNET_LIST = ListSpec(
 )  # fmt: skip
 
 
-class NetworksMixin(Core):
+class NetworksMixin(SubnetPoolsMixin):
     # visibility -----------------------------------------------------------------
 
     def _network_query(self, ctx: RequestContext) -> Select[Any]:
@@ -269,18 +269,22 @@ class NetworksMixin(Core):
         if "network_id" not in body:
             raise invalid("network_id", "'network_id' is a required attribute")
         network_id = as_uuid("network_id", body["network_id"])
-        if body.get("subnetpool_id") or body.get("use_default_subnetpool"):
-            raise BadRequest(resource="subnets", msg="Subnet pools are not supported")
-        if "cidr" not in body or body["cidr"] is None:
-            raise BadRequest(
-                resource="subnets", msg="a subnetpool must be specified in the absence of a cidr"
-            )
         ip_version = as_int("ip_version", body.get("ip_version", 4))
         if ip_version not in (4, 6):
             raise invalid("ip_version", f"'{ip_version}' is not in [4, 6]")
-        cidr = as_str("cidr", body["cidr"])
-        net = ipam.parse_cidr(cidr, ip_version)
+        cidr = None if body.get("cidr") is None else as_str("cidr", body["cidr"])
         with self.db.writer() as session:
+            pool = self.pool_for_subnet(session, ctx, body, ip_version)
+            if pool is not None:
+                if cidr is not None:
+                    ipam.parse_cidr(cidr, ip_version)
+                cidr = self.allocate_from_pool(session, pool, cidr, body.get("prefixlen"))
+            elif cidr is None:
+                raise BadRequest(
+                    resource="subnets",
+                    msg="a subnetpool must be specified in the absence of a cidr",
+                )
+            net = ipam.parse_cidr(cidr, ip_version)
             network = self._get_network(session, ctx, network_id)
             project = self.owner_for_create(ctx, body)
             if network.project_id != project and not ctx.is_admin:
@@ -297,7 +301,7 @@ class NetworksMixin(Core):
                     )
             row = Subnet(
                 id=new_id(), project_id=project, network_id=network.id, ip_version=ip_version,
-                cidr=str(net),
+                cidr=str(net), subnetpool_id=pool.id if pool is not None else None,
             )  # fmt: skip
             self._apply_subnet(row, net, body, creating=True)
             self.check_quota(session, project, "subnet")
@@ -448,7 +452,10 @@ class NetworksMixin(Core):
         self, ctx: RequestContext, subnet_id: str, body: Mapping[str, Any], if_match: str | None
     ) -> Subnet:
         check_known(body, SUBNET_ATTRS)
-        for fixed in ("network_id", "ip_version", "cidr", "project_id", "tenant_id"):
+        for fixed in (
+            "network_id", "ip_version", "cidr", "project_id", "tenant_id", "subnetpool_id",
+            "prefixlen", "use_default_subnetpool",
+        ):  # fmt: skip
             if fixed in body:
                 raise invalid(fixed, "Cannot update read-only attribute")
         with self.db.writer() as session:

@@ -15,7 +15,9 @@ OWNER = "project_id:%(project_id)s"
 ADMIN_OR_OWNER = f"{ADMIN} or ({OWNER})"
 ADMIN_OR_MEMBER_OWNER = f"{ADMIN} or (role:member and {OWNER})"
 
-_RESOURCES = ("network", "subnet", "port", "router", "floatingip", "security_group")
+_RESOURCES = (
+    "network", "subnet", "port", "router", "floatingip", "security_group", "subnetpool",
+)  # fmt: skip
 
 RULES: dict[str, str] = {
     "network:admin_only": ADMIN,
@@ -31,6 +33,10 @@ RULES.update(
         "network:create_security_group_rule": ADMIN_OR_MEMBER_OWNER,
         "network:get_security_group_rule": "@",
         "network:delete_security_group_rule": ADMIN_OR_MEMBER_OWNER,
+        "network:create_subnetpool:shared": ADMIN,
+        "network:update_subnetpool:shared": ADMIN,
+        "network:create_subnetpool:is_default": ADMIN,
+        "network:update_subnetpool:is_default": ADMIN,
         "network:create_network:shared": ADMIN,
         "network:update_network:shared": ADMIN,
         "network:create_network:router:external": ADMIN,

@@ -29,7 +29,7 @@ def test_version_document_lists_v2(cloud: RunningCloud) -> None:
 def test_extensions_list_what_is_implemented(admin: Any) -> None:
     aliases = {e.alias for e in admin.network.extensions()}
     assert aliases >= REQUIRED
-    assert "subnet_allocation" not in aliases
+    assert "address-scope" not in aliases and "trunk" not in aliases
     assert admin.network.find_extension("router").name == "Neutron L3 Router"
 
 
@@ -45,11 +45,11 @@ def test_catalog_names_neutron(admin: Any, cloud: RunningCloud) -> None:
 
 
 def test_unsupported_collection_answers_501(raw_admin: Raw) -> None:
-    response = raw_admin.request("GET", "/v2.0/subnetpools")
+    response = raw_admin.request("GET", "/v2.0/address-scopes")
     assert response.status_code == 501
     body = response.json()["NeutronError"]
     assert body["type"] == "NotImplementedError"
-    assert "Subnet pools" in body["message"]
+    assert "Address scopes" in body["message"]
 
 
 def test_requests_without_token_are_401(cloud: RunningCloud) -> None:

@@ -37,6 +37,7 @@ class Resource:
 RESOURCES = (
     Resource("networks", "networks", "network", views.network),
     Resource("subnets", "subnets", "subnet", views.subnet),
+    Resource("subnetpools", "subnetpools", "subnetpool", views.subnetpool),
     Resource("ports", "ports", "port", views.port),
     Resource("routers", "routers", "router", views.router),
     Resource("floatingips", "floatingips", "floatingip", views.floatingip),

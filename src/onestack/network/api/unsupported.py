@@ -10,7 +10,6 @@ from onestack.network.exceptions import NotSupported
 router = APIRouter()
 
 UNSUPPORTED = {
-    "subnetpools": "Subnet pools",
     "address-scopes": "Address scopes",
     "address-groups": "Address groups",
     "rbac-policies": "RBAC policies",

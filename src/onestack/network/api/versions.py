@@ -73,9 +73,7 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
     ("auto-allocated-topology", "Auto Allocated Topology Services", "Auto Allocated Topology "
      "Services."),
 )  # fmt: skip
-EXTENSIONS = tuple(e for e in EXTENSIONS if e[0] not in ("default-subnetpools",
-                                                         "subnet_allocation",
-                                                         "multi-provider",
+EXTENSIONS = tuple(e for e in EXTENSIONS if e[0] not in ("multi-provider",
                                                          "auto-allocated-topology"))  # fmt: skip
 
 

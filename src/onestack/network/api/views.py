@@ -77,6 +77,22 @@ def subnet(row: models.Subnet, ctx: RequestContext) -> dict[str, Any]:
     }
 
 
+def subnetpool(row: models.SubnetPool, ctx: RequestContext) -> dict[str, Any]:
+    return {
+        **_standard(row),
+        "name": row.name,
+        "ip_version": row.ip_version,
+        "prefixes": list(row.prefixes or []),
+        "default_prefixlen": row.default_prefixlen,
+        "min_prefixlen": row.min_prefixlen,
+        "max_prefixlen": row.max_prefixlen,
+        "shared": row.shared,
+        "is_default": row.is_default,
+        "default_quota": row.default_quota,
+        "address_scope_id": row.address_scope_id,
+    }
+
+
 def port(row: models.Port, ctx: RequestContext) -> dict[str, Any]:
     body = {
         **_standard(row),
