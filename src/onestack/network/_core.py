@@ -65,6 +65,9 @@ class Core:
         self._lock = threading.Lock()
         #: the local agent's instance plumbing (None: no data plane on this host)
         self.plumber: Any = None
+        #: blocks until the local agent has applied what is in the database now, as Nova
+        #: waits for Neutron's network-vif-plugged before it starts a server (None: no agent)
+        self.wait_for_agent: Callable[[float], bool] | None = None
         #: where instance metadata comes from (the compute service registers itself)
         self.metadata_provider: Any = None
 

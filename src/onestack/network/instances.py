@@ -31,6 +31,9 @@ from onestack.network.routers import RoutersMixin
 
 LOG = logging.getLogger(__name__)
 
+#: how long a server's start waits for the agent to wire its ports
+VIF_PLUG_TIMEOUT = 20.0
+
 #: binding:profile key marking ports this service created for an instance
 CREATED = "onestack_created"
 
@@ -240,6 +243,8 @@ class InstancesMixin(RoutersMixin):
         return self.plumber
 
     def setup_instance_network(self, instance_id: str, ports: list[PortInfo]) -> Path:
+        """Plug the instance's ports and return once the agent has wired them (DHCP host
+        entries, security-group chains), so that its first DHCP request is answered."""
         path: Path = self._require_plumber().plug_instance(instance_id, ports)
         with self.db.writer() as session:
             for info in ports:
@@ -248,6 +253,9 @@ class InstancesMixin(RoutersMixin):
                     port.status = "ACTIVE"
                     self.bump(port)
         self.changed()
+        wait = self.wait_for_agent
+        if wait is not None and not wait(VIF_PLUG_TIMEOUT):
+            LOG.warning("instance %s: the network agent did not finish a pass in time", instance_id)
         return path
 
     def teardown_instance_network(self, instance_id: str) -> None:

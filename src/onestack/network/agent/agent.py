@@ -56,6 +56,7 @@ class NetworkAgent:
         self.metadata = MetadataServers(loop, self.resolve, lambda: self.manager.metadata_provider)
         await loop.run_in_executor(None, self.sync)
         self.manager.plumber = self.plumber
+        self.manager.wait_for_agent = self.wait_for_pass
         self.manager.add_listener(self.wake)
         self._thread = threading.Thread(target=self._run, name="network-agent", daemon=True)
         self._thread.start()
@@ -63,6 +64,7 @@ class NetworkAgent:
     async def stop(self) -> None:
         self.manager.remove_listener(self.wake)
         self.manager.plumber = None
+        self.manager.wait_for_agent = None
         self._stopping.set()
         self._wake.set()
         if self._thread is not None:

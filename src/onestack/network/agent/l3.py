@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import re
+import shutil
 
 from onestack.network.agent import l2, linux, names
 from onestack.network.agent.dhcp import stop_daemon
@@ -45,6 +47,10 @@ def ensure_router(router: RouterState, desired: Desired) -> None:
     linux.ensure_netns(ns)
     linux.sysctl(ns, "net.ipv4.ip_forward", "1")
     linux.sysctl(ns, "net.ipv6.conf.all.forwarding", "1")
+    before = _floating_nat(ns)
+    gw_name = names.router_port(router.gateway.id, gateway=True) if router.gateway else None
+    # NAT first: a floating IP's address must never be up on the gateway without it
+    _nat(ns, router, gw_name)
     wanted_links = {"lo"}
     for port, mtu in router.interfaces:
         ifname = names.router_port(port.id, gateway=False)
@@ -75,8 +81,27 @@ def ensure_router(router: RouterState, desired: Desired) -> None:
     for ifname in linux.links(ns) - wanted_links:
         linux.ip("link", "del", ifname, netns=ns, check=False)
     _routes(ns, router, gw_if)
-    _nat(ns, router, gw_if)
+    _forget_connections(ns, before ^ set(router.floating))
     _metadata_redirect(ns)
+
+
+_DNAT = re.compile(r"^-A PREROUTING -d (\S+)/32 -j DNAT --to-destination (\S+)$")
+
+
+def _floating_nat(ns: str) -> set[tuple[str, str]]:
+    """The (floating IP, fixed IP) pairs the namespace's NAT rules hold now."""
+    out = linux.run(["iptables", "-t", "nat", "-S", "PREROUTING"], netns=ns, check=False)
+    return {(m[1], m[2]) for m in map(_DNAT.match, out.splitlines()) if m}
+
+
+def _forget_connections(ns: str, changed: set[tuple[str, str]]) -> None:
+    """Drop the conntrack entries of floating IPs whose mapping changed: an entry made
+    before (a ping to the address, a previous association) would keep bypassing the
+    new DNAT, as Neutron's L3 agent also clears them."""
+    if not changed or shutil.which("conntrack") is None:
+        return
+    for fip in sorted({fip for fip, _ in changed}):
+        linux.run(["conntrack", "-D", "-d", fip], netns=ns, check=False)
 
 
 def _routes(ns: str, router: RouterState, gw_if: str | None) -> None:
