@@ -23,6 +23,8 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+from onestack.common.files import fsync_path
+
 
 @dataclass(frozen=True)
 class TokenPayload:
@@ -121,11 +123,7 @@ class KeyRepository:
             indexes = sorted(i for i in self._key_files() if i != 0)
             while len(indexes) + 1 > self.max_active:
                 (self.directory / str(indexes.pop(0))).unlink()
-            fd = os.open(self.directory, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            fsync_path(self.directory)
             self._fernet = None
             return new_primary
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from onestack.common.exceptions import NotFound
+from onestack.common.files import fsync_path
 
 #: the granularity at which written zeros become holes in the filesystem store
 SPARSE_BLOCK = 64 * 1024
@@ -114,11 +115,7 @@ class FilesystemStore(ImageStore):
         return "file://" + str(path)
 
     def sync_dir(self) -> None:
-        fd = os.open(self.root, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        fsync_path(self.root)
 
     def writer(self, key: str) -> StoreWriter:
         return _FileWriter(self, key)

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from onestack.common.files import fsync_path
+
 MAGIC = b"OSOBJ1\x00\x00"
 TRAILER = struct.Struct(">I")
 TRAILER_SIZE = TRAILER.size + len(MAGIC)
@@ -70,14 +72,6 @@ class ObjectFiles:
         if self.meta is not None:
             return max(self.timestamp, self.meta.name[: -len(".meta")])
         return self.timestamp
-
-
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class DeviceDir:
@@ -160,7 +154,7 @@ def install(tmp: Path, directory: Path, filename: str) -> None:
     """Rename a finished temp file into ``directory`` and make it durable."""
     directory.mkdir(parents=True, exist_ok=True)
     os.rename(tmp, directory / filename)
-    fsync_dir(directory)
+    fsync_path(directory)
     cleanup(directory)
 
 

@@ -227,18 +227,24 @@ class ObjectManager:
         row = self.container_access(caller, account, container, write=True)
         return Upload(self, account, row, obj, spec)
 
+    def write_object(
+        self,
+        caller: Caller,
+        account: str,
+        container: str,
+        obj: str,
+        spec: UploadSpec,
+        chunks: Iterable[bytes],
+    ) -> StoredObject:
+        """Write a whole object from chunks at hand, for ``caller`` (access checked);
+        a failure leaves nothing behind."""
+        return self.begin_upload(caller, account, container, obj, spec).write_all(chunks)
+
     def write_internal(
         self, account: str, row: Container, obj: str, spec: UploadSpec, chunks: Iterable[bytes]
     ) -> StoredObject:
         """Write an object from chunks (copies, versions, archives, S3 parts)."""
-        upload = Upload(self, account, row, obj, spec)
-        try:
-            for chunk in chunks:
-                upload.write(chunk)
-        except BaseException:
-            upload.abort()
-            raise
-        return upload.finish()
+        return Upload(self, account, row, obj, spec).write_all(chunks)
 
     def post_object(
         self,

@@ -182,13 +182,6 @@ def copy_object(
             chunks = source.body.read(0, source.length)
         spec.headers = {**kept, **headers}
         spec.length = None
-        upload = manager.begin_upload(caller, *dst, spec)
-        try:
-            for chunk in chunks:
-                upload.write(chunk)
-        except BaseException:
-            upload.abort()
-            raise
-        return stored, upload.finish()
+        return stored, manager.write_object(caller, *dst, spec, chunks)
     finally:
         source.close()

@@ -11,6 +11,7 @@ replica behind (``abort``).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -103,6 +104,16 @@ class Upload:
             raise ObjectTooLarge(limit=self.limit)
         self.md5.update(chunk)
         self.stream.write(chunk)
+
+    def write_all(self, chunks: Iterable[bytes]) -> StoredObject:
+        """Write every chunk and finish; on any failure nothing is left behind."""
+        try:
+            for chunk in chunks:
+                self.write(chunk)
+        except BaseException:
+            self.abort()
+            raise
+        return self.finish()
 
     def abort(self) -> None:
         if not self.done:

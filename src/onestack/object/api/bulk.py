@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import tarfile
 import tempfile
-from typing import Any
+from collections.abc import Iterator
+from typing import IO, Any
 from urllib.parse import unquote
 from xml.sax.saxutils import escape
 
@@ -201,14 +202,7 @@ def _extract(
                 handle = archive.extractfile(member)
                 assert handle is not None
                 spec = UploadSpec(content_type=guess_type(obj), length=member.size)
-                upload = manager.begin_upload(caller, account, target_container, obj, spec)
-                try:
-                    while chunk := handle.read(1 << 20):
-                        upload.write(chunk)
-                except BaseException:
-                    upload.abort()
-                    raise
-                upload.finish()
+                manager.write_object(caller, account, target_container, obj, spec, _blocks(handle))
                 created += 1
             except OneStackError as exc:
                 errors.append([member.name, _status(exc)])
@@ -218,3 +212,8 @@ def _extract(
         "Response Status": "400 Bad Request" if errors else "201 Created",
         "Errors": errors,
     }
+
+
+def _blocks(handle: IO[bytes]) -> Iterator[bytes]:
+    while chunk := handle.read(1 << 20):
+        yield chunk

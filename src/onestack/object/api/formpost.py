@@ -145,10 +145,4 @@ def _write(
     spec: UploadSpec,
     data: Any,
 ) -> None:
-    upload = manager.begin_upload(caller, *target, spec)
-    try:
-        upload.write(data)
-    except BaseException:
-        upload.abort()
-        raise
-    upload.finish()
+    manager.write_object(caller, *target, spec, [data])

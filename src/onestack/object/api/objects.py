@@ -296,13 +296,7 @@ async def _put_manifest(
     spec.listing_etag = slo_etag
 
     def write() -> StoredObject:
-        upload = manager.begin_upload(caller, *target, spec)
-        try:
-            upload.write(data)
-        except BaseException:
-            upload.abort()
-            raise
-        return upload.finish()
+        return manager.write_object(caller, *target, spec, [data])
 
     stored = await run_in_threadpool(write)
     return _written(stored, etag=f'"{slo_etag}"')

@@ -214,9 +214,7 @@ async def complete(
             listing_size=total,
             listing_etag=slo_etag,
         )
-        upload = s3.manager.begin_upload(s3.caller, s3.account, bucket, key, spec)
-        upload.write(data)
-        stored = upload.finish()
+        stored = s3.manager.write_object(s3.caller, s3.account, bucket, key, spec, [data])
         # Parts the client left out are garbage now.
         used = {n for n, _ in wanted}
         for number, row in parts.items():

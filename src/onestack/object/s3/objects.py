@@ -282,15 +282,9 @@ async def copy_object(request: Request, s3: S3Context, bucket: str, key: str) ->
                 }
                 content_type = stored.content_type
             spec = UploadSpec(content_type=content_type, headers=headers)
-            upload = s3.manager.begin_upload(s3.caller, s3.account, bucket, key, spec)
             assert source.body is not None
-            try:
-                for chunk in source.body.read(0, source.length):
-                    upload.write(chunk)
-            except BaseException:
-                upload.abort()
-                raise
-            return stored, upload.finish()
+            chunks = source.body.read(0, source.length)
+            return stored, s3.manager.write_object(s3.caller, s3.account, bucket, key, spec, chunks)
         finally:
             source.close()
 

@@ -17,6 +17,7 @@ import json
 import os
 from pathlib import Path
 
+from onestack.common.files import fsync_path
 from onestack.volume.backends import loop
 from onestack.volume.backends._shell import run
 from onestack.volume.backends.base import BackendInfo, VolumeBackend
@@ -52,9 +53,9 @@ class FileVolumeBackend(VolumeBackend):
 
     def _install(self, tmp: Path, target: Path) -> None:
         """Make ``tmp`` durable and rename it to ``target``, durably."""
-        _fsync(tmp)
+        fsync_path(tmp)
         tmp.rename(target)
-        _fsync(target.parent)
+        fsync_path(target.parent)
 
     def _copy(self, source: Path, target: Path) -> None:
         mode = "--reflink=always" if self.pool.reflink else "--sparse=always"
@@ -147,15 +148,7 @@ class FileVolumeBackend(VolumeBackend):
         with contextlib.suppress(FileNotFoundError):
             loop.detach(device)
         if backing is not None and backing.is_file():
-            _fsync(backing)
+            fsync_path(backing)
 
     def close(self) -> None:
         close_pool(self.pool)
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
