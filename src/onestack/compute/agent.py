@@ -175,9 +175,11 @@ class ComputeAgent:
         for row in rows:
             with self._lock(row.id):
                 try:
-                    # Asked under the lock: the listing above predates it, and an
-                    # operation that held the lock may have started or stopped it since.
-                    power = self.driver.get_power_state(row.id)
+                    power = real.get(row.id, states.NOSTATE)
+                    if power != self._recorded_power(row.id):
+                        # The listing predates the lock: an operation that held it may
+                        # have started or stopped the instance since. Ask again.
+                        power = self.driver.get_power_state(row.id)
                     self._sync_one(row.id, power, at_start)
                 except Exception:
                     LOG.exception("power state sync of %s failed", row.id)
@@ -188,6 +190,11 @@ class ComputeAgent:
                     self.driver.destroy(orphan)
                 except Exception:
                     LOG.exception("could not destroy orphan instance %s", orphan)
+
+    def _recorded_power(self, instance_id: str) -> int | None:
+        with self.db.reader() as session:
+            instance = session.get(Instance, instance_id)
+            return instance.power_state if instance is not None else None
 
     def _sync_one(self, instance_id: str, power: int, at_start: bool) -> None:
         destroy = False

@@ -67,3 +67,23 @@ def test_an_instance_that_is_really_gone_goes_to_error(tmp_path: Path) -> None:
         assert instance.vm_state == states.ERROR
         fault = session.query(InstanceFault).one()
         assert "disappeared" in fault.message
+
+
+class CountingDriver(FakeComputeDriver):
+    asked = 0
+
+    def get_power_state(self, instance_id: str) -> int:
+        CountingDriver.asked += 1
+        return super().get_power_state(instance_id)
+
+
+def test_an_agreeing_listing_needs_no_second_look(tmp_path: Path) -> None:
+    agent = _agent(tmp_path, CountingDriver)
+    instance_id = _active_instance(agent)
+    agent.driver._set(instance_id, states.RUNNING)
+    CountingDriver.asked = 0
+    agent.sync_all(at_start=False)
+    assert CountingDriver.asked == 0  # one listing for the host, not one runc call each
+    with agent.db.reader() as session:
+        instance = session.get(Instance, instance_id)
+        assert instance is not None and instance.vm_state == states.ACTIVE
