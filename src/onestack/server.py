@@ -27,6 +27,7 @@ from onestack.common.policy import Enforcer
 from onestack.config import Settings
 from onestack.identity.bootstrap import BootstrapResult, CatalogEntry, bootstrap
 from onestack.identity.manager import IdentityManager
+from onestack.neighbours import Neighbours
 from onestack.plugin import ServicePlugin
 
 LOG = logging.getLogger(__name__)
@@ -66,6 +67,8 @@ class Cloud:
         self.identity = IdentityManager(settings, self.db, self.enforcer)
         #: each service's manager (its public Python interface), by service name
         self.services: dict[str, Any] = {"identity": self.identity}
+        #: the typed view of ``services`` that every service's constructor receives
+        self.neighbours = Neighbours.of(self.services)
         self.bootstrap_result: BootstrapResult | None = None
         #: the plugins' warm-up work, started by ``prepare`` and awaited by ``serve``
         self.warming: list[concurrent.futures.Future[None]] = []
