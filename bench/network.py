@@ -157,7 +157,8 @@ def main() -> None:
     conn = cloud.connect()
     db = Database(f"sqlite:///{cloud.state_dir / 'onestack.db'}")
     manager = NetworkManager(NetworkSettings(), db, Enforcer(policies.RULES))
-    manager.plumber = InstancePlumber(threading.RLock(), Registry(registry_dir(cloud.state_dir)))
+    registry = Registry(registry_dir(cloud.state_dir))
+    manager.core.plumber = InstancePlumber(threading.RLock(), registry)
     ctx = RequestContext(
         user_id=conn.current_user_id, project_id=conn.current_project_id, roles=("member",)
     )

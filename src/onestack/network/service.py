@@ -69,7 +69,7 @@ def _prepare(cloud: Cloud) -> None:
         import importlib
 
         module, _, attr = settings.metadata_provider.partition(":")
-        manager.configured_metadata_provider = getattr(importlib.import_module(module), attr)
+        manager.core.configured_metadata_provider = getattr(importlib.import_module(module), attr)
 
 
 def host_of(cloud: Cloud) -> str:

@@ -162,7 +162,8 @@ def dataplane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DataPlane]:
     cloud.start()
     db = Database(f"sqlite:///{cloud.state_dir / 'onestack.db'}")
     manager = NetworkManager(NetworkSettings(), db, Enforcer(policies.RULES))
-    manager.plumber = InstancePlumber(threading.RLock(), Registry(registry_dir(cloud.state_dir)))
+    registry = Registry(registry_dir(cloud.state_dir))
+    manager.core.plumber = InstancePlumber(threading.RLock(), registry)
     plane = DataPlane(
         cloud, manager, f"172.24.{third}.", metadata_file, cloud.connect("admin", "admin"),
         cloud.connect("demo", "demo"),

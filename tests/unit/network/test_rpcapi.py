@@ -56,6 +56,14 @@ def remote() -> Iterator[Remote]:
     db = Database("sqlite://")
     upgrade(db, ["onestack.network"])
     manager = NetworkManager(NetworkSettings(), db, Enforcer(policies.RULES))
+    project = uuid.uuid4().hex
+    ctx = RequestContext(
+        request_id="req-rpc", user_id="u1", project_id=project, roles=("member", "reader")
+    )
+    network = manager.networks.create(ctx, {"name": "rpc-net"})
+    manager.subnets.create(
+        ctx, {"network_id": network.id, "cidr": "10.77.0.0/24", "ip_version": 4, "name": "s"}
+    )
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, name="bus-loop", daemon=True)
     thread.start()
@@ -65,17 +73,9 @@ def remote() -> Iterator[Remote]:
         await bus.start()
         await bus.serve(TOPIC, NetworkEndpoint(manager), server="node-1")
 
-    asyncio.run_coroutine_threadsafe(start(), loop).result(10)
     bridge = LoopBridge(loop, owner="network")
-    project = uuid.uuid4().hex
-    ctx = RequestContext(
-        request_id="req-rpc", user_id="u1", project_id=project, roles=("member", "reader")
-    )
-    network = manager.create_network(ctx, {"name": "rpc-net"})
-    manager.create_subnet(
-        ctx, {"network_id": network.id, "cidr": "10.77.0.0/24", "ip_version": 4, "name": "s"}
-    )
     try:
+        asyncio.run_coroutine_threadsafe(start(), loop).result(10)
         yield Remote(
             manager,
             NetworkClient(bus, bridge, "node-1"),

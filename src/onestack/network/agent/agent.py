@@ -53,18 +53,20 @@ class NetworkAgent:
     async def start(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         loop = asyncio.get_running_loop()
-        self.metadata = MetadataServers(loop, self.resolve, lambda: self.manager.metadata_provider)
+        self.metadata = MetadataServers(
+            loop, self.resolve, lambda: self.manager.core.metadata_provider
+        )
         await loop.run_in_executor(None, self.sync)
-        self.manager.plumber = self.plumber
-        self.manager.wait_for_agent = self.wait_for_pass
-        self.manager.add_listener(self.wake)
+        self.manager.core.plumber = self.plumber
+        self.manager.core.wait_for_agent = self.wait_for_pass
+        self.manager.core.add_listener(self.wake)
         self._thread = threading.Thread(target=self._run, name="network-agent", daemon=True)
         self._thread.start()
 
     async def stop(self) -> None:
-        self.manager.remove_listener(self.wake)
-        self.manager.plumber = None
-        self.manager.wait_for_agent = None
+        self.manager.core.remove_listener(self.wake)
+        self.manager.core.plumber = None
+        self.manager.core.wait_for_agent = None
         self._stopping.set()
         self._wake.set()
         if self._thread is not None:
@@ -100,7 +102,7 @@ class NetworkAgent:
         # that is already committed, so nothing new is mistaken for a leftover
         existing = linux.namespaces()
         existing_links = linux.links()
-        desired = read_desired(self.manager.db)
+        desired = read_desired(self.manager.core.db)
         with self.lock:
             self.desired = desired
             self._sync_networks(desired)
