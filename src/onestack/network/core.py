@@ -1,6 +1,7 @@
 """What every part of the networking service shares: the database, policy,
 settings, quotas, standard attributes (revisions, tags), lookups with
-tenant visibility, and the hook that wakes the network agent.
+tenant visibility, this host's data plane and the hook that wakes the
+network agent.
 
 Visibility is Neutron's: a project sees its own resources, and shared and
 external networks (with their subnets); an administrator sees everything.
@@ -11,9 +12,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.orm import Session
@@ -26,6 +26,7 @@ from onestack.common.quota import QuotaEngine, QuotaResource
 from onestack.network import models
 from onestack.network.attrs import as_str
 from onestack.network.conf import NetworkSettings
+from onestack.network.dataplane.base import MetadataSource, NetworkDataPlane
 from onestack.network.exceptions import (
     FloatingIPNotFound,
     HTTPBadRequest,
@@ -52,6 +53,9 @@ from onestack.network.models import (
     SubnetPool,
 )
 
+if TYPE_CHECKING:
+    from onestack.network.agent import NetworkAgent
+
 LOG = logging.getLogger(__name__)
 
 QUOTA_MODELS: dict[str, type[Any]] = {
@@ -77,7 +81,14 @@ def _counter(model: type[Any]) -> Callable[[Session, str], int]:
 class NetworkCore:
     """State and helpers shared by the networking sub-managers."""
 
-    def __init__(self, settings: NetworkSettings, db: Database, enforcer: Enforcer) -> None:
+    def __init__(
+        self,
+        settings: NetworkSettings,
+        db: Database,
+        enforcer: Enforcer,
+        plane: NetworkDataPlane,
+        metadata: MetadataSource,
+    ) -> None:
         self.settings = settings
         self.db = db
         self.enforcer = enforcer
@@ -88,28 +99,13 @@ class NetworkCore:
         self.quotas = QuotaEngine("network", resources, exceeded=QuotaExceeded)
         self._listeners: list[Callable[[], None]] = []
         self._lock = threading.Lock()
-        #: the local agent's instance plumbing (None: no data plane on this host)
-        self.plumber: Any = None
-        #: blocks until the local agent has applied what is in the database now, as Nova
-        #: waits for Neutron's network-vif-plugged before it starts a server (None: no agent)
-        self.wait_for_agent: Callable[[float], bool] | None = None
-        #: where instance metadata comes from: one named in the settings, else the one
-        #: the compute service registers
-        self.configured_metadata_provider: Any = None
-        self.registered_metadata_provider: Any = None
-
-    @property
-    def metadata_provider(self) -> Any:
-        return self.configured_metadata_provider or self.registered_metadata_provider
-
-    # transactions ---------------------------------------------------------------------
-
-    @contextmanager
-    def write(self) -> Iterator[Session]:
-        """One write transaction; the network agent is woken after it commits."""
-        with self.db.writer() as session:
-            yield session
-        self.changed()
+        #: this host's data plane (NoDataPlane on the API-only tier)
+        self.plane = plane
+        #: where the metadata service gets instance data from
+        self.metadata = metadata
+        #: the network agent while it runs in this process (it applies the database to
+        #: ``plane``); None before start, after stop, and without a data plane
+        self.agent: NetworkAgent | None = None
 
     # agent notifications --------------------------------------------------------------
 

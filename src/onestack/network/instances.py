@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 
 from onestack.common.context import RequestContext
 from onestack.network.core import NetworkCore
+from onestack.network.dataplane.base import InstancePlug
 from onestack.network.exceptions import (
     BadRequest,
     Conflict,
     NetworkAmbiguous,
-    NotSupported,
     PortInUse,
     PortNotFound,
     SecurityGroupNotFound,
@@ -75,7 +75,7 @@ class InstancePorts:
         self.routers = routers
 
     def set_metadata_provider(self, provider: MetadataProvider | None) -> None:
-        self.core.registered_metadata_provider = provider
+        self.core.metadata.registered = provider
 
     # what compute validates and changes ------------------------------------------------------
 
@@ -136,7 +136,10 @@ class InstancePorts:
                 try:
                     self._drop_instance_port(instance_id, port_id)
                 except Exception:
-                    LOG.exception("cleaning up port %s failed", port_id)
+                    LOG.exception(
+                        "instance %s: removing port %s after a failed allocation failed "
+                        "(request %s)", instance_id, port_id, ctx.request_id,
+                    )  # fmt: skip
             raise
         return self.get_instance_nw_info(ctx, instance_id)
 
@@ -329,15 +332,11 @@ class InstancePorts:
 
     # plumbing on this host -------------------------------------------------------------------
 
-    def _require_plumber(self) -> Any:
-        if self.core.plumber is None:
-            raise NotSupported(operation="Instance networking without a data plane on this host")
-        return self.core.plumber
-
     def setup_instance_network(self, instance_id: str, ports: list[PortInfo]) -> Path:
-        """Plug the instance's ports and return once the agent has wired them (DHCP host
-        entries, security-group chains), so that its first DHCP request is answered."""
-        path: Path = self._require_plumber().plug_instance(instance_id, ports)
+        """Plug the instance's ports and, when the network agent runs here, return once it
+        has wired them (DHCP host entries, security-group chains), so that the instance's
+        first DHCP request is answered (Nova waits for network-vif-plugged likewise)."""
+        path = self.core.plane.plug_instance(InstancePlug(instance_id, tuple(ports)))
         with self.core.db.writer() as session:
             for info in ports:
                 port = session.get(Port, info.id)
@@ -345,14 +344,13 @@ class InstancePorts:
                     port.status = "ACTIVE"
                     self.core.bump(port)
         self.core.changed()
-        wait = self.core.wait_for_agent
-        if wait is not None and not wait(VIF_PLUG_TIMEOUT):
+        agent = self.core.agent
+        if agent is not None and not agent.wait_for_pass(VIF_PLUG_TIMEOUT):
             LOG.warning("instance %s: the network agent did not finish a pass in time", instance_id)
         return path
 
     def teardown_instance_network(self, instance_id: str) -> None:
-        if self.core.plumber is not None:
-            self.core.plumber.unplug_instance(instance_id)
+        self.core.plane.unplug_instance(instance_id)
 
     def attach_interface(
         self, ctx: RequestContext, instance_id: str, host: str, request: NetworkRequest
@@ -363,7 +361,7 @@ class InstancePorts:
             port = session.get(Port, port_id)
             assert port is not None
             info = self._port_info(session, port)
-        if self.core.plumber is not None and self.core.plumber.instance_exists(instance_id):
+        if self.core.plane.instance_plugged(instance_id):
             self.setup_instance_network(instance_id, self.get_instance_nw_info(ctx, instance_id))
         return info
 
@@ -371,6 +369,5 @@ class InstancePorts:
         port = self.ports.get(ctx, port_id)
         if port.device_id != instance_id:
             raise PortNotFound(port_id=port_id)
-        if self.core.plumber is not None:
-            self.core.plumber.unplug_port(instance_id, port_id)
+        self.core.plane.unplug_port(instance_id, port_id)
         self._drop_instance_port(instance_id, port_id)

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Select, func, not_, select
 from sqlalchemy.orm import Session
 
+from onestack.common.exceptions import BadRequest as CommonBadRequest
 from onestack.common.pagination import Column, PageRequest, SortKey, paginate, parse_bool
 from onestack.network.exceptions import BadRequest
 from onestack.network.models import Tag
@@ -63,7 +64,7 @@ def _convert(spec: ListSpec, name: str, value: str) -> Any:
     if name in spec.booleans:
         try:
             return parse_bool(value, name)
-        except Exception:
+        except CommonBadRequest:
             raise BadRequest(resource="filter", msg=f"'{value}' is not a boolean") from None
     if name in spec.integers:
         try:

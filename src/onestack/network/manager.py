@@ -33,9 +33,12 @@ from onestack.common.db import Database
 from onestack.common.policy import Enforcer
 from onestack.network import models
 from onestack.network.addresses import AddressAllocator
+from onestack.network.agent import NetworkAgent
 from onestack.network.collection import Collection
 from onestack.network.conf import NetworkSettings
 from onestack.network.core import NetworkCore
+from onestack.network.dataplane.base import MetadataSource, NetworkDataPlane
+from onestack.network.dataplane.noop import NoDataPlane
 from onestack.network.floatingips import FloatingIPs
 from onestack.network.instances import InstancePorts
 from onestack.network.interface import (
@@ -66,8 +69,20 @@ AGENT_KINDS = (
 
 
 class NetworkManager:
-    def __init__(self, settings: NetworkSettings, db: Database, enforcer: Enforcer) -> None:
-        self.core = core = NetworkCore(settings, db, enforcer)
+    def __init__(
+        self,
+        settings: NetworkSettings,
+        db: Database,
+        enforcer: Enforcer,
+        *,
+        data_plane: NetworkDataPlane | None = None,
+        metadata: MetadataSource | None = None,
+    ) -> None:
+        """``data_plane``: this host's (``dataplane.select_data_plane``; default: none,
+        API only); ``metadata``: where the metadata service gets instance data (the
+        one the data plane was given)."""
+        plane = data_plane or NoDataPlane("no data plane given")
+        self.core = core = NetworkCore(settings, db, enforcer, plane, metadata or MetadataSource())
         addresses = AddressAllocator(settings)
         self.subnetpools = SubnetPools(core)
         self.networks = Networks(core)
@@ -100,6 +115,23 @@ class NetworkManager:
     def settings(self) -> NetworkSettings:
         return self.core.settings
 
+    # the network agent ---------------------------------------------------------------------
+
+    async def start_agent(self) -> None:
+        """Run the network agent in this process, if the data plane builds anything."""
+        if self.core.agent is not None or not self.core.plane.capabilities().anything:
+            return
+        agent = NetworkAgent(self.core.db, self.core.plane, self.settings)
+        await agent.start()
+        self.core.agent = agent
+        self.core.add_listener(agent.wake)
+
+    async def stop_agent(self) -> None:
+        agent, self.core.agent = self.core.agent, None
+        if agent is not None:
+            self.core.remove_listener(agent.wake)
+            await agent.stop()
+
     # the service's own read-outs (/v2.0/availability_zones, /v2.0/agents) ------------------
 
     def availability_zones(self, ctx: RequestContext) -> list[dict[str, str]]:
@@ -112,7 +144,7 @@ class NetworkManager:
         (Neutron filters lists by policy)."""
         if not self.core.allowed(ctx, "get_agent", {}):
             return []
-        alive = self.core.plumber is not None
+        alive = self.core.agent is not None
         host = platform.node()
         zone = self.settings.availability_zone
         return [
@@ -239,12 +271,14 @@ class NetworkManager:
 
     @property
     def metadata_provider(self) -> MetadataProvider | None:
-        provider: MetadataProvider | None = self.core.metadata_provider
-        return provider
+        return self.core.metadata.current()
 
     @property
-    def plumber(self) -> Any:
-        return self.core.plumber
+    def plumber(self) -> NetworkDataPlane | None:
+        """The data plane while the agent runs here and it plugs instances, else None."""
+        plane = self.core.plane
+        running = self.core.agent is not None and plane.capabilities().instance_ports
+        return plane if running else None
 
     def get_port(self, ctx: RequestContext, port_id: str) -> models.Port:
         return self.ports.get(ctx, port_id)

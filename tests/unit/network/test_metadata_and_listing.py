@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from onestack.network.agent.metadata import render
 from onestack.network.api.deps import page_links as links
+from onestack.network.dataplane.linux.metadata import render
 from onestack.network.interface import InstanceMetadata
 from onestack.network.listing import Page
 

@@ -7,8 +7,6 @@ in-process bus on an event loop of its own, and the client called from this
 
 from __future__ import annotations
 
-import asyncio
-import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -40,6 +38,7 @@ from onestack.network.rpcapi import (
     port_from_wire,
     port_to_wire,
 )
+from tests.unit.network.conftest import LoopThread
 
 
 @dataclass
@@ -52,7 +51,7 @@ class Remote:
 
 
 @pytest.fixture()
-def remote() -> Iterator[Remote]:
+def remote(loop_thread: LoopThread) -> Iterator[Remote]:
     db = Database("sqlite://")
     upgrade(db, ["onestack.network"])
     manager = NetworkManager(NetworkSettings(), db, Enforcer(policies.RULES))
@@ -64,18 +63,15 @@ def remote() -> Iterator[Remote]:
     manager.subnets.create(
         ctx, {"network_id": network.id, "cidr": "10.77.0.0/24", "ip_version": 4, "name": "s"}
     )
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="bus-loop", daemon=True)
-    thread.start()
     bus = InProcessBus()
 
     async def start() -> None:
         await bus.start()
         await bus.serve(TOPIC, NetworkEndpoint(manager), server="node-1")
 
-    bridge = LoopBridge(loop, owner="network")
+    bridge = LoopBridge(loop_thread.loop, owner="network")
     try:
-        asyncio.run_coroutine_threadsafe(start(), loop).result(10)
+        loop_thread.run(start())
         yield Remote(
             manager,
             NetworkClient(bus, bridge, "node-1"),
@@ -84,10 +80,7 @@ def remote() -> Iterator[Remote]:
             network.id,
         )
     finally:
-        asyncio.run_coroutine_threadsafe(bus.stop(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
+        loop_thread.run(bus.stop())
         db.dispose()
 
 
