@@ -59,7 +59,7 @@ class VolumeActions:
             volume.previous_status = volume.status
             volume.status = states.EXTENDING
             host = volume.host
-        self.core.agents.cast(host, "extend_volume", volume_id=volume_id, new_size=size)
+        self.core.agents.extend_volume(ctx, host, volume_id, size)
 
     def set_bootable(self, ctx: RequestContext, volume_id: str, value: Any) -> None:
         bootable = _bool(value, "bootable")
@@ -165,9 +165,7 @@ class VolumeActions:
             volume.status = "reverting"
             snapshot.status = "restoring"
             host = volume.host
-        self.core.agents.cast(
-            host, "revert_to_snapshot", volume_id=volume_id, snapshot_id=snapshot_id
-        )
+        self.core.agents.revert_to_snapshot(ctx, host, volume_id, snapshot_id)
 
     def upload_to_image(
         self, ctx: RequestContext, volume_id: str, data: dict[str, Any]
@@ -210,13 +208,11 @@ class VolumeActions:
                 )
             }
             host, size = volume.host, volume.size
-        image_id = self.core.agents.call(
+        image_id = self.core.agents.upload_to_image(
+            ctx,
             host,
-            "upload_to_image",
-            timeout=1800,
-            volume_id=volume_id,
+            volume_id,
             project_id=ctx.project_id or volume.project_id,
-            user_id=ctx.user_id,
             name=name,
             disk_format=disk_format,
             container_format=container_format,

@@ -1,9 +1,11 @@
 """The volume service's plug-in to the all-in-one server.
 
 ``cloud.services["volume"]`` is the ``VolumeService`` (manager.py).  At
-start this host opens its pool, serves its agent on the bus (topic
-``volume``, server = this host) and reports its services every
-``heartbeat_interval``; a second volume host runs only the agent part.
+start the control plane serves the volume interface on the bus (topic
+``volume-api``, for agents on any host: client.py), and this host opens its
+pool, serves its agent (topic ``volume``, server = this host) and reports its
+services every ``heartbeat_interval``; a second volume host runs only the
+agent part.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from onestack.identity.bootstrap import CatalogEntry
 from onestack.plugin import ServicePlugin
 from onestack.volume import policies
+from onestack.volume.client import SERVICE_TOPIC, VolumeServiceEndpoint
 from onestack.volume.conf import VolumeSettings
 from onestack.volume.manager import VolumeService
 from onestack.volume.rpcapi import AGENT_TOPIC
@@ -129,6 +132,9 @@ def _build_app(cloud: Cloud) -> Any:
 
 async def _start(cloud: Cloud) -> None:
     service = _service(cloud)
+    service.bridge.loop = asyncio.get_running_loop()
+    # the public interface for agents on any host (volume/client.py)
+    await cloud.bus.serve(SERVICE_TOPIC, VolumeServiceEndpoint(service))
     host = VolumeHost(cloud, service)
     service.runtime = host
     await host.start()
