@@ -21,6 +21,7 @@ from onestack.volume.core import VolumeCore
 from onestack.volume.exceptions import AttachmentNotFound, InvalidVolume
 from onestack.volume.interface import AttachmentInfo, ConnectionInfo, VolumeInfo
 from onestack.volume.models import Attachment, Volume
+from onestack.volume.quota_sets import QuotaSetManager
 from onestack.volume.rpcapi import LoopBridge, VolumeAgentAPI
 from onestack.volume.services import ServiceManager
 from onestack.volume.snapshots import SnapshotManager
@@ -74,6 +75,7 @@ class VolumeService:
         self.snapshots = SnapshotManager(self.core)
         self.backups = BackupManager(self.core, self.types)
         self.transfers = TransferManager(self.core)
+        self.quota_sets = QuotaSetManager(self.core)
         #: this host's agent side while the server runs (service.VolumeHost)
         self.runtime: Any = None
 

@@ -66,6 +66,11 @@ class ServiceManager:
             )
         return sorted(zones.items())
 
+    def list_zones(self, ctx: RequestContext) -> list[tuple[str, bool]]:
+        """(zone, whether a volume service there is up and enabled), by name."""
+        self.core.enforce(ctx, "volume_extension:availability_zone_list")
+        return self.zones()
+
     def check_zone(self, zone: str | None) -> str:
         if zone is None:
             return self.core.settings.availability_zone
