@@ -15,6 +15,7 @@ from onestack.volume import states
 from onestack.volume.core import VolumeCore
 from onestack.volume.exceptions import InvalidInput, InvalidVolume, MetadataNotFound
 from onestack.volume.models import Snapshot, Volume
+from onestack.volume.services import ServiceManager
 from onestack.volume.voltypes import VolumeTypeManager, is_multiattach
 from onestack.volume.volumes import check_metadata, parse_size
 
@@ -31,9 +32,12 @@ def _bool(value: Any, name: str) -> bool:
 
 
 class VolumeActions:
-    def __init__(self, core: VolumeCore, types: VolumeTypeManager) -> None:
+    def __init__(
+        self, core: VolumeCore, types: VolumeTypeManager, services: ServiceManager
+    ) -> None:
         self.core = core
         self.types = types
+        self.services = services
 
     def _volume(self, session: Any, ctx: RequestContext, volume_id: str, rule: str) -> Volume:
         volume = self.core.volume(session, ctx, volume_id)
@@ -162,6 +166,9 @@ class VolumeActions:
                 raise InvalidVolume(reason="Volume and snapshot must be available to revert.")
             if snapshot.size != volume.size:
                 raise InvalidInput(reason="Volume was extended after the snapshot was taken.")
+            capabilities = self.services.capabilities_of(volume.host)
+            if capabilities is not None and not capabilities.revert_to_snapshot:
+                raise NotSupported(operation="Reverting a volume to a snapshot on its backend")
             volume.status = "reverting"
             snapshot.status = "restoring"
             host = volume.host

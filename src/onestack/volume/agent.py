@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
 
@@ -21,6 +22,10 @@ from onestack.volume import states
 from onestack.volume.backends.base import VolumeBackend
 from onestack.volume.backups.engine import BackupEngine
 from onestack.volume.models import Attachment, Backup, Snapshot, Volume
+
+if TYPE_CHECKING:
+    from onestack.image.interface import ImageService
+    from onestack.neighbours import Neighbours
 
 LOG = logging.getLogger(__name__)
 GiB = 1024**3
@@ -33,13 +38,18 @@ class VolumeAgent:
         host: str,
         backend: VolumeBackend,
         backups: BackupEngine,
-        images: Callable[[], Any],
+        neighbours: Neighbours,
     ) -> None:
         self.db = db
         self.host = host
         self.backend = backend
         self.backups = backups
-        self._images = images
+        self.neighbours = neighbours
+
+    @property
+    def images(self) -> ImageService:
+        """The image service (volumes from images, uploads); 503 when it does not run."""
+        return self.neighbours.require(self.neighbours.image, "image")
 
     # -- helpers --------------------------------------------------------------
 
@@ -86,7 +96,8 @@ class VolumeAgent:
             "driver": info.driver,
             "pool": info.pool,
             "filesystem": info.filesystem,
-            "reflink": info.reflink,
+            "reflink": info.capabilities.reflink,
+            "capabilities": asdict(info.capabilities),
             "total_capacity_gb": info.total_bytes // GiB,
             "free_capacity_gb": info.free_bytes // GiB,
             "notes": info.notes,
@@ -105,7 +116,7 @@ class VolumeAgent:
             elif volume.source_volid:
                 self.backend.clone_volume(volume_id, volume.source_volid, size)
             elif volume.image_id:
-                images = self._images()
+                images = self.images
                 record = images.get_image(RequestContext.admin(), volume.image_id)
                 path = images.data_path(RequestContext.admin(), volume.image_id)
                 self.backend.create_from_file(volume_id, path, record.disk_format or "raw", size)
@@ -191,7 +202,7 @@ class VolumeAgent:
         )
         try:
             path = self.backend.volume_path(volume_id)
-            record = self._images().create_from_file(
+            record = self.images.create_from_file(
                 ctx,
                 name,
                 path,
@@ -218,8 +229,10 @@ class VolumeAgent:
         if device:
             return current
         device = self.backend.export(volume_id, readonly)
+        block = self.backend.info().capabilities.block_devices
         info = {
-            "driver_volume_type": "local",
+            # "file": the export is the volume's file, not a block device (fake backend)
+            "driver_volume_type": "local" if block else "file",
             "data": {
                 "device_path": device,
                 "volume_id": volume_id,
