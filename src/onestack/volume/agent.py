@@ -198,7 +198,10 @@ class VolumeAgent:
         volume = self._load(Volume, volume_id)
         back = volume.previous_status if volume and volume.previous_status else states.AVAILABLE
         ctx = RequestContext(
-            request_id="volume-upload", user_id=user_id, project_id=project_id, roles=("member",)
+            request_id=request_id or "volume-upload",
+            user_id=user_id,
+            project_id=project_id,
+            roles=("member",),
         )
         try:
             path = self.backend.volume_path(volume_id)
@@ -212,6 +215,9 @@ class VolumeAgent:
                 visibility=visibility,
                 min_disk=min_disk,
             )
+        except Exception:
+            self._failed("volume %s: upload to image failed", volume_id, request_id)
+            raise
         finally:
             self._update(Volume, volume_id, status=back, previous_status=None)
         return str(record.id)

@@ -50,7 +50,10 @@ class FakeImages:
     """An ImageService with one active raw image and a record of uploads."""
 
     path: Path
+    #: (name, first 4 KiB) of each image made from a file
     uploads: list[tuple[str, bytes]] = field(default_factory=list)
+    #: data_path answers a file that does not exist (a broken image store)
+    broken: bool = False
 
     def _record(self, image_id: str, name: str | None, size: int) -> ImageRecord:
         return ImageRecord(
@@ -72,12 +75,13 @@ class FakeImages:
         return self._record(image_id, "cirros", self.path.stat().st_size)
 
     def data_path(self, ctx: RequestContext, image_id: str) -> Path:
-        return self.path
+        return self.path.with_name("missing.raw") if self.broken else self.path
 
     def create_from_file(
         self, ctx: RequestContext, name: str, path: Path, **kwargs: Any
     ) -> ImageRecord:
-        self.uploads.append((name, path.read_bytes()))
+        with open(path, "rb") as handle:
+            self.uploads.append((name, handle.read(4096)))
         return self._record(f"uploaded-{len(self.uploads)}", name, path.stat().st_size)
 
 
@@ -282,3 +286,26 @@ def test_without_the_image_service_a_volume_from_an_image_is_503(alone: Stack) -
         assert [v.id for v in alone.service.volumes.list(MEMBER, [])] == [blank.id]
 
     alone.run(work)
+
+
+def test_an_agent_failure_is_logged_with_traceback_and_request_id(
+    stack: Stack, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert stack.images is not None
+    stack.images.broken = True  # the image's bytes are gone: the copy fails on the agent
+
+    def work() -> Any:
+        volume = stack.service.volumes.create(MEMBER, {"size": 1, "imageRef": "img-1"})
+        _wait(
+            "the volume in error",
+            lambda: stack.service.volumes.get(MEMBER, volume.id).status == "error",
+        )
+        return stack.service.volumes.get(MEMBER, volume.id)
+
+    with caplog.at_level("ERROR", logger="onestack.volume.agent"):
+        failed = stack.run(work)
+    assert failed.fail_reason and "missing.raw" in failed.fail_reason
+    assert not stack.agent.backend.volume_path(failed.id).exists()
+    records = [r for r in caplog.records if failed.id in r.getMessage()]
+    assert records and records[0].exc_info is not None
+    assert "req-manager-test" in records[0].getMessage()
