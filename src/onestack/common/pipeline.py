@@ -60,13 +60,13 @@ class PipelineSpec:
     error_style: ErrorStyle
     max_body: int | None = None
     microversion: MicroversionSpec | None = None
+    #: Set when a project id may follow the version segment of the URL.
+    project_path: ProjectPath | None = None
     #: Extra response headers naming the request id (Nova adds X-Compute-Request-Id).
     request_id_headers: tuple[str, ...] = ()
     #: Paths (regular expressions, matched in full) whose bodies are streamed by
     #: the route itself and so are exempt from ``max_body`` (image data, objects).
     streamed_paths: tuple[str, ...] = ()
-    #: Set when a project id may follow the version segment of the URL.
-    project_path: ProjectPath | None = None
 
 
 def _state(scope: Scope) -> dict[str, Any]:
