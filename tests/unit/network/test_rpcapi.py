@@ -33,8 +33,6 @@ from onestack.network.rpcapi import (
     TOPIC,
     NetworkClient,
     NetworkEndpoint,
-    context_from_wire,
-    context_to_wire,
     port_from_wire,
     port_to_wire,
 )
@@ -82,17 +80,6 @@ def remote(loop_thread: LoopThread) -> Iterator[Remote]:
     finally:
         loop_thread.run(bus.stop())
         db.dispose()
-
-
-def test_context_travels_without_its_token() -> None:
-    ctx = RequestContext(
-        request_id="r", user_id="u", project_id="p", roles=("admin",), auth_token="secret"
-    )
-    back = context_from_wire(context_to_wire(ctx))
-    assert back.auth_token is None
-    assert (back.request_id, back.user_id, back.project_id, back.roles, back.is_admin) == (
-        "r", "u", "p", ("admin",), True,
-    )  # fmt: skip
 
 
 def test_allocate_and_read_back_over_the_bus(remote: Remote) -> None:
