@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import func, select
 
 from onestack.common.context import RequestContext
-from onestack.common.models import QuotaLimit
 from onestack.network import ipam, models
 from onestack.network.core import NetworkCore
 from onestack.network.exceptions import HTTPBadRequest, NetworkNotFound
@@ -40,16 +39,9 @@ class NetworkQuotas:
     def list_all(self, ctx: RequestContext) -> list[dict[str, Any]]:
         self.core.enforce(ctx, "list_quotas", {})
         with self.core.db.reader() as session:
-            projects = sorted(
-                set(
-                    session.scalars(
-                        select(QuotaLimit.project_id).where(QuotaLimit.service == "network")
-                    )
-                )
-            )
             return [
                 {**self.core.quotas.limits(session, p), "project_id": p, "tenant_id": p}
-                for p in projects
+                for p in self.core.quotas.projects(session)
             ]
 
     def update(
