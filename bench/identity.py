@@ -264,8 +264,8 @@ def main() -> None:
 
 def remove_data_plane(state: Path) -> None:
     """The namespaces and links this run's onestack made (as root: network `public`)."""
-    from onestack.network.dataplane.linux import commands
-    from onestack.network.dataplane.linux.registry import Registry, registry_dir
+    from onestack.network.drivers.linux import commands
+    from onestack.network.drivers.linux.registry import Registry, registry_dir
 
     if not registry_dir(state).is_dir():
         return

@@ -46,8 +46,8 @@ from onestack.common.db import Database
 from onestack.common.policy import Enforcer
 from onestack.network import policies
 from onestack.network.conf import NetworkSettings
-from onestack.network.dataplane.linux import commands
-from onestack.network.dataplane.linux.driver import LinuxDataPlane
+from onestack.network.drivers.linux import commands
+from onestack.network.drivers.linux.driver import LinuxDataPlane
 from onestack.network.interface import NetworkRequest
 from onestack.network.manager import NetworkManager
 

@@ -20,8 +20,8 @@ import threading
 from onestack.common.db import Database
 from onestack.common.periodic import PeriodicTask, TaskRunner
 from onestack.network.conf import NetworkSettings
-from onestack.network.dataplane.base import NetworkDataPlane
 from onestack.network.desired import read_desired
+from onestack.network.driver import NetworkDataPlane
 
 LOG = logging.getLogger(__name__)
 

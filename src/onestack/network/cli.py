@@ -29,9 +29,9 @@ def find_leftovers(db_url: str, state_dir: Path) -> list[Leftover]:
 
     from onestack.common.db import Database
     from onestack.network import models
-    from onestack.network.dataplane.linux import commands, names
-    from onestack.network.dataplane.linux.registry import Registry, registry_dir
     from onestack.network.desired import read_desired
+    from onestack.network.drivers.linux import commands, names
+    from onestack.network.drivers.linux.registry import Registry, registry_dir
 
     db = Database(db_url)
     try:
@@ -66,8 +66,8 @@ def find_leftovers(db_url: str, state_dir: Path) -> list[Leftover]:
 
 
 def remove(leftover: Leftover, state_dir: Path) -> None:
-    from onestack.network.dataplane.linux import commands
-    from onestack.network.dataplane.linux.registry import Registry, registry_dir
+    from onestack.network.drivers.linux import commands
+    from onestack.network.drivers.linux.registry import Registry, registry_dir
 
     if leftover.kind == "namespace":
         for pid in commands.pids_in(leftover.name):
@@ -91,7 +91,7 @@ def remove(leftover: Leftover, state_dir: Path) -> None:
 def doctor(state_dir: Path | None, config: Path | None, db_url: str | None, fix: bool) -> None:
     """Report data-plane leftovers (namespaces, devices, DHCP state); --fix removes them."""
     from onestack.config import load_settings
-    from onestack.network.dataplane.linux import commands
+    from onestack.network.drivers.linux import commands
 
     settings = load_settings(state_dir=state_dir, config_file=config, db_url=db_url)
     if not Path(settings.database_url.removeprefix("sqlite:///")).exists() and (

@@ -26,7 +26,7 @@ from onestack.common.quota import QuotaEngine, QuotaResource
 from onestack.network import models
 from onestack.network.attrs import as_str
 from onestack.network.conf import NetworkSettings
-from onestack.network.dataplane.base import MetadataSource, NetworkDataPlane
+from onestack.network.driver import MetadataSource, NetworkDataPlane
 from onestack.network.exceptions import (
     FloatingIPNotFound,
     HTTPBadRequest,

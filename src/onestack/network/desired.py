@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from onestack.common.db import Database
 from onestack.network import models
-from onestack.network.dataplane.state import (
+from onestack.network.topology import (
     Desired,
     NetworkState,
     PortState,

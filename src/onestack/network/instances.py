@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from onestack.common.context import RequestContext
 from onestack.network.core import NetworkCore
-from onestack.network.dataplane.base import InstancePlug
+from onestack.network.driver import InstancePlug
 from onestack.network.exceptions import (
     BadRequest,
     Conflict,

@@ -37,8 +37,8 @@ from onestack.network.agent import NetworkAgent
 from onestack.network.collection import Collection
 from onestack.network.conf import NetworkSettings
 from onestack.network.core import NetworkCore
-from onestack.network.dataplane.base import MetadataSource, NetworkDataPlane
-from onestack.network.dataplane.noop import NoDataPlane
+from onestack.network.driver import MetadataSource, NetworkDataPlane
+from onestack.network.drivers.noop import NoDataPlane
 from onestack.network.floatingips import FloatingIPs
 from onestack.network.instances import InstancePorts
 from onestack.network.interface import (
@@ -78,7 +78,7 @@ class NetworkManager:
         data_plane: NetworkDataPlane | None = None,
         metadata: MetadataSource | None = None,
     ) -> None:
-        """``data_plane``: this host's (``dataplane.select_data_plane``; default: none,
+        """``data_plane``: this host's (``drivers.select_data_plane``; default: none,
         API only); ``metadata``: where the metadata service gets instance data (the
         one the data plane was given)."""
         plane = data_plane or NoDataPlane("no data plane given")

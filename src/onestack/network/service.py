@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from onestack.identity.bootstrap import CatalogEntry
 from onestack.network import policies
 from onestack.network.conf import NetworkSettings
-from onestack.network.dataplane import MetadataSource, select_data_plane
+from onestack.network.drivers import MetadataSource, select_data_plane
 from onestack.network.interface import MetadataProvider
 from onestack.network.manager import NetworkManager
 from onestack.network.rpcapi import TOPIC, NetworkEndpoint
@@ -33,7 +33,7 @@ LOG = logging.getLogger(__name__)
 
 def manager_of(cloud: Cloud) -> NetworkManager:
     """The cloud's NetworkManager (``cloud.services["network"]``), created once, with this
-    host's data plane (``dataplane.select_data_plane``: the one place that picks it)."""
+    host's data plane (``drivers.select_data_plane``: the one place that picks it)."""
     existing = cloud.services.get("network")
     if isinstance(existing, NetworkManager):
         return existing

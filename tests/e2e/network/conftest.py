@@ -28,9 +28,9 @@ from onestack.common.db import Database
 from onestack.common.policy import Enforcer
 from onestack.network import policies
 from onestack.network.conf import NetworkSettings
-from onestack.network.dataplane.linux import commands
-from onestack.network.dataplane.linux.driver import LinuxDataPlane
-from onestack.network.dataplane.linux.registry import Registry, registry_dir
+from onestack.network.drivers.linux import commands
+from onestack.network.drivers.linux.driver import LinuxDataPlane
+from onestack.network.drivers.linux.registry import Registry, registry_dir
 from onestack.network.interface import NetworkRequest
 from onestack.network.manager import NetworkManager
 from tests.support.server import RunningCloud, new_cloud

@@ -10,7 +10,7 @@ import time
 import uuid
 from pathlib import Path
 
-from onestack.network.dataplane.linux import commands, names
+from onestack.network.drivers.linux import commands, names
 from tests.e2e.network.conftest import DataPlane, make_network, onestack_namespaces, run_in
 
 
@@ -269,7 +269,7 @@ def test_doctor_reports_and_removes_leftovers(dataplane: DataPlane) -> None:
     import sys
 
     from onestack.network.cli import find_leftovers, remove
-    from onestack.network.dataplane.linux.registry import Registry, registry_dir
+    from onestack.network.drivers.linux.registry import Registry, registry_dir
 
     # what a compute host that died before teardown_instance_network leaves behind
     leftover = names.vm_ns(str(uuid.uuid4()))

@@ -13,7 +13,7 @@ import time
 import uuid
 from pathlib import Path
 
-from onestack.network.dataplane.linux import commands, names
+from onestack.network.drivers.linux import commands, names
 from tests.e2e.network.conftest import DataPlane, Instance
 
 

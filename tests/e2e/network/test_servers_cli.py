@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from onestack.network.dataplane.linux import commands
+from onestack.network.drivers.linux import commands
 from tests.e2e.network.conftest import DataPlane, run_in
 
 pytestmark = pytest.mark.cli

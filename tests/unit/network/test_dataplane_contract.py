@@ -19,22 +19,22 @@ from pathlib import Path
 
 import pytest
 
-from onestack.network.dataplane.base import (
+from onestack.network.driver import (
     DataPlaneCapabilities,
     InstancePlug,
     NetworkDataPlane,
     Presence,
 )
-from onestack.network.dataplane.noop import NoDataPlane
-from onestack.network.dataplane.state import (
+from onestack.network.drivers.noop import NoDataPlane
+from onestack.network.exceptions import NotSupported
+from onestack.network.interface import FixedIP, PortInfo
+from onestack.network.topology import (
     Desired,
     NetworkState,
     PortState,
     RouterState,
     SubnetState,
 )
-from onestack.network.exceptions import NotSupported
-from onestack.network.interface import FixedIP, PortInfo
 from tests.unit.network.conftest import LoopThread
 
 
@@ -45,7 +45,7 @@ class Plane:
 
 
 def _linux_missing() -> str:
-    from onestack.network.dataplane.linux.commands import missing_tools
+    from onestack.network.drivers.linux.commands import missing_tools
 
     return missing_tools()
 
@@ -60,7 +60,7 @@ def plane(
         missing = _linux_missing()
         if missing and not os.environ.get("CI"):
             pytest.skip(f"the Linux data plane needs root and its tools ({missing})")
-        from onestack.network.dataplane.linux.driver import LinuxDataPlane
+        from onestack.network.drivers.linux.driver import LinuxDataPlane
 
         created = LinuxDataPlane(tmp_path / "state")
     loop_thread.run(created.start())
@@ -77,8 +77,8 @@ def _clean(created: NetworkDataPlane, loop_thread: LoopThread) -> None:
     created.apply(Desired())
     loop_thread.run(created.stop())
     if created.name == "linux":
-        from onestack.network.dataplane.linux import commands
-        from onestack.network.dataplane.linux.driver import LinuxDataPlane
+        from onestack.network.drivers.linux import commands
+        from onestack.network.drivers.linux.driver import LinuxDataPlane
 
         assert isinstance(created, LinuxDataPlane)
         for name in created.registry.names() & commands.namespaces():
@@ -192,7 +192,7 @@ def test_instances_are_plugged_exactly_when_the_plane_has_instance_ports(plane: 
     assert plane.plane.plug_instance(plug) == path  # idempotent
     assert plane.plane.instance_plugged(instance_id)
     assert instance_id in plane.plane.present().instances
-    from onestack.network.dataplane.linux import commands
+    from onestack.network.drivers.linux import commands
 
     link = commands.ip("-o", "link", "show", "eth0", netns=path.name)
     assert port.mac_address in link

@@ -24,17 +24,17 @@ from onestack.common.migrations import upgrade
 from onestack.common.policy import Enforcer
 from onestack.network import policies
 from onestack.network.conf import NetworkSettings
-from onestack.network.dataplane.base import (
+from onestack.network.driver import (
     DataPlaneCapabilities,
     InstancePlug,
     MetadataSource,
     NetworkDataPlane,
     Presence,
 )
-from onestack.network.dataplane.state import Desired
 from onestack.network.exceptions import NetworkAmbiguous, NotSupported
 from onestack.network.interface import InstanceMetadata, NetworkRequest, NetworkService
 from onestack.network.manager import NetworkManager
+from onestack.network.topology import Desired
 from tests.unit.network.conftest import LoopThread
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from onestack.network.api.deps import page_links as links
-from onestack.network.dataplane.linux.metadata import render
+from onestack.network.drivers.linux.metadata import render
 from onestack.network.interface import InstanceMetadata
 from onestack.network.listing import Page
 

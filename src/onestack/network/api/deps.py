@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlencode
 
 from fastapi import Request
 
 from onestack.common.app import base_url
 from onestack.network.exceptions import HTTPBadRequest
-from onestack.network.listing import Page
-from onestack.network.manager import NetworkManager
+
+if TYPE_CHECKING:
+    from onestack.network.listing import Page
+    from onestack.network.manager import NetworkManager
 
 
 def manager(request: Request) -> NetworkManager:
-    return cast(NetworkManager, request.app.state.network)
+    return cast("NetworkManager", request.app.state.network)
 
 
 def query(request: Request) -> list[tuple[str, str]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
@@ -19,8 +19,10 @@ from fastapi.responses import JSONResponse, Response
 from onestack.common.app import json_body, require_context
 from onestack.common.context import RequestContext
 from onestack.network.api import deps, views
-from onestack.network.collection import Collection
 from onestack.network.exceptions import HTTPBadRequest
+
+if TYPE_CHECKING:
+    from onestack.network.collection import Collection
 
 Ctx = Depends(require_context)
 

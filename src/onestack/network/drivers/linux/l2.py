@@ -12,8 +12,8 @@ from __future__ import annotations
 import ipaddress
 import logging
 
-from onestack.network.dataplane.linux import commands, names
-from onestack.network.dataplane.state import NetworkState
+from onestack.network.drivers.linux import commands, names
+from onestack.network.topology import NetworkState
 
 LOG = logging.getLogger(__name__)
 

@@ -27,8 +27,8 @@ import ipaddress
 import shutil
 from collections.abc import Iterable
 
-from onestack.network.dataplane.linux import commands, names
-from onestack.network.dataplane.state import Desired, NetworkState, PortState, RuleState
+from onestack.network.drivers.linux import commands, names
+from onestack.network.topology import Desired, NetworkState, PortState, RuleState
 
 ICMP = {4: "icmp", 6: "ipv6-icmp"}
 PROTO_NUMBERS = {"icmpv6": "ipv6-icmp", "ipv6-icmp": "ipv6-icmp", "1": "icmp", "58": "ipv6-icmp"}

@@ -20,8 +20,8 @@ import shutil
 import signal
 from pathlib import Path
 
-from onestack.network.dataplane.linux import commands, l2, names
-from onestack.network.dataplane.state import NetworkState, digest
+from onestack.network.drivers.linux import commands, l2, names
+from onestack.network.topology import NetworkState, digest
 
 LOG = logging.getLogger(__name__)
 

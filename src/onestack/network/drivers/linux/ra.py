@@ -18,9 +18,9 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from onestack.network.dataplane.linux import commands
-from onestack.network.dataplane.linux.dhcp import daemon_pid, stop_daemon
-from onestack.network.dataplane.state import digest
+from onestack.network.drivers.linux import commands
+from onestack.network.drivers.linux.dhcp import daemon_pid, stop_daemon
+from onestack.network.topology import digest
 
 LOG = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ namespace of their own.
 
 from __future__ import annotations
 
-from onestack.network.dataplane.base import DataPlaneCapabilities, NetworkDataPlane, Presence
-from onestack.network.dataplane.state import Desired
+from onestack.network.driver import DataPlaneCapabilities, NetworkDataPlane, Presence
+from onestack.network.topology import Desired
 
 
 class NoDataPlane(NetworkDataPlane):

@@ -10,8 +10,8 @@ import logging
 import threading
 from pathlib import Path
 
-from onestack.network.dataplane.linux import commands, l2, names
-from onestack.network.dataplane.linux.registry import Registry
+from onestack.network.drivers.linux import commands, l2, names
+from onestack.network.drivers.linux.registry import Registry
 from onestack.network.interface import PortInfo
 
 LOG = logging.getLogger(__name__)

@@ -17,18 +17,18 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from onestack.network.dataplane.base import (
+from onestack.network.driver import (
     DataPlaneCapabilities,
     InstancePlug,
     MetadataSource,
     NetworkDataPlane,
     Presence,
 )
-from onestack.network.dataplane.linux import commands, dhcp, firewall, l2, l3, names, ra
-from onestack.network.dataplane.linux.metadata import MetadataServers
-from onestack.network.dataplane.linux.plumbing import InstancePlumber
-from onestack.network.dataplane.linux.registry import Registry, registry_dir
-from onestack.network.dataplane.state import Desired, digest
+from onestack.network.drivers.linux import commands, dhcp, firewall, l2, l3, names, ra
+from onestack.network.drivers.linux.metadata import MetadataServers
+from onestack.network.drivers.linux.plumbing import InstancePlumber
+from onestack.network.drivers.linux.registry import Registry, registry_dir
+from onestack.network.topology import Desired, digest
 
 LOG = logging.getLogger(__name__)
 

@@ -15,10 +15,10 @@ import logging
 import re
 import shutil
 
-from onestack.network.dataplane.linux import commands, l2, names
-from onestack.network.dataplane.linux.dhcp import stop_daemon
-from onestack.network.dataplane.linux.ra import Advertised
-from onestack.network.dataplane.state import Desired, RouterState
+from onestack.network.drivers.linux import commands, l2, names
+from onestack.network.drivers.linux.dhcp import stop_daemon
+from onestack.network.drivers.linux.ra import Advertised
+from onestack.network.topology import Desired, RouterState
 
 LOG = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """What a data plane is asked to build: the desired state, as frozen values.
 
 ``onestack.network.desired.read_desired`` reads it from the networking tables
-in one transaction; a data plane (``dataplane.base.NetworkDataPlane.apply``)
+in one transaction; a data plane (``driver.NetworkDataPlane.apply``)
 never sees a database row.
 """
 

@@ -1,5 +1,6 @@
-"""The network data plane: its interface (``base``), the desired state it is given
-(``state``), and the one place that picks an implementation for this host."""
+"""The network data planes (``linux``, ``noop``) and the one place that picks one
+for this host.  Their interface is ``onestack.network.driver``; the desired state
+they are given is ``onestack.network.topology``."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ import logging
 from pathlib import Path
 
 from onestack.network.conf import NetworkSettings
-from onestack.network.dataplane.base import MetadataSource, NetworkDataPlane
-from onestack.network.dataplane.noop import NoDataPlane
+from onestack.network.driver import MetadataSource, NetworkDataPlane
+from onestack.network.drivers.noop import NoDataPlane
 
 LOG = logging.getLogger(__name__)
 
@@ -19,7 +20,7 @@ def unavailable_because(settings: NetworkSettings) -> str:
     ``off``: never; ``auto``: when running as root with the tools present;
     ``on``: always, and a RuntimeError when it cannot be built.
     """
-    from onestack.network.dataplane.linux.commands import missing_tools
+    from onestack.network.drivers.linux.commands import missing_tools
 
     if settings.data_plane == "off":
         return "network.data_plane is off"
@@ -37,7 +38,7 @@ def select_data_plane(
     if reason:
         LOG.warning("networking is API-only on this host (%s): no bridges, DHCP or routers", reason)
         return NoDataPlane(reason)
-    from onestack.network.dataplane.linux.driver import LinuxDataPlane
+    from onestack.network.drivers.linux.driver import LinuxDataPlane
 
     return LinuxDataPlane(state_dir, metadata)
 

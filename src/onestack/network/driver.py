@@ -1,15 +1,15 @@
 """The network data plane: what turns the networking records into packets on one host.
 
-A data plane is given the whole desired state (``dataplane.state.Desired``,
+A data plane is given the whole desired state (``topology.Desired``,
 frozen values read from the database by the network agent) and makes the host
 match it; it also plugs instances, which compute asks for through the
 networking service.  Two implementations, selected in one place
-(``dataplane.select_data_plane``):
+(``drivers.select_data_plane``):
 
-- ``linux`` (``dataplane.linux``): bridges in namespaces, veth pairs, DHCP
+- ``linux`` (``drivers.linux``): bridges in namespaces, veth pairs, DHCP
   (dnsmasq), routers with NAT, security groups (iptables), the metadata
   service, instance namespaces;
-- ``none`` (``dataplane.noop``): the API-only tier (``network.data_plane =
+- ``none`` (``drivers.noop``): the API-only tier (``network.data_plane =
   off``, or no root): it builds nothing and says so in its capabilities;
   plugging an instance answers the service's "not supported" (501).
 
@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from onestack.network.dataplane.state import Desired
 from onestack.network.exceptions import NotSupported
 from onestack.network.interface import MetadataProvider, PortInfo
+from onestack.network.topology import Desired
 
 
 @dataclass(frozen=True)
