@@ -19,7 +19,7 @@ import pytest
 
 from onestack.common.db import Database
 from onestack.image.conf import ImageSettings
-from onestack.image.manager import quota_engine
+from onestack.image.core import quota_engine
 from tests.functional.image.conftest import ImageAPI, stray_files, unique
 from tests.support.server import RunningCloud
 
