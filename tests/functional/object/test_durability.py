@@ -20,6 +20,7 @@ import pytest
 import swiftclient
 
 from onestack.object.auditor import audit_once
+from onestack.object.backends.disk import DiskDevice
 from onestack.object.replicator import replicate_once
 from onestack.object.store import ObjectStore
 from tests.functional.object.conftest import unique
@@ -34,7 +35,7 @@ def root(cloud: RunningCloud) -> Iterator[Path]:
     store = ObjectStore(path)
     for dev in store.ring.devices:
         (path / "devices" / dev.name).mkdir(exist_ok=True)
-    replicate_once(path)
+    replicate_once(ObjectStore(path))
 
 
 def account_of(swift: Any) -> str:
@@ -74,7 +75,7 @@ def test_lost_device_reads_then_replication_restores(
         assert swift.get_object(container, name)[1] == data
     below = [n for n in objects if len(copies(root, account, container, n)) < 3]
     assert below, "d0 held no replica of 20 objects: the ring is not spreading data"
-    stats = replicate_once(root)
+    stats = replicate_once(ObjectStore(root))
     assert stats.pushed >= len(below)
     for name in objects:
         assert len(copies(root, account, container, name)) == 3
@@ -83,7 +84,7 @@ def test_lost_device_reads_then_replication_restores(
     assert len(copies(root, account, container, "while-down")) == 3
     # The disk comes back empty: replication fills it and drops the handoff copies.
     victim.mkdir()
-    replicate_once(root)
+    replicate_once(ObjectStore(root))
     store = ObjectStore(root)
     for name in [*objects, "while-down"]:
         loc = store.locate(account, container, name)
@@ -103,25 +104,26 @@ def test_damaged_replica_is_quarantined_and_repaired(
     store = ObjectStore(root)
     loc = store.locate(account, container, "fragile")
     device = loc.primaries[0]
-    files = device.files(loc.part, loc.name_hash)
-    assert files is not None and files.data is not None
-    with open(files.data, "r+b") as handle:
+    assert isinstance(device, DiskDevice)
+    state = device.state(loc.part, loc.name_hash)
+    assert state is not None and not state.deleted
+    with open(device.data_file(loc.part, loc.name_hash, state.timestamp), "r+b") as handle:
         handle.seek(1234)
         byte = handle.read(1)
         handle.seek(1234)
         handle.write(bytes([byte[0] ^ 0xFF]))
-    stats = audit_once(root)
+    stats = audit_once(ObjectStore(root))
     assert f"{device.name}/{loc.name_hash}" in stats.quarantined
     assert (device.root / "quarantined" / "objects" / loc.name_hash).is_dir()
     assert len(copies(root, account, container, "fragile")) == 2
     assert swift.get_object(container, "fragile")[1] == data
-    replicate_once(root)
+    replicate_once(ObjectStore(root))
     assert len(copies(root, account, container, "fragile")) == 3
-    repaired = device.files(loc.part, loc.name_hash)
-    assert repaired is not None and repaired.data is not None
-    body = repaired.data.read_bytes()[: len(data)]
+    repaired = device.state(loc.part, loc.name_hash)
+    assert repaired is not None and repaired.timestamp == state.timestamp
+    body = device.data_file(loc.part, loc.name_hash, state.timestamp).read_bytes()[: len(data)]
     assert hashlib.md5(body).hexdigest() == hashlib.md5(data).hexdigest()
-    assert audit_once(root).quarantined == []
+    assert audit_once(ObjectStore(root)).quarantined == []
 
 
 def test_write_without_quorum_is_503_and_leaves_nothing(
