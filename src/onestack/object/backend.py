@@ -135,7 +135,7 @@ class ObjectDevice(ABC):
 
     @abstractmethod
     def hashes(self, part: int) -> list[str]:
-        """The object name hashes held in partition ``part``, in order."""
+        """The object name hashes held in partition ``part`` (in no particular order)."""
 
     @abstractmethod
     def remove(self, part: int, name_hash: str) -> None:

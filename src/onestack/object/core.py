@@ -86,7 +86,8 @@ class ObjectCore:
     def prepare(self) -> None:
         """Create the ring on the first start."""
         conf = self.conf
-        ensure_ring(self.root, conf.part_power, conf.replicas, conf.devices)
+        on_disk = conf.storage_backend == "disk"
+        ensure_ring(self.root, conf.part_power, conf.replicas, conf.devices, directories=on_disk)
         self.updates.pending_dir.mkdir(parents=True, exist_ok=True)
 
     # -- access -------------------------------------------------------------------

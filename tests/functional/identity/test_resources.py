@@ -169,8 +169,8 @@ def test_groups_and_membership(admin: Any) -> None:
 
 def test_user_projects(cloud: RunningCloud) -> None:
     client = Client(cloud, token(cloud, "demo", "demo"))
-    me = client.get(
-        "/auth/tokens", headers={"X-Subject-Token": client.session.headers["X-Auth-Token"]}
-    ).json()["token"]["user"]["id"]
+    me = client.get("/auth/tokens", headers={"X-Subject-Token": client.token}).json()["token"][
+        "user"
+    ]["id"]
     projects = client.get(f"/users/{me}/projects").json()["projects"]
     assert [p["name"] for p in projects] == ["demo"]

@@ -20,7 +20,8 @@ import pytest
 from onestack.common.db import Database
 from onestack.image.conf import ImageSettings
 from onestack.image.core import quota_engine
-from tests.functional.image.conftest import ImageAPI, stray_files, unique
+from tests.functional.image.conftest import ImageAPI, stray_files
+from tests.support.names import unique
 from tests.support.server import RunningCloud
 
 OCTET = {"Content-Type": "application/octet-stream"}
@@ -163,7 +164,8 @@ def test_interrupted_upload_leaves_nothing(
     url = urlparse(admin_api.base)
     head = (
         f"PUT /v2/images/{image_id}/file HTTP/1.1\r\nHost: {url.netloc}\r\n"
-        f"X-Auth-Token: {admin_api.token}\r\nContent-Type: application/octet-stream\r\n"
+        f"X-Auth-Token: {admin_api.auth_headers()['X-Auth-Token']}\r\n"
+        "Content-Type: application/octet-stream\r\n"
         f"Content-Length: {8 << 20}\r\n\r\n"
     ).encode()
     with socket.create_connection((url.hostname, url.port), timeout=10) as sock:

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from openstack import exceptions
 
-from tests.functional.image.conftest import ImageAPI, unique
+from tests.functional.image.conftest import ImageAPI
+from tests.support.names import unique
 
 
 def _shared(admin: Any, made: list[str], visibility: str = "shared") -> Any:

@@ -78,11 +78,13 @@ def _listdir(directory: Path) -> list[str] | None:
         return None
 
 
-def _remove_if_empty(path: Path) -> None:
-    try:
-        path.rmdir()
-    except OSError:
-        pass
+def _prune(object_dir: Path) -> None:
+    """Remove the suffix and partition directories above ``object_dir`` once empty."""
+    for path in (object_dir.parent, object_dir.parent.parent):
+        try:
+            path.rmdir()
+        except OSError:
+            return
 
 
 def install(tmp: Path, directory: Path, filename: str) -> None:
@@ -258,8 +260,7 @@ class DiskDevice(ObjectDevice):
     def remove(self, part: int, name_hash: str) -> None:
         directory = self.object_dir(part, name_hash)
         shutil.rmtree(directory, ignore_errors=True)
-        _remove_if_empty(directory.parent)
-        _remove_if_empty(directory.parent.parent)
+        _prune(directory)
 
     def quarantine(self, part: int, name_hash: str) -> None:
         directory = self.object_dir(part, name_hash)
@@ -268,3 +269,4 @@ class DiskDevice(ObjectDevice):
         if target.exists():
             target = target.with_name(f"{name_hash}-{uuid.uuid4().hex[:8]}")
         shutil.move(str(directory), str(target))
+        _prune(directory)
