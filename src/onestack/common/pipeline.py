@@ -10,7 +10,7 @@
                    request state (services whose URLs carry it: Cinder)
     -> the service's routes
 
-``build_pipeline`` wraps a service's ASGI app in exactly this order.
+``install_pipeline`` wraps a service's app in exactly this order.
 """
 
 from __future__ import annotations

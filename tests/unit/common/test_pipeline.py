@@ -28,9 +28,6 @@ from onestack.common.exceptions import (
 from onestack.common.pipeline import PipelineSpec
 
 SOURCE = Path(onestack.__file__).parent
-#: services whose middleware is not in the pipeline yet (issue 11: seams-volid moves
-#: volume's ProjectPrefix into common/pipeline.py; remove the entry when it lands)
-NOT_YET_IN_THE_PIPELINE = {"volume/api/routes.py"}
 
 
 class NoTokens:
@@ -93,7 +90,7 @@ def test_no_service_adds_middleware_of_its_own() -> None:
         for path in SOURCE.rglob("*.py")
         if "add_middleware(" in path.read_text() and path.name != "pipeline.py"
     }
-    assert offenders <= NOT_YET_IN_THE_PIPELINE, offenders
+    assert offenders == set()
 
 
 def test_swift_labels_every_response_with_its_transaction_id() -> None:
