@@ -30,6 +30,7 @@ def _root(state_dir: Path | None, config: Path | None) -> Path:
 
 def _disk_store(state_dir: Path | None, config: Path | None) -> Any:
     """The ring's disk devices (the passes here cannot reach a server's memory backend)."""
+    from onestack.object.backends.disk import DiskDevices
     from onestack.object.store import ObjectStore
 
     settings = _settings(state_dir, config)
@@ -38,7 +39,8 @@ def _disk_store(state_dir: Path | None, config: Path | None) -> Any:
             "object.storage_backend is 'memory': the replicas live in the running server, "
             "which runs its own passes"
         )
-    return ObjectStore(settings.state_dir / "object")
+    root = settings.state_dir / "object"
+    return ObjectStore(root, DiskDevices(root))
 
 
 def _options(fn: Callable[..., Any]) -> Callable[..., Any]:

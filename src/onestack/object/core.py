@@ -75,7 +75,7 @@ class ObjectCore:
         state_dir: Path,
         conf: ObjectSettings,
         db: Database,
-        devices: DeviceFactory | None = None,
+        devices: DeviceFactory,
     ) -> None:
         self.root = state_dir / "object"
         self.conf = conf

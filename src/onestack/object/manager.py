@@ -26,7 +26,6 @@ from onestack.common.db import Database
 from onestack.common.periodic import TaskRunner
 from onestack.identity.interface import IdentityService
 from onestack.neighbours import Neighbours
-from onestack.object.backends.memory import MemoryDevices
 from onestack.object.background import ObjectPasses
 from onestack.object.conf import ObjectSettings
 from onestack.object.containers import ContainerManager
@@ -42,11 +41,6 @@ if TYPE_CHECKING:
 LOG = logging.getLogger(__name__)
 
 
-def devices_for(conf: ObjectSettings) -> DeviceFactory | None:
-    """The backend ``object.storage_backend`` names (None: the disk default)."""
-    return MemoryDevices() if conf.storage_backend == "memory" else None
-
-
 class ObjectManager:
     def __init__(
         self,
@@ -54,10 +48,10 @@ class ObjectManager:
         conf: ObjectSettings,
         db: Database,
         neighbours: Neighbours,
-        devices: DeviceFactory | None = None,
+        devices: DeviceFactory,
     ) -> None:
         self.neighbours = neighbours
-        self.core = ObjectCore(state_dir, conf, db, devices or devices_for(conf))
+        self.core = ObjectCore(state_dir, conf, db, devices)
         writer = ObjectWriter(self.core)
         self.containers = ContainerManager(self.core)
         self.versions = Versioning(self.core, writer)

@@ -7,13 +7,18 @@ first start and runs the background passes (the manager's ``TaskRunner``).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from onestack.identity.bootstrap import CatalogEntry
 from onestack.object import policies
 from onestack.object.api.routes import build_app
+from onestack.object.api.s3.routes import build_app as build_s3_app
+from onestack.object.backends.disk import DiskDevices
+from onestack.object.backends.memory import MemoryDevices
+from onestack.object.conf import ObjectSettings
 from onestack.object.manager import ObjectManager
-from onestack.object.s3.routes import build_app as build_s3_app
+from onestack.object.store import DeviceFactory
 from onestack.plugin import ServicePlugin
 
 if TYPE_CHECKING:
@@ -21,13 +26,22 @@ if TYPE_CHECKING:
     from onestack.server import Cloud
 
 
+def devices_for(conf: ObjectSettings, root: Path) -> DeviceFactory:
+    """The device backend ``object.storage_backend`` names, over the ring in ``root``."""
+    if conf.storage_backend == "memory":
+        return MemoryDevices()
+    return DiskDevices(root)
+
+
 def manager_of(cloud: Cloud) -> ObjectManager:
     """The cloud's ObjectManager, created once."""
     existing = cloud.services.get("object")
     if isinstance(existing, ObjectManager):
         return existing
+    settings = cloud.settings
+    devices = devices_for(settings.object, settings.state_dir / "object")
     manager = ObjectManager(
-        cloud.settings.state_dir, cloud.settings.object, cloud.db, cloud.neighbours
+        settings.state_dir, settings.object, cloud.db, cloud.neighbours, devices
     )
     cloud.services["object"] = manager
     return manager

@@ -28,7 +28,6 @@ from onestack.object.backend import (
     ReplicaState,
     ReplicaWriter,
 )
-from onestack.object.backends.disk import DiskDevice
 from onestack.object.ring import RING_FILE, Ring, RingHolder
 
 #: the backend of each ring device, by device name
@@ -144,16 +143,13 @@ class PutStream:
             writer.abort()
 
 
-def disk_devices(root: Path) -> DeviceFactory:
-    """Device ``name`` as the directory ``<root>/devices/<name>``."""
-    return lambda name: DiskDevice(name, root / "devices" / name)
-
-
 class ObjectStore:
-    def __init__(self, root: Path, devices: DeviceFactory | None = None) -> None:
+    """The replicas of every object, over the ring in ``<root>`` and ``devices``."""
+
+    def __init__(self, root: Path, devices: DeviceFactory) -> None:
         self.root = root
         self.rings = RingHolder(root / RING_FILE)
-        self.device = devices or disk_devices(root)
+        self.device = devices
 
     @property
     def ring(self) -> Ring:

@@ -199,9 +199,8 @@ def test_without_identity_s3_answers_503(tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'alone.db'}")
     try:
         upgrade(db, ["onestack.object"])
-        alone = ObjectManager(
-            tmp_path, ObjectSettings(storage_backend="memory"), db, Neighbours.of({})
-        )
+        conf = ObjectSettings(storage_backend="memory")
+        alone = ObjectManager(tmp_path, conf, db, Neighbours.of({}), MemoryDevices())
         with pytest.raises(NeighbourMissing) as info:
             alone.ec2_credential("AKIA")
         assert info.value.code == 503

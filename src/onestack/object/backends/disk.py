@@ -270,3 +270,13 @@ class DiskDevice(ObjectDevice):
             target = target.with_name(f"{name_hash}-{uuid.uuid4().hex[:8]}")
         shutil.move(str(directory), str(target))
         _prune(directory)
+
+
+class DiskDevices:
+    """The disk devices of one ring: device ``name`` is ``<root>/devices/<name>``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def __call__(self, name: str) -> DiskDevice:
+        return DiskDevice(name, self.root / "devices" / name)

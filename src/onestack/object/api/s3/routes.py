@@ -24,12 +24,12 @@ from onestack.common.exceptions import Unauthorized
 from onestack.common.pipeline import PipelineSpec, TokenValidator
 from onestack.config import Settings
 from onestack.object.acl import Caller, account_for
+from onestack.object.api.s3 import multipart, objects, sigv2, sigv4
+from onestack.object.api.s3.context import S3Context
+from onestack.object.api.s3.errors import S3Error
+from onestack.object.api.s3.xml import Doc, iso
 from onestack.object.listings import ContainerEntry
 from onestack.object.manager import ObjectManager
-from onestack.object.s3 import multipart, objects, sigv2, sigv4
-from onestack.object.s3.context import S3Context
-from onestack.object.s3.errors import S3Error
-from onestack.object.s3.xml import Doc, iso
 
 LOG = logging.getLogger(__name__)
 

@@ -14,14 +14,14 @@ from starlette.responses import Response, StreamingResponse
 
 from onestack.common.exceptions import NotFound, OneStackError
 from onestack.object.api.http import check_conditions, guess_type, http_date, parse_ranges, title
+from onestack.object.api.s3 import sigv4
+from onestack.object.api.s3.context import S3Context
+from onestack.object.api.s3.errors import S3Error, s3_code
+from onestack.object.api.s3.xml import Doc, iso, parse
 from onestack.object.exceptions import UnprocessableEntity
 from onestack.object.listings import Subdir, ts_datetime
 from onestack.object.models import ObjectRow
 from onestack.object.reader import ReadResult, open_read, public_headers
-from onestack.object.s3 import sigv4
-from onestack.object.s3.context import S3Context
-from onestack.object.s3.errors import S3Error, s3_code
-from onestack.object.s3.xml import Doc, iso, parse
 from onestack.object.upload import UploadSpec
 
 BATCH = 1 << 20
