@@ -23,13 +23,13 @@ if TYPE_CHECKING:
 
 
 def manager_of(cloud: Cloud) -> ImageManager:
-    """The cloud's ImageManager, created once."""
-    existing = cloud.services.get("image")
-    if isinstance(existing, ImageManager):
-        return existing
-    manager = ImageManager(cloud.settings.image, cloud.db, cloud.enforcer, cloud.settings.state_dir)
-    cloud.services["image"] = manager
-    return manager
+    """The cloud's ImageManager, created and registered once."""
+    settings = cloud.settings
+    return cloud.services.get_or_create(
+        "image",
+        ImageManager,
+        lambda: ImageManager(settings.image, cloud.db, cloud.enforcer, settings.state_dir),
+    )
 
 
 def _catalog(settings: Settings) -> list[CatalogEntry]:

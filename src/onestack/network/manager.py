@@ -41,6 +41,9 @@ TAGGABLE: dict[str, tuple[type[Any], str]] = {
 
 
 class NetworkManager(InstancesMixin):
+    #: this host's data-plane agent while the server runs (network/service.py)
+    agent: Any = None
+
     # tags ---------------------------------------------------------------------------
 
     def _tag_target(self, ctx: RequestContext, collection: str, resource_id: str) -> Any:

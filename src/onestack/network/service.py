@@ -25,13 +25,12 @@ LOG = logging.getLogger(__name__)
 
 
 def manager_of(cloud: Cloud) -> NetworkManager:
-    """The cloud's NetworkManager (``cloud.services["network"]``), created once."""
-    existing = cloud.services.get("network")
-    if isinstance(existing, NetworkManager):
-        return existing
-    manager = NetworkManager(cloud.settings.network, cloud.db, cloud.enforcer)
-    cloud.services["network"] = manager
-    return manager
+    """The cloud's NetworkManager, created and registered once."""
+    return cloud.services.get_or_create(
+        "network",
+        NetworkManager,
+        lambda: NetworkManager(cloud.settings.network, cloud.db, cloud.enforcer),
+    )
 
 
 def _catalog(settings: Settings) -> list[CatalogEntry]:
@@ -79,12 +78,13 @@ async def _start(cloud: Cloud) -> None:
     from onestack.network.agent.agent import NetworkAgent
 
     agent = NetworkAgent(manager, cloud.settings.network, cloud.settings.state_dir)
-    cloud.services["network-agent"] = agent
+    manager.agent = agent
     await agent.start()
 
 
 async def _stop(cloud: Cloud) -> None:
-    agent: Any = cloud.services.pop("network-agent", None)
+    manager = manager_of(cloud)
+    agent, manager.agent = manager.agent, None
     if agent is not None:
         await agent.stop()
 

@@ -34,17 +34,16 @@ def devices_for(conf: ObjectSettings, root: Path) -> DeviceFactory:
 
 
 def manager_of(cloud: Cloud) -> ObjectManager:
-    """The cloud's ObjectManager, created once."""
-    existing = cloud.services.get("object")
-    if isinstance(existing, ObjectManager):
-        return existing
+    """The cloud's ObjectManager, created and registered once."""
     settings = cloud.settings
-    devices = devices_for(settings.object, settings.state_dir / "object")
-    manager = ObjectManager(
-        settings.state_dir, settings.object, cloud.db, cloud.neighbours, devices
-    )
-    cloud.services["object"] = manager
-    return manager
+
+    def build() -> ObjectManager:
+        devices = devices_for(settings.object, settings.state_dir / "object")
+        return ObjectManager(
+            settings.state_dir, settings.object, cloud.db, cloud.neighbours, devices
+        )
+
+    return cloud.services.get_or_create("object", ObjectManager, build)
 
 
 def _catalog(settings: Settings) -> list[CatalogEntry]:
