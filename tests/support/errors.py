@@ -75,3 +75,16 @@ def s3_client_error(info: Any, code: str, status: int, fragment: str = "") -> di
     assert meta["RequestId"] == meta["HTTPHeaders"]["x-amz-request-id"], meta
     assert error["Message"] and fragment.lower() in error["Message"].lower(), error
     return dict(error)
+
+
+def glance_error(response: Any, code: int, fragment: str = "") -> str:
+    """A raw image API response (asked for JSON) is Glance's webob error: status
+    ``code`` and ``{"message", "code": "<code> <title>", "title"}`` whose message
+    mentions ``fragment``.  Returns the message."""
+    assert response.status_code == code, (response.status_code, response.text)
+    assert response.headers["x-openstack-request-id"].startswith("req-"), response.headers
+    body = response.json()
+    assert set(body) == {"message", "code", "title"}, body
+    assert body["code"] == f"{code} {body['title']}" and body["title"], body
+    assert body["message"] and fragment.lower() in body["message"].lower(), body
+    return str(body["message"])
