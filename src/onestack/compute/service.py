@@ -47,7 +47,6 @@ if TYPE_CHECKING:
     from onestack.compute.agent import AgentClients, ComputeAgent
     from onestack.config import Settings
     from onestack.server import Cloud
-    from onestack.volume.interface import VolumeService
 
 LOG = logging.getLogger(__name__)
 
@@ -73,20 +72,20 @@ def service_session(settings: Settings) -> ServiceSession:
     )
 
 
-def agent_clients(
-    settings: Settings, bus: Bus, bridge: LoopBridge, volumes: VolumeService | None
-) -> AgentClients:
-    """The clients of an agent: the image API over HTTP as the service user, the network
-    service over the bus (its host's data plane plugs the instances)."""
+def agent_clients(settings: Settings, bus: Bus, bridge: LoopBridge) -> AgentClients:
+    """The clients of an agent, the same on every host: the image API over HTTP as the
+    service user; networking and volumes over the bus (networking's calls that plug
+    instances go to this host's network agent)."""
     from onestack.compute.agent import AgentClients
     from onestack.compute.images import HTTPImageClient
     from onestack.network.rpcapi import NetworkClient
+    from onestack.volume.client import VolumeServiceClient
 
     network_host = settings.network.host or socket.gethostname()
     return AgentClients(
         images=HTTPImageClient(service_session(settings)),
         network=NetworkClient(bus, bridge, network_host),
-        volumes=volumes,
+        volumes=VolumeServiceClient(bus, bridge),
     )
 
 
@@ -228,7 +227,7 @@ async def _start(cloud: Cloud) -> None:
         network.set_metadata_provider(manager)
     host = host_name(cloud.settings.compute)
     bridge = LoopBridge(loop, owner="compute")
-    clients = agent_clients(cloud.settings, cloud.bus, bridge, cloud.neighbours.volume)
+    clients = agent_clients(cloud.settings, cloud.bus, bridge)
     agent = build_agent(cloud.settings, cloud.db, host, clients)
     runtime = ComputeRuntime(
         ComputeControl(manager, cloud.bus, host), ComputeHost(agent, cloud.bus)
