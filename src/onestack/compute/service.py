@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -126,6 +127,36 @@ class ComputeHost:
     async def stop(self) -> None:
         await self.agent.tasks.stop()
         await asyncio.to_thread(self.pool.shutdown, True)
+
+
+async def run_host(
+    settings: Settings, stop: asyncio.Event, ready: Callable[[], None] | None = None
+) -> None:
+    """Run only this host's compute agent until ``stop`` is set: against the control
+    plane's database (``db_url``), bus (``bus_url``) and APIs (the identity URL and
+    the catalog), with nothing of the control plane in this process.  ``ready`` runs
+    once the agent serves."""
+    from onestack.common.bus import create_bus
+
+    db = Database(settings.database_url)
+    bus = create_bus(settings.bus_url)
+    await bus.start()
+    try:
+        bridge = LoopBridge(asyncio.get_running_loop(), owner="compute")
+        agent = build_agent(
+            settings, db, host_name(settings.compute), agent_clients(settings, bus, bridge)
+        )
+        host = ComputeHost(agent, bus)
+        await host.start()
+        try:
+            if ready is not None:
+                ready()
+            await stop.wait()
+        finally:
+            await host.stop()
+    finally:
+        await bus.stop()
+        db.dispose()
 
 
 class ComputeControl:
