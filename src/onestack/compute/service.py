@@ -125,8 +125,10 @@ class ComputeHost:
         self.agent.tasks.start()
 
     async def stop(self) -> None:
+        """Stop the periodic tasks; queued operations are dropped, running ones end on
+        their own (a worker thread cannot be cancelled)."""
         await self.agent.tasks.stop()
-        await asyncio.to_thread(self.pool.shutdown, True)
+        self.pool.shutdown(wait=False, cancel_futures=True)
 
 
 async def run_host(

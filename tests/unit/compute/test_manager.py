@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -28,6 +29,7 @@ from onestack.compute import policies, states
 from onestack.compute.agent import AgentClients, ComputeAgent
 from onestack.compute.conf import ComputeSettings
 from onestack.compute.drivers.fake import FakeComputeDriver
+from onestack.compute.exceptions import DriverError
 from onestack.compute.flavors import ensure_default_flavors
 from onestack.compute.manager import ComputeManager
 from onestack.compute.models import ComputeNode, InstanceAction
@@ -398,3 +400,26 @@ def test_the_agent_client_and_endpoint_name_the_same_operations() -> None:
         sent = [p for p in signature.parameters if p not in ("self", "host")]
         served = [p for p in endpoint[name].parameters if p != "self"]
         assert sent == served, name
+
+
+def test_a_failed_build_is_an_error_with_a_fault_and_a_logged_traceback(
+    stack: Stack, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(spec: Any) -> None:
+        raise DriverError(reason="the hypervisor is on fire")
+
+    monkeypatch.setattr(stack.agent.driver, "spawn", broken)
+    request = ServerRequest(name="vm", image_ref="img-1", flavor_ref="42")
+    with caplog.at_level(logging.ERROR, logger="onestack.compute.agent"):
+        created, _ = stack.run(lambda: stack.manager.servers.create(MEMBER, request))
+        server_id = str(created[0].id)
+        _wait(stack, "ERROR", lambda: _state(stack, server_id) == states.ERROR)
+    details = stack.run(
+        lambda: stack.manager.servers.show(
+            MEMBER, server_id, host_status=False, image_properties=False
+        )
+    )
+    assert details.fault is not None and details.fault.message == "the hypervisor is on fire"
+    logged = [r for r in caplog.records if server_id in r.getMessage()]
+    assert logged and MEMBER.request_id in logged[0].getMessage()
+    assert logged[0].exc_info is not None
