@@ -272,7 +272,7 @@ async def _start(cloud: Cloud) -> None:
 async def _stop(cloud: Cloud) -> None:
     manager = manager_of(cloud)
     runtime, manager.runtime = manager.runtime, None
-    if isinstance(runtime, ComputeRuntime):
+    if runtime is not None:
         await runtime.stop()
 
 
