@@ -10,18 +10,26 @@ data plane running: instances outlive the service.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 import socket
 from typing import TYPE_CHECKING, Any
 
+from onestack.common.bus import Bus
 from onestack.identity.bootstrap import CatalogEntry
 from onestack.network import policies
 from onestack.network.conf import NetworkSettings
 from onestack.network.drivers import MetadataSource, select_data_plane
 from onestack.network.interface import MetadataProvider
 from onestack.network.manager import NetworkManager
-from onestack.network.rpcapi import TOPIC, NetworkEndpoint
+from onestack.network.rpcapi import (
+    AGENT_NOTIFY_TOPIC,
+    TOPIC,
+    AgentNotifier,
+    AgentNotifyEndpoint,
+    NetworkEndpoint,
+)
 from onestack.plugin import ServicePlugin
 
 if TYPE_CHECKING:
@@ -79,8 +87,21 @@ def host_of(cloud: Cloud) -> str:
 
 async def _start(cloud: Cloud) -> None:
     manager = manager_of(cloud)
-    await cloud.bus.serve(TOPIC, NetworkEndpoint(manager), server=host_of(cloud))
-    await manager.start_agent()
+    host = host_of(cloud)
+    notifier = AgentNotifier(cloud.bus)
+    notifier.loop = asyncio.get_running_loop()
+    manager.core.add_listener(notifier.changed)
+    await cloud.bus.serve(TOPIC, NetworkEndpoint(manager), server=host)
+    await start_host_agent(manager, cloud.bus, host)
+
+
+async def start_host_agent(manager: NetworkManager, bus: Bus, host: str) -> None:
+    """Run this host's network agent (when its data plane builds anything) and let the
+    control plane wake it over the bus."""
+    await manager.start_agent(host)
+    agent = manager.core.agent
+    if agent is not None:
+        await bus.serve(AGENT_NOTIFY_TOPIC, AgentNotifyEndpoint(agent.wake), server=host)
 
 
 async def _stop(cloud: Cloud) -> None:
