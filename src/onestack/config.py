@@ -80,6 +80,11 @@ class Settings(BaseSettings):
         None, description="SQLAlchemy URL; default SQLite in the state directory."
     )
     bus_url: str = Field("memory://", description="memory:// or amqp://user:pass@host:port/")
+    controller: bool = Field(
+        False,
+        description="Run as a controller: every API, the scheduler and the conductor, no "
+        "agents (hosts join with `onestack host join`); needs a shared database and bus.",
+    )
     region: str = Field("RegionOne", description="Region of every catalog endpoint.")
     admin_password: str | None = Field(
         None, description="Password of the bootstrap admin user; generated when unset."

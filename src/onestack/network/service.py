@@ -20,7 +20,8 @@ from onestack.common.bus import Bus
 from onestack.identity.bootstrap import CatalogEntry
 from onestack.network import policies
 from onestack.network.conf import NetworkSettings
-from onestack.network.drivers import MetadataSource, select_data_plane
+from onestack.network.driver import NetworkDataPlane
+from onestack.network.drivers import MetadataSource, NoDataPlane, select_data_plane
 from onestack.network.interface import MetadataProvider
 from onestack.network.manager import NetworkManager
 from onestack.network.rpcapi import (
@@ -46,7 +47,11 @@ def manager_of(cloud: Cloud) -> NetworkManager:
     def build() -> NetworkManager:
         settings = cloud.settings.network
         metadata = MetadataSource(_configured_provider(settings))
-        plane = select_data_plane(settings, cloud.settings.state_dir, metadata)
+        plane: NetworkDataPlane
+        if cloud.settings.controller:
+            plane = NoDataPlane("a controller builds no data plane: network hosts do")
+        else:
+            plane = select_data_plane(settings, cloud.settings.state_dir, metadata)
         return NetworkManager(
             settings, cloud.db, cloud.enforcer, data_plane=plane, metadata=metadata
         )
@@ -74,7 +79,8 @@ def _prepare(cloud: Cloud) -> None:
     settings = cloud.settings.network
     result = cloud.bootstrap_result
     if settings.create_public_network and result is not None:
-        host_address = manager.core.plane.capabilities().host_address
+        # a controller's network hosts give their own host the address
+        host_address = cloud.settings.controller or manager.core.plane.capabilities().host_address
         manager.ensure_public_network(
             result.admin_project_id, host_leg=host_address and settings.public_host_address
         )
@@ -92,7 +98,8 @@ async def _start(cloud: Cloud) -> None:
     notifier.loop = asyncio.get_running_loop()
     manager.core.add_listener(notifier.changed)
     await cloud.bus.serve(TOPIC, NetworkEndpoint(manager), server=host)
-    await start_host_agent(manager, cloud.bus, host)
+    if not cloud.settings.controller:
+        await start_host_agent(manager, cloud.bus, host)
 
 
 async def start_host_agent(manager: NetworkManager, bus: Bus, host: str) -> None:

@@ -113,6 +113,8 @@ async def _start(cloud: Cloud) -> None:
     service.bridge.loop = asyncio.get_running_loop()
     # the public interface for agents on any host (volume/client.py)
     await cloud.bus.serve(SERVICE_TOPIC, VolumeServiceEndpoint(service))
+    if cloud.settings.controller:
+        return  # volume hosts run the agents
     host = VolumeHost(cloud, service)
     service.runtime = host
     await host.start()
