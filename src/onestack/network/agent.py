@@ -78,7 +78,7 @@ class NetworkAgent:
             kinds.append(DHCP)
         if caps.routing and self.settings.l3_agent:
             kinds.append(L3)
-        if caps.metadata:
+        if caps.metadata and len(kinds) > 1:  # served from DHCP and router namespaces
             kinds.append(METADATA)
         return kinds
 

@@ -24,6 +24,7 @@ from onestack.network.topology import (
     RouterState,
     RuleState,
     SubnetState,
+    default_vni,
 )
 
 
@@ -133,7 +134,9 @@ def _read_all(db: Database) -> Desired:
                     for s in net.subnets
                 ),
                 ports=tuple(ports_by_net.get(net.id, [])),
-                segmentation_id=net.segmentation_id if net.network_type == "vxlan" else None,
+                segmentation_id=(net.segmentation_id or default_vni(net.id))
+                if net.network_type == "vxlan"
+                else None,
             )
         members: dict[str, list[str]] = {}
         for row in all_ports:

@@ -110,6 +110,15 @@ class Desired:
     members: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
+#: the largest VXLAN network identifier (24 bits)
+MAX_VNI = 16777215
+
+
+def default_vni(network_id: str) -> int:
+    """The VXLAN id a network gets unless taken (or given): from its id's first digits."""
+    return int(network_id.replace("-", "")[:6], 16) or 1
+
+
 def digest(*parts: Any) -> str:
     def default(value: Any) -> Any:
         return asdict(value) if hasattr(value, "__dataclass_fields__") else str(value)

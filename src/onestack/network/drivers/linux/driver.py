@@ -158,6 +158,9 @@ class LinuxDataPlane(NetworkDataPlane):
         l2.sync_tunnels(self.host, net)
 
     def _ensure_dhcp(self, net: Any) -> None:
+        serving = net.dhcp_port is not None and net.has_dhcp
+        if not serving and names.dhcp_ns(net.id) not in self.registry.names():
+            return  # never ours here (another host's DHCP agent serves it): nothing to remove
         self.dhcp.ensure(net)
         if net.dhcp_port is not None and net.has_dhcp and self.metadata is not None:
             self.metadata.ensure(names.dhcp_ns(net.id))
