@@ -62,6 +62,8 @@ class ClusterState:
     underlay: str = ""
     hosts: list[dict[str, Any]] = field(default_factory=list)
     endpoints: dict[str, str] = field(default_factory=dict)
+    #: the ``ONESTACK_*`` settings the hosts were started with (never passwords)
+    env: dict[str, str] = field(default_factory=dict)
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(self.__dict__, indent=2))
@@ -139,6 +141,10 @@ class Cluster:
         state.underlay = f"osul-{state.id}"
         state.save(self.file)
         environment = {**os.environ, **(env or {})}
+        state.env = {
+            k: v for k, v in (env or {}).items()
+            if k.startswith("ONESTACK_") and "PASSWORD" not in k
+        }  # fmt: skip
         try:
             self._start_controller(state, db_url, bus_url, ports or {}, environment, timeout)
             self._underlay(state)
@@ -275,7 +281,8 @@ class Cluster:
             return
         directory = Path(host["state_dir"])
         (directory / "host.state.json").unlink(missing_ok=True)
-        process = self._spawn(list(host["argv"]), directory / "host.log", os.environ)
+        environment = {**os.environ, **state.env}
+        process = self._spawn(list(host["argv"]), directory / "host.log", environment)
         host["pid"] = process.pid
         state.save(self.file)
         self._wait_host(host, timeout)
