@@ -485,6 +485,10 @@ def cluster() -> None:
     "--network-hosts", type=click.IntRange(0, 64), default=1, show_default=True,
     help="How many of the hosts (the first ones) also get the network role.",
 )  # fmt: skip
+@click.option(
+    "--object-hosts", type=click.IntRange(0, 64), default=0, show_default=True,
+    help="How many of the hosts (the last ones) are also storage nodes (a zone each).",
+)  # fmt: skip
 @click.option("--driver", default="auto", show_default=True, help="Compute driver of the hosts.")
 @click.option("--port", "ports", multiple=True, metavar="SERVICE=PORT")
 def cluster_up(
@@ -493,6 +497,7 @@ def cluster_up(
     db_url: str,
     bus_url: str,
     network_hosts: int,
+    object_hosts: int,
     driver: str,
     ports: tuple[str, ...],
 ) -> None:
@@ -505,10 +510,11 @@ def cluster_up(
         if name not in SERVICE_NAMES or not value.isdigit():
             raise click.BadParameter(f"{item!r}: use SERVICE=PORT", param_hint="--port")
         chosen[name] = int(value)
-    hosts = [
-        HostSpec(f"host-{n}", ("compute", "network") if n <= network_hosts else ("compute",))
-        for n in range(1, count + 1)
-    ]
+    hosts = []
+    for n in range(1, count + 1):
+        roles = ["compute"] + (["network"] if n <= network_hosts else [])
+        roles += ["object"] if n > count - object_hosts else []
+        hosts.append(HostSpec(f"host-{n}", tuple(roles)))
     try:
         state = Cluster(state_dir).up(hosts, db_url, bus_url, ports=chosen, driver=driver)
     except ClusterError as exc:

@@ -38,6 +38,8 @@ from typing import Any
 
 CLUSTER_FILE = "cluster.json"
 UNDERLAY_PREFIX = "100.64.0."
+#: devices of each storage node (two per host: a stopped host's writes find handoffs)
+NODE_DEVICES = 2
 #: the underlay's MTU leaves room for VXLAN's 50 bytes under a 1500-byte tenant MTU
 UNDERLAY_MTU = 1600
 
@@ -156,6 +158,7 @@ class Cluster:
                 state.save(self.file)
             for host in state.hosts:
                 self._wait_host(host, timeout)
+            self._object_ring(state)
         except BaseException:
             self.down()
             raise
@@ -208,11 +211,14 @@ class Cluster:
     def _add_host(self, state: ClusterState, index: int, spec: HostSpec) -> None:
         netns = f"oshost-{state.id}-{index}"
         address = f"{UNDERLAY_PREFIX}{10 + index}"
-        host = {
+        host: dict[str, Any] = {
             "name": spec.name, "roles": list(spec.roles), "netns": netns, "address": address,
             "scope": f"h{index}{state.id}", "state_dir": str(self.state_dir / spec.name),
-            "pid": None,
+            "pid": None, "env": {},
         }  # fmt: skip
+        if "object" in spec.roles:
+            host["env"] = {"ONESTACK_OBJECT__NODE_PORT": str(_free_port()),
+                           "ONESTACK_OBJECT__NODE_DEVICES": str(NODE_DEVICES)}  # fmt: skip
         state.hosts.append(host)
         state.save(self.file)
         _ip("netns", "add", netns)
@@ -223,6 +229,26 @@ class Cluster:
         _ip("link", "set", leg, "master", "br0", "up", netns=state.underlay)
         _ip("addr", "add", f"{address}/24", "dev", "ul0", netns=netns)
         _ip("link", "set", "ul0", "mtu", str(UNDERLAY_MTU), "up", netns=netns)
+
+    def _object_ring(self, state: ClusterState) -> None:
+        """Give the controller's ring the storage nodes' devices instead of its own: one
+        zone per host, so that the replicas of an object land on distinct hosts."""
+        from onestack.node import node_devices
+        from onestack.object.ring import RING_FILE, Ring
+
+        nodes = [h for h in state.hosts if "object" in h["roles"]]
+        if not nodes:
+            return
+        path = self.state_dir / "controller" / "object" / RING_FILE
+        ring = Ring.load(path)
+        for device in [d for d in ring.devices if not d.address]:
+            ring.remove_device(device.name)
+        for zone, host in enumerate(nodes, start=1):
+            address = f"127.0.0.1:{host['env']['ONESTACK_OBJECT__NODE_PORT']}"
+            for name in node_devices(host["name"], NODE_DEVICES):
+                ring.add_device(name, zone, 1.0, address)
+        ring.rebalance()
+        ring.save(path)
 
     def _start_host(
         self, state: ClusterState, host: dict[str, Any], driver: str, env: dict[str, str]
@@ -238,7 +264,7 @@ class Cluster:
             "--underlay-netns", host["netns"], "--namespace-scope", host["scope"],
             "--driver", driver,
         ]  # fmt: skip
-        process = self._spawn(argv, directory / "host.log", env)
+        process = self._spawn(argv, directory / "host.log", {**env, **host["env"]})
         host["pid"] = process.pid
         host["argv"] = argv
 
@@ -281,7 +307,7 @@ class Cluster:
             return
         directory = Path(host["state_dir"])
         (directory / "host.state.json").unlink(missing_ok=True)
-        environment = {**os.environ, **state.env}
+        environment = {**os.environ, **state.env, **host["env"]}
         process = self._spawn(list(host["argv"]), directory / "host.log", environment)
         host["pid"] = process.pid
         state.save(self.file)
@@ -339,6 +365,22 @@ def _destroy_instances(state_dir: Path, name: str) -> None:
         driver = load_driver(settings, state_dir, name)
         for instance_id in driver.list_instances():
             driver.destroy(instance_id)
+
+
+def _free_port() -> int:
+    """A port free now below the ephemeral range (no outgoing connection takes it)."""
+    import random
+    import socket
+
+    floor = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    while True:
+        port = random.randint(max(1024, floor - 12000), floor - 1)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
 
 
 def _delete_netns(name: str) -> None:

@@ -11,15 +11,18 @@ its own state directory and name and runs, by role:
   of networking (its instances' ports, bridges and VXLAN tunnels): every
   compute host needs it;
 - ``network``: the L2 part and the DHCP, L3 and metadata agents (networks'
-  DHCP servers and routers are scheduled to the hosts with this role).
+  DHCP servers and routers are scheduled to the hosts with this role);
+- ``object``: a storage node (``object.storage_node``) serving
+  ``object.node_devices`` ring devices on ``object.node_port``; the operator adds
+  them to the controller's ring (``onestack ring add-device NAME --zone Z
+  --address HOST:PORT``, then ``rebalance``), as with Swift's ring builder.
 
 The agents register at once (``compute service list``, ``hypervisor list``,
 ``network agent list``) and report every ``heartbeat_interval`` /
 ``report_interval`` seconds.  Their control connections (database, bus,
 APIs) leave from the process's own network namespace; only the data plane
 goes where ``network.underlay_netns`` says (simulated hosts, ``cluster``).
-Volume and object storage roles are not implemented for joined hosts: those
-services run on the controller (docs/scaling.md).
+The volume role is not implemented for joined hosts (docs/scaling.md).
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ LOG = logging.getLogger(__name__)
 
 TOKEN_FILE = "join-token"
 TOKEN_PREFIX = "osjoin1."
-ROLES = ("compute", "network")
+ROLES = ("compute", "network", "object")
 
 
 class JoinTokenError(ValueError):
@@ -179,6 +182,39 @@ async def _start_compute(settings: Settings, db: Database, bus: Bus, parts: Node
     parts.stops.append(compute.stop)
 
 
+def node_devices(host: str, count: int) -> list[str]:
+    """The names of a storage node's devices (``<host>-d<n>``)."""
+    return [f"{host}-d{n}" for n in range(1, count + 1)]
+
+
+async def _start_storage_node(settings: Settings, parts: NodeParts) -> None:
+    import uvicorn
+
+    from onestack.object.storage_node import build_app
+    from onestack.server import bind
+
+    root = settings.state_dir / "object"
+    for name in node_devices(settings.compute.host or "node", settings.object.node_devices):
+        (root / "devices" / name).mkdir(parents=True, exist_ok=True)
+    sock = bind(settings.bind_host, settings.object.node_port)
+    sock.listen(1024)
+    config = uvicorn.Config(build_app(root), lifespan="off", log_level="warning",
+                            access_log=False, server_header=False)  # fmt: skip
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        if task.done():
+            task.result()
+            raise RuntimeError("the storage node stopped during start-up")
+        await asyncio.sleep(0.01)
+
+    async def stop() -> None:
+        server.should_exit = True
+        await task
+
+    parts.stops.append(stop)
+
+
 async def run_node(
     settings: Settings,
     roles: set[str],
@@ -196,7 +232,10 @@ async def run_node(
     parts = NodeParts()
     try:
         # L2 on every compute host; DHCP, L3 and metadata where "network" is given
-        await _start_network(settings, db, bus, parts)
+        if roles & {"compute", "network"}:
+            await _start_network(settings, db, bus, parts)
+        if "object" in roles:
+            await _start_storage_node(settings, parts)
         if "compute" in roles:
             await _start_compute(settings, db, bus, parts)
         if ready is not None:
