@@ -96,7 +96,9 @@ class Ring:
             raise RingError(f"invalid device name {name!r}")
         if weight < 0:
             raise RingError("weight must not be negative")
-        dev = Device(max((d.id for d in self.devices), default=-1) + 1, name, zone, weight, address)
+        # never an id the assignment still names (a removed device's, until rebalance)
+        used = [d.id for d in self.devices] + [i for row in self.assignment for i in row]
+        dev = Device(max(used, default=-1) + 1, name, zone, weight, address)
         self.devices.append(dev)
         return dev
 
