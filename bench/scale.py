@@ -70,6 +70,8 @@ def _run(hosts: int, servers: int, batch: int) -> dict[str, float]:
             Path(base), specs, driver="fake",
             ONESTACK_NETWORK__DATA_PLANE="off", ONESTACK_LOG_LEVEL="warning",
             ONESTACK_COMPUTE__HEARTBEAT_INTERVAL="10", ONESTACK_COMPUTE__SERVICE_DOWN_TIME="60",
+            # the controller's share of PostgreSQL's 100 connections (hosts keep 4 each)
+            ONESTACK_DB_POOL_SIZE="10", ONESTACK_DB_MAX_OVERFLOW="5",
         ) as cluster,
     ):  # fmt: skip
         conn = cluster.connect()

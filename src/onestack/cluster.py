@@ -38,6 +38,9 @@ from typing import Any
 
 CLUSTER_FILE = "cluster.json"
 UNDERLAY_PREFIX = "100.64.0."
+#: a simulated host's database connections: PostgreSQL's default limit (100) is shared by
+#: every host and the controller (docs/scaling.md)
+HOST_DB_POOL = {"ONESTACK_DB_POOL_SIZE": "2", "ONESTACK_DB_MAX_OVERFLOW": "2"}
 #: devices of each storage node (two per host: a stopped host's writes find handoffs)
 NODE_DEVICES = 2
 #: the underlay's MTU leaves room for VXLAN's 50 bytes under a 1500-byte tenant MTU
@@ -214,11 +217,11 @@ class Cluster:
         host: dict[str, Any] = {
             "name": spec.name, "roles": list(spec.roles), "netns": netns, "address": address,
             "scope": f"h{index}{state.id}", "state_dir": str(self.state_dir / spec.name),
-            "pid": None, "env": {},
+            "pid": None, "env": dict(HOST_DB_POOL),
         }  # fmt: skip
         if "object" in spec.roles:
-            host["env"] = {"ONESTACK_OBJECT__NODE_PORT": str(_free_port()),
-                           "ONESTACK_OBJECT__NODE_DEVICES": str(NODE_DEVICES)}  # fmt: skip
+            host["env"] |= {"ONESTACK_OBJECT__NODE_PORT": str(_free_port()),
+                            "ONESTACK_OBJECT__NODE_DEVICES": str(NODE_DEVICES)}  # fmt: skip
         state.hosts.append(host)
         state.save(self.file)
         _ip("netns", "add", netns)

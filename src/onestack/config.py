@@ -79,6 +79,12 @@ class Settings(BaseSettings):
     db_url: str | None = Field(
         None, description="SQLAlchemy URL; default SQLite in the state directory."
     )
+    db_pool_size: int = Field(
+        10, ge=1, description="Database connections a process keeps (PostgreSQL, MariaDB)."
+    )
+    db_max_overflow: int = Field(
+        30, ge=0, description="Connections a process may open beyond `db_pool_size`."
+    )
     bus_url: str = Field("memory://", description="memory:// or amqp://user:pass@host:port/")
     controller: bool = Field(
         False,

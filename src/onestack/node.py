@@ -226,7 +226,11 @@ async def run_node(
     if unknown or not roles:
         raise ValueError(f"roles are some of {', '.join(ROLES)}, not {sorted(unknown)}")
     settings.state_dir.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.database_url)
+    db = Database(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
     bus = create_bus(settings.bus_url)
     await bus.start()
     parts = NodeParts()
