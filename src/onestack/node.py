@@ -22,7 +22,10 @@ The agents register at once (``compute service list``, ``hypervisor list``,
 ``report_interval`` seconds.  Their control connections (database, bus,
 APIs) leave from the process's own network namespace; only the data plane
 goes where ``network.underlay_netns`` says (simulated hosts, ``cluster``).
-The volume role is not implemented for joined hosts (docs/scaling.md).
+- ``volume``: a volume agent with its own pool (``volume.backend``); its volumes
+  attach only to servers on the same host (no block-export protocol crosses
+  hosts here: docs/scaling.md), and volumes from images are refused (503):
+  the agent has no image client yet.
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ LOG = logging.getLogger(__name__)
 
 TOKEN_FILE = "join-token"
 TOKEN_PREFIX = "osjoin1."
-ROLES = ("compute", "network", "object")
+ROLES = ("compute", "network", "object", "volume")
 
 
 class JoinTokenError(ValueError):
@@ -182,6 +185,22 @@ async def _start_compute(settings: Settings, db: Database, bus: Bus, parts: Node
     parts.stops.append(compute.stop)
 
 
+async def _start_volume(settings: Settings, db: Database, bus: Bus, parts: NodeParts) -> None:
+    from onestack.neighbours import Neighbours
+    from onestack.registry import ServiceRegistry
+    from onestack.volume import policies
+    from onestack.volume.manager import VolumeService
+    from onestack.volume.service import VolumeHost
+
+    enforcer = Enforcer({}, settings.policy_file)
+    enforcer.register_defaults(policies.RULES)
+    neighbours = Neighbours.of(ServiceRegistry())  # no other service in this process
+    service = VolumeService(db, enforcer, settings.volume, bus, neighbours)
+    host = VolumeHost(db, bus, settings.state_dir, service, neighbours)
+    await host.start()
+    parts.stops.append(host.stop)
+
+
 def node_devices(host: str, count: int) -> list[str]:
     """The names of a storage node's devices (``<host>-d<n>``)."""
     return [f"{host}-d{n}" for n in range(1, count + 1)]
@@ -240,6 +259,8 @@ async def run_node(
             await _start_network(settings, db, bus, parts)
         if "object" in roles:
             await _start_storage_node(settings, parts)
+        if "volume" in roles:
+            await _start_volume(settings, db, bus, parts)
         if "compute" in roles:
             await _start_compute(settings, db, bus, parts)
         if ready is not None:

@@ -229,15 +229,14 @@ def _catalog(settings: Settings) -> list[CatalogEntry]:
 
 def manager_of(cloud: Cloud) -> ComputeManager:
     """The cloud's ComputeManager, created and registered once."""
+    settings = cloud.settings.compute
+    if settings.cross_host_attach is None:
+        settings = settings.model_copy(update={"cross_host_attach": not cloud.settings.controller})
     return cloud.services.get_or_create(
         "compute",
         ComputeManager,
         lambda: ComputeManager(
-            cloud.db,
-            cloud.enforcer,
-            cloud.settings.compute,
-            cloud.neighbours,
-            ComputeRPC.over(cloud.bus),
+            cloud.db, cloud.enforcer, settings, cloud.neighbours, ComputeRPC.over(cloud.bus)
         ),
     )
 

@@ -1,6 +1,7 @@
 """A controller and three hosts on PostgreSQL and RabbitMQ (``onestack cluster``).
 
-host-1 has the network and compute roles, host-2 and host-3 compute only.  Each
+host-1 has the network and compute roles, host-2 compute and volume, host-3
+compute only.  Each
 host is a process of its own with its own state directory and its data plane in
 namespaces of its own (underlay addresses 100.64.0.11-13 on a bridge of the
 cluster's own); the servers are real containers.  The tests run in order on one
@@ -17,13 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from openstack.exceptions import BadRequestException
 
 from onestack.cluster import HostSpec
 from tests.support.cluster import DOWN_TIME, RunningCluster, running_cluster, wait_for
 
 HOSTS = [
     HostSpec("host-1", ("compute", "network")),
-    HostSpec("host-2", ("compute",)),
+    HostSpec("host-2", ("compute", "volume")),
     HostSpec("host-3", ("compute",)),
 ]
 
@@ -152,6 +154,26 @@ def test_floating_ip_and_security_groups_across_hosts(
     wait_for("the neighbour gets through", lambda: cluster.ping(_vm(neighbour), _ip(far)), 20)
 
 
+def test_volumes_attach_only_on_their_own_host(
+    cluster: RunningCluster, conn: Any, tenant: dict[str, Any]
+) -> None:
+    by_host = {s.compute_host: s for s in tenant["servers"]}
+    volume = conn.block_storage.create_volume(size=1, name=f"so-{uuid.uuid4().hex[:6]}")
+    volume = conn.block_storage.wait_for_status(volume, "available", interval=0.2, wait=60)
+    assert volume.host.split("@")[0] == "host-2"
+    with pytest.raises(BadRequestException) as refused:
+        conn.compute.create_volume_attachment(by_host["host-3"], volume_id=volume.id)
+    assert "attaches only to servers on its own host" in str(refused.value)
+    assert conn.block_storage.get_volume(volume.id).status == "available"
+    conn.compute.create_volume_attachment(by_host["host-2"], volume_id=volume.id)
+    conn.block_storage.wait_for_status(volume, "in-use", interval=0.2, wait=60)
+    # the device is in the server on host-2
+    (attachment,) = conn.compute.volume_attachments(by_host["host-2"])
+    conn.compute.delete_volume_attachment(attachment, by_host["host-2"])
+    conn.block_storage.wait_for_status(volume, "available", interval=0.2, wait=60)
+    conn.block_storage.delete_volume(volume)
+
+
 def test_a_stopped_compute_host_goes_down_and_comes_back(
     cluster: RunningCluster, conn: Any, tenant: dict[str, Any]
 ) -> None:
@@ -164,7 +186,11 @@ def test_a_stopped_compute_host_goes_down_and_comes_back(
     victim = conn.compute.wait_for_server(victim, interval=0.2, wait=120)
     cluster.cluster.stop_host("host-3")
     wait_for("host-3 down", lambda: _compute_state(conn, "host-3") == "down", DOWN_TIME + 10)
-    assert not _agents(conn, "host-3")["Linux bridge agent"]
+    wait_for(
+        "host-3's L2 agent not alive",
+        lambda: not _agents(conn, "host-3")["Linux bridge agent"],
+        DOWN_TIME + 10,
+    )
     # new servers avoid it
     for index in range(2):
         server = conn.compute.create_server(
