@@ -22,6 +22,7 @@ from onestack.identity.conf import IdentitySettings
 from onestack.image.conf import ImageSettings
 from onestack.network.conf import NetworkSettings
 from onestack.object.conf import ObjectSettings
+from onestack.telemetry.conf import TelemetrySettings
 from onestack.volume.conf import VolumeSettings
 
 SERVICE_NAMES = (
@@ -33,6 +34,7 @@ SERVICE_NAMES = (
     "object",
     "orchestration",
     "telemetry",
+    "alarming",
     "dashboard",
     "s3",
 )
@@ -57,6 +59,7 @@ class Ports(BaseModel):
     object: int = Field(8080, ge=0, le=65535)
     orchestration: int = Field(8004, ge=0, le=65535)
     telemetry: int = Field(8041, ge=0, le=65535)
+    alarming: int = Field(8042, ge=0, le=65535)
     dashboard: int = Field(8000, ge=0, le=65535)
     s3: int = Field(8081, ge=0, le=65535)
 
@@ -101,6 +104,7 @@ class Settings(BaseSettings):
     object: ObjectSettings = Field(default_factory=ObjectSettings)
     network: NetworkSettings = Field(default_factory=NetworkSettings)
     volume: VolumeSettings = Field(default_factory=VolumeSettings)
+    telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
 
     @field_validator("user_clouds_yaml", mode="before")
     @classmethod

@@ -29,6 +29,7 @@ SERVICE_NAMES = (
     "object",
     "orchestration",
     "telemetry",
+    "alarming",
     "dashboard",
     "s3",
 )

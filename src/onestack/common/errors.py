@@ -11,6 +11,7 @@ import enum
 import html
 import json
 from http import HTTPStatus
+from typing import Any
 
 from onestack.common.exceptions import OneStackError
 
@@ -22,6 +23,10 @@ class ErrorStyle(enum.Enum):
     PLAIN = "plain"  # Glance and Swift: a short text body
     #: Glance: webob's error page, HTML, JSON or text as the Accept header prefers
     WEBOB = "webob"
+    #: Gnocchi: {"code": 404, "title": "Not Found", "description": "..." or {...}}
+    GNOCCHI = "gnocchi"
+    #: Aodh (WSME): {"error_message": {"faultcode": "Client", "faultstring", "debuginfo"}}
+    AODH = "aodh"
 
 
 # Nova's and Cinder's body key per status (webob fault names).
@@ -92,15 +97,32 @@ def render(
     type_name: str = "",
     fault_name: str | None = None,
     accept: str | None = None,
+    description: Any = None,
 ) -> tuple[bytes, str]:
     """The body and content type of an error in ``style``.
 
     ``accept`` is the request's Accept header (None when absent); only
-    ``ErrorStyle.WEBOB`` looks at it.
+    ``ErrorStyle.WEBOB`` looks at it.  ``description`` is a structured error
+    description (Gnocchi's ``{"cause", "reason", "detail"}``) that replaces the
+    message where the style has room for one.
     """
     title = title or status_title(code)
     if style is ErrorStyle.WEBOB:
         return _webob(code, title, message, accept)
+    if style is ErrorStyle.GNOCCHI:
+        body: dict[str, Any] = {
+            "code": code,
+            "title": title,
+            "description": message if description is None else description,
+        }
+        return json.dumps(body).encode(), "application/json"
+    if style is ErrorStyle.AODH:
+        fault = {
+            "faultcode": "Server" if code >= 500 else "Client",
+            "faultstring": message,
+            "debuginfo": None,
+        }
+        return json.dumps({"error_message": fault}).encode(), "application/json"
     if style is ErrorStyle.KEYSTONE:
         body = {"error": {"code": code, "title": title, "message": message}}
     elif style is ErrorStyle.NOVA:
@@ -131,5 +153,6 @@ def render_exception(
         type_name=exc.type_name,
         fault_name=exc.fault_name,
         accept=accept,
+        description=exc.description,
     )
     return exc.code, body, content_type
