@@ -86,7 +86,6 @@ class ResourceAlreadyExists(base.Conflict):
 
     def __init__(self, resource_id: str) -> None:
         super().__init__(resource_id=resource_id)
-        self.description = {"cause": "Resource already exists", "detail": resource_id}
 
 
 class NamedMetricAlreadyExists(base.Conflict):

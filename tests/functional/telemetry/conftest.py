@@ -1,0 +1,104 @@
+"""Fixtures of the Metric API tests: gnocchiclient as admin and as demo, and the CLI."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.support.server import RunningCloud
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def client(cloud: RunningCloud, user: str, project: str) -> Any:
+    from gnocchiclient.v1 import client as gnocchi
+    from keystoneauth1 import identity, session
+
+    password = cloud.admin_password if user == "admin" else cloud.demo_password
+    auth = identity.Password(
+        auth_url=cloud.auth_url,
+        username=user,
+        password=password,
+        project_name=project,
+        user_domain_id="default",
+        project_domain_id="default",
+    )
+    return gnocchi.Client(session=session.Session(auth=auth))
+
+
+@pytest.fixture(scope="session")
+def gnocchi(cloud: RunningCloud) -> Any:
+    """gnocchiclient as the admin."""
+    return client(cloud, "admin", "admin")
+
+
+@pytest.fixture(scope="session")
+def gnocchi_demo(cloud: RunningCloud) -> Any:
+    """gnocchiclient as the demo user (a project member, not admin)."""
+    return client(cloud, "demo", "demo")
+
+
+class Cli:
+    """The ``openstack`` CLI run in this process (python-openstackclient's shell)."""
+
+    def __init__(self, cloud: RunningCloud) -> None:
+        self.cloud = cloud
+
+    def __call__(self, *args: str, cloud_name: str = "onestack", check: bool = True) -> str:
+        from openstackclient import shell
+
+        out, err = io.StringIO(), io.StringIO()
+        previous = os.environ.get("OS_CLIENT_CONFIG_FILE")
+        os.environ["OS_CLIENT_CONFIG_FILE"] = str(self.cloud.clouds_yaml)
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                code = shell.main(["--os-cloud", cloud_name, *args])
+        finally:
+            if previous is None:
+                os.environ.pop("OS_CLIENT_CONFIG_FILE", None)
+            else:
+                os.environ["OS_CLIENT_CONFIG_FILE"] = previous
+        if check:
+            assert code == 0, f"openstack {' '.join(args)} failed ({code}): {err.getvalue()}"
+        elif code == 0:
+            raise AssertionError(f"openstack {' '.join(args)} succeeded: {out.getvalue()}")
+        return out.getvalue() if code == 0 else err.getvalue()
+
+    def json(self, *args: str, cloud_name: str = "onestack") -> Any:
+        return json.loads(self(*args, "-f", "json", cloud_name=cloud_name))
+
+
+@pytest.fixture(scope="session")
+def osc(cloud: RunningCloud) -> Cli:
+    return Cli(cloud)
+
+
+@pytest.fixture()
+def policy_name(gnocchi: Any) -> Iterator[str]:
+    """A fresh archive policy (1 s for an hour, 1 min for a day), deleted afterwards."""
+    name = unique("ap")
+    gnocchi.archive_policy.create(
+        {
+            "name": name,
+            "back_window": 0,
+            "aggregation_methods": ["*"],
+            "definition": [
+                {"granularity": "1 second", "timespan": "1 hour"},
+                {"granularity": "60", "points": 1440},
+            ],
+        }
+    )
+    yield name
+    for metric in gnocchi.metric.list():
+        if metric["archive_policy"]["name"] == name:
+            gnocchi.metric.delete(metric["id"])
+    gnocchi.archive_policy.delete(name)
