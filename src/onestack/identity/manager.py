@@ -36,6 +36,7 @@ class IdentityManager:
         self.catalog = CatalogManager(self.core)
         self.credentials = CredentialManager(self.core, self.credential_keys)
         self.tokens = TokenManager(self.core, TokenFormatter(self.token_keys))
+        self.trusts = self.tokens.trusts
 
     def initialize_keys(self) -> None:
         self.token_keys.initialize()
