@@ -22,6 +22,8 @@ class ErrorStyle(enum.Enum):
     PLAIN = "plain"  # Glance and Swift: a short text body
     #: Glance: webob's error page, HTML, JSON or text as the Accept header prefers
     WEBOB = "webob"
+    #: {"code", "title", "explanation", "error": {"type", "message", "traceback"}}
+    HEAT = "heat"
 
 
 # Nova's and Cinder's body key per status (webob fault names).
@@ -38,6 +40,25 @@ _NOVA_KEYS = {
     429: "overLimit",
     501: "notImplemented",
     503: "serviceUnavailable",
+}
+
+
+# webob's explanation of each status, which Heat's fault middleware puts in its body.
+_EXPLANATIONS = {
+    400: "The server could not comply with the request since it is either malformed or "
+    "otherwise incorrect.",
+    401: "This server could not verify that you are authorized to access the document you "
+    "requested. Either you supplied the wrong credentials (e.g., bad password), or your "
+    "browser does not understand how to supply the credentials required.",
+    403: "Access was denied to this resource.",
+    404: "The resource could not be found.",
+    405: "The method is not allowed for this resource.",
+    409: "There was a conflict when trying to complete your request.",
+    413: "The body of your request was too large for this server.",
+    415: "The request media type is not supported by this server.",
+    500: "The server has either erred or is incapable of performing the requested operation.",
+    501: "The server has not implemented the requested operation.",
+    503: "The server is currently unavailable. Please try again at a later time.",
 }
 
 
@@ -101,11 +122,20 @@ def render(
     title = title or status_title(code)
     if style is ErrorStyle.WEBOB:
         return _webob(code, title, message, accept)
+    body: dict[str, object]
     if style is ErrorStyle.KEYSTONE:
         body = {"error": {"code": code, "title": title, "message": message}}
     elif style is ErrorStyle.NOVA:
         key = fault_name or _NOVA_KEYS.get(code, "computeFault" if code >= 500 else "badRequest")
         body = {key: {"code": code, "message": message}}
+    elif style is ErrorStyle.HEAT:
+        body = {
+            "code": code,
+            "title": title,
+            "explanation": _EXPLANATIONS.get(code, _EXPLANATIONS[500 if code >= 500 else 400]),
+            "error": {"type": type_name or title.replace(" ", ""), "message": message,
+                      "traceback": None},
+        }  # fmt: skip
     elif style is ErrorStyle.NEUTRON:
         body = {
             "NeutronError": {
