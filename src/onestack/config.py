@@ -22,6 +22,7 @@ from onestack.identity.conf import IdentitySettings
 from onestack.image.conf import ImageSettings
 from onestack.network.conf import NetworkSettings
 from onestack.object.conf import ObjectSettings
+from onestack.orchestration.conf import OrchestrationSettings
 from onestack.telemetry.conf import TelemetrySettings
 from onestack.volume.conf import VolumeSettings
 
@@ -105,6 +106,7 @@ class Settings(BaseSettings):
     network: NetworkSettings = Field(default_factory=NetworkSettings)
     volume: VolumeSettings = Field(default_factory=VolumeSettings)
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
+    orchestration: OrchestrationSettings = Field(default_factory=OrchestrationSettings)
 
     @field_validator("user_clouds_yaml", mode="before")
     @classmethod

@@ -41,6 +41,7 @@ SERVICES = (
     "onestack.object.service:PLUGIN",
     "onestack.object.service:S3_PLUGIN",
     "onestack.volume.service:PLUGIN",
+    "onestack.orchestration.service:PLUGIN",
     "onestack.telemetry.service:PLUGIN",
 )
 

@@ -27,6 +27,8 @@ class ErrorStyle(enum.Enum):
     GNOCCHI = "gnocchi"
     #: Aodh (WSME): {"error_message": {"faultcode": "Client", "faultstring", "debuginfo"}}
     AODH = "aodh"
+    #: {"code", "title", "explanation", "error": {"type", "message", "traceback"}}
+    HEAT = "heat"
 
 
 # Nova's and Cinder's body key per status (webob fault names).
@@ -43,6 +45,25 @@ _NOVA_KEYS = {
     429: "overLimit",
     501: "notImplemented",
     503: "serviceUnavailable",
+}
+
+
+# webob's explanation of each status, which Heat's fault middleware puts in its body.
+_EXPLANATIONS = {
+    400: "The server could not comply with the request since it is either malformed or "
+    "otherwise incorrect.",
+    401: "This server could not verify that you are authorized to access the document you "
+    "requested. Either you supplied the wrong credentials (e.g., bad password), or your "
+    "browser does not understand how to supply the credentials required.",
+    403: "Access was denied to this resource.",
+    404: "The resource could not be found.",
+    405: "The method is not allowed for this resource.",
+    409: "There was a conflict when trying to complete your request.",
+    413: "The body of your request was too large for this server.",
+    415: "The request media type is not supported by this server.",
+    500: "The server has either erred or is incapable of performing the requested operation.",
+    501: "The server has not implemented the requested operation.",
+    503: "The server is currently unavailable. Please try again at a later time.",
 }
 
 
@@ -110,12 +131,12 @@ def render(
     if style is ErrorStyle.WEBOB:
         return _webob(code, title, message, accept)
     if style is ErrorStyle.GNOCCHI:
-        body: dict[str, Any] = {
+        gnocchi: dict[str, Any] = {
             "code": code,
             "title": title,
             "description": message if description is None else description,
         }
-        return json.dumps(body).encode(), "application/json"
+        return json.dumps(gnocchi).encode(), "application/json"
     if style is ErrorStyle.AODH:
         fault = {
             "faultcode": "Server" if code >= 500 else "Client",
@@ -123,11 +144,20 @@ def render(
             "debuginfo": None,
         }
         return json.dumps({"error_message": fault}).encode(), "application/json"
+    body: dict[str, object]
     if style is ErrorStyle.KEYSTONE:
         body = {"error": {"code": code, "title": title, "message": message}}
     elif style is ErrorStyle.NOVA:
         key = fault_name or _NOVA_KEYS.get(code, "computeFault" if code >= 500 else "badRequest")
         body = {key: {"code": code, "message": message}}
+    elif style is ErrorStyle.HEAT:
+        body = {
+            "code": code,
+            "title": title,
+            "explanation": _EXPLANATIONS.get(code, _EXPLANATIONS[500 if code >= 500 else 400]),
+            "error": {"type": type_name or title.replace(" ", ""), "message": message,
+                      "traceback": None},
+        }  # fmt: skip
     elif style is ErrorStyle.NEUTRON:
         body = {
             "NeutronError": {
