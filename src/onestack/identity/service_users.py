@@ -11,9 +11,11 @@ from onestack.identity.core import DEFAULT_DOMAIN_ID, IdentityCore, new_id
 from onestack.identity.models import Assignment, Project, Role, User
 
 
-def ensure_service_user(core: IdentityCore, name: str, password: str) -> str:
-    """The id of the service user ``name`` (created, or its password reset when it
-    differs); idempotent."""
+def ensure_service_user(
+    core: IdentityCore, name: str, password: str, roles: tuple[str, ...] = ("service",)
+) -> str:
+    """The id of the service user ``name`` with ``roles`` on the service project (created,
+    or its password reset when it differs); idempotent."""
     with core.read() as session:
         user = session.scalar(
             select(User).where(User.name == name, User.domain_id == DEFAULT_DOMAIN_ID)
@@ -27,7 +29,9 @@ def ensure_service_user(core: IdentityCore, name: str, password: str) -> str:
         project = session.scalar(
             select(Project).where(Project.name == "service", Project.domain_id == DEFAULT_DOMAIN_ID)
         )
-        role = session.scalar(select(Role).where(Role.name == "service", Role.domain_id.is_(None)))
+        granted = list(
+            session.scalars(select(Role).where(Role.name.in_(roles), Role.domain_id.is_(None)))
+        )
         if user is None:
             user = User(
                 id=new_id(),
@@ -42,7 +46,8 @@ def ensure_service_user(core: IdentityCore, name: str, password: str) -> str:
             user.password_hash = hashed
             user.password_created_at = utcnow()
         session.flush()
-        if project is not None and role is not None:
+        for role in granted if project is not None else []:
+            assert project is not None
             key = ("UserProject", user.id, project.id, role.id, False)
             if session.get(Assignment, key) is None:
                 session.add(
