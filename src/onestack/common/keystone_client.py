@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+
+Params = Mapping[str, Any] | list[tuple[str, Any]] | None
 
 #: catalog types tried for a service name
 SERVICE_TYPES: dict[str, tuple[str, ...]] = {
@@ -168,7 +170,7 @@ class KeystoneSession:
         path: str,
         *,
         json: Any = None,
-        params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None = None,
+        params: Params = None,
         headers: Mapping[str, str] | None = None,
         ok: tuple[int, ...] = (200, 201, 202, 204),
     ) -> Any:
@@ -190,7 +192,7 @@ class KeystoneSession:
         path: str,
         *,
         json: Any = None,
-        params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None = None,
+        params: Params = None,
         headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         base = self.endpoint(service_type)
@@ -200,7 +202,11 @@ class KeystoneSession:
             all_headers = {"X-Auth-Token": self.token(), **(headers or {})}
             try:
                 response = self.http.request(
-                    method, url, json=json, params=params, headers=all_headers
+                    method,
+                    url,
+                    json=json,
+                    params=params,
+                    headers=all_headers,
                 )
             except httpx.HTTPError as exc:
                 raise ServiceError(0, f"{service_type} is unreachable: {exc}") from None
