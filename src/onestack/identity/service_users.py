@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from onestack.common.db import utcnow
+from onestack.identity.assignment import GLOBAL
 from onestack.identity.core import DEFAULT_DOMAIN_ID, IdentityCore, new_id
 from onestack.identity.models import Assignment, Project, Role, User
 
@@ -32,6 +33,11 @@ def ensure_service_user(
         granted = list(
             session.scalars(select(Role).where(Role.name.in_(roles), Role.domain_id.is_(None)))
         )
+        for missing in sorted(set(roles) - {r.name for r in granted}):
+            # a role only services use (Swift's ResellerAdmin for the metering poller)
+            role = Role(id=new_id(), name=missing, domain_id=None, domain_key=GLOBAL, options={})
+            session.add(role)
+            granted.append(role)
         if user is None:
             user = User(
                 id=new_id(),

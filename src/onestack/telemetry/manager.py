@@ -8,7 +8,7 @@ the API routes and other services call.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from onestack.common.context import RequestContext
 from onestack.common.db import Database
@@ -22,6 +22,10 @@ from onestack.telemetry.resource_types import ResourceTypeManager
 from onestack.telemetry.resources import Listing, Page, ResourceManager
 from onestack.telemetry.storage import MeasureStore
 
+if TYPE_CHECKING:
+    from onestack.common.periodic import TaskRunner
+    from onestack.telemetry.poller.host import MeteringPoller
+
 
 class TelemetryManager:
     def __init__(self, db: Database, enforcer: Enforcer, settings: TelemetrySettings) -> None:
@@ -33,6 +37,8 @@ class TelemetryManager:
             self.core, self.archive_policies, self.resources, MeasureStore()
         )
         self.aggregation = AggregatesManager(self.metrics, self.resources)
+        #: this host's metering poller and its task runner while the server runs
+        self.runtime: tuple[MeteringPoller, TaskRunner] | None = None
 
     def prepare(self) -> None:
         """Gnocchi's and Ceilometer's archive policies and resource types (idempotent)."""

@@ -145,9 +145,13 @@ class FakeComputeDriver(ComputeDriver):
             self._save()
 
     def instance_stats(self, instance_id: str) -> InstanceStats:
-        """A fake instance runs nothing: no CPU time, no memory, no I/O on its disks."""
+        """A fake instance runs nothing: no CPU time, no memory, no I/O on its disks.
+
+        Read from the host's file, so that another reader of this host (the metering
+        poller builds its own driver) sees the instances the agent's driver made."""
         with self._lock:
-            record = self._instances.get(instance_id)
+            stored = json.loads(self.path.read_text() or "{}") if self.path.is_file() else {}
+            record = stored.get(instance_id)
         if record is None or record.get("power") != int(PowerState.RUNNING):
             raise InstanceNotFound(instance_id=instance_id)
         attached = record.get("volumes")
