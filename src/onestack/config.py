@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from onestack.alarming.conf import AlarmingSettings
 from onestack.compute.conf import ComputeSettings
 from onestack.identity.conf import IdentitySettings
 from onestack.image.conf import ImageSettings
@@ -106,6 +107,7 @@ class Settings(BaseSettings):
     network: NetworkSettings = Field(default_factory=NetworkSettings)
     volume: VolumeSettings = Field(default_factory=VolumeSettings)
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
+    alarming: AlarmingSettings = Field(default_factory=AlarmingSettings)
     orchestration: OrchestrationSettings = Field(default_factory=OrchestrationSettings)
 
     @field_validator("user_clouds_yaml", mode="before")

@@ -46,6 +46,7 @@ SERVICES = (
     "onestack.compute.service:PLUGIN",
     "onestack.orchestration.service:PLUGIN",
     "onestack.telemetry.service:PLUGIN",
+    "onestack.alarming.service:PLUGIN",
 )
 
 
