@@ -491,48 +491,59 @@ class AlarmManager:
         now = utcnow()
         scope = self._scope(ctx, fields["type"], fields["rule"], project_id)
         actions = {f: fields.pop(f) for f in ACTION_FIELDS}
-        with self.core.db.writer() as session:
+        with self.core.db.reader() as session:
             if self._over_quota(session, project_id, user_id):
                 raise OverQuota(user_id=user_id, project_id=project_id)
-            actions = self._with_trusts(ctx, actions, set())
-            row = Alarm(
-                alarm_id=new_id(),
-                user_id=user_id,
-                project_id=project_id,
-                timestamp=now,
-                state_timestamp=now,
-                evaluate_timestamp=now,
-                state_reason=REASON_DEFAULT,
-                scope_project_id=scope,
-                **fields,
-                **actions,
-            )
-            session.add(row)
-            session.flush()
-            view = alarm_view(row)
-            detail = {k: x for k, x in view.items() if k not in ("evaluate_timestamp",)}
-            self._record(session, ctx, row, "creation", detail, ctx.project_id, now)
-            return view
+        # the trust is made through the identity API: never inside a write transaction
+        actions = self._with_trusts(ctx, actions, set())
+        try:
+            with self.core.db.writer() as session:
+                row = Alarm(
+                    alarm_id=new_id(),
+                    user_id=user_id,
+                    project_id=project_id,
+                    timestamp=now,
+                    state_timestamp=now,
+                    evaluate_timestamp=now,
+                    state_reason=REASON_DEFAULT,
+                    scope_project_id=scope,
+                    **fields,
+                    **actions,
+                )
+                session.add(row)
+                session.flush()
+                view = alarm_view(row)
+                detail = {k: x for k, x in view.items() if k not in ("evaluate_timestamp",)}
+                self._record(session, ctx, row, "creation", detail, ctx.project_id, now)
+                return view
+        except BaseException:
+            for trust_id in owned_trusts([a for group in actions.values() for a in group]):
+                self.trusts.delete(ctx, trust_id)
+            raise
 
     def update(self, ctx: RequestContext, alarm_id: str, body: Any) -> dict[str, Any]:
+        with self.core.db.reader() as session:
+            current = self._row(session, ctx, alarm_id, "telemetry:change_alarm")
+            previous = owned_trusts(
+                [*current.ok_actions, *current.alarm_actions, *current.insufficient_data_actions]
+            )
+        fields = self._validated(ctx, body)
+        actions = {f: fields.pop(f) for f in ACTION_FIELDS}
+        # the alarm's own trust is kept where its trust+ actions stay (through the
+        # identity API: never inside a write transaction)
+        actions = self._with_trusts(ctx, actions, previous)
+        limited = self.core.limited_to_project(ctx)
+        user_id = ctx.user_id if limited else (body.get("user_id") or current.user_id)
+        project_id = ctx.project_id if limited else (body.get("project_id") or current.project_id)
+        scope = self._scope(ctx, fields["type"], fields["rule"], project_id)
         with self.core.db.writer() as session:
             row = self._row(session, ctx, alarm_id, "telemetry:change_alarm")
-            fields = self._validated(ctx, body)
-            limited = self.core.limited_to_project(ctx)
-            user_id = ctx.user_id if limited else (body.get("user_id") or row.user_id)
-            project_id = ctx.project_id if limited else (body.get("project_id") or row.project_id)
             old = alarm_view(row)
             now = utcnow()
-            actions = {f: fields.pop(f) for f in ACTION_FIELDS}
-            previous = owned_trusts(
-                [*row.ok_actions, *row.alarm_actions, *row.insufficient_data_actions]
-            )
-            # keep the alarm's own trust where the caller sent back the scrubbed URL
-            actions = self._with_trusts(ctx, actions, previous)
             if fields["state"] != row.state:
                 row.state_timestamp = now
                 row.state_reason = REASON_MANUAL
-            row.scope_project_id = self._scope(ctx, fields["type"], fields["rule"], project_id)
+            row.scope_project_id = scope
             for key, value in {**fields, **actions}.items():
                 setattr(row, key, value)
             row.user_id, row.project_id, row.timestamp = user_id, project_id, now

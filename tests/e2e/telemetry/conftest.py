@@ -21,7 +21,8 @@ from typing import Any
 
 import pytest
 
-from tests.functional.telemetry.conftest import Cli, client
+from tests.functional.telemetry.conftest import client
+from tests.support.cli import Cli
 from tests.support.server import RunningCloud, new_cloud
 
 pytestmark = pytest.mark.root

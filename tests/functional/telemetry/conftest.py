@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
-import json
-import os
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from tests.support.cli import Cli
 from tests.support.server import RunningCloud
 
 
@@ -45,36 +42,6 @@ def gnocchi(cloud: RunningCloud) -> Any:
 def gnocchi_demo(cloud: RunningCloud) -> Any:
     """gnocchiclient as the demo user (a project member, not admin)."""
     return client(cloud, "demo", "demo")
-
-
-class Cli:
-    """The ``openstack`` CLI run in this process (python-openstackclient's shell)."""
-
-    def __init__(self, cloud: RunningCloud) -> None:
-        self.cloud = cloud
-
-    def __call__(self, *args: str, cloud_name: str = "onestack", check: bool = True) -> str:
-        from openstackclient import shell
-
-        out, err = io.StringIO(), io.StringIO()
-        previous = os.environ.get("OS_CLIENT_CONFIG_FILE")
-        os.environ["OS_CLIENT_CONFIG_FILE"] = str(self.cloud.clouds_yaml)
-        try:
-            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-                code = shell.main(["--os-cloud", cloud_name, *args])
-        finally:
-            if previous is None:
-                os.environ.pop("OS_CLIENT_CONFIG_FILE", None)
-            else:
-                os.environ["OS_CLIENT_CONFIG_FILE"] = previous
-        if check:
-            assert code == 0, f"openstack {' '.join(args)} failed ({code}): {err.getvalue()}"
-        elif code == 0:
-            raise AssertionError(f"openstack {' '.join(args)} succeeded: {out.getvalue()}")
-        return out.getvalue() if code == 0 else err.getvalue()
-
-    def json(self, *args: str, cloud_name: str = "onestack") -> Any:
-        return json.loads(self(*args, "-f", "json", cloud_name=cloud_name))
 
 
 @pytest.fixture(scope="session")
