@@ -390,6 +390,14 @@ class StackRuntime:
         # replacement: a new physical resource first, the old one goes at the end
         if existing.state.action != "UPDATE" or existing.state.status != "IN_PROGRESS":
             self.transition(existing, "UPDATE", "IN_PROGRESS")
+        try:
+            await existing.prepare_for_replace()
+        except BaseException as exc:
+            reason = failure_reason(name, exc)
+            self.transition(existing, "UPDATE", "FAILED", reason)
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            raise ActionFailed(f"Resource UPDATE failed: {reason}") from None
         self.replaced.append(existing)
         self.store.set_current(existing.state.id, False)
         self.resources[name] = self.new_resource(name)

@@ -325,6 +325,9 @@ class Resource:
     async def delete(self) -> None:
         return None
 
+    async def prepare_for_replace(self) -> None:
+        """Before a replacement is created: release what the new one will take over."""
+
     async def refresh(self) -> None:
         return None
 

@@ -51,7 +51,7 @@ class Net(NeutronResource):
     properties_schema = {
         "name": Prop("string", "Name of the network.", update_allowed=True),
         "admin_state_up": Prop("boolean", default=True, update_allowed=True),
-        "shared": Prop("boolean", default=False, update_allowed=True),
+        "shared": Prop("boolean", update_allowed=True),
         "port_security_enabled": Prop("boolean", update_allowed=True),
         "dns_domain": Prop("string", update_allowed=True),
         "mtu": Prop("integer", update_allowed=True),
