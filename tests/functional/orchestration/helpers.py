@@ -59,12 +59,19 @@ def resources(conn: Any, name: str, stack_id: str, **params: Any) -> list[dict[s
     return list(answer.json()["resources"])
 
 
-def openstack(cloud: RunningCloud, *args: str, user: str = "onestack-demo",
-              check: bool = True, cwd: Path | None = None, timeout: float = 240) -> Any:
+def openstack(
+    cloud: RunningCloud,
+    *args: str,
+    user: str = "onestack-demo",
+    check: bool = True,
+    cwd: Path | None = None,
+    timeout: float = 240,
+) -> Any:
     command = [str(Path(sys.executable).with_name("openstack")), "--os-cloud", user, *args]
     env = {**os.environ, "OS_CLIENT_CONFIG_FILE": str(cloud.clouds_yaml)}
-    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout,
-                            cwd=cwd)
+    result = subprocess.run(
+        command, capture_output=True, text=True, env=env, timeout=timeout, cwd=cwd
+    )
     if check:
         assert result.returncode == 0, result.stderr + result.stdout
         if "-f" in args and "json" in args and result.stdout.strip():

@@ -120,7 +120,7 @@ def test_template_resource_from_files_and_environment(
     env = openstack(cloud, "stack", "environment", "show", name, "-f", "json")
     assert env["resource_registry"]["My::Random"] == "OS::Heat::RandomString"
     files = openstack(cloud, "stack", "file", "list", name, "-f", "json")
-    assert any(key.endswith("child.yaml") for key in files)
+    assert any(key.endswith("child.yaml") for key in files["files"])
     openstack(cloud, "stack", "delete", "--yes", "--wait", name)
     assert demo.block_storage.find_volume(values["nested_volume"]) is None
 
@@ -147,9 +147,7 @@ def test_failing_resource_with_rollback_leaves_nothing(
     assert result.returncode != 0
     shown = openstack(cloud, "stack", "show", name, "-f", "json")
     assert shown["stack_status"] == "ROLLBACK_COMPLETE", shown
-    assert "Test Resource failed broken" in openstack(
-        cloud, "stack", "event", "list", name
-    ).stdout
+    assert "Test Resource failed broken" in openstack(cloud, "stack", "event", "list", name).stdout
     assert {n.id for n in demo.network.networks()} == before_nets
     assert {v.id for v in demo.block_storage.volumes()} == before_volumes
     assert openstack(cloud, "stack", "resource", "list", name, "-f", "json") == []

@@ -319,7 +319,9 @@ def _looks_like_template(value: str) -> bool:
     return value.endswith((".yaml", ".yml", ".template", ".json")) or "://" in value
 
 
-#: resource types that wait for every subnet of the stack (Heat's hidden dependencies)
+#: resource types that wait for the subnets of their networks (Heat's hidden dependencies);
+#: nested stacks (groups, template resources) wait for every subnet of the stack, since
+#: their servers' networks are not known here
 _WAIT_FOR_SUBNETS = ("OS::Neutron::Port", "OS::Nova::Server", "OS::Neutron::Router")
 
 
@@ -335,8 +337,12 @@ def hidden_edges(definition: StackDefinition, graph: Graph) -> None:
     routers = [n for n, d in resources.items() if d.plugin.type_name == "OS::Neutron::Router"]
     for name, resource_def in resources.items():
         kind = resource_def.plugin.type_name
-        if kind in _WAIT_FOR_SUBNETS:
-            nets = _networks_named(resource_def)
+        nested = resource_def.plugin is registry.TEMPLATE_RESOURCE or kind in (
+            "OS::Heat::ResourceGroup",
+            "OS::Heat::AutoScalingGroup",
+        )
+        if kind in _WAIT_FOR_SUBNETS or (nested and subnets):
+            nets = None if nested else _networks_named(resource_def)
             for subnet in subnets:
                 net = _get(resources[subnet].properties, "network") or _get(
                     resources[subnet].properties, "network_id"
