@@ -53,8 +53,8 @@ def delete(conn: Any, name: str, stack_id: str, timeout: float = 60.0) -> dict[s
     return wait(conn, name, stack_id, timeout)
 
 
-def resources(conn: Any, name: str, stack_id: str, **params: Any) -> list[dict[str, Any]]:
-    answer = api(conn, "get", f"/stacks/{name}/{stack_id}/resources", params=params)
+def resources(conn: Any, stack_name: str, stack_id: str, **params: Any) -> list[dict[str, Any]]:
+    answer = api(conn, "get", f"/stacks/{stack_name}/{stack_id}/resources", params=params)
     assert answer.status_code == 200, answer.text
     return list(answer.json()["resources"])
 

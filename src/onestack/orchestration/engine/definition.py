@@ -20,6 +20,7 @@ from onestack.orchestration.exceptions import (
     InvalidTemplateReference,
     ResourceTypeUnavailable,
     StackValidationFailed,
+    UserParameterMissing,
 )
 from onestack.orchestration.resources import registry
 from onestack.orchestration.resources.base import Resource, validate_properties
@@ -204,8 +205,7 @@ class StackDefinition:
                 raise StackValidationFailed(
                     str(exc.args[0] if exc.args else exc), path=["resources", name]
                 ) from None
-            if values:
-                self.properties_of(name, validating=True)
+            self.properties_of(name, validating=True)
         for name, output in self.outputs.items():
             try:
                 fn.validate(output["value"])
@@ -233,6 +233,11 @@ class StackDefinition:
                 continue
             try:
                 values[key] = fn.resolve(value)
+            except UserParameterMissing:
+                if not validating:
+                    raise
+                unresolved.add(key)
+                values[key] = None
             except (TypeError, ValueError, KeyError) as exc:
                 message = exc.args[0] if exc.args else str(exc)
                 raise StackValidationFailed(
