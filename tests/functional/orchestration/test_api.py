@@ -12,7 +12,6 @@ from tests.functional.orchestration.helpers import (
     delete,
     heat_error,
     resources,
-    stack,
     unique,
     wait,
 )
@@ -24,13 +23,23 @@ SIMPLE = {
     "parameters": {"word": {"type": "string", "default": "hello", "label": "Word"}},
     "resources": {
         "rand": {"type": "OS::Heat::RandomString", "properties": {"length": 10}},
-        "value": {"type": "OS::Heat::Value",
-                  "properties": {"value": {"str_replace": {"template": "W-R",
-                                                           "params": {"W": {"get_param": "word"},
-                                                                      "R": {"get_attr": ["rand", "value"]}}}}}},
+        "value": {
+            "type": "OS::Heat::Value",
+            "properties": {
+                "value": {
+                    "str_replace": {
+                        "template": "W-R",
+                        "params": {
+                            "W": {"get_param": "word"},
+                            "R": {"get_attr": ["rand", "value"]},
+                        },
+                    }
+                }
+            },
+        },
     },
     "outputs": {"joined": {"description": "the value", "value": {"get_attr": ["value", "value"]}}},
-}  # fmt: skip
+}
 
 
 def test_version_document_and_build_info(cloud: RunningCloud, demo: Any) -> None:
@@ -53,11 +62,22 @@ def test_redirects_show_outputs_and_deleted_stack(cloud: RunningCloud, demo: Any
     # every name-or-id form answers 302 to /stacks/{name}/{id}[...]
     token = demo.session.get_token()
     base = demo.orchestration.get_endpoint()
-    for path, method in ((name, "GET"), (stack_id, "GET"), (f"{name}/resources", "GET"),
-                         (f"{name}/resources/rand", "GET"), (f"{name}/events", "GET"),
-                         (f"{name}/actions", "POST"), (name, "DELETE")):  # fmt: skip
-        raw = httpx.request(method, f"{base}/stacks/{path}?x=1", headers={"X-Auth-Token": token},
-                            timeout=30, follow_redirects=False)  # fmt: skip
+    for path, method in (
+        (name, "GET"),
+        (stack_id, "GET"),
+        (f"{name}/resources", "GET"),
+        (f"{name}/resources/rand", "GET"),
+        (f"{name}/events", "GET"),
+        (f"{name}/actions", "POST"),
+        (name, "DELETE"),
+    ):
+        raw = httpx.request(
+            method,
+            f"{base}/stacks/{path}?x=1",
+            headers={"X-Auth-Token": token},
+            timeout=30,
+            follow_redirects=False,
+        )
         assert raw.status_code == 302, (path, raw.text)
         suffix = path.partition("/")[2]
         expected = f"/stacks/{name}/{stack_id}" + (f"/{suffix}" if suffix else "") + "?x=1"
@@ -74,8 +94,12 @@ def test_redirects_show_outputs_and_deleted_stack(cloud: RunningCloud, demo: Any
     assert gone["stack_status"] == "DELETE_COMPLETE"
     assert gone["deletion_time"]
     heat_error(api(demo, "get", f"/stacks/{name}"), 404, "EntityNotFound", name)
-    by_id = httpx.get(f"{base}/stacks/{stack_id}", headers={"X-Auth-Token": token}, timeout=30,
-                      follow_redirects=True)  # fmt: skip
+    by_id = httpx.get(
+        f"{base}/stacks/{stack_id}",
+        headers={"X-Auth-Token": token},
+        timeout=30,
+        follow_redirects=True,
+    )
     assert by_id.status_code == 200 and by_id.json()["stack"]["deletion_time"]
     listed = api(demo, "get", "/stacks", params={"show_deleted": "true"}).json()["stacks"]
     assert stack_id in [s["id"] for s in listed]
@@ -96,8 +120,12 @@ def test_events_with_marker_sort_and_stack_events(demo: Any) -> None:
     assert statuses.index(("rand", "CREATE_COMPLETE")) < statuses.index(
         ("value", "CREATE_IN_PROGRESS")
     )
-    after = api(demo, "get", f"/stacks/{name}/{stack_id}/events",
-                params={"marker": events[1]["id"], "limit": 2}).json()["events"]  # fmt: skip
+    after = api(
+        demo,
+        "get",
+        f"/stacks/{name}/{stack_id}/events",
+        params={"marker": events[1]["id"], "limit": 2},
+    ).json()["events"]
     assert [e["id"] for e in after] == [e["id"] for e in events[2:4]]
     desc = api(demo, "get", f"/stacks/{name}/{stack_id}/events", params={"sort_dir": "desc"})
     assert [e["id"] for e in desc.json()["events"]] == [e["id"] for e in reversed(events)]
@@ -122,8 +150,12 @@ def test_resources_show_attributes_metadata_and_mark_unhealthy(demo: Any) -> Non
     assert resources(demo, name, stack_id, type="OS::Heat::Value")[0]["resource_name"] == "value"
     meta = api(demo, "get", f"/stacks/{name}/{stack_id}/resources/rand/metadata").json()
     assert meta == {"metadata": {}}
-    marked = api(demo, "patch", f"/stacks/{name}/{stack_id}/resources/rand",
-                 json={"mark_unhealthy": True, "resource_status_reason": "broken disk"})  # fmt: skip
+    marked = api(
+        demo,
+        "patch",
+        f"/stacks/{name}/{stack_id}/resources/rand",
+        json={"mark_unhealthy": True, "resource_status_reason": "broken disk"},
+    )
     assert marked.status_code == 200
     shown = api(demo, "get", f"/stacks/{name}/{stack_id}/resources/rand").json()["resource"]
     assert shown["resource_status"] == "CHECK_FAILED"
@@ -142,8 +174,13 @@ def test_resources_show_attributes_metadata_and_mark_unhealthy(demo: Any) -> Non
 def test_validate_preview_and_update_preview(demo: Any) -> None:
     checked = api(demo, "post", "/validate", json={"template": SIMPLE}).json()
     assert checked["Description"] == "two values"
-    assert checked["Parameters"]["word"] == {"Type": "String", "Description": "", "NoEcho": "false",
-                                             "Label": "Word", "Default": "hello"}  # fmt: skip
+    assert checked["Parameters"]["word"] == {
+        "Type": "String",
+        "Description": "",
+        "NoEcho": "false",
+        "Label": "Word",
+        "Default": "hello",
+    }
     assert "resource_registry" in checked["Environment"]
     name = unique("prev")
     preview = api(demo, "post", "/stacks/preview", json={"stack_name": name, "template": SIMPLE})
@@ -153,8 +190,7 @@ def test_validate_preview_and_update_preview(demo: Any) -> None:
     assert api(demo, "get", "/stacks", params={"name": name}).json()["stacks"] == []
     stack_id = create(demo, name, SIMPLE)
     wait(demo, name, stack_id)
-    changed = dict(SIMPLE, resources={**SIMPLE["resources"],
-                                      "extra": {"type": "OS::Heat::None"}})  # fmt: skip
+    changed = dict(SIMPLE, resources={**SIMPLE["resources"], "extra": {"type": "OS::Heat::None"}})
     changed["resources"]["rand"] = {"type": "OS::Heat::RandomString", "properties": {"length": 12}}
     diff = api(demo, "put", f"/stacks/{name}/{stack_id}/preview", json={"template": changed})
     changes = diff.json()["resource_changes"]
@@ -167,15 +203,20 @@ def test_validate_preview_and_update_preview(demo: Any) -> None:
 def test_update_in_place_replace_and_rollback(demo: Any) -> None:
     template = {
         "heat_template_version": "2018-08-31",
-        "parameters": {"v": {"type": "string", "default": "one"},
-                       "fail": {"type": "boolean", "default": False}},
+        "parameters": {
+            "v": {"type": "string", "default": "one"},
+            "fail": {"type": "boolean", "default": False},
+        },
         "resources": {
             "test": {"type": "OS::Heat::TestResource", "properties": {"value": {"get_param": "v"}}},
-            "later": {"type": "OS::Heat::TestResource", "depends_on": ["test"],
-                      "properties": {"fail": {"get_param": "fail"}}},
+            "later": {
+                "type": "OS::Heat::TestResource",
+                "depends_on": ["test"],
+                "properties": {"fail": {"get_param": "fail"}},
+            },
         },
         "outputs": {"out": {"value": {"get_attr": ["test", "output"]}}},
-    }  # fmt: skip
+    }
     name = unique("upd")
     stack_id = create(demo, name, template, disable_rollback=False)
     wait(demo, name, stack_id)
@@ -191,8 +232,12 @@ def test_update_in_place_replace_and_rollback(demo: Any) -> None:
     assert shown["outputs"][0]["output_value"] == "two"
     assert resources(demo, name, stack_id, name="test")[0]["physical_resource_id"] == first
     # a failing update rolls back to the previous definition
-    failing = api(demo, "patch", f"/stacks/{name}/{stack_id}",
-                  json={"parameters": {"v": "three", "fail": True}})  # fmt: skip
+    failing = api(
+        demo,
+        "patch",
+        f"/stacks/{name}/{stack_id}",
+        json={"parameters": {"v": "three", "fail": True}},
+    )
     assert failing.status_code == 202
     shown = wait(demo, name, stack_id)
     assert shown["stack_status"] == "ROLLBACK_COMPLETE", shown["stack_status_reason"]
@@ -200,13 +245,19 @@ def test_update_in_place_replace_and_rollback(demo: Any) -> None:
     assert shown["parameters"]["v"] == "two"
     # an update while one runs is a 409
     slow = dict(template)
-    slow["resources"] = {**template["resources"],
-                         "slow": {"type": "OS::Heat::TestResource", "properties": {"wait_secs": 2}}}  # fmt: skip
+    slow["resources"] = {
+        **template["resources"],
+        "slow": {"type": "OS::Heat::TestResource", "properties": {"wait_secs": 2}},
+    }
     assert (
         api(demo, "put", f"/stacks/{name}/{stack_id}", json={"template": slow}).status_code == 202
     )
-    heat_error(api(demo, "put", f"/stacks/{name}/{stack_id}", json={"template": slow}),
-               409, "ActionInProgress", name)  # fmt: skip
+    heat_error(
+        api(demo, "put", f"/stacks/{name}/{stack_id}", json={"template": slow}),
+        409,
+        "ActionInProgress",
+        name,
+    )
     wait(demo, name, stack_id)
     delete(demo, name, stack_id)
 
@@ -215,13 +266,20 @@ def test_actions_check_suspend_resume_and_snapshots(demo: Any) -> None:
     name = unique("act")
     stack_id = create(demo, name, SIMPLE)
     wait(demo, name, stack_id)
-    for action, status in (("check", "CHECK_COMPLETE"), ("suspend", "SUSPEND_COMPLETE"),
-                           ("resume", "RESUME_COMPLETE")):  # fmt: skip
+    for action, status in (
+        ("check", "CHECK_COMPLETE"),
+        ("suspend", "SUSPEND_COMPLETE"),
+        ("resume", "RESUME_COMPLETE"),
+    ):
         answer = api(demo, "post", f"/stacks/{name}/{stack_id}/actions", json={action: None})
         assert answer.status_code == 200, answer.text
         assert wait(demo, name, stack_id)["stack_status"] == status
-    heat_error(api(demo, "post", f"/stacks/{name}/{stack_id}/actions", json={"dance": None}),
-               400, "HTTPBadRequest", "dance")  # fmt: skip
+    heat_error(
+        api(demo, "post", f"/stacks/{name}/{stack_id}/actions", json={"dance": None}),
+        400,
+        "HTTPBadRequest",
+        "dance",
+    )
     snap = api(demo, "post", f"/stacks/{name}/{stack_id}/snapshots", json={"name": "s1"}).json()
     assert snap["status"] == "COMPLETE" and snap["name"] == "s1"
     listed = api(demo, "get", f"/stacks/{name}/{stack_id}/snapshots").json()["snapshots"]
@@ -238,8 +296,9 @@ def test_actions_check_suspend_resume_and_snapshots(demo: Any) -> None:
     assert (
         api(demo, "delete", f"/stacks/{name}/{stack_id}/snapshots/{snap['id']}").status_code == 204
     )
-    heat_error(api(demo, "delete", f"/stacks/{name}/{stack_id}/abandon"), 400, "NotSupported",
-               "Abandon")  # fmt: skip
+    heat_error(
+        api(demo, "delete", f"/stacks/{name}/{stack_id}/abandon"), 400, "NotSupported", "Abandon"
+    )
     delete(demo, name, stack_id)
 
 
@@ -255,12 +314,19 @@ def test_resource_types_template_versions_and_functions(demo: Any, admin: Any) -
     schema = api(demo, "get", "/resource_types/OS::Nova::Server").json()
     assert schema["properties"]["flavor"]["update_allowed"] is True
     assert "addresses" in schema["attributes"]
-    hot = api(demo, "get", "/resource_types/OS::Heat::RandomString/template",
-              params={"template_type": "hot"}).json()  # fmt: skip
+    hot = api(
+        demo,
+        "get",
+        "/resource_types/OS::Heat::RandomString/template",
+        params={"template_type": "hot"},
+    ).json()
     assert hot["resources"]["resource"]["type"] == "OS::Heat::RandomString"
     versions = api(demo, "get", "/template_versions").json()["template_versions"]
-    assert {"version": "heat_template_version.2021-04-16", "type": "hot",
-            "aliases": ["heat_template_version.wallaby"]} in versions  # fmt: skip
+    assert {
+        "version": "heat_template_version.2021-04-16",
+        "type": "hot",
+        "aliases": ["heat_template_version.wallaby"],
+    } in versions
     old = api(demo, "get", "/template_versions/heat_template_version.2013-05-23/functions").json()
     names = {f["functions"] for f in old["template_functions"]}
     assert "Fn::Join" in names and "str_split" not in names
@@ -270,21 +336,42 @@ def test_resource_types_template_versions_and_functions(demo: Any, admin: Any) -
 
 
 def test_software_configs_and_deployments(demo: Any) -> None:
-    config = api(demo, "post", "/software_configs",
-                 json={"name": "cfg", "group": "script", "config": "#!/bin/sh\necho $foo",
-                       "inputs": [{"name": "foo"}]}).json()["software_config"]  # fmt: skip
+    config = api(
+        demo,
+        "post",
+        "/software_configs",
+        json={
+            "name": "cfg",
+            "group": "script",
+            "config": "#!/bin/sh\necho $foo",
+            "inputs": [{"name": "foo"}],
+        },
+    ).json()["software_config"]
     assert config["group"] == "script" and config["inputs"] == [{"name": "foo"}]
-    deployment = api(demo, "post", "/software_deployments",
-                     json={"config_id": config["id"], "server_id": "srv-1", "action": "CREATE",
-                           "status": "IN_PROGRESS", "input_values": {"foo": "bar"}})  # fmt: skip
+    deployment = api(
+        demo,
+        "post",
+        "/software_deployments",
+        json={
+            "config_id": config["id"],
+            "server_id": "srv-1",
+            "action": "CREATE",
+            "status": "IN_PROGRESS",
+            "input_values": {"foo": "bar"},
+        },
+    )
     body = deployment.json()["software_deployment"]
     meta = api(demo, "get", "/software_deployments/metadata/srv-1").json()["metadata"]
     assert meta[0]["config"] == "#!/bin/sh\necho $foo"
     assert {"name": "foo", "value": "bar"} in [
         {k: i[k] for k in ("name", "value")} for i in meta[0]["inputs"]
     ]
-    updated = api(demo, "put", f"/software_deployments/{body['id']}",
-                  json={"status": "COMPLETE", "output_values": {"result": "ok"}})  # fmt: skip
+    updated = api(
+        demo,
+        "put",
+        f"/software_deployments/{body['id']}",
+        json={"status": "COMPLETE", "output_values": {"result": "ok"}},
+    )
     assert updated.json()["software_deployment"]["output_values"] == {"result": "ok"}
     assert api(demo, "delete", f"/software_deployments/{body['id']}").status_code == 204
     assert api(demo, "delete", f"/software_configs/{config['id']}").status_code == 204
@@ -300,11 +387,15 @@ def test_stack_lists_paging_and_sorting(demo: Any) -> None:
     ordered = api(demo, "get", "/stacks", params={"sort_keys": "stack_name", "sort_dir": "asc"})
     mine = [s["stack_name"] for s in ordered.json()["stacks"] if s["stack_name"].startswith(prefix)]
     assert mine == sorted(mine)
-    page = api(demo, "get", "/stacks", params={"limit": 1, "sort_keys": "stack_name",
-                                               "sort_dir": "asc"}).json()["stacks"]  # fmt: skip
-    following = api(demo, "get", "/stacks", params={"limit": 1, "marker": page[0]["id"],
-                                                    "sort_keys": "stack_name",
-                                                    "sort_dir": "asc"}).json()["stacks"]  # fmt: skip
+    page = api(
+        demo, "get", "/stacks", params={"limit": 1, "sort_keys": "stack_name", "sort_dir": "asc"}
+    ).json()["stacks"]
+    following = api(
+        demo,
+        "get",
+        "/stacks",
+        params={"limit": 1, "marker": page[0]["id"], "sort_keys": "stack_name", "sort_dir": "asc"},
+    ).json()["stacks"]
     assert following[0]["stack_name"] > page[0]["stack_name"]
     counted = api(demo, "get", "/stacks", params={"with_count": "true"}).json()
     assert counted["count"] >= 3

@@ -44,15 +44,32 @@ def test_full_stack_create_resize_replace_and_delete(
     assert len(listed) == 10
 
     # a parameter update resizes the server in place
-    openstack(cloud, "stack", "update", "-t", str(template), "--parameter", "flavor=m1.micro",
-              "--wait", name)  # fmt: skip
+    openstack(
+        cloud,
+        "stack",
+        "update",
+        "-t",
+        str(template),
+        "--parameter",
+        "flavor=m1.micro",
+        "--wait",
+        name,
+    )
     resized = demo.compute.get_server(server.id)
     assert resized.flavor["original_name"] == "m1.micro"
     assert outputs(openstack(cloud, "stack", "show", name, "-f", "json"))["server_id"] == server.id
 
     # a user_data change replaces it: a new server, the old one gone, the volume moved along
-    openstack(cloud, "stack", "update", "--existing", "--parameter",
-              "user_data=#!/bin/sh\necho replaced", "--wait", name)  # fmt: skip
+    openstack(
+        cloud,
+        "stack",
+        "update",
+        "--existing",
+        "--parameter",
+        "user_data=#!/bin/sh\necho replaced",
+        "--wait",
+        name,
+    )
     after = outputs(openstack(cloud, "stack", "show", name, "-f", "json"))
     assert after["server_id"] != server.id
     assert demo.compute.find_server(server.id) is None
@@ -91,9 +108,13 @@ def test_resource_group_of_three_servers(cloud: RunningCloud, demo: Any, tmp_pat
     for ref in values["refs"]:
         assert demo.compute.get_server(ref).status == "ACTIVE"
     nested = openstack(cloud, "stack", "resource", "list", "-n", "1", name, "-f", "json")
-    assert sorted(r["resource_name"] for r in nested if r["resource_type"] == "OS::Nova::Server") == [
-        "0", "1", "2",
-    ]  # fmt: skip
+    assert sorted(
+        r["resource_name"] for r in nested if r["resource_type"] == "OS::Nova::Server"
+    ) == [
+        "0",
+        "1",
+        "2",
+    ]
     openstack(cloud, "stack", "update", "--existing", "--parameter", "count=2", "--wait", name)
     shrunk = outputs(openstack(cloud, "stack", "show", name, "-f", "json"))
     assert shrunk["refs"] == values["refs"][:2]
@@ -110,8 +131,18 @@ def test_template_resource_from_files_and_environment(
     (tmp_path / "parent.yaml").write_text(templates.PARENT)
     (tmp_path / "env.yaml").write_text(templates.ENVIRONMENT)
     name = unique("nested")
-    openstack(cloud, "stack", "create", "-t", str(tmp_path / "parent.yaml"),
-              "-e", str(tmp_path / "env.yaml"), "--wait", name, cwd=tmp_path)  # fmt: skip
+    openstack(
+        cloud,
+        "stack",
+        "create",
+        "-t",
+        str(tmp_path / "parent.yaml"),
+        "-e",
+        str(tmp_path / "env.yaml"),
+        "--wait",
+        name,
+        cwd=tmp_path,
+    )
     values = outputs(openstack(cloud, "stack", "show", name, "-f", "json"))
     # parameter_defaults (9) beat the template's default (6); the registry maps My::Random
     assert len(values["nested_value"]) == 9
@@ -142,8 +173,17 @@ def test_failing_resource_with_rollback_leaves_nothing(
     name = unique("rollback")
     before_nets = {n.id for n in demo.network.networks()}
     before_volumes = {v.id for v in demo.block_storage.volumes()}
-    result = openstack(cloud, "stack", "create", "-t", str(template), "--enable-rollback",
-                       "--wait", name, check=False)  # fmt: skip
+    result = openstack(
+        cloud,
+        "stack",
+        "create",
+        "-t",
+        str(template),
+        "--enable-rollback",
+        "--wait",
+        name,
+        check=False,
+    )
     assert result.returncode != 0
     shown = openstack(cloud, "stack", "show", name, "-f", "json")
     assert shown["stack_status"] == "ROLLBACK_COMPLETE", shown
