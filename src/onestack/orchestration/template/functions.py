@@ -834,7 +834,8 @@ class Yaql(Function):
 
         args = resolve(self.args)
         parsed = self._parse(args["expression"])
-        return parsed.evaluate(context=yaql.create_context(), data=args["data"])
+        # as in Heat: the data is ``$.data`` in the expression
+        return parsed.evaluate(context=yaql.create_context(), data={"data": args["data"]})
 
 
 # -- conditions ------------------------------------------------------------------
