@@ -171,8 +171,7 @@ class StackRuntime:
         state = resource.state
         state.action, state.status, state.status_reason = action, status, reason
         current = resource not in self.replaced
-        self.store.save_resource(self.id, state, current=current)
-        self.store.event(self.id, state.name, state.type, state.physical_id, action, status, reason)
+        self.store.save_resource(self.id, state, current=current, event=True)
 
     def stack_event(self, action: str, status: str, reason: str) -> None:
         self.store.set_status(self.id, action, status, reason)
