@@ -739,6 +739,14 @@ class StackManager:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
             if action == "cancel_update":
+                await asyncio.to_thread(
+                    engine.store.set_status,
+                    row.id,
+                    "ROLLBACK",
+                    "IN_PROGRESS",
+                    "Stack ROLLBACK started",
+                    engine_id=engine.engine_id,
+                )
                 engine.schedule(row.id, "ROLLBACK", _rollback_update)
             return
         upper = action.upper()

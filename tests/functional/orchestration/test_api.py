@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
@@ -401,3 +402,43 @@ def test_stack_lists_paging_and_sorting(demo: Any) -> None:
     assert counted["count"] >= 3
     for name, stack_id in made:
         delete(demo, name, stack_id)
+
+
+def test_cancel_update_rolls_back(demo: Any) -> None:
+    template = {
+        "heat_template_version": "2018-08-31",
+        "parameters": {"secs": {"type": "number", "default": 0}},
+        "resources": {
+            "slow": {
+                "type": "OS::Heat::TestResource",
+                "properties": {
+                    "value": {"get_param": "secs"},
+                    "action_wait_secs": {"update": {"get_param": "secs"}},
+                },
+            }
+        },
+        "outputs": {"value": {"value": {"get_attr": ["slow", "output"]}}},
+    }
+    name = unique("cancel")
+    stack_id = create(demo, name, template)
+    wait(demo, name, stack_id)
+    answer = api(demo, "patch", f"/stacks/{name}/{stack_id}", json={"parameters": {"secs": 30}})
+    assert answer.status_code == 202
+    deadline = time.monotonic() + 10
+    while resources(demo, name, stack_id)[0]["resource_status"] != "UPDATE_IN_PROGRESS":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    cancel = api(demo, "post", f"/stacks/{name}/{stack_id}/actions", json={"cancel_update": None})
+    assert cancel.status_code == 200, cancel.text
+    shown = wait(demo, name, stack_id)
+    assert shown["stack_status"] == "ROLLBACK_COMPLETE", shown["stack_status_reason"]
+    assert shown["parameters"]["secs"] == "0"
+    assert shown["outputs"][0]["output_value"] == "0"
+    # nothing to cancel any more
+    heat_error(
+        api(demo, "post", f"/stacks/{name}/{stack_id}/actions", json={"cancel_update": None}),
+        400,
+        "HTTPBadRequest",
+        "Cancelling update",
+    )
+    delete(demo, name, stack_id)
