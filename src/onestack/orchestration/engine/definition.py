@@ -24,6 +24,7 @@ from onestack.orchestration.exceptions import (
 )
 from onestack.orchestration.resources import registry
 from onestack.orchestration.resources.base import Resource, validate_properties
+from onestack.orchestration.template import conditions as cond
 from onestack.orchestration.template import functions as fn
 from onestack.orchestration.template import hot
 from onestack.orchestration.template.environment import Environment
@@ -125,7 +126,7 @@ class StackDefinition:
             return condition
         parsed = self.template.parse_condition(self, condition, f"{where}.condition")
         try:
-            return fn.condition_value(self, parsed, "condition")
+            return cond.condition_value(self, parsed, "condition")
         except (TypeError, ValueError) as exc:
             raise StackValidationFailed(str(exc), path=["resources", where, "condition"]) from None
 
@@ -298,7 +299,7 @@ class StackDefinition:
             raise ValueError(f'Circular definition of condition "{name}"')
         self._condition_stack.append(name)
         try:
-            value = fn.condition_value(self, self._conditions[name], name)
+            value = cond.condition_value(self, self._conditions[name], name)
         finally:
             self._condition_stack.pop()
         self._condition_values[name] = value
