@@ -147,7 +147,7 @@ def main() -> None:
     if real:
         env.update(
             ONESTACK_NETWORK__DATA_PLANE="on",
-            ONESTACK_NETWORK__PUBLIC_CIDR=f"172.24.{random.randint(100, 199)}.0/24",
+            ONESTACK_NETWORK__PUBLIC_CIDR=f"172.24.{random.randint(200, 249)}.0/24",
         )
     base = Path(tempfile.mkdtemp(prefix="bench-orchestration-"))
     cloud = new_cloud(base, **env).start()
