@@ -4,6 +4,9 @@ every stack's trust): one user per service in the ``service`` project with the
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 from sqlalchemy import select
 
 from onestack.common.db import utcnow
@@ -12,17 +15,29 @@ from onestack.identity.core import DEFAULT_DOMAIN_ID, IdentityCore, new_id
 from onestack.identity.models import Assignment, Project, Role, User
 
 
+def _record(core: IdentityCore, name: str) -> Path:
+    return core.settings.state_dir / "secrets" / f"{name}-service-password.hash"
+
+
 def ensure_service_user(
     core: IdentityCore, name: str, password: str, roles: tuple[str, ...] = ("service",)
 ) -> str:
     """The id of the service user ``name`` with ``roles`` on the service project (created,
-    or its password reset when it differs); idempotent."""
+    or its password reset when it differs); idempotent.  The hash written last is
+    remembered next to the secrets, so a start with an unchanged password costs no
+    password hash."""
+    digest = hashlib.sha256(password.encode()).hexdigest()
+    record = _record(core, name)
+    remembered = record.read_text().split() if record.is_file() else []
     with core.read() as session:
         user = session.scalar(
             select(User).where(User.name == name, User.domain_id == DEFAULT_DOMAIN_ID)
         )
         current = user.password_hash if user is not None else None
-    hashed = None if core.passwords.verify(current, password) else core.passwords.hash(password)
+    unchanged = current is not None and remembered == [digest, current]
+    hashed = None
+    if not unchanged and not core.passwords.verify(current, password):
+        hashed = core.passwords.hash(password)
     with core.write("user") as session:
         user = session.scalar(
             select(User).where(User.name == name, User.domain_id == DEFAULT_DOMAIN_ID)
@@ -65,4 +80,9 @@ def ensure_service_user(
                         inherited=False,
                     )
                 )
-        return user.id
+        user_id = user.id
+        final = user.password_hash
+    if final:
+        record.parent.mkdir(parents=True, exist_ok=True)
+        record.write_text(f"{digest} {final}\n")
+    return user_id

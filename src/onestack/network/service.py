@@ -86,7 +86,9 @@ async def _start(cloud: Cloud) -> None:
         return
     from onestack.network.agent.agent import NetworkAgent
 
-    agent = NetworkAgent(manager, cloud.settings.network, cloud.settings.state_dir)
+    # wait condition signals from instances reach the orchestration API through here
+    proxies = {"/heat/": cloud.settings.url("orchestration")}
+    agent = NetworkAgent(manager, cloud.settings.network, cloud.settings.state_dir, proxies)
     cloud.services["network-agent"] = agent
     await agent.start()
 

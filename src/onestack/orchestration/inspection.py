@@ -145,6 +145,7 @@ class Inspection:
     ) -> None:
         """A signal from a user of the project, or from an instance holding the handle's token."""
         if ctx.authenticated:
+            self.core.enforce(ctx, "resource:signal")
             found = await asyncio.to_thread(self.resource, ctx, name, stack_id, resource_name)
         else:
             found = await asyncio.to_thread(self._by_token, name, stack_id, resource_name, token)

@@ -7,9 +7,12 @@ calls the sub-managers it holds (stacks, inspection, software, templates).
 from __future__ import annotations
 
 import asyncio
+import socket
+from typing import Any
 
 from sqlalchemy import func, select
 
+from onestack.common.context import RequestContext
 from onestack.common.db import Database
 from onestack.common.policy import Enforcer
 from onestack.config import Settings
@@ -40,6 +43,33 @@ class OrchestrationManager:
 
     async def stop(self) -> None:
         await self.engine.stop()
+
+    def build_info(self, ctx: RequestContext) -> dict[str, Any]:
+        self.core.enforce(ctx, "build_info")
+        from onestack import __version__
+
+        return {"api": {"revision": __version__}, "engine": {"revision": __version__}}
+
+    def services(self, ctx: RequestContext) -> list[dict[str, Any]]:
+        """The engines (one per process) as Heat's ``services`` lists them."""
+        self.core.enforce(ctx, "service:index")
+        engine = self.engine
+        host = socket.gethostname()
+        return [
+            {
+                "id": engine.engine_id,
+                "engine_id": engine.engine_id,
+                "host": host,
+                "hostname": host,
+                "binary": "heat-engine",
+                "topic": "engine",
+                "report_interval": 60,
+                "status": "up" if engine.running else "down",
+                "created_at": None,
+                "updated_at": None,
+                "deleted_at": None,
+            }
+        ]
 
     def stack_count(self, project_id: str) -> int:
         with self.core.db.reader() as session:

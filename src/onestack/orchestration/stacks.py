@@ -466,6 +466,27 @@ class StackManager:
             outputs = await self.outputs_of(runtime)
         return StackDetail(row, params, outputs, runtime.definition.template.description)
 
+    async def output_list(
+        self, ctx: RequestContext, name: str, stack_id: str
+    ) -> list[dict[str, Any]]:
+        row = await asyncio.to_thread(self.get, ctx, name, stack_id, "list_outputs")
+        runtime = await asyncio.to_thread(self.core.engine.runtime, row)
+        assert runtime.definition is not None
+        return [
+            {"output_key": k, "description": v.get("description") or "No description given"}
+            for k, v in runtime.definition.outputs.items()
+        ]
+
+    async def output(
+        self, ctx: RequestContext, name: str, stack_id: str, key: str
+    ) -> dict[str, Any]:
+        row = await asyncio.to_thread(self.get, ctx, name, stack_id, "show_output")
+        runtime = await asyncio.to_thread(self.core.engine.runtime, row)
+        assert runtime.definition is not None
+        if key not in runtime.definition.outputs:
+            raise EntityNotFound(entity="Output", name=key)
+        return (await self.outputs_of(runtime, key))[0]
+
     async def outputs_of(
         self, runtime: StackRuntime, only: str | None = None
     ) -> list[dict[str, Any]]:
@@ -718,6 +739,14 @@ class StackManager:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
             if action == "cancel_update":
+                await asyncio.to_thread(
+                    engine.store.set_status,
+                    row.id,
+                    "ROLLBACK",
+                    "IN_PROGRESS",
+                    "Stack ROLLBACK started",
+                    engine_id=engine.engine_id,
+                )
                 engine.schedule(row.id, "ROLLBACK", _rollback_update)
             return
         upper = action.upper()

@@ -30,8 +30,16 @@ LOG = logging.getLogger(__name__)
 
 
 class NetworkAgent:
-    def __init__(self, manager: Any, settings: NetworkSettings, state_dir: Path) -> None:
+    def __init__(
+        self,
+        manager: Any,
+        settings: NetworkSettings,
+        state_dir: Path,
+        proxies: dict[str, str] | None = None,
+    ) -> None:
         self.manager = manager
+        #: metadata paths forwarded to other APIs (metadata.MetadataServers)
+        self.proxies = dict(proxies or {})
         self.settings = settings
         self.dir = state_dir / "network"
         self.lock = threading.RLock()
@@ -53,7 +61,9 @@ class NetworkAgent:
     async def start(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         loop = asyncio.get_running_loop()
-        self.metadata = MetadataServers(loop, self.resolve, lambda: self.manager.metadata_provider)
+        self.metadata = MetadataServers(
+            loop, self.resolve, lambda: self.manager.metadata_provider, self.proxies
+        )
         await loop.run_in_executor(None, self.sync)
         self.manager.plumber = self.plumber
         self.manager.wait_for_agent = self.wait_for_pass

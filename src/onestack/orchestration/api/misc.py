@@ -43,39 +43,12 @@ def version(request: Request) -> JSONResponse:
 
 @router.get("/build_info")
 def build_info(request: Request, tenant_id: str, ctx: RequestContext = Ctx) -> JSONResponse:
-    service(request).core.enforce(ctx, "build_info")
-    from onestack import __version__
-
-    return JSONResponse({"api": {"revision": __version__}, "engine": {"revision": __version__}})
+    return JSONResponse(service(request).build_info(ctx))
 
 
 @router.get("/services")
 def services(request: Request, tenant_id: str, ctx: RequestContext = Ctx) -> JSONResponse:
-    manager = service(request)
-    manager.core.enforce(ctx, "service:index")
-    import socket
-
-    engine = manager.engine
-    host = socket.gethostname()
-    return JSONResponse(
-        {
-            "services": [
-                {
-                    "id": engine.engine_id,
-                    "engine_id": engine.engine_id,
-                    "host": host,
-                    "hostname": host,
-                    "binary": "heat-engine",
-                    "topic": "engine",
-                    "report_interval": 60,
-                    "status": "up" if engine.running else "down",
-                    "created_at": None,
-                    "updated_at": None,
-                    "deleted_at": None,
-                }
-            ]
-        }
-    )
+    return JSONResponse({"services": service(request).services(ctx)})
 
 
 @router.post("/validate")

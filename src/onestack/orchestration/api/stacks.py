@@ -267,14 +267,7 @@ async def stack_action(
 async def list_outputs(
     request: Request, tenant_id: str, stack_name: str, stack_id: str, ctx: RequestContext = Ctx
 ) -> JSONResponse:
-    manager = service(request)
-    row = await asyncio.to_thread(manager.stacks.get, ctx, stack_name, stack_id, "list_outputs")
-    runtime = await asyncio.to_thread(manager.engine.runtime, row)
-    assert runtime.definition is not None
-    outputs = [
-        {"output_key": k, "description": v.get("description") or "No description given"}
-        for k, v in runtime.definition.outputs.items()
-    ]
+    outputs = await service(request).stacks.output_list(ctx, stack_name, stack_id)
     return JSONResponse({"outputs": outputs})
 
 
@@ -287,14 +280,8 @@ async def show_output(
     output_key: str,
     ctx: RequestContext = Ctx,
 ) -> JSONResponse:
-    manager = service(request)
-    row = await asyncio.to_thread(manager.stacks.get, ctx, stack_name, stack_id, "show_output")
-    runtime = await asyncio.to_thread(manager.engine.runtime, row)
-    assert runtime.definition is not None
-    if output_key not in runtime.definition.outputs:
-        raise EntityNotFound(entity="Output", name=output_key)
-    outputs = await manager.stacks.outputs_of(runtime, output_key)
-    return JSONResponse({"output": outputs[0]})
+    output = await service(request).stacks.output(ctx, stack_name, stack_id, output_key)
+    return JSONResponse({"output": output})
 
 
 # -- snapshots ----------------------------------------------------------------------------------

@@ -85,13 +85,56 @@ def failure(response: httpx.Response) -> ServiceCallFailed:
     return ServiceCallFailed(kind, response.status_code, _error_message(body, response.text))
 
 
+class ServiceToken:
+    """The engine's own (unscoped) token: one password authentication (a slow password
+    hash by design) serves every trust-scoped token the engine asks for afterwards."""
+
+    def __init__(self, http: httpx.AsyncClient, creds: Credentials) -> None:
+        self.http = http
+        self.creds = creds
+        self._token: str | None = None
+        self._renew_at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def token(self) -> str:
+        async with self._lock:
+            if self._token is None or time.monotonic() > self._renew_at:
+                body = {
+                    "auth": {
+                        "identity": {
+                            "methods": ["password"],
+                            "password": {
+                                "user": {"id": self.creds.user_id, "password": self.creds.password}
+                            },
+                        },
+                        "scope": "unscoped",
+                    }
+                }
+                response = await self.http.post(f"{self.creds.auth_url}/auth/tokens", json=body)
+                if response.status_code != 201:
+                    raise failure(response)
+                self._token = response.headers["X-Subject-Token"]
+                self._renew_at = time.monotonic() + 600
+            return self._token
+
+    def forget(self) -> None:
+        self._token = None
+
+
 class TokenProvider:
     """Trust-scoped tokens for one trust, renewed before they expire."""
 
-    def __init__(self, http: httpx.AsyncClient, creds: Credentials, trust_id: str) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        creds: Credentials,
+        trust_id: str,
+        service: ServiceToken | None = None,
+    ) -> None:
         self.http = http
         self.creds = creds
         self.trust_id = trust_id
+        self.service = service or ServiceToken(http, creds)
         self._token: str | None = None
         self._expires = 0.0
         self._catalog: list[dict[str, Any]] = []
@@ -108,18 +151,22 @@ class TokenProvider:
         self._token = None
 
     async def _renew(self) -> None:
-        body = {
-            "auth": {
-                "identity": {
-                    "methods": ["password"],
-                    "password": {
-                        "user": {"id": self.creds.user_id, "password": self.creds.password}
+        """The trustee (the engine's user, by its own token) asks for the trust's scope."""
+        for attempt in (1, 2):
+            body = {
+                "auth": {
+                    "identity": {
+                        "methods": ["token"],
+                        "token": {"id": await self.service.token()},
                     },
-                },
-                "scope": {"OS-TRUST:trust": {"id": self.trust_id}},
+                    "scope": {"OS-TRUST:trust": {"id": self.trust_id}},
+                }
             }
-        }
-        response = await self.http.post(f"{self.creds.auth_url}/auth/tokens", json=body)
+            response = await self.http.post(f"{self.creds.auth_url}/auth/tokens", json=body)
+            if response.status_code in (401, 404) and attempt == 1:
+                self.service.forget()  # the engine's own token ended: authenticate again
+                continue
+            break
         if response.status_code != 201:
             raise failure(response)
         data = response.json()["token"]

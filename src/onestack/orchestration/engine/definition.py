@@ -20,9 +20,11 @@ from onestack.orchestration.exceptions import (
     InvalidTemplateReference,
     ResourceTypeUnavailable,
     StackValidationFailed,
+    UserParameterMissing,
 )
 from onestack.orchestration.resources import registry
 from onestack.orchestration.resources.base import Resource, validate_properties
+from onestack.orchestration.template import conditions as cond
 from onestack.orchestration.template import functions as fn
 from onestack.orchestration.template import hot
 from onestack.orchestration.template.environment import Environment
@@ -124,7 +126,7 @@ class StackDefinition:
             return condition
         parsed = self.template.parse_condition(self, condition, f"{where}.condition")
         try:
-            return fn.condition_value(self, parsed, "condition")
+            return cond.condition_value(self, parsed, "condition")
         except (TypeError, ValueError) as exc:
             raise StackValidationFailed(str(exc), path=["resources", where, "condition"]) from None
 
@@ -204,8 +206,7 @@ class StackDefinition:
                 raise StackValidationFailed(
                     str(exc.args[0] if exc.args else exc), path=["resources", name]
                 ) from None
-            if values:
-                self.properties_of(name, validating=True)
+            self.properties_of(name, validating=True)
         for name, output in self.outputs.items():
             try:
                 fn.validate(output["value"])
@@ -233,6 +234,11 @@ class StackDefinition:
                 continue
             try:
                 values[key] = fn.resolve(value)
+            except UserParameterMissing:
+                if not validating:
+                    raise
+                unresolved.add(key)
+                values[key] = None
             except (TypeError, ValueError, KeyError) as exc:
                 message = exc.args[0] if exc.args else str(exc)
                 raise StackValidationFailed(
@@ -293,7 +299,7 @@ class StackDefinition:
             raise ValueError(f'Circular definition of condition "{name}"')
         self._condition_stack.append(name)
         try:
-            value = fn.condition_value(self, self._conditions[name], name)
+            value = cond.condition_value(self, self._conditions[name], name)
         finally:
             self._condition_stack.pop()
         self._condition_values[name] = value
@@ -319,7 +325,9 @@ def _looks_like_template(value: str) -> bool:
     return value.endswith((".yaml", ".yml", ".template", ".json")) or "://" in value
 
 
-#: resource types that wait for every subnet of the stack (Heat's hidden dependencies)
+#: resource types that wait for the subnets of their networks (Heat's hidden dependencies);
+#: nested stacks (groups, template resources) wait for every subnet of the stack, since
+#: their servers' networks are not known here
 _WAIT_FOR_SUBNETS = ("OS::Neutron::Port", "OS::Nova::Server", "OS::Neutron::Router")
 
 
@@ -335,8 +343,12 @@ def hidden_edges(definition: StackDefinition, graph: Graph) -> None:
     routers = [n for n, d in resources.items() if d.plugin.type_name == "OS::Neutron::Router"]
     for name, resource_def in resources.items():
         kind = resource_def.plugin.type_name
-        if kind in _WAIT_FOR_SUBNETS:
-            nets = _networks_named(resource_def)
+        nested = resource_def.plugin is registry.TEMPLATE_RESOURCE or kind in (
+            "OS::Heat::ResourceGroup",
+            "OS::Heat::AutoScalingGroup",
+        )
+        if kind in _WAIT_FOR_SUBNETS or (nested and subnets):
+            nets = None if nested else _networks_named(resource_def)
             for subnet in subnets:
                 net = _get(resources[subnet].properties, "network") or _get(
                     resources[subnet].properties, "network_id"

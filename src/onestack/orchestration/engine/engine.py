@@ -29,6 +29,7 @@ from onestack.orchestration.clients.session import (
     TIMEOUT,
     CloudSession,
     Credentials,
+    ServiceToken,
     TokenProvider,
     failure,
 )
@@ -69,6 +70,7 @@ class Engine:
         self.credentials: Credentials | None = None
         self._http: httpx.AsyncClient | None = None
         self._providers: dict[str, TokenProvider] = {}
+        self._service_token: ServiceToken | None = None
         #: the top-level action running per stack
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -91,6 +93,8 @@ class Engine:
         if self._http is not None:
             await self._http.aclose()
             self._http = None
+            self._service_token = None
+            self._providers.clear()
 
     @property
     def running(self) -> bool:
@@ -136,7 +140,9 @@ class Engine:
         trust_id = row.trust_id or ""
         provider = self._providers.get(trust_id)
         if provider is None:
-            provider = TokenProvider(self.http, self.credentials, trust_id)
+            if self._service_token is None:
+                self._service_token = ServiceToken(self.http, self.credentials)
+            provider = TokenProvider(self.http, self.credentials, trust_id, self._service_token)
             self._providers[trust_id] = provider
         return CloudSession(self.http, provider, self.region, row.project_id)
 

@@ -171,8 +171,11 @@ class StackRuntime:
         state = resource.state
         state.action, state.status, state.status_reason = action, status, reason
         current = resource not in self.replaced
-        self.store.save_resource(self.id, state, current=current)
-        self.store.event(self.id, state.name, state.type, state.physical_id, action, status, reason)
+        self.store.save_resource(self.id, state, current=current, event=True)
+
+    async def write(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """One database write, off the event loop (the APIs share it)."""
+        await asyncio.to_thread(call, *args, **kwargs)
 
     def stack_event(self, action: str, status: str, reason: str) -> None:
         self.store.set_status(self.id, action, status, reason)
@@ -234,19 +237,21 @@ class StackRuntime:
             resource.state.properties = resource.properties
             resource.state.metadata = _plain(_resolve(self.definition.resources[name].metadata))
         except StackValidationFailed as exc:
-            self.transition(resource, "CREATE", "FAILED", failure_reason(name, exc))
+            await self.write(
+                self.transition, resource, "CREATE", "FAILED", failure_reason(name, exc)
+            )
             raise ActionFailed(f"Resource CREATE failed: {failure_reason(name, exc)}") from None
-        self.transition(resource, "CREATE", "IN_PROGRESS")
+        await self.write(self.transition, resource, "CREATE", "IN_PROGRESS")
         try:
             await resource.create()
             await resource.refresh()
         except BaseException as exc:
             reason = failure_reason(name, exc)
-            self.transition(resource, "CREATE", "FAILED", reason)
+            await self.write(self.transition, resource, "CREATE", "FAILED", reason)
             if isinstance(exc, asyncio.CancelledError):
                 raise
             raise ActionFailed(f"Resource CREATE failed: {reason}") from None
-        self.transition(resource, "CREATE", "COMPLETE")
+        await self.write(self.transition, resource, "CREATE", "COMPLETE")
 
     async def create(self) -> None:
         assert self.definition is not None
@@ -255,8 +260,11 @@ class StackRuntime:
             if name not in self.resources:
                 self.resources[name] = self.new_resource(name)
             resource = self.resources[name]
-            self.store.save_resource(
-                self.id, resource.state, required_by=sorted(graph.required_by(name))
+            await self.write(
+                self.store.save_resource,
+                self.id,
+                resource.state,
+                required_by=sorted(graph.required_by(name)),
             )
         await self.walk(set(self.definition.resources), graph.requires, self.create_resource)
 
@@ -264,15 +272,15 @@ class StackRuntime:
 
     async def delete_resource(self, resource: Resource, action: str = "DELETE") -> None:
         if resource.state.action == "INIT" and resource.physical_id is None:
-            self.store.drop_resource(resource.state.id)
+            await self.write(self.store.drop_resource, resource.state.id)
             return
         if resource.state.action == "DELETE" and resource.state.status == "COMPLETE":
-            self.store.drop_resource(resource.state.id)
+            await self.write(self.store.drop_resource, resource.state.id)
             return
         policy = "Delete"
         if self.definition is not None and resource.name in self.definition.resources:
             policy = self.definition.resources[resource.name].deletion_policy
-        self.transition(resource, action, "IN_PROGRESS")
+        await self.write(self.transition, resource, action, "IN_PROGRESS")
         try:
             if policy == "Retain":
                 pass
@@ -282,12 +290,12 @@ class StackRuntime:
                 await resource.delete()
         except BaseException as exc:
             reason = failure_reason(resource.name, exc)
-            self.transition(resource, action, "FAILED", reason)
+            await self.write(self.transition, resource, action, "FAILED", reason)
             if isinstance(exc, asyncio.CancelledError):
                 raise
             raise ActionFailed(f"Resource {action} failed: {reason}") from None
-        self.transition(resource, action, "COMPLETE")
-        self.store.drop_resource(resource.state.id)
+        await self.write(self.transition, resource, action, "COMPLETE")
+        await self.write(self.store.drop_resource, resource.state.id)
 
     def deletion_requires(self, names: set[str]) -> dict[str, set[str]]:
         """For deletion: each resource waits for those that require it."""
@@ -342,14 +350,16 @@ class StackRuntime:
             )
         ):
             if existing is not None:
-                self.store.drop_resource(existing.state.id)
+                await self.write(self.store.drop_resource, existing.state.id)
             self.resources[name] = self.new_resource(name)
             await self.create_resource(name)
             return
         try:
             new_props = new_def.properties_of(name)
         except StackValidationFailed as exc:
-            self.transition(existing, "UPDATE", "FAILED", failure_reason(name, exc))
+            await self.write(
+                self.transition, existing, "UPDATE", "FAILED", failure_reason(name, exc)
+            )
             raise ActionFailed(f"Resource UPDATE failed: {failure_reason(name, exc)}") from None
         old_props = existing.properties
         replace = existing.state.type != definition.type or existing.state.status == "FAILED"
@@ -360,7 +370,7 @@ class StackRuntime:
         ):
             return
         if not replace:
-            self.transition(existing, "UPDATE", "IN_PROGRESS")
+            await self.write(self.transition, existing, "UPDATE", "IN_PROGRESS")
             try:
                 await existing.update(new_props, old_props)
                 existing.properties = new_props
@@ -375,25 +385,35 @@ class StackRuntime:
                         f"NotSupported: resources.{name}: Update to property {key} of "
                         f"{name} ({definition.type}) is not supported."
                     )
-                    self.transition(existing, "UPDATE", "FAILED", reason)
+                    await self.write(self.transition, existing, "UPDATE", "FAILED", reason)
                     raise ActionFailed(f"Resource UPDATE failed: {reason}") from None
                 replace = True
             except BaseException as exc:
                 reason = failure_reason(name, exc)
-                self.transition(existing, "UPDATE", "FAILED", reason)
+                await self.write(self.transition, existing, "UPDATE", "FAILED", reason)
                 if isinstance(exc, asyncio.CancelledError):
                     raise
                 raise ActionFailed(f"Resource UPDATE failed: {reason}") from None
             else:
-                self.transition(existing, "UPDATE", "COMPLETE")
+                await self.write(self.transition, existing, "UPDATE", "COMPLETE")
                 return
         # replacement: a new physical resource first, the old one goes at the end
         if existing.state.action != "UPDATE" or existing.state.status != "IN_PROGRESS":
-            self.transition(existing, "UPDATE", "IN_PROGRESS")
+            await self.write(self.transition, existing, "UPDATE", "IN_PROGRESS")
+        try:
+            await existing.prepare_for_replace()
+        except BaseException as exc:
+            reason = failure_reason(name, exc)
+            await self.write(self.transition, existing, "UPDATE", "FAILED", reason)
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            raise ActionFailed(f"Resource UPDATE failed: {reason}") from None
         self.replaced.append(existing)
-        self.store.set_current(existing.state.id, False)
+        await self.write(self.store.set_current, existing.state.id, False)
         self.resources[name] = self.new_resource(name)
-        self.transition(existing, "UPDATE", "COMPLETE", "Replaced by a new resource")
+        await self.write(
+            self.transition, existing, "UPDATE", "COMPLETE", "Replaced by a new resource"
+        )
         await self.create_resource(name)
 
     async def update(self, new_def: StackDefinition) -> None:
@@ -420,8 +440,11 @@ class StackRuntime:
             await self.delete_resource(resource)
             self.replaced.remove(resource)
         for name in names:
-            self.store.save_resource(
-                self.id, self.resources[name].state, required_by=sorted(graph.required_by(name))
+            await self.write(
+                self.store.save_resource,
+                self.id,
+                self.resources[name].state,
+                required_by=sorted(graph.required_by(name)),
             )
 
     async def restore_replaced(self) -> None:
@@ -432,7 +455,7 @@ class StackRuntime:
                 await self.delete_resource(new, "ROLLBACK")
             self.replaced.remove(old)
             self.resources[old.name] = old
-            self.store.set_current(old.state.id, True)
+            await self.write(self.store.set_current, old.state.id, True)
 
     # -- other actions --------------------------------------------------------------------------
 
@@ -446,16 +469,16 @@ class StackRuntime:
 
         async def work(name: str) -> None:
             resource = self.resources[name]
-            self.transition(resource, action, "IN_PROGRESS")
+            await self.write(self.transition, resource, action, "IN_PROGRESS")
             try:
                 await call(resource)
             except BaseException as exc:
                 reason = failure_reason(name, exc)
-                self.transition(resource, action, "FAILED", reason)
+                await self.write(self.transition, resource, action, "FAILED", reason)
                 if isinstance(exc, asyncio.CancelledError):
                     raise
                 raise ActionFailed(f"Resource {action} failed: {reason}") from None
-            self.transition(resource, action, "COMPLETE")
+            await self.write(self.transition, resource, action, "COMPLETE")
 
         await self.walk(names, requires, work)
 
@@ -466,7 +489,7 @@ class StackRuntime:
                     await resource.refresh()
                 except Exception:
                     LOG.exception("stack %s: refreshing %s failed", self.id, resource.name)
-                self.store.save_resource(self.id, resource.state)
+                await self.write(self.store.save_resource, self.id, resource.state)
 
 
 def _resolve(snippet: Any) -> Any:

@@ -81,9 +81,26 @@ class EngineStore:
         *,
         current: bool = True,
         required_by: list[str] | None = None,
+        event: bool = False,
     ) -> None:
+        """Write the resource's row (and, with ``event``, the event of its status) in one
+        transaction."""
         now = utcnow()
         with self.db.writer() as session:
+            if event:
+                session.add(
+                    Event(
+                        id=str(uuid.uuid4()),
+                        stack_id=stack_id,
+                        resource_name=state.name,
+                        resource_type=state.type,
+                        physical_resource_id=state.physical_id,
+                        action=state.action,
+                        status=state.status,
+                        reason=state.status_reason,
+                        created_at=now,
+                    )
+                )
             row = session.get(Resource, state.id)
             if row is None:
                 row = Resource(id=state.id, stack_id=stack_id, created_at=now)

@@ -299,7 +299,7 @@ class Resource:
             if asyncio.get_running_loop().time() > deadline:
                 raise ResourceFailure(f"Timed out waiting for {what}.")
             await asyncio.sleep(interval)
-            interval = min(interval * 1.5, 3.0)
+            interval = min(interval * 1.2, 1.0)
 
     # -- the actions ----------------------------------------------------------------------------
 
@@ -324,6 +324,9 @@ class Resource:
 
     async def delete(self) -> None:
         return None
+
+    async def prepare_for_replace(self) -> None:
+        """Before a replacement is created: release what the new one will take over."""
 
     async def refresh(self) -> None:
         return None

@@ -31,6 +31,23 @@ class NeutronResource(ApiResource):
     #: properties passed to the API under the same name
     passthrough: ClassVar[tuple[str, ...]] = ()
 
+    async def delete(self) -> None:
+        """Delete; a 409 (still in use: ports being released by another service) is tried
+        again until the stack's time runs out."""
+
+        async def attempt() -> bool | None:
+            try:
+                await super(NeutronResource, self).delete()
+            except ServiceCallFailed as exc:
+                if exc.status == 409:
+                    return None
+                raise
+            return True
+
+        await self.wait_for(
+            attempt, what=f"{self.key or self.type_name} {self.physical_id} to be deleted"
+        )
+
     def body(self, props: dict[str, Any], keys: set[str] | None = None) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key in self.passthrough:
@@ -51,7 +68,7 @@ class Net(NeutronResource):
     properties_schema = {
         "name": Prop("string", "Name of the network.", update_allowed=True),
         "admin_state_up": Prop("boolean", default=True, update_allowed=True),
-        "shared": Prop("boolean", default=False, update_allowed=True),
+        "shared": Prop("boolean", update_allowed=True),
         "port_security_enabled": Prop("boolean", update_allowed=True),
         "dns_domain": Prop("string", update_allowed=True),
         "mtu": Prop("integer", update_allowed=True),

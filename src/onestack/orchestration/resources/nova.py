@@ -384,6 +384,28 @@ class Server(ApiResource):
         if "networks" in changed:
             raise UpdateReplace("networks")
 
+    async def prepare_for_replace(self) -> None:
+        """Detach the ports the template gave (the replacement boots with them)."""
+        if not self.physical_id:
+            return
+        for entry in self.properties.get("networks") or []:
+            if not entry.get("port"):
+                continue
+            port = await find_id(self, "network", "/v2.0/ports", "port", entry["port"])
+            await self.cloud.request(
+                "compute",
+                "DELETE",
+                f"{self.member()}/os-interface/{port}",
+                missing_ok=True,
+                headers=NOVA_VERSION,
+            )
+
+            async def released(port: str = port) -> bool | None:
+                found = await self.cloud.request("network", "GET", f"/v2.0/ports/{port}")
+                return True if not found["port"].get("device_id") else None
+
+            await self.wait_for(released, what=f"port {port} to be released")
+
     async def delete(self) -> None:
         if not self.physical_id:
             return

@@ -14,7 +14,6 @@ path of the snippet.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import itertools
 import json
@@ -440,70 +439,6 @@ class ReplaceVeryStrict(Replace):
     strict = 2
 
 
-class CfnReplace(Function):
-    """``Fn::Replace: [{token: value}, template]``."""
-
-    def check(self) -> None:
-        if not isinstance(self.args, list) or len(self.args) != 2:
-            raise TypeError(
-                f'Arguments to "{self.fn_name}" must be of the form [{{token: value}}, template]'
-            )
-
-    def result(self) -> Any:
-        mapping, template = resolve(self.args)
-        if not isinstance(mapping, Mapping) or not isinstance(template, str):
-            raise TypeError(
-                f'Arguments to "{self.fn_name}" must be of the form [{{token: value}}, template]'
-            )
-        for key in sorted(mapping, key=lambda k: -len(k)):
-            template = template.replace(key, _string(mapping[key]))
-        return template
-
-
-class Select(Function):
-    """``Fn::Select: [index, list-or-map]``."""
-
-    def check(self) -> None:
-        if not isinstance(self.args, list) or len(self.args) != 2:
-            raise ValueError(
-                f'Arguments to "{self.fn_name}" must be of the form [index, collection]'
-            )
-
-    def result(self) -> Any:
-        index, collection = resolve(self.args)
-        if collection is None:
-            return ""
-        if isinstance(collection, str):
-            try:
-                collection = json.loads(collection)
-            except ValueError:
-                collection = collection.split(",")
-        if isinstance(collection, list):
-            try:
-                return collection[int(index)]
-            except (ValueError, IndexError):
-                return ""
-        if isinstance(collection, Mapping):
-            return collection.get(str(index), "")
-        raise TypeError(f'Arguments to "{self.fn_name}" not fully resolved')
-
-
-class CfnSplit(Function):
-    def check(self) -> None:
-        if not isinstance(self.args, list) or len(self.args) != 2:
-            raise ValueError(
-                f'Arguments to "{self.fn_name}" must be of the form [delimiter, string]'
-            )
-
-    def result(self) -> Any:
-        delimiter, text = resolve(self.args)
-        if not isinstance(text, str):
-            raise TypeError(
-                f'Arguments to "{self.fn_name}" must be of the form [delimiter, string]'
-            )
-        return text.split(delimiter)
-
-
 class StrSplit(Function):
     def check(self) -> None:
         if not isinstance(self.args, list) or len(self.args) not in (2, 3):
@@ -531,38 +466,6 @@ class StrSplit(Function):
                     f'Incorrect index to "{self.fn_name}" should be between 0 and {len(parts) - 1}'
                 ) from None
         return parts
-
-
-class Base64(Function):
-    def result(self) -> Any:
-        value = resolve(self.args)
-        if not isinstance(value, str):
-            raise TypeError(f'"{self.fn_name}" argument must be a string')
-        return value  # Heat passes the text through; the consumer encodes it
-
-
-class GetAZs(Function):
-    def result(self) -> Any:
-        return self.ctx.availability_zones()
-
-
-class MemberListToMap(Function):
-    def check(self) -> None:
-        if not isinstance(self.args, list) or len(self.args) != 3:
-            raise TypeError(f'Wrong Arguments try: "{self.fn_name}": [key, value, list]')
-
-    def result(self) -> Any:
-        key_name, value_name, members = resolve(self.args)
-        out: dict[str, Any] = {}
-        pending: dict[str, dict[str, Any]] = {}
-        for member in members or []:
-            name, _, value = str(member).partition("=")
-            index, _, field = name.rpartition(".")
-            pending.setdefault(index, {})[field] = value
-        for fields in pending.values():
-            if key_name in fields:
-                out[fields[key_name]] = fields.get(value_name)
-        return out
 
 
 class Digest(Function):
@@ -834,88 +737,5 @@ class Yaql(Function):
 
         args = resolve(self.args)
         parsed = self._parse(args["expression"])
-        return parsed.evaluate(context=yaql.create_context(), data=args["data"])
-
-
-# -- conditions ------------------------------------------------------------------
-
-
-def condition_value(ctx: Context, value: Any, fn_name: str) -> bool:
-    value = resolve(value)
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        if not ctx.has_condition(value):
-            raise ValueError(f'Invalid condition "{value}"')
-        return ctx.condition(value)
-    raise TypeError(f'Arguments to "{fn_name}" must be conditions')
-
-
-class Equals(Function):
-    def check(self) -> None:
-        if not isinstance(self.args, list) or len(self.args) != 2:
-            raise ValueError(
-                f'Arguments to "{self.fn_name}" must be of the form: [value_1, value_2]'
-            )
-
-    def result(self) -> Any:
-        a, b = resolve(self.args)
-        return a == b
-
-
-class Not(Function):
-    def result(self) -> Any:
-        return not condition_value(self.ctx, self.args, self.fn_name)
-
-
-class And(Function):
-    def check(self) -> None:
-        if not isinstance(self.args, list) or len(self.args) < 2:
-            raise ValueError(
-                f'Arguments to "{self.fn_name}" must be of the form: '
-                "[condition_1, condition_2, ...]"
-            )
-
-    def result(self) -> Any:
-        return all(condition_value(self.ctx, v, self.fn_name) for v in self.args)
-
-
-class Or(And):
-    def result(self) -> Any:
-        return any(condition_value(self.ctx, v, self.fn_name) for v in self.args)
-
-
-class If(Function):
-    nullable: ClassVar[bool] = False
-
-    def check(self) -> None:
-        sizes = (2, 3) if self.nullable else (3,)
-        if not isinstance(self.args, list) or len(self.args) not in sizes:
-            raise ValueError(
-                f'Arguments to "{self.fn_name}" must be of the form: '
-                "[condition_name, value_if_true, value_if_false]"
-            )
-
-    def validate(self) -> None:
-        super().validate()
-        cond = self.args[0]
-        if isinstance(cond, str) and not self.ctx.has_condition(cond):
-            raise ValueError(f'Invalid condition "{cond}"')
-
-    def result(self) -> Any:
-        chosen = condition_value(self.ctx, self.args[0], self.fn_name)
-        if chosen:
-            return resolve(self.args[1])
-        return resolve(self.args[2]) if len(self.args) > 2 else None
-
-
-class IfNullable(If):
-    nullable = True
-
-
-class CfnBase64(Base64):
-    pass
-
-
-def b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
+        # as in Heat: the data is ``$.data`` in the expression
+        return parsed.evaluate(context=yaql.create_context(), data={"data": args["data"]})

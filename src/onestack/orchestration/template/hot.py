@@ -17,6 +17,8 @@ from onestack.orchestration.exceptions import (
     NotSupported,
     StackValidationFailed,
 )
+from onestack.orchestration.template import cfn
+from onestack.orchestration.template import conditions as cond
 from onestack.orchestration.template import functions as fn
 from onestack.orchestration.template.parameters import ParamSchema
 
@@ -62,20 +64,20 @@ class HOT20130523:
         "Snapshot": "Snapshot",
     }
     functions: ClassVar[Table] = {
-        "Fn::GetAZs": fn.GetAZs,
+        "Fn::GetAZs": cfn.GetAZs,
         "get_param": fn.GetParam,
         "get_resource": fn.GetResource,
         "Ref": fn.Ref,
         "get_attr": fn.GetAtt,
         "Fn::GetAtt": fn.CfnGetAtt,
-        "Fn::Select": fn.Select,
+        "Fn::Select": cfn.Select,
         "Fn::Join": fn.CfnJoin,
         "list_join": fn.Join,
-        "Fn::Split": fn.CfnSplit,
+        "Fn::Split": cfn.CfnSplit,
         "str_replace": fn.Replace,
-        "Fn::Replace": fn.CfnReplace,
-        "Fn::Base64": fn.CfnBase64,
-        "Fn::MemberListToMap": fn.MemberListToMap,
+        "Fn::Replace": cfn.CfnReplace,
+        "Fn::Base64": cfn.CfnBase64,
+        "Fn::MemberListToMap": cfn.MemberListToMap,
         "resource_facade": fn.ResourceFacade,
         "Fn::ResourceFacade": fn.ResourceFacade,
         "get_file": fn.GetFile,
@@ -238,7 +240,7 @@ class HOT20141016(HOT20130523):
         "list_join": fn.Join,
         "resource_facade": fn.ResourceFacade,
         "str_replace": fn.Replace,
-        "Fn::Select": fn.Select,
+        "Fn::Select": cfn.Select,
         **_REMOVED_2014,
     }
 
@@ -281,14 +283,14 @@ class HOT20161014(HOT20160408):
         "repeat": fn.RepeatWithMap,
         "yaql": fn.Yaql,
         "map_replace": fn.MapReplace,
-        "if": fn.If,
+        "if": cond.If,
     }
     condition_functions = {
         "get_param": fn.GetParam,
-        "equals": fn.Equals,
-        "not": fn.Not,
-        "and": fn.And,
-        "or": fn.Or,
+        "equals": cond.Equals,
+        "not": cond.Not,
+        "and": cond.And,
+        "or": cond.Or,
     }
 
     def conditions(self) -> dict[str, Any]:
@@ -332,7 +334,7 @@ class HOT20180831(HOT20180302):
 
 class HOT20210416(HOT20180831):
     version = "2021-04-16"
-    functions = {**HOT20180831.functions, "if": fn.IfNullable}
+    functions = {**HOT20180831.functions, "if": cond.IfNullable}
 
 
 VERSIONS: dict[str, type[HOT20130523]] = {
