@@ -98,6 +98,10 @@ def metering(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Metering]:
         ONESTACK_TELEMETRY__POLL_INTERVAL=str(POLL),
         ONESTACK_TELEMETRY__ARCHIVE_POLICY="ceilometer-high",
         ONESTACK_TELEMETRY__ARCHIVE_POLICY_RATE="ceilometer-high-rate",
+        ONESTACK_ALARMING__EVALUATION_INTERVAL="1",
+        # alarms at the one-second granularity see polls two seconds apart: a window
+        # of granularity x (periods + 1) seconds is widened to hold enough of them
+        ONESTACK_ALARMING__ADDITIONAL_INGESTION_LAG="8",
     ).start()
     plane = Metering(cloud, cloud.connect("admin", "admin"), client(cloud, "admin", "admin"),
                      Cli(cloud))  # fmt: skip
