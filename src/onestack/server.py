@@ -146,6 +146,9 @@ def _server(app: Any) -> _Server:
         access_log=False,
         server_header=False,
         timeout_graceful_shutdown=5,
+        # longer than clients' polling periods (heatclient's --wait polls every 5 s):
+        # a kept-alive connection closed just as a client reuses it is a reset for it
+        timeout_keep_alive=75,
         backlog=2048,
     )
     return _Server(config)
