@@ -195,7 +195,25 @@ class Engine:
         row = await asyncio.to_thread(self.store.stack, stack_id)
         if row is None:
             return
-        runtime = await asyncio.to_thread(self.runtime, row)
+        try:
+            runtime = await asyncio.to_thread(self.runtime, row)
+        except Exception as exc:  # a stored definition the engine cannot read any more
+            LOG.exception("stack %s: cannot load it for %s", stack_id, action)
+            reason = f"Stack {action} failed: the stored definition cannot be read: {exc}"
+            await asyncio.to_thread(
+                self.store.set_status, stack_id, action, "FAILED", reason, engine_id=""
+            )
+            await asyncio.to_thread(
+                self.store.event,
+                stack_id,
+                row.name,
+                "OS::Heat::Stack",
+                stack_id,
+                action,
+                "FAILED",
+                reason,
+            )
+            return
         await self.perform(runtime, action, body, rollback=rollback)
         if action in ("DELETE",) and runtime.row.trust_id and runtime.row.parent_id is None:
             current = await asyncio.to_thread(self.store.stack, stack_id)
@@ -398,7 +416,14 @@ class Engine:
 
     async def _recover(self, row: Stack) -> None:
         reason = f"Engine went down during stack {row.action}"
-        runtime = await asyncio.to_thread(self.runtime, row)
+        try:
+            runtime = await asyncio.to_thread(self.runtime, row)
+        except Exception:
+            LOG.exception("stack %s: cannot load it to recover", row.id)
+            await asyncio.to_thread(
+                self.store.set_status, row.id, row.action, "FAILED", reason, engine_id=""
+            )
+            return
         for resource in [*runtime.resources.values(), *runtime.replaced]:
             state = resource.state
             if state.status != "IN_PROGRESS":
