@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.server
 import json
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -102,9 +103,22 @@ def test_auto_scaling_group_scales_on_a_policy_signal(demo: Any) -> None:
     assert _outputs(shown)["size"] == 1
     url = _outputs(shown)["url"]
     assert url.endswith(f"/stacks/{name}/{stack_id}/resources/up/signal")
-    for expected in (2, 3, 3):  # never above max_size
+    events = f"/stacks/{name}/{stack_id}/resources/up/events"
+    for count, expected in enumerate((2, 3, 3), 1):  # never above max_size
         answer = api(demo, "post", f"/stacks/{name}/{stack_id}/resources/up/signal", json={})
         assert answer.status_code == 200, answer.text
+        # the engine handles the signal after answering: wait for its event
+        deadline = time.monotonic() + 30
+        while True:
+            done = [
+                e
+                for e in api(demo, "get", events).json()["events"]
+                if e["resource_status"] == "SIGNAL_COMPLETE"
+            ]
+            if len(done) == count:
+                break
+            assert time.monotonic() < deadline, "the signal was not handled"
+            time.sleep(0.1)
         assert _outputs(wait(demo, name, stack_id))["size"] == expected
     nested = resources(demo, name, stack_id, nested_depth=1)
     assert len([r for r in nested if r["resource_type"] == "OS::Heat::RandomString"]) == 3

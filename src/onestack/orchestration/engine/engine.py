@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -73,6 +73,8 @@ class Engine:
         self._service_token: ServiceToken | None = None
         #: the top-level action running per stack
         self.tasks: dict[str, asyncio.Task[None]] = {}
+        #: other work in flight (signals being handled)
+        self._background: set[asyncio.Task[None]] = set()
         self.loop: asyncio.AbstractEventLoop | None = None
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -84,7 +86,7 @@ class Engine:
         await self.recover()
 
     async def stop(self) -> None:
-        tasks = list(self.tasks.values())
+        tasks = [*self.tasks.values(), *self._background]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -184,6 +186,12 @@ class Engine:
             start()
         else:
             loop.call_soon_threadsafe(start)
+
+    def background(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` on the loop without waiting for it (stopped with the engine)."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def _finished(self, stack_id: str, task: asyncio.Task[None]) -> None:
         if self.tasks.get(stack_id) is task:
