@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
@@ -152,12 +153,15 @@ class Engine:
         cloud = owner.stack.cloud if owner is not None else self.session(row)
         runtime = StackRuntime(self, row, cloud)
         runtime.owner = owner
-        if row.timeout_mins:
-            import time
-
-            runtime.deadline = time.monotonic() + row.timeout_mins * 60
+        runtime.deadline = time.monotonic() + self.action_seconds(row)
         runtime.load()
         return runtime
+
+    def action_seconds(self, row: Stack) -> float:
+        """How long one action of the stack may take (``timeout_mins``, else the default)."""
+        if row.timeout_mins:
+            return float(row.timeout_mins * 60)
+        return float(self.settings.stack_action_timeout)
 
     # -- top-level actions ----------------------------------------------------------------------
 
@@ -281,6 +285,8 @@ class Engine:
             return True
         self._end(runtime, action, "FAILED", reason)
         if rollback is not None and not runtime.row.disable_rollback:
+            # the rollback gets a time of its own (the failed action may have used it all)
+            runtime.deadline = time.monotonic() + self.action_seconds(runtime.row)
             await self.perform(runtime, "ROLLBACK", rollback)
         return False
 
