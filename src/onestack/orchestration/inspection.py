@@ -8,6 +8,7 @@ they happened; ``marker`` is an event id, and paging continues after it.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,8 @@ from onestack.orchestration.exceptions import (
     ResourceActionNotSupported,
 )
 from onestack.orchestration.models import Event, Resource, Stack
+
+LOG = logging.getLogger(__name__)
 
 SIGNALLED = ("OS::Heat::WaitConditionHandle", "OS::Heat::ScalingPolicy")
 
@@ -175,18 +178,28 @@ class Inspection:
             return
         runtime = await asyncio.to_thread(engine.runtime, found.stack)
         resource = runtime.resources[found.row.name]
-        await resource.signal(details)
-        await asyncio.to_thread(engine.store.save_resource, found.stack.id, resource.state)
-        await asyncio.to_thread(
-            engine.store.event,
-            found.stack.id,
-            found.row.name,
-            found.row.type,
-            found.row.physical_id,
-            "SIGNAL",
-            "COMPLETE",
-            "Signal received",
-        )
+
+        async def handle() -> None:
+            # as in Heat, the signal is answered at once and handled by the engine
+            try:
+                await resource.signal(details)
+                status, reason = "COMPLETE", "Signal received"
+            except Exception as exc:
+                LOG.exception("signal to %s of stack %s failed", resource.name, found.stack.id)
+                status, reason = "FAILED", f"Signal failed: {exc}"
+            await asyncio.to_thread(engine.store.save_resource, found.stack.id, resource.state)
+            await asyncio.to_thread(
+                engine.store.event,
+                found.stack.id,
+                found.row.name,
+                found.row.type,
+                found.row.physical_id,
+                "SIGNAL",
+                status,
+                reason,
+            )
+
+        engine.background(handle())
 
     def _by_token(
         self, name: str, stack_id: str, resource_name: str, token: str | None

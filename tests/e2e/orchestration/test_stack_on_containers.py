@@ -41,8 +41,8 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCloud]:
     reason = _skip_reason()
     if reason:
         pytest.skip(reason)
-    from onestack.network.agent import linux
-    from onestack.network.agent.registry import Registry, registry_dir
+    from onestack.network.drivers.linux import commands as linux
+    from onestack.network.drivers.linux.registry import Registry, registry_dir
 
     third = random.randint(200, 249)  # the network e2e tests take 100-199
     running = new_cloud(

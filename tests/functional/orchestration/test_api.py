@@ -442,3 +442,33 @@ def test_cancel_update_rolls_back(demo: Any) -> None:
         "Cancelling update",
     )
     delete(demo, name, stack_id)
+
+
+def test_nested_depth_of_resources_and_events(demo: Any) -> None:
+    template = {
+        "heat_template_version": "2018-08-31",
+        "resources": {
+            "group": {
+                "type": "OS::Heat::ResourceGroup",
+                "properties": {"count": 2, "resource_def": {"type": "OS::Heat::RandomString"}},
+            }
+        },
+    }
+    name = unique("depth")
+    stack_id = create(demo, name, template)
+    wait(demo, name, stack_id)
+    top = resources(demo, name, stack_id)
+    assert [r["resource_name"] for r in top] == ["group"]
+    deep = resources(demo, name, stack_id, nested_depth=1, with_detail="true")
+    members = [r for r in deep if r["resource_type"] == "OS::Heat::RandomString"]
+    assert sorted(r["resource_name"] for r in members) == ["0", "1"]
+    assert all(
+        r["parent_resource"] == "group" and len(r["attributes"]["value"]) == 32 for r in members
+    )
+    events = api(
+        demo, "get", f"/stacks/{name}/{stack_id}/events", params={"nested_depth": 1}
+    ).json()["events"]
+    nested = [e for e in events if e.get("stack_name", name) != name]
+    assert {e["resource_name"] for e in nested} >= {"0", "1"}
+    assert all(any(link["rel"] == "root_stack" for link in e["links"]) for e in events)
+    delete(demo, name, stack_id)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.functional.orchestration import templates
-from tests.functional.orchestration.helpers import openstack, unique
+from tests.functional.orchestration.helpers import openstack, unique, wait
 from tests.support.server import RunningCloud
 
 pytestmark = pytest.mark.cli
@@ -191,4 +191,57 @@ def test_failing_resource_with_rollback_leaves_nothing(
     assert {n.id for n in demo.network.networks()} == before_nets
     assert {v.id for v in demo.block_storage.volumes()} == before_volumes
     assert openstack(cloud, "stack", "resource", "list", name, "-f", "json") == []
+    openstack(cloud, "stack", "delete", "--yes", "--wait", name)
+
+
+def test_the_other_stack_commands(cloud: RunningCloud, demo: Any, tmp_path: Path) -> None:
+    template = tmp_path / "small.yaml"
+    template.write_text(
+        "heat_template_version: 2018-08-31\n"
+        "description: small\n"
+        "parameters: {word: {type: string, default: hi}}\n"
+        "resources:\n"
+        "  rand: {type: OS::Heat::RandomString, properties: {length: 6}}\n"
+        "outputs:\n"
+        "  out: {value: {get_attr: [rand, value]}, description: the value}\n"
+    )
+    name = unique("cmds")
+    checked = openstack(
+        cloud, "orchestration", "template", "validate", "-t", str(template), "-f", "json"
+    )
+    assert checked["Description"] == "small" and "word" in checked["Parameters"]
+    openstack(cloud, "stack", "create", "-t", str(template), "--wait", "--tag", "x", name)
+    listed = openstack(cloud, "stack", "list", "--tags", "x", "-f", "json")
+    assert name in [s["Stack Name"] for s in listed]
+    output = openstack(cloud, "stack", "output", "show", name, "out", "-f", "json")
+    assert len(output["output_value"]) == 6
+    keys = openstack(cloud, "stack", "output", "list", name, "-f", "json")
+    assert keys == [{"output_key": "out", "description": "the value"}]
+    shown = openstack(cloud, "stack", "resource", "show", name, "rand", "-f", "json")
+    assert shown["resource_type"] == "OS::Heat::RandomString"
+    events = openstack(cloud, "stack", "event", "list", name, "-f", "json")
+    assert events[-1]["resource_status"] == "CREATE_COMPLETE"
+    assert "resources" in openstack(cloud, "stack", "template", "show", name, "-f", "json")
+    stack_id = next(s["ID"] for s in listed if s["Stack Name"] == name)
+    for action, status in (
+        ("check", "CHECK_COMPLETE"),
+        ("suspend", "SUSPEND_COMPLETE"),
+        ("resume", "RESUME_COMPLETE"),
+    ):
+        openstack(cloud, "stack", action, name)
+        assert wait(demo, name, stack_id)["stack_status"] == status
+    snap = openstack(cloud, "stack", "snapshot", "create", name, "--name", "s", "-f", "json")
+    assert snap["status"] == "COMPLETE"
+    assert len(openstack(cloud, "stack", "snapshot", "list", name, "-f", "json")) == 1
+    types = openstack(cloud, "orchestration", "resource", "type", "list", "-f", "json")
+    assert "OS::Nova::Server" in [t["Resource Type"] for t in types]
+    versions = openstack(cloud, "orchestration", "template", "version", "list", "-f", "json")
+    assert "heat_template_version.2021-04-16" in [v["Version"] for v in versions]
+    config = openstack(
+        cloud, "software", "config", "create", "--group", "script", unique("cfg"), "-f", "json"
+    )
+    assert config["group"] == "script"
+    openstack(cloud, "software", "config", "delete", config["id"])
+    exported = openstack(cloud, "stack", "export", name, "-f", "json")
+    assert exported["name"] == name
     openstack(cloud, "stack", "delete", "--yes", "--wait", name)

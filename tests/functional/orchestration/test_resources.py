@@ -4,7 +4,9 @@ auto scaling, deletion policies, images from a URL, identity resources (admin)."
 from __future__ import annotations
 
 import http.server
+import json
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -101,9 +103,22 @@ def test_auto_scaling_group_scales_on_a_policy_signal(demo: Any) -> None:
     assert _outputs(shown)["size"] == 1
     url = _outputs(shown)["url"]
     assert url.endswith(f"/stacks/{name}/{stack_id}/resources/up/signal")
-    for expected in (2, 3, 3):  # never above max_size
+    events = f"/stacks/{name}/{stack_id}/resources/up/events"
+    for count, expected in enumerate((2, 3, 3), 1):  # never above max_size
         answer = api(demo, "post", f"/stacks/{name}/{stack_id}/resources/up/signal", json={})
         assert answer.status_code == 200, answer.text
+        # the engine handles the signal after answering: wait for its event
+        deadline = time.monotonic() + 30
+        while True:
+            done = [
+                e
+                for e in api(demo, "get", events).json()["events"]
+                if e["resource_status"] == "SIGNAL_COMPLETE"
+            ]
+            if len(done) == count:
+                break
+            assert time.monotonic() < deadline, "the signal was not handled"
+            time.sleep(0.1)
         assert _outputs(wait(demo, name, stack_id))["size"] == expected
     nested = resources(demo, name, stack_id, nested_depth=1)
     assert len([r for r in nested if r["resource_type"] == "OS::Heat::RandomString"]) == 3
@@ -211,3 +226,50 @@ def test_web_image_and_identity_resources(admin: Any, image_server: str) -> None
     assert admin.image.find_image(values["image"]) is None
     assert admin.identity.find_user(values["user"]) is None
     assert admin.identity.find_project(name) is None
+
+
+def test_template_by_url_and_inline_nested_stack(demo: Any) -> None:
+    inner = (
+        "heat_template_version: 2018-08-31\n"
+        "resources: {v: {type: OS::Heat::Value, properties: {value: inner}}}\n"
+        "outputs: {out: {value: {get_attr: [v, value]}}}\n"
+    )
+    outer = (
+        "heat_template_version: 2018-08-31\n"
+        "resources:\n"
+        "  child:\n"
+        "    type: OS::Heat::Stack\n"
+        f"    properties: {{template: {json.dumps(inner)}}}\n"
+        "outputs:\n"
+        "  nested: {value: {get_attr: [child, outputs, out]}}\n"
+    )
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = outer.encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            return
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        name = unique("url")
+        url = f"http://127.0.0.1:{server.server_address[1]}/outer.yaml"
+        answer = api(demo, "post", "/stacks", json={"stack_name": name, "template_url": url})
+        assert answer.status_code == 201, answer.text
+        stack_id = answer.json()["stack"]["id"]
+    finally:
+        server.shutdown()
+        server.server_close()
+    shown = wait(demo, name, stack_id)
+    assert shown["stack_status"] == "CREATE_COMPLETE", shown["stack_status_reason"]
+    assert _outputs(shown)["nested"] == "inner"
+    nested = api(demo, "get", "/stacks", params={"show_nested": "true"}).json()["stacks"]
+    assert [s for s in nested if s["parent"] == stack_id]
+    delete(demo, name, stack_id)

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -73,6 +74,8 @@ class Engine:
         self._service_token: ServiceToken | None = None
         #: the top-level action running per stack
         self.tasks: dict[str, asyncio.Task[None]] = {}
+        #: other work in flight (signals being handled)
+        self._background: set[asyncio.Task[None]] = set()
         self.loop: asyncio.AbstractEventLoop | None = None
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -84,7 +87,7 @@ class Engine:
         await self.recover()
 
     async def stop(self) -> None:
-        tasks = list(self.tasks.values())
+        tasks = [*self.tasks.values(), *self._background]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -155,12 +158,15 @@ class Engine:
         cloud = owner.stack.cloud if owner is not None else self.session(row)
         runtime = StackRuntime(self, row, cloud)
         runtime.owner = owner
-        if row.timeout_mins:
-            import time
-
-            runtime.deadline = time.monotonic() + row.timeout_mins * 60
+        runtime.deadline = time.monotonic() + self.action_seconds(row)
         runtime.load()
         return runtime
+
+    def action_seconds(self, row: Stack) -> float:
+        """How long one action of the stack may take (``timeout_mins``, else the default)."""
+        if row.timeout_mins:
+            return float(row.timeout_mins * 60)
+        return float(self.settings.stack_action_timeout)
 
     # -- top-level actions ----------------------------------------------------------------------
 
@@ -190,6 +196,12 @@ class Engine:
         else:
             loop.call_soon_threadsafe(start)
 
+    def background(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` on the loop without waiting for it (stopped with the engine)."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
     def _finished(self, stack_id: str, task: asyncio.Task[None]) -> None:
         if self.tasks.get(stack_id) is task:
             self.tasks.pop(stack_id, None)
@@ -200,7 +212,25 @@ class Engine:
         row = await asyncio.to_thread(self.store.stack, stack_id)
         if row is None:
             return
-        runtime = await asyncio.to_thread(self.runtime, row)
+        try:
+            runtime = await asyncio.to_thread(self.runtime, row)
+        except Exception as exc:  # a stored definition the engine cannot read any more
+            LOG.exception("stack %s: cannot load it for %s", stack_id, action)
+            reason = f"Stack {action} failed: the stored definition cannot be read: {exc}"
+            await asyncio.to_thread(
+                self.store.set_status, stack_id, action, "FAILED", reason, engine_id=""
+            )
+            await asyncio.to_thread(
+                self.store.event,
+                stack_id,
+                row.name,
+                "OS::Heat::Stack",
+                stack_id,
+                action,
+                "FAILED",
+                reason,
+            )
+            return
         await self.perform(runtime, action, body, rollback=rollback)
         if action in ("DELETE",) and runtime.row.trust_id and runtime.row.parent_id is None:
             current = await asyncio.to_thread(self.store.stack, stack_id)
@@ -260,6 +290,8 @@ class Engine:
             return True
         self._end(runtime, action, "FAILED", reason)
         if rollback is not None and not runtime.row.disable_rollback:
+            # the rollback gets a time of its own (the failed action may have used it all)
+            runtime.deadline = time.monotonic() + self.action_seconds(runtime.row)
             await self.perform(runtime, "ROLLBACK", rollback)
         return False
 
@@ -403,7 +435,14 @@ class Engine:
 
     async def _recover(self, row: Stack) -> None:
         reason = f"Engine went down during stack {row.action}"
-        runtime = await asyncio.to_thread(self.runtime, row)
+        try:
+            runtime = await asyncio.to_thread(self.runtime, row)
+        except Exception:
+            LOG.exception("stack %s: cannot load it to recover", row.id)
+            await asyncio.to_thread(
+                self.store.set_status, row.id, row.action, "FAILED", reason, engine_id=""
+            )
+            return
         for resource in [*runtime.resources.values(), *runtime.replaced]:
             state = resource.state
             if state.status != "IN_PROGRESS":

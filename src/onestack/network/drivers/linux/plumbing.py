@@ -10,8 +10,8 @@ import logging
 import threading
 from pathlib import Path
 
-from onestack.network.agent import l2, linux, names
-from onestack.network.agent.registry import Registry
+from onestack.network.drivers.linux import commands, l2, names
+from onestack.network.drivers.linux.registry import Registry
 from onestack.network.interface import PortInfo
 
 LOG = logging.getLogger(__name__)
@@ -23,11 +23,11 @@ class InstancePlumber:
         self.registry = registry or Registry(None)
 
     def instance_exists(self, instance_id: str) -> bool:
-        return (linux.NETNS_DIR / names.vm_ns(instance_id)).exists()
+        return (commands.NETNS_DIR / names.vm_ns(instance_id)).exists()
 
     def _attached(self, ns: str) -> dict[str, str]:
         """port id -> interface name inside the instance namespace."""
-        out = linux.ip("-o", "link", "show", netns=ns, check=False)
+        out = commands.ip("-o", "link", "show", netns=ns, check=False)
         result: dict[str, str] = {}
         for line in out.splitlines():
             if "alias port:" not in line:
@@ -40,14 +40,14 @@ class InstancePlumber:
     def plug_instance(self, instance_id: str, ports: list[PortInfo]) -> Path:
         ns = names.vm_ns(instance_id)
         with self._lock:
-            created = linux.ensure_netns(ns)
+            created = commands.ensure_netns(ns)
             self.registry.add(ns)
             try:
                 attached = self._attached(ns)
                 wanted = {p.id for p in ports}
                 for port_id, ifname in attached.items():
                     if port_id not in wanted:
-                        linux.ip("link", "del", ifname, netns=ns, check=False)
+                        commands.ip("link", "del", ifname, netns=ns, check=False)
                 used = {attached[p] for p in attached if p in wanted}
                 for port in ports:
                     l2.ensure_network(port.network_id, port.mtu)
@@ -66,19 +66,19 @@ class InstancePlumber:
                     )  # fmt: skip
             except Exception:
                 if created:
-                    linux.delete_netns(ns)
+                    commands.delete_netns(ns)
                     self.registry.discard(ns)
                 raise
-        return linux.NETNS_DIR / ns
+        return commands.NETNS_DIR / ns
 
     def unplug_port(self, instance_id: str, port_id: str) -> None:
         ns = names.vm_ns(instance_id)
         with self._lock:
             ifname = self._attached(ns).get(port_id) if self.instance_exists(instance_id) else None
             if ifname:
-                linux.ip("link", "del", ifname, netns=ns, check=False)
+                commands.ip("link", "del", ifname, netns=ns, check=False)
 
     def unplug_instance(self, instance_id: str) -> None:
         with self._lock:
-            linux.delete_netns(names.vm_ns(instance_id))
+            commands.delete_netns(names.vm_ns(instance_id))
             self.registry.discard(names.vm_ns(instance_id))
