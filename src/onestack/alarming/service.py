@@ -41,13 +41,13 @@ def _identity_url(settings: Settings) -> str:
 
 
 def manager_of(cloud: Cloud) -> AlarmingManager:
-    service = cloud.services.get("alarming")
-    if not isinstance(service, AlarmingManager):
-        service = AlarmingManager(
+    return cloud.services.get_or_create(
+        "alarming",
+        AlarmingManager,
+        lambda: AlarmingManager(
             cloud.db, cloud.enforcer, _settings(cloud.settings), _identity_url(cloud.settings)
-        )
-        cloud.services["alarming"] = service
-    return service
+        ),
+    )
 
 
 def _password(settings: Settings) -> str:

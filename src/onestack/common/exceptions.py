@@ -22,6 +22,8 @@ class OneStackError(Exception):
     #: A structured description for error bodies that carry one (Gnocchi's
     #: ``{"cause", "reason", "detail"}``); None: the message is the description.
     description: Any = None
+    #: The S3 error code (``NoSuchKey``, ...) when it is not the status code's usual one.
+    s3_code: str | None = None
 
     def __init__(self, message: str | None = None, **kwargs: Any) -> None:
         self.kwargs = kwargs

@@ -225,19 +225,18 @@ def _catalog(settings: Settings) -> list[CatalogEntry]:
 
 
 def manager_of(cloud: Cloud) -> ComputeManager:
-    """The cloud's ComputeManager (``cloud.services["compute"]``), created once."""
-    existing = cloud.services.get("compute")
-    if isinstance(existing, ComputeManager):
-        return existing
-    manager = ComputeManager(
-        cloud.db,
-        cloud.enforcer,
-        cloud.settings.compute,
-        cloud.neighbours,
-        ComputeRPC.over(cloud.bus),
+    """The cloud's ComputeManager, created and registered once."""
+    return cloud.services.get_or_create(
+        "compute",
+        ComputeManager,
+        lambda: ComputeManager(
+            cloud.db,
+            cloud.enforcer,
+            cloud.settings.compute,
+            cloud.neighbours,
+            ComputeRPC.over(cloud.bus),
+        ),
     )
-    cloud.services["compute"] = manager
-    return manager
 
 
 def _prepare(cloud: Cloud) -> None:

@@ -30,11 +30,11 @@ def _catalog(settings: Settings) -> list[CatalogEntry]:
 
 
 def manager_of(cloud: Cloud) -> OrchestrationManager:
-    manager = cloud.services.get("orchestration")
-    if not isinstance(manager, OrchestrationManager):
-        manager = OrchestrationManager(cloud.db, cloud.enforcer, cloud.settings)
-        cloud.services["orchestration"] = manager
-    return manager
+    return cloud.services.get_or_create(
+        "orchestration",
+        OrchestrationManager,
+        lambda: OrchestrationManager(cloud.db, cloud.enforcer, cloud.settings),
+    )
 
 
 def _password(state_dir: Path) -> str:

@@ -43,11 +43,11 @@ def _catalog(settings: Settings) -> list[CatalogEntry]:
 
 
 def manager_of(cloud: Cloud) -> TelemetryManager:
-    service = cloud.services.get("telemetry")
-    if not isinstance(service, TelemetryManager):
-        service = TelemetryManager(cloud.db, cloud.enforcer, _settings(cloud.settings))
-        cloud.services["telemetry"] = service
-    return service
+    return cloud.services.get_or_create(
+        "telemetry",
+        TelemetryManager,
+        lambda: TelemetryManager(cloud.db, cloud.enforcer, _settings(cloud.settings)),
+    )
 
 
 def _password(settings: Settings) -> str:

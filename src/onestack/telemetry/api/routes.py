@@ -7,7 +7,6 @@ renders the answer; errors are Gnocchi's ``{"code", "title", "description"}``
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -541,25 +540,12 @@ async def _thread(function: Any, *args: Any, **kwargs: Any) -> Any:
     return await run_in_threadpool(function, *args, **kwargs)
 
 
-class CollapseSlashes:
-    """``/v1/archive_policy//low`` → ``/v1/archive_policy/low``: gnocchiclient joins some
-    URLs with a doubled slash, which Gnocchi's router ignores."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and "//" in scope.get("path", ""):
-            path = re.sub("/{2,}", "/", scope["path"])
-            scope = dict(scope, path=path, raw_path=path.encode())
-        await self.app(scope, receive, send)
-
-
 def build_app(telemetry: TelemetryManager, cloud: Cloud) -> FastAPI:
     spec = PipelineSpec(
         service="telemetry",
         error_style=ErrorStyle.GNOCCHI,
         max_body=max(cloud.settings.max_request_body, 64 * 1024 * 1024),
+        collapse_slashes=True,
     )
     app = create_app(
         spec,
@@ -568,7 +554,6 @@ def build_app(telemetry: TelemetryManager, cloud: Cloud) -> FastAPI:
         title="onestack metric (Gnocchi v1)",
         version=VERSION,
     )
-    app.add_middleware(CollapseSlashes)
     app.state.telemetry = telemetry
     app.include_router(router)
     return app

@@ -1,4 +1,4 @@
-"""Counters of instances' network devices, read where the network agent plugs them.
+"""Counters of instances' network devices, read where the Linux data plane plugs them.
 
 A port of an instance is a tap (QEMU) or the bridge-side end of a veth pair
 (containers) named ``names.tap(port)``, inside the namespace of the port's
@@ -15,7 +15,7 @@ import logging
 import subprocess
 from dataclasses import dataclass
 
-from onestack.network.agent import names
+from onestack.network.drivers.linux import names
 
 LOG = logging.getLogger(__name__)
 
