@@ -419,7 +419,7 @@ class AlarmManager:
         )
         quota = session.get(Quota, (project_id or "", "alarms"))
         if quota is not None:
-            if project_alarms >= quota.limit:
+            if quota.limit != -1 and project_alarms >= quota.limit:
                 return True
         elif settings.project_alarm_quota != -1 and project_alarms >= settings.project_alarm_quota:
             return True

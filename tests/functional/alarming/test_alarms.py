@@ -237,6 +237,8 @@ def test_quotas(alarms: Any, alarms_demo: Any, cleanup: list[str]) -> None:
         assert raised.value.code == 403
     finally:
         alarms.quota.create(project, [{"resource": "alarms", "limit": -1}])
+    # -1: no limit again
+    cleanup.append(new_alarm(alarms_demo)["alarm_id"])
 
 
 def test_capabilities(alarms: Any) -> None:
