@@ -17,7 +17,7 @@ from onestack.alarming.conf import AlarmingSettings
 from onestack.alarming.manager import AlarmingManager
 from onestack.common.keystone_client import Credentials, KeystoneSession
 from onestack.identity.bootstrap import CatalogEntry
-from onestack.plugin import ServicePlugin
+from onestack.plugin import ServicePlugin, service_password
 
 if TYPE_CHECKING:
     from onestack.config import Settings
@@ -28,8 +28,7 @@ SERVICE_USER = "aodh"
 
 
 def _settings(settings: Settings) -> AlarmingSettings:
-    value = getattr(settings, "alarming", None)
-    return value if isinstance(value, AlarmingSettings) else AlarmingSettings()
+    return settings.alarming
 
 
 def _catalog(settings: Settings) -> list[CatalogEntry]:
@@ -51,10 +50,7 @@ def manager_of(cloud: Cloud) -> AlarmingManager:
 
 
 def _password(settings: Settings) -> str:
-    given = _settings(settings).service_password
-    if given:
-        return given
-    return (settings.state_dir / "secrets" / f"{SERVICE_USER}-password").read_text().strip()
+    return service_password(settings.state_dir, SERVICE_USER, _settings(settings).service_password)
 
 
 def _prepare(cloud: Cloud) -> None:

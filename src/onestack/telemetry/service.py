@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from onestack.common.keystone_client import Credentials, KeystoneSession
 from onestack.identity.bootstrap import CatalogEntry
-from onestack.plugin import ServicePlugin
+from onestack.plugin import ServicePlugin, service_password
 from onestack.telemetry import policies
 from onestack.telemetry.conf import TelemetrySettings
 from onestack.telemetry.manager import TelemetryManager
@@ -32,8 +32,7 @@ SERVICE_USER = "ceilometer"
 
 
 def _settings(settings: Settings) -> TelemetrySettings:
-    value = getattr(settings, "telemetry", None)
-    return value if isinstance(value, TelemetrySettings) else TelemetrySettings()
+    return settings.telemetry
 
 
 def _catalog(settings: Settings) -> list[CatalogEntry]:
@@ -51,10 +50,7 @@ def manager_of(cloud: Cloud) -> TelemetryManager:
 
 
 def _password(settings: Settings) -> str:
-    given = _settings(settings).service_password
-    if given:
-        return given
-    return (settings.state_dir / "secrets" / f"{SERVICE_USER}-password").read_text().strip()
+    return service_password(settings.state_dir, SERVICE_USER, _settings(settings).service_password)
 
 
 def _prepare(cloud: Cloud) -> None:

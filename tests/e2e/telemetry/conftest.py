@@ -117,8 +117,8 @@ def metering(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Metering]:
 
 
 def _remove_namespaces(state_dir: Path, before: set[str]) -> None:
-    from onestack.network.agent import linux
-    from onestack.network.agent.registry import Registry, registry_dir
+    from onestack.network.drivers.linux import commands as linux
+    from onestack.network.drivers.linux.registry import Registry, registry_dir
     from tests.e2e.network.conftest import onestack_namespaces
 
     owned = Registry(registry_dir(state_dir)).names()

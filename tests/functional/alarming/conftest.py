@@ -19,18 +19,8 @@ from tests.support.server import RunningCloud, new_cloud
 
 def aodh(cloud: RunningCloud, user: str, project: str) -> Any:
     from aodhclient.v2 import client
-    from keystoneauth1 import identity, session
 
-    password = cloud.admin_password if user == "admin" else cloud.demo_password
-    auth = identity.Password(
-        auth_url=cloud.auth_url,
-        username=user,
-        password=password,
-        project_name=project,
-        user_domain_id="default",
-        project_domain_id="default",
-    )
-    return client.Client(session=session.Session(auth=auth))
+    return client.Client(session=cloud.session(user, project))
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from aodhclient import exceptions as aexc
 
-from tests.functional.telemetry.conftest import unique
+from tests.support.names import unique
 
 
 def resources_rule(**extra: Any) -> dict[str, Any]:

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests.functional.telemetry.conftest import unique
 from tests.support.cli import Cli
+from tests.support.names import unique
 from tests.support.server import RunningCloud
 
 

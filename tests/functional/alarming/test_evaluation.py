@@ -11,9 +11,11 @@ import uuid
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.functional.alarming.conftest import Receiver, aodh
-from tests.functional.telemetry.conftest import client, unique
+from tests.functional.telemetry.conftest import client
+from tests.support.names import unique
 from tests.support.server import RunningCloud
 
 
@@ -29,6 +31,20 @@ def _push(gnocchi: Any, resource_id: str, *values: float) -> None:
     now = time.time()
     measures = [{"timestamp": now - len(values) + i, "value": v} for i, v in enumerate(values)]
     gnocchi.metric.add_measures("load", measures, resource_id=resource_id)
+
+
+def _fed(gnocchi: Any, resource_id: str, values: tuple[float, ...], path: str) -> Any:
+    """A ``Receiver.wait`` check for a call to ``path`` that keeps pushing ``values`` (as
+    a poller would) so that they stay in the evaluation window however late it runs."""
+    pushed = [0.0]
+
+    def check(calls: list[Any]) -> list[Any]:
+        if time.monotonic() - pushed[0] >= 0.5:
+            _push(gnocchi, resource_id, *values)
+            pushed[0] = time.monotonic()
+        return [c for c in calls if c.path == path]
+
+    return check
 
 
 def _rule(resource_id: str, **extra: Any) -> dict[str, Any]:
@@ -52,16 +68,14 @@ def test_threshold_alarm_goes_to_alarm_and_back_to_ok(
          "alarm_actions": [receiver.url(f"/{tag}/alarm")],
          "ok_actions": [receiver.url(f"/{tag}/ok")]}
     )  # fmt: skip
-    _push(gnocchi, resource, 70, 80, 90)
-    called = receiver.wait(lambda calls: [c for c in calls if c.path == f"/{tag}/alarm"])
+    called = receiver.wait(_fed(gnocchi, resource, (70, 80, 90), f"/{tag}/alarm"))
     body = called[0].body
     assert body["alarm_id"] == alarm["alarm_id"] and body["current"] == "alarm"
     assert body["previous"] == "insufficient data" and body["severity"] == "low"
     assert body["reason_data"]["disposition"] == "outside"
     assert body["reason"].startswith("Transition to alarm due to 2 samples outside threshold")
     assert alarms.alarm.get(alarm["alarm_id"])["state"] == "alarm"
-    _push(gnocchi, resource, 10, 20)
-    receiver.wait(lambda calls: [c for c in calls if c.path == f"/{tag}/ok"])
+    receiver.wait(_fed(gnocchi, resource, (10, 20), f"/{tag}/ok"))
     history = alarms.alarm_history.get(alarm["alarm_id"])
     transitions = [json.loads(h["detail"]) for h in history if h["type"] == "state transition"]
     assert [t["state"] for t in transitions][:2] == ["ok", "alarm"]
@@ -84,8 +98,7 @@ def test_trust_action_acts_as_the_owner_and_the_trust_ends_with_the_alarm(
          "alarm_actions": [f"trust+{receiver.url(f'/{tag}')}"]}
     )  # fmt: skip
     assert alarm["alarm_actions"] == [f"trust+{receiver.url(f'/{tag}')}"]  # scrubbed
-    _push(gnocchi, resource, 99, 99, 99)
-    called = receiver.wait(lambda calls: [c for c in calls if c.path == f"/{tag}"])
+    called = receiver.wait(_fed(gnocchi, resource, (99, 99, 99), f"/{tag}"))
     token = {k.lower(): v for k, v in called[0].headers.items()}["x-auth-token"]
     admin_token = evaluating.connect("admin", "admin").auth_token
     checked = httpx.get(
@@ -125,8 +138,7 @@ def test_composite_and_insufficient_data(evaluating: RunningCloud, receiver: Rec
          "gnocchi_resources_threshold_rule": _rule(str(uuid.uuid4())),
          "insufficient_data_actions": [receiver.url(f"/{tag}/unknown")]}
     )  # fmt: skip
-    _push(gnocchi, resource, 10, 10, 10)
-    called = receiver.wait(lambda calls: [c for c in calls if c.path == f"/{tag}"])
+    called = receiver.wait(_fed(gnocchi, resource, (10, 10, 10), f"/{tag}"))
     assert called[0].body["reason_data"]["type"] == "composite"
     assert "rule2" in called[0].body["reason_data"]["causative_rules"]
     unknown = receiver.wait(lambda calls: [c for c in calls if c.path == f"/{tag}/unknown"])
@@ -142,7 +154,6 @@ def test_a_projects_alarm_never_reads_another_projects_resource(
     admin_gnocchi = client(evaluating, "admin", "admin")
     demo_alarms = aodh(evaluating, "demo", "demo")
     theirs = _resource(admin_gnocchi)  # admin's project, not demo's
-    _push(admin_gnocchi, theirs, 99, 99, 99)
     tag = unique("iso")
     alarm = demo_alarms.alarm.create(
         {"name": tag, "type": "gnocchi_resources_threshold", "state": "ok",
@@ -150,7 +161,10 @@ def test_a_projects_alarm_never_reads_another_projects_resource(
          "alarm_actions": [receiver.url(f"/{tag}/alarm")],
          "insufficient_data_actions": [receiver.url(f"/{tag}/unknown")]}
     )  # fmt: skip
-    receiver.wait(lambda calls: [c for c in calls if c.path == f"/{tag}/unknown"])
-    time.sleep(2)
+    # their measures stay current (above the threshold) all along
+    receiver.wait(_fed(admin_gnocchi, theirs, (99, 99, 99), f"/{tag}/unknown"))
+    feed = _fed(admin_gnocchi, theirs, (99, 99, 99), f"/{tag}/alarm")
+    with pytest.raises(AssertionError):
+        receiver.wait(feed, timeout=3)
     assert not [c for c in receiver.calls if c.path == f"/{tag}/alarm"]
     demo_alarms.alarm.delete(alarm["alarm_id"])

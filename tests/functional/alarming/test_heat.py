@@ -7,8 +7,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from tests.functional.telemetry.conftest import unique
 from tests.support.cli import Cli
+from tests.support.names import unique
 
 TEMPLATE = """
 heat_template_version: 2018-08-31

@@ -2,34 +2,20 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.support.cli import Cli
+from tests.support.names import unique
 from tests.support.server import RunningCloud
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
 def client(cloud: RunningCloud, user: str, project: str) -> Any:
     from gnocchiclient.v1 import client as gnocchi
-    from keystoneauth1 import identity, session
 
-    password = cloud.admin_password if user == "admin" else cloud.demo_password
-    auth = identity.Password(
-        auth_url=cloud.auth_url,
-        username=user,
-        password=password,
-        project_name=project,
-        user_domain_id="default",
-        project_domain_id="default",
-    )
-    return gnocchi.Client(session=session.Session(auth=auth))
+    return gnocchi.Client(session=cloud.session(user, project))
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from gnocchiclient import exceptions as gexc
 
-from tests.functional.telemetry.conftest import unique
+from tests.support.names import unique
 
 T0 = 1_700_000_040
 

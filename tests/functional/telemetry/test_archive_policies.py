@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from gnocchiclient import exceptions as gexc
 
-from tests.functional.telemetry.conftest import unique
+from tests.support.names import unique
 
 DEFAULTS = {"bool", "low", "medium", "high", "ceilometer-low", "ceilometer-low-rate"}
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from gnocchiclient import exceptions as gexc
 
-from tests.functional.telemetry.conftest import unique
+from tests.support.names import unique
 
 T0 = 1_700_000_040  # a whole minute, as an Epoch number
 VALUES = [5.0, 1.0, 9.0, 4.0, 7.0, 2.0, 8.0, 3.0, 6.0, 10.0, 0.5, 11.0]  # one every 10 s

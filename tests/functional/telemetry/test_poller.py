@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.functional.telemetry.conftest import client, unique
+from tests.functional.telemetry.conftest import client
+from tests.support.names import unique
 from tests.support.server import RunningCloud, new_cloud
 
 
