@@ -13,8 +13,7 @@ import os
 import random
 import shutil
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,17 +67,6 @@ class Metering:
             ["nsenter", f"--net=/run/netns/osvm-{server_id}", "--", "sh", "-c", command],
             capture_output=True, text=True, timeout=60, check=False,
         )  # fmt: skip
-
-
-def eventually(check: Callable[[], Any], timeout: float = 60.0, every: float = 0.5) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(every)
 
 
 @pytest.fixture(scope="package")

@@ -15,8 +15,9 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.telemetry.conftest import POLL, Metering, eventually
+from tests.e2e.telemetry.conftest import POLL, Metering
 from tests.functional.alarming.conftest import aodh
+from tests.functional.telemetry.stories import eventually
 
 TEMPLATE = """
 heat_template_version: 2018-08-31

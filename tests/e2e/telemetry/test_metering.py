@@ -3,7 +3,7 @@
 Done means (issue 15): a server running a CPU-burning loop shows a ``cpu`` rate near
 one vCPU per second of wall time in ``openstack metric measures show`` and
 ``metric aggregates``, an idle one near zero; network bytes grow by the bytes sent
-with a known payload.
+with a known payload; volume and object meters follow creates and deletes.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import uuid
 from typing import Any
 
 from tests.e2e.compute.helpers import cgroup_dir, runc_state
-from tests.e2e.telemetry.conftest import POLL, Metering, as_json, boot, eventually
+from tests.e2e.telemetry.conftest import POLL, Metering, as_json, boot
+from tests.functional.telemetry.stories import eventually, service_meters_story
 
 PINGS = 20
 PAYLOAD = 1000
@@ -76,7 +77,9 @@ def test_cpu_and_network_of_real_containers(metering: Metering) -> None:
     # work it may get less, so the meter is held to what the container's own counter says
     print(f"cpu: metered {rate_busy:.3f} vCPU over {span:.0f}s, cgroup {truth:.3f}, "
           f"idle {rate_idle:.4f}")  # fmt: skip
-    assert 0.2 < truth < 1.05, truth  # burning (an idle server uses under 0.01)
+    # burning: an idle server uses under 0.01; a loop alone on its host gets ~1.0, under a
+    # load average of 18 on two cores it was seen getting 0.17
+    assert 0.05 < truth < 1.05, truth
     assert abs(rate_busy - truth) < 0.1 + 0.15 * truth, (rate_busy, truth, span)
     assert rate_busy < 1.15
     assert rate_idle < 0.05, rate_idle
@@ -139,3 +142,10 @@ def test_cpu_and_network_of_real_containers(metering: Metering) -> None:
         ]
     )
     plane.admin.network.delete_network(net)
+
+
+def test_volume_object_and_floating_ip_meters_follow_creates_and_deletes(
+    metering: Metering,
+) -> None:
+    """On real volumes (a reflink pool on a loop device) and the object store's rings."""
+    service_meters_story(metering.cloud.connect("demo", "demo"), metering.gnocchi)
