@@ -22,6 +22,7 @@ from onestack.identity.conf import IdentitySettings
 from onestack.image.conf import ImageSettings
 from onestack.network.conf import NetworkSettings
 from onestack.object.conf import ObjectSettings
+from onestack.orchestration.conf import OrchestrationSettings
 from onestack.volume.conf import VolumeSettings
 
 SERVICE_NAMES = (
@@ -101,6 +102,7 @@ class Settings(BaseSettings):
     object: ObjectSettings = Field(default_factory=ObjectSettings)
     network: NetworkSettings = Field(default_factory=NetworkSettings)
     volume: VolumeSettings = Field(default_factory=VolumeSettings)
+    orchestration: OrchestrationSettings = Field(default_factory=OrchestrationSettings)
 
     @field_validator("user_clouds_yaml", mode="before")
     @classmethod
