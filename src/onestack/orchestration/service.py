@@ -30,6 +30,7 @@ def _catalog(settings: Settings) -> list[CatalogEntry]:
 
 
 def manager_of(cloud: Cloud) -> OrchestrationManager:
+    """The cloud's OrchestrationManager, created and registered once."""
     return cloud.services.get_or_create(
         "orchestration",
         OrchestrationManager,
