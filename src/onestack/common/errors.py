@@ -11,6 +11,7 @@ import enum
 import html
 import json
 from http import HTTPStatus
+from typing import Any
 from xml.sax.saxutils import escape
 
 from onestack.common.exceptions import OneStackError
@@ -28,6 +29,10 @@ class ErrorStyle(enum.Enum):
     S3 = "s3"
     #: {"code", "title", "explanation", "error": {"type", "message", "traceback"}}
     HEAT = "heat"
+    #: Gnocchi: {"code": 404, "title": "Not Found", "description": "..." or {...}}
+    GNOCCHI = "gnocchi"
+    #: Aodh (WSME): {"error_message": {"faultcode": "Client", "faultstring", "debuginfo"}}
+    AODH = "aodh"
 
 
 # Nova's and Cinder's body key per status (webob fault names).
@@ -188,6 +193,7 @@ def render(
     type_name: str = "",
     fault_name: str | None = None,
     accept: str | None = None,
+    description: Any = None,
     s3_code: str | None = None,
     resource: str = "",
     request_id: str = "",
@@ -195,12 +201,28 @@ def render(
     """The body and content type of an error in ``style``.
 
     ``accept`` is the request's Accept header (None when absent); only
-    ``ErrorStyle.WEBOB`` looks at it.  ``s3_code``, ``resource`` (the request
-    path) and ``request_id`` are for ``ErrorStyle.S3``.
+    ``ErrorStyle.WEBOB`` looks at it.  ``description`` is a structured error
+    description (Gnocchi's ``{"cause", "reason", "detail"}``) that replaces the
+    message where the style has room for one.  ``s3_code``, ``resource`` (the
+    request path) and ``request_id`` are for ``ErrorStyle.S3``.
     """
     title = title or status_title(code)
     if style is ErrorStyle.WEBOB:
         return _webob(code, title, message, accept)
+    if style is ErrorStyle.GNOCCHI:
+        gnocchi: dict[str, Any] = {
+            "code": code,
+            "title": title,
+            "description": message if description is None else description,
+        }
+        return json.dumps(gnocchi).encode(), "application/json"
+    if style is ErrorStyle.AODH:
+        fault = {
+            "faultcode": "Server" if code >= 500 else "Client",
+            "faultstring": message,
+            "debuginfo": None,
+        }
+        return json.dumps({"error_message": fault}).encode(), "application/json"
     if style is ErrorStyle.S3:
         return _s3(code, message, s3_code, resource, request_id), "application/xml"
     body: dict[str, object]
@@ -248,6 +270,7 @@ def render_exception(
         type_name=exc.type_name,
         fault_name=exc.fault_name,
         accept=accept,
+        description=exc.description,
         s3_code=exc.s3_code,
         resource=resource,
         request_id=request_id,

@@ -43,9 +43,11 @@ class IdentityManager:
         self.token_keys.initialize()
         self.credential_keys.initialize()
 
-    def ensure_service_user(self, name: str, password: str) -> str:
+    def ensure_service_user(
+        self, name: str, password: str, roles: tuple[str, ...] = ("service",)
+    ) -> str:
         """The id of a service's own user (see identity/service_users.py)."""
-        return ensure_service_user(self.core, name, password)
+        return ensure_service_user(self.core, name, password, roles)
 
     def lookup_ec2(self, access: str) -> Ec2Secret | None:
         return self.credentials.lookup_ec2(access)

@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from onestack.common.db import utcnow
+from onestack.identity.assignment import GLOBAL
 from onestack.identity.core import DEFAULT_DOMAIN_ID, IdentityCore, new_id
 from onestack.identity.models import Assignment, Project, Role, User
 
@@ -18,10 +19,13 @@ def _record(core: IdentityCore, name: str) -> Path:
     return core.settings.state_dir / "secrets" / f"{name}-service-password.hash"
 
 
-def ensure_service_user(core: IdentityCore, name: str, password: str) -> str:
-    """The id of the service user ``name`` (created, or its password reset when it
-    differs); idempotent.  The hash written last is remembered next to the secrets, so
-    a start with an unchanged password costs no password hash."""
+def ensure_service_user(
+    core: IdentityCore, name: str, password: str, roles: tuple[str, ...] = ("service",)
+) -> str:
+    """The id of the service user ``name`` with ``roles`` on the service project (created,
+    or its password reset when it differs); idempotent.  The hash written last is
+    remembered next to the secrets, so a start with an unchanged password costs no
+    password hash."""
     digest = hashlib.sha256(password.encode()).hexdigest()
     record = _record(core, name)
     remembered = record.read_text().split() if record.is_file() else []
@@ -41,7 +45,14 @@ def ensure_service_user(core: IdentityCore, name: str, password: str) -> str:
         project = session.scalar(
             select(Project).where(Project.name == "service", Project.domain_id == DEFAULT_DOMAIN_ID)
         )
-        role = session.scalar(select(Role).where(Role.name == "service", Role.domain_id.is_(None)))
+        granted = list(
+            session.scalars(select(Role).where(Role.name.in_(roles), Role.domain_id.is_(None)))
+        )
+        for missing in sorted(set(roles) - {r.name for r in granted}):
+            # a role only services use (Swift's ResellerAdmin for the metering poller)
+            role = Role(id=new_id(), name=missing, domain_id=None, domain_key=GLOBAL, options={})
+            session.add(role)
+            granted.append(role)
         if user is None:
             user = User(
                 id=new_id(),
@@ -56,7 +67,8 @@ def ensure_service_user(core: IdentityCore, name: str, password: str) -> str:
             user.password_hash = hashed
             user.password_created_at = utcnow()
         session.flush()
-        if project is not None and role is not None:
+        for role in granted if project is not None else []:
+            assert project is not None
             key = ("UserProject", user.id, project.id, role.id, False)
             if session.get(Assignment, key) is None:
                 session.add(

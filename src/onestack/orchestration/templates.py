@@ -109,7 +109,7 @@ class TemplateService:
             return set()
         cloud = self.stacks.user_cloud(ctx)
         found = set()
-        for service in ("compute", "network", "volume", "image", "object", "identity"):
+        for service in ("compute", "network", "volume", "image", "object", "identity", "alarming"):
             if await cloud.has_service(service):
                 found.add(service)
         return found

@@ -116,7 +116,11 @@ class Engine:
     async def create_trust(
         self, token: str, user_id: str, project_id: str, roles: list[str]
     ) -> str:
-        """A trust from the caller (its token) to the engine's user, with its roles."""
+        """A trust from the caller (its token) to the engine's user, with its roles.
+
+        Redelegation is allowed: resources act with tokens of this trust, and an
+        ``OS::Aodh`` alarm with a ``trust+`` action makes the alarm API create a trust
+        (to its own user) with such a token, as Heat does with the user's token."""
         assert self.credentials is not None
         body = {
             "trust": {
@@ -124,6 +128,7 @@ class Engine:
                 "trustee_user_id": self.credentials.user_id,
                 "project_id": project_id,
                 "impersonation": True,
+                "allow_redelegation": True,
                 "roles": [{"name": r} for r in roles],
             }
         }

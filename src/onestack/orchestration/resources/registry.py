@@ -26,6 +26,7 @@ MODULES = (
     "onestack.orchestration.resources.neutron",
     "onestack.orchestration.resources.cinder",
     "onestack.orchestration.resources.others",
+    "onestack.orchestration.resources.aodh",
 )
 
 _TYPES: dict[str, type[Resource]] = {}
