@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from onestack.compute.conf import ComputeSettings
+from onestack.dashboard.conf import DashboardSettings
 from onestack.identity.conf import IdentitySettings
 from onestack.image.conf import ImageSettings
 from onestack.network.conf import NetworkSettings
@@ -101,6 +102,7 @@ class Settings(BaseSettings):
     object: ObjectSettings = Field(default_factory=ObjectSettings)
     network: NetworkSettings = Field(default_factory=NetworkSettings)
     volume: VolumeSettings = Field(default_factory=VolumeSettings)
+    dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
 
     @field_validator("user_clouds_yaml", mode="before")
     @classmethod

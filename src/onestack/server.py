@@ -41,6 +41,7 @@ SERVICES = (
     "onestack.object.service:PLUGIN",
     "onestack.object.service:S3_PLUGIN",
     "onestack.volume.service:PLUGIN",
+    "onestack.dashboard.service:PLUGIN",
 )
 
 
