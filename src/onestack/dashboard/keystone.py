@@ -48,6 +48,7 @@ class Session:
             "project": {"id": self.project_id, "name": self.project_name},
             "roles": list(self.roles),
             "services": sorted(self.endpoints),
+            "endpoints": dict(sorted(self.endpoints.items())),
             "projects": [{"id": pid, "name": name} for pid, name in self.projects],
             "expires_at": self.expires_at,
             "methods": list(self.methods),
