@@ -130,6 +130,9 @@ class Dashboard:
         except SessionExpired:
             self._sessions.pop(key, None)
             return None
+        except httpx.HTTPError as exc:
+            LOG.warning("dashboard: Keystone did not validate a token: %s", exc)
+            return None
         self.remember(fresh)
         return fresh
 
