@@ -219,9 +219,12 @@ async function detail(main, id) {
   const title = h("h1", {});
   const badge = h("span", { id: "server-status" });
   const actionsBar = h("div", { class: "toolbar", role: "group", "aria-label": "Instance actions" });
+  let gatedButtons = [];
   const head = () => {
     title.textContent = server.name;
     badge.innerHTML = statusOf(server);
+    const busy = !!server["OS-EXT-STS:task_state"];
+    for (const [el, statuses] of gatedButtons) el.disabled = busy || !statuses.includes(server.status);
   };
   head();
   main.append(h("p", { class: "crumbs" }, h("a", { href: "#/compute/instances" }, "Instances")), title, h("p", {}, "Status: ", badge), actionsBar);
@@ -235,18 +238,25 @@ async function detail(main, id) {
     }
   };
   const action = (name, body = null) => () => run(() => api("compute", `/servers/${id}/action`, { method: "POST", body: { [name]: body } }), `${name} sent`);
+  // [button, the statuses in which Nova accepts it]
+  const gated = [];
+  const when_ = (el, ...statuses) => {
+    gated.push([el, statuses]);
+    return el;
+  };
   if (can("write")) {
     actionsBar.append(
-      button("Start", action("os-start")),
-      button("Stop", action("os-stop")),
-      button("Reboot", action("reboot", { type: "SOFT" })),
-      button("Pause", action("pause")),
-      button("Unpause", action("unpause")),
-      button("Suspend", action("suspend")),
-      button("Resume", action("resume")),
-      button("Resize", () => resize(server, refresh)),
-      button("Confirm resize", action("confirmResize")),
-      button("Rebuild", () => rebuild(server, refresh)),
+      when_(button("Start", action("os-start")), "SHUTOFF"),
+      when_(button("Stop", action("os-stop")), "ACTIVE", "PAUSED", "SUSPENDED", "ERROR"),
+      when_(button("Reboot", action("reboot", { type: "SOFT" })), "ACTIVE", "SHUTOFF"),
+      when_(button("Pause", action("pause")), "ACTIVE"),
+      when_(button("Unpause", action("unpause")), "PAUSED"),
+      when_(button("Suspend", action("suspend")), "ACTIVE"),
+      when_(button("Resume", action("resume")), "SUSPENDED"),
+      when_(button("Resize", () => resize(server, refresh)), "ACTIVE", "SHUTOFF"),
+      when_(button("Confirm resize", action("confirmResize")), "VERIFY_RESIZE"),
+      when_(button("Revert resize", action("revertResize")), "VERIFY_RESIZE"),
+      when_(button("Rebuild", () => rebuild(server, refresh)), "ACTIVE", "SHUTOFF", "ERROR"),
       button("Create snapshot", () => snapshot(server)),
       hasService("network") ? button("Associate floating IP", () => associateFloatingIp(server, refresh), { id: "associate-fip" }) : null,
       volumeService() ? button("Attach volume", () => attachVolume(server, refresh), { id: "attach-volume" }) : null,
@@ -258,6 +268,8 @@ async function detail(main, id) {
       }, { danger: true }),
     );
   }
+  gatedButtons = gated;
+  head();
   const overviewPanel = (panel) => {
     const volumes = server["os-extended-volumes:volumes_attached"] || [];
     panel.append(
