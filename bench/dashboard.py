@@ -7,7 +7,7 @@ project ``--servers`` servers.  Figures (medians over ``--runs``):
 
 - the login page: navigation start to the load event;
 - login to a usable overview: from pressing "Log in" until the overview's quota bars
-  are drawn (main[data-ready=true]);
+  are drawn, and until everything on it (the usage table too) is loaded;
 - the instance list with every server rendered: opening #/compute/instances in a
   fresh page (shell, modules, API calls, the table) and from the navigation menu;
 - the API calls each page makes (counted by the pages themselves).
@@ -108,6 +108,7 @@ def main() -> None:
             with sync_playwright() as playwright:
                 browser = chromium.launch(playwright)
                 login_page, login_ready, cold_list, warm_list = [], [], [], []
+                login_all: list[float] = []
                 calls: dict[str, str] = {}
                 for _ in range(args.runs):
                     context = browser.new_context(viewport={"width": 1280, "height": 800})
@@ -122,8 +123,10 @@ def main() -> None:
                     page.fill("#password", cloud.demo_password)
                     began = time.monotonic()
                     page.click("#password-login button[type=submit]")
-                    page.wait_for_selector("main[data-ready=true] #quota-bars .quota")
+                    page.wait_for_selector("#quota-bars .quota")
                     login_ready.append((time.monotonic() - began) * 1000)
+                    page.wait_for_selector("main[data-ready=true]")
+                    login_all.append((time.monotonic() - began) * 1000)
                     fresh = context.new_page()
                     began = time.monotonic()
                     fresh.goto(f"{base}/#/compute/instances")
@@ -149,6 +152,7 @@ def main() -> None:
             cloud.stop()
     print(f"login page loaded:            median {statistics.median(login_page):.0f} ms")
     print(f"login to usable overview:     median {statistics.median(login_ready):.0f} ms")
+    print(f"login to overview all loaded: median {statistics.median(login_all):.0f} ms")
     print(f"{args.servers} servers, fresh page:   median {statistics.median(cold_list):.0f} ms")
     print(f"{args.servers} servers, from menu:    median {statistics.median(warm_list):.0f} ms")
     print("API calls per page: " + ", ".join(f"{k} {v}" for k, v in calls.items()))

@@ -399,7 +399,7 @@ def dashboard_command(
         session_check_seconds=defaults.session_check_seconds,
         vendor_dir=defaults.vendor_dir,
         novnc_dir=defaults.novnc_dir,
-        npm_dir=defaults.npm_dir,
+        npm_dir=defaults.npm_path,
         console_ttl_seconds=defaults.console_ttl_seconds,
     )
     click.echo(f"dashboard: http://{bind}:{port}/ (Keystone {auth_url})")

@@ -27,13 +27,19 @@ class DashboardSettings(BaseModel):
     )
     vendor_dir: Path = Field(
         Path("/usr/share/javascript"),
-        description="Debian's JavaScript libraries (libjs-xterm, libjs-d3, libjs-chart.js).",
+        description="Debian's JavaScript libraries (libjs-chart.js).",
     )
     novnc_dir: Path = Field(Path("/usr/share/novnc"), description="Debian's noVNC.")
-    npm_dir: Path = Field(
-        Path(sys.prefix) / "npm" / "node_modules",
-        description="npm packages scripts/install puts there (@xterm/xterm, @xterm/addon-fit).",
+    npm_dir: Path | None = Field(
+        None,
+        description="npm packages (@xterm/xterm, @xterm/addon-fit); default "
+        "<python prefix>/npm/node_modules, where scripts/install puts them.",
     )
+
+    @property
+    def npm_path(self) -> Path:
+        return self.npm_dir or Path(sys.prefix) / "npm" / "node_modules"
+
     console_ttl_seconds: float = Field(
         30.0, gt=0, description="How long a console ticket stays usable (it is used once)."
     )

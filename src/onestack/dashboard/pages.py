@@ -13,7 +13,15 @@ from typing import Any
 
 from onestack import __version__
 
-_MODULES = ("main.js", "api.js", "ui.js", "policy.js", "pages/overview.js")
+_MODULES = (
+    "main.js",
+    "api.js",
+    "ui.js",
+    "policy.js",
+    "pages/overview.js",
+    "pages/instances.js",
+    "pages/common.js",
+)
 
 
 def _head(title: str) -> str:

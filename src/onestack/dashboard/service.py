@@ -40,7 +40,7 @@ def config_for(settings: Settings) -> Any:
         session_check_seconds=own.session_check_seconds,
         vendor_dir=own.vendor_dir,
         novnc_dir=own.novnc_dir,
-        npm_dir=own.npm_dir,
+        npm_dir=own.npm_path,
         console_ttl_seconds=own.console_ttl_seconds,
     )
 

@@ -300,3 +300,38 @@ def test_an_expired_token_sends_the_user_to_the_login_page(
     assert "expired" in demo_page.locator(".alert").inner_text()
     demo_page.goto(f"{base_url}/")
     assert demo_page.url.startswith(f"{base_url}/login")
+
+
+def test_the_project_switcher_rescopes_the_session(
+    page: Any, base_url: str, dash_cloud: RunningCloud, admin_sdk: Any
+):
+    demo_project = admin_sdk.identity.find_project("demo")
+    admin_user = admin_sdk.identity.find_user("admin")
+    member = admin_sdk.identity.find_role("member")
+    admin_sdk.identity.assign_project_role_to_user(demo_project, admin_user, member)
+    try:
+        login(page, base_url, "admin", dash_cloud.admin_password, project="admin")
+        assert page.locator("h1").inner_text() == "Overview of admin"
+        before = page.locator('meta[name="csrf-token"]').get_attribute("content")
+        page.select_option("#project-switch", label="demo")
+        page.locator("h1", has_text="Overview of demo").wait_for()
+        assert page.locator('meta[name="csrf-token"]').get_attribute("content") != before
+        session = page.evaluate("() => fetch('/session').then(r => r.json())")
+        assert session["project"]["name"] == "demo"
+    finally:
+        admin_sdk.identity.unassign_project_role_from_user(demo_project, admin_user, member)
+
+
+def test_login_with_an_application_credential(page: Any, base_url: str, demo_sdk: Any):
+    user = demo_sdk.current_user_id
+    made = demo_sdk.identity.create_application_credential(user=user, name=unique("dash-ac"))
+    try:
+        page.goto(f"{base_url}/login")
+        page.locator("summary", has_text="application credential").click()
+        page.fill("#credential_id", made.id)
+        page.fill("#secret", made.secret)
+        page.click("#appcred-login button[type=submit]")
+        page.wait_for_selector("main[data-ready=true]")
+        assert page.locator("h1").inner_text() == "Overview of demo"
+    finally:
+        demo_sdk.identity.delete_application_credential(user, made.id)

@@ -27,31 +27,11 @@ export async function render(main) {
 
   const pid = session.project.id;
   const volume = volumeService();
-  const [compute, network, block] = await Promise.all([
+  const quotas = Promise.all([
     hasService("compute") ? api("compute", "/limits").catch(() => null) : null,
     hasService("network") ? api("network", `/v2.0/quotas/${pid}/details.json`).catch(() => null) : null,
     volume ? api(volume, "/limits").catch(() => null) : null,
   ]);
-  const items = [];
-  if (compute) {
-    const a = compute.limits.absolute;
-    items.push(["Instances", a.totalInstancesUsed, a.maxTotalInstances], ["vCPUs", a.totalCoresUsed, a.maxTotalCores], ["RAM (MiB)", a.totalRAMUsed, a.maxTotalRAMSize]);
-  }
-  if (block) {
-    const a = block.limits.absolute;
-    items.push(["Volumes", a.totalVolumesUsed, a.maxTotalVolumes], ["Volume gigabytes", a.totalGigabytesUsed, a.maxTotalVolumeGigabytes], ["Volume snapshots", a.totalSnapshotsUsed, a.maxTotalSnapshots]);
-  }
-  if (network) {
-    const q = network.quota;
-    const pick = (name, label) => q[name] && items.push([label, q[name].used, q[name].limit]);
-    pick("floatingip", "Floating IPs");
-    pick("network", "Networks");
-    pick("port", "Ports");
-    pick("router", "Routers");
-    pick("security_group", "Security groups");
-  }
-  bars.replaceChildren(...items.map(([label, used, limit]) => quotaBar(label, used ?? 0, limit)));
-
   let usageRows = [];
   const usageTable = table({
     label: "Usage per server",
@@ -95,7 +75,30 @@ export async function render(main) {
     await Promise.all(jobs);
   }
   period.addEventListener("change", load);
-  await load();
+  // the usage table and the charts load while the quota bars are drawn
+  const rest = load();
+  const [compute, network, block] = await quotas;
+  const items = [];
+  if (compute) {
+    const a = compute.limits.absolute;
+    items.push(["Instances", a.totalInstancesUsed, a.maxTotalInstances], ["vCPUs", a.totalCoresUsed, a.maxTotalCores], ["RAM (MiB)", a.totalRAMUsed, a.maxTotalRAMSize]);
+  }
+  if (block) {
+    const a = block.limits.absolute;
+    items.push(["Volumes", a.totalVolumesUsed, a.maxTotalVolumes], ["Volume gigabytes", a.totalGigabytesUsed, a.maxTotalVolumeGigabytes], ["Volume snapshots", a.totalSnapshotsUsed, a.maxTotalSnapshots]);
+  }
+  if (network) {
+    const q = network.quota;
+    const pick = (name, label) => q[name] && items.push([label, q[name].used, q[name].limit]);
+    pick("floatingip", "Floating IPs");
+    pick("network", "Networks");
+    pick("port", "Ports");
+    pick("router", "Routers");
+    pick("security_group", "Security groups");
+  }
+  bars.replaceChildren(...items.map(([label, used, limit]) => quotaBar(label, used ?? 0, limit)));
+
+  await rest;
   return () => chartObjects.forEach((c) => c.destroy());
 }
 
