@@ -10,7 +10,9 @@ project ``--servers`` servers.  Figures (medians over ``--runs``):
   are drawn, and until everything on it (the usage table too) is loaded;
 - the instance list with every server rendered: opening #/compute/instances in a
   fresh page (shell, modules, API calls, the table) and from the navigation menu;
-- the API calls each page makes (counted by the pages themselves).
+- the API calls each page makes (counted by the pages themselves);
+- for comparison, what the APIs alone take: Keystone's password login and
+  ``GET /servers/detail`` of every server, called directly.
 
 Results go to docs/benchmarks.md by hand.
 """
@@ -80,6 +82,40 @@ def _servers(admin: Any, demo: Any, count: int) -> None:
     raise TimeoutError("the servers did not become ACTIVE")
 
 
+def _api_alone(cloud: Any, demo: Any, runs: int) -> tuple[list[float], list[float]]:
+    """What the APIs alone take: a password login, and the 1,000-server detail list."""
+    import httpx
+
+    auth = {
+        "auth": {
+            "identity": {
+                "methods": ["password"],
+                "password": {
+                    "user": {
+                        "name": "demo",
+                        "domain": {"name": "Default"},
+                        "password": cloud.demo_password,
+                    }
+                },
+            }
+        }
+    }
+    token = demo.session.get_token()
+    logins, lists = [], []
+    with httpx.Client(timeout=120) as client:
+        for _ in range(runs):
+            began = time.monotonic()
+            client.post(f"{cloud.auth_url}/auth/tokens", json=auth).raise_for_status()
+            logins.append((time.monotonic() - began) * 1000)
+            began = time.monotonic()
+            client.get(
+                cloud.url("compute") + "/v2.1/servers/detail",
+                headers={"X-Auth-Token": token, "OpenStack-API-Version": "compute 2.79"},
+            ).raise_for_status()
+            lists.append((time.monotonic() - began) * 1000)
+    return logins, lists
+
+
 def _ready(page: Any, route: str) -> None:
     page.wait_for_function(
         "r => { const m = document.querySelector('main');"
@@ -105,6 +141,7 @@ def main() -> None:
             _servers(admin, demo, args.servers)
             print(f"{args.servers} servers ACTIVE in {time.monotonic() - started:.1f}s")
             base = cloud.url("dashboard")
+            api_login, api_list = _api_alone(cloud, demo, args.runs)
             with sync_playwright() as playwright:
                 browser = chromium.launch(playwright)
                 login_page, login_ready, cold_list, warm_list = [], [], [], []
@@ -155,6 +192,10 @@ def main() -> None:
     print(f"login to overview all loaded: median {statistics.median(login_all):.0f} ms")
     print(f"{args.servers} servers, fresh page:   median {statistics.median(cold_list):.0f} ms")
     print(f"{args.servers} servers, from menu:    median {statistics.median(warm_list):.0f} ms")
+    print(
+        f"API alone: Keystone password login median {statistics.median(api_login):.0f} ms, "
+        f"GET /servers/detail median {statistics.median(api_list):.0f} ms"
+    )
     print("API calls per page: " + ", ".join(f"{k} {v}" for k, v in calls.items()))
 
 

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
+import mimetypes
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -25,6 +27,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote
 
 import httpx
+from starlette._utils import get_route_path
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
 from starlette.middleware import Middleware
@@ -459,6 +462,41 @@ async def console_socket(websocket: WebSocket) -> None:
 # The app ----------------------------------------------------------------------
 
 
+class _MemoryStatic:
+    """The dashboard's own modules and styles, read once and answered from memory.
+
+    They are small (tens of KiB) and asked for on every page load; answering from
+    the event loop keeps them fast while the worker threads are busy with the
+    services' requests (the all-in-one serves every API from one process).
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.files: dict[str, tuple[bytes, str, str]] = {}
+        for path in sorted(directory.rglob("*")):
+            if not path.is_file():
+                continue
+            data = path.read_bytes()
+            etag = '"' + hashlib.sha256(data).hexdigest()[:20] + '"'
+            media = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            if path.suffix == ".js":
+                media = "text/javascript"
+            self.files["/" + path.relative_to(directory).as_posix()] = (data, etag, media)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        found = self.files.get("/" + get_route_path(scope).lstrip("/"))
+        if found is None:
+            response: Response = JSONResponse({"error": "Not found."}, status_code=404)
+        else:
+            data, etag, media = found
+            headers = {"etag": etag, "cache-control": "no-cache"}
+            request_headers = dict(scope.get("headers") or [])
+            if request_headers.get(b"if-none-match", b"").decode() == etag:
+                response = Response(status_code=304, headers=headers)
+            else:
+                response = Response(data, media_type=media, headers=headers)
+        await response(scope, receive, send)
+
+
 class _Static(StaticFiles):
     """Static files that browsers revalidate (ETag) instead of guessing freshness."""
 
@@ -499,7 +537,7 @@ def build_app(config: DashboardConfig) -> Starlette:
             Route("/api/{service}/{path:path}", relay, methods=methods),
             Route("/console/{server_id}", console_ticket, methods=["POST"]),
             WebSocketRoute("/console/ws/{ticket}", console_socket),
-            Mount("/static", _Static(directory=STATIC_DIR)),
+            Mount("/static", _MemoryStatic(STATIC_DIR)),
             Mount("/vendor/js", _vendor(config.vendor_dir)),
             Mount("/vendor/novnc", _vendor(config.novnc_dir)),
             Mount("/vendor/npm", _vendor(config.npm_dir)),

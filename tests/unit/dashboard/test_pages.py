@@ -37,3 +37,25 @@ def test_same_origin():
     assert not security.same_origin({"origin": "http://evil:8000"}, "h:8000")
     assert not security.same_origin({"origin": "null"}, "h:8000")
     assert security.same_origin({}, "h:8000")
+
+
+def test_static_files_come_from_memory_with_etags():
+    from pathlib import Path
+
+    from starlette.testclient import TestClient
+
+    from onestack.dashboard.app import DashboardConfig, build_app
+
+    app = build_app(
+        DashboardConfig(auth_url="http://127.0.0.1:9/v3", secret=b"s" * 32, npm_dir=Path("/x"))
+    )
+    with TestClient(app) as client:
+        first = client.get("/static/js/main.js")
+        assert first.status_code == 200
+        assert first.headers["content-type"].startswith("text/javascript")
+        assert "import" in first.text
+        again = client.get("/static/js/main.js", headers={"if-none-match": first.headers["etag"]})
+        assert again.status_code == 304
+        assert client.get("/static/js/nope.js").status_code == 404
+        assert client.get("/static/../app.py").status_code == 404
+        assert first.headers["x-frame-options"] == "DENY"

@@ -143,6 +143,7 @@ async function route() {
   }
   main.dataset.ready = "false";
   main.dataset.page = path;
+  performance.mark(`start:${path}`);
   stats.calls = 0;
   try {
     const module = await import(`./pages/${page[2]}.js`);
@@ -159,6 +160,7 @@ async function route() {
     clear(main, h("h1", {}, page[1]), h("p", { class: "alert error", role: "alert" }, e.message || String(e)));
   }
   stats.byPage[path] = stats.calls;
+  performance.mark(`ready:${path}`);
   main.dataset.ready = "true";
   main.dataset.calls = String(stats.calls);
   document.title = `${page[1]} - onestack`;

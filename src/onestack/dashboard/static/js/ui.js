@@ -166,7 +166,7 @@ export function table({ columns, key = (r) => r.id, actions, select = false, emp
     let i = 0;
     for (const tr of tbody.rows) {
       const row = list[i++];
-      byKey.set(String(key(row)), { tr, sig: JSON.stringify(row), row });
+      byKey.set(String(key(row)), { tr, sig: null, row });
       if (!visible(row)) tr.hidden = true;
     }
   }
@@ -204,7 +204,9 @@ export function table({ columns, key = (r) => r.id, actions, select = false, emp
       for (const row of newRows) {
         const k = String(key(row));
         const entry = byKey.get(k);
+        if (entry.row === row) continue;
         const sig = JSON.stringify(row);
+        if (entry.sig === null) entry.sig = JSON.stringify(entry.row);
         if (entry.sig === sig) continue;
         const tmp = document.createElement("tbody");
         tmp.innerHTML = rowHtml(row);
