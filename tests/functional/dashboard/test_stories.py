@@ -335,3 +335,53 @@ def test_login_with_an_application_credential(page: Any, base_url: str, demo_sdk
         assert page.locator("h1").inner_text() == "Overview of demo"
     finally:
         demo_sdk.identity.delete_application_credential(user, made.id)
+
+
+def test_the_overview_charts_telemetry(
+    demo_page: Any, base_url: str, dash_cloud: RunningCloud, admin_sdk: Any, demo_sdk: Any
+):
+    import datetime
+
+    import httpx
+
+    services = demo_page.evaluate(
+        "() => JSON.parse(document.getElementById('session').textContent).services"
+    )
+    if "metric" not in services:
+        # Without telemetry in the catalog the charts are left out, not broken.
+        assert "Servers' metrics" not in demo_page.locator("main").inner_text()
+        return
+    gnocchi = admin_sdk.session.get_endpoint(service_type="metric", interface="public")
+    headers = {"X-Auth-Token": admin_sdk.session.get_token()}
+    resource = str(uuid.uuid4())
+    made = httpx.post(
+        f"{gnocchi}/v1/resource/instance",
+        headers=headers,
+        json={
+            "id": resource, "project_id": demo_sdk.current_project_id,
+            "user_id": demo_sdk.current_user_id, "flavor_id": "42", "flavor_name": "m1.nano",
+            "image_ref": "none", "host": "probe", "display_name": "chart-probe",
+            "metrics": {"cpu": {"archive_policy_name": "high"}},
+        },
+    )  # fmt: skip
+    assert made.status_code == 201, made.text
+    now = datetime.datetime.now(datetime.UTC)
+    measures = [
+        {"timestamp": (now - datetime.timedelta(minutes=30 - i)).isoformat(), "value": i * 30e9}
+        for i in range(30)
+    ]
+    metric = made.json()["metrics"]["cpu"]
+    sent = httpx.post(f"{gnocchi}/v1/metric/{metric}/measures", headers=headers, json=measures)
+    assert sent.status_code == 202, sent.text
+    try:
+        open_page(demo_page, base_url, "overview")
+        demo_page.locator("#chart-cpu canvas").wait_for()
+        # 30e9 ns of CPU per 60 s is half a core: the chart's points say 50 %
+        values = demo_page.evaluate(
+            "async () => { const { Chart } = await import('/vendor/js/chart.js/chart.esm.js');"
+            " const c = Chart.getChart(document.querySelector('#chart-cpu canvas'));"
+            " return c.data.datasets[0].data.map(p => p.y); }"
+        )
+        assert values and all(abs(v - 50) < 0.01 for v in values if v is not None)
+    finally:
+        httpx.delete(f"{gnocchi}/v1/resource/instance/{resource}", headers=headers)

@@ -87,9 +87,25 @@ def scenery(demo_sdk: Any, admin_sdk: Any) -> Iterator[dict[str, Any]]:
     demo_sdk.compute.create_keypair(name=f"laptop-{tag}")
     for server in servers:
         demo_sdk.compute.wait_for_server(server, wait=60)
+    stack = None
+    if demo_sdk.session.get_endpoint(service_type="orchestration", interface="public"):
+        template = {
+            "heat_template_version": "2018-08-31",
+            "parameters": {"length": {"type": "number", "default": 8}},
+            "resources": {
+                "secret": {"type": "OS::Heat::RandomString",
+                           "properties": {"length": {"get_param": "length"}}},
+                "copy": {"type": "OS::Heat::RandomString", "depends_on": "secret"},
+            },
+            "outputs": {"secret": {"value": {"get_attr": ["secret", "value"]}}},
+        }  # fmt: skip
+        stack = demo_sdk.orchestration.create_stack(name=f"site-{tag}", template=template)
+        demo_sdk.orchestration.wait_for_status(stack, "CREATE_COMPLETE", wait=60)
     try:
-        yield {"server": servers[0], "container": f"assets-{tag}"}
+        yield {"server": servers[0], "container": f"assets-{tag}", "stack": stack}
     finally:
+        if stack is not None:
+            demo_sdk.orchestration.delete_stack(stack)
         for server in servers:
             demo_sdk.compute.delete_server(server)
         for server in servers:
@@ -136,15 +152,23 @@ def test_every_page_passes_axe_in_both_themes(
             f"compute/instances/{scenery['server'].id}",
             f"object/containers/{scenery['container']}",
         ]
+        if scenery["stack"] is not None:
+            routes.append(f"orchestration/stacks/{scenery['stack'].name}/{scenery['stack'].id}")
         for route in routes:
             open_page(page, base_url, route)
             if route.startswith("compute/instances/"):
                 name = "compute/instance-detail"
             elif route.startswith("object/containers/"):
                 name = "object/container-browser"
+            elif route.startswith("orchestration/stacks/"):
+                name = "orchestration/stack-detail"
             else:
                 name = route
             problems += _check(page, shots, name)
+            if name == "orchestration/stack-detail":
+                page.get_by_role("tab", name="Graph").click()
+                page.locator("svg.graph g[data-name]").first.wait_for()
+                problems += _check(page, shots, "orchestration/stack-graph")
         page.click("#logout")
         login(page, base_url, "admin", dash_cloud.admin_password)
         for route in ADMIN_PAGES:

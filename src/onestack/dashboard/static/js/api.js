@@ -32,7 +32,10 @@ function messageOf(status, text) {
       if (typeof body.error === "string") return body.error;
       if (body.error && body.error.message) return body.error.message;
       if (body.NeutronError) return body.NeutronError.message;
-      if (body.title && body.description) return body.description;
+      if (body.title && body.description) {
+        const d = body.description;
+        return typeof d === "string" ? d : [d.cause, d.reason].filter(Boolean).join(": ") || body.title;
+      }
       if (body.explanation) return body.explanation;
       for (const value of Object.values(body)) {
         if (value && typeof value === "object" && value.message) return value.message;

@@ -5,9 +5,9 @@ import { getSession, hasService, volumeService } from "../policy.js";
 import { download, h, quotaBar, table } from "../ui.js";
 
 const PERIODS = [
-  ["1", "Last hour", 3600, 60],
-  ["24", "Last day", 86400, 300],
-  ["168", "Last week", 604800, 3600],
+  ["1", "Last hour", 3600],
+  ["24", "Last day", 86400],
+  ["168", "Last week", 604800],
 ];
 
 export async function render(main) {
@@ -56,22 +56,25 @@ export async function render(main) {
 
   let chartObjects = [];
   async function load() {
-    const [, , seconds, granularity] = PERIODS.find((p) => p[0] === period.value);
+    const [, , seconds] = PERIODS.find((p) => p[0] === period.value);
     const end = new Date();
     const start = new Date(end.getTime() - seconds * 1000);
     const iso = (d) => d.toISOString().slice(0, 19);
     const jobs = [];
-    if (hasService("compute")) {
-      jobs.push(
-        api("compute", `/os-simple-tenant-usage/${pid}`, { query: { start: iso(start), end: iso(end), detailed: 1 } })
+    const usage = hasService("compute")
+      ? api("compute", `/os-simple-tenant-usage/${pid}`, { query: { start: iso(start), end: iso(end), detailed: 1 } })
           .then((body) => {
             usageRows = (body.tenant_usage && body.tenant_usage.server_usages) || [];
             usageTable.set(usageRows);
           })
-          .catch(() => usageTable.set([])),
-      );
+          .catch(() => usageTable.set([]))
+      : Promise.resolve();
+    jobs.push(usage);
+    if (hasService("metric")) {
+      // the usage table names the servers in the charts' legends
+      const drawn = usage.then(() => drawCharts(charts, pid, start, chartObjects, new Map(usageRows.map((r) => [r.instance_id, r.name]))));
+      jobs.push(drawn.then((c) => (chartObjects = c)));
     }
-    if (hasService("metric")) jobs.push(drawCharts(charts, pid, start, granularity, chartObjects).then((c) => (chartObjects = c)));
     await Promise.all(jobs);
   }
   period.addEventListener("change", load);
@@ -99,17 +102,62 @@ export async function render(main) {
   bars.replaceChildren(...items.map(([label, used, limit]) => quotaBar(label, used ?? 0, limit)));
 
   await rest;
-  return () => chartObjects.forEach((c) => c.destroy());
+  // the charts follow a change of theme (the system's or the toggle's)
+  const recolor = () => chartObjects.forEach((chart) => colorChart(chart));
+  const scheme = matchMedia("(prefers-color-scheme: dark)");
+  scheme.addEventListener("change", recolor);
+  const watcher = new MutationObserver(recolor);
+  watcher.observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"] });
+  return () => {
+    scheme.removeEventListener("change", recolor);
+    watcher.disconnect();
+    chartObjects.forEach((c) => c.destroy());
+  };
 }
 
+function colorChart(chart) {
+  const style = getComputedStyle(document.documentElement);
+  const fg = style.getPropertyValue("--fg").trim();
+  const line = style.getPropertyValue("--line").trim();
+  chart.options.plugins.title.color = fg;
+  chart.options.plugins.legend.labels.color = fg;
+  for (const axis of ["x", "y"]) {
+    chart.options.scales[axis].ticks.color = fg;
+    chart.options.scales[axis].grid.color = line;
+  }
+  chart.update("none");
+}
+
+// [id, title, Ceilometer's meter, the Gnocchi resource type that has it, the attribute
+// naming the server, cumulative?, scale of a value (per second for counters)]. Counters
+// are asked for as means and turned into rates here, whatever the archive policy holds.
 const METRICS = [
-  ["cpu_util", "CPU (%)", "cpu", "rate:mean", (v, g) => (v / (g * 1e9)) * 100],
-  ["memory.usage", "Memory (MiB)", "memory.usage", "mean", (v) => v],
-  ["disk", "Disk read+write (bytes/s)", "disk.device.read.bytes", "rate:mean", (v, g) => v / g],
-  ["network", "Network in (bytes/s)", "network.incoming.bytes", "rate:mean", (v, g) => v / g],
+  ["cpu", "CPU (%)", "cpu", "instance", "id", true, (v) => v / 1e7],
+  ["memory", "Memory (MiB)", "memory.usage", "instance", "id", false, (v) => v],
+  ["disk", "Disk reads (bytes/s)", "disk.device.read.bytes", "instance_disk", "instance_id", true, (v) => v],
+  ["network", "Network in (bytes/s)", "network.incoming.bytes", "instance_network_interface", "instance_id", true, (v) => v],
 ];
 
-async function drawCharts(holder, pid, start, granularity, old) {
+// the measures of the finest granularity the archive policy keeps, as chart points
+function points(all, cumulative, scale) {
+  const finest = Math.min(...all.map((m) => m[1]));
+  const measures = all.filter((m) => m[1] === finest);
+  const out = [];
+  for (let i = 0; i < measures.length; i += 1) {
+    const [t, , v] = measures[i];
+    if (!cumulative) {
+      out.push({ x: new Date(t).toLocaleTimeString(), y: v === null ? null : scale(v) });
+    } else if (i > 0) {
+      const [t0, , v0] = measures[i - 1];
+      const seconds = (new Date(t) - new Date(t0)) / 1000;
+      const rate = v === null || v0 === null || seconds <= 0 || v < v0 ? null : (v - v0) / seconds;
+      out.push({ x: new Date(t).toLocaleTimeString(), y: rate === null ? null : scale(rate) });
+    }
+  }
+  return out;
+}
+
+async function drawCharts(holder, pid, start, old, names) {
   old.forEach((c) => c.destroy());
   holder.replaceChildren();
   const { Chart, registerables } = await import("/vendor/js/chart.js/chart.esm.js");
@@ -119,26 +167,34 @@ async function drawCharts(holder, pid, start, granularity, old) {
   const line = style.getPropertyValue("--line").trim();
   const made = [];
   await Promise.all(
-    METRICS.map(async ([id, label, metric, aggregation, scale]) => {
+    METRICS.map(async ([id, label, metric, type, owner, cumulative, scale]) => {
       const canvas = h("canvas", { role: "img", "aria-label": `${label} chart` });
       const box = h("div", { class: "chart", id: `chart-${id.replace(/\W/g, "-")}` }, canvas);
       holder.append(box);
       let groups = [];
       try {
         // one call per metric for all the project's servers, grouped by server
-        const body = await api("metric", `/v1/aggregation/resource/instance/metric/${metric}`, {
+        const body = await api("metric", `/v1/aggregation/resource/${type}/metric/${metric}`, {
           method: "POST",
-          query: { aggregation, granularity, start: start.toISOString(), groupby: "id", fill: "null" },
+          query: { aggregation: "mean", start: start.toISOString(), groupby: owner },
           body: { "=": { project_id: pid } },
         });
-        groups = Array.isArray(body) && body.length && body[0].group ? body : [{ group: { id: "all" }, measures: body }];
+        groups = Array.isArray(body) && body.length && body[0].group ? body : [];
       } catch (e) {
-        box.append(h("p", { class: "muted" }, `${label}: ${e.message}`));
+        box.replaceChildren(h("p", { class: "muted" }, `${label}: ${e.message}`));
         return;
       }
-      const datasets = groups.map((g) => ({
-        label: g.group.id.slice(0, 8),
-        data: (g.measures || []).map(([t, gr, v]) => ({ x: new Date(t).toLocaleTimeString(), y: v === null ? null : scale(v, gr) })),
+      if (!groups.length || !groups.some((g) => (g.measures || []).length)) {
+        box.replaceChildren(h("p", { class: "muted" }, `${label}: no measures in this period yet.`));
+        return;
+      }
+      const palette = ["#1c7ed6", "#e8590c", "#2f9e44", "#ae3ec9", "#f08c00", "#0c8599", "#c2255c", "#5c940d"];
+      const datasets = groups.map((g, i) => ({
+        borderColor: palette[i % palette.length],
+        backgroundColor: palette[i % palette.length],
+        borderWidth: 2,
+        label: names.get(g.group[owner]) || String(g.group[owner]).slice(0, 8),
+        data: points(g.measures || [], cumulative, scale),
         spanGaps: true,
         pointRadius: 0,
       }));
