@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -196,9 +195,7 @@ class InstancesMixin(RoutersMixin):
 
     # information ------------------------------------------------------------------------------
 
-    def _port_info(
-        self, session: Session, port: Port, floating: tuple[str, ...] | None = None
-    ) -> PortInfo:
+    def _port_info(self, session: Session, port: Port) -> PortInfo:
         network = session.get(Network, port.network_id)
         fixed = []
         for alloc in port.fixed_ips:
@@ -207,9 +204,8 @@ class InstancesMixin(RoutersMixin):
                 continue
             fixed.append(FixedIP(alloc.ip_address, subnet.id, subnet.cidr, subnet.gateway_ip,
                                  subnet.ip_version))  # fmt: skip
-        if floating is None:
-            floating = tuple(session.scalars(select(FloatingIP.floating_ip_address).where(
-                FloatingIP.port_id == port.id)))  # fmt: skip
+        floating = tuple(session.scalars(select(FloatingIP.floating_ip_address).where(
+            FloatingIP.port_id == port.id)))  # fmt: skip
         return PortInfo(
             id=port.id, network_id=port.network_id, network_name=network.name if network else "",
             mac_address=port.mac_address, mtu=network.mtu if network else 1500,
@@ -226,48 +222,9 @@ class InstancesMixin(RoutersMixin):
             ).all()  # fmt: skip
             return [self._port_info(session, p) for p in ports]
 
-    def _nw_info_many(self, instance_ids: Sequence[str]) -> dict[str, list[PortInfo]]:
-        """The ports of many instances in a few queries (server lists render thousands)."""
-        found: dict[str, list[PortInfo]] = {i: [] for i in instance_ids}
-        ids = list(found)
-        with self.db.reader() as session:
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                ports = session.scalars(
-                    select(Port).where(Port.device_id.in_(chunk),
-                                       Port.device_owner.startswith("compute:"))
-                    .order_by(Port.created_at, Port.id)
-                ).all()  # fmt: skip
-                floating: dict[str, list[str]] = {}
-                port_ids = [p.id for p in ports]
-                for begin in range(0, len(port_ids), 500):
-                    rows = session.execute(
-                        select(FloatingIP.port_id, FloatingIP.floating_ip_address).where(
-                            FloatingIP.port_id.in_(port_ids[begin : begin + 500]))
-                    )  # fmt: skip
-                    for port_id, address in rows:
-                        if port_id is not None:
-                            floating.setdefault(port_id, []).append(address)
-                for port in ports:
-                    info = self._port_info(session, port, tuple(floating.get(port.id, ())))
-                    found[port.device_id].append(info)
-        return found
-
-    def addresses_many(
-        self, ctx: RequestContext, instance_ids: Sequence[str]
-    ) -> dict[str, dict[str, list[dict[str, Any]]]]:
-        return {
-            instance_id: self._addresses(infos)
-            for instance_id, infos in self._nw_info_many(instance_ids).items()
-        }
-
     def addresses(self, ctx: RequestContext, instance_id: str) -> dict[str, list[dict[str, Any]]]:
-        return self._addresses(self.get_instance_nw_info(ctx, instance_id))
-
-    @staticmethod
-    def _addresses(infos: list[PortInfo]) -> dict[str, list[dict[str, Any]]]:
         result: dict[str, list[dict[str, Any]]] = {}
-        for info in infos:
+        for info in self.get_instance_nw_info(ctx, instance_id):
             entries = result.setdefault(info.network_name or info.network_id, [])
             for ip in info.fixed_ips:
                 entries.append({"version": ip.version, "addr": ip.address,

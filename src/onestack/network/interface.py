@@ -23,7 +23,6 @@ service registers with ``set_metadata_provider``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
@@ -126,12 +125,6 @@ class NetworkService(Protocol):
         self, ctx: RequestContext, instance_id: str
     ) -> dict[str, list[dict[str, object]]]:
         """Nova's ``addresses`` of a server: network name -> addresses (fixed and floating)."""
-        ...
-
-    def addresses_many(
-        self, ctx: RequestContext, instance_ids: Sequence[str]
-    ) -> dict[str, dict[str, list[dict[str, object]]]]:
-        """``addresses`` of many servers at once (a server list), by server id."""
         ...
 
     def attach_interface(

@@ -37,9 +37,6 @@ class RenderCache:
     def __init__(self) -> None:
         self.hosts: dict[str, bool] = {}
         self.images: dict[str, dict[str, str]] = {}
-        #: fetched for the whole list at once (no query per server), by server id
-        self.addresses: dict[str, Any] | None = None
-        self.volumes: dict[str, list[tuple[str, bool]]] | None = None
 
 
 def render(
@@ -74,12 +71,8 @@ def render(
     body = views.server(base(request), inst, version, ctx, fault, host_up, props)
     network = svc.cloud.services.get("network")
     if network is not None and "addresses" in body:
-        if cache.addresses is not None and inst.id in cache.addresses:
-            body["addresses"] = cache.addresses[inst.id]
-        else:
-            body["addresses"] = network.addresses(ctx, inst.id)
-    attached = None if cache.volumes is None else cache.volumes.get(inst.id)
-    body["os-extended-volumes:volumes_attached"] = volumes_attached(svc, inst.id, version, attached)
+        body["addresses"] = network.addresses(ctx, inst.id)
+    body["os-extended-volumes:volumes_attached"] = volumes_attached(svc, inst.id, version)
     return body
 
 
@@ -126,14 +119,8 @@ def render_changed(
     return body
 
 
-def volumes_attached(
-    svc: Any,
-    instance_id: str,
-    version: APIVersion,
-    attached: list[tuple[str, bool]] | None = None,
-) -> list[dict[str, Any]]:
-    if attached is None:
-        attached = svc.volume_attachments.volumes_attached([instance_id])[instance_id]
+def volumes_attached(svc: Any, instance_id: str, version: APIVersion) -> list[dict[str, Any]]:
+    attached = svc.volume_attachments.volumes_attached([instance_id])[instance_id]
     if at_least(version, "2.3"):
         return [{"id": v, "delete_on_termination": d} for v, d in attached]
     return [{"id": v} for v, _ in attached]
@@ -280,11 +267,6 @@ def _list(request: Request, ctx: RequestContext, version: APIVersion, detail: bo
     limit = int_param(dict(params).get("limit"), "limit")
     if detail:
         cache = RenderCache()
-        ids = [i.id for i in items]
-        cache.volumes = svc.volume_attachments.volumes_attached(ids)
-        network = svc.cloud.services.get("network")
-        if network is not None and hasattr(network, "addresses_many"):
-            cache.addresses = network.addresses_many(ctx, ids)
         rendered = [render(request, i, version, ctx, cache) for i in items]
         for item in rendered:
             item.pop("server_groups", None)  # 2.71 shows them in GET one server only
