@@ -17,7 +17,7 @@ import contextlib
 import logging
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +80,7 @@ class ComputeAgent:
         #: volumes of this host's instances (attach, detach, boot from volume)
         self.block = AgentVolumes(self)
         #: the cloud's services (the network service's public interface is "network")
-        self.services: dict[str, Any] = {}
+        self.services: Mapping[str, Any] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
         self._heartbeat: asyncio.Task[None] | None = None

@@ -76,7 +76,7 @@ class Compute:
             None,
         )
         self.volume_attachments = VolumeAttachmentManager(
-            db, enforcer, cloud.bus, self.bridge, lambda: cloud.services.get("volume")
+            db, enforcer, cloud.bus, self.bridge, lambda: cloud.neighbours.volume
         )
         self.servers.block = self.volume_attachments
         self.agent: ComputeAgent | None = None
@@ -85,7 +85,7 @@ class Compute:
 
     @property
     def images(self) -> Any:
-        return self.cloud.services.get("image")
+        return self.cloud.neighbours.image
 
     async def start(self) -> None:
         from onestack.compute.agent import ComputeAgent
@@ -104,9 +104,9 @@ class Compute:
         driver = load_driver(self.settings, cloud.settings.state_dir, self.host)
         work_dir = cloud.settings.state_dir / "compute"
         self.agent = ComputeAgent(cloud.db, self.settings, driver, self.host, self.images, work_dir)
-        self.agent.block.service = lambda: cloud.services.get("volume")
+        self.agent.block.service = lambda: cloud.neighbours.volume
         self.agent.services = cloud.services
-        network = cloud.services.get("network")
+        network: Any = cloud.neighbours.network
         if network is not None:
             self.lister.addresses = network.addresses
             self.servers.network = network
@@ -152,11 +152,7 @@ def _catalog(settings: Settings) -> list[CatalogEntry]:
 
 
 def _compute(cloud: Cloud) -> Compute:
-    service = cloud.services.get("compute")
-    if not isinstance(service, Compute):
-        service = Compute(cloud)
-        cloud.services["compute"] = service
-    return service
+    return cloud.services.get_or_create("compute", Compute, lambda: Compute(cloud))
 
 
 def _prepare(cloud: Cloud) -> None:

@@ -22,7 +22,7 @@ router = APIRouter(prefix="/v2.1")
 
 
 def _network(request: Request) -> Any:
-    network = compute(request).cloud.services.get("network")
+    network = compute(request).cloud.neighbours.network
     if network is None:
         raise NotSupported(operation="Interfaces without the network service")
     return network

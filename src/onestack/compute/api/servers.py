@@ -69,7 +69,7 @@ def render(
             cache.images[inst.image_ref] = found
         props = cache.images[inst.image_ref]
     body = views.server(base(request), inst, version, ctx, fault, host_up, props)
-    network = svc.cloud.services.get("network")
+    network = svc.cloud.neighbours.network
     if network is not None and "addresses" in body:
         body["addresses"] = network.addresses(ctx, inst.id)
     body["os-extended-volumes:volumes_attached"] = volumes_attached(svc, inst.id, version)
@@ -230,9 +230,7 @@ def create_server(
         max_count=req.max_count or req.min_count,
         availability_zone=zone,
         security_groups=groups,
-        networks=_networks(
-            req.networks, version, compute(request).cloud.services.get("network"), ctx
-        ),
+        networks=_networks(req.networks, version, compute(request).cloud.neighbours.network, ctx),
         group=str(group) if group else None,
         hints={k: v for k, v in hints.items() if isinstance(k, str)},
         tags=tuple(req.tags or ()),
@@ -332,7 +330,7 @@ def delete_server(request: Request, server_id: str, ctx: RequestContext = Ctx) -
 @router.get("/servers/{server_id}/ips")
 def server_ips(request: Request, server_id: str, ctx: RequestContext = Ctx) -> JSONResponse:
     compute(request).servers.get(ctx, server_id)
-    network = compute(request).cloud.services.get("network")
+    network = compute(request).cloud.neighbours.network
     addresses = network.addresses(ctx, server_id) if network is not None else {}
     return JSONResponse({"addresses": addresses})
 
@@ -344,7 +342,7 @@ def server_ips_network(
     compute(request).servers.get(ctx, server_id)
     from onestack.common.exceptions import NotFound
 
-    service = compute(request).cloud.services.get("network")
+    service = compute(request).cloud.neighbours.network
     addresses = service.addresses(ctx, server_id) if service is not None else {}
     if network in addresses:
         return JSONResponse({network: addresses[network]})
