@@ -88,7 +88,8 @@ def scenery(demo_sdk: Any, admin_sdk: Any) -> Iterator[dict[str, Any]]:
     for server in servers:
         demo_sdk.compute.wait_for_server(server, wait=60)
     stack = None
-    if demo_sdk.session.get_endpoint(service_type="orchestration", interface="public"):
+    catalog = demo_sdk.session.auth.get_access(demo_sdk.session).service_catalog
+    if catalog.get_endpoints(service_type="orchestration"):
         template = {
             "heat_template_version": "2018-08-31",
             "parameters": {"length": {"type": "number", "default": 8}},
