@@ -385,3 +385,29 @@ def test_the_overview_charts_telemetry(
         assert values and all(abs(v - 50) < 0.01 for v in values if v is not None)
     finally:
         httpx.delete(f"{gnocchi}/v1/resource/instance/{resource}", headers=headers)
+
+
+def test_a_reader_sees_no_buttons_that_change_things(page: Any, base_url: str, admin_sdk: Any):
+    name, password = unique("reader"), uuid.uuid4().hex
+    project = admin_sdk.identity.find_project("demo")
+    user = admin_sdk.identity.create_user(
+        name=name, password=password, domain_id="default", default_project_id=project.id
+    )
+    admin_sdk.identity.assign_project_role_to_user(
+        project, user, admin_sdk.identity.find_role("reader")
+    )
+    try:
+        login(page, base_url, name, password)
+        for route, button in (("compute/instances", "#launch"), ("volume/volumes", "#create"),
+                              ("network/networks", "#create")):  # fmt: skip
+            open_page(page, base_url, route)
+            assert page.locator(button).count() == 0, route
+        status = page.evaluate(
+            "() => fetch('/api/network/v2.0/networks', {method: 'POST', headers: {"
+            "'Content-Type': 'application/json', 'X-CSRF-Token':"
+            " document.querySelector('meta[name=csrf-token]').content},"
+            " body: JSON.stringify({network: {name: 'refused'}})}).then(r => r.status)"
+        )
+        assert status == 403  # and the API refuses anyway
+    finally:
+        admin_sdk.identity.delete_user(user)
