@@ -411,3 +411,33 @@ def test_a_reader_sees_no_buttons_that_change_things(page: Any, base_url: str, a
         assert status == 403  # and the API refuses anyway
     finally:
         admin_sdk.identity.delete_user(user)
+
+
+def test_public_containers_and_temporary_urls(demo_page: Any, base_url: str, demo_sdk: Any):
+    import httpx
+
+    container = unique("dash-pub")
+    demo_sdk.object_store.create_container(name=container)
+    demo_sdk.object_store.upload_object(container, "notes/hello.txt", data=b"hello, world")
+    endpoint = demo_sdk.session.get_endpoint(service_type="object-store", interface="public")
+    try:
+        open_page(demo_page, base_url, f"object/containers/{container}")
+        assert demo_page.locator("#container-access").inner_text() == "private"
+        assert httpx.get(f"{endpoint}/{container}/notes/hello.txt").status_code == 401
+        demo_page.click("#toggle-public")
+        demo_page.locator("#container-access", has_text="public").wait_for()
+        assert httpx.get(f"{endpoint}/{container}/notes/hello.txt").text == "hello, world"
+        demo_page.click("#toggle-public")
+        demo_page.locator("#container-access", has_text="private").wait_for()
+        demo_page.get_by_role("link", name="notes/").click()
+        row = demo_page.locator("tr", has_text="hello.txt")
+        row.get_by_role("button", name="Temp URL notes/hello.txt").click()
+        dialog = demo_page.locator("dialog")
+        dialog.get_by_role("button", name="Make URL").click()
+        link = demo_page.locator("#temp-url").inner_text()
+        assert "temp_url_sig=" in link
+        assert httpx.get(link).text == "hello, world"
+        assert httpx.get(link.replace("temp_url_sig=", "temp_url_sig=0")).status_code == 401
+    finally:
+        demo_sdk.object_store.delete_object("notes/hello.txt", container=container)
+        demo_sdk.object_store.delete_container(container)
