@@ -1,4 +1,4 @@
-"""The dashboard's tests: one onestack (fake compute driver) and one browser per session.
+"""The dashboard's tests: one onestack (fake compute driver) and one browser for the package.
 
 The cloud says so: ``ONESTACK_COMPUTE__DRIVER=fake`` (servers are records that
 become ACTIVE at once and have a console log), which keeps the browser stories
@@ -16,7 +16,7 @@ from tests.support import browser as chromium
 from tests.support.server import RunningCloud, new_cloud
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def dash_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCloud]:
     running = new_cloud(tmp_path_factory.mktemp("dashboard"), ONESTACK_COMPUTE__DRIVER="fake")
     running.start()
@@ -26,12 +26,12 @@ def dash_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningClou
         running.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def base_url(dash_cloud: RunningCloud) -> str:
     return dash_cloud.url("dashboard")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     if not chromium.CHROMIUM.exists():
         pytest.fail("chromium is missing: run scripts/install --test")
@@ -72,11 +72,11 @@ def admin_page(page: Any, base_url: str, dash_cloud: RunningCloud) -> Any:
     return page
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def demo_sdk(dash_cloud: RunningCloud) -> Any:
     return dash_cloud.connect("demo", "demo")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def admin_sdk(dash_cloud: RunningCloud) -> Any:
     return dash_cloud.connect("admin", "admin")
