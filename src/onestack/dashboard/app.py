@@ -59,6 +59,7 @@ _DROP_REQUEST = frozenset(
         "authorization",
         "x-auth-token",
         "x-subject-token",
+        "x-service-token",
         "connection",
         "keep-alive",
         "transfer-encoding",

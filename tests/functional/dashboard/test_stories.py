@@ -441,3 +441,50 @@ def test_public_containers_and_temporary_urls(demo_page: Any, base_url: str, dem
     finally:
         demo_sdk.object_store.delete_object("notes/hello.txt", container=container)
         demo_sdk.object_store.delete_container(container)
+
+
+def test_upload_an_image_with_progress_and_share_it(
+    demo_page: Any, base_url: str, demo_sdk: Any, admin_sdk: Any, tmp_path: Path
+):
+    name = unique("dash-img")
+    source = tmp_path / "disk.raw"
+    source.write_bytes(os.urandom(3 * 1024 * 1024))
+    open_page(demo_page, base_url, "image/images")
+    demo_page.click("#create")
+    dialog = demo_page.locator("dialog")
+    dialog.get_by_label("Name", exact=True).fill(name)
+    dialog.get_by_label("Image file").set_input_files(str(source))
+    assert "--file disk.raw" in (dialog.locator(".cli-text").text_content() or "")
+    dialog.get_by_role("button", name="Upload").click()
+    row = demo_page.locator("tr", has_text=name)
+    row.locator(".status", has_text="active").wait_for(timeout=30000)
+    image = demo_sdk.image.find_image(name)
+    assert image.checksum == hashlib.md5(source.read_bytes()).hexdigest()
+    admin_project = admin_sdk.identity.find_project("admin")
+    try:
+        row.get_by_role("button", name=f"Share {name}").click()
+        dialog = demo_page.locator("dialog")
+        dialog.get_by_label("Project ID").fill(admin_project.id)
+        dialog.get_by_role("button", name="Share").click()
+        wait_for(lambda: list(demo_sdk.image.members(image)), what="the image's member")
+        assert [m.member_id for m in demo_sdk.image.members(image)] == [admin_project.id]
+    finally:
+        demo_sdk.image.delete_image(image)
+
+
+def test_create_a_key_pair_and_download_its_private_key(
+    demo_page: Any, base_url: str, demo_sdk: Any, tmp_path: Path
+):
+    name = unique("dash-key")
+    open_page(demo_page, base_url, "compute/keypairs")
+    demo_page.click("#create")
+    dialog = demo_page.locator("dialog")
+    dialog.get_by_label("Name", exact=True).fill(name)
+    with demo_page.expect_download() as info:
+        dialog.get_by_role("button", name="Create").click()
+    saved = tmp_path / "key.pem"
+    info.value.save_as(saved)
+    assert info.value.suggested_filename == f"{name}.pem"
+    assert "PRIVATE KEY" in saved.read_text()
+    demo_page.locator("tr", has_text=name).wait_for()
+    demo_sdk.compute.delete_keypair(name)
