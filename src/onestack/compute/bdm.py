@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from onestack.common.context import RequestContext
 from onestack.common.db import Database, utcnow
 from onestack.common.exceptions import BadRequest, NotFound, NotSupported, OneStackError
+from onestack.compute.exceptions import InvalidBDM
 from onestack.compute.models import BlockDeviceMapping, Instance
 
 if TYPE_CHECKING:
@@ -45,10 +46,6 @@ DEVICE_PATTERN = re.compile(r"(^/dev/x{0,1}[a-z]{0,1}d{0,1})([a-z]+)[0-9]*$")
 DATA_DEVICES = tuple(f"/dev/vd{chr(c)}" for c in range(ord("b"), ord("z") + 1))
 SOURCES = ("image", "volume", "snapshot", "blank")
 DESTINATIONS = ("local", "volume")
-
-
-class InvalidBDM(BadRequest):
-    msg_fmt = "Block Device Mapping is Invalid: {details}"
 
 
 def owner_context(instance: Instance, request_id: str = "") -> RequestContext:
@@ -289,7 +286,9 @@ def _check_volume(ctx: RequestContext, volumes: VolumeService, m: Mapping) -> No
 # -- deleting an instance ---------------------------------------------------------
 
 
-def release(db: Database, volumes: VolumeService | None, instance_id: str) -> None:
+def release(
+    db: Database, volumes: VolumeService | None, instance_id: str, request_id: str = ""
+) -> None:
     """Detach every volume of a deleted instance (its devices are gone) and delete
     those marked delete_on_termination.  Errors are logged; mappings are removed."""
     with db.reader() as session:
@@ -297,20 +296,24 @@ def release(db: Database, volumes: VolumeService | None, instance_id: str) -> No
         rows = mappings_of(session, instance_id)
     if instance is None or not instance.deleted or not rows:
         return
-    ctx = owner_context(instance)
+    ctx = owner_context(instance, request_id)
     for bdm in rows:
         if volumes is not None and bdm.attachment_id:
             try:
                 volumes.detach(ctx, bdm.attachment_id)
-            except OneStackError as exc:
-                LOG.warning("detaching volume %s of %s failed: %s", bdm.volume_id, instance_id, exc)
+            except OneStackError:
+                LOG.exception(
+                    "[%s] detaching volume %s of %s failed", request_id, bdm.volume_id, instance_id
+                )
         if volumes is not None and bdm.volume_id and bdm.delete_on_termination:
             try:
                 volumes.delete_volume(ctx, bdm.volume_id)
             except NotFound:
                 pass
-            except OneStackError as exc:
-                LOG.warning("deleting volume %s of %s failed: %s", bdm.volume_id, instance_id, exc)
+            except OneStackError:
+                LOG.exception(
+                    "[%s] deleting volume %s of %s failed", request_id, bdm.volume_id, instance_id
+                )
         with db.writer() as session:
             row = session.get(BlockDeviceMapping, bdm.id)
             if row is not None:

@@ -41,6 +41,19 @@ def touch(instance: Instance, **changes: Any) -> None:
     instance.updated_at = utcnow()
 
 
+def set_flavor(instance: Instance, flavor: dict[str, Any], **changes: Any) -> None:
+    """Give the instance ``flavor`` (a flavor snapshot) and its sizes."""
+    touch(
+        instance,
+        flavor=flavor,
+        flavor_id=flavor.get("id", instance.flavor_id),
+        vcpus=flavor["vcpus"],
+        memory_mb=flavor["ram"],
+        root_gb=flavor["disk"],
+        **changes,
+    )
+
+
 def start_action(
     session: Session,
     instance: Instance,
@@ -130,6 +143,20 @@ class EventRecorder:
             raise
         self._finish(event_id, "Success", None)
 
+    def failed(self, instance_id: str, request_id: str, name: str, exc: BaseException) -> None:
+        """Record an event that failed at once with ``exc`` (nothing ran under it)."""
+        with self.db.writer() as session:
+            action = _action(session, instance_id, request_id)
+            if action is None:
+                return
+            record = InstanceActionEvent(
+                action_id=action.id, event=name, start_time=utcnow(), host=self.host
+            )
+            session.add(record)
+            session.flush()
+            event_id = record.id
+        self._finish(event_id, "Error", exc)
+
     def _finish(self, event_id: int | None, result: str, exc: BaseException | None) -> None:
         if event_id is None:
             return
@@ -155,6 +182,7 @@ def mark_deleted(session: Session, instance: Instance) -> None:
     """Soft-delete: the row stays for usage and ``changes-since``; quota is free."""
     from onestack.compute import states
     from onestack.compute.models import ServerGroup
+    from onestack.compute.states import PowerState
 
     now = utcnow()
     touch(
@@ -164,7 +192,7 @@ def mark_deleted(session: Session, instance: Instance) -> None:
         terminated_at=now,
         vm_state=states.DELETED,
         task_state=None,
-        power_state=states.NOSTATE,
+        power_state=PowerState.NOSTATE,
     )
     if instance.server_group_id:
         group = session.get(ServerGroup, instance.server_group_id)

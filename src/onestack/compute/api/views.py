@@ -3,27 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from onestack.common.context import RequestContext
 from onestack.common.microversion import APIVersion
 from onestack.compute import states
-from onestack.compute.hosts import HypervisorView
-from onestack.compute.models import (
-    ComputeService,
-    Flavor,
-    Instance,
-    InstanceAction,
-    InstanceActionEvent,
-    InstanceFault,
-    Keypair,
-    ServerGroup,
-)
+from onestack.compute.hosts import HypervisorView, legacy_id
 
-
-def legacy_id(uuid_text: str) -> int:
-    """The integer id shown before 2.53 (stable, derived from the UUID)."""
-    return int(uuid_text.replace("-", "")[:7], 16)
+if TYPE_CHECKING:
+    from onestack.compute.models import (
+        ComputeService,
+        Flavor,
+        Instance,
+        InstanceAction,
+        InstanceActionEvent,
+        InstanceFault,
+        Keypair,
+        ServerGroup,
+    )
 
 
 def v(version: APIVersion, minimum: str) -> bool:
@@ -92,7 +89,7 @@ def server(
         "OS-SRV-USG:terminated_at": iso_us(inst.terminated_at),
         "OS-EXT-STS:task_state": inst.task_state,
         "OS-EXT-STS:vm_state": inst.vm_state,
-        "OS-EXT-STS:power_state": inst.power_state,
+        "OS-EXT-STS:power_state": int(inst.power_state),
         "os-extended-volumes:volumes_attached": [],
     }
     # as in Nova: no key when the server has no security group
