@@ -466,7 +466,7 @@ def test_upload_an_image_with_progress_and_share_it(
         dialog = demo_page.locator("dialog")
         dialog.get_by_label("Project ID").fill(admin_project.id)
         dialog.get_by_role("button", name="Share").click()
-        wait_for(lambda: list(demo_sdk.image.members(image)), what="the image's member")
+        dialog.wait_for(state="detached")  # the form closes once both calls answered
         assert [m.member_id for m in demo_sdk.image.members(image)] == [admin_project.id]
     finally:
         demo_sdk.image.delete_image(image)
