@@ -110,10 +110,12 @@ export async function all(service, path, key, query = {}) {
     const relative = next.replace(`/api/${service}`, "");
     const body = await api(service, relative);
     items = items.concat(body[key] || []);
+    // Nova, Cinder and Neutron give "<key>_links"; Glance gives "next"
     const links = body[`${key}_links`] || body.links || [];
     const link = Array.isArray(links) ? links.find((l) => l.rel === "next") : null;
-    if (!link || (body[key] || []).length === 0) break;
-    next = relayed(service, link.href);
+    const href = link ? link.href : typeof body.next === "string" ? body.next : null;
+    if (!href || (body[key] || []).length === 0) break;
+    next = relayed(service, href);
   }
   return items;
 }
