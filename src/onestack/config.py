@@ -23,6 +23,7 @@ from onestack.identity.conf import IdentitySettings
 from onestack.image.conf import ImageSettings
 from onestack.network.conf import NetworkSettings
 from onestack.object.conf import ObjectSettings
+from onestack.orchestration.conf import OrchestrationSettings
 from onestack.volume.conf import VolumeSettings
 
 SERVICE_NAMES = (
@@ -103,6 +104,7 @@ class Settings(BaseSettings):
     network: NetworkSettings = Field(default_factory=NetworkSettings)
     volume: VolumeSettings = Field(default_factory=VolumeSettings)
     dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
+    orchestration: OrchestrationSettings = Field(default_factory=OrchestrationSettings)
 
     @field_validator("user_clouds_yaml", mode="before")
     @classmethod

@@ -44,6 +44,7 @@ SERVICES = (
     "onestack.object.service:S3_PLUGIN",
     "onestack.volume.service:PLUGIN",
     "onestack.compute.service:PLUGIN",
+    "onestack.orchestration.service:PLUGIN",
     "onestack.dashboard.service:PLUGIN",
 )
 

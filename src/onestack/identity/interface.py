@@ -26,6 +26,11 @@ class IdentityService(Protocol):
         """Validates ``X-Auth-Token`` values for the request pipeline."""
         ...
 
+    def ensure_service_user(self, name: str, password: str) -> str:
+        """The id of a service's own user in the service project (created, or its password
+        set, when needed); the orchestration engine is the trustee of stacks' trusts."""
+        ...
+
     def lookup_ec2(self, access: str) -> Ec2Secret | None:
         """The EC2 credential with this access key, or None."""
         ...
