@@ -19,6 +19,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from onestack.alarming.conf import AlarmingSettings
 from onestack.compute.conf import ComputeSettings
+from onestack.dashboard.conf import DashboardSettings
 from onestack.identity.conf import IdentitySettings
 from onestack.image.conf import ImageSettings
 from onestack.network.conf import NetworkSettings
@@ -108,6 +109,7 @@ class Settings(BaseSettings):
     volume: VolumeSettings = Field(default_factory=VolumeSettings)
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
     alarming: AlarmingSettings = Field(default_factory=AlarmingSettings)
+    dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
     orchestration: OrchestrationSettings = Field(default_factory=OrchestrationSettings)
 
     @field_validator("user_clouds_yaml", mode="before")

@@ -48,6 +48,7 @@ SERVICES = (
     "onestack.orchestration.service:PLUGIN",
     "onestack.telemetry.service:PLUGIN",
     "onestack.alarming.service:PLUGIN",
+    "onestack.dashboard.service:PLUGIN",
 )
 
 
