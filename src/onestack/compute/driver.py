@@ -48,6 +48,8 @@ class Capabilities:
     boot_from_volume: bool = False
     #: instances really run (the fake driver runs nothing)
     real_workloads: bool = False
+    #: usage statistics of an instance (CPU time, memory, disk I/O) for metering
+    instance_stats: bool = False
 
     def as_dict(self) -> dict[str, bool]:
         return {f.name: bool(getattr(self, f.name)) for f in fields(self)}
@@ -67,6 +69,7 @@ CAPABILITY_METHODS: Mapping[str, tuple[str, ...]] = {
     "snapshot": ("snapshot",),
     "console_output": ("console_output",),
     "volume_attach": ("attach_volume", "detach_volume"),
+    "instance_stats": ("instance_stats",),
 }
 
 
@@ -93,6 +96,30 @@ class AttachedVolume:
     device_name: str  # /dev/vdb
     host_device: str  # /dev/loop3
     read_only: bool = False
+
+
+@dataclass(frozen=True)
+class DiskStats:
+    """Cumulative I/O of one of an instance's disks, named as the instance sees it."""
+
+    device: str  # vda, vdb...
+    read_bytes: int
+    write_bytes: int
+    read_requests: int
+    write_requests: int
+
+
+@dataclass(frozen=True)
+class InstanceStats:
+    """What the hypervisor measured of one instance (the metering poller's input)."""
+
+    #: CPU time used since the instance started (nanoseconds)
+    cpu_time_ns: int
+    #: memory in use by the instance, page cache it could drop excluded (bytes)
+    memory_usage_bytes: int
+    #: resident memory of the instance's processes (bytes)
+    memory_resident_bytes: int
+    disks: tuple[DiskStats, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -250,3 +277,10 @@ class ComputeDriver(abc.ABC):
         Idempotent: detaching a device the instance does not have succeeds.
         """
         raise DriverNotSupported(operation="volume detach", driver=self.name)
+
+    def instance_stats(self, instance_id: str) -> InstanceStats:
+        """Usage counters of a running instance (what the metering poller publishes).
+
+        Read-only; ``InstanceNotFound`` when the instance does not run on this host.
+        """
+        raise DriverNotSupported(operation="instance statistics", driver=self.name)

@@ -46,7 +46,12 @@ def manager_of(cloud: Cloud) -> NetworkManager:
 
     def build() -> NetworkManager:
         settings = cloud.settings.network
-        metadata = MetadataSource(_configured_provider(settings))
+        # wait condition signals from instances reach the orchestration API through the
+        # metadata address (MetadataSource.proxies)
+        metadata = MetadataSource(
+            _configured_provider(settings),
+            proxies={"/heat/": cloud.settings.url("orchestration")},
+        )
         plane: NetworkDataPlane
         if cloud.settings.controller:
             plane = NoDataPlane("a controller builds no data plane: network hosts do")

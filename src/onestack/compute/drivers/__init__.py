@@ -67,11 +67,16 @@ CAPABILITY_LABELS = {
     "volume_attach": "volume attach / detach",
     "boot_from_volume": "boot from volume",
     "real_workloads": "runs real workloads",
+    "instance_stats": "instance statistics (metering)",
 }
 
 
 #: what a host without the capability answers (default: the API's 501 before any cast)
-_WITHOUT = {"boot_from_volume": "no (never scheduled there)", "real_workloads": "no"}
+_WITHOUT = {
+    "boot_from_volume": "no (never scheduled there)",
+    "real_workloads": "no",
+    "instance_stats": "no (not metered)",
+}
 
 
 def capability_matrix() -> str:
