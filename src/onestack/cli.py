@@ -212,7 +212,11 @@ def _join_token(settings: Settings) -> Path | None:
     password = settings.compute.service_password or (
         password_file(settings.state_dir, settings.compute.service_user).read_text().strip()
     )
-    return write_token(settings, password)
+    metering = settings.telemetry.service_password or ""
+    metering_file = password_file(settings.state_dir, settings.telemetry.service_user)
+    if not metering and metering_file.exists():
+        metering = metering_file.read_text().strip()
+    return write_token(settings, password, metering)
 
 
 def _loop_factory() -> Any:

@@ -12,6 +12,8 @@ its own state directory and name and runs, by role:
   compute host needs it;
 - ``network``: the L2 part and the DHCP, L3 and metadata agents (networks'
   DHCP servers and routers are scheduled to the hosts with this role);
+- ``compute`` also runs the metering poller of its instances (telemetry) when the
+  token carries the poller's password;
 - ``object``: a storage node (``object.storage_node``) serving
   ``object.node_devices`` ring devices on ``object.node_port``; the operator adds
   them to the controller's ring (``onestack ring add-device NAME --zone Z
@@ -66,6 +68,8 @@ class JoinToken:
     region: str
     service_user: str
     service_password: str
+    #: the metering poller's user (``ceilometer``); '' when the cloud has no telemetry
+    telemetry_password: str = ""
 
     def encode(self) -> str:
         data = json.dumps(asdict(self), separators=(",", ":")).encode()
@@ -79,7 +83,7 @@ class JoinToken:
         body = text[len(TOKEN_PREFIX) :]
         try:
             data = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-            return cls(**{k: str(data[k]) for k in cls.__dataclass_fields__})
+            return cls(**{k: str(data[k]) for k in cls.__dataclass_fields__ if k in data})
         except (ValueError, KeyError, TypeError) as exc:
             raise JoinTokenError(f"a damaged join token: {exc}") from None
 
@@ -96,7 +100,7 @@ class JoinToken:
         return flags
 
 
-def write_token(settings: Settings, password: str) -> Path:
+def write_token(settings: Settings, password: str, telemetry_password: str = "") -> Path:
     """The controller's join token, written (mode 0600) into its state directory."""
     token = JoinToken(
         db_url=settings.database_url,
@@ -105,6 +109,7 @@ def write_token(settings: Settings, password: str) -> Path:
         region=settings.region,
         service_user=settings.compute.service_user,
         service_password=password,
+        telemetry_password=telemetry_password,
     )
     path = settings.state_dir / TOKEN_FILE
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -129,10 +134,15 @@ def host_settings(token: JoinToken, name: str, roles: set[str], **given: Any) ->
         update={"host": name, "dhcp_agent": network_role, "l3_agent": network_role}
     )
     volume = base.volume.model_copy(update={"host": name})
+    telemetry = base.telemetry.model_copy(
+        update={"host": name, "auth_url": token.identity_url + "/v3",
+                "service_password": token.telemetry_password or None}
+    )  # fmt: skip
     assert isinstance(ports, Ports)
     return base.model_copy(
-        update={"ports": ports, "compute": compute, "network": network, "volume": volume}
-    )
+        update={"ports": ports, "compute": compute, "network": network, "volume": volume,
+                "telemetry": telemetry}
+    )  # fmt: skip
 
 
 class NodeParts:
@@ -183,6 +193,23 @@ async def _start_compute(settings: Settings, db: Database, bus: Bus, parts: Node
     compute = ComputeHost(agent, bus)
     await compute.start()
     parts.stops.append(compute.stop)
+
+
+async def _start_poller(settings: Settings, parts: NodeParts) -> None:
+    """The metering poller of this host's instances (Ceilometer's compute agent)."""
+    from onestack.telemetry.service import build_poller
+
+    if settings.telemetry.poll_interval <= 0 or not settings.telemetry.service_password:
+        return
+    poller = build_poller(settings, central=False)
+    tasks = poller.tasks(settings.telemetry.poll_interval)
+    tasks.start()
+
+    async def stop() -> None:
+        await tasks.stop()
+        poller.session.close()
+
+    parts.stops.append(stop)
 
 
 async def _start_volume(settings: Settings, db: Database, bus: Bus, parts: NodeParts) -> None:
@@ -263,6 +290,7 @@ async def run_node(
             await _start_volume(settings, db, bus, parts)
         if "compute" in roles:
             await _start_compute(settings, db, bus, parts)
+            await _start_poller(settings, parts)
         if ready is not None:
             ready()
         await stop.wait()
