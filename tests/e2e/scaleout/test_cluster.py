@@ -191,7 +191,7 @@ def test_a_stopped_compute_host_goes_down_and_comes_back(
         lambda: not _agents(conn, "host-3")["Linux bridge agent"],
         DOWN_TIME + 10,
     )
-    # new servers avoid it
+    # new servers avoid it; with host-2 disabled as well, they all go to host-1
     for index in range(2):
         server = conn.compute.create_server(
             name=f"so-new-{index}", image_id=image.id, flavor_id="42", networks="none"
@@ -199,6 +199,18 @@ def test_a_stopped_compute_host_goes_down_and_comes_back(
         server = conn.compute.wait_for_server(server, interval=0.2, wait=120)
         assert server.compute_host in ("host-1", "host-2")
         conn.compute.delete_server(server)
+    host_2 = next(s for s in conn.compute.services(binary="nova-compute") if s.host == "host-2")
+    conn.compute.disable_service(host_2, disabled_reason="e2e")
+    try:
+        for index in range(3):
+            server = conn.compute.create_server(
+                name=f"so-one-{index}", image_id=image.id, flavor_id="42", networks="none"
+            )
+            server = conn.compute.wait_for_server(server, interval=0.2, wait=120)
+            assert server.compute_host == "host-1"
+            conn.compute.delete_server(server)
+    finally:
+        conn.compute.enable_service(host_2)
     # its instances keep running without it
     source = next(s for s in tenant["servers"] if s.compute_host == "host-1")
     assert cluster.ping(_vm(source), _ip(running))
