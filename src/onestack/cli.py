@@ -25,6 +25,7 @@ from onestack.object.cli import ring as ring_commands
 STATE_FILE = "onestack.state.json"
 LOCK_FILE = "onestack.lock"
 LOG_FILE = "onestack.log"
+HOST_STATE_FILE = "host.state.json"
 
 
 def _settings(
@@ -96,6 +97,12 @@ def main() -> None:
 @click.option("--bus-url", default=None, help="memory:// (default) or amqp://...")
 @click.option("--detach", is_flag=True, help="Run in the background; `onestack down` stops it.")
 @click.option(
+    "--controller",
+    is_flag=True,
+    default=None,
+    help="APIs, scheduler and conductor only; hosts join with `onestack host join`.",
+)
+@click.option(
     "--no-user-clouds",
     is_flag=True,
     help="Do not merge entries into ~/.config/openstack/clouds.yaml.",
@@ -108,11 +115,12 @@ def up(
     ports: tuple[str, ...],
     bus_url: str | None,
     detach: bool,
+    controller: bool | None,
     no_user_clouds: bool,
 ) -> None:
     """Start the whole cloud (foreground unless --detach)."""
     started = time.monotonic()
-    extra: dict[str, Any] = {"bus_url": bus_url}
+    extra: dict[str, Any] = {"bus_url": bus_url, "controller": controller}
     if no_user_clouds:
         extra["user_clouds_yaml"] = ""
     settings = _settings(state_dir, config, db_url, bind, ports, **extra)
@@ -141,6 +149,7 @@ def _run(settings: Settings, started: float) -> None:
     for warning in write_clouds(settings, result):
         click.echo(f"warning: {warning}", err=True)
     state_path = settings.state_dir / STATE_FILE
+    token_path = _join_token(settings)
 
     def ready() -> None:
         endpoints = {p.name: settings.url(p.name) for p in cloud.api_plugins()}
@@ -169,6 +178,11 @@ def _run(settings: Settings, started: float) -> None:
             f"clouds.yaml: {settings.state_dir / 'clouds.yaml'}; try "
             "`openstack --os-cloud onestack token issue`"
         )
+        if token_path is not None:
+            click.echo(
+                f"hosts join with: onestack host join --token-file {token_path} "
+                "--name NAME --roles compute[,network] --state-dir DIR"
+            )
         sys.stdout.flush()
 
     try:
@@ -181,6 +195,28 @@ def _run(settings: Settings, started: float) -> None:
         state_path.unlink(missing_ok=True)
         lock.close()
     click.echo("onestack stopped")
+
+
+def _join_token(settings: Settings) -> Path | None:
+    """A cloud whose database and bus other hosts can reach writes its join token."""
+    if settings.bus_url.startswith("memory:") or settings.database_url.startswith("sqlite:"):
+        if settings.controller:
+            raise click.ClickException(
+                "a controller needs a database and a bus that hosts reach: --db-url "
+                "postgresql://... or mysql://..., and --bus-url amqp://..."
+            )
+        return None
+    from onestack.compute.service_auth import password_file
+    from onestack.node import write_token
+
+    password = settings.compute.service_password or (
+        password_file(settings.state_dir, settings.compute.service_user).read_text().strip()
+    )
+    metering = settings.telemetry.service_password or ""
+    metering_file = password_file(settings.state_dir, settings.telemetry.service_user)
+    if not metering and metering_file.exists():
+        metering = metering_file.read_text().strip()
+    return write_token(settings, password, metering)
 
 
 def _loop_factory() -> Any:
@@ -352,6 +388,165 @@ def keys_rotate(state_dir: Path | None, config: Path | None) -> None:
     repo.initialize()
     index = repo.rotate()
     click.echo(f"rotated: key {index} is now primary in {repo.directory}")
+
+
+@main.group()
+def host() -> None:
+    """Join this machine (or a simulated host) to a cloud as a compute or network host."""
+
+
+@host.command("join")
+@click.argument("token", required=False)
+@click.option("--token-file", type=click.Path(path_type=Path, exists=True), default=None)
+@click.option("--name", required=True, help="This host's name (compute service, agents).")
+@click.option(
+    "--roles", default="compute", show_default=True, help="Comma-separated: compute, network."
+)
+@click.option("--state-dir", type=click.Path(path_type=Path), required=True)
+@click.option("--local-ip", default=None, help="This host's VXLAN tunnel endpoint address.")
+@click.option("--underlay-netns", default=None, help="Namespace holding --local-ip.")
+@click.option("--namespace-scope", default=None, help="Scope of this host's namespaces.")
+@click.option("--driver", default=None, help="Compute driver: container, fake, auto.")
+def host_join(
+    token: str | None,
+    token_file: Path | None,
+    name: str,
+    roles: str,
+    state_dir: Path,
+    local_ip: str | None,
+    underlay_netns: str | None,
+    namespace_scope: str | None,
+    driver: str | None,
+) -> None:
+    """Run this host's agents for the cloud whose join TOKEN (or --token-file) is given."""
+    from onestack.node import JoinToken, JoinTokenError, host_settings, run_node
+
+    text = token_file.read_text() if token_file is not None else token
+    if not text:
+        raise click.UsageError("give the controller's join token or --token-file")
+    try:
+        parsed = JoinToken.decode(text)
+    except JoinTokenError as exc:
+        raise click.ClickException(str(exc)) from None
+    wanted = {r.strip() for r in roles.split(",") if r.strip()}
+    settings = host_settings(parsed, name, wanted, state_dir=state_dir)
+    network = settings.network.model_copy(
+        update={k: v for k, v in {"local_ip": local_ip, "underlay_netns": underlay_netns,
+                                  "namespace_scope": namespace_scope}.items() if v is not None}
+    )  # fmt: skip
+    compute = settings.compute
+    if driver is not None:
+        compute = compute.model_copy(update={"driver": driver})
+    settings = settings.model_copy(update={"network": network, "compute": compute})
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    state_dir.mkdir(parents=True, exist_ok=True)
+    state_path = state_dir / HOST_STATE_FILE
+
+    def ready() -> None:
+        state_path.write_text(json.dumps({"pid": os.getpid(), "name": name,
+                                          "roles": sorted(wanted)}))  # fmt: skip
+        click.echo(f"host {name} joined with roles {', '.join(sorted(wanted))}")
+        sys.stdout.flush()
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run_node(settings, wanted, stop, ready)
+
+    try:
+        with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+            runner.run(run())
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        state_path.unlink(missing_ok=True)
+    click.echo(f"host {name} stopped")
+
+
+@host.command("token")
+@_common
+def host_token(state_dir: Path | None, config: Path | None) -> None:
+    """Print the controller's join token (a credential: keep it private)."""
+    from onestack.node import TOKEN_FILE
+
+    settings = _settings(state_dir, config, None, None, ())
+    path = settings.state_dir / TOKEN_FILE
+    if not path.exists():
+        raise click.ClickException(f"no join token in {settings.state_dir}: start a controller")
+    click.echo(path.read_text().strip())
+
+
+@main.group()
+def cluster() -> None:
+    """A controller and simulated hosts on this machine (scale-out, tried on one machine)."""
+
+
+@cluster.command("up")
+@click.option("--state-dir", type=click.Path(path_type=Path), required=True)
+@click.option("--hosts", "count", type=click.IntRange(1, 64), default=3, show_default=True)
+@click.option("--db-url", required=True, help="PostgreSQL or MariaDB URL (an empty database).")
+@click.option("--bus-url", required=True, help="amqp://user:password@host:port/vhost")
+@click.option(
+    "--network-hosts", type=click.IntRange(0, 64), default=1, show_default=True,
+    help="How many of the hosts (the first ones) also get the network role.",
+)  # fmt: skip
+@click.option(
+    "--object-hosts", type=click.IntRange(0, 64), default=0, show_default=True,
+    help="How many of the hosts (the last ones) are also storage nodes (a zone each).",
+)  # fmt: skip
+@click.option("--driver", default="auto", show_default=True, help="Compute driver of the hosts.")
+@click.option("--port", "ports", multiple=True, metavar="SERVICE=PORT")
+def cluster_up(
+    state_dir: Path,
+    count: int,
+    db_url: str,
+    bus_url: str,
+    network_hosts: int,
+    object_hosts: int,
+    driver: str,
+    ports: tuple[str, ...],
+) -> None:
+    """Start a controller and N simulated hosts (each in network namespaces of its own)."""
+    from onestack.cluster import Cluster, ClusterError, HostSpec
+
+    chosen: dict[str, int] = {}
+    for item in ports:
+        name, _, value = item.partition("=")
+        if name not in SERVICE_NAMES or not value.isdigit():
+            raise click.BadParameter(f"{item!r}: use SERVICE=PORT", param_hint="--port")
+        chosen[name] = int(value)
+    hosts = []
+    for n in range(1, count + 1):
+        roles = ["compute"] + (["network"] if n <= network_hosts else [])
+        roles += ["object"] if n > count - object_hosts else []
+        hosts.append(HostSpec(f"host-{n}", tuple(roles)))
+    try:
+        state = Cluster(state_dir).up(hosts, db_url, bus_url, ports=chosen, driver=driver)
+    except ClusterError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"cluster {state.id} is up (state in {state_dir})")
+    for name, url in state.endpoints.items():
+        click.echo(f"  {name:<14} {url}")
+    for host in state.hosts:
+        click.echo(
+            f"  host {host['name']:<10} roles {','.join(host['roles']):<16} "
+            f"underlay {host['address']} (namespace {host['netns']})"
+        )
+    click.echo(f"clouds.yaml: {state_dir / 'clouds.yaml'}; `onestack cluster down` removes it all")
+
+
+@cluster.command("down")
+@click.option("--state-dir", type=click.Path(path_type=Path), required=True)
+def cluster_down(state_dir: Path) -> None:
+    """Stop every process of the cluster and remove its namespaces and devices."""
+    from onestack.cluster import Cluster
+
+    Cluster(state_dir).down()
+    click.echo(f"cluster in {state_dir} is down")
 
 
 @main.command("dashboard")

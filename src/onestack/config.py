@@ -85,7 +85,18 @@ class Settings(BaseSettings):
     db_url: str | None = Field(
         None, description="SQLAlchemy URL; default SQLite in the state directory."
     )
+    db_pool_size: int = Field(
+        10, ge=1, description="Database connections a process keeps (PostgreSQL, MariaDB)."
+    )
+    db_max_overflow: int = Field(
+        30, ge=0, description="Connections a process may open beyond `db_pool_size`."
+    )
     bus_url: str = Field("memory://", description="memory:// or amqp://user:pass@host:port/")
+    controller: bool = Field(
+        False,
+        description="Run as a controller: every API, the scheduler and the conductor, no "
+        "agents (hosts join with `onestack host join`); needs a shared database and bus.",
+    )
     region: str = Field("RegionOne", description="Region of every catalog endpoint.")
     admin_password: str | None = Field(
         None, description="Password of the bootstrap admin user; generated when unset."

@@ -67,7 +67,11 @@ class Cloud:
         self.settings = settings
         settings.state_dir.mkdir(parents=True, exist_ok=True)
         self.plugins = load_plugins()
-        self.db = Database(settings.database_url)
+        self.db = Database(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+        )
         self.enforcer = Enforcer({}, settings.policy_file)
         for plugin in self.plugins:
             self.enforcer.register_defaults(plugin.policies)

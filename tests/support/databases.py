@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
+import subprocess
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -61,3 +64,23 @@ def mariadb_database() -> Iterator[str]:
                 cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
         finally:
             conn.close()
+
+
+def _rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=60)
+
+
+@contextmanager
+def rabbitmq_vhost() -> Iterator[str]:
+    """A RabbitMQ virtual host of the caller's own (deleted afterwards): its amqp:// URL."""
+    if not reachable(RABBITMQ):
+        pytest.skip("RabbitMQ is not reachable on 127.0.0.1:5672")
+    if shutil.which("rabbitmqctl") is None or os.geteuid() != 0:
+        pytest.skip("making a RabbitMQ vhost of the test's own needs rabbitmqctl as root")
+    vhost = f"onestack-test-{uuid.uuid4().hex[:10]}"
+    _rabbitmqctl("add_vhost", vhost)
+    try:
+        _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+        yield f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
+    finally:
+        _rabbitmqctl("delete_vhost", vhost)

@@ -78,7 +78,11 @@ def utcnow() -> datetime:
 
 
 class Database:
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(
+        self, url: str, *, echo: bool = False, pool_size: int = 10, max_overflow: int = 30
+    ) -> None:
+        """``pool_size``/``max_overflow``: connections kept and allowed beyond them, for a
+        server database (a host among hundreds keeps few: the server's limit is shared)."""
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
@@ -91,8 +95,8 @@ class Database:
                 kwargs["max_overflow"] = 20
         else:
             kwargs["pool_pre_ping"] = True
-            kwargs["pool_size"] = 10
-            kwargs["max_overflow"] = 30
+            kwargs["pool_size"] = pool_size
+            kwargs["max_overflow"] = max_overflow
             kwargs["pool_recycle"] = 3600
         self.engine: Engine = create_engine(url, **kwargs)
         if self.is_sqlite:

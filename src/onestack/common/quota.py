@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from onestack.common.exceptions import BadRequest, OverQuota
@@ -118,14 +119,20 @@ class QuotaEngine:
         )
 
     def _lock(self, session: Session, project_id: str) -> None:
-        row = session.execute(
+        """Hold the project's lock row until the transaction ends (made on first use; when
+        another transaction makes it at the same time, theirs is the one we wait for)."""
+        query = (
             select(QuotaLock)
             .where(QuotaLock.project_id == project_id, QuotaLock.service == self.service)
             .with_for_update()
-        ).scalar_one_or_none()
-        if row is None:
-            session.add(QuotaLock(project_id=project_id, service=self.service))
-            session.flush()
+        )
+        if session.execute(query).scalar_one_or_none() is not None:
+            return
+        try:
+            with session.begin_nested():
+                session.add(QuotaLock(project_id=project_id, service=self.service))
+        except IntegrityError:
+            session.execute(query)
 
     def check(self, session: Session, project_id: str, deltas: Mapping[str, int]) -> None:
         """Raise the service's OverQuota if adding ``deltas`` exceeds a limit.

@@ -149,6 +149,7 @@ class VolumeAttachmentManager:
             raise InvalidDevicePath(path=device)
         volumes = self.volumes()
         volume = volumes.get_volume(ctx, volume_id)
+        self._check_same_host(instance, volume.id, volume.host)
         with self.db.reader() as session:
             holders = list(
                 session.scalars(
@@ -177,6 +178,20 @@ class VolumeAttachmentManager:
         assert instance.host is not None
         self.core.call(self.core.rpc.agents.attach_volume(instance.host, row.id, ctx.request_id))
         return row
+
+    def _check_same_host(self, instance: Instance, volume_id: str, volume_host: str | None) -> None:
+        """Without cross-host attachments, a volume attaches only on its own host (Nova's
+        ``cross_az_attach = False``, by host): nothing exports a block device to another
+        host here."""
+        if self.core.settings.cross_host_attach is not False or not volume_host:
+            return
+        home = volume_host.split("@", 1)[0].split("#", 1)[0]
+        if home != instance.host:
+            raise BadRequest(
+                f"Invalid volume: volume {volume_id} is on host {home} and server "
+                f"{instance.id} on host {instance.host}; a volume attaches only to servers "
+                "on its own host (no block-export protocol between hosts)."
+            )
 
     def _record(
         self,

@@ -51,6 +51,12 @@ class ComputeSettings(BaseModel):
         "directory (secrets/<service_user>-password).",
     )
     service_down_time: float = Field(60.0, gt=0, description="A service silent this long is down.")
+    cross_host_attach: bool | None = Field(
+        None,
+        description="Attach volumes to servers on other hosts than the volume's (Nova's "
+        "cross_az_attach, by host). Unset: yes on an all-in-one (one machine), no on a "
+        "controller (no block-export protocol crosses hosts here).",
+    )
     console_log_max_bytes: int = Field(
         1048576, ge=4096, description="The console log is truncated to half past this size."
     )

@@ -1,6 +1,6 @@
 """The compute service's bus seams: typed clients and the agent's endpoint.
 
-Topics: ``compute-conductor`` (the conductor), ``compute-scheduler`` (the
+Topics (Nova's names): ``conductor`` (the conductor), ``scheduler`` (the
 scheduler) and ``compute`` addressed to one host (its agent).  Callers use
 the typed methods of :class:`SchedulerAPI`, :class:`ConductorAPI` and
 :class:`AgentAPI`; method names on the wire appear only in this module.
@@ -25,8 +25,8 @@ from onestack.common.bus.bridge import LoopBridge
 if TYPE_CHECKING:
     from onestack.compute.agent import ComputeAgent
 
-CONDUCTOR_TOPIC = "compute-conductor"
-SCHEDULER_TOPIC = "compute-scheduler"
+CONDUCTOR_TOPIC = "conductor"
+SCHEDULER_TOPIC = "scheduler"
 AGENT_TOPIC = "compute"
 #: seconds the API waits for an agent's snapshot (its answer is the new image's id)
 SNAPSHOT_TIMEOUT = 600.0

@@ -201,18 +201,21 @@ class ComputeControl:
 
 
 class ComputeRuntime:
-    """What runs while the server runs: the control plane's part and this host's agent."""
+    """What runs while the server runs: the control plane's part and this host's agent
+    (none on a controller)."""
 
-    def __init__(self, control: ComputeControl, host: ComputeHost) -> None:
+    def __init__(self, control: ComputeControl, host: ComputeHost | None) -> None:
         self.control = control
         self.host = host
 
     async def start(self) -> None:
         await self.control.start()
-        await self.host.start()
+        if self.host is not None:
+            await self.host.start()
 
     async def stop(self) -> None:
-        await self.host.stop()
+        if self.host is not None:
+            await self.host.stop()
         await self.control.stop()
 
 
@@ -226,15 +229,14 @@ def _catalog(settings: Settings) -> list[CatalogEntry]:
 
 def manager_of(cloud: Cloud) -> ComputeManager:
     """The cloud's ComputeManager, created and registered once."""
+    settings = cloud.settings.compute
+    if settings.cross_host_attach is None:
+        settings = settings.model_copy(update={"cross_host_attach": not cloud.settings.controller})
     return cloud.services.get_or_create(
         "compute",
         ComputeManager,
         lambda: ComputeManager(
-            cloud.db,
-            cloud.enforcer,
-            cloud.settings.compute,
-            cloud.neighbours,
-            ComputeRPC.over(cloud.bus),
+            cloud.db, cloud.enforcer, settings, cloud.neighbours, ComputeRPC.over(cloud.bus)
         ),
     )
 
@@ -258,12 +260,12 @@ async def _start(cloud: Cloud) -> None:
     if network is not None:  # a provider named in the network settings still wins
         network.set_metadata_provider(manager)
     host = host_name(cloud.settings.compute)
-    bridge = LoopBridge(loop, owner="compute")
-    clients = agent_clients(cloud.settings, cloud.bus, bridge)
-    agent = build_agent(cloud.settings, cloud.db, host, clients)
-    runtime = ComputeRuntime(
-        ComputeControl(manager, cloud.bus, host), ComputeHost(agent, cloud.bus)
-    )
+    local: ComputeHost | None = None
+    if not cloud.settings.controller:
+        bridge = LoopBridge(loop, owner="compute")
+        clients = agent_clients(cloud.settings, cloud.bus, bridge)
+        local = ComputeHost(build_agent(cloud.settings, cloud.db, host, clients), cloud.bus)
+    runtime = ComputeRuntime(ComputeControl(manager, cloud.bus, host), local)
     manager.runtime = runtime
     await runtime.start()
 

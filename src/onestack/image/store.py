@@ -143,7 +143,11 @@ class FilesystemStore(ImageStore):
         if not location.startswith("file://"):
             raise NotFound(f"Location {location} is not in this store.")
         path = Path(location[len("file://") :])
-        if path.parent != self.root or not path.is_file():
+        # several controllers share one store under their own paths (a shared mount)
+        if path.parent.resolve() != self.root.resolve():
+            raise NotFound("The image data could not be found in the store.")
+        path = self.root / path.name
+        if not path.is_file():
             raise NotFound("The image data could not be found in the store.")
         return path
 

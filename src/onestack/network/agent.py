@@ -8,6 +8,13 @@ are picked up too.  A failing pass is logged with its traceback by the task
 runner and the next one tries again.  The first pass runs before ``start``
 returns.  ``stop`` waits for a pass in progress and leaves the tenant data
 plane running: instances outlive the service.
+
+It is also the host's agents as the API lists them (``agents.NetworkAgents``):
+it reports them every ``network.report_interval`` seconds (the heartbeat),
+and each pass first schedules networks and routers to live DHCP and L3
+agents.  With a tunnel endpoint (``network.local_ip``: one host among
+several) a pass applies only what this host shows (``read_desired(db,
+host)``); without one, this host serves the whole cloud.
 """
 
 from __future__ import annotations
@@ -16,9 +23,11 @@ import asyncio
 import contextlib
 import logging
 import threading
+from typing import Any
 
 from onestack.common.db import Database
 from onestack.common.periodic import PeriodicTask, TaskRunner
+from onestack.network.agents import DHCP, L2, L3, METADATA, AgentKind, NetworkAgents
 from onestack.network.conf import NetworkSettings
 from onestack.network.desired import read_desired
 from onestack.network.driver import NetworkDataPlane
@@ -31,10 +40,19 @@ PASS_GAP = 0.05
 
 
 class NetworkAgent:
-    def __init__(self, db: Database, plane: NetworkDataPlane, settings: NetworkSettings) -> None:
+    def __init__(
+        self,
+        db: Database,
+        plane: NetworkDataPlane,
+        settings: NetworkSettings,
+        host: str,
+        records: NetworkAgents,
+    ) -> None:
         self.db = db
         self.plane = plane
         self.settings = settings
+        self.host = host
+        self.records = records
         #: passes started and finished (they run one at a time, in order)
         self.started = 0
         self.passes = 0
@@ -45,13 +63,43 @@ class NetworkAgent:
         self._woken: asyncio.Event | None = None
         self.runner = TaskRunner(
             "network-agent",
-            [PeriodicTask("sync", PASS_GAP, self._next_pass, initial_delay=PASS_GAP)],
-        )
+            [
+                PeriodicTask("sync", PASS_GAP, self._next_pass, initial_delay=PASS_GAP),
+                PeriodicTask("report", settings.report_interval, self.report,
+                             initial_delay=settings.report_interval),
+            ],
+        )  # fmt: skip
+
+    def kinds(self) -> list[AgentKind]:
+        """The agents this host runs (what its data plane builds and the settings allow)."""
+        caps = self.plane.capabilities()
+        kinds = [L2]
+        if caps.dhcp and self.settings.dhcp_agent:
+            kinds.append(DHCP)
+        if caps.routing and self.settings.l3_agent:
+            kinds.append(L3)
+        if caps.metadata and len(kinds) > 1:  # served from DHCP and router namespaces
+            kinds.append(METADATA)
+        return kinds
+
+    def configurations(self) -> dict[str, Any]:
+        local_ip = self.settings.local_ip
+        return {
+            "tunneling_ip": local_ip,
+            "tunnel_types": ["vxlan"] if local_ip else [],
+            "l2_population": bool(local_ip),
+            "data_plane": self.plane.name,
+        }
+
+    def report(self, starting: bool = False) -> None:
+        """The heartbeat of this host's agents."""
+        self.records.report(self.host, self.kinds(), self.configurations(), starting=starting)
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._woken = asyncio.Event()
         await self.plane.start()
+        await asyncio.to_thread(self.report, True)
         await asyncio.to_thread(self.sync)
         self.runner.start()
 
@@ -85,7 +133,9 @@ class NetworkAgent:
         with self._in_pass:
             with self._pass_done:
                 self.started += 1
-            self.plane.apply(read_desired(self.db))
+            self.records.schedule(self.host)
+            scope = self.host if self.settings.local_ip else None
+            self.plane.apply(read_desired(self.db, scope))
         with self._pass_done:
             self.passes += 1
             self._pass_done.notify_all()

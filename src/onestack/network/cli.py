@@ -43,7 +43,8 @@ def find_leftovers(db_url: str, state_dir: Path) -> list[Leftover]:
     found: list[Leftover] = []
     owned = Registry(registry_dir(state_dir)).names()
     for ns in sorted(commands.namespaces() & owned):
-        if ns.startswith(names.NET_NS) and ns[len(names.NET_NS) :] not in desired.networks:
+        # a simulated host's bridge namespaces carry its scope: the id is at the end
+        if ns.startswith(names.NET_NS) and names.record_id(ns) not in desired.networks:
             found.append(Leftover("namespace", ns, "no such network"))
         elif ns.startswith(names.DHCP_NS):
             net = desired.networks.get(ns[len(names.DHCP_NS) :])

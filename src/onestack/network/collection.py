@@ -41,11 +41,16 @@ class Collection(abc.ABC, Generic[Row]):
 
     def create_bulk(self, ctx: RequestContext, bodies: Sequence[Mapping[str, Any]]) -> list[Row]:
         """Every item, or none: the items share one transaction."""
+        self._prepare(ctx, bodies)
         with self.core.db.writer() as session:
             rows = [self._create(session, ctx, body) for body in bodies]
         if self.wakes_agent:
             self.core.changed()
         return rows
+
+    def _prepare(self, ctx: RequestContext, bodies: Sequence[Mapping[str, Any]]) -> None:
+        """Work of its own transaction before the create's (a project's default group,
+        which concurrent creates would otherwise both try to make)."""
 
     @abc.abstractmethod
     def _create(self, session: Session, ctx: RequestContext, body: Mapping[str, Any]) -> Row:

@@ -47,6 +47,34 @@ class NetworkSettings(BaseModel):
         "service registers itself when it runs.",
     )
     availability_zone: str = Field("nova", description="The agents' availability zone.")
+    report_interval: float = Field(
+        30.0, gt=0, description="Seconds between an agent's reports (its heartbeat)."
+    )
+    agent_down_time: float = Field(
+        75.0, gt=0, description="An agent not heard from for this long is down (not alive)."
+    )
+    dhcp_agent: bool = Field(
+        True, description="Run a DHCP agent on this host (it may be given networks to serve)."
+    )
+    l3_agent: bool = Field(
+        True, description="Run an L3 agent on this host (it may be given routers to host)."
+    )
+    local_ip: str | None = Field(
+        None,
+        description="This host's VXLAN tunnel endpoint. Unset: no tunnels, and this host's "
+        "agents serve every network (one host); set on every host of a cloud of several.",
+    )
+    underlay_netns: str | None = Field(
+        None,
+        description="The network namespace that holds `local_ip` and the host's own "
+        "external-network address (simulated hosts); unset: the root namespace.",
+    )
+    namespace_scope: str = Field(
+        "",
+        pattern=r"^[a-z0-9]{0,12}$",
+        description="Part of this host's bridge namespace names, so that simulated hosts "
+        "on one machine do not share them ('' on a host of its own).",
+    )
     quota_network: int = Field(100, ge=-1, description="Default quota: networks per project.")
     quota_subnet: int = Field(100, ge=-1, description="Default quota: subnets per project.")
     quota_port: int = Field(500, ge=-1, description="Default quota: ports per project.")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, delete, func, or_, select
@@ -68,6 +69,17 @@ QUOTA_MODELS: dict[str, type[Any]] = {
     "security_group_rule": SecurityGroupRule,
     "subnetpool": SubnetPool,
 }
+
+
+def _live_l2_hosts(session: Session, hosts: set[str], down_time: float) -> set[str]:
+    """Which of ``hosts`` have an enabled L2 agent heard from within ``down_time``."""
+    rows = session.execute(
+        select(
+            models.Agent.host, models.Agent.heartbeat_timestamp, models.Agent.admin_state_up
+        ).where(models.Agent.agent_type == models.L2_AGENT, models.Agent.host.in_(sorted(hosts)))
+    ).all()
+    cutoff = utcnow() - timedelta(seconds=down_time)
+    return {host for host, beat, up in rows if up and beat is not None and beat >= cutoff}
 
 
 def _counter(model: type[Any]) -> Callable[[Session, str], int]:
@@ -201,9 +213,16 @@ class NetworkCore:
             session.add(models.Tag(resource_id=row.id, tag=tag, resource_type=resource_type))
         row.tag_list = sorted(set(tags))
 
-    @staticmethod
-    def with_tags(session: Session, rows: Sequence[Any]) -> None:
+    def with_tags(self, session: Session, rows: Sequence[Any]) -> None:
         attach_tags(session, rows)
+        ports = [r for r in rows if isinstance(r, Port)]
+        hosts = {p.binding_host_id for p in ports if p.binding_host_id}
+        if not hosts:
+            return
+        live = _live_l2_hosts(session, hosts, self.settings.agent_down_time)
+        for port in ports:
+            if port.binding_host_id:
+                port.vif_type = "bridge" if port.binding_host_id in live else "binding_failed"
 
     # lookups: what a context may see ---------------------------------------------------
 

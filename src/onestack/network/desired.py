@@ -1,6 +1,17 @@
-"""The desired data plane, read from the networking tables in one transaction."""
+"""The desired data plane, read from the networking tables in one transaction.
+
+Without a host (one host serves everything: the all-in-one), it is the whole
+cloud.  For one host among several (``host=...``: it has a tunnel endpoint),
+it is what that host shows: the networks with a port bound to it, the DHCP
+servers and routers its agents were given (``agents.AGENT_*`` bindings), and
+for each of its networks the tunnel forwarding entries toward the other
+hosts' ports (Neutron's l2population): their MAC addresses and the tunnel
+endpoints their agents reported.
+"""
 
 from __future__ import annotations
+
+import dataclasses
 
 from sqlalchemy import select
 
@@ -13,6 +24,7 @@ from onestack.network.topology import (
     RouterState,
     RuleState,
     SubnetState,
+    default_vni,
 )
 
 
@@ -30,10 +42,65 @@ def _port(row: models.Port) -> PortState:
             (p["ip_address"], p.get("mac_address") or row.mac_address)
             for p in row.allowed_address_pairs or []
         ),
+        host=row.binding_host_id,
     )
 
 
-def read_desired(db: Database) -> Desired:
+def read_desired(db: Database, host: str | None = None) -> Desired:
+    """The whole cloud (``host`` None) or what ``host`` shows (see the module docstring)."""
+    desired = _read_all(db)
+    if host is None:
+        return desired
+    with db.reader() as session:
+        agents = list(session.scalars(select(models.Agent)))
+        by_id = {a.id: a for a in agents}
+        dhcp = {
+            b.network_id
+            for b in session.scalars(select(models.DhcpAgentBinding))
+            if by_id.get(b.agent_id) is not None and by_id[b.agent_id].host == host
+        }
+        routed = {
+            b.router_id
+            for b in session.scalars(select(models.RouterAgentBinding))
+            if by_id.get(b.agent_id) is not None and by_id[b.agent_id].host == host
+        }
+    endpoints = {
+        a.host: str(a.configurations.get("tunneling_ip"))
+        for a in agents
+        if a.agent_type == models.L2_AGENT and a.configurations.get("tunneling_ip")
+    }
+    routers = {rid: r for rid, r in desired.routers.items() if rid in routed}
+    local = set(dhcp)
+    for router in routers.values():
+        local |= {p.network_id for p, _ in router.interfaces}
+        if router.gateway is not None:
+            local.add(router.gateway.network_id)
+    for net in desired.networks.values():
+        if any(p.host == host for p in net.ports):
+            local.add(net.id)
+    networks = {}
+    for net_id in sorted(local):
+        found = desired.networks.get(net_id)
+        if found is None:
+            continue
+        net = found
+        remote = {
+            (mac, endpoints[p.host])
+            for p in net.ports
+            if p.host and p.host != host and p.host in endpoints
+            for mac in {p.mac, *(m for _, m in p.pairs)}
+        }
+        networks[net_id] = dataclasses.replace(
+            net,
+            serve_dhcp=net_id in dhcp,
+            flood=tuple(sorted({endpoint for _, endpoint in remote})),
+            remote=tuple(sorted(remote)),
+        )
+    return Desired(networks=networks, routers=routers, rules=desired.rules,
+                   members=desired.members)  # fmt: skip
+
+
+def _read_all(db: Database) -> Desired:
     networks: dict[str, NetworkState] = {}
     routers: dict[str, RouterState] = {}
     rules: dict[str, tuple[RuleState, ...]] = {}
@@ -67,6 +134,9 @@ def read_desired(db: Database) -> Desired:
                     for s in net.subnets
                 ),
                 ports=tuple(ports_by_net.get(net.id, [])),
+                segmentation_id=(net.segmentation_id or default_vni(net.id))
+                if net.network_type == "vxlan"
+                else None,
             )
         members: dict[str, list[str]] = {}
         for row in all_ports:

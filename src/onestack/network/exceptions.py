@@ -41,6 +41,10 @@ class NetworkNotFound(NotFound):
     msg_fmt = "Network {net_id} could not be found."
 
 
+class AgentNotFound(NotFound):
+    msg_fmt = "Agent {id} could not be found."
+
+
 class SubnetNotFound(NotFound):
     msg_fmt = "Subnet {subnet_id} could not be found."
 

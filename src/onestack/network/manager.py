@@ -20,8 +20,9 @@ that the data plane shows wakes the network agent.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
-import platform
+import socket
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,6 +35,7 @@ from onestack.common.policy import Enforcer
 from onestack.network import models
 from onestack.network.addresses import AddressAllocator
 from onestack.network.agent import NetworkAgent
+from onestack.network.agents import L2, NetworkAgents
 from onestack.network.collection import Collection
 from onestack.network.conf import NetworkSettings
 from onestack.network.core import NetworkCore
@@ -58,14 +60,6 @@ from onestack.network.secgroups import SecurityGroupRules, SecurityGroups
 from onestack.network.subnetpools import SubnetPools
 from onestack.network.subnets import Subnets
 from onestack.network.tags import Tags
-
-#: the agents ``GET /v2.0/agents`` describes: (topic, agent type)
-AGENT_KINDS = (
-    ("bridge", "Linux bridge agent"),
-    ("dhcp", "DHCP agent"),
-    ("l3", "L3 agent"),
-    ("metadata", "Metadata agent"),
-)
 
 
 class NetworkManager:
@@ -97,6 +91,8 @@ class NetworkManager:
         )
         self.quotas = NetworkQuotas(core)
         self.ip_availability = IPAvailability(core, self.networks)
+        #: the network agents of every host (GET /v2.0/agents), their liveness and bindings
+        self.agent_records = NetworkAgents(core)
         #: URL collection -> its sub-manager (the CRUD routes and tags use these)
         self.collections: dict[str, Collection[Any]] = {
             "networks": self.networks,
@@ -117,11 +113,20 @@ class NetworkManager:
 
     # the network agent ---------------------------------------------------------------------
 
-    async def start_agent(self) -> None:
-        """Run the network agent in this process, if the data plane builds anything."""
-        if self.core.agent is not None or not self.core.plane.capabilities().anything:
+    async def start_agent(self, host: str | None = None) -> None:
+        """Run this host's network agent in this process, if the data plane builds anything
+        (``host``: its name among the agents; the settings' or the machine's by default)."""
+        name = host or self.settings.host or socket.gethostname()
+        if self.core.agent is not None:
             return
-        agent = NetworkAgent(self.core.db, self.core.plane, self.settings)
+        if not self.core.plane.capabilities().anything:
+            # listed, never alive: this host's data plane builds nothing (the API-only tier)
+            configurations = {"data_plane": self.core.plane.name}
+            await asyncio.to_thread(
+                self.agent_records.report, name, [L2], configurations, heartbeat=False
+            )
+            return
+        agent = NetworkAgent(self.core.db, self.core.plane, self.settings, name, self.agent_records)
         await agent.start()
         self.core.agent = agent
         self.core.add_listener(agent.wake)
@@ -140,22 +145,8 @@ class NetworkManager:
                 for kind in ("network", "router")]  # fmt: skip
 
     def agents(self, ctx: RequestContext) -> list[dict[str, Any]]:
-        """The agents of this host; none for a caller policy does not let see them
-        (Neutron filters lists by policy)."""
-        if not self.core.allowed(ctx, "get_agent", {}):
-            return []
-        alive = self.core.agent is not None
-        host = platform.node()
-        zone = self.settings.availability_zone
-        return [
-            {
-                "id": f"onestack-{kind}-{host}", "agent_type": agent_type,
-                "binary": "onestack-network-agent", "host": host, "alive": alive,
-                "admin_state_up": True, "availability_zone": zone if kind != "bridge" else None,
-                "topic": kind, "configurations": {}, "description": None,
-            }
-            for kind, agent_type in AGENT_KINDS
-        ]  # fmt: skip
+        """Every host's agents (none for a caller policy does not let see them)."""
+        return self.agent_records.list_agents(ctx, {})
 
     # bootstrap ----------------------------------------------------------------------------
 

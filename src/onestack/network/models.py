@@ -116,6 +116,9 @@ class Port(StandardAttrs, Base):
         cascade="all, delete-orphan", lazy="selectin"
     )
 
+    #: ``binding:vif_type`` once the core looked at the bound host's agent (not a column)
+    vif_type: str = "unbound"
+
     @property
     def security_group_ids(self) -> list[str]:
         return [b.security_group_id for b in self.security_group_bindings]
@@ -227,4 +230,59 @@ class DefaultSecurityGroup(Base):
     project_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     security_group_id: Mapped[str] = mapped_column(
         String(36), ForeignKey("network_security_groups.id", ondelete="CASCADE"), nullable=False
+    )
+
+
+#: the agent types (Neutron's names) whose reports and bindings onestack reads
+L2_AGENT = "Linux bridge agent"
+DHCP_AGENT = "DHCP agent"
+L3_AGENT = "L3 agent"
+METADATA_AGENT = "Metadata agent"
+
+
+class Agent(Base):
+    """One agent on one host (Neutron's ``agents`` table): its heartbeat says if it lives."""
+
+    __tablename__ = "network_agents"
+    __table_args__ = (UniqueConstraint("agent_type", "host"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    agent_type: Mapped[str] = mapped_column(String(255), nullable=False)
+    binary: Mapped[str] = mapped_column(String(255), nullable=False)
+    topic: Mapped[str] = mapped_column(String(255), nullable=False)
+    host: Mapped[str] = mapped_column(String(255), nullable=False, index=True)
+    availability_zone: Mapped[str | None] = mapped_column(String(255))
+    admin_state_up: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    description: Mapped[str | None] = mapped_column(String(255))
+    #: what the agent reports: its tunnel endpoint (``tunneling_ip``), bridges, counts
+    configurations: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    #: the last report; None for an agent that is registered but never ran
+    heartbeat_timestamp: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class DhcpAgentBinding(Base):
+    """The DHCP agent that serves a network (one per network)."""
+
+    __tablename__ = "network_dhcp_agent_bindings"
+
+    network_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("network_networks.id", ondelete="CASCADE"), primary_key=True
+    )
+    agent_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("network_agents.id", ondelete="CASCADE"), index=True
+    )
+
+
+class RouterAgentBinding(Base):
+    """The L3 agent that hosts a router (one per router)."""
+
+    __tablename__ = "network_router_agent_bindings"
+
+    router_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("network_routers.id", ondelete="CASCADE"), primary_key=True
+    )
+    agent_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("network_agents.id", ondelete="CASCADE"), index=True
     )

@@ -22,6 +22,7 @@ from onestack.network.collection import Collection
 from onestack.network.exceptions import InvalidInput, NetworkInUse
 from onestack.network.listing import ListSpec
 from onestack.network.models import FloatingIP, Network, Port, Subnet
+from onestack.network.topology import MAX_VNI, default_vni
 
 DHCP_OWNER = "network:dhcp"
 NETWORK_OWNERS_DELETABLE = (DHCP_OWNER,)
@@ -70,6 +71,8 @@ class Networks(Collection[Network]):
         core.enforce(ctx, "create_network", {"project_id": project})
         row = Network(id=new_id(), project_id=project, mtu=core.settings.default_mtu)
         self._apply_network(ctx, row, body, creating=True)
+        if (row.network_type or "vxlan") == "vxlan" and row.segmentation_id is None:
+            row.segmentation_id = self._free_vni(session, default_vni(row.id))
         core.check_quota(session, project, "network")
         session.add(row)
         session.flush()
@@ -137,8 +140,16 @@ class Networks(Collection[Network]):
                 if seg is not None
                 else None
             )
-        if creating and row.network_type == "vxlan" and row.segmentation_id is None:
-            row.segmentation_id = int(row.id.replace("-", "")[:6], 16) or 1
+
+    @staticmethod
+    def _free_vni(session: Session, candidate: int) -> int:
+        """The first VXLAN id from ``candidate`` on that no network has yet."""
+        taken = set(
+            session.scalars(select(Network.segmentation_id).where(Network.network_type == "vxlan"))
+        )
+        while candidate in taken:
+            candidate = candidate % MAX_VNI + 1
+        return candidate
 
     def update(
         self, ctx: RequestContext, item_id: str, body: Mapping[str, Any], if_match: str | None

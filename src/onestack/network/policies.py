@@ -58,6 +58,8 @@ RULES.update(
         "network:list_quotas": ADMIN,
         "network:get_network_ip_availability": ADMIN,
         "network:get_agent": ADMIN,
+        "network:update_agent": ADMIN,
+        "network:delete_agent": ADMIN,
         "network:update_router:external_gateway_info:external_fixed_ips": ADMIN,
         "network:create_router:external_gateway_info:external_fixed_ips": ADMIN,
         "network:add_router_interface": ADMIN_OR_MEMBER_OWNER,

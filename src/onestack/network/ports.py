@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Select, exists, select
@@ -110,6 +110,12 @@ class Ports(Collection[Port]):
 
     def _visible(self, ctx: RequestContext) -> Select[Any]:
         return self.core.ports_visible(ctx)
+
+    def _prepare(self, ctx: RequestContext, bodies: Sequence[Mapping[str, Any]]) -> None:
+        for body in bodies:
+            project = body.get("project_id") or body.get("tenant_id") or ctx.project_id
+            if isinstance(project, str):
+                self.groups.ensure_default_group(project)
 
     def _find(self, session: Session, ctx: RequestContext, item_id: str) -> Any:
         return self.core.port(session, ctx, item_id)

@@ -27,8 +27,10 @@ is called from worker threads, never on the event loop (see ``LoopBridge``).
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
-from collections.abc import Mapping, Sequence
+import logging
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,7 +52,12 @@ from onestack.network.interface import (
 if TYPE_CHECKING:
     from onestack.network.interface import NetworkService
 
+LOG = logging.getLogger(__name__)
+
 TOPIC = "network"
+#: fanout to every host's network agent: "the desired state changed, resync" (Neutron's
+#: q-agent-notifier topics, one here)
+AGENT_NOTIFY_TOPIC = "q-agent-notifier"
 
 #: seconds a call may take; plugging waits for the agent to wire the ports
 DEFAULT_TIMEOUT = 60.0
@@ -167,6 +174,37 @@ class NetworkEndpoint:
             RequestContext.from_wire(ctx), port_id, group_ids
         )
         return port_to_wire(port)
+
+
+class AgentNotifyEndpoint:
+    """What a host's network agent serves on ``AGENT_NOTIFY_TOPIC``."""
+
+    def __init__(self, wake: Callable[[], None]) -> None:
+        self._wake = wake
+
+    def resync(self) -> None:
+        self._wake()
+
+
+class AgentNotifier:
+    """Tells every network agent that the networking records changed (a fanout; never
+    waits, callable from any thread once ``loop`` is set)."""
+
+    def __init__(self, bus: Bus) -> None:
+        self.bus = bus
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def changed(self) -> None:
+        loop = self.loop
+        if loop is None or loop.is_closed():
+            return
+        asyncio.run_coroutine_threadsafe(self._send(), loop)
+
+    async def _send(self) -> None:
+        try:
+            await self.bus.fanout(AGENT_NOTIFY_TOPIC, "resync")
+        except Exception:
+            LOG.exception("telling the network agents to resync failed")
 
 
 # -- the client -------------------------------------------------------------------------

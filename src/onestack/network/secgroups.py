@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from onestack.common.context import RequestContext
@@ -94,6 +95,12 @@ class SecurityGroups(Collection[SecurityGroup]):
     def _visible(self, ctx: RequestContext) -> Select[Any]:
         return self.core.security_groups_visible(ctx)
 
+    def _prepare(self, ctx: RequestContext, bodies: Sequence[Mapping[str, Any]]) -> None:
+        for body in bodies:
+            project = body.get("project_id") or body.get("tenant_id") or ctx.project_id
+            if isinstance(project, str):
+                self.ensure_default_group(project)
+
     def _find(self, session: Session, ctx: RequestContext, item_id: str) -> Any:
         return self.core.security_group(session, ctx, item_id)
 
@@ -123,8 +130,15 @@ class SecurityGroups(Collection[SecurityGroup]):
         with self.core.db.reader() as session:
             if session.get(DefaultSecurityGroup, project) is not None:
                 return
-        with self.core.db.writer() as session:
-            self.default_group(session, project)
+        try:
+            with self.core.db.writer() as session:
+                self.default_group(session, project)
+        except IntegrityError:
+            # another request (another API worker or controller) made it first: theirs
+            # stands, and the whole transaction that would have made a second is gone
+            with self.core.db.reader() as session:
+                if session.get(DefaultSecurityGroup, project) is None:
+                    raise
 
     def _create(
         self, session: Session, ctx: RequestContext, body: Mapping[str, Any]

@@ -10,18 +10,27 @@ data plane running: instances outlive the service.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 import socket
 from typing import TYPE_CHECKING, Any
 
+from onestack.common.bus import Bus
 from onestack.identity.bootstrap import CatalogEntry
 from onestack.network import policies
 from onestack.network.conf import NetworkSettings
-from onestack.network.drivers import MetadataSource, select_data_plane
+from onestack.network.driver import NetworkDataPlane
+from onestack.network.drivers import MetadataSource, NoDataPlane, select_data_plane
 from onestack.network.interface import MetadataProvider
 from onestack.network.manager import NetworkManager
-from onestack.network.rpcapi import TOPIC, NetworkEndpoint
+from onestack.network.rpcapi import (
+    AGENT_NOTIFY_TOPIC,
+    TOPIC,
+    AgentNotifier,
+    AgentNotifyEndpoint,
+    NetworkEndpoint,
+)
 from onestack.plugin import ServicePlugin
 
 if TYPE_CHECKING:
@@ -43,7 +52,11 @@ def manager_of(cloud: Cloud) -> NetworkManager:
             _configured_provider(settings),
             proxies={"/heat/": cloud.settings.url("orchestration")},
         )
-        plane = select_data_plane(settings, cloud.settings.state_dir, metadata)
+        plane: NetworkDataPlane
+        if cloud.settings.controller:
+            plane = NoDataPlane("a controller builds no data plane: network hosts do")
+        else:
+            plane = select_data_plane(settings, cloud.settings.state_dir, metadata)
         return NetworkManager(
             settings, cloud.db, cloud.enforcer, data_plane=plane, metadata=metadata
         )
@@ -71,7 +84,8 @@ def _prepare(cloud: Cloud) -> None:
     settings = cloud.settings.network
     result = cloud.bootstrap_result
     if settings.create_public_network and result is not None:
-        host_address = manager.core.plane.capabilities().host_address
+        # a controller's network hosts give their own host the address
+        host_address = cloud.settings.controller or manager.core.plane.capabilities().host_address
         manager.ensure_public_network(
             result.admin_project_id, host_leg=host_address and settings.public_host_address
         )
@@ -84,8 +98,22 @@ def host_of(cloud: Cloud) -> str:
 
 async def _start(cloud: Cloud) -> None:
     manager = manager_of(cloud)
-    await cloud.bus.serve(TOPIC, NetworkEndpoint(manager), server=host_of(cloud))
-    await manager.start_agent()
+    host = host_of(cloud)
+    notifier = AgentNotifier(cloud.bus)
+    notifier.loop = asyncio.get_running_loop()
+    manager.core.add_listener(notifier.changed)
+    await cloud.bus.serve(TOPIC, NetworkEndpoint(manager), server=host)
+    if not cloud.settings.controller:
+        await start_host_agent(manager, cloud.bus, host)
+
+
+async def start_host_agent(manager: NetworkManager, bus: Bus, host: str) -> None:
+    """Run this host's network agent (when its data plane builds anything) and let the
+    control plane wake it over the bus."""
+    await manager.start_agent(host)
+    agent = manager.core.agent
+    if agent is not None:
+        await bus.serve(AGENT_NOTIFY_TOPIC, AgentNotifyEndpoint(agent.wake), server=host)
 
 
 async def _stop(cloud: Cloud) -> None:

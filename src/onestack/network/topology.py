@@ -37,6 +37,8 @@ class PortState:
     port_security: bool
     groups: tuple[str, ...]
     pairs: tuple[tuple[str, str], ...]  # (ip or cidr, mac)
+    #: the host the port is bound to (``binding:host_id``; '' when unbound)
+    host: str = ""
 
     @property
     def filtered(self) -> bool:
@@ -52,6 +54,14 @@ class NetworkState:
     host_leg: bool
     subnets: tuple[SubnetState, ...]
     ports: tuple[PortState, ...]
+    #: the VXLAN network identifier (None: not a tunnelled network)
+    segmentation_id: int | None = None
+    #: tunnel endpoints of the other hosts with ports here (broadcasts go to each)
+    flood: tuple[str, ...] = ()
+    #: (MAC, tunnel endpoint) of every port bound to another host
+    remote: tuple[tuple[str, str], ...] = ()
+    #: False when another host's DHCP agent serves the network
+    serve_dhcp: bool = True
 
     @property
     def dhcp_port(self) -> PortState | None:
@@ -59,7 +69,7 @@ class NetworkState:
 
     @property
     def has_dhcp(self) -> bool:
-        return any(s.enable_dhcp and s.version == 4 for s in self.subnets)
+        return self.serve_dhcp and any(s.enable_dhcp and s.version == 4 for s in self.subnets)
 
 
 @dataclass(frozen=True)
@@ -98,6 +108,15 @@ class Desired:
     rules: Mapping[str, tuple[RuleState, ...]] = field(default_factory=dict)
     #: security group id -> member addresses (every fixed IP and address pair)
     members: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+#: the largest VXLAN network identifier (24 bits)
+MAX_VNI = 16777215
+
+
+def default_vni(network_id: str) -> int:
+    """The VXLAN id a network gets unless taken (or given): from its id's first digits."""
+    return int(network_id.replace("-", "")[:6], 16) or 1
 
 
 def digest(*parts: Any) -> str:

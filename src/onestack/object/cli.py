@@ -30,7 +30,7 @@ def _root(state_dir: Path | None, config: Path | None) -> Path:
 
 def _disk_store(state_dir: Path | None, config: Path | None) -> Any:
     """The ring's disk devices (the passes here cannot reach a server's memory backend)."""
-    from onestack.object.backends.disk import DiskDevices
+    from onestack.object.devices import RingDevices
     from onestack.object.store import ObjectStore
 
     settings = _settings(state_dir, config)
@@ -40,7 +40,7 @@ def _disk_store(state_dir: Path | None, config: Path | None) -> Any:
             "which runs its own passes"
         )
     root = settings.state_dir / "object"
-    return ObjectStore(root, DiskDevices(root))
+    return ObjectStore(root, RingDevices(root))
 
 
 def _options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -79,8 +79,10 @@ def show(state_dir: Path | None, config: Path | None) -> None:
     )
     click.echo(f"{'id':>3} {'name':<12} {'zone':>4} {'weight':>7} {'parts':>6}  path")
     for dev in current.devices:
-        path = root / "devices" / dev.name
-        state = "" if path.is_dir() else "  (missing)"
+        path: Path | str = root / "devices" / dev.name
+        state = "" if isinstance(path, Path) and path.is_dir() else "  (missing)"
+        if dev.address:
+            path, state = f"http://{dev.address}/devices/{dev.name}", ""
         click.echo(
             f"{dev.id:>3} {dev.name:<12} {dev.zone:>4} {dev.weight:>7.2f} "
             f"{counts.get(dev.id, 0):>6}  {path}{state}"
@@ -92,19 +94,24 @@ def show(state_dir: Path | None, config: Path | None) -> None:
 @click.argument("name")
 @click.option("--zone", type=int, required=True, help="Failure zone of the device.")
 @click.option("--weight", type=float, default=1.0, show_default=True)
+@click.option(
+    "--address", default="", help="host:port of the storage node that holds it (default: here)."
+)
 def add_device(
-    state_dir: Path | None, config: Path | None, name: str, zone: int, weight: float
+    state_dir: Path | None, config: Path | None, name: str, zone: int, weight: float, address: str
 ) -> None:
-    """Add a device directory (created under <state_dir>/object/devices)."""
+    """Add a device: a directory under <state_dir>/object/devices, or one on a storage
+    node (--address)."""
     from onestack.object.ring import RING_FILE, Ring, RingError
 
     root = _root(state_dir, config)
     try:
         current = Ring.load(root / RING_FILE)
-        dev = current.add_device(name, zone, weight)
+        dev = current.add_device(name, zone, weight, address)
     except RingError as exc:
         raise click.ClickException(str(exc)) from None
-    (root / "devices" / name).mkdir(parents=True, exist_ok=True)
+    if not address:
+        (root / "devices" / name).mkdir(parents=True, exist_ok=True)
     current.save(root / RING_FILE)
     click.echo(f"added device {dev.id} {name} (zone {zone}, weight {weight}); now rebalance")
 

@@ -27,6 +27,12 @@ class ObjectSettings(BaseModel):
         description="Where the ring's devices keep replicas: 'disk' (directories under the "
         "state directory, durable) or 'memory' (in the process, lost at shutdown).",
     )
+    node_port: int = Field(
+        6200, ge=1, le=65535, description="Port of this host's storage node (object role)."
+    )
+    node_devices: int = Field(
+        2, ge=1, le=64, description="Devices a storage node serves (object role)."
+    )
     max_file_size: int = Field(
         5 * 1024**3 + 2, ge=1, description="Largest single object (bytes); larger needs SLO/DLO."
     )

@@ -35,6 +35,8 @@ class Device:
     name: str
     zone: int
     weight: float = 1.0
+    #: ``host:port`` of the storage node that holds it ('' : this process's own disk)
+    address: str = ""
 
 
 @dataclass
@@ -87,14 +89,16 @@ class Ring:
 
     # -- building ---------------------------------------------------------------
 
-    def add_device(self, name: str, zone: int, weight: float = 1.0) -> Device:
+    def add_device(self, name: str, zone: int, weight: float = 1.0, address: str = "") -> Device:
         if any(d.name == name for d in self.devices):
             raise RingError(f"device {name!r} is already in the ring")
         if not name or "/" in name or name.startswith("."):
             raise RingError(f"invalid device name {name!r}")
         if weight < 0:
             raise RingError("weight must not be negative")
-        dev = Device(max((d.id for d in self.devices), default=-1) + 1, name, zone, weight)
+        # never an id the assignment still names (a removed device's, until rebalance)
+        used = [d.id for d in self.devices] + [i for row in self.assignment for i in row]
+        dev = Device(max(used, default=-1) + 1, name, zone, weight, address)
         self.devices.append(dev)
         return dev
 

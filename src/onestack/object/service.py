@@ -14,9 +14,9 @@ from onestack.identity.bootstrap import CatalogEntry
 from onestack.object import policies
 from onestack.object.api.routes import build_app
 from onestack.object.api.s3.routes import build_app as build_s3_app
-from onestack.object.backends.disk import DiskDevices
 from onestack.object.backends.memory import MemoryDevices
 from onestack.object.conf import ObjectSettings
+from onestack.object.devices import RingDevices
 from onestack.object.manager import ObjectManager
 from onestack.object.store import DeviceFactory
 from onestack.plugin import ServicePlugin
@@ -27,10 +27,11 @@ if TYPE_CHECKING:
 
 
 def devices_for(conf: ObjectSettings, root: Path) -> DeviceFactory:
-    """The device backend ``object.storage_backend`` names, over the ring in ``root``."""
+    """The device backend ``object.storage_backend`` names, over the ring in ``root``
+    (``disk``: devices on this machine, or on storage nodes when the ring names one)."""
     if conf.storage_backend == "memory":
         return MemoryDevices()
-    return DiskDevices(root)
+    return RingDevices(root)
 
 
 def manager_of(cloud: Cloud) -> ObjectManager:

@@ -1,6 +1,6 @@
 """The typed client of the volume agents on the bus: one method per agent operation.
 
-Topic ``volume``, addressed to one host (the part of Cinder's
+Topic ``cinder-volume`` (Cinder's name), addressed to one host (the part of Cinder's
 ``host@backend#pool`` before ``@``).  Casts start long work (create, delete,
 snapshot, backup) whose progress shows in the records' statuses; calls wait
 for short work that returns something (exporting a device, uploading to an
@@ -20,7 +20,7 @@ from onestack.common.bus import Bus
 from onestack.common.context import RequestContext
 from onestack.common.exceptions import ServiceUnavailable
 
-AGENT_TOPIC = "volume"
+AGENT_TOPIC = "cinder-volume"
 
 #: seconds a call waits for an export or unexport
 EXPORT_TIMEOUT = 120.0

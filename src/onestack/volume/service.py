@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from onestack.common.bus import Bus
+from onestack.common.db import Database
 from onestack.common.periodic import PeriodicTask, TaskRunner
 from onestack.identity.bootstrap import CatalogEntry
 from onestack.plugin import ServicePlugin
@@ -26,6 +29,7 @@ from onestack.volume.voltypes import ensure_default_type
 
 if TYPE_CHECKING:
     from onestack.config import Settings
+    from onestack.neighbours import Neighbours
     from onestack.server import Cloud
     from onestack.volume.agent import VolumeAgent
 
@@ -38,8 +42,18 @@ def _settings(settings: Settings) -> VolumeSettings:
 class VolumeHost:
     """This host's agent, its backend and its heartbeat."""
 
-    def __init__(self, cloud: Cloud, service: VolumeService) -> None:
-        self.cloud = cloud
+    def __init__(
+        self,
+        db: Database,
+        bus: Bus,
+        state_dir: Path,
+        service: VolumeService,
+        neighbours: Neighbours,
+    ) -> None:
+        self.db = db
+        self.bus = bus
+        self.state_dir = state_dir
+        self.neighbours = neighbours
         self.service = service
         self.settings = service.core.settings
         self.name = self.settings.host or socket.gethostname().split(".")[0]
@@ -55,15 +69,15 @@ class VolumeHost:
         from onestack.volume.backups.engine import BackupEngine
 
         self.service.bridge.loop = asyncio.get_running_loop()
-        root = self.cloud.settings.state_dir / "volume"
+        root = self.state_dir / "volume"
         backend = await asyncio.to_thread(open_backend, self.settings, root)
         engine = BackupEngine(
             DirectoryBackupStore(root / "backups"), self.settings.backup_chunk_size
         )
-        self.agent = VolumeAgent(self.cloud.db, self.name, backend, engine, self.cloud.neighbours)
+        self.agent = VolumeAgent(self.db, self.name, backend, engine, self.neighbours)
         await asyncio.to_thread(self.agent.recover)
         await self._report()
-        await self.cloud.bus.serve(AGENT_TOPIC, self.agent, server=self.name)
+        await self.bus.serve(AGENT_TOPIC, self.agent, server=self.name)
         self.tasks.start()
 
     async def _report(self) -> None:
@@ -113,7 +127,9 @@ async def _start(cloud: Cloud) -> None:
     service.bridge.loop = asyncio.get_running_loop()
     # the public interface for agents on any host (volume/client.py)
     await cloud.bus.serve(SERVICE_TOPIC, VolumeServiceEndpoint(service))
-    host = VolumeHost(cloud, service)
+    if cloud.settings.controller:
+        return  # volume hosts run the agents
+    host = VolumeHost(cloud.db, cloud.bus, cloud.settings.state_dir, service, cloud.neighbours)
     service.runtime = host
     await host.start()
 

@@ -119,14 +119,14 @@ def test_queues_and_exchanges_follow_the_documented_layout() -> None:
             try:
                 await bus.serve(topic, Recorder(), server="alpha")
                 assert await consumers_and_messages(channel, rpc_queue_name(topic)) == (1, 0)
-                assert await consumers_and_messages(channel, f"onestack.rpc.{topic}.alpha") == (
+                assert await consumers_and_messages(channel, f"{topic}.alpha") == (
                     1,
                     0,
                 )
                 fanout = fanout_exchange_name(topic)
                 assert await exists(RABBIT_URL, lambda c: c.declare_exchange(fanout, passive=True))
                 reply_queue = bus._link.reply_queue.name
-                assert reply_queue.startswith("onestack.reply.")
+                assert reply_queue.startswith("reply_")
             finally:
                 await bus.stop()
             # stop() leaves no consumer; exclusive queues and the fanout exchange are gone
@@ -213,7 +213,7 @@ def test_requests_are_json_with_a_reply_address() -> None:
                 request = await asyncio.wait_for(requests.get(), 5)
                 assert request.content_type == "application/json"
                 assert json.loads(request.body) == {"method": "resize", "args": {"flavor": "m1"}}
-                assert request.reply_to and request.reply_to.startswith("onestack.reply.")
+                assert request.reply_to and request.reply_to.startswith("reply_")
                 assert isinstance(request.expiration, int | float) and 0 < request.expiration <= 5
                 await channel.default_exchange.publish(
                     aio_pika.Message(

@@ -299,15 +299,21 @@ class Bus(abc.ABC):
         _check_method(method)
         await self._send_fanout(topic, _codec.encode_request(method, kwargs))
 
-    async def serve(self, topic: str, endpoint: object, *, server: str | None = None) -> None:
+    async def serve(
+        self, topic: str, endpoint: object, *, server: str | None = None, shared: bool = True
+    ) -> None:
         """Start serving ``endpoint``'s public methods on ``topic`` until ``stop()``.
 
         ``server`` names this server so callers can address it alone; every
-        server also takes its share of the topic and every fanout.
+        server also takes every fanout and, unless ``shared`` is False (a server
+        that serves only what is addressed to it), its share of the topic.
         """
         self._check_running()
         _check_target(topic, server)
-        await self._listen(topic, server, Dispatcher(topic, endpoint, self.max_concurrency))
+        if not shared and server is None:
+            raise ValueError("A server that does not share its topic needs a name")
+        dispatcher = Dispatcher(topic, endpoint, self.max_concurrency)
+        await self._listen(topic, server, dispatcher, shared)
 
     # -- notifications -------------------------------------------------------
 
@@ -436,8 +442,10 @@ class Bus(abc.ABC):
         """Give a request to every server of ``topic`` (no reply)."""
 
     @abc.abstractmethod
-    async def _listen(self, topic: str, server: str | None, dispatcher: Dispatcher) -> None:
-        """Consume the topic's queue, the server's queue and the topic's fanout."""
+    async def _listen(
+        self, topic: str, server: str | None, dispatcher: Dispatcher, shared: bool
+    ) -> None:
+        """Consume the server's queue, the topic's fanout and (``shared``) the topic's queue."""
 
     @abc.abstractmethod
     async def _send_notification(self, priority: str, body: bytes) -> None:

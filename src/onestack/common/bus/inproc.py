@@ -152,10 +152,13 @@ class InProcessBus(Bus):
         for server in self._fanout.get(topic, ()):
             server.inbox.put_nowait(_Request(body, None, None))
 
-    async def _listen(self, topic: str, server: str | None, dispatcher: Dispatcher) -> None:
+    async def _listen(
+        self, topic: str, server: str | None, dispatcher: Dispatcher, shared: bool
+    ) -> None:
         consumer = _Server(self, dispatcher)
         self._servers.append(consumer)
-        self._queues.setdefault(topic, _Queue()).add(consumer)
+        if shared:
+            self._queues.setdefault(topic, _Queue()).add(consumer)
         if server is not None:
             self._queues.setdefault(f"{topic}.{server}", _Queue()).add(consumer)
         self._fanout.setdefault(topic, []).append(consumer)

@@ -1,20 +1,24 @@
 """The RabbitMQ bus (aio-pika), for control planes and agents on several hosts.
 
-Layout on the broker (``<topic>`` never contains a dot, so keys cannot clash):
+Layout on the broker: oslo.messaging's names, so that an OpenStack operator
+recognizes the wire (``<topic>`` never contains a dot, so keys cannot clash):
 
 =================================  ==========================================================
-``onestack``                       topic exchange (durable) for RPC; routing key ``<topic>``
-                                   or ``<topic>.<server>``
-``onestack.rpc.<topic>``           queue shared by every server of the topic (round robin)
-``onestack.rpc.<topic>.<server>``  queue of one named server
-``onestack.fanout.<topic>``        fanout exchange, auto-deleted with its last queue (one
+``openstack``                      topic exchange (durable; oslo's ``control_exchange``) for
+                                   RPC; routing key ``<topic>`` or ``<topic>.<server>``
+``<topic>``                        queue shared by every server of the topic (round robin)
+``<topic>.<server>``               queue of one named server (a host: ``compute.host-1``)
+``<topic>_fanout``                 fanout exchange, auto-deleted with its last queue (one
                                    that no server ever bound stays)
-``onestack.fanout.<topic>.<id>``   each server's fanout queue (exclusive, auto-delete)
-``onestack.reply.<id>``            this bus's replies, matched by correlation id (exclusive,
+``<topic>_fanout_<id>``            each server's fanout queue (exclusive, auto-delete)
+``reply_<id>``                     this bus's replies, matched by correlation id (exclusive,
                                    auto-delete)
-``onestack.notifications``         topic exchange (durable); key ``notifications.<priority>``
-``onestack.notify.<id>``           each subscriber's queue (exclusive, auto-delete)
+``openstack.notifications``        topic exchange (durable); key ``notifications.<priority>``
+``notifications_<id>``             each subscriber's queue (exclusive, auto-delete)
 =================================  ==========================================================
+
+Give each cloud a virtual host of its own (``amqp://.../<vhost>``): the names are
+the same for every cloud on a broker.
 
 The RPC queues are not exclusive, so requests wait there while their servers
 restart; they are not durable, and the broker deletes one ``queue_expiry``
@@ -32,8 +36,9 @@ for the connection to come back, then raises ``ServiceUnavailable`` (503).
 deletes every exclusive queue of this bus.
 
 Limits: no TLS options beyond what an ``amqps://`` URL gives aio-pika; the
-wire format is onestack's own JSON, not oslo.messaging's, so an OpenStack
-service cannot listen on this bus directly.
+names are oslo.messaging's but the message bodies are onestack's own JSON
+(``_codec``), not oslo's envelope, so an OpenStack service cannot listen on
+this bus directly.
 """
 
 from __future__ import annotations
@@ -69,8 +74,8 @@ from onestack.common.exceptions import ServiceUnavailable
 
 LOG = logging.getLogger(__name__)
 
-RPC_EXCHANGE = "onestack"
-NOTIFICATIONS_EXCHANGE = "onestack.notifications"
+RPC_EXCHANGE = "openstack"
+NOTIFICATIONS_EXCHANGE = "openstack.notifications"
 _JSON = "application/json"
 #: What an operation on a closed or lost channel raises.
 _GONE = (AMQPError, ChannelInvalidStateError, ConnectionError)
@@ -78,11 +83,11 @@ _GONE = (AMQPError, ChannelInvalidStateError, ConnectionError)
 
 def rpc_queue_name(topic: str, server: str | None = None) -> str:
     """The queue a topic's servers (or one named server) take requests from."""
-    return f"onestack.rpc.{topic}" if server is None else f"onestack.rpc.{topic}.{server}"
+    return topic if server is None else f"{topic}.{server}"
 
 
 def fanout_exchange_name(topic: str) -> str:
-    return f"onestack.fanout.{topic}"
+    return f"{topic}_fanout"
 
 
 @dataclass(slots=True)
@@ -157,7 +162,7 @@ class RabbitBus(Bus):
                 NOTIFICATIONS_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True
             )
             reply_queue = await consumer.declare_queue(
-                f"onestack.reply.{uuid.uuid4().hex}", exclusive=True, auto_delete=True
+                f"reply_{uuid.uuid4().hex}", exclusive=True, auto_delete=True
             )
             reply_tag = await reply_queue.consume(self._on_reply, no_ack=True)
         except BaseException:
@@ -275,10 +280,12 @@ class RabbitBus(Bus):
             # The last server left between declare and publish: nobody to tell.
             LOG.debug("Fanout to %s found no server", topic)
 
-    async def _listen(self, topic: str, server: str | None, dispatcher: Dispatcher) -> None:
+    async def _listen(
+        self, topic: str, server: str | None, dispatcher: Dispatcher, shared: bool
+    ) -> None:
         channel = self._link.consumer
         callback = functools.partial(self._on_request, dispatcher)
-        bindings = [(rpc_queue_name(topic), topic)]
+        bindings = [(rpc_queue_name(topic), topic)] if shared else []
         if server is not None:
             bindings.append((rpc_queue_name(topic, server), f"{topic}.{server}"))
         for name, key in bindings:
@@ -289,7 +296,7 @@ class RabbitBus(Bus):
             fanout_exchange_name(topic), aio_pika.ExchangeType.FANOUT, auto_delete=True
         )
         queue = await channel.declare_queue(
-            f"{fanout_exchange_name(topic)}.{uuid.uuid4().hex}", exclusive=True, auto_delete=True
+            f"{fanout_exchange_name(topic)}_{uuid.uuid4().hex}", exclusive=True, auto_delete=True
         )
         await queue.bind(exchange)
         self._consumers.append((queue, await queue.consume(callback)))
@@ -336,7 +343,7 @@ class RabbitBus(Bus):
 
     async def _listen_notifications(self, subscriber: Subscriber) -> None:
         queue = await self._link.consumer.declare_queue(
-            f"onestack.notify.{uuid.uuid4().hex}", exclusive=True, auto_delete=True
+            f"notifications_{uuid.uuid4().hex}", exclusive=True, auto_delete=True
         )
         await queue.bind(NOTIFICATIONS_EXCHANGE, "notifications.*")
         callback = functools.partial(self._on_notification, subscriber)

@@ -158,4 +158,46 @@ def availability_zones(request: Request, ctx: RequestContext = Ctx) -> JSONRespo
 
 @router.get("/v2.0/agents")
 def agents(request: Request, ctx: RequestContext = Ctx) -> JSONResponse:
-    return JSONResponse({"agents": deps.manager(request).agents(ctx)})
+    filters: dict[str, list[str]] = {}
+    for key, value in deps.query(request):
+        filters.setdefault(key, []).append(value)
+    items = deps.manager(request).agent_records.list_agents(ctx, filters)
+    fields = deps.fields(request)
+    if fields:
+        items = [{k: v for k, v in item.items() if k in fields} for item in items]
+    return JSONResponse({"agents": items})
+
+
+@router.get("/v2.0/agents/{agent_id}")
+def show_agent(request: Request, agent_id: str, ctx: RequestContext = Ctx) -> JSONResponse:
+    return JSONResponse({"agent": deps.manager(request).agent_records.get(ctx, agent_id)})
+
+
+@router.put("/v2.0/agents/{agent_id}")
+def update_agent(
+    request: Request, agent_id: str, body: Any = Depends(json_body), ctx: RequestContext = Ctx
+) -> JSONResponse:
+    values = deps.wrapped(body, "agent")
+    return JSONResponse(
+        {"agent": deps.manager(request).agent_records.update(ctx, agent_id, values)}
+    )
+
+
+@router.delete("/v2.0/agents/{agent_id}")
+def delete_agent(request: Request, agent_id: str, ctx: RequestContext = Ctx) -> Response:
+    deps.manager(request).agent_records.delete(ctx, agent_id)
+    return Response(status_code=204)
+
+
+@router.get("/v2.0/routers/{router_id}/l3-agents")
+def router_l3_agents(request: Request, router_id: str, ctx: RequestContext = Ctx) -> JSONResponse:
+    agents = deps.manager(request).agent_records.hosting_router(ctx, router_id)
+    return JSONResponse({"agents": agents})
+
+
+@router.get("/v2.0/networks/{network_id}/dhcp-agents")
+def network_dhcp_agents(
+    request: Request, network_id: str, ctx: RequestContext = Ctx
+) -> JSONResponse:
+    agents = deps.manager(request).agent_records.hosting_network(ctx, network_id)
+    return JSONResponse({"agents": agents})

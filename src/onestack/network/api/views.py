@@ -124,10 +124,10 @@ def port(row: models.Port, ctx: RequestContext) -> dict[str, Any]:
         body["binding:profile"] = {
             k: v for k, v in (row.binding_profile or {}).items() if not k.startswith("onestack")
         }
-        body["binding:vif_type"] = "bridge" if bound else "unbound"
+        body["binding:vif_type"] = row.vif_type if bound else "unbound"
         body["binding:vif_details"] = (
             {"port_filter": True, "connectivity": "l2", "bridge_name": f"osbr-{row.network_id[:8]}"}
-            if bound
+            if bound and row.vif_type == "bridge"
             else {}
         )
     return body

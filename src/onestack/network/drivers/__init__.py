@@ -39,8 +39,14 @@ def select_data_plane(
         LOG.warning("networking is API-only on this host (%s): no bridges, DHCP or routers", reason)
         return NoDataPlane(reason)
     from onestack.network.drivers.linux.driver import LinuxDataPlane
+    from onestack.network.drivers.linux.hostconf import HostConfig
 
-    return LinuxDataPlane(state_dir, metadata)
+    host = HostConfig(
+        scope=settings.namespace_scope,
+        local_ip=settings.local_ip,
+        underlay_netns=settings.underlay_netns,
+    )
+    return LinuxDataPlane(state_dir, metadata, host)
 
 
 __all__ = ["MetadataSource", "NetworkDataPlane", "NoDataPlane", "select_data_plane"]

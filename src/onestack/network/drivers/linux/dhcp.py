@@ -21,6 +21,7 @@ import signal
 from pathlib import Path
 
 from onestack.network.drivers.linux import commands, l2, names
+from onestack.network.drivers.linux.hostconf import HostConfig
 from onestack.network.topology import NetworkState, digest
 
 LOG = logging.getLogger(__name__)
@@ -39,8 +40,9 @@ def daemon_pid(path: Path, marker: str) -> int | None:
 
 
 class DhcpServers:
-    def __init__(self, base: Path) -> None:
+    def __init__(self, base: Path, host: HostConfig | None = None) -> None:
         self.base = base
+        self.host = host or HostConfig()
 
     def directory(self, network_id: str) -> Path:
         return self.base / network_id
@@ -57,7 +59,10 @@ class DhcpServers:
             subnet = next((s for s in net.subnets if s.id == subnet_id), None)
             if subnet is not None:
                 addresses.append(f"{address}/{ipaddress.ip_network(subnet.cidr).prefixlen}")
-        l2.plug(net.id, port.id, port.mac, net.mtu, ns, "dhcp0", [*addresses, f"{METADATA_IP}/32"])
+        l2.plug(
+            self.host, net.id, port.id, port.mac, net.mtu, ns, "dhcp0",
+            [*addresses, f"{METADATA_IP}/32"],
+        )  # fmt: skip
         directory = self.directory(net.id)
         directory.mkdir(parents=True, exist_ok=True)
         if shutil.which("dnsmasq"):

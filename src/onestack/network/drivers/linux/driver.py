@@ -25,6 +25,7 @@ from onestack.network.driver import (
     Presence,
 )
 from onestack.network.drivers.linux import commands, dhcp, firewall, l2, l3, names, ra
+from onestack.network.drivers.linux.hostconf import HostConfig
 from onestack.network.drivers.linux.metadata import MetadataServers
 from onestack.network.drivers.linux.plumbing import InstancePlumber
 from onestack.network.drivers.linux.registry import Registry, registry_dir
@@ -36,12 +37,18 @@ LOG = logging.getLogger(__name__)
 class LinuxDataPlane(NetworkDataPlane):
     name = "linux"
 
-    def __init__(self, state_dir: Path, metadata: MetadataSource | None = None) -> None:
+    def __init__(
+        self,
+        state_dir: Path,
+        metadata: MetadataSource | None = None,
+        host: HostConfig | None = None,
+    ) -> None:
         self.dir = state_dir / "network"
+        self.host = host or HostConfig()
         self.lock = threading.RLock()
         self.registry = Registry(registry_dir(state_dir))
-        self.plumber = InstancePlumber(self.lock, self.registry)
-        self.dhcp = dhcp.DhcpServers(self.dir / "dhcp")
+        self.plumber = InstancePlumber(self.lock, self.registry, self.host)
+        self.dhcp = dhcp.DhcpServers(self.dir / "dhcp", self.host)
         self.ra = ra.RouterAdvertisements(self.dir / "ra")
         self.metadata_source = metadata or MetadataSource()
         #: what each part was last built from (its digest), by part
@@ -72,7 +79,7 @@ class LinuxDataPlane(NetworkDataPlane):
         # only what the registry lists is ever removed, so a namespace made after
         # ``desired`` was read (an instance plugged meanwhile) is never a leftover
         existing = commands.namespaces()
-        existing_links = commands.links()
+        existing_links = commands.links(self.host.underlay_netns)
         with self.lock:
             self.desired = desired
             self._sync_networks(desired)
@@ -88,7 +95,7 @@ class LinuxDataPlane(NetworkDataPlane):
         found = commands.namespaces() & self.registry.names()
 
         def ids(prefix: str) -> frozenset[str]:
-            return frozenset(ns[len(prefix) :] for ns in found if ns.startswith(prefix))
+            return frozenset(names.record_id(ns) for ns in found if ns.startswith(prefix))
 
         return Presence(
             networks=ids(names.NET_NS),
@@ -124,13 +131,16 @@ class LinuxDataPlane(NetworkDataPlane):
             LOG.exception("applying %s failed", key)
 
     def _sync_networks(self, desired: Desired) -> None:
+        host = self.host
         for net in desired.networks.values():
-            if not (commands.NETNS_DIR / names.net_ns(net.id)).exists():
+            if not (commands.NETNS_DIR / names.net_ns(net.id, host.scope)).exists():
                 for key in [k for k in self.applied if net.id in k]:
                     self.applied.pop(key)
-            self._apply(f"l2:{net.id}", digest(net.mtu), l2.ensure_network, net.id, net.mtu)
+            self._apply(f"l2:{net.id}", digest(net.mtu), l2.ensure_network, host, net.id, net.mtu)
+            tunnel = (net.segmentation_id, net.flood, net.remote)
+            self._apply(f"tunnel:{net.id}", digest(net.mtu, tunnel), self._ensure_tunnel, net)
             if net.host_leg:
-                self._apply(f"leg:{net.id}", digest(net.subnets), l2.ensure_host_leg, net)
+                self._apply(f"leg:{net.id}", digest(net.subnets), l2.ensure_host_leg, host, net)
             self._apply(f"dhcp:{net.id}", digest(net), self._ensure_dhcp, net)
             groups = {g for p in net.ports for g in p.groups}
             fw_state = (
@@ -143,9 +153,16 @@ class LinuxDataPlane(NetworkDataPlane):
                     if r.remote_group_id
                 },
             )
-            self._apply(f"fw:{net.id}", digest(fw_state), firewall.apply, net, desired)
+            self._apply(f"fw:{net.id}", digest(fw_state), firewall.apply, host, net, desired)
+
+    def _ensure_tunnel(self, net: Any) -> None:
+        l2.ensure_tunnel(self.host, net)
+        l2.sync_tunnels(self.host, net)
 
     def _ensure_dhcp(self, net: Any) -> None:
+        serving = net.dhcp_port is not None and net.has_dhcp
+        if not serving and names.dhcp_ns(net.id) not in self.registry.names():
+            return  # never ours here (another host's DHCP agent serves it): nothing to remove
         self.dhcp.ensure(net)
         if net.dhcp_port is not None and net.has_dhcp and self.metadata is not None:
             self.metadata.ensure(names.dhcp_ns(net.id))
@@ -158,14 +175,13 @@ class LinuxDataPlane(NetworkDataPlane):
             self._apply(f"router:{router.id}", stamp, self._ensure_router, router, desired)
 
     def _ensure_router(self, router: Any, desired: Desired) -> None:
-        l3.ensure_router(router, desired)
+        l3.ensure_router(self.host, router, desired)
         self.ra.ensure(router.id, names.router_ns(router.id), l3.advertised_legs(router, desired))
         if self.metadata is not None:
             self.metadata.ensure(names.router_ns(router.id))
 
-    @staticmethod
-    def _keep(desired: Desired) -> set[str]:
-        keep = {names.net_ns(n) for n in desired.networks}
+    def _keep(self, desired: Desired) -> set[str]:
+        keep = {names.net_ns(n, self.host.scope) for n in desired.networks}
         keep |= {
             names.dhcp_ns(n.id) for n in desired.networks.values() if n.has_dhcp and n.dhcp_port
         }
@@ -180,20 +196,21 @@ class LinuxDataPlane(NetworkDataPlane):
             if ns in keep or not ns.startswith((names.NET_NS, names.DHCP_NS, names.ROUTER_NS)):
                 continue
             LOG.info("removing %s (no longer in the database)", ns)
+            record = names.record_id(ns)
             if ns.startswith(names.DHCP_NS):
-                self.dhcp.remove(ns[len(names.DHCP_NS) :])
+                self.dhcp.remove(record)
             elif ns.startswith(names.NET_NS):
-                l2.remove_network(ns[len(names.NET_NS) :])
+                l2.remove_network(self.host, record)
             else:
-                self.ra.remove(ns[len(names.ROUTER_NS) :])
-                l3.remove_router(ns[len(names.ROUTER_NS) :])
+                self.ra.remove(record)
+                l3.remove_router(record)
             for key in [k for k in self.applied if k.split(":", 1)[1] in ns]:
                 self.applied.pop(key)
             self.registry.discard(ns)
         legs = {names.host_leg(n.id) for n in desired.networks.values() if n.host_leg}
         for link in existing_links & owned:
             if link.startswith(names.HOST_LEG) and link not in legs:
-                commands.ip("link", "del", link, check=False)
+                commands.ip("link", "del", link, netns=self.host.underlay_netns, check=False)
                 self.registry.discard(link)
         for name in owned - existing - existing_links:
             if name not in keep and not name.startswith(names.VM_NS):

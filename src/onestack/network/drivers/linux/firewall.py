@@ -28,6 +28,7 @@ import shutil
 from collections.abc import Iterable
 
 from onestack.network.drivers.linux import commands, names
+from onestack.network.drivers.linux.hostconf import HostConfig
 from onestack.network.topology import Desired, NetworkState, PortState, RuleState
 
 ICMP = {4: "icmp", 6: "ipv6-icmp"}
@@ -174,8 +175,8 @@ def l2_ruleset(net: NetworkState) -> str:
     return "\n".join(["*filter", *decl, *rules, ""])
 
 
-def apply(net: NetworkState, desired: Desired) -> None:
-    ns = names.net_ns(net.id)
+def apply(host: HostConfig, net: NetworkState, desired: Desired) -> None:
+    ns = names.net_ns(net.id, host.scope)
     commands.run(["iptables-restore"], netns=ns, input=ruleset(net, desired, 4))
     if shutil.which("ebtables-restore"):
         commands.run(["ebtables-restore"], netns=ns, input=l2_ruleset(net))

@@ -17,6 +17,7 @@ import shutil
 
 from onestack.network.drivers.linux import commands, l2, names
 from onestack.network.drivers.linux.dhcp import stop_daemon
+from onestack.network.drivers.linux.hostconf import HostConfig
 from onestack.network.drivers.linux.ra import Advertised
 from onestack.network.topology import Desired, RouterState
 
@@ -42,7 +43,7 @@ def advertised_legs(router: RouterState, desired: Desired) -> list[Advertised]:
     return legs
 
 
-def ensure_router(router: RouterState, desired: Desired) -> None:
+def ensure_router(host: HostConfig, router: RouterState, desired: Desired) -> None:
     ns = names.router_ns(router.id)
     commands.ensure_netns(ns)
     commands.sysctl(ns, "net.ipv4.ip_forward", "1")
@@ -55,24 +56,31 @@ def ensure_router(router: RouterState, desired: Desired) -> None:
     for port, mtu in router.interfaces:
         ifname = names.router_port(port.id, gateway=False)
         wanted_links.add(ifname)
-        l2.ensure_network(port.network_id, mtu)
+        l2.ensure_network(host, port.network_id, mtu)
         addresses = [
             f"{ip}/{_prefix(desired, port.network_id, subnet_id)}" for ip, subnet_id in port.ips
         ]
-        l2.plug(port.network_id, port.id, port.mac, mtu, ns, ifname, addresses)
+        l2.plug(host, port.network_id, port.id, port.mac, mtu, ns, ifname, addresses)
     gateway = router.gateway
     gw_if = None
     if gateway is not None:
         gw_if = names.router_port(gateway.id, gateway=True)
         wanted_links.add(gw_if)
-        l2.ensure_network(gateway.network_id, router.gateway_mtu)
+        l2.ensure_network(host, gateway.network_id, router.gateway_mtu)
         addresses = [
             f"{ip}/{_prefix(desired, gateway.network_id, subnet_id)}"
             for ip, subnet_id in gateway.ips
         ]
         addresses += [f"{fip}/32" for fip, _ in router.floating]
         l2.plug(
-            gateway.network_id, gateway.id, gateway.mac, router.gateway_mtu, ns, gw_if, addresses
+            host,
+            gateway.network_id,
+            gateway.id,
+            gateway.mac,
+            router.gateway_mtu,
+            ns,
+            gw_if,
+            addresses,
         )
         for fip, _ in router.floating:  # tell the external segment where the address now is
             commands.run(

@@ -1,6 +1,9 @@
 """Device and namespace names: a short onestack prefix plus part of a UUID.
 
-Interface names are at most 15 characters (IFNAMSIZ - 1).
+Interface names are at most 15 characters (IFNAMSIZ - 1).  A network's bridge
+namespace exists on every host with a port on the network; simulated hosts on
+one machine share ``/run/netns``, so each gives its bridge namespaces a
+*scope* of its own (``osnet-<scope>-<network>``; real hosts use none).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ TAP = "ostap-"  # a port's bridge-side veth, inside NET_NS
 PEER = "osq-"  # a port's far end before it is renamed in its namespace
 HOST_LEG = "osx-"  # the host's veth to an external network's bridge (root namespace)
 HOST_LEG_PEER = "osxb-"  # its bridge-side end
+VXLAN = "osvx-"  # a network's VXLAN device, made in the underlay namespace, moved to NET_NS
 
 NAMESPACE_PREFIXES = (NET_NS, DHCP_NS, ROUTER_NS, VM_NS)
 ROOT_DEVICE_PREFIXES = (HOST_LEG,)
@@ -23,8 +27,17 @@ def short(uuid: str, length: int) -> str:
     return uuid.replace("-", "")[:length]
 
 
-def net_ns(network_id: str) -> str:
-    return NET_NS + network_id
+def net_ns(network_id: str, scope: str = "") -> str:
+    return f"{NET_NS}{scope}-{network_id}" if scope else NET_NS + network_id
+
+
+def record_id(namespace: str) -> str:
+    """The network, router or instance id at the end of one of our namespace names."""
+    return namespace[-36:]
+
+
+def vxlan(segmentation_id: int) -> str:
+    return f"{VXLAN}{segmentation_id:06x}"
 
 
 def dhcp_ns(network_id: str) -> str:

@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 
 from onestack.network.drivers.linux import commands, l2, names
+from onestack.network.drivers.linux.hostconf import HostConfig
 from onestack.network.drivers.linux.registry import Registry
 from onestack.network.interface import PortInfo
 
@@ -18,8 +19,14 @@ LOG = logging.getLogger(__name__)
 
 
 class InstancePlumber:
-    def __init__(self, lock: threading.RLock, registry: Registry | None = None) -> None:
+    def __init__(
+        self,
+        lock: threading.RLock,
+        registry: Registry | None = None,
+        host: HostConfig | None = None,
+    ) -> None:
         self._lock = lock
+        self.host = host or HostConfig()
         self.registry = registry or Registry(None)
 
     def instance_exists(self, instance_id: str) -> bool:
@@ -50,7 +57,7 @@ class InstancePlumber:
                         commands.ip("link", "del", ifname, netns=ns, check=False)
                 used = {attached[p] for p in attached if p in wanted}
                 for port in ports:
-                    l2.ensure_network(port.network_id, port.mtu)
+                    l2.ensure_network(self.host, port.network_id, port.mtu)
                     found = attached.get(port.id)
                     if found is not None:
                         ifname = found
@@ -61,7 +68,7 @@ class InstancePlumber:
                         ifname = f"eth{index}"
                         used.add(ifname)
                     l2.plug(
-                        port.network_id, port.id, port.mac_address, port.mtu, ns, ifname,
+                        self.host, port.network_id, port.id, port.mac_address, port.mtu, ns, ifname,
                         alias=f"port:{port.id}",
                     )  # fmt: skip
             except Exception:
