@@ -8,10 +8,10 @@ from pydantic import BaseModel, Field
 
 
 class ComputeSettings(BaseModel):
-    driver: Literal["container", "fake", "auto"] = Field(
+    driver: Literal["container", "qemu", "fake", "auto"] = Field(
         "auto",
-        description="Instance driver: container (runc), fake (no workloads) or auto "
-        "(container where runc and root are available, fake otherwise).",
+        description="Instance driver: container (runc), qemu (virtual machines), fake (no "
+        "workloads) or auto (container where runc and root are available, fake otherwise).",
     )
     host: str | None = Field(None, description="This agent's host name; the machine's by default.")
     availability_zone: str = Field("nova", description="Availability zone of this host.")
@@ -24,6 +24,13 @@ class ComputeSettings(BaseModel):
         10.0, ge=0, description="Seconds between SIGTERM and SIGKILL when stopping a container."
     )
     runc: str = Field("runc", description="The runc binary.")
+    qemu: str = Field("qemu-system-x86_64", description="The QEMU binary of the qemu driver.")
+    qemu_accel: Literal["auto", "kvm", "tcg"] = Field(
+        "auto",
+        description="Accelerator of the qemu driver: kvm, tcg (emulation) or auto (KVM where "
+        "a probe guest boots under it, TCG otherwise).",
+    )
+    qemu_machine: str = Field("pc", description="QEMU machine type of virtual machines.")
     fake_vcpus: int = Field(1000, ge=1, description="vCPUs the fake driver reports.")
     fake_memory_mb: int = Field(800000, ge=1, description="RAM the fake driver reports.")
     fake_local_gb: int = Field(6000, ge=1, description="Disk the fake driver reports.")

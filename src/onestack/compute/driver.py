@@ -27,6 +27,10 @@ class Capabilities:
     console_output: bool = True
     resize_live_limits: bool = True
     real_workloads: bool = False
+    #: the instance's ports are tap devices (``InstanceSpec.vifs``), not a namespace
+    tap_vifs: bool = False
+    #: remote consoles (``console_socket``): serial and VNC
+    remote_consoles: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,17 @@ class AttachedVolume:
     device_name: str  # /dev/vdb
     host_device: str  # /dev/loop3
     read_only: bool = False
+
+
+@dataclass(frozen=True)
+class TapVif:
+    """One port as a tap device on its network's bridge, in the network's namespace."""
+
+    port_id: str
+    mac_address: str
+    mtu: int
+    netns_path: str  # /run/netns/osnet-<network id>
+    device: str  # the tap's name there
 
 
 @dataclass(frozen=True)
@@ -83,12 +98,25 @@ class InstanceSpec:
     root_device: str | None = None
     #: a named network namespace prepared by the network service (None: a private one)
     netns_path: str | None = None
+    #: the image's Glance ``disk_format`` (how a VM driver reads ``image_path``)
+    image_disk_format: str = "raw"
+    #: direct kernel boot (the image's ``kernel_id``/``ramdisk_id`` images)
+    kernel_path: Path | None = None
+    ramdisk_path: Path | None = None
+    ephemeral_gb: int = 0
+    swap_mb: int = 0
+    #: the user asked for a config drive
+    config_drive: bool = False
+    #: ports as taps (drivers with ``Capabilities.tap_vifs``)
+    vifs: tuple[TapVif, ...] = ()
 
 
 class ComputeDriver(abc.ABC):
     """One host's hypervisor.  Instances are named by their server id."""
 
     name: str = "base"
+    #: the disk format ``snapshot`` writes (Glance ``disk_format``)
+    snapshot_disk_format: str = "raw"
 
     @abc.abstractmethod
     def info(self) -> HostInfo:
@@ -194,6 +222,18 @@ class ComputeDriver(abc.ABC):
         Idempotent: detaching a device the instance does not have succeeds.
         """
         raise DriverNotSupported(operation="volume detach", driver=self.name)
+
+    def attach_interface(self, instance_id: str, vif: TapVif) -> None:
+        """Plug one more port into the running instance.  On failure it does not see it."""
+        raise DriverNotSupported(operation="interface attach", driver=self.name)
+
+    def detach_interface(self, instance_id: str, port_id: str) -> None:
+        """Unplug a port from the instance.  Idempotent."""
+        raise DriverNotSupported(operation="interface detach", driver=self.name)
+
+    def console_socket(self, instance_id: str, kind: str) -> Path:
+        """The Unix socket of the running instance's ``serial`` port or ``vnc`` display."""
+        raise DriverNotSupported(operation=f"{kind} console", driver=self.name)
 
 
 def power_state_name(value: int) -> str:

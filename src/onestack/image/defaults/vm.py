@@ -162,6 +162,36 @@ def _initramfs(work: Path, bb: Path, kernel: _kernel.Kernel) -> Path:
     return output
 
 
+PROBE_INIT = """#!/bin/busybox sh
+/bin/busybox mount -t devtmpfs devtmpfs /dev
+echo ONESTACK-ACCEL-PROBE-OK > /dev/ttyS0
+/bin/busybox poweroff -f
+"""
+
+
+def _probe_initramfs(work: Path, bb: Path) -> Path:
+    """The accelerator probe's initramfs: says so on the serial port and powers off."""
+    tree = work / "probe"
+    (tree / "bin").mkdir(parents=True)
+    (tree / "dev").mkdir()
+    shutil.copyfile(bb, tree / "bin/busybox")
+    (tree / "bin/busybox").chmod(0o755)
+    (tree / "init").write_text(PROBE_INIT)
+    (tree / "init").chmod(0o755)
+    output = work / "probe-initrd.gz"
+    _vmdisk.write_cpio_gz(tree, output, busybox.EPOCH)
+    return output
+
+
+def probe_kernel(image: Path) -> Path:
+    """The kernel built with ``image``, kept beside it (for the KVM probe and benchmarks)."""
+    return image.with_name(image.stem + ".vmlinuz")
+
+
+def probe_initrd(image: Path) -> Path:
+    return image.with_name(image.stem + ".probe-initrd.gz")
+
+
 def _root_fs(work: Path, bb: Path) -> Path:
     tree = work / "root"
     tree.mkdir()
@@ -239,10 +269,13 @@ def build(output: Path, *, cache: Path | None = None) -> BuiltVmImage:
                  "qcow2", str(raw), str(qcow2)],
                 capture_output=True, check=True, timeout=600,
             )  # fmt: skip
+            probe = _probe_initramfs(work, bb)
         except (_kernel.KernelUnavailable, _vmdisk.DiskToolMissing) as exc:
             raise VmBuildError(str(exc)) from exc
         except (subprocess.CalledProcessError, RuntimeError) as exc:
             raise VmBuildError(f"building {NAME} failed: {exc}") from exc
+        shutil.copyfile(kernel.vmlinuz, probe_kernel(output))
+        os.replace(probe, probe_initrd(output))
         os.replace(qcow2, output)
     return BuiltVmImage(output, kernel.version, tuple(m.name for m in kernel.modules))
 

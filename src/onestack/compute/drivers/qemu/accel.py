@@ -1,0 +1,89 @@
+"""KVM or TCG: the setting, else a probe whose result is kept per machine.
+
+The probe boots the onestack-vm kernel with a tiny initramfs under KVM (see
+``process.probe_accelerator``); its result is cached in the shared cache
+directory, keyed by the host's kernel and QEMU's version, so that later
+starts (and other clouds on the machine) decide at once.  While a probe
+runs, guests start on TCG; the driver logs the outcome.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from pathlib import Path
+
+from onestack.compute.drivers.qemu.process import Accelerator, probe_accelerator
+from onestack.image.defaults import vm as vm_image
+
+LOG = logging.getLogger(__name__)
+
+
+def _cache_file() -> Path:
+    return vm_image.cache_dir() / "accelerator.json"
+
+
+def _key(version: tuple[int, int, int]) -> str:
+    return f"{os.uname().release} qemu {'.'.join(map(str, version))}"
+
+
+class AcceleratorChoice:
+    def __init__(self, setting: str, binary: str, version: tuple[int, int, int]) -> None:
+        self._lock = threading.Lock()
+        self._binary = binary
+        self._key = _key(version)
+        if setting in ("kvm", "tcg"):
+            self._chosen = Accelerator(setting, f"set by [compute] qemu_accel = {setting}")
+            return
+        cached = self._read_cache()
+        if cached is not None:
+            self._chosen = cached
+            self._say()
+            return
+        self._chosen = Accelerator("tcg", "the KVM probe is still running: guests run on TCG")
+        if not os.path.exists("/dev/kvm"):
+            self._chosen = probe_accelerator(binary, None, None)
+            self._say()
+            return
+        threading.Thread(target=self._probe, name="kvm probe", daemon=True).start()
+
+    def current(self) -> Accelerator:
+        with self._lock:
+            return self._chosen
+
+    def _say(self) -> None:
+        chosen = self._chosen
+        if chosen.name == "kvm":
+            LOG.info("compute: virtual machines use KVM (%s)", chosen.reason)
+        else:
+            LOG.warning(
+                "compute: KVM is unavailable, virtual machines run on TCG: %s", chosen.reason
+            )
+
+    def _read_cache(self) -> Accelerator | None:
+        try:
+            data = json.loads(_cache_file().read_text())
+        except (OSError, ValueError):
+            return None
+        if data.get("key") != self._key or data.get("name") not in ("kvm", "tcg"):
+            return None
+        return Accelerator(str(data["name"]), f"{data.get('reason', '')} (probed before)")
+
+    def _probe(self) -> None:
+        image = vm_image.cached_image()
+        kernel = vm_image.probe_kernel(image)
+        initrd = vm_image.probe_initrd(image)
+        result = probe_accelerator(self._binary, kernel, initrd)
+        with self._lock:
+            self._chosen = result
+        self._say()
+        if kernel.is_file():  # a probe without a guest proves nothing: do not keep it
+            try:
+                path = _cache_file()
+                path.parent.mkdir(parents=True, exist_ok=True)
+                data = {"key": self._key, "name": result.name, "reason": result.reason}
+                path.write_text(json.dumps(data))
+            except OSError as exc:
+                LOG.warning("cannot record the KVM probe's result: %s", exc)
