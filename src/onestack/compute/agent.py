@@ -27,7 +27,7 @@ from onestack.common.context import RequestContext
 from onestack.common.db import Database, utcnow
 from onestack.compute import netinfo, states
 from onestack.compute.conf import ComputeSettings
-from onestack.compute.driver import ComputeDriver, InstanceSpec
+from onestack.compute.driver import ComputeDriver, InstanceSpec, TapVif
 from onestack.compute.exceptions import DriverError, InstanceNotFound
 from onestack.compute.instances import EventRecorder, add_fault, mark_deleted, touch
 from onestack.compute.models import ComputeNode, ComputeService, Instance
@@ -273,15 +273,31 @@ class ComputeAgent:
         flavor = flavor or instance.flavor
         path: Path | None = None
         properties: dict[str, str] = {}
+        disk_format = "raw"
+        kernel: Path | None = None
+        ramdisk: Path | None = None
+        capabilities = self.driver.info().capabilities
         if self.images is not None and image:
             ctx = RequestContext.admin()
             try:
                 record = self.images.get_image(ctx, image)
                 properties = dict(record.properties)
+                disk_format = record.disk_format or "raw"
                 path = self.images.data_path(ctx, image)
+                if capabilities.tap_vifs and properties.get("kernel_id"):
+                    kernel = self.images.data_path(ctx, properties["kernel_id"])
+                    if properties.get("ramdisk_id"):
+                        ramdisk = self.images.data_path(ctx, properties["ramdisk_id"])
             except Exception as exc:
-                if self.driver.info().capabilities.real_workloads:
+                if capabilities.real_workloads:
                     raise DriverError(reason=f"image {image} is not available: {exc}") from exc
+        network = self.services.get("network")
+        vifs: tuple[TapVif, ...] = ()
+        netns: str | None = None
+        if capabilities.tap_vifs:
+            vifs = netinfo.tap_vifs(network, instance)
+        else:
+            netns = netinfo.netns_path(network, instance)
         return InstanceSpec(
             id=instance.id,
             name=instance.name,
@@ -301,7 +317,14 @@ class ComputeAgent:
             user_data=instance.user_data,
             metadata=dict(instance.meta or {}),
             **self.block.spec_fields(instance.id),
-            netns_path=netinfo.netns_path(self.services.get("network"), instance),
+            netns_path=netns,
+            image_disk_format=disk_format,
+            kernel_path=kernel,
+            ramdisk_path=ramdisk,
+            ephemeral_gb=int(flavor.get("ephemeral") or 0),
+            swap_mb=int(flavor.get("swap") or 0),
+            config_drive=str(instance.config_drive).lower() in ("true", "1", "yes"),
+            vifs=vifs,
         )
 
     def _load(self, instance_id: str) -> Instance:
@@ -508,7 +531,8 @@ class ComputeAgent:
             instance = self._load(instance_id)
             snapshots = self.work_dir / "snapshots"
             snapshots.mkdir(parents=True, exist_ok=True)
-            target = snapshots / f"{uuid.uuid4().hex}.raw"
+            disk_format = self.driver.snapshot_disk_format
+            target = snapshots / f"{uuid.uuid4().hex}.{disk_format}"
             try:
                 with self.events.event(instance_id, request_id, "compute_snapshot_instance"):
                     self.driver.snapshot(instance_id, target)
@@ -520,12 +544,13 @@ class ComputeAgent:
                             "image_type": "snapshot",
                             "instance_uuid": instance_id,
                             "base_image_ref": instance.image_ref,
-                            "onestack_rootfs": "ext4",
                             "user_id": user_id,
                         }
                     )
+                    if disk_format == "raw":  # the container driver's root filesystem
+                        properties["onestack_rootfs"] = "ext4"
                     base = self._base_properties(instance.image_ref)
-                    for key in ("os_distro", "os_type", "hw_architecture"):
+                    for key in ("os_distro", "os_type", "hw_architecture", "hypervisor_type"):
                         if key in base and key not in properties:
                             properties[key] = base[key]
                     ctx = RequestContext(
@@ -539,7 +564,7 @@ class ComputeAgent:
                         ctx,
                         name,
                         target,
-                        disk_format="raw",
+                        disk_format=disk_format,
                         container_format="bare",
                         properties=properties,
                         visibility="private",

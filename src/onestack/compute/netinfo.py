@@ -72,6 +72,21 @@ def netns_path(network: Any, instance: Instance) -> str | None:
     return str(network.setup_instance_network(instance.id, ports))
 
 
+def tap_vifs(network: Any, instance: Instance) -> tuple[Any, ...]:
+    """Plug the instance's ports as taps on this host (VMs); their VifTaps, as TapVifs."""
+    from onestack.compute.driver import TapVif
+
+    if network is None or getattr(network, "plumber", None) is None:
+        return ()
+    ports = network.get_instance_nw_info(owner_context(instance), instance.id)
+    if not ports:
+        return ()
+    return tuple(
+        TapVif(v.port_id, v.mac_address, v.mtu, v.netns_path, v.device)
+        for v in network.setup_instance_taps(instance.id, ports)
+    )
+
+
 def release(network: Any, instance_id: str, project_id: str, user_id: str) -> None:
     """Remove the namespace and the ports the instance had (never raises)."""
     if network is None:

@@ -25,6 +25,7 @@ from onestack.network.interface import (
     NetworkRequest,
     PortInfo,
     Requested,
+    VifTap,
 )
 from onestack.network.models import FloatingIP, Network, Port, SecurityGroup, Subnet
 from onestack.network.routers import RoutersMixin
@@ -246,6 +247,16 @@ class InstancesMixin(RoutersMixin):
         """Plug the instance's ports and return once the agent has wired them (DHCP host
         entries, security-group chains), so that its first DHCP request is answered."""
         path: Path = self._require_plumber().plug_instance(instance_id, ports)
+        self._activated(instance_id, ports)
+        return path
+
+    def setup_instance_taps(self, instance_id: str, ports: list[PortInfo]) -> list[VifTap]:
+        """Plug the ports as taps (VIF type ``tap``) and return once the agent wired them."""
+        vifs: list[VifTap] = self._require_plumber().plug_instance_taps(instance_id, ports)
+        self._activated(instance_id, ports)
+        return vifs
+
+    def _activated(self, instance_id: str, ports: list[PortInfo]) -> None:
         with self.db.writer() as session:
             for info in ports:
                 port = session.get(Port, info.id)
@@ -256,11 +267,11 @@ class InstancesMixin(RoutersMixin):
         wait = self.wait_for_agent
         if wait is not None and not wait(VIF_PLUG_TIMEOUT):
             LOG.warning("instance %s: the network agent did not finish a pass in time", instance_id)
-        return path
 
     def teardown_instance_network(self, instance_id: str) -> None:
         if self.plumber is not None:
             self.plumber.unplug_instance(instance_id)
+            self.plumber.unplug_taps(instance_id)
 
     def attach_interface(
         self, ctx: RequestContext, instance_id: str, host: str, request: NetworkRequest
@@ -281,4 +292,5 @@ class InstancesMixin(RoutersMixin):
             raise PortNotFound(port_id=port_id)
         if self.plumber is not None:
             self.plumber.unplug_port(instance_id, port_id)
+            self.plumber.unplug_taps(instance_id, port_id)
         self._drop_instance_port(instance_id, port_id)

@@ -16,6 +16,13 @@ the networking tables or HTTP API:
 4. ``attach_interface`` / ``detach_interface`` for ``server add/remove port``;
 5. ``teardown_instance_network`` then ``deallocate_for_instance`` at delete.
 
+A virtual machine takes its ports as tap devices instead (VIF type ``tap``):
+``setup_instance_taps`` puts one tap per port on the network's bridge, in the
+network's namespace, with the same security groups, anti-spoofing and
+metadata as a namespace's interface; the hypervisor opens each tap there and
+gives the guest NIC the port's MAC.  ``teardown_instance_network`` removes
+them too.
+
 Instance metadata (``http://169.254.169.254/...``) is served by the network
 agent; the data itself comes from a ``MetadataProvider`` that the compute
 service registers with ``set_metadata_provider``.
@@ -79,6 +86,17 @@ class InstanceMetadata:
     user_data: bytes | None = None
     meta: dict[str, str] = field(default_factory=dict)
     launch_index: int = 0
+
+
+@dataclass(frozen=True)
+class VifTap:
+    """A port as a tap device (VIF type ``tap``): ``device`` in the namespace ``netns_path``."""
+
+    port_id: str
+    mac_address: str
+    mtu: int
+    netns_path: str
+    device: str
 
 
 class MetadataProvider(Protocol):
@@ -149,8 +167,17 @@ class NetworkService(Protocol):
         """
         ...
 
+    def setup_instance_taps(self, instance_id: str, ports: list[PortInfo]) -> list[VifTap]:
+        """One tap device per port on its network's bridge (VIF type ``tap``, for VMs).
+
+        Idempotent; taps of the instance whose port is not in ``ports`` are removed.
+        Raises NotSupported when this host has no data plane.  Returns once the agent
+        has wired them (DHCP host entries, security-group chains).
+        """
+        ...
+
     def teardown_instance_network(self, instance_id: str) -> None:
-        """Remove the instance's namespace and its bridge ports (no error if absent)."""
+        """Remove the instance's namespace or taps and its bridge ports (no error if absent)."""
         ...
 
     def set_metadata_provider(self, provider: MetadataProvider | None) -> None:

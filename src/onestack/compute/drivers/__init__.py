@@ -1,4 +1,4 @@
-"""Compute drivers: ``fake`` (no workloads) and ``container`` (runc).
+"""Compute drivers: ``fake`` (no workloads), ``container`` (runc) and ``qemu`` (VMs).
 
 ``load_driver`` picks one from the settings; ``auto`` means the container
 driver where runc and root are available, the fake driver otherwise.
@@ -26,6 +26,17 @@ def container_unavailable(settings: ComputeSettings) -> str | None:
         return f"{settings.runc} is not installed"
     if not Path("/sys/fs/cgroup/memory").is_dir():
         return "the cgroup v1 memory controller is not mounted"
+    return None
+
+
+def qemu_unavailable(settings: ComputeSettings) -> str | None:
+    """Why the qemu driver cannot run here (None when it can)."""
+    if os.geteuid() != 0:
+        return "onestack is not running as root"
+    if shutil.which(settings.qemu) is None:
+        return f"{settings.qemu} is not installed (Debian package qemu-system-x86)"
+    if shutil.which("qemu-img") is None:
+        return "qemu-img is not installed (Debian package qemu-utils)"
     return None
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from onestack.network.agent import l2, linux, names
 from onestack.network.agent.registry import Registry
-from onestack.network.interface import PortInfo
+from onestack.network.interface import PortInfo, VifTap
 
 LOG = logging.getLogger(__name__)
 
@@ -70,6 +70,36 @@ class InstancePlumber:
                     self.registry.discard(ns)
                 raise
         return linux.NETNS_DIR / ns
+
+    def plug_instance_taps(self, instance_id: str, ports: list[PortInfo]) -> list[VifTap]:
+        """A tap per port on its network's bridge (alias ``vm:<instance>``)."""
+        alias = f"vm:{instance_id}"
+        vifs = []
+        with self._lock:
+            wanted = {names.tap(p.id) for p in ports}
+            for ns in self._network_namespaces():
+                for device in l2.aliased_links(ns, alias):
+                    if device not in wanted:
+                        linux.ip("link", "del", device, netns=ns, check=False)
+            for port in ports:
+                l2.ensure_network(port.network_id, port.mtu)
+                device = l2.plug_tap(port.network_id, port.id, port.mtu, alias)
+                path = str(linux.NETNS_DIR / names.net_ns(port.network_id))
+                vifs.append(VifTap(port.id, port.mac_address, port.mtu, path, device))
+        return vifs
+
+    @staticmethod
+    def _network_namespaces() -> list[str]:
+        return [ns for ns in linux.namespaces() if ns.startswith(names.NET_NS)]
+
+    def unplug_taps(self, instance_id: str, port_id: str | None = None) -> None:
+        """Remove the instance's taps (only ``port_id``'s when given)."""
+        alias = f"vm:{instance_id}"
+        with self._lock:
+            for ns in self._network_namespaces():
+                for device in l2.aliased_links(ns, alias):
+                    if port_id is None or device == names.tap(port_id):
+                        linux.ip("link", "del", device, netns=ns, check=False)
 
     def unplug_port(self, instance_id: str, port_id: str) -> None:
         ns = names.vm_ns(instance_id)

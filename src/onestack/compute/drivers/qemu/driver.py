@@ -37,7 +37,7 @@ from onestack.compute.driver import (
     TapVif,
 )
 from onestack.compute.drivers.qemu import accel, disks, process, taps
-from onestack.compute.drivers.qemu.layout import VmFiles, socket_base
+from onestack.compute.drivers.qemu.layout import VmFiles, remove_socket_link, socket_base
 from onestack.compute.drivers.qemu.qmp import QmpClient, QmpClosed, QmpError
 from onestack.compute.exceptions import DriverError
 
@@ -76,7 +76,6 @@ class QemuComputeDriver(ComputeDriver):
         self.version = process.qemu_version(self.binary)
         self.vms = state_dir / "vms"
         self.vms.mkdir(parents=True, exist_ok=True)
-        self.sockets = socket_base(self.vms)
         self.base_cache = state_dir / "vm-base"
         self.accelerator = accel.AcceleratorChoice(settings.qemu_accel, self.binary, self.version)
         self._monitors: dict[str, QmpClient] = {}
@@ -87,7 +86,7 @@ class QemuComputeDriver(ComputeDriver):
     # -- files and monitors ------------------------------------------------------------------
 
     def files(self, instance_id: str) -> VmFiles:
-        return VmFiles(self.vms / instance_id, self.sockets / instance_id)
+        return VmFiles(self.vms / instance_id, socket_base(self.vms) / instance_id)
 
     def _pid(self, instance_id: str) -> int | None:
         return process.read_pid(self.files(instance_id).pidfile)
@@ -270,6 +269,8 @@ class QemuComputeDriver(ComputeDriver):
             shutil.rmtree(files.sockets, ignore_errors=True)
         if files.directory.exists():
             shutil.rmtree(files.directory)
+        if not any(self.vms.iterdir()):
+            remove_socket_link(self.vms)
         with self._guard:
             self._exiting.discard(instance_id)
 
