@@ -31,6 +31,7 @@ from onestack.compute.driver import ComputeDriver, InstanceSpec, TapVif
 from onestack.compute.exceptions import DriverError, InstanceNotFound
 from onestack.compute.instances import EventRecorder, add_fault, mark_deleted, touch
 from onestack.compute.models import ComputeNode, ComputeService, Instance
+from onestack.compute.states import PowerState
 from onestack.compute.volume_agent import AgentVolumes
 
 LOG = logging.getLogger(__name__)
@@ -52,11 +53,11 @@ _AFTER = {
 _FATAL = ("rebuild",)
 
 
-def _power_vm_state(power: int) -> str:
+def _power_vm_state(power: PowerState) -> str:
     return {
-        states.RUNNING: states.ACTIVE,
-        states.PAUSED_POWER: states.PAUSED,
-        states.SUSPENDED_POWER: states.SUSPENDED,
+        PowerState.RUNNING: states.ACTIVE,
+        PowerState.PAUSED: states.PAUSED,
+        PowerState.SUSPENDED: states.SUSPENDED,
     }.get(power, states.STOPPED)
 
 
@@ -126,9 +127,8 @@ class ComputeAgent:
             node.cpu_allocation_ratio = self.settings.cpu_allocation_ratio
             node.ram_allocation_ratio = self.settings.ram_allocation_ratio
             node.disk_allocation_ratio = self.settings.disk_allocation_ratio
-            reserved = (
-                self.settings.reserved_host_memory_mb if info.capabilities.real_workloads else 0
-            )
+            capabilities = self.driver.capabilities
+            reserved = self.settings.reserved_host_memory_mb if capabilities.real_workloads else 0
             node.reserved_memory_mb = reserved
             node.updated_at = utcnow()
 
@@ -175,7 +175,7 @@ class ComputeAgent:
         for row in rows:
             with self._lock(row.id):
                 try:
-                    power = real.get(row.id, states.NOSTATE)
+                    power = real.get(row.id, PowerState.NOSTATE)
                     if power != self._recorded_power(row.id):
                         # The listing predates the lock: an operation that held it may
                         # have started or stopped the instance since. Ask again.
@@ -196,7 +196,7 @@ class ComputeAgent:
             instance = session.get(Instance, instance_id)
             return instance.power_state if instance is not None else None
 
-    def _sync_one(self, instance_id: str, power: int, at_start: bool) -> None:
+    def _sync_one(self, instance_id: str, power: PowerState, at_start: bool) -> None:
         destroy = False
         with self.db.writer() as session:
             instance = session.get(Instance, instance_id)
@@ -206,7 +206,7 @@ class ComputeAgent:
             if at_start and task == states.DELETING:
                 destroy = True
             elif at_start and instance.vm_state == states.BUILDING:
-                if power == states.RUNNING:
+                if power == PowerState.RUNNING:
                     touch(
                         instance,
                         vm_state=states.ACTIVE,
@@ -225,7 +225,10 @@ class ComputeAgent:
                     )
                     destroy = True
             elif at_start and task is not None:
-                if power == states.NOSTATE and task in (states.REBUILDING, states.REBUILD_SPAWNING):
+                if power == PowerState.NOSTATE and task in (
+                    states.REBUILDING,
+                    states.REBUILD_SPAWNING,
+                ):
                     touch(instance, vm_state=states.ERROR, task_state=None, power_state=power)
                     add_fault(
                         session,
@@ -244,14 +247,14 @@ class ComputeAgent:
                     instance.power_state = power
                     instance.updated_at = utcnow()
                 if instance.vm_state == states.ACTIVE and power in (
-                    states.SHUTDOWN,
-                    states.CRASHED,
+                    PowerState.SHUTDOWN,
+                    PowerState.CRASHED,
                 ):
                     touch(instance, vm_state=states.STOPPED)
                 elif (
                     instance.vm_state
                     in (states.ACTIVE, states.STOPPED, states.PAUSED, states.SUSPENDED)
-                    and power == states.NOSTATE
+                    and power == PowerState.NOSTATE
                 ):
                     touch(instance, vm_state=states.ERROR)
                     add_fault(
@@ -276,7 +279,7 @@ class ComputeAgent:
         disk_format = "raw"
         kernel: Path | None = None
         ramdisk: Path | None = None
-        capabilities = self.driver.info().capabilities
+        capabilities = self.driver.capabilities
         if self.images is not None and image:
             ctx = RequestContext.admin()
             try:
@@ -388,7 +391,7 @@ class ComputeAgent:
                                 instance,
                                 vm_state=states.ERROR,
                                 task_state=None,
-                                power_state=states.NOSTATE,
+                                power_state=PowerState.NOSTATE,
                             )
                             add_fault(session, instance_id, exc, self.host)
                 self.block.release(instance_id)
@@ -403,7 +406,7 @@ class ComputeAgent:
                         instance,
                         vm_state=states.ACTIVE,
                         task_state=None,
-                        power_state=states.RUNNING,
+                        power_state=PowerState.RUNNING,
                         launched_at=utcnow(),
                         progress=100,
                     )
@@ -462,7 +465,7 @@ class ComputeAgent:
             else:
                 vm_state = instance.vm_state
                 if vm_state != states.RESIZED:
-                    vm_state = _power_vm_state(power) if power != states.NOSTATE else vm_state
+                    vm_state = _power_vm_state(power) if power != PowerState.NOSTATE else vm_state
                 touch(instance, task_state=None, power_state=power, vm_state=vm_state)
             add_fault(session, instance_id, exc, self.host)
 

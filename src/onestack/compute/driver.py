@@ -12,25 +12,70 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import ClassVar
 
-from onestack.compute import states
+from onestack.compute.conf import ComputeSettings
 from onestack.compute.exceptions import DriverNotSupported
+from onestack.compute.states import PowerState
 
 
 @dataclass(frozen=True)
 class Capabilities:
-    pause: bool = True
-    suspend: bool = True
-    snapshot: bool = True
-    console_output: bool = True
-    resize_live_limits: bool = True
+    """What a driver can do beyond the operations every driver has.
+
+    Every flag defaults to False: a driver states what it supports.  The agent
+    records them per host (the compute node), and the API answers Nova's 501
+    ``notImplemented`` before anything is cast when the server's host lacks the
+    operation.  ``CAPABILITY_METHODS`` names the driver methods behind each flag;
+    the contract suite checks that a driver overrides exactly those it claims.
+    """
+
+    #: pause and unpause (freeze every process or vCPU, memory kept)
+    pause: bool = False
+    #: suspend and resume
+    suspend: bool = False
+    #: resize to another flavor (confirm/revert)
+    resize: bool = False
+    #: createImage: the instance's disk as a new image
+    snapshot: bool = False
+    #: os-getConsoleOutput
+    console_output: bool = False
+    #: attach and detach volumes while the instance exists
+    volume_attach: bool = False
+    #: a volume as the root disk (``InstanceSpec.root_device``)
+    boot_from_volume: bool = False
+    #: instances really run (the fake driver runs nothing)
     real_workloads: bool = False
     #: the instance's ports are tap devices (``InstanceSpec.vifs``), not a namespace
     tap_vifs: bool = False
+    #: hot-plug a port into a running instance (tap VIFs)
+    interface_attach: bool = False
     #: remote consoles (``console_socket``): serial and VNC
     remote_consoles: bool = False
+
+    def as_dict(self) -> dict[str, bool]:
+        return {f.name: bool(getattr(self, f.name)) for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, object] | None) -> Capabilities:
+        """From a recorded dict; unknown keys are ignored, missing ones are False."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: bool(v) for k, v in (values or {}).items() if k in known})
+
+
+#: the driver methods each capability stands for (raising DriverNotSupported without it)
+CAPABILITY_METHODS: Mapping[str, tuple[str, ...]] = {
+    "pause": ("pause", "unpause"),
+    "suspend": ("suspend", "resume"),
+    "resize": ("resize",),
+    "snapshot": ("snapshot",),
+    "console_output": ("console_output",),
+    "volume_attach": ("attach_volume", "detach_volume"),
+    "interface_attach": ("attach_interface", "detach_interface"),
+    "remote_consoles": ("console_socket",),
+}
 
 
 @dataclass(frozen=True)
@@ -45,7 +90,6 @@ class HostInfo:
     local_gb: int
     host_ip: str = "127.0.0.1"
     cpu_info: Mapping[str, object] = field(default_factory=dict)
-    capabilities: Capabilities = field(default_factory=Capabilities)
 
 
 @dataclass(frozen=True)
@@ -112,18 +156,34 @@ class InstanceSpec:
 
 
 class ComputeDriver(abc.ABC):
-    """One host's hypervisor.  Instances are named by their server id."""
+    """One host's hypervisor.  Instances are named by their server id.
 
-    name: str = "base"
+    Required: ``info``, ``list_instances``, ``spawn``, ``destroy``, ``power_off``,
+    ``power_on``, ``get_power_state`` (and ``reboot``, ``rebuild``, which have
+    defaults built on them).  Optional: the methods of ``CAPABILITY_METHODS``,
+    each raising :class:`DriverNotSupported` unless the driver's ``capabilities``
+    say otherwise.
+    """
+
+    name: ClassVar[str] = "base"
+    #: what this driver supports (all False unless the driver says so)
+    capabilities: ClassVar[Capabilities] = Capabilities()
     #: the disk format ``snapshot`` writes (Glance ``disk_format``)
-    snapshot_disk_format: str = "raw"
+    snapshot_disk_format: ClassVar[str] = "raw"
+
+    def __init__(self, settings: ComputeSettings, state_dir: Path, host: str) -> None:
+        """Every driver is built alike: the compute settings, its own directory
+        (``<state dir>/compute`` on the all-in-one) and the host's name."""
+        self.settings = settings
+        self.state_dir = state_dir
+        self.host = host
 
     @abc.abstractmethod
     def info(self) -> HostInfo:
-        """The host's capacity and this driver's capabilities."""
+        """The host's capacity."""
 
     @abc.abstractmethod
-    def list_instances(self) -> dict[str, int]:
+    def list_instances(self) -> dict[str, PowerState]:
         """Every instance this driver knows on the host, with its power state."""
 
     @abc.abstractmethod
@@ -155,8 +215,8 @@ class ComputeDriver(abc.ABC):
         """
 
     @abc.abstractmethod
-    def get_power_state(self, instance_id: str) -> int:
-        """The instance's power state (``states.NOSTATE`` when unknown)."""
+    def get_power_state(self, instance_id: str) -> PowerState:
+        """The instance's power state (``PowerState.NOSTATE`` when unknown)."""
 
     def reboot(self, spec: InstanceSpec, hard: bool, timeout: float) -> None:
         """Restart the instance from its existing disk (soft: ask first; hard: kill).
@@ -234,7 +294,3 @@ class ComputeDriver(abc.ABC):
     def console_socket(self, instance_id: str, kind: str) -> Path:
         """The Unix socket of the running instance's ``serial`` port or ``vnc`` display."""
         raise DriverNotSupported(operation=f"{kind} console", driver=self.name)
-
-
-def power_state_name(value: int) -> str:
-    return states.POWER_STATE_NAMES.get(value, "NOSTATE")

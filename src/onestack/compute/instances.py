@@ -155,6 +155,7 @@ def mark_deleted(session: Session, instance: Instance) -> None:
     """Soft-delete: the row stays for usage and ``changes-since``; quota is free."""
     from onestack.compute import states
     from onestack.compute.models import ServerGroup
+    from onestack.compute.states import PowerState
 
     now = utcnow()
     touch(
@@ -164,7 +165,7 @@ def mark_deleted(session: Session, instance: Instance) -> None:
         terminated_at=now,
         vm_state=states.DELETED,
         task_state=None,
-        power_state=states.NOSTATE,
+        power_state=PowerState.NOSTATE,
     )
     if instance.server_group_id:
         group = session.get(ServerGroup, instance.server_group_id)

@@ -56,6 +56,7 @@ from onestack.compute.models import (
 )
 from onestack.compute.quotas import engine
 from onestack.compute.rpcapi import AgentAPI, ConductorAPI, LoopBridge
+from onestack.compute.states import PowerState
 
 if TYPE_CHECKING:
     from onestack.compute.volumes import VolumeAttachmentManager
@@ -220,7 +221,7 @@ class ServerManager:
                     root_gb=flavor.disk,
                     vm_state=states.BUILDING,
                     task_state=states.SCHEDULING,
-                    power_state=states.NOSTATE,
+                    power_state=PowerState.NOSTATE,
                     requested_az=zone,
                     availability_zone=zone,
                     key_name=req.key_name,

@@ -7,6 +7,8 @@ Nova's ``_STATE_MAP``; every action names the vm_states it is allowed from
 
 from __future__ import annotations
 
+import enum
+
 # vm_states
 ACTIVE = "active"
 BUILDING = "building"
@@ -43,22 +45,33 @@ RESIZE_FINISH = "resize_finish"
 RESIZE_REVERTING = "resize_reverting"
 RESIZE_CONFIRMING = "resize_confirming"
 
-# power_states (Nova's integers)
-NOSTATE = 0
-RUNNING = 1
-PAUSED_POWER = 3
-SHUTDOWN = 4
-CRASHED = 6
-SUSPENDED_POWER = 7
 
-POWER_STATE_NAMES = {
-    NOSTATE: "NOSTATE",
-    RUNNING: "Running",
-    PAUSED_POWER: "Paused",
-    SHUTDOWN: "Shutdown",
-    CRASHED: "Crashed",
-    SUSPENDED_POWER: "Suspended",
-}
+class PowerState(enum.IntEnum):
+    """What the hypervisor says of an instance (Nova's ``power_state`` values).
+
+    Stored and shown as the integer (``OS-EXT-STS:power_state``).
+    """
+
+    NOSTATE = 0
+    RUNNING = 1
+    PAUSED = 3
+    SHUTDOWN = 4
+    CRASHED = 6
+    SUSPENDED = 7
+
+    @property
+    def label(self) -> str:
+        """Nova's display name (``Running``, ``Shutdown``; ``NOSTATE`` unchanged)."""
+        return "NOSTATE" if self is PowerState.NOSTATE else self.name.capitalize()
+
+    @classmethod
+    def of(cls, value: int | None) -> PowerState:
+        """The state for a stored integer; unknown values are NOSTATE."""
+        try:
+            return cls(value or 0)
+        except ValueError:
+            return cls.NOSTATE
+
 
 _DEFAULT = "default"
 _STATE_MAP: dict[str, dict[str | None, str]] = {

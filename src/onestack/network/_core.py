@@ -68,8 +68,14 @@ class Core:
         #: blocks until the local agent has applied what is in the database now, as Nova
         #: waits for Neutron's network-vif-plugged before it starts a server (None: no agent)
         self.wait_for_agent: Callable[[float], bool] | None = None
-        #: where instance metadata comes from (the compute service registers itself)
-        self.metadata_provider: Any = None
+        #: where instance metadata comes from: one named in the settings, else the one
+        #: the compute service registers
+        self.configured_metadata_provider: Any = None
+        self.registered_metadata_provider: Any = None
+
+    @property
+    def metadata_provider(self) -> Any:
+        return self.configured_metadata_provider or self.registered_metadata_provider
 
     # agent notifications --------------------------------------------------
 

@@ -16,6 +16,11 @@ class NetworkSettings(BaseModel):
         "'auto' when running as root with the tools present, 'on' to require it, "
         "'off' for an API-only service.",
     )
+    host: str | None = Field(
+        None,
+        description="This host's name on the bus (`network.<host>` takes its instance "
+        "plugging); the machine's by default.",
+    )
     create_public_network: bool = Field(
         True, description="Create the external network `public` on first start."
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,14 +21,24 @@ from onestack.network.exceptions import (
     SecurityGroupNotFound,
 )
 from onestack.network.interface import (
+    Addresses,
     FixedIP,
     MetadataProvider,
+    NetworkInfo,
     NetworkRequest,
     PortInfo,
     Requested,
+    SecurityGroupInfo,
     VifTap,
 )
-from onestack.network.models import FloatingIP, Network, Port, SecurityGroup, Subnet
+from onestack.network.models import (
+    FloatingIP,
+    IPAllocation,
+    Network,
+    Port,
+    SecurityGroup,
+    Subnet,
+)
 from onestack.network.routers import RoutersMixin
 
 LOG = logging.getLogger(__name__)
@@ -45,7 +56,39 @@ class NetworkAmbiguous(Conflict):
 
 class InstancesMixin(RoutersMixin):
     def set_metadata_provider(self, provider: MetadataProvider | None) -> None:
-        self.metadata_provider = provider
+        self.registered_metadata_provider = provider
+
+    # what compute validates and changes ------------------------------------------------------
+
+    def get_port_info(self, ctx: RequestContext, port_id: str) -> PortInfo:
+        with self.db.reader() as session:
+            return self._port_info(session, self._get_port(session, ctx, port_id))
+
+    def get_network_info(self, ctx: RequestContext, network_id: str) -> NetworkInfo:
+        with self.db.reader() as session:
+            row = self._get_network(session, ctx, network_id)
+            return NetworkInfo(row.id, row.name, row.project_id, row.shared, row.external)
+
+    def find_security_group(
+        self, ctx: RequestContext, name_or_id: str, project_id: str | None = None
+    ) -> SecurityGroupInfo:
+        project = project_id or ctx.project_id or ""
+        self.ensure_default_group(project)
+        with self.db.reader() as session:
+            stmt = self._sg_query(ctx).where(
+                SecurityGroup.project_id == project,
+                (SecurityGroup.id == name_or_id) | (SecurityGroup.name == name_or_id),
+            )
+            group = session.scalars(stmt.order_by(SecurityGroup.created_at)).first()
+            if group is None:
+                raise SecurityGroupNotFound(id=name_or_id)
+            return SecurityGroupInfo(group.id, group.name, group.project_id)
+
+    def set_port_security_groups(
+        self, ctx: RequestContext, port_id: str, group_ids: Sequence[str]
+    ) -> PortInfo:
+        self.update_port(ctx, port_id, {"security_groups": list(group_ids)}, None)
+        return self.get_port_info(ctx, port_id)
 
     # allocation -------------------------------------------------------------------------------
 
@@ -212,6 +255,7 @@ class InstancesMixin(RoutersMixin):
             mac_address=port.mac_address, mtu=network.mtu if network else 1500,
             fixed_ips=tuple(fixed), device_id=port.device_id, floating_ips=floating,
             preexisting=not port.binding_profile.get(CREATED),
+            security_groups=tuple(port.security_group_ids),
         )  # fmt: skip
 
     def get_instance_nw_info(self, ctx: RequestContext, instance_id: str) -> list[PortInfo]:
@@ -223,17 +267,45 @@ class InstancesMixin(RoutersMixin):
             ).all()  # fmt: skip
             return [self._port_info(session, p) for p in ports]
 
-    def addresses(self, ctx: RequestContext, instance_id: str) -> dict[str, list[dict[str, Any]]]:
-        result: dict[str, list[dict[str, Any]]] = {}
-        for info in self.get_instance_nw_info(ctx, instance_id):
-            entries = result.setdefault(info.network_name or info.network_id, [])
-            for ip in info.fixed_ips:
-                entries.append({"version": ip.version, "addr": ip.address,
-                                "OS-EXT-IPS:type": "fixed",
-                                "OS-EXT-IPS-MAC:mac_addr": info.mac_address})  # fmt: skip
-            for fip in info.floating_ips:
-                entries.append({"version": 4, "addr": fip, "OS-EXT-IPS:type": "floating",
-                                "OS-EXT-IPS-MAC:mac_addr": info.mac_address})  # fmt: skip
+    def addresses(self, ctx: RequestContext, instance_id: str) -> Addresses:
+        return self.addresses_for(ctx, [instance_id])[instance_id]
+
+    def addresses_for(
+        self, ctx: RequestContext, instance_ids: Sequence[str]
+    ) -> dict[str, Addresses]:
+        """One query for every server: ports, networks, fixed and floating IPs."""
+        result: dict[str, Addresses] = {i: {} for i in instance_ids}
+        if not result:
+            return result
+        stmt = (
+            select(
+                Port.device_id, Port.id, Port.mac_address, Network.id, Network.name,
+                IPAllocation.ip_address, Subnet.ip_version, FloatingIP.floating_ip_address,
+            )
+            .join(Network, Network.id == Port.network_id)
+            .outerjoin(IPAllocation, IPAllocation.port_id == Port.id)
+            .outerjoin(Subnet, Subnet.id == IPAllocation.subnet_id)
+            .outerjoin(FloatingIP, FloatingIP.port_id == Port.id)
+            .where(Port.device_id.in_(list(result)), Port.device_owner.startswith("compute:"))
+            .order_by(Port.device_id, Port.created_at, Port.id, IPAllocation.position,
+                      FloatingIP.created_at, FloatingIP.id)
+        )  # fmt: skip
+        # rows multiply (fixed IPs x floating IPs): gather each port's in order first
+        ports: dict[str, tuple[str, str, list[dict[str, object]], list[dict[str, object]]]] = {}
+        with self.db.reader() as session:
+            rows = session.execute(stmt).all()
+        for device, port_id, mac, net_id, net_name, address, version, fip in rows:
+            _, _, fixed, floating = ports.setdefault(port_id, (device, net_name or net_id, [], []))
+            entry = {"version": version, "addr": address, "OS-EXT-IPS:type": "fixed",
+                     "OS-EXT-IPS-MAC:mac_addr": mac}  # fmt: skip
+            if address is not None and entry not in fixed:
+                fixed.append(entry)
+            entry = {"version": 4, "addr": fip, "OS-EXT-IPS:type": "floating",
+                     "OS-EXT-IPS-MAC:mac_addr": mac}  # fmt: skip
+            if fip is not None and entry not in floating:
+                floating.append(entry)
+        for device, network, fixed, floating in ports.values():
+            result[device].setdefault(network, []).extend([*fixed, *floating])
         return result
 
     # plumbing on this host -------------------------------------------------------------------

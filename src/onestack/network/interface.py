@@ -1,8 +1,10 @@
 """What other services may use of the networking service (its public Python interface).
 
 The compute service gives instances their network through exactly these
-calls on ``cloud.services["network"]`` (a ``NetworkManager``), never through
-the networking tables or HTTP API:
+calls, never through the networking tables or HTTP API.  In the control
+plane the implementation is the ``NetworkManager`` (``cloud.neighbours.network``);
+a compute agent on another host gets ``onestack.network.rpcapi.NetworkClient``,
+which implements the same Protocol over the bus:
 
 1. ``allocate_for_instance`` when the server is created (ports with
    ``device_owner="compute:<az>"`` and ``device_id=<instance id>``);
@@ -12,9 +14,16 @@ the networking tables or HTTP API:
    MAC, plugged into the network's bridge, filtered by its security groups;
    the instance gets its fixed IPs by DHCP.  runc joins it through the
    spec's network namespace ``path``; QEMU can bridge a tap inside it;
-3. ``get_instance_nw_info`` / ``addresses`` for ``server show``;
+3. ``get_instance_nw_info`` / ``addresses`` for ``server show``, and
+   ``addresses_for`` (one query for many servers) for ``server list``;
 4. ``attach_interface`` / ``detach_interface`` for ``server add/remove port``;
-5. ``teardown_instance_network`` then ``deallocate_for_instance`` at delete.
+5. ``teardown_instance_network`` then ``deallocate_for_instance`` at delete;
+6. ``get_port_info`` / ``get_network_info`` to validate a server's requested
+   networks, ``find_security_group`` / ``set_port_security_groups`` for
+   ``server add/remove security group``.
+
+Every call raises the networking service's errors (``onestack.network.exceptions``:
+NetworkNotFound, PortInUse, ...), which carry their status.
 
 A virtual machine takes its ports as tap devices instead (VIF type ``tap``):
 ``setup_instance_taps`` puts one tap per port on the network's bridge, in the
@@ -25,11 +34,13 @@ them too.
 
 Instance metadata (``http://169.254.169.254/...``) is served by the network
 agent; the data itself comes from a ``MetadataProvider`` that the compute
-service registers with ``set_metadata_provider``.
+service registers with ``set_metadata_provider`` (a provider named in the
+settings, ``network.metadata_provider``, takes precedence).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
@@ -58,6 +69,24 @@ class PortInfo:
     floating_ips: tuple[str, ...] = ()
     #: created by allocate_for_instance (deleted at deallocation) or given by the user
     preexisting: bool = False
+    #: ids of the port's security groups
+    security_groups: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NetworkInfo:
+    id: str
+    name: str
+    project_id: str
+    shared: bool = False
+    external: bool = False
+
+
+@dataclass(frozen=True)
+class SecurityGroupInfo:
+    id: str
+    name: str
+    project_id: str
 
 
 @dataclass(frozen=True)
@@ -70,6 +99,9 @@ class NetworkRequest:
 
 
 Requested = list[NetworkRequest] | Literal["auto", "none"]
+
+#: Nova's ``addresses`` of a server: network name -> addresses (fixed and floating)
+Addresses = dict[str, list[dict[str, object]]]
 
 
 @dataclass(frozen=True)
@@ -139,10 +171,15 @@ class NetworkService(Protocol):
         """The instance's ports (ordered as attached), with their floating IPs."""
         ...
 
-    def addresses(
-        self, ctx: RequestContext, instance_id: str
-    ) -> dict[str, list[dict[str, object]]]:
+    def addresses(self, ctx: RequestContext, instance_id: str) -> Addresses:
         """Nova's ``addresses`` of a server: network name -> addresses (fixed and floating)."""
+        ...
+
+    def addresses_for(
+        self, ctx: RequestContext, instance_ids: Sequence[str]
+    ) -> dict[str, Addresses]:
+        """``addresses`` of many servers in one query: every id given is a key
+        (``{}`` for a server without ports)."""
         ...
 
     def attach_interface(
@@ -181,5 +218,31 @@ class NetworkService(Protocol):
         ...
 
     def set_metadata_provider(self, provider: MetadataProvider | None) -> None:
-        """Where the metadata service gets instance data from (compute calls this)."""
+        """Where the metadata service gets instance data from (compute calls this).
+
+        A provider named in the settings (``network.metadata_provider``) wins over
+        the one registered here.  Only in the process that runs the data plane: the
+        bus client raises NotSupported.
+        """
+        ...
+
+    def get_port_info(self, ctx: RequestContext, port_id: str) -> PortInfo:
+        """The port if ``ctx`` may see it; PortNotFound otherwise."""
+        ...
+
+    def get_network_info(self, ctx: RequestContext, network_id: str) -> NetworkInfo:
+        """The network if ``ctx`` may see it; NetworkNotFound otherwise."""
+        ...
+
+    def find_security_group(
+        self, ctx: RequestContext, name_or_id: str, project_id: str | None = None
+    ) -> SecurityGroupInfo:
+        """The security group of ``project_id`` (default: the caller's) with this id or
+        name; SecurityGroupNotFound when there is none the caller may see."""
+        ...
+
+    def set_port_security_groups(
+        self, ctx: RequestContext, port_id: str, group_ids: Sequence[str]
+    ) -> PortInfo:
+        """Replace the port's security groups (as ``PUT /v2.0/ports/{id}`` would)."""
         ...

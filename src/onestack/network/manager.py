@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
@@ -254,3 +254,10 @@ class NetworkManager(InstancesMixin):
             },
         )
         return network.id
+
+
+if TYPE_CHECKING:
+    from onestack.network.interface import NetworkService
+
+    def _implements_the_protocol(manager: NetworkManager) -> NetworkService:
+        return manager

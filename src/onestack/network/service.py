@@ -10,11 +10,13 @@ leaves the tenant data plane running: instances outlive the service.
 from __future__ import annotations
 
 import logging
+import socket
 from typing import TYPE_CHECKING, Any
 
 from onestack.identity.bootstrap import CatalogEntry
 from onestack.network import policies
 from onestack.network.manager import NetworkManager
+from onestack.network.rpcapi import TOPIC, NetworkEndpoint
 from onestack.plugin import ServicePlugin
 
 if TYPE_CHECKING:
@@ -67,12 +69,18 @@ def _prepare(cloud: Cloud) -> None:
         import importlib
 
         module, _, attr = settings.metadata_provider.partition(":")
-        manager.set_metadata_provider(getattr(importlib.import_module(module), attr))
+        manager.configured_metadata_provider = getattr(importlib.import_module(module), attr)
+
+
+def host_of(cloud: Cloud) -> str:
+    """This host's name: where ``network.<host>`` bus calls (instance plugging) arrive."""
+    return cloud.settings.network.host or socket.gethostname()
 
 
 async def _start(cloud: Cloud) -> None:
     wanted, reason = _data_plane_wanted(cloud)
     manager = manager_of(cloud)
+    await cloud.bus.serve(TOPIC, NetworkEndpoint(manager), server=host_of(cloud))
     if not wanted:
         LOG.warning("networking is API-only on this host (%s): no bridges, DHCP or routers", reason)
         return

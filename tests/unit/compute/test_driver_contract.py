@@ -1,27 +1,43 @@
 """One contract for every compute driver: fake always, container and qemu as root.
 
-The qemu driver boots the same raw ext4 image as the container driver: bytes
-that hold no OS still make a running VM (SeaBIOS finds nothing to boot), as
-real Nova's do; every operation acts on the QEMU process.
+Each driver joins with one ``pytest.param`` in ``DRIVERS``: a
+:class:`Candidate` says how to build it, why it cannot run here (None when it
+can) and how to make the image an ``InstanceSpec`` boots from.  Operations a
+driver's ``Capabilities`` do not claim must raise ``DriverNotSupported``;
+operations it claims must work.
+
+The qemu driver boots the onestack-vm image (``scripts/install`` builds it):
+a guest must be up to let a hot-plugged disk go.  Any bytes make a running VM
+(Nova's VMs boot whatever they are given), so its failed spawn is a missing
+image file instead.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from onestack.compute import states
 from onestack.compute.conf import ComputeSettings
-from onestack.compute.driver import ComputeDriver, InstanceSpec
-from onestack.compute.drivers.container import ContainerComputeDriver
-from onestack.compute.drivers.fake import FakeComputeDriver
-from onestack.compute.drivers.qemu import QemuComputeDriver
+from onestack.compute.driver import (
+    CAPABILITY_METHODS,
+    AttachedVolume,
+    Capabilities,
+    ComputeDriver,
+    InstanceSpec,
+    TapVif,
+)
+from onestack.compute.drivers import DRIVER_NAMES, driver_class
+from onestack.compute.exceptions import DriverNotSupported
+from onestack.compute.states import PowerState
+from onestack.image.defaults import vm as vm_image
 
 INIT = """#!/bin/sh
 echo "onestack busybox image booted"
@@ -31,7 +47,8 @@ while true; do sleep 1 & wait $!; done
 """
 
 
-def _image(tmp: Path) -> Path:
+def busybox_ext4(tmp: Path) -> Path:
+    """A raw ext4 image whose /sbin/init prints two lines and waits."""
     root = tmp / "src"
     for sub in ("bin", "sbin", "etc", "root", "proc", "sys", "dev", "tmp", "run"):
         (root / sub).mkdir(parents=True)
@@ -47,44 +64,93 @@ def _image(tmp: Path) -> Path:
     return image
 
 
-def _container_ok() -> bool:
-    return os.geteuid() == 0 and shutil.which("runc") is not None and Path("/bin/busybox").exists()
+def _container_unavailable() -> str | None:
+    if os.environ.get("CI"):
+        return None  # never skip on CI: it runs as root with runc
+    if os.geteuid() != 0:
+        return "the container driver needs root"
+    if shutil.which("runc") is None or not Path("/bin/busybox").exists():
+        return "the container driver needs runc and busybox"
+    return None
 
 
-def _qemu_ok() -> bool:
-    return os.geteuid() == 0 and shutil.which("qemu-system-x86_64") is not None
+@dataclass(frozen=True)
+class Candidate:
+    name: str
+    #: why the driver cannot run here (None: it can)
+    unavailable: Callable[[], str | None]
+    #: the image file a spawn reads (None: the driver reads no bytes)
+    image: Callable[[Path], Path | None]
+    #: a console line the instance writes once it runs (None: no check)
+    console_line: str | None = "onestack busybox image booted"
+    #: an image file a spawn must fail on
+    broken_image: Callable[[Path], Path] = lambda tmp: _bad_bytes(tmp)
+    disk_format: str = "raw"
+    memory_mb: int = 64
+
+    def build(self, tmp: Path) -> ComputeDriver:
+        settings = ComputeSettings(stop_timeout=2, qemu_accel="tcg")
+        return driver_class(self.name)(settings, tmp / "compute", "contract-host")
 
 
-@pytest.fixture(
-    params=[
-        "fake",
-        pytest.param("container", marks=pytest.mark.root),
-        pytest.param("qemu", marks=pytest.mark.root),
-    ]
-)
-def driver(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ComputeDriver]:
-    settings = ComputeSettings(stop_timeout=2, qemu_accel="tcg")
-    if request.param == "fake":
-        yield FakeComputeDriver(settings, tmp_path, "host1")
-        return
-    created: ComputeDriver
-    if request.param == "qemu":
-        if not _qemu_ok() and not os.environ.get("CI"):
-            pytest.skip("the qemu driver needs root and qemu-system-x86")
-        created = QemuComputeDriver(settings, tmp_path / "compute", "host1")
-    else:
-        if not _container_ok() and not os.environ.get("CI"):
-            pytest.skip("the container driver needs root, runc and busybox")
-        created = ContainerComputeDriver(settings, tmp_path / "compute", "host1")
-    yield created
-    for instance_id in created.list_instances():
-        created.destroy(instance_id)
+def _bad_bytes(tmp: Path) -> Path:
+    bad = tmp / "bad.raw"
+    bad.write_bytes(b"not a filesystem" * 100)
+    return bad
 
 
-def _spec(tmp_path: Path) -> InstanceSpec:
-    image = (
-        _image(tmp_path) if shutil.which("mkfs.ext4") and Path("/bin/busybox").exists() else None
-    )
+def _qemu_unavailable() -> str | None:
+    if os.environ.get("CI"):
+        return None  # never skip on CI: it runs as root with qemu-system-x86 installed
+    if os.geteuid() != 0:
+        return "the qemu driver needs root"
+    if shutil.which("qemu-system-x86_64") is None or shutil.which("genisoimage") is None:
+        return "the qemu driver needs qemu-system-x86 and genisoimage"
+    if not vm_image.cached_image().is_file():
+        return "the onestack-vm image is not built (scripts/install builds it)"
+    return None
+
+
+FAKE = Candidate("fake", lambda: None, lambda tmp: None)
+CONTAINER = Candidate("container", _container_unavailable, busybox_ext4)
+QEMU = Candidate(
+    "qemu", _qemu_unavailable, lambda tmp: vm_image.cached_image(),
+    console_line="onestack-vm: ready", broken_image=lambda tmp: tmp / "no-such-image",
+    disk_format="qcow2", memory_mb=128,
+)  # fmt: skip
+
+DRIVERS = [
+    pytest.param(FAKE, id="fake"),
+    pytest.param(CONTAINER, id="container", marks=pytest.mark.root),
+    pytest.param(QEMU, id="qemu", marks=pytest.mark.root),
+]
+
+
+def test_every_shipped_driver_is_in_the_suite() -> None:
+    assert sorted(DRIVER_NAMES) == sorted(p.values[0].name for p in DRIVERS)
+
+
+@pytest.fixture(params=DRIVERS)
+def candidate(request: pytest.FixtureRequest) -> Candidate:
+    found: Candidate = request.param
+    reason = found.unavailable()
+    if reason:
+        pytest.skip(reason)
+    return found
+
+
+@pytest.fixture()
+def driver(candidate: Candidate, tmp_path: Path) -> Iterator[ComputeDriver]:
+    created = candidate.build(tmp_path)
+    try:
+        yield created
+    finally:
+        for instance_id in created.list_instances():
+            created.destroy(instance_id)
+
+
+@pytest.fixture()
+def spec(candidate: Candidate, tmp_path: Path) -> InstanceSpec:
     return InstanceSpec(
         id=str(uuid.uuid4()),
         name="vm",
@@ -92,10 +158,11 @@ def _spec(tmp_path: Path) -> InstanceSpec:
         project_id="p",
         user_id="u",
         image_id="img",
-        image_path=image,
+        image_path=candidate.image(tmp_path),
+        image_disk_format=candidate.disk_format,
         image_properties={},
         vcpus=1,
-        memory_mb=64,
+        memory_mb=candidate.memory_mb,
         root_gb=1,
         availability_zone="nova",
         key_name="k",
@@ -103,49 +170,175 @@ def _spec(tmp_path: Path) -> InstanceSpec:
     )
 
 
-def test_life_cycle(driver: ComputeDriver, tmp_path: Path) -> None:
-    spec = _spec(tmp_path)
+def _claims(driver: ComputeDriver, capability: str) -> bool:
+    return bool(getattr(driver.capabilities, capability))
+
+
+def test_capabilities_name_exactly_the_overridden_methods(driver: ComputeDriver) -> None:
+    assert isinstance(driver.capabilities, Capabilities)
+    for capability, methods in CAPABILITY_METHODS.items():
+        for method in methods:
+            overridden = getattr(type(driver), method) is not getattr(ComputeDriver, method)
+            assert overridden == _claims(driver, capability), (capability, method)
+
+
+def test_unclaimed_operations_raise_not_supported(
+    driver: ComputeDriver, spec: InstanceSpec, tmp_path: Path
+) -> None:
     driver.spawn(spec)
-    assert driver.get_power_state(spec.id) == states.RUNNING
-    assert spec.id in driver.list_instances()
-    driver.pause(spec.id)
-    assert driver.get_power_state(spec.id) == states.PAUSED_POWER
-    driver.unpause(spec.id)
-    driver.suspend(spec.id)
-    assert driver.get_power_state(spec.id) == states.SUSPENDED_POWER
-    driver.resume(spec.id)
+    device = AttachedVolume("v", "/dev/vdb", "/dev/null")
+    vif = TapVif("port", "fa:16:3e:00:00:01", 1500, "/run/netns/none", "tap0")
+    calls: dict[str, Callable[[], object]] = {
+        "pause": lambda: driver.pause(spec.id),
+        "unpause": lambda: driver.unpause(spec.id),
+        "suspend": lambda: driver.suspend(spec.id),
+        "resume": lambda: driver.resume(spec.id),
+        "resize": lambda: driver.resize(spec),
+        "snapshot": lambda: driver.snapshot(spec.id, tmp_path / "never.raw"),
+        "console_output": lambda: driver.console_output(spec.id, None),
+        "attach_volume": lambda: driver.attach_volume(spec.id, device),
+        "detach_volume": lambda: driver.detach_volume(spec.id, device),
+        "attach_interface": lambda: driver.attach_interface(spec.id, vif),
+        "detach_interface": lambda: driver.detach_interface(spec.id, "port"),
+        "console_socket": lambda: driver.console_socket(spec.id, "serial"),
+    }
+    assert set(calls) == {m for methods in CAPABILITY_METHODS.values() for m in methods}
+    for capability, methods in CAPABILITY_METHODS.items():
+        if _claims(driver, capability):
+            continue
+        for method in methods:
+            with pytest.raises(DriverNotSupported):
+                calls[method]()
+
+
+def test_power_life_cycle(driver: ComputeDriver, spec: InstanceSpec) -> None:
+    driver.spawn(spec)
+    state = driver.get_power_state(spec.id)
+    assert state is PowerState.RUNNING
+    assert driver.list_instances()[spec.id] is PowerState.RUNNING
     driver.power_off(spec.id, 2)
-    assert driver.get_power_state(spec.id) == states.SHUTDOWN
+    assert driver.get_power_state(spec.id) is PowerState.SHUTDOWN
     driver.power_on(spec)
-    assert driver.get_power_state(spec.id) == states.RUNNING
+    assert driver.get_power_state(spec.id) is PowerState.RUNNING
+    driver.reboot(spec, hard=False, timeout=2)
+    assert driver.get_power_state(spec.id) is PowerState.RUNNING
     driver.reboot(spec, hard=True, timeout=2)
-    assert driver.get_power_state(spec.id) == states.RUNNING
-    snapshot = tmp_path / "snap.raw"
-    driver.snapshot(spec.id, snapshot)
-    assert snapshot.stat().st_size > 0
+    assert driver.get_power_state(spec.id) is PowerState.RUNNING
     driver.destroy(spec.id)
-    assert driver.get_power_state(spec.id) == states.NOSTATE
+    assert driver.get_power_state(spec.id) is PowerState.NOSTATE
     assert spec.id not in driver.list_instances()
     driver.destroy(spec.id)  # idempotent
 
 
-def test_failed_spawn_leaves_nothing(driver: ComputeDriver, tmp_path: Path) -> None:
-    bad = tmp_path / "bad.raw"
-    bad.write_bytes(b"not a filesystem" * 100)
-    spec = _spec(tmp_path)
-    broken = InstanceSpec(**{**spec.__dict__, "image_path": bad, "image_id": "bad"})
-    if isinstance(driver, FakeComputeDriver):
-        driver.spawn(broken)  # the fake driver never reads image bytes
-        assert driver.list_instances() == {broken.id: states.RUNNING}
+def test_rebuild_runs_the_instance_again(driver: ComputeDriver, spec: InstanceSpec) -> None:
+    driver.spawn(spec)
+    driver.rebuild(dataclasses.replace(spec, hostname="rebuilt"))
+    assert driver.get_power_state(spec.id) is PowerState.RUNNING
+
+
+def test_pause_and_unpause(driver: ComputeDriver, spec: InstanceSpec) -> None:
+    if not driver.capabilities.pause:
+        pytest.skip(f"{driver.name} does not pause")
+    driver.spawn(spec)
+    driver.pause(spec.id)
+    assert driver.get_power_state(spec.id) is PowerState.PAUSED
+    driver.unpause(spec.id)
+    assert driver.get_power_state(spec.id) is PowerState.RUNNING
+
+
+def test_suspend_and_resume(driver: ComputeDriver, spec: InstanceSpec) -> None:
+    if not driver.capabilities.suspend:
+        pytest.skip(f"{driver.name} does not suspend")
+    driver.spawn(spec)
+    driver.suspend(spec.id)
+    assert driver.get_power_state(spec.id) is PowerState.SUSPENDED
+    assert driver.list_instances()[spec.id] is PowerState.SUSPENDED
+    driver.resume(spec.id)
+    assert driver.get_power_state(spec.id) is PowerState.RUNNING
+
+
+def test_resize_keeps_it_running(driver: ComputeDriver, spec: InstanceSpec) -> None:
+    if not driver.capabilities.resize:
+        pytest.skip(f"{driver.name} does not resize")
+    driver.spawn(spec)
+    driver.resize(dataclasses.replace(spec, vcpus=2, memory_mb=128))
+    assert driver.get_power_state(spec.id) is PowerState.RUNNING
+
+
+def test_snapshot_writes_the_disk(
+    driver: ComputeDriver, spec: InstanceSpec, tmp_path: Path
+) -> None:
+    if not driver.capabilities.snapshot:
+        pytest.skip(f"{driver.name} does not snapshot")
+    driver.spawn(spec)
+    target = tmp_path / "snap.raw"
+    driver.snapshot(spec.id, target)
+    assert target.stat().st_size > 0
+    assert driver.get_power_state(spec.id) is PowerState.RUNNING
+
+
+def test_console_output_tails(
+    driver: ComputeDriver, spec: InstanceSpec, candidate: Candidate
+) -> None:
+    if not driver.capabilities.console_output:
+        pytest.skip(f"{driver.name} has no console output")
+    driver.spawn(spec)
+    if candidate.console_line is not None:
+        _wait_for(lambda: candidate.console_line in driver.console_output(spec.id, None))
+    assert driver.console_output(spec.id, 0) == ""
+    last = driver.console_output(spec.id, 1)
+    assert last.count("\n") <= 1
+
+
+def _wait_for(check: Callable[[], bool], timeout: float = 60.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+
+
+@pytest.fixture()
+def block_device(candidate: Candidate, tmp_path: Path) -> Iterator[str]:
+    """A host block device (a loop device over a sparse file) for the real drivers."""
+    if candidate is FAKE:
+        yield "/dev/fake-loop"
         return
-    if isinstance(driver, QemuComputeDriver):  # any bytes boot; a missing file does not
-        gone = InstanceSpec(**{**spec.__dict__, "image_path": tmp_path / "gone", "image_id": "x"})
-        with pytest.raises(Exception, match="failed|No such file"):
-            driver.spawn(gone)
-        assert gone.id not in driver.list_instances()
-        assert not (tmp_path / "compute" / "vms" / gone.id).exists()
+    backing = tmp_path / "volume.raw"
+    with open(backing, "wb") as handle:
+        handle.truncate(8 * 1024 * 1024)
+    device = subprocess.run(
+        ["losetup", "--find", "--show", str(backing)], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    try:
+        yield device
+    finally:
+        subprocess.run(["losetup", "--detach", device], check=False)
+
+
+def test_volume_attach_and_detach(
+    driver: ComputeDriver, spec: InstanceSpec, block_device: str
+) -> None:
+    if not driver.capabilities.volume_attach:
+        pytest.skip(f"{driver.name} does not attach volumes")
+    driver.spawn(spec)
+    volume = AttachedVolume("vol-1", "/dev/vdb", block_device)
+    driver.attach_volume(spec.id, volume)
+    driver.detach_volume(spec.id, volume)
+    driver.detach_volume(spec.id, volume)  # idempotent
+    assert driver.get_power_state(spec.id) is PowerState.RUNNING
+
+
+def test_failed_spawn_leaves_nothing(
+    driver: ComputeDriver, spec: InstanceSpec, tmp_path: Path, candidate: Candidate
+) -> None:
+    broken = dataclasses.replace(spec, image_path=candidate.broken_image(tmp_path), image_id="bad")
+    if not driver.capabilities.real_workloads:
+        driver.spawn(broken)  # a driver without workloads never reads image bytes
+        assert driver.list_instances() == {broken.id: PowerState.RUNNING}
         return
-    with pytest.raises(Exception, match=r"ext4|unpack|failed"):
+    with pytest.raises(Exception, match=r"ext4|unpack|failed|No such file"):
         driver.spawn(broken)
     assert broken.id not in driver.list_instances()
-    assert not (tmp_path / "compute" / "instances" / broken.id).exists()
+    assert driver.get_power_state(broken.id) is PowerState.NOSTATE

@@ -11,16 +11,17 @@ from onestack.compute.agent import ComputeAgent
 from onestack.compute.conf import ComputeSettings
 from onestack.compute.drivers.fake import FakeComputeDriver
 from onestack.compute.models import Instance, InstanceFault
+from onestack.compute.states import PowerState
 
 
 class LateListing(FakeComputeDriver):
     """Its listing was taken before a build that then started the instance."""
 
-    def list_instances(self) -> dict[str, int]:
+    def list_instances(self) -> dict[str, PowerState]:
         return {}
 
-    def get_power_state(self, instance_id: str) -> int:
-        return super().list_instances().get(instance_id, states.NOSTATE)
+    def get_power_state(self, instance_id: str) -> PowerState:
+        return super().list_instances().get(instance_id, PowerState.NOSTATE)
 
 
 def _agent(tmp_path: Path, driver_class: type[FakeComputeDriver]) -> ComputeAgent:
@@ -38,7 +39,7 @@ def _active_instance(agent: ComputeAgent) -> str:
             Instance(
                 id=instance_id, name="i", project_id="p", user_id="u", hostname="i",
                 flavor={}, flavor_id="1", vcpus=1, memory_mb=64, root_gb=1,
-                vm_state=states.ACTIVE, task_state=None, power_state=states.RUNNING,
+                vm_state=states.ACTIVE, task_state=None, power_state=PowerState.RUNNING,
                 host="h1", reservation_id="r",
             )
         )  # fmt: skip
@@ -48,12 +49,12 @@ def _active_instance(agent: ComputeAgent) -> str:
 def test_a_stale_listing_does_not_fail_a_running_instance(tmp_path: Path) -> None:
     agent = _agent(tmp_path, LateListing)
     instance_id = _active_instance(agent)
-    agent.driver._set(instance_id, states.RUNNING)  # the build started it
+    agent.driver._set(instance_id, PowerState.RUNNING)  # the build started it
     agent.sync_all(at_start=False)
     with agent.db.reader() as session:
         instance = session.get(Instance, instance_id)
         assert instance is not None
-        assert (instance.vm_state, instance.power_state) == (states.ACTIVE, states.RUNNING)
+        assert (instance.vm_state, instance.power_state) == (states.ACTIVE, PowerState.RUNNING)
         assert session.query(InstanceFault).count() == 0
 
 
@@ -72,7 +73,7 @@ def test_an_instance_that_is_really_gone_goes_to_error(tmp_path: Path) -> None:
 class CountingDriver(FakeComputeDriver):
     asked = 0
 
-    def get_power_state(self, instance_id: str) -> int:
+    def get_power_state(self, instance_id: str) -> PowerState:
         CountingDriver.asked += 1
         return super().get_power_state(instance_id)
 
@@ -80,7 +81,7 @@ class CountingDriver(FakeComputeDriver):
 def test_an_agreeing_listing_needs_no_second_look(tmp_path: Path) -> None:
     agent = _agent(tmp_path, CountingDriver)
     instance_id = _active_instance(agent)
-    agent.driver._set(instance_id, states.RUNNING)
+    agent.driver._set(instance_id, PowerState.RUNNING)
     CountingDriver.asked = 0
     agent.sync_all(at_start=False)
     assert CountingDriver.asked == 0  # one listing for the host, not one runc call each

@@ -92,7 +92,7 @@ def server(
         "OS-SRV-USG:terminated_at": iso_us(inst.terminated_at),
         "OS-EXT-STS:task_state": inst.task_state,
         "OS-EXT-STS:vm_state": inst.vm_state,
-        "OS-EXT-STS:power_state": inst.power_state,
+        "OS-EXT-STS:power_state": int(inst.power_state),
         "os-extended-volumes:volumes_attached": [],
     }
     # as in Nova: no key when the server has no security group

@@ -1,5 +1,7 @@
 """Compute drivers: ``fake`` (no workloads), ``container`` (runc) and ``qemu`` (VMs).
 
+Each driver lives in ``onestack.compute.drivers.<name>`` (a module or a
+package) and exposes its class as ``DRIVER``; ``DRIVER_NAMES`` lists them.
 ``load_driver`` picks one from the settings; ``auto`` means the container
 driver where runc and root are available, the fake driver otherwise.
 """
@@ -16,6 +18,18 @@ from onestack.compute.conf import ComputeSettings
 from onestack.compute.driver import ComputeDriver
 
 LOG = logging.getLogger(__name__)
+
+#: every driver onestack ships, by the name the ``driver`` setting uses
+DRIVER_NAMES: tuple[str, ...] = ("fake", "container", "qemu")
+
+
+def driver_class(name: str) -> type[ComputeDriver]:
+    """The class of the driver called ``name`` (imported on demand)."""
+    if name not in DRIVER_NAMES:
+        raise ValueError(f"unknown compute driver {name!r}; one of {', '.join(DRIVER_NAMES)}")
+    module = importlib.import_module(f"onestack.compute.drivers.{name}")
+    found: type[ComputeDriver] = module.DRIVER
+    return found
 
 
 def container_unavailable(settings: ComputeSettings) -> str | None:
@@ -50,6 +64,4 @@ def driver_name(settings: ComputeSettings) -> tuple[str, str | None]:
 
 def load_driver(settings: ComputeSettings, state_dir: Path, host: str) -> ComputeDriver:
     name, _ = driver_name(settings)
-    module = importlib.import_module(f"onestack.compute.drivers.{name}")
-    driver: ComputeDriver = module.DRIVER(settings, state_dir / "compute", host)
-    return driver
+    return driver_class(name)(settings, state_dir / "compute", host)

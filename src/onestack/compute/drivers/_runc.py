@@ -99,7 +99,7 @@ class Runc:
             str(memory),
             "--memory-swap",
             str(memory),
-            "--cpu-shares",
+            "--cpu-share",
             str(cpu_shares),
             "--cpu-period",
             "100000",

@@ -31,7 +31,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from onestack.compute import states
 from onestack.compute.conf import ComputeSettings
 from onestack.compute.configdrive import write_config_drive
 from onestack.compute.driver import (
@@ -44,6 +43,7 @@ from onestack.compute.driver import (
 from onestack.compute.drivers import _block, _rootfs
 from onestack.compute.drivers._runc import Runc
 from onestack.compute.exceptions import DriverError
+from onestack.compute.states import PowerState
 
 LOG = logging.getLogger(__name__)
 
@@ -66,20 +66,28 @@ CAPABILITIES = [
     "CAP_AUDIT_WRITE",
 ]
 _RUNC_POWER = {
-    "running": states.RUNNING,
-    "created": states.SHUTDOWN,
-    "paused": states.PAUSED_POWER,
-    "stopped": states.SHUTDOWN,
+    "running": PowerState.RUNNING,
+    "created": PowerState.SHUTDOWN,
+    "paused": PowerState.PAUSED,
+    "stopped": PowerState.SHUTDOWN,
 }
 
 
 class ContainerComputeDriver(ComputeDriver):
     name = "container"
+    capabilities = Capabilities(
+        pause=True,
+        suspend=True,
+        resize=True,
+        snapshot=True,
+        console_output=True,
+        volume_attach=True,
+        boot_from_volume=True,
+        real_workloads=True,
+    )
 
     def __init__(self, settings: ComputeSettings, state_dir: Path, host: str) -> None:
-        self.settings = settings
-        self.host = host
-        self.state_dir = state_dir
+        super().__init__(settings, state_dir, host)
         self.base_cache = state_dir / "base"
         self.instances = state_dir / "instances"
         self.instances.mkdir(parents=True, exist_ok=True)
@@ -102,26 +110,25 @@ class ContainerComputeDriver(ComputeDriver):
             local_gb=usage.total // (1024**3),
             host_ip="127.0.0.1",
             cpu_info={"arch": os.uname().machine, "runtime": f"runc {version}"},
-            capabilities=Capabilities(real_workloads=True),
         )
 
-    def list_instances(self) -> dict[str, int]:
-        found = {c.id: _RUNC_POWER.get(c.status, states.NOSTATE) for c in self.runc.list()}
+    def list_instances(self) -> dict[str, PowerState]:
+        found = {c.id: _RUNC_POWER.get(c.status, PowerState.NOSTATE) for c in self.runc.list()}
         for path in self.instances.iterdir():
             if path.is_dir() and path.name not in found:
-                found[path.name] = states.SHUTDOWN
+                found[path.name] = PowerState.SHUTDOWN
         return {k: self._power(k, v) for k, v in found.items()}
 
-    def _power(self, instance_id: str, power: int) -> int:
-        if power == states.PAUSED_POWER and (self._dir(instance_id) / "suspended").exists():
-            return states.SUSPENDED_POWER
+    def _power(self, instance_id: str, power: PowerState) -> PowerState:
+        if power == PowerState.PAUSED and (self._dir(instance_id) / "suspended").exists():
+            return PowerState.SUSPENDED
         return power
 
-    def get_power_state(self, instance_id: str) -> int:
+    def get_power_state(self, instance_id: str) -> PowerState:
         state = self.runc.state(instance_id)
         if state is None:
-            return states.SHUTDOWN if self._dir(instance_id).is_dir() else states.NOSTATE
-        return self._power(instance_id, _RUNC_POWER.get(state.status, states.NOSTATE))
+            return PowerState.SHUTDOWN if self._dir(instance_id).is_dir() else PowerState.NOSTATE
+        return self._power(instance_id, _RUNC_POWER.get(state.status, PowerState.NOSTATE))
 
     # -- life cycle ------------------------------------------------------------
 

@@ -14,7 +14,6 @@ import socket
 import threading
 from pathlib import Path
 
-from onestack.compute import states
 from onestack.compute.conf import ComputeSettings
 from onestack.compute.driver import (
     AttachedVolume,
@@ -23,14 +22,24 @@ from onestack.compute.driver import (
     HostInfo,
     InstanceSpec,
 )
+from onestack.compute.states import PowerState
 
 
 class FakeComputeDriver(ComputeDriver):
     name = "fake"
+    #: everything but real workloads: API tests reach every operation
+    capabilities = Capabilities(
+        pause=True,
+        suspend=True,
+        resize=True,
+        snapshot=True,
+        console_output=True,
+        volume_attach=True,
+        boot_from_volume=True,
+    )
 
     def __init__(self, settings: ComputeSettings, state_dir: Path, host: str) -> None:
-        self.settings = settings
-        self.host = host
+        super().__init__(settings, state_dir, host)
         self.path = state_dir / "fake" / f"{host}.json"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
@@ -43,10 +52,10 @@ class FakeComputeDriver(ComputeDriver):
         tmp.write_text(json.dumps(self._instances))
         tmp.replace(self.path)
 
-    def _set(self, instance_id: str, power: int, **extra: object) -> None:
+    def _set(self, instance_id: str, power: PowerState, **extra: object) -> None:
         with self._lock:
             record = self._instances.setdefault(instance_id, {})
-            record.update(extra, power=power)
+            record.update(extra, power=int(power))
             self._save()
 
     def info(self) -> HostInfo:
@@ -59,17 +68,18 @@ class FakeComputeDriver(ComputeDriver):
             local_gb=self.settings.fake_local_gb,
             host_ip=_host_ip(),
             cpu_info={"arch": "x86_64", "model": "fake", "vendor": "onestack"},
-            capabilities=Capabilities(real_workloads=False),
         )
 
-    def list_instances(self) -> dict[str, int]:
+    def list_instances(self) -> dict[str, PowerState]:
         with self._lock:
-            return {k: int(str(v.get("power", 0))) for k, v in self._instances.items()}
+            return {
+                k: PowerState.of(int(str(v.get("power", 0)))) for k, v in self._instances.items()
+            }
 
     def spawn(self, spec: InstanceSpec) -> None:
         self._set(
             spec.id,
-            states.RUNNING,
+            PowerState.RUNNING,
             vcpus=spec.vcpus,
             memory_mb=spec.memory_mb,
             hostname=spec.hostname,
@@ -83,25 +93,25 @@ class FakeComputeDriver(ComputeDriver):
                 self._save()
 
     def power_off(self, instance_id: str, timeout: float) -> None:
-        self._set(instance_id, states.SHUTDOWN)
+        self._set(instance_id, PowerState.SHUTDOWN)
 
     def power_on(self, spec: InstanceSpec) -> None:
-        self._set(spec.id, states.RUNNING)
+        self._set(spec.id, PowerState.RUNNING)
 
-    def get_power_state(self, instance_id: str) -> int:
-        return self.list_instances().get(instance_id, states.NOSTATE)
+    def get_power_state(self, instance_id: str) -> PowerState:
+        return self.list_instances().get(instance_id, PowerState.NOSTATE)
 
     def pause(self, instance_id: str) -> None:
-        self._set(instance_id, states.PAUSED_POWER)
+        self._set(instance_id, PowerState.PAUSED)
 
     def unpause(self, instance_id: str) -> None:
-        self._set(instance_id, states.RUNNING)
+        self._set(instance_id, PowerState.RUNNING)
 
     def suspend(self, instance_id: str) -> None:
-        self._set(instance_id, states.SUSPENDED_POWER)
+        self._set(instance_id, PowerState.SUSPENDED)
 
     def resume(self, instance_id: str) -> None:
-        self._set(instance_id, states.RUNNING)
+        self._set(instance_id, PowerState.RUNNING)
 
     def resize(self, spec: InstanceSpec) -> None:
         self._set(
@@ -114,7 +124,7 @@ class FakeComputeDriver(ComputeDriver):
     def attach_volume(self, instance_id: str, volume: AttachedVolume) -> None:
         """Records the device (``volumes`` in the instance's record)."""
         with self._lock:
-            record = self._instances.setdefault(instance_id, {"power": states.NOSTATE})
+            record = self._instances.setdefault(instance_id, {"power": int(PowerState.NOSTATE)})
             devices = dict(record.get("volumes") or {})  # type: ignore[call-overload]
             devices[volume.device_name] = volume.volume_id
             record["volumes"] = devices
@@ -132,7 +142,7 @@ class FakeComputeDriver(ComputeDriver):
 
     def console_output(self, instance_id: str, length: int | None) -> str:
         lines = [f"onestack fake instance {instance_id}", "onestack busybox image booted"]
-        if self.get_power_state(instance_id) == states.RUNNING:
+        if self.get_power_state(instance_id) == PowerState.RUNNING:
             lines.append("onestack: ready")
         if length is not None:
             lines = lines[-length:] if length else []

@@ -26,7 +26,6 @@ import threading
 import time
 from pathlib import Path
 
-from onestack.compute import states
 from onestack.compute.conf import ComputeSettings
 from onestack.compute.driver import (
     AttachedVolume,
@@ -40,38 +39,52 @@ from onestack.compute.drivers.qemu import accel, disks, process, taps
 from onestack.compute.drivers.qemu.layout import VmFiles, remove_socket_link, socket_base
 from onestack.compute.drivers.qemu.qmp import QmpClient, QmpClosed, QmpError
 from onestack.compute.exceptions import DriverError
+from onestack.compute.states import PowerState
 
 LOG = logging.getLogger(__name__)
 
 _STATUS_POWER = {
-    "running": states.RUNNING,
-    "paused": states.PAUSED_POWER,
-    "suspended": states.PAUSED_POWER,
-    "debug": states.PAUSED_POWER,
-    "inmigrate": states.PAUSED_POWER,
-    "prelaunch": states.PAUSED_POWER,
-    "postmigrate": states.PAUSED_POWER,
-    "finish-migrate": states.PAUSED_POWER,
-    "save-vm": states.PAUSED_POWER,
-    "restore-vm": states.PAUSED_POWER,
-    "shutdown": states.SHUTDOWN,
-    "internal-error": states.CRASHED,
-    "io-error": states.PAUSED_POWER,
-    "guest-panicked": states.CRASHED,
-    "watchdog": states.CRASHED,
+    "running": PowerState.RUNNING,
+    "paused": PowerState.PAUSED,
+    "suspended": PowerState.PAUSED,
+    "debug": PowerState.PAUSED,
+    "inmigrate": PowerState.PAUSED,
+    "prelaunch": PowerState.PAUSED,
+    "postmigrate": PowerState.PAUSED,
+    "finish-migrate": PowerState.PAUSED,
+    "save-vm": PowerState.PAUSED,
+    "restore-vm": PowerState.PAUSED,
+    "shutdown": PowerState.SHUTDOWN,
+    "internal-error": PowerState.CRASHED,
+    "io-error": PowerState.PAUSED,
+    "guest-panicked": PowerState.CRASHED,
+    "watchdog": PowerState.CRASHED,
 }
 #: how long QEMU may take to exit after ``quit``
 QUIT_TIMEOUT = 10.0
+#: seconds between two unplug requests to a guest that has not answered
+UNPLUG_RETRY = 3.0
 
 
 class QemuComputeDriver(ComputeDriver):
     name = "qemu"
     snapshot_disk_format = "qcow2"
+    capabilities = Capabilities(
+        pause=True,
+        suspend=True,
+        resize=True,
+        snapshot=True,
+        console_output=True,
+        volume_attach=True,
+        boot_from_volume=True,
+        real_workloads=True,
+        tap_vifs=True,
+        interface_attach=True,
+        remote_consoles=True,
+    )
 
     def __init__(self, settings: ComputeSettings, state_dir: Path, host: str) -> None:
-        self.settings = settings
-        self.host = host
-        self.state_dir = state_dir
+        super().__init__(settings, state_dir, host)
         self.binary = process.qemu_binary(settings.qemu)
         self.version = process.qemu_version(self.binary)
         self.vms = state_dir / "vms"
@@ -159,37 +172,31 @@ class QemuComputeDriver(ComputeDriver):
                 "accelerator_reason": chosen.reason,
                 "emulator": f"qemu {major}.{minor}.{micro}",
             },
-            capabilities=Capabilities(
-                real_workloads=True,
-                resize_live_limits=False,
-                tap_vifs=True,
-                remote_consoles=True,
-            ),
         )
 
-    def list_instances(self) -> dict[str, int]:
-        found: dict[str, int] = {}
+    def list_instances(self) -> dict[str, PowerState]:
+        found: dict[str, PowerState] = {}
         for directory in self.vms.iterdir():
             if directory.is_dir() and not directory.name.startswith("."):
                 found[directory.name] = self.get_power_state(directory.name)
         return found
 
-    def get_power_state(self, instance_id: str) -> int:
+    def get_power_state(self, instance_id: str) -> PowerState:
         files = self.files(instance_id)
         if not files.directory.is_dir():
-            return states.NOSTATE
+            return PowerState.NOSTATE
         if self._pid(instance_id) is None:
             if files.suspended.exists():
-                return states.SUSPENDED_POWER
+                return PowerState.SUSPENDED
             if files.crashed.exists():
-                return states.CRASHED
-            return states.SHUTDOWN
+                return PowerState.CRASHED
+            return PowerState.SHUTDOWN
         try:
             status = self._monitor(instance_id).execute("query-status", timeout=10)
         except (QmpClosed, QmpError, TimeoutError) as exc:
             LOG.warning("instance %s: query-status failed: %s", instance_id, exc)
-            return states.RUNNING if self._pid(instance_id) is not None else states.SHUTDOWN
-        return _STATUS_POWER.get(str(status.get("status")), states.NOSTATE)
+            return PowerState.RUNNING if self._pid(instance_id) is not None else PowerState.SHUTDOWN
+        return _STATUS_POWER.get(str(status.get("status")), PowerState.NOSTATE)
 
     # -- life cycle --------------------------------------------------------------------------
 
@@ -452,7 +459,6 @@ class QemuComputeDriver(ComputeDriver):
         except BaseException:
             monitor.execute("blockdev-del", {"node-name": node})
             raise
-        self._record_plugged(instance_id)
 
     def detach_volume(self, instance_id: str, volume: AttachedVolume) -> None:
         if self._pid(instance_id) is None:
@@ -462,24 +468,37 @@ class QemuComputeDriver(ComputeDriver):
         try:
             self._monitor(instance_id).execute("blockdev-del", {"node-name": node})
         except QmpError as exc:
-            if "not found" not in exc.description.lower():
+            if "find node" not in exc.description.lower():  # already gone
                 raise
 
-    def _unplug(self, instance_id: str, device: str, timeout: float = 30.0) -> None:
-        """``device_del`` and wait for ``DEVICE_DELETED`` (the guest let the device go)."""
+    def _unplug(self, instance_id: str, device: str, timeout: float = 60.0) -> None:
+        """``device_del`` and wait for ``DEVICE_DELETED`` (the guest let the device go).
+
+        The request is an ACPI event the guest must answer; one sent before the
+        guest's OS listens (early in its boot) is lost, so it is sent again every
+        few seconds, as Nova's libvirt driver retries a detach.
+        """
         monitor = self._monitor(instance_id)
         since = time.time() - 1
-        try:
-            monitor.execute("device_del", {"id": device})
-        except QmpError as exc:
-            if exc.error_class == "DeviceNotFound":
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                monitor.execute("device_del", {"id": device})
+            except QmpError as exc:
+                if exc.error_class == "DeviceNotFound":
+                    return
+                if "already in the process of unplug" not in exc.description:
+                    raise
+            wait = min(UNPLUG_RETRY, deadline - time.monotonic())
+            event = monitor.wait_event(
+                "DEVICE_DELETED", wait, match=lambda e: e.data.get("device") == device, after=since
+            )
+            if event is not None:
                 return
-            raise
-        event = monitor.wait_event(
-            "DEVICE_DELETED", timeout, match=lambda e: e.data.get("device") == device, after=since
-        )
-        if event is None:
-            raise DriverError(reason=f"the guest did not release {device} within {timeout:.0f} s")
+            if time.monotonic() >= deadline:
+                raise DriverError(
+                    reason=f"the guest did not release {device} within {timeout:.0f} s"
+                )
 
     def attach_interface(self, instance_id: str, vif: TapVif) -> None:
         if self._pid(instance_id) is None:
@@ -512,9 +531,6 @@ class QemuComputeDriver(ComputeDriver):
         except QmpError as exc:
             if exc.error_class != "DeviceNotFound" and "not found" not in exc.description:
                 raise
-
-    def _record_plugged(self, instance_id: str) -> None:
-        """Nothing to record: attached volumes are in ``InstanceSpec.volumes`` at every start."""
 
 
 def _wait_gone(pid: int, timeout: float) -> bool:
