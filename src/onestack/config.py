@@ -35,6 +35,8 @@ SERVICE_NAMES = (
     "telemetry",
     "dashboard",
     "s3",
+    "novncproxy",
+    "serialproxy",
 )
 
 
@@ -59,6 +61,8 @@ class Ports(BaseModel):
     telemetry: int = Field(8041, ge=0, le=65535)
     dashboard: int = Field(8000, ge=0, le=65535)
     s3: int = Field(8081, ge=0, le=65535)
+    novncproxy: int = Field(6080, ge=0, le=65535)
+    serialproxy: int = Field(6083, ge=0, le=65535)
 
 
 class Settings(BaseSettings):

@@ -41,6 +41,8 @@ SERVICES = (
     "onestack.object.service:PLUGIN",
     "onestack.object.service:S3_PLUGIN",
     "onestack.volume.service:PLUGIN",
+    "onestack.compute.consoleproxy:NOVNC_PLUGIN",
+    "onestack.compute.consoleproxy:SERIAL_PLUGIN",
 )
 
 

@@ -31,6 +31,8 @@ SERVICE_NAMES = (
     "telemetry",
     "dashboard",
     "s3",
+    "novncproxy",
+    "serialproxy",
 )
 
 

@@ -591,6 +591,10 @@ class ComputeAgent:
         except Exception:
             return {}
 
+    def console_socket(self, instance_id: str, kind: str) -> str:
+        """The Unix socket of the instance's ``serial`` or ``vnc`` console (for the proxies)."""
+        return str(self.driver.console_socket(instance_id, kind))
+
     def console_output(self, instance_id: str, length: int | None) -> str:
         output = self.driver.console_output(instance_id, length)
         if length is None:

@@ -131,6 +131,11 @@ class AgentAPI:
         )
         return str(result)
 
+    async def console_socket(self, host: str, instance_id: str, kind: str) -> str:
+        """The Unix socket of a running instance's ``serial`` port or ``vnc`` display."""
+        result = await self.call(host, "console_socket", instance_id=instance_id, kind=kind)
+        return str(result)
+
     async def console_output(self, host: str, instance_id: str, length: int | None) -> str:
         result = await self.call(host, "console_output", instance_id=instance_id, length=length)
         return str(result)

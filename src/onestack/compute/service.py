@@ -17,6 +17,7 @@ from onestack.common.db import Database, utcnow
 from onestack.common.policy import Enforcer
 from onestack.compute import policies
 from onestack.compute.conf import ComputeSettings
+from onestack.compute.consoles import ConsoleManager
 from onestack.compute.flavors import FlavorManager, ensure_default_flavors
 from onestack.compute.hosts import HostManager
 from onestack.compute.keypairs import KeypairManager
@@ -79,6 +80,15 @@ class Compute:
             db, enforcer, cloud.bus, self.bridge, lambda: cloud.services.get("volume")
         )
         self.servers.block = self.volume_attachments
+        urls = cloud.settings
+        self.consoles = ConsoleManager(
+            db,
+            enforcer,
+            self.bridge,
+            self.agents,
+            novnc_base=urls.url("novncproxy") + "/vnc_lite.html",
+            serial_base=urls.url("serialproxy").replace("http://", "ws://", 1) + "/",
+        )
         self.agent: ComputeAgent | None = None
         self.driver_name = "unknown"
         self._tasks: list[asyncio.Task[None]] = []

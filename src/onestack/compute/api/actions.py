@@ -1,7 +1,7 @@
 """``POST /v2.1/servers/{id}/action``: one handler per Nova action name.
 
-Actions that need a service onestack does not run yet (networks, volumes,
-migration, remote consoles, rescue, shelve) answer 501 ``notImplemented``.
+Actions that need a service onestack does not run yet (migration, rescue,
+shelve) answer 501 ``notImplemented``.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from onestack.common.context import RequestContext
 from onestack.common.exceptions import BadRequest, Conflict, NotSupported
 from onestack.common.microversion import APIVersion
 from onestack.compute.api import schemas
+from onestack.compute.api.consoles import LEGACY, legacy_action
 from onestack.compute.api.deps import Body, Ctx, Version, at_least, base, compute, data
 from onestack.compute.api.servers import render_changed
 
@@ -43,10 +44,6 @@ UNSUPPORTED = {
     "removeFixedIp": "Fixed IPs",
     "addFloatingIp": "Floating IPs",
     "removeFloatingIp": "Floating IPs",
-    "os-getVNCConsole": "VNC consoles",
-    "os-getSPICEConsole": "SPICE consoles",
-    "os-getRDPConsole": "RDP consoles",
-    "os-getSerialConsole": "Serial consoles",
     "createBackup": "Backups",
     "trigger_crash_dump": "Crash dumps",
     "injectNetworkInfo": "Injecting network info",
@@ -130,6 +127,8 @@ def server_action(
             raise BadRequest("Invalid input for field/attribute state.")
         servers.reset_state(ctx, server_id, state)
         return Response(status_code=202)
+    if name in LEGACY:
+        return legacy_action(request, server_id, ctx, name, params, version)
     if name in ("addSecurityGroup", "removeSecurityGroup"):
         from onestack.compute.api.interfaces import security_group_action
 
