@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from onestack.common.exceptions import ServiceUnavailable
 
 if TYPE_CHECKING:
+    from onestack.compute.interface import ComputeService
     from onestack.identity.interface import IdentityService
     from onestack.image.interface import ImageService
     from onestack.network.interface import NetworkService
@@ -47,6 +48,10 @@ class Neighbours:
 
     def _get(self, name: str) -> Any:
         return self._lookup(name)
+
+    @property
+    def compute(self) -> ComputeService | None:
+        return cast("ComputeService | None", self._get("compute"))
 
     @property
     def identity(self) -> IdentityService | None:

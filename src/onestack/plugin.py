@@ -36,6 +36,8 @@ class ServicePlugin:
     stop: Callable[[Cloud], Awaitable[None]] | None = None
     #: runs once per start before the APIs listen, after migrations (bootstrap)
     prepare: Callable[[Cloud], None] | None = None
+    #: the user its agents call other services' APIs as (made at bootstrap; None: none)
+    service_user: str | None = None
     #: runs once per start in a worker thread, from the end of ``prepare`` while the
     #: APIs are built (slow, GIL-releasing work such as hashing and writing files);
     #: done before ``start``

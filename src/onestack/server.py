@@ -33,14 +33,16 @@ from onestack.plugin import ServicePlugin
 LOG = logging.getLogger(__name__)
 
 #: Every service of the all-in-one, as ``module:attribute`` of its ServicePlugin.
+#: Started in this order: compute's agent comes last, once the services it calls
+#: over the bus (network, volume) serve there.
 SERVICES = (
     "onestack.identity.service:PLUGIN",
     "onestack.image.service:PLUGIN",
-    "onestack.compute.service:PLUGIN",
     "onestack.network.service:PLUGIN",
     "onestack.object.service:PLUGIN",
     "onestack.object.service:S3_PLUGIN",
     "onestack.volume.service:PLUGIN",
+    "onestack.compute.service:PLUGIN",
     "onestack.compute.consoleproxy:NOVNC_PLUGIN",
     "onestack.compute.consoleproxy:SERIAL_PLUGIN",
 )
@@ -82,7 +84,10 @@ class Cloud:
     def prepare(self) -> BootstrapResult:
         """Migrate the database and bootstrap; safe to run at every start."""
         upgrade(self.db, [p.package for p in self.plugins if p.package])
-        self.bootstrap_result = bootstrap(self.identity, self.settings, self.catalog_entries())
+        service_users = [p.service_user for p in self.plugins if p.service_user]
+        self.bootstrap_result = bootstrap(
+            self.identity, self.settings, self.catalog_entries(), service_users
+        )
         for plugin in self.plugins:
             if plugin.prepare is not None:
                 plugin.prepare(self)

@@ -7,8 +7,11 @@ work (bootstrap, agents); it never comes from a request.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
+
+#: fields that never leave the process (``to_wire``)
+_LOCAL = frozenset({"extra", "auth_token"})
 
 
 @dataclass(frozen=True)
@@ -63,3 +66,17 @@ class RequestContext:
             roles=("admin", "member", "reader"),
             is_internal=True,
         )
+
+    def to_wire(self) -> dict[str, Any]:
+        """The context as JSON for the bus (``extra`` and the token stay behind)."""
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _LOCAL}
+        data["roles"] = list(self.roles)
+        return data
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> RequestContext:
+        """The context ``to_wire`` sent; unknown keys are ignored."""
+        known = {f.name for f in fields(cls)} - _LOCAL
+        values = {k: v for k, v in data.items() if k in known}
+        values["roles"] = tuple(values.get("roles") or ())
+        return cls(**values)

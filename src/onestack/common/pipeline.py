@@ -5,6 +5,8 @@
     BodyLimit      refuse bodies above the service's limit with 413
     Auth           validate ``X-Auth-Token``; attach the RequestContext
     Microversion   negotiate ``OpenStack-API-Version`` (services that have it)
+    UrlProject     ``/v3/<project_id>/rest`` -> ``/v3/rest``, the id kept in the
+                   request state (services whose URLs carry it: Cinder)
     -> the service's routes
 
 ``build_pipeline`` wraps a service's ASGI app in exactly this order.
@@ -42,11 +44,24 @@ class TokenValidator(Protocol):
 
 
 @dataclass(frozen=True)
+class ProjectPath:
+    """URLs that may carry the project id after the version (``/v3/<project_id>/...``,
+    Cinder; optional since its microversion 3.67)."""
+
+    #: the first path segment (``v3``)
+    version: str
+    #: segments right after the version that are collections, never project ids
+    collections: frozenset[str]
+
+
+@dataclass(frozen=True)
 class PipelineSpec:
     service: str
     error_style: ErrorStyle
     max_body: int | None = None
     microversion: MicroversionSpec | None = None
+    #: Set when a project id may follow the version segment of the URL.
+    project_path: ProjectPath | None = None
     #: Extra response headers naming the request id (Nova adds X-Compute-Request-Id).
     request_id_headers: tuple[str, ...] = ()
     #: Paths (regular expressions, matched in full) whose bodies are streamed by
@@ -240,11 +255,40 @@ class Microversion:
         await self.app(scope, receive, send_with_version)
 
 
+class UrlProject:
+    """Move a project id found after the version segment into the request state
+    (``url_project_id``) and route the rest: one set of routes serves both
+    ``/v3/<project_id>/volumes`` and ``/v3/volumes``.  Whether that id matches the
+    token is the service's check (Cinder answers 400)."""
+
+    def __init__(self, app: ASGIApp, spec: PipelineSpec) -> None:
+        self.app = app
+        assert spec.project_path is not None
+        self.version = spec.project_path.version
+        self.collections = spec.project_path.collections
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            parts = scope.get("path", "").split("/", 3)  # ["", version, first, rest]
+            if (
+                len(parts) >= 3
+                and parts[1] == self.version
+                and parts[2]
+                and parts[2] not in self.collections
+            ):
+                _state(scope)["url_project_id"] = parts[2]
+                path = f"/{self.version}/" + (parts[3] if len(parts) == 4 else "")
+                scope = dict(scope, path=path, raw_path=path.encode())
+        await self.app(scope, receive, send)
+
+
 def install_pipeline(
     app: Any, spec: PipelineSpec, validator: TokenValidator, identity_url: str
 ) -> None:
     """Add the chain above to a Starlette/FastAPI app (``add_middleware`` wraps
     outward, so the innermost step is added first)."""
+    if spec.project_path is not None:
+        app.add_middleware(UrlProject, spec=spec)
     if spec.microversion is not None:
         app.add_middleware(Microversion, spec=spec)
     app.add_middleware(Auth, spec=spec, validator=validator, identity_url=identity_url)

@@ -1,38 +1,62 @@
 """The compute agent: one per host, the only code that calls the driver.
 
-It serves the ``compute`` topic under its host name.  Every operation runs in
-a worker thread under a per-instance lock, records an event of the request's
-instance action, and ends in one consistent state: success moves the
-instance to its new vm_state; a failed build or rebuild moves it to ERROR
-with a fault; any other failure puts it back as it really is (power state
-from the driver) with a fault.  At start the agent registers its service and
-hypervisor, reconciles every instance of its host with what really runs
-(``sync_all``), and then reports every ``heartbeat_interval`` seconds.
+It serves the ``compute`` topic under its host name through
+``rpcapi.AgentEndpoint``.  It reaches other services only through the
+clients it is given (:class:`AgentClients`): the image API over HTTP (bytes
+into this host's image cache), the network and volume services through
+their Protocols (their bus clients on a host of its own), so the same agent
+runs in the all-in-one and on another host.
+
+Every operation runs in a worker thread under the instance's lock (shared
+with the block devices), records an event of the request's instance action,
+and ends in one consistent state: success moves the instance to its new
+vm_state; a failed build or rebuild moves it to ERROR with a fault; any other
+failure puts it back as it really is (power state from the driver) with a
+fault.  Failures are logged with their traceback and the request id.  At
+start the agent registers its service and hypervisor (with the driver's
+capabilities), reconciles every instance of its host with what really runs
+(``power_sync``), then runs its periodic tasks: the service report every
+``heartbeat_interval``, the power-state sync and the image cache's pruning.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import threading
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from onestack.common.context import RequestContext
 from onestack.common.db import Database, utcnow
+from onestack.common.exceptions import OneStackError
+from onestack.common.periodic import PeriodicTask, TaskRunner
 from onestack.compute import netinfo, states
+from onestack.compute.block_devices import BlockDevices
 from onestack.compute.conf import ComputeSettings
+from onestack.compute.core import COMPUTE_BINARY
 from onestack.compute.driver import ComputeDriver, InstanceSpec, TapVif
-from onestack.compute.exceptions import DriverError, InstanceNotFound
-from onestack.compute.instances import EventRecorder, add_fault, mark_deleted, touch
+from onestack.compute.exceptions import InstanceNotFound
+from onestack.compute.images import ImageCache, ImageClient
+from onestack.compute.instances import (
+    EventRecorder,
+    add_fault,
+    mark_deleted,
+    set_flavor,
+    touch,
+)
+from onestack.compute.locks import InstanceLocks
 from onestack.compute.models import ComputeNode, ComputeService, Instance
+from onestack.compute.power_sync import PowerStateSync, power_vm_state
 from onestack.compute.states import PowerState
-from onestack.compute.volume_agent import AgentVolumes
+
+if TYPE_CHECKING:
+    from onestack.compute.rpcapi import SnapshotRequest
+    from onestack.image.interface import ImageRecord
+    from onestack.network.interface import NetworkService
+    from onestack.volume.interface import VolumeService
 
 LOG = logging.getLogger(__name__)
 
@@ -51,14 +75,29 @@ _AFTER = {
     "revertResize": None,
 }
 _FATAL = ("rebuild",)
+#: Nova's instance action event of each action
+_EVENTS = {
+    "stop": "stop_instance",
+    "start": "start_instance",
+    "reboot": "reboot_instance",
+    "pause": "pause_instance",
+    "unpause": "unpause_instance",
+    "suspend": "suspend_instance",
+    "resume": "resume_instance",
+    "rebuild": "rebuild_instance",
+    "resize": "resize_instance",
+    "confirmResize": "confirm_resize",
+    "revertResize": "revert_resize",
+}
 
 
-def _power_vm_state(power: PowerState) -> str:
-    return {
-        PowerState.RUNNING: states.ACTIVE,
-        PowerState.PAUSED: states.PAUSED,
-        PowerState.SUSPENDED: states.SUSPENDED,
-    }.get(power, states.STOPPED)
+@dataclass(frozen=True)
+class AgentClients:
+    """How an agent reaches the other services (nothing else of theirs)."""
+
+    images: ImageClient
+    network: NetworkService | None
+    volumes: VolumeService | None
 
 
 class ComputeAgent:
@@ -68,36 +107,48 @@ class ComputeAgent:
         settings: ComputeSettings,
         driver: ComputeDriver,
         host: str,
-        images: Any,
+        clients: AgentClients,
         work_dir: Path,
     ) -> None:
-        self.work_dir = work_dir
         self.db = db
         self.settings = settings
         self.driver = driver
         self.host = host
-        self.images = images
+        self.clients = clients
+        self.work_dir = work_dir
+        self.locks = InstanceLocks()
         self.events = EventRecorder(db, host)
+        self.image_cache = ImageCache(work_dir / "images", clients.images)
         #: volumes of this host's instances (attach, detach, boot from volume)
-        self.block = AgentVolumes(self)
-        #: the cloud's services (the network service's public interface is "network")
-        self.services: dict[str, Any] = {}
-        self._locks: dict[str, threading.Lock] = {}
-        self._guard = threading.Lock()
-        self._heartbeat: asyncio.Task[None] | None = None
-
-    def _lock(self, instance_id: str) -> threading.Lock:
-        with self._guard:
-            return self._locks.setdefault(instance_id, threading.Lock())
+        self.block = BlockDevices(db, host, driver, self.events, self.locks, clients.volumes)
+        self.power_sync = PowerStateSync(
+            db, host, driver, self.locks, lambda i: self._destroy_and_mark(i, only_deleting=True)
+        )
+        self.tasks = TaskRunner(
+            f"compute agent {host}",
+            [
+                PeriodicTask("report", settings.heartbeat_interval, self.report),
+                PeriodicTask(
+                    "power state sync",
+                    settings.sync_power_state_interval,
+                    lambda: self.power_sync.sync_all(False),
+                ),
+                PeriodicTask(
+                    "image cache", settings.image_cache_prune_interval, self.prune_image_cache
+                ),
+            ],
+        )
 
     # -- registration, heartbeat, restart safety --------------------------------
 
     def register(self) -> None:
+        """The host's service and compute node, with the driver's capacity and capabilities."""
         info = self.driver.info()
+        capabilities = self.driver.capabilities
         with self.db.writer() as session:
             service = session.scalars(
                 select(ComputeService).where(
-                    ComputeService.host == self.host, ComputeService.binary == "nova-compute"
+                    ComputeService.host == self.host, ComputeService.binary == COMPUTE_BINARY
                 )
             ).first()
             if service is None:
@@ -105,7 +156,7 @@ class ComputeAgent:
                     ComputeService(
                         id=str(uuid.uuid4()),
                         host=self.host,
-                        binary="nova-compute",
+                        binary=COMPUTE_BINARY,
                         zone=self.settings.availability_zone,
                     )
                 )
@@ -124,10 +175,10 @@ class ComputeAgent:
             node.memory_mb = info.memory_mb
             node.local_gb = info.local_gb
             node.cpu_info = dict(info.cpu_info)
+            node.capabilities = capabilities.as_dict()
             node.cpu_allocation_ratio = self.settings.cpu_allocation_ratio
             node.ram_allocation_ratio = self.settings.ram_allocation_ratio
             node.disk_allocation_ratio = self.settings.disk_allocation_ratio
-            capabilities = self.driver.capabilities
             reserved = self.settings.reserved_host_memory_mb if capabilities.real_workloads else 0
             node.reserved_memory_mb = reserved
             node.updated_at = utcnow()
@@ -139,175 +190,76 @@ class ComputeAgent:
             ):
                 service.updated_at = utcnow()
 
-    async def start(self) -> None:
-        await asyncio.to_thread(self.register)
-        await asyncio.to_thread(self.sync_all, True)
-        self._heartbeat = asyncio.get_running_loop().create_task(self._beat())
-
-    async def stop(self) -> None:
-        if self._heartbeat is not None:
-            self._heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._heartbeat
-
-    async def _beat(self) -> None:
-        rounds = 0
-        while True:
-            await asyncio.sleep(self.settings.heartbeat_interval)
-            rounds += 1
-            try:
-                await asyncio.to_thread(self.report)
-                if rounds % 3 == 0:
-                    await asyncio.to_thread(self.sync_all, False)
-            except Exception:
-                LOG.exception("compute agent %s: periodic report failed", self.host)
-
-    def sync_all(self, at_start: bool) -> None:
-        """Reconcile the database with what really runs on this host."""
-        real = self.driver.list_instances()
+    def prune_image_cache(self) -> None:
         with self.db.reader() as session:
-            rows = list(
+            in_use = set(
                 session.scalars(
-                    select(Instance).where(Instance.host == self.host, ~Instance.deleted)
+                    select(Instance.image_ref).where(Instance.host == self.host, ~Instance.deleted)
                 )
             )
-        known = {row.id for row in rows}
-        for row in rows:
-            with self._lock(row.id):
-                try:
-                    power = real.get(row.id, PowerState.NOSTATE)
-                    if power != self._recorded_power(row.id):
-                        # The listing predates the lock: an operation that held it may
-                        # have started or stopped the instance since. Ask again.
-                        power = self.driver.get_power_state(row.id)
-                    self._sync_one(row.id, power, at_start)
-                except Exception:
-                    LOG.exception("power state sync of %s failed", row.id)
-        if at_start:
-            for orphan in set(real) - known:
-                LOG.warning("destroying instance %s: it has no live server record", orphan)
-                try:
-                    self.driver.destroy(orphan)
-                except Exception:
-                    LOG.exception("could not destroy orphan instance %s", orphan)
+        removed = self.image_cache.prune(in_use, self.settings.image_cache_max_age)
+        if removed:
+            LOG.info("compute agent %s: removed unused cached images %s", self.host, removed)
 
-    def _recorded_power(self, instance_id: str) -> int | None:
-        with self.db.reader() as session:
-            instance = session.get(Instance, instance_id)
-            return instance.power_state if instance is not None else None
-
-    def _sync_one(self, instance_id: str, power: PowerState, at_start: bool) -> None:
-        destroy = False
-        with self.db.writer() as session:
-            instance = session.get(Instance, instance_id)
-            if instance is None or instance.deleted:
-                return
-            task = instance.task_state
-            if at_start and task == states.DELETING:
-                destroy = True
-            elif at_start and instance.vm_state == states.BUILDING:
-                if power == PowerState.RUNNING:
-                    touch(
-                        instance,
-                        vm_state=states.ACTIVE,
-                        task_state=None,
-                        power_state=power,
-                        launched_at=instance.launched_at or utcnow(),
-                    )
-                else:
-                    touch(instance, vm_state=states.ERROR, task_state=None, power_state=power)
-                    add_fault(
-                        session,
-                        instance_id,
-                        "Build of instance was interrupted by a restart of its compute agent.",
-                        self.host,
-                        500,
-                    )
-                    destroy = True
-            elif at_start and task is not None:
-                if power == PowerState.NOSTATE and task in (
-                    states.REBUILDING,
-                    states.REBUILD_SPAWNING,
-                ):
-                    touch(instance, vm_state=states.ERROR, task_state=None, power_state=power)
-                    add_fault(
-                        session,
-                        instance_id,
-                        "Rebuild was interrupted by a restart of its compute agent.",
-                        self.host,
-                        500,
-                    )
-                else:
-                    vm_state = instance.vm_state
-                    if vm_state not in (states.RESIZED, states.ERROR):
-                        vm_state = _power_vm_state(power)
-                    touch(instance, vm_state=vm_state, task_state=None, power_state=power)
-            elif task is None:
-                if instance.power_state != power:
-                    instance.power_state = power
-                    instance.updated_at = utcnow()
-                if instance.vm_state == states.ACTIVE and power in (
-                    PowerState.SHUTDOWN,
-                    PowerState.CRASHED,
-                ):
-                    touch(instance, vm_state=states.STOPPED)
-                elif (
-                    instance.vm_state
-                    in (states.ACTIVE, states.STOPPED, states.PAUSED, states.SUSPENDED)
-                    and power == PowerState.NOSTATE
-                ):
-                    touch(instance, vm_state=states.ERROR)
-                    add_fault(
-                        session,
-                        instance_id,
-                        "The instance disappeared from its host.",
-                        self.host,
-                        500,
-                    )
-        if destroy:
-            self._destroy_and_mark(instance_id, instance_id_is_building=True)
+    def start(self) -> None:
+        """Register and reconcile (in a worker thread), then ``tasks.start()`` on the loop."""
+        self.register()
+        self.power_sync.sync_all(True)
 
     # -- helpers ---------------------------------------------------------------
 
+    def _image(
+        self, image_id: str, request_id: str, fetch: bool
+    ) -> tuple[Path | None, dict[str, str], str]:
+        """The image's file on this host, its properties and its disk format.
+
+        ``fetch``: download it into the cache if needed, and fail if that fails
+        (spawn, rebuild).  Otherwise use what the cache has; an image the image
+        service no longer shows only costs its properties (logged).
+        """
+        if not image_id:
+            return None, {}, "raw"
+        if fetch:
+            record: ImageRecord = self.clients.images.get_image(image_id)
+            fetched = self.image_cache.fetch(record)
+            return fetched, dict(record.properties), record.disk_format or "raw"
+        try:
+            record = self.clients.images.get_image(image_id)
+        except OneStackError as exc:
+            LOG.warning("[%s] image %s: no properties (%s)", request_id, image_id, exc)
+            return self.image_cache.cached(image_id), {}, "raw"
+        path = self.image_cache.cached(image_id)
+        return path, dict(record.properties), record.disk_format or "raw"
+
     def _spec(
-        self, instance: Instance, image_id: str | None = None, flavor: dict[str, Any] | None = None
+        self,
+        instance: Instance,
+        request_id: str,
+        *,
+        fetch: bool = False,
+        flavor: dict[str, Any] | None = None,
     ) -> InstanceSpec:
-        image = image_id or instance.image_ref
         flavor = flavor or instance.flavor
-        path: Path | None = None
-        properties: dict[str, str] = {}
-        disk_format = "raw"
+        path, properties, disk_format = self._image(instance.image_ref, request_id, fetch)
         kernel: Path | None = None
         ramdisk: Path | None = None
-        capabilities = self.driver.capabilities
-        if self.images is not None and image:
-            ctx = RequestContext.admin()
-            try:
-                record = self.images.get_image(ctx, image)
-                properties = dict(record.properties)
-                disk_format = record.disk_format or "raw"
-                path = self.images.data_path(ctx, image)
-                if capabilities.tap_vifs and properties.get("kernel_id"):
-                    kernel = self.images.data_path(ctx, properties["kernel_id"])
-                    if properties.get("ramdisk_id"):
-                        ramdisk = self.images.data_path(ctx, properties["ramdisk_id"])
-            except Exception as exc:
-                if capabilities.real_workloads:
-                    raise DriverError(reason=f"image {image} is not available: {exc}") from exc
-        network = self.services.get("network")
         vifs: tuple[TapVif, ...] = ()
         netns: str | None = None
-        if capabilities.tap_vifs:
-            vifs = netinfo.tap_vifs(network, instance)
+        if self.driver.capabilities.tap_vifs:
+            if properties.get("kernel_id"):  # an AMI: boot its AKI (and ARI) directly
+                kernel = self._image(properties["kernel_id"], request_id, True)[0]
+                if properties.get("ramdisk_id"):
+                    ramdisk = self._image(properties["ramdisk_id"], request_id, True)[0]
+            vifs = netinfo.tap_vifs(self.clients.network, instance)
         else:
-            netns = netinfo.netns_path(network, instance)
+            netns = netinfo.netns_path(self.clients.network, instance)
         return InstanceSpec(
             id=instance.id,
             name=instance.name,
             hostname=instance.hostname,
             project_id=instance.project_id,
             user_id=instance.user_id,
-            image_id=image,
+            image_id=instance.image_ref,
             image_path=path,
             image_properties=properties,
             vcpus=int(flavor["vcpus"]),
@@ -337,31 +289,29 @@ class ComputeAgent:
                 raise InstanceNotFound(instance_id=instance_id)
             return instance
 
-    def _destroy_and_mark(self, instance_id: str, instance_id_is_building: bool = False) -> None:
+    def _destroy_and_mark(
+        self, instance_id: str, request_id: str = "", only_deleting: bool = False
+    ) -> None:
+        """Destroy the instance, free its network and volumes, mark it deleted
+        (``only_deleting``: only when a delete was asked for)."""
         self.driver.destroy(instance_id)
         with self.db.reader() as session:
             owner = session.get(Instance, instance_id)
-            if owner is not None:
-                netinfo.release(
-                    self.services.get("network"), instance_id, owner.project_id, owner.user_id
-                )
-        if instance_id_is_building:
-            with self.db.writer() as session:
-                instance = session.get(Instance, instance_id)
-                if instance is not None and instance.task_state == states.DELETING:
-                    mark_deleted(session, instance)
-            self.block.release(instance_id)
-            return
+        if owner is not None:
+            netinfo.release(self.clients.network, owner, request_id)
         with self.db.writer() as session:
             instance = session.get(Instance, instance_id)
-            if instance is not None and not instance.deleted:
+            wanted = instance is not None and not instance.deleted
+            if wanted and only_deleting:
+                wanted = instance is not None and instance.task_state == states.DELETING
+            if wanted and instance is not None:
                 mark_deleted(session, instance)
         self.block.release(instance_id)
 
-    # -- operations (bus endpoint methods) ---------------------------------------
+    # -- operations (AgentEndpoint) ----------------------------------------------
 
     def build_and_run_instance(self, instance_id: str, request_id: str) -> None:
-        with self._lock(instance_id):
+        with self.locks(instance_id):
             with self.db.writer() as session:
                 instance = session.get(Instance, instance_id)
                 if instance is None or instance.deleted:
@@ -372,15 +322,15 @@ class ComputeAgent:
                 touch(instance, task_state=states.SPAWNING)
             try:
                 with self.events.event(instance_id, request_id, "compute_build_and_run_instance"):
-                    if self.services.get("network") is not None:
+                    if self.clients.network is not None:
                         netinfo.allocate(
-                            self.services["network"], self._load(instance_id), self.host
+                            self.clients.network, self._load(instance_id), self.host, request_id
                         )
                     self.block.prepare_boot(instance_id, request_id)
-                    spec = self._spec(self._load(instance_id))
+                    spec = self._spec(self._load(instance_id), request_id, fetch=True)
                     self.driver.spawn(spec)
             except Exception as exc:
-                LOG.info("build of %s failed: %s", instance_id, exc)
+                LOG.exception("[%s] build of %s failed", request_id, instance_id)
                 with self.db.writer() as session:
                     instance = session.get(Instance, instance_id)
                     if instance is not None and not instance.deleted:
@@ -411,27 +361,107 @@ class ComputeAgent:
                         progress=100,
                     )
             if deleted_meanwhile:
-                self._destroy_and_mark(instance_id)
+                self._destroy_and_mark(instance_id, request_id)
 
-    def run_action(
-        self, instance_id: str, action: str, request_id: str, params: dict[str, Any]
-    ) -> None:
-        if action == "delete":
-            with self._lock(instance_id):
+    def terminate_instance(self, instance_id: str, request_id: str) -> None:
+        with self.locks(instance_id):
+            try:
                 with self.events.event(instance_id, request_id, "compute_terminate_instance"):
-                    self._destroy_and_mark(instance_id)
-            return
-        handler: Callable[[Instance], None] = getattr(self, f"_do_{action}")
-        with self._lock(instance_id):
+                    self._destroy_and_mark(instance_id, request_id)
+            except Exception:
+                LOG.exception("[%s] delete of %s failed", request_id, instance_id)
+                raise
+
+    def stop_instance(self, instance_id: str, request_id: str) -> None:
+        self._run(
+            instance_id,
+            request_id,
+            "stop",
+            lambda i: self.driver.power_off(i.id, self.settings.stop_timeout),
+        )
+
+    def start_instance(self, instance_id: str, request_id: str) -> None:
+        self._run(
+            instance_id,
+            request_id,
+            "start",
+            lambda i: self.driver.power_on(self._spec(i, request_id)),
+        )
+
+    def reboot_instance(self, instance_id: str, request_id: str, hard: bool) -> None:
+        self._run(
+            instance_id,
+            request_id,
+            "reboot",
+            lambda i: self.driver.reboot(
+                self._spec(i, request_id), hard, self.settings.stop_timeout
+            ),
+        )
+
+    def pause_instance(self, instance_id: str, request_id: str) -> None:
+        self._run(instance_id, request_id, "pause", lambda i: self.driver.pause(i.id))
+
+    def unpause_instance(self, instance_id: str, request_id: str) -> None:
+        self._run(instance_id, request_id, "unpause", lambda i: self.driver.unpause(i.id))
+
+    def suspend_instance(self, instance_id: str, request_id: str) -> None:
+        self._run(instance_id, request_id, "suspend", lambda i: self.driver.suspend(i.id))
+
+    def resume_instance(self, instance_id: str, request_id: str) -> None:
+        self._run(instance_id, request_id, "resume", lambda i: self.driver.resume(i.id))
+
+    def rebuild_instance(self, instance_id: str, request_id: str) -> None:
+        def rebuild(instance: Instance) -> None:
+            with self.db.writer() as session:
+                row = session.get(Instance, instance.id)
+                if row is not None:
+                    touch(row, task_state=states.REBUILD_SPAWNING)
+            was_stopped = instance.vm_state == states.STOPPED
+            self.driver.rebuild(self._spec(instance, request_id, fetch=True))
+            if was_stopped:
+                self.driver.power_off(instance.id, self.settings.stop_timeout)
+
+        self._run(instance_id, request_id, "rebuild", rebuild)
+
+    def resize_instance(self, instance_id: str, request_id: str) -> None:
+        self._run(
+            instance_id,
+            request_id,
+            "resize",
+            lambda i: self.driver.resize(self._spec(i, request_id)),
+        )
+
+    def confirm_resize(self, instance_id: str, request_id: str) -> None:
+        self._run(instance_id, request_id, "confirmResize", lambda i: None)
+
+    def revert_resize(self, instance_id: str, request_id: str) -> None:
+        def revert(instance: Instance) -> None:
+            old = instance.old_flavor or instance.flavor
+            self.driver.resize(self._spec(instance, request_id, flavor=old))
+            with self.db.writer() as session:
+                row = session.get(Instance, instance.id)
+                if row is not None:
+                    set_flavor(row, old)
+
+        self._run(instance_id, request_id, "revertResize", revert)
+
+    def _run(
+        self,
+        instance_id: str,
+        request_id: str,
+        action: str,
+        handler: Callable[[Instance], None],
+    ) -> None:
+        with self.locks(instance_id):
             try:
                 instance = self._load(instance_id)
             except InstanceNotFound:
                 return
             try:
-                with self.events.event(instance_id, request_id, f"compute_{_event(action)}"):
-                    handler(instance, **params)
+                with self.events.event(instance_id, request_id, f"compute_{_EVENTS[action]}"):
+                    handler(instance)
             except Exception as exc:
-                LOG.info("%s of %s failed: %s", action, instance_id, exc)
+                LOG.exception("[%s] %s of %s failed", request_id, action, instance_id)
                 self._failed(instance_id, action, exc)
                 return
             self._succeeded(instance_id, action)
@@ -442,7 +472,7 @@ class ComputeAgent:
             instance = session.get(Instance, instance_id)
             if instance is None or instance.deleted:
                 return
-            vm_state = _AFTER.get(action) or _power_vm_state(power)
+            vm_state = _AFTER.get(action) or power_vm_state(power)
             changes: dict[str, Any] = {
                 "vm_state": vm_state,
                 "task_state": None,
@@ -464,117 +494,50 @@ class ComputeAgent:
                 touch(instance, vm_state=states.ERROR, task_state=None, power_state=power)
             else:
                 vm_state = instance.vm_state
-                if vm_state != states.RESIZED:
-                    vm_state = _power_vm_state(power) if power != PowerState.NOSTATE else vm_state
+                if vm_state != states.RESIZED and power != PowerState.NOSTATE:
+                    vm_state = power_vm_state(power)
                 touch(instance, task_state=None, power_state=power, vm_state=vm_state)
             add_fault(session, instance_id, exc, self.host)
 
-    def _do_stop(self, instance: Instance) -> None:
-        self.driver.power_off(instance.id, self.settings.stop_timeout)
-
-    def _do_start(self, instance: Instance) -> None:
-        self.driver.power_on(self._spec(instance))
-
-    def _do_reboot(self, instance: Instance, hard: bool = False) -> None:
-        self.driver.reboot(self._spec(instance), hard, self.settings.stop_timeout)
-
-    def _do_pause(self, instance: Instance) -> None:
-        self.driver.pause(instance.id)
-
-    def _do_unpause(self, instance: Instance) -> None:
-        self.driver.unpause(instance.id)
-
-    def _do_suspend(self, instance: Instance) -> None:
-        self.driver.suspend(instance.id)
-
-    def _do_resume(self, instance: Instance) -> None:
-        self.driver.resume(instance.id)
-
-    def _do_rebuild(self, instance: Instance) -> None:
-        with self.db.writer() as session:
-            row = session.get(Instance, instance.id)
-            if row is not None:
-                touch(row, task_state=states.REBUILD_SPAWNING)
-        was_stopped = instance.vm_state == states.STOPPED
-        self.driver.rebuild(self._spec(instance))
-        if was_stopped:
-            self.driver.power_off(instance.id, self.settings.stop_timeout)
-
-    def _do_resize(self, instance: Instance) -> None:
-        self.driver.resize(self._spec(instance))
-
-    def _do_confirmResize(self, instance: Instance) -> None:
-        return None
-
-    def _do_revertResize(self, instance: Instance) -> None:
-        old = instance.old_flavor or instance.flavor
-        self.driver.resize(self._spec(instance, flavor=old))
-        with self.db.writer() as session:
-            row = session.get(Instance, instance.id)
-            if row is not None:
-                touch(
-                    row,
-                    flavor=old,
-                    flavor_id=old.get("id", row.flavor_id),
-                    vcpus=old["vcpus"],
-                    memory_mb=old["ram"],
-                    root_gb=old["disk"],
-                )
-
-    def snapshot_instance(
-        self,
-        instance_id: str,
-        request_id: str,
-        name: str,
-        metadata: dict[str, str],
-        user_id: str,
-        project_id: str,
-    ) -> str:
-        with self._lock(instance_id):
+    def snapshot_instance(self, instance_id: str, request: SnapshotRequest) -> str:
+        """Write the instance's disk as a new image of its project; the image's id."""
+        with self.locks(instance_id):
             instance = self._load(instance_id)
             snapshots = self.work_dir / "snapshots"
             snapshots.mkdir(parents=True, exist_ok=True)
             disk_format = self.driver.snapshot_disk_format
             target = snapshots / f"{uuid.uuid4().hex}.{disk_format}"
             try:
-                with self.events.event(instance_id, request_id, "compute_snapshot_instance"):
+                with self.events.event(
+                    instance_id, request.request_id, "compute_snapshot_instance"
+                ):
                     self.driver.snapshot(instance_id, target)
-                    if self.images is None:
-                        raise DriverError(reason="the image service is not available")
-                    properties = dict(metadata)
+                    properties = dict(request.metadata)
                     properties.update(
                         {
                             "image_type": "snapshot",
                             "instance_uuid": instance_id,
                             "base_image_ref": instance.image_ref,
-                            "user_id": user_id,
+                            "user_id": request.user_id,
                         }
                     )
                     if disk_format == "raw":  # the container driver's root filesystem
                         properties["onestack_rootfs"] = "ext4"
-                    base = self._base_properties(instance.image_ref)
+                    _, base, _ = self._image(instance.image_ref, request.request_id, fetch=False)
                     for key in ("os_distro", "os_type", "hw_architecture", "hypervisor_type"):
                         if key in base and key not in properties:
                             properties[key] = base[key]
-                    ctx = RequestContext(
-                        request_id=request_id,
-                        user_id=user_id,
-                        project_id=project_id,
-                        roles=("member", "reader"),
-                        is_internal=True,
-                    )
-                    record = self.images.create_from_file(
-                        ctx,
-                        name,
+                    return self.clients.images.create_image(
                         target,
+                        name=request.name,
+                        owner=request.project_id,
                         disk_format=disk_format,
-                        container_format="bare",
                         properties=properties,
-                        visibility="private",
                         min_disk=int(instance.root_gb),
-                        min_ram=0,
                     )
-                    return str(record.id)
+            except Exception:
+                LOG.exception("[%s] snapshot of %s failed", request.request_id, instance_id)
+                raise
             finally:
                 target.unlink(missing_ok=True)
                 with self.db.writer() as session:
@@ -585,36 +548,14 @@ class ComputeAgent:
                     ):
                         touch(row, task_state=None)
 
-    def _base_properties(self, image_id: str) -> dict[str, str]:
-        try:
-            return dict(self.images.get_image(RequestContext.admin(), image_id).properties)
-        except Exception:
-            return {}
-
     def console_socket(self, instance_id: str, kind: str) -> str:
         """The Unix socket of the instance's ``serial`` or ``vnc`` console (for the proxies)."""
         return str(self.driver.console_socket(instance_id, kind))
 
-    def console_output(self, instance_id: str, length: int | None) -> str:
+    def get_console_output(self, instance_id: str, length: int | None) -> str:
         output = self.driver.console_output(instance_id, length)
         if length is None:
             return output
         # Nova's tail: the last ``length`` pieces of the log split at newlines
         # (a final newline counts as one, so "a\nb\n" with length 2 is "b\n").
         return "\n".join(output.split("\n")[-length:]) if length else ""
-
-
-def _event(action: str) -> str:
-    return {
-        "stop": "stop_instance",
-        "start": "start_instance",
-        "reboot": "reboot_instance",
-        "pause": "pause_instance",
-        "unpause": "unpause_instance",
-        "suspend": "suspend_instance",
-        "resume": "resume_instance",
-        "rebuild": "rebuild_instance",
-        "resize": "resize_instance",
-        "confirmResize": "confirm_resize",
-        "revertResize": "revert_resize",
-    }.get(action, action)

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from onestack.common.context import RequestContext
 from onestack.common.db import Database, utcnow
 from onestack.common.exceptions import BadRequest, NotFound, NotSupported, OneStackError
+from onestack.compute.exceptions import InvalidBDM
 from onestack.compute.models import BlockDeviceMapping, Instance
 
 if TYPE_CHECKING:
@@ -45,10 +46,6 @@ DEVICE_PATTERN = re.compile(r"(^/dev/x{0,1}[a-z]{0,1}d{0,1})([a-z]+)[0-9]*$")
 DATA_DEVICES = tuple(f"/dev/vd{chr(c)}" for c in range(ord("b"), ord("z") + 1))
 SOURCES = ("image", "volume", "snapshot", "blank")
 DESTINATIONS = ("local", "volume")
-
-
-class InvalidBDM(BadRequest):
-    msg_fmt = "Block Device Mapping is Invalid: {details}"
 
 
 def owner_context(instance: Instance, request_id: str = "") -> RequestContext:

@@ -5,7 +5,7 @@ the instances that found none ERROR with Nova's "No valid host" fault, and
 casts each placed one to its host's agent.  ``resize_instance`` checks room
 on the instance's host and hands the resize to its agent.  At start,
 instances a crash left in BUILD before any host was chosen become ERROR
-with a fault (their agent never heard of them).
+with a fault (their agent never heard of them: ``recover_unscheduled``).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from onestack.common.db import Database, utcnow
 from onestack.common.exceptions import OneStackError
 from onestack.compute import states
 from onestack.compute.exceptions import NoValidHost
-from onestack.compute.instances import EventRecorder, add_fault, touch
+from onestack.compute.instances import EventRecorder, add_fault, set_flavor, touch
 from onestack.compute.models import Instance
 from onestack.compute.rpcapi import AgentAPI, SchedulerAPI
 
@@ -46,19 +46,14 @@ class Conductor:
                 try:
                     await self.agents.build_and_run_instance(target, instance_id, request_id)
                 except Exception as exc:
+                    LOG.exception("[%s] could not send the build of %s", request_id, instance_id)
                     await asyncio.to_thread(self._fail, instance_id, request_id, exc)
             elif isinstance(target, dict):
                 error = NoValidHost(reason=target.get("error", ""))
                 await asyncio.to_thread(self._fail, instance_id, request_id, error)
 
     def _fail(self, instance_id: str, request_id: str, exc: BaseException) -> None:
-        try:
-            with self.events.event(
-                instance_id, request_id, "conductor_schedule_and_build_instances"
-            ):
-                raise exc
-        except BaseException:
-            pass
+        self.events.failed(instance_id, request_id, "conductor_schedule_and_build_instances", exc)
         with self.db.writer() as session:
             instance = session.get(Instance, instance_id)
             if instance is None or instance.deleted:
@@ -76,7 +71,7 @@ class Conductor:
             return
         host = await asyncio.to_thread(self._host_of, instance_id)
         if host:
-            await self.agents.run_action(host, instance_id, "resize", request_id)
+            await self.agents.resize_instance(host, instance_id, request_id)
 
     def _host_of(self, instance_id: str) -> str | None:
         with self.db.reader() as session:
@@ -85,57 +80,46 @@ class Conductor:
 
     def _resize_failed(self, instance_id: str, request_id: str, exc: BaseException) -> None:
         """Nova keeps the instance as it was and records the fault."""
-        try:
-            with self.events.event(instance_id, request_id, "conductor_migrate_server"):
-                raise exc
-        except BaseException:
-            pass
+        self.events.failed(instance_id, request_id, "conductor_migrate_server", exc)
         with self.db.writer() as session:
             instance = session.get(Instance, instance_id)
             if instance is None:
                 return
             old = instance.old_flavor or {}
             if old:
-                touch(
-                    instance,
-                    flavor=old,
-                    flavor_id=old.get("id", instance.flavor_id),
-                    vcpus=old["vcpus"],
-                    memory_mb=old["ram"],
-                    root_gb=old["disk"],
-                    old_flavor=None,
-                )
+                set_flavor(instance, old, old_flavor=None)
             touch(instance, task_state=None)
             add_fault(session, instance_id, exc, instance.host)
 
-    def recover_unscheduled(self, started: datetime) -> int:
-        """ERROR (with a fault) for instances left in BUILD without a host by a crash."""
-        count = 0
-        with self.db.writer() as session:
-            stmt = select(Instance).where(
-                ~Instance.deleted,
-                Instance.vm_state == states.BUILDING,
-                Instance.host.is_(None),
-                Instance.created_at < started,
-            )
-            for instance in session.scalars(stmt):
-                if instance.task_state == states.DELETING:
-                    touch(
-                        instance,
-                        deleted=True,
-                        deleted_at=utcnow(),
-                        vm_state=states.DELETED,
-                        task_state=None,
-                        terminated_at=utcnow(),
-                    )
-                    continue
-                touch(instance, vm_state=states.ERROR, task_state=None)
-                add_fault(
-                    session,
-                    instance.id,
-                    "Build of instance was interrupted by a restart before scheduling.",
-                    None,
-                    500,
+
+def recover_unscheduled(db: Database, started: datetime) -> int:
+    """ERROR (with a fault) for instances left in BUILD without a host by a crash."""
+    count = 0
+    with db.writer() as session:
+        stmt = select(Instance).where(
+            ~Instance.deleted,
+            Instance.vm_state == states.BUILDING,
+            Instance.host.is_(None),
+            Instance.created_at < started,
+        )
+        for instance in session.scalars(stmt):
+            if instance.task_state == states.DELETING:
+                touch(
+                    instance,
+                    deleted=True,
+                    deleted_at=utcnow(),
+                    vm_state=states.DELETED,
+                    task_state=None,
+                    terminated_at=utcnow(),
                 )
-                count += 1
-        return count
+                continue
+            touch(instance, vm_state=states.ERROR, task_state=None)
+            add_fault(
+                session,
+                instance.id,
+                "Build of instance was interrupted by a restart before scheduling.",
+                None,
+                500,
+            )
+            count += 1
+    return count

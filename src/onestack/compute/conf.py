@@ -35,6 +35,28 @@ class ComputeSettings(BaseModel):
     fake_memory_mb: int = Field(800000, ge=1, description="RAM the fake driver reports.")
     fake_local_gb: int = Field(6000, ge=1, description="Disk the fake driver reports.")
     heartbeat_interval: float = Field(10.0, gt=0, description="Seconds between service reports.")
+    sync_power_state_interval: float = Field(
+        30.0,
+        description="Seconds between power-state syncs of a host's instances (<= 0: never).",
+    )
+    image_cache_prune_interval: float = Field(
+        2400.0,
+        description="Seconds between sweeps of a host's image cache (<= 0: never).",
+    )
+    image_cache_max_age: float = Field(
+        86400.0,
+        ge=0,
+        description="A cached image no instance of the host uses is removed after this many "
+        "seconds unused.",
+    )
+    service_user: str = Field(
+        "nova", description="The service user agents call the other services' APIs as."
+    )
+    service_password: str | None = Field(
+        None,
+        description="Its password; by default the one the bootstrap saved in the state "
+        "directory (secrets/<service_user>-password).",
+    )
     service_down_time: float = Field(60.0, gt=0, description="A service silent this long is down.")
     console_log_max_bytes: int = Field(
         1048576, ge=4096, description="The console log is truncated to half past this size."

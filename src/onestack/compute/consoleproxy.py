@@ -87,10 +87,10 @@ async def relay(websocket: WebSocket, manager: ConsoleManager, console_type: str
 
 
 def _manager(cloud: Cloud) -> ConsoleManager:
-    from onestack.compute.service import Compute
+    from onestack.compute.manager import ComputeManager
 
     compute = cloud.services.get("compute")
-    if not isinstance(compute, Compute):
+    if not isinstance(compute, ComputeManager):
         raise RuntimeError("the console proxies need the compute service")
     return compute.consoles
 

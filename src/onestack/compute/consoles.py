@@ -24,13 +24,11 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 
 from onestack.common.context import RequestContext
-from onestack.common.db import Database, utcnow
+from onestack.common.db import utcnow
 from onestack.common.exceptions import BadRequest, Conflict, NotFound
-from onestack.common.policy import Enforcer
 from onestack.compute import states
-from onestack.compute.instances import get_instance
+from onestack.compute.core import ComputeCore
 from onestack.compute.models import ConsoleAuthToken, Instance
-from onestack.compute.rpcapi import AgentAPI, LoopBridge
 
 #: seconds a console token stays valid (Nova's [consoleauth] token_ttl)
 TOKEN_TTL = 600
@@ -62,22 +60,13 @@ def _hash(token: str) -> str:
 
 
 class ConsoleManager:
-    def __init__(
-        self,
-        db: Database,
-        enforcer: Enforcer,
-        bridge: LoopBridge,
-        agents: AgentAPI,
-        novnc_base: str,
-        serial_base: str,
-    ) -> None:
-        self.db = db
-        self.enforcer = enforcer
-        self.bridge = bridge
-        self.agents = agents
-        #: e.g. http://127.0.0.1:6080/vnc_lite.html and ws://127.0.0.1:6083/
-        self.novnc_base = novnc_base
-        self.serial_base = serial_base
+    def __init__(self, core: ComputeCore) -> None:
+        self.core = core
+        self.db = core.db
+        #: the proxies' URLs (set by the service from the settings' ports), e.g.
+        #: http://127.0.0.1:6080/vnc_lite.html and ws://127.0.0.1:6083/
+        self.novnc_base = "http://127.0.0.1:6080/vnc_lite.html"
+        self.serial_base = "ws://127.0.0.1:6083/"
 
     def create(self, ctx: RequestContext, server_id: str, protocol: str, console_type: str) -> str:
         """A console URL with a new token for ``server_id``; Nova's errors otherwise."""
@@ -86,19 +75,16 @@ class ConsoleManager:
                 f"Invalid input: unsupported console type {console_type} for protocol {protocol}"
             )
         with self.db.reader() as session:
-            instance = get_instance(session, ctx, server_id)
-        self.enforcer.enforce(
-            ctx,
-            "os_compute_api:os-remote-consoles",
-            {"project_id": instance.project_id, "user_id": ctx.user_id},
-        )
-        kind = SUPPORTED.get((protocol, console_type))
-        if kind is None:
-            raise ConsoleTypeUnavailable(console_type=console_type)
-        if instance.vm_state != states.ACTIVE or instance.host is None:
-            raise Conflict(f"Instance {server_id} is not ready yet.")
-        # the host's driver must have the console and the server must run there
-        self.bridge.run(self.agents.console_socket(instance.host, instance.id, kind))
+            instance = self.core.instance(session, ctx, server_id)
+            self.core.enforce(ctx, "os-remote-consoles", instance.project_id)
+            kind = SUPPORTED.get((protocol, console_type))
+            if kind is None:
+                raise ConsoleTypeUnavailable(console_type=console_type)
+            if instance.vm_state != states.ACTIVE or instance.host is None:
+                raise Conflict(f"Instance {server_id} is not ready yet.")
+            self.core.require(session, instance, "remote_consoles", "Remote consoles")
+        # the server must run on its host for its console socket to exist
+        self.core.call(self.core.rpc.agents.console_socket(instance.host, instance.id, kind))
         token = secrets.token_urlsafe(32)
         now = utcnow()
         with self.db.writer() as session:
@@ -139,5 +125,5 @@ class ConsoleManager:
 
         host, instance_id = await asyncio.to_thread(lookup)
         kind = "vnc" if console_type == "novnc" else "serial"
-        socket = await self.agents.console_socket(host, instance_id, kind)
+        socket = await self.core.rpc.agents.console_socket(host, instance_id, kind)
         return ConsoleTarget(instance_id, host, console_type, str(socket))

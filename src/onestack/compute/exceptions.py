@@ -57,6 +57,22 @@ class TagNotFound(NotFound):
     msg_fmt = "Tag {tag} could not be found."
 
 
+class VolumeBDMNotFound(NotFound):
+    msg_fmt = "Instance {instance_id} is not attached to volume {volume_id}"
+
+
+class InvalidBDM(BadRequest):
+    msg_fmt = "Block Device Mapping is Invalid: {details}"
+
+
+class InvalidDevicePath(BadRequest):
+    msg_fmt = "The supplied device path ({path}) is invalid."
+
+
+class MultiattachOldMicroversion(BadRequest):
+    msg_fmt = "Multiattach volumes are only supported starting with compute API version 2.60."
+
+
 class ImageNotFoundForServer(BadRequest):
     msg_fmt = "Can not find requested image"
 
@@ -124,3 +140,11 @@ class DriverError(OneStackError):
     code = 500
     title = "Compute Error"
     msg_fmt = "{reason}"
+
+
+class ImageDataInvalid(OneStackError):
+    """An image's bytes did not arrive as the image service describes them."""
+
+    code = 500
+    title = "Compute Error"
+    msg_fmt = "The data of image {image_id} is not valid: {reason}"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import builtins
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
@@ -17,7 +17,6 @@ from onestack.common.context import RequestContext
 from onestack.common.db import Database, is_duplicate
 from onestack.common.exceptions import BadRequest, Conflict, NotFound
 from onestack.common.pagination import PageRequest, SortKey, paginate, parse_bool, parse_sort
-from onestack.common.policy import Enforcer
 from onestack.compute.exceptions import (
     DuplicateAccess,
     DuplicateFlavor,
@@ -26,6 +25,9 @@ from onestack.compute.exceptions import (
     FlavorNotFound,
 )
 from onestack.compute.models import Flavor, FlavorAccess
+
+if TYPE_CHECKING:
+    from onestack.compute.core import ComputeCore
 
 #: DevStack's flavors, created at the first start
 DEFAULT_FLAVORS = (
@@ -76,9 +78,10 @@ def visible(session: Session, ctx: RequestContext, flavor_id: str) -> Flavor:
 
 
 class FlavorManager:
-    def __init__(self, db: Database, enforcer: Enforcer) -> None:
-        self.db = db
-        self.enforcer = enforcer
+    def __init__(self, core: ComputeCore) -> None:
+        self.core = core
+        self.db = core.db
+        self.enforcer = core.enforcer
 
     def list(self, ctx: RequestContext, query: Sequence[tuple[str, str]]) -> list[Flavor]:
         params = dict(query)

@@ -1,21 +1,23 @@
 """Hosts as the API shows them: os-services, os-hypervisors,
-os-availability-zone and os-simple-tenant-usage."""
+os-availability-zone, os-aggregates (none) and os-simple-tenant-usage."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, or_, select
 
 from onestack.common.context import RequestContext
-from onestack.common.db import Database, utcnow
-from onestack.common.exceptions import BadRequest
-from onestack.common.policy import Enforcer
-from onestack.compute.conf import ComputeSettings
+from onestack.common.db import utcnow
+from onestack.common.exceptions import BadRequest, Conflict, NotSupported
 from onestack.compute.exceptions import HypervisorNotFound, ServiceNotFound
 from onestack.compute.models import ComputeNode, ComputeService, Instance
+
+if TYPE_CHECKING:
+    from onestack.compute.core import ComputeCore
 
 
 @dataclass(frozen=True)
@@ -31,15 +33,14 @@ class HypervisorView:
 
 
 class HostManager:
-    def __init__(self, db: Database, enforcer: Enforcer, settings: ComputeSettings) -> None:
-        self.db = db
-        self.enforcer = enforcer
-        self.settings = settings
+    def __init__(self, core: ComputeCore) -> None:
+        self.core = core
+        self.db = core.db
+        self.enforcer = core.enforcer
+        self.settings = core.settings
 
     def is_up(self, service: ComputeService) -> bool:
-        if service.forced_down:
-            return False
-        return service.updated_at >= utcnow() - timedelta(seconds=self.settings.service_down_time)
+        return self.core.service_up(service)
 
     # -- services --------------------------------------------------------------
 
@@ -69,15 +70,21 @@ class HostManager:
                 service.disabled_reason = None
             return service
 
-    def find_service(self, session: Any, host: str, binary: str) -> ComputeService:
-        service = session.scalars(
-            select(ComputeService).where(
-                ComputeService.host == host, ComputeService.binary == binary
-            )
-        ).first()
-        if service is None:
-            raise ServiceNotFound(service_id=f"{binary} on {host}")
-        return service
+    def update_service_of(
+        self, ctx: RequestContext, host: str, binary: str, changes: dict[str, Any]
+    ) -> ComputeService:
+        """The legacy (before 2.53) update: the service named by host and binary."""
+        self.enforcer.enforce(ctx, "os_compute_api:os-services:update")
+        with self.db.reader() as session:
+            service = session.scalars(
+                select(ComputeService).where(
+                    ComputeService.host == host, ComputeService.binary == binary
+                )
+            ).first()
+            if service is None:
+                raise ServiceNotFound(service_id=f"{binary} on {host}")
+            service_id = service.id
+        return self.update_service(ctx, service_id, changes)
 
     def delete_service(self, ctx: RequestContext, service_id: str) -> None:
         self.enforcer.enforce(ctx, "os_compute_api:os-services:delete")
@@ -90,8 +97,6 @@ class HostManager:
                     select(func.count()).where(Instance.host == service.host, ~Instance.deleted)
                 )
                 if busy:
-                    from onestack.common.exceptions import Conflict
-
                     raise Conflict(
                         f"Unable to delete compute service that is hosting "
                         f"instances: {service.host}"
@@ -105,8 +110,6 @@ class HostManager:
 
     def register_control(self, host: str) -> None:
         """The conductor and scheduler rows os-services lists."""
-        import uuid
-
         with self.db.writer() as session:
             for binary in ("nova-conductor", "nova-scheduler"):
                 row = session.scalars(
@@ -143,6 +146,36 @@ class HostManager:
             stmt = stmt.where(ComputeNode.hypervisor_hostname.contains(pattern))
         with self.db.reader() as session:
             return [self._view(session, node, with_servers) for node in session.scalars(stmt)]
+
+    def node_id(self, ctx: RequestContext, given: str, legacy: bool) -> str:
+        """The node's id from the URL: itself (2.53 on) or its legacy integer id."""
+        if not legacy:
+            return given
+        for item in self.hypervisors(ctx, "show"):
+            if str(legacy_id(item.node.id)) == given:
+                return str(item.node.id)
+        raise HypervisorNotFound(hypervisor_id=given)
+
+    def uptime(self, ctx: RequestContext, node_id: str) -> tuple[HypervisorView, str]:
+        """The hypervisor and its host's uptime as ``uptime`` prints it (the
+        all-in-one's nodes all run on this machine)."""
+        view = self.hypervisor(ctx, node_id)
+        with open("/proc/uptime") as handle:
+            seconds = float(handle.read().split()[0])
+        text = (
+            f" up {int(seconds // 86400)} days, {int(seconds % 86400 // 3600)}:"
+            f"{int(seconds % 3600 // 60):02d}"
+        )
+        return view, text
+
+    def aggregates(self, ctx: RequestContext) -> list[dict[str, Any]]:
+        """No host aggregates: an empty list behind os-services' admin rule."""
+        self.enforcer.enforce(ctx, "os_compute_api:os-services:list")
+        return []
+
+    def create_aggregate(self, ctx: RequestContext) -> None:
+        self.enforcer.enforce(ctx, "os_compute_api:os-services:list")
+        raise NotSupported(operation="Host aggregates")
 
     def hypervisor(
         self, ctx: RequestContext, node_id: str, with_servers: bool = False
@@ -245,3 +278,8 @@ class HostManager:
             summary["total_local_gb_usage"] += hours * row.root_gb
             summary["server_usages"].append({"instance": row, "hours": hours})
         return list(projects.values())
+
+
+def legacy_id(uuid_text: str) -> int:
+    """The integer id shown before 2.53 (stable, derived from the UUID)."""
+    return int(uuid_text.replace("-", "")[:7], 16)

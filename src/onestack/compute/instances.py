@@ -41,6 +41,19 @@ def touch(instance: Instance, **changes: Any) -> None:
     instance.updated_at = utcnow()
 
 
+def set_flavor(instance: Instance, flavor: dict[str, Any], **changes: Any) -> None:
+    """Give the instance ``flavor`` (a flavor snapshot) and its sizes."""
+    touch(
+        instance,
+        flavor=flavor,
+        flavor_id=flavor.get("id", instance.flavor_id),
+        vcpus=flavor["vcpus"],
+        memory_mb=flavor["ram"],
+        root_gb=flavor["disk"],
+        **changes,
+    )
+
+
 def start_action(
     session: Session,
     instance: Instance,
@@ -129,6 +142,20 @@ class EventRecorder:
             self._finish(event_id, "Error", exc)
             raise
         self._finish(event_id, "Success", None)
+
+    def failed(self, instance_id: str, request_id: str, name: str, exc: BaseException) -> None:
+        """Record an event that failed at once with ``exc`` (nothing ran under it)."""
+        with self.db.writer() as session:
+            action = _action(session, instance_id, request_id)
+            if action is None:
+                return
+            record = InstanceActionEvent(
+                action_id=action.id, event=name, start_time=utcnow(), host=self.host
+            )
+            session.add(record)
+            session.flush()
+            event_id = record.id
+        self._finish(event_id, "Error", exc)
 
     def _finish(self, event_id: int | None, result: str, exc: BaseException | None) -> None:
         if event_id is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -13,13 +13,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from onestack.common.context import RequestContext
-from onestack.common.db import Database, is_duplicate, utcnow
+from onestack.common.db import is_duplicate, utcnow
 from onestack.common.exceptions import BadRequest, NotFound
 from onestack.common.pagination import PageRequest, SortKey, paginate
-from onestack.common.policy import Enforcer
 from onestack.compute.exceptions import DuplicateKeypair, KeypairNotFound, KeypairQuotaExceeded
 from onestack.compute.models import Keypair
 from onestack.compute.quotas import count_keypairs, engine
+
+if TYPE_CHECKING:
+    from onestack.compute.core import ComputeCore
 
 _NAME = re.compile(r"^[a-zA-Z0-9 _.@-]+$")
 
@@ -55,9 +57,10 @@ def generate() -> tuple[str, str]:
 
 
 class KeypairManager:
-    def __init__(self, db: Database, enforcer: Enforcer) -> None:
-        self.db = db
-        self.enforcer = enforcer
+    def __init__(self, core: ComputeCore) -> None:
+        self.core = core
+        self.db = core.db
+        self.enforcer = core.enforcer
 
     def _owner(self, ctx: RequestContext, user_id: str | None, rule: str) -> str:
         owner = user_id or ctx.user_id or ""

@@ -9,19 +9,20 @@ with ``changes-since``/``changes-before`` or an admin's ``deleted=true``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, select
 
 from onestack.common.context import RequestContext
-from onestack.common.db import Database
 from onestack.common.exceptions import BadRequest, NotFound
 from onestack.common.pagination import PageRequest, SortKey, paginate, parse_bool, parse_sort
-from onestack.common.policy import Enforcer
 from onestack.compute import states
 from onestack.compute.models import Instance
+
+if TYPE_CHECKING:
+    from onestack.compute.core import ComputeCore
 
 SORT_COLUMNS = {
     "created_at": Instance.created_at,
@@ -78,13 +79,10 @@ def parse_time(value: str, name: str) -> datetime:
 
 
 class ServerLister:
-    def __init__(self, db: Database, enforcer: Enforcer) -> None:
-        self.db = db
-        self.enforcer = enforcer
-        #: the network service's ``addresses`` (set when it runs): the ``ip`` filters
-        self.addresses: Callable[[RequestContext, str], dict[str, list[dict[str, Any]]]] | None = (
-            None
-        )
+    def __init__(self, core: ComputeCore) -> None:
+        self.core = core
+        self.db = core.db
+        self.enforcer = core.enforcer
 
     def list(
         self,
@@ -211,9 +209,11 @@ class ServerLister:
             return stmt
         ids = []
         with self.db.reader() as session:
-            candidates = session.scalars(stmt.with_only_columns(Instance.id)).all()
+            candidates = list(session.scalars(stmt.with_only_columns(Instance.id)).all())
+        network = self.core.neighbours.network
+        every = network.addresses_for(ctx, candidates) if network is not None and candidates else {}
         for instance_id in candidates:
-            found = self.addresses(ctx, instance_id) if self.addresses is not None else {}
+            found = every.get(instance_id, {})
             fixed = [
                 str(entry.get("addr", ""))
                 for entries in found.values()

@@ -206,6 +206,8 @@ class ComputeNode(Base):
     disk_allocation_ratio: Mapped[float] = mapped_column(Float, default=1.0)
     reserved_memory_mb: Mapped[int] = mapped_column(Integer, default=0)
     cpu_info: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    #: the driver's Capabilities (flag -> bool); None until its agent registers
+    capabilities: Mapped[dict[str, bool] | None] = mapped_column(JSONType, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -1,11 +1,13 @@
 """Compute's side of networking: ports for instances, their namespace, metadata.
 
-The compute agent calls the network service's public interface
-(``onestack.network.interface``) through these helpers, and registers
-``InstanceMetadataProvider`` so that the metadata service at
-169.254.169.254 can answer with an instance's own data.  Without a network
-service (or without its data plane on this host) instances keep a private
-network namespace of their own, as before.
+The compute agent calls the network service only through its Protocol
+(``onestack.network.interface.NetworkService``: the in-process manager or
+the bus client, the agent cannot tell) with these helpers.  Without a
+network service, or without its data plane on this host, instances keep a
+private network namespace of their own.
+
+:class:`InstanceMetadataProvider` answers the metadata service
+(169.254.169.254) with an instance's own data from compute's tables.
 """
 
 from __future__ import annotations
@@ -14,23 +16,31 @@ import base64
 import binascii
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from onestack.common.context import RequestContext
 from onestack.common.db import Database
+from onestack.common.exceptions import NotSupported
+from onestack.compute.driver import TapVif
 from onestack.compute.models import Instance
+
+if TYPE_CHECKING:
+    from onestack.network.interface import InstanceMetadata, NetworkService, Requested
 
 LOG = logging.getLogger(__name__)
 
 
-def owner_context(instance: Instance) -> RequestContext:
+def owner_context(instance: Instance, request_id: str = "") -> RequestContext:
     """The instance owner's context (network resources are created in its project)."""
     return RequestContext(
-        user_id=instance.user_id, project_id=instance.project_id, roles=("member", "reader")
+        request_id=request_id,
+        user_id=instance.user_id,
+        project_id=instance.project_id,
+        roles=("member", "reader"),
     )
 
 
-def requested_networks(value: Any) -> Any:
+def requested_networks(value: Any) -> Requested:
     """``Instance.networks`` as the network interface takes it."""
     from onestack.network.interface import NetworkRequest
 
@@ -47,9 +57,9 @@ def requested_networks(value: Any) -> Any:
     ]
 
 
-def allocate(network: Any, instance: Instance, host: str) -> None:
+def allocate(network: NetworkService, instance: Instance, host: str, request_id: str = "") -> None:
     """Create the instance's ports (once; a rebuilt instance keeps them)."""
-    ctx = owner_context(instance)
+    ctx = owner_context(instance, request_id)
     if network.get_instance_nw_info(ctx, instance.id):
         return
     network.allocate_for_instance(
@@ -62,41 +72,44 @@ def allocate(network: Any, instance: Instance, host: str) -> None:
     )
 
 
-def netns_path(network: Any, instance: Instance) -> str | None:
-    """Plug the instance's ports into a namespace on this host; its path, or None."""
-    if network is None or getattr(network, "plumber", None) is None:
+def netns_path(network: NetworkService | None, instance: Instance) -> str | None:
+    """Plug the instance's ports into a namespace on this host; its path, or None when
+    there is no network service, no port, or no data plane on this host."""
+    if network is None:
         return None
     ports = network.get_instance_nw_info(owner_context(instance), instance.id)
     if not ports:
         return None
-    return str(network.setup_instance_network(instance.id, ports))
+    try:
+        return str(network.setup_instance_network(instance.id, ports))
+    except NotSupported:
+        return None
 
 
-def tap_vifs(network: Any, instance: Instance) -> tuple[Any, ...]:
-    """Plug the instance's ports as taps on this host (VMs); their VifTaps, as TapVifs."""
-    from onestack.compute.driver import TapVif
-
-    if network is None or getattr(network, "plumber", None) is None:
+def tap_vifs(network: NetworkService | None, instance: Instance) -> tuple[TapVif, ...]:
+    """Plug the instance's ports as taps on this host (VMs); None without a data plane."""
+    if network is None:
         return ()
     ports = network.get_instance_nw_info(owner_context(instance), instance.id)
     if not ports:
         return ()
-    return tuple(
-        TapVif(v.port_id, v.mac_address, v.mtu, v.netns_path, v.device)
-        for v in network.setup_instance_taps(instance.id, ports)
-    )
+    try:
+        vifs = network.setup_instance_taps(instance.id, ports)
+    except NotSupported:
+        return ()
+    return tuple(TapVif(v.port_id, v.mac_address, v.mtu, v.netns_path, v.device) for v in vifs)
 
 
-def release(network: Any, instance_id: str, project_id: str, user_id: str) -> None:
-    """Remove the namespace and the ports the instance had (never raises)."""
+def release(network: NetworkService | None, instance: Instance, request_id: str = "") -> None:
+    """Remove the namespace and the ports the instance had.  Failures are logged with
+    their traceback (the instance is gone either way); they never raise."""
     if network is None:
         return
-    ctx = RequestContext(user_id=user_id, project_id=project_id, roles=("member",))
     try:
-        network.teardown_instance_network(instance_id)
-        network.deallocate_for_instance(ctx, instance_id)
+        network.teardown_instance_network(instance.id)
+        network.deallocate_for_instance(owner_context(instance, request_id), instance.id)
     except Exception:
-        LOG.exception("releasing the network of %s failed", instance_id)
+        LOG.exception("[%s] releasing the network of %s failed", request_id, instance.id)
 
 
 class InstanceMetadataProvider:
@@ -105,7 +118,7 @@ class InstanceMetadataProvider:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def instance_metadata(self, instance_id: str) -> Any:
+    def instance_metadata(self, instance_id: str) -> InstanceMetadata | None:
         from onestack.network.interface import InstanceMetadata
 
         with self.db.reader() as session:
@@ -132,44 +145,3 @@ class InstanceMetadataProvider:
                 meta=dict(instance.meta or {}),
                 launch_index=instance.launch_index or 0,
             )
-
-
-def port_view(port: Any, status: str = "ACTIVE") -> dict[str, Any]:
-    """Nova's ``interfaceAttachment`` of one port (PortInfo)."""
-    return {
-        "port_state": status,
-        "fixed_ips": [
-            {"subnet_id": ip.subnet_id, "ip_address": ip.address} for ip in port.fixed_ips
-        ],
-        "port_id": port.id,
-        "net_id": port.network_id,
-        "mac_addr": port.mac_address,
-    }
-
-
-def change_security_group(
-    db: Database, network: Any, ctx: RequestContext, instance: Instance, name: str, add: bool
-) -> None:
-    """Nova's addSecurityGroup/removeSecurityGroup: every port of the instance."""
-    from onestack.common.exceptions import BadRequest, NotFound
-
-    groups = network.list_security_groups(ctx, [("project_id", instance.project_id)]).rows
-    group = next((g for g in groups if name in (g.id, g.name)), None)
-    if group is None:
-        raise NotFound(f"Security group {name} not found for project {instance.project_id}.")
-    ports = network.get_instance_nw_info(ctx, instance.id)
-    current = {p.id: network.get_port(ctx, p.id).security_group_ids for p in ports}
-    if add and ports and all(group.id in ids for ids in current.values()):
-        raise BadRequest(f"Security group {name} is already associated with the instance")
-    if not add and not any(group.id in ids for ids in current.values()):
-        raise BadRequest(f"Security group {name} not associated with the instance")
-    for port_id, ids in current.items():
-        wanted = [*ids, group.id] if add and group.id not in ids else ids
-        if not add:
-            wanted = [i for i in ids if i != group.id]
-        network.update_port(ctx, port_id, {"security_groups": wanted}, None)
-    with db.writer() as session:
-        row = session.get(Instance, instance.id)
-        if row is not None:
-            names = [n for n in (row.security_groups or []) if n not in (group.name, group.id)]
-            row.security_groups = [*names, group.name] if add else names

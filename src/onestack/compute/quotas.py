@@ -7,17 +7,18 @@ group, as Nova does.  Checks run inside the create transaction.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from onestack.common.context import RequestContext
-from onestack.common.db import Database
-from onestack.common.policy import Enforcer
 from onestack.common.quota import QuotaEngine, QuotaResource
 from onestack.compute.exceptions import QuotaExceeded
 from onestack.compute.models import Instance, Keypair, ServerGroup
+
+if TYPE_CHECKING:
+    from onestack.compute.core import ComputeCore
 
 
 def _instances(session: Session, project_id: str) -> int:
@@ -80,10 +81,11 @@ def engine() -> QuotaEngine:
 
 
 class QuotaManager:
-    def __init__(self, db: Database, enforcer: Enforcer) -> None:
-        self.db = db
-        self.enforcer = enforcer
-        self.engine = engine()
+    def __init__(self, core: ComputeCore) -> None:
+        self.core = core
+        self.db = core.db
+        self.enforcer = core.enforcer
+        self.engine = core.quota
 
     def _target(self, project_id: str) -> dict[str, Any]:
         return {"project_id": project_id}

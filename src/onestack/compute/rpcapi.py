@@ -1,45 +1,37 @@
-"""Thin typed clients for the compute service's bus endpoints.
+"""The compute service's bus seams: typed clients and the agent's endpoint.
 
 Topics: ``compute-conductor`` (the conductor), ``compute-scheduler`` (the
-scheduler) and ``compute`` addressed to one host (its agent).  The same calls
-work on the in-process bus and on RabbitMQ.  Control-plane code that runs in
-a worker thread (the API's sync routes) uses :class:`LoopBridge` to send.
+scheduler) and ``compute`` addressed to one host (its agent).  Callers use
+the typed methods of :class:`SchedulerAPI`, :class:`ConductorAPI` and
+:class:`AgentAPI`; method names on the wire appear only in this module.
+:class:`AgentEndpoint` is what an agent serves: exactly the methods of
+``AgentAPI`` (minus the host), each handing on to the agent, so nothing else
+of the agent can be called over the bus.  The same calls work on the
+in-process bus and on RabbitMQ.  Control-plane code that runs in a worker
+thread (the API's sync routes) uses :class:`LoopBridge` to send.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
-from typing import Any, TypeVar
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from onestack.common.bus import Bus
-from onestack.common.exceptions import ServiceUnavailable
+from onestack.common.bus.bridge import LoopBridge
+
+if TYPE_CHECKING:
+    from onestack.compute.agent import ComputeAgent
 
 CONDUCTOR_TOPIC = "compute-conductor"
 SCHEDULER_TOPIC = "compute-scheduler"
 AGENT_TOPIC = "compute"
+#: seconds the API waits for an agent's snapshot (its answer is the new image's id)
+SNAPSHOT_TIMEOUT = 600.0
 
 T = TypeVar("T")
-
-
-class LoopBridge:
-    """Runs bus coroutines on the server's event loop from worker threads."""
-
-    def __init__(self) -> None:
-        self.loop: asyncio.AbstractEventLoop | None = None
-
-    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 60.0) -> T:
-        loop = self.loop
-        if loop is None or loop.is_closed():
-            coro.close()
-            raise ServiceUnavailable("The compute service is still starting; try again.")
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is loop:
-            raise RuntimeError("LoopBridge.run called on the event loop itself")
-        return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout)
 
 
 class SchedulerAPI:
@@ -47,6 +39,7 @@ class SchedulerAPI:
         self.bus = bus
 
     async def select_destinations(self, instance_ids: list[str]) -> dict[str, Any]:
+        """``{instance_id: host}`` or ``{instance_id: {"error": reason}}`` (claimed)."""
         result = await self.bus.call(
             SCHEDULER_TOPIC, "select_destinations", instance_ids=instance_ids
         )
@@ -78,64 +71,204 @@ class ConductorAPI:
 
 
 class AgentAPI:
-    """One method per agent operation; ``host`` picks the agent."""
+    """One method per agent operation; ``host`` picks the agent.
+
+    Casts return at once (the instance's state shows the progress); the
+    snapshot and the console output are calls that wait for the answer.
+    """
 
     def __init__(self, bus: Bus) -> None:
         self.bus = bus
 
-    async def cast(self, host: str, method: str, **kwargs: Any) -> None:
+    async def _cast(self, host: str, method: str, **kwargs: Any) -> None:
         await self.bus.cast(AGENT_TOPIC, method, server=host, **kwargs)
 
-    async def call(self, host: str, method: str, timeout: float = 60.0, **kwargs: Any) -> Any:
-        return await self.bus.call(AGENT_TOPIC, method, server=host, timeout=timeout, **kwargs)
-
     async def build_and_run_instance(self, host: str, instance_id: str, request_id: str) -> None:
-        await self.cast(
+        await self._cast(
             host, "build_and_run_instance", instance_id=instance_id, request_id=request_id
         )
 
-    async def run_action(
-        self, host: str, instance_id: str, action: str, request_id: str, **params: Any
+    async def terminate_instance(self, host: str, instance_id: str, request_id: str) -> None:
+        await self._cast(host, "terminate_instance", instance_id=instance_id, request_id=request_id)
+
+    async def stop_instance(self, host: str, instance_id: str, request_id: str) -> None:
+        await self._cast(host, "stop_instance", instance_id=instance_id, request_id=request_id)
+
+    async def start_instance(self, host: str, instance_id: str, request_id: str) -> None:
+        await self._cast(host, "start_instance", instance_id=instance_id, request_id=request_id)
+
+    async def reboot_instance(
+        self, host: str, instance_id: str, request_id: str, hard: bool
     ) -> None:
-        """stop, start, reboot, pause, unpause, suspend, resume, rebuild, resize,
-        confirmResize, revertResize, delete (see ``ComputeAgent.run_action``)."""
-        await self.cast(
-            host,
-            "run_action",
-            instance_id=instance_id,
-            action=action,
-            request_id=request_id,
-            params=params,
+        await self._cast(
+            host, "reboot_instance", instance_id=instance_id, request_id=request_id, hard=hard
         )
 
-    async def snapshot_instance(
-        self,
-        host: str,
-        instance_id: str,
-        request_id: str,
-        name: str,
-        metadata: dict[str, str],
-        user_id: str,
-        project_id: str,
-    ) -> str:
-        result = await self.call(
-            host,
+    async def pause_instance(self, host: str, instance_id: str, request_id: str) -> None:
+        await self._cast(host, "pause_instance", instance_id=instance_id, request_id=request_id)
+
+    async def unpause_instance(self, host: str, instance_id: str, request_id: str) -> None:
+        await self._cast(host, "unpause_instance", instance_id=instance_id, request_id=request_id)
+
+    async def suspend_instance(self, host: str, instance_id: str, request_id: str) -> None:
+        await self._cast(host, "suspend_instance", instance_id=instance_id, request_id=request_id)
+
+    async def resume_instance(self, host: str, instance_id: str, request_id: str) -> None:
+        await self._cast(host, "resume_instance", instance_id=instance_id, request_id=request_id)
+
+    async def rebuild_instance(self, host: str, instance_id: str, request_id: str) -> None:
+        await self._cast(host, "rebuild_instance", instance_id=instance_id, request_id=request_id)
+
+    async def resize_instance(self, host: str, instance_id: str, request_id: str) -> None:
+        await self._cast(host, "resize_instance", instance_id=instance_id, request_id=request_id)
+
+    async def confirm_resize(self, host: str, instance_id: str, request_id: str) -> None:
+        await self._cast(host, "confirm_resize", instance_id=instance_id, request_id=request_id)
+
+    async def revert_resize(self, host: str, instance_id: str, request_id: str) -> None:
+        await self._cast(host, "revert_resize", instance_id=instance_id, request_id=request_id)
+
+    async def snapshot_instance(self, host: str, instance_id: str, request: SnapshotRequest) -> str:
+        """The new image's id once its bytes are uploaded."""
+        result = await self.bus.call(
+            AGENT_TOPIC,
             "snapshot_instance",
-            timeout=600,
+            server=host,
+            timeout=SNAPSHOT_TIMEOUT,
             instance_id=instance_id,
-            request_id=request_id,
-            name=name,
-            metadata=metadata,
-            user_id=user_id,
-            project_id=project_id,
+            request=request.to_wire(),
         )
         return str(result)
 
     async def console_socket(self, host: str, instance_id: str, kind: str) -> str:
         """The Unix socket of a running instance's ``serial`` port or ``vnc`` display."""
-        result = await self.call(host, "console_socket", instance_id=instance_id, kind=kind)
+        result = await self.bus.call(
+            AGENT_TOPIC, "console_socket", server=host, instance_id=instance_id, kind=kind
+        )
         return str(result)
 
-    async def console_output(self, host: str, instance_id: str, length: int | None) -> str:
-        result = await self.call(host, "console_output", instance_id=instance_id, length=length)
+    async def get_console_output(self, host: str, instance_id: str, length: int | None) -> str:
+        result = await self.bus.call(
+            AGENT_TOPIC, "get_console_output", server=host, instance_id=instance_id, length=length
+        )
         return str(result)
+
+    async def attach_volume(self, host: str, bdm_id: str, request_id: str) -> None:
+        await self._cast(host, "attach_volume", bdm_id=bdm_id, request_id=request_id)
+
+    async def detach_volume(self, host: str, bdm_id: str, request_id: str) -> None:
+        await self._cast(host, "detach_volume", bdm_id=bdm_id, request_id=request_id)
+
+
+@dataclass(frozen=True)
+class SnapshotRequest:
+    """What createImage asks of the agent: the image to make, and for whom."""
+
+    request_id: str
+    name: str
+    metadata: dict[str, str]
+    user_id: str
+    project_id: str
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "request_id": self.request_id,
+            "name": self.name,
+            "metadata": dict(self.metadata),
+            "user_id": self.user_id,
+            "project_id": self.project_id,
+        }
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> SnapshotRequest:
+        return cls(
+            request_id=str(data["request_id"]),
+            name=str(data["name"]),
+            metadata={str(k): str(v) for k, v in dict(data.get("metadata") or {}).items()},
+            user_id=str(data["user_id"]),
+            project_id=str(data["project_id"]),
+        )
+
+
+class AgentEndpoint:
+    """The agent's side of :class:`AgentAPI` (served on ``compute``, server = host).
+
+    Each operation runs on ``pool``, the agent's own worker threads.
+    """
+
+    def __init__(self, agent: ComputeAgent, pool: Executor) -> None:
+        self._agent = agent
+        self._pool = pool
+
+    async def _run(self, func: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, func, *args)
+
+    async def build_and_run_instance(self, instance_id: str, request_id: str) -> None:
+        await self._run(self._agent.build_and_run_instance, instance_id, request_id)
+
+    async def terminate_instance(self, instance_id: str, request_id: str) -> None:
+        await self._run(self._agent.terminate_instance, instance_id, request_id)
+
+    async def stop_instance(self, instance_id: str, request_id: str) -> None:
+        await self._run(self._agent.stop_instance, instance_id, request_id)
+
+    async def start_instance(self, instance_id: str, request_id: str) -> None:
+        await self._run(self._agent.start_instance, instance_id, request_id)
+
+    async def reboot_instance(self, instance_id: str, request_id: str, hard: bool) -> None:
+        await self._run(self._agent.reboot_instance, instance_id, request_id, hard)
+
+    async def pause_instance(self, instance_id: str, request_id: str) -> None:
+        await self._run(self._agent.pause_instance, instance_id, request_id)
+
+    async def unpause_instance(self, instance_id: str, request_id: str) -> None:
+        await self._run(self._agent.unpause_instance, instance_id, request_id)
+
+    async def suspend_instance(self, instance_id: str, request_id: str) -> None:
+        await self._run(self._agent.suspend_instance, instance_id, request_id)
+
+    async def resume_instance(self, instance_id: str, request_id: str) -> None:
+        await self._run(self._agent.resume_instance, instance_id, request_id)
+
+    async def rebuild_instance(self, instance_id: str, request_id: str) -> None:
+        await self._run(self._agent.rebuild_instance, instance_id, request_id)
+
+    async def resize_instance(self, instance_id: str, request_id: str) -> None:
+        await self._run(self._agent.resize_instance, instance_id, request_id)
+
+    async def confirm_resize(self, instance_id: str, request_id: str) -> None:
+        await self._run(self._agent.confirm_resize, instance_id, request_id)
+
+    async def revert_resize(self, instance_id: str, request_id: str) -> None:
+        await self._run(self._agent.revert_resize, instance_id, request_id)
+
+    async def snapshot_instance(self, instance_id: str, request: dict[str, Any]) -> str:
+        snapshot = SnapshotRequest.from_wire(request)
+        return await self._run(self._agent.snapshot_instance, instance_id, snapshot)
+
+    async def get_console_output(self, instance_id: str, length: int | None) -> str:
+        return await self._run(self._agent.get_console_output, instance_id, length)
+
+    async def console_socket(self, instance_id: str, kind: str) -> str:
+        return await self._run(self._agent.console_socket, instance_id, kind)
+
+    async def attach_volume(self, bdm_id: str, request_id: str) -> None:
+        await self._run(self._agent.block.attach_volume, bdm_id, request_id)
+
+    async def detach_volume(self, bdm_id: str, request_id: str) -> None:
+        await self._run(self._agent.block.detach_volume, bdm_id, request_id)
+
+
+@dataclass(frozen=True)
+class ComputeRPC:
+    """The typed bus clients the control plane's managers send through."""
+
+    bridge: LoopBridge
+    agents: AgentAPI
+    conductor: ConductorAPI
+    scheduler: SchedulerAPI
+
+    @classmethod
+    def over(cls, bus: Bus) -> ComputeRPC:
+        bridge = LoopBridge(owner="compute")
+        return cls(bridge, AgentAPI(bus), ConductorAPI(bus), SchedulerAPI(bus))

@@ -1,7 +1,8 @@
 """The scheduler: picks a host for each new instance and claims its resources.
 
 Filters (all must pass): the compute service is enabled and up, the
-availability zone matches, free vCPUs, RAM and disk (capacity * allocation
+availability zone matches, the host's driver boots from volumes when the
+instance needs it, free vCPUs, RAM and disk (capacity * allocation
 ratio - what the host's instances use), and the server group's policy
 (affinity: the group's hosts only; anti-affinity: none of them, or at most
 ``max_server_per_host``).  Weighers: most free RAM first (spreading), then
@@ -12,7 +13,7 @@ so concurrent builds can never over-commit a host.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -22,7 +23,14 @@ from sqlalchemy.orm import Session
 from onestack.common.db import Database, utcnow
 from onestack.compute import states
 from onestack.compute.conf import ComputeSettings
-from onestack.compute.models import ComputeNode, ComputeService, Instance, ServerGroup
+from onestack.compute.driver import Capabilities
+from onestack.compute.models import (
+    BlockDeviceMapping,
+    ComputeNode,
+    ComputeService,
+    Instance,
+    ServerGroup,
+)
 
 
 @dataclass
@@ -34,6 +42,7 @@ class HostState:
     free_ram: float
     free_disk: float
     instances: int
+    capabilities: Capabilities = field(default_factory=Capabilities)
 
 
 class Scheduler:
@@ -80,6 +89,7 @@ class Scheduler:
                 - (used.ram if used else 0),
                 free_disk=node.local_gb * node.disk_allocation_ratio - (used.disk if used else 0),
                 instances=int(used[4]) if used else 0,
+                capabilities=Capabilities.from_dict(node.capabilities),
             )
         return hosts
 
@@ -146,6 +156,15 @@ class Scheduler:
         if not hosts:
             return None, "There are not enough hosts available."
         group, placed = self._group(session, instance, group_hosts)
+        volume_backed = (
+            session.scalar(
+                select(func.count()).where(
+                    BlockDeviceMapping.instance_id == instance.id,
+                    BlockDeviceMapping.boot_index == 0,
+                )
+            )
+            or 0
+        ) > 0
         candidates = []
         reasons = set()
         for state in hosts.values():
@@ -155,6 +174,9 @@ class Scheduler:
             forced = (instance.scheduler_hints or {}).get("_force_host")
             if forced and state.host != forced:
                 reasons.add("requested host")
+                continue
+            if volume_backed and not state.capabilities.boot_from_volume:
+                reasons.add("boot from volume")
                 continue
             if state.free_vcpus < instance.vcpus:
                 reasons.add("vcpus")

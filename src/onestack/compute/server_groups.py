@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
 from onestack.common.context import RequestContext
-from onestack.common.db import Database, utcnow
+from onestack.common.db import utcnow
 from onestack.common.exceptions import BadRequest
-from onestack.common.policy import Enforcer
 from onestack.compute.exceptions import ServerGroupNotFound
 from onestack.compute.models import ServerGroup
 from onestack.compute.quotas import engine
+
+if TYPE_CHECKING:
+    from onestack.compute.core import ComputeCore
 
 POLICIES = ("affinity", "anti-affinity", "soft-affinity", "soft-anti-affinity")
 
 
 class ServerGroupManager:
-    def __init__(self, db: Database, enforcer: Enforcer) -> None:
-        self.db = db
-        self.enforcer = enforcer
+    def __init__(self, core: ComputeCore) -> None:
+        self.core = core
+        self.db = core.db
+        self.enforcer = core.enforcer
 
     def create(
         self, ctx: RequestContext, name: str, policy: str, rules: dict[str, Any]

@@ -1,156 +1,187 @@
 """The compute service's plug-in to the all-in-one server.
 
-``Compute`` (``cloud.services["compute"]``) holds the service's managers.
-At start it serves the scheduler, the conductor and this host's agent on
-the bus; with several hosts, each runs only its agent.
+``cloud.neighbours.compute`` is the ``ComputeManager`` (manager.py), built
+with every collaborator at ``prepare``.  At start the control plane serves
+the scheduler and the conductor on the bus (:class:`ComputeControl`) and
+this host runs its agent (:class:`ComputeHost`).  The agent is built by
+:func:`build_agent` from settings and the bus alone: its clients reach the
+image API over HTTP as the compute service user and the network and volume
+services through their Protocols, exactly as on a host of its own.
+Background work (heartbeats, power-state sync, the image cache) runs on
+``onestack.common.periodic.TaskRunner``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import socket
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
+from onestack.common.bus import Bus
+from onestack.common.bus.bridge import LoopBridge
 from onestack.common.db import Database, utcnow
-from onestack.common.policy import Enforcer
+from onestack.common.periodic import PeriodicTask, TaskRunner
 from onestack.compute import policies
 from onestack.compute.conf import ComputeSettings
-from onestack.compute.consoles import ConsoleManager
-from onestack.compute.flavors import FlavorManager, ensure_default_flavors
-from onestack.compute.hosts import HostManager
-from onestack.compute.keypairs import KeypairManager
-from onestack.compute.listing import ServerLister
-from onestack.compute.manager import ServerManager
-from onestack.compute.quotas import QuotaManager
+from onestack.compute.flavors import ensure_default_flavors
+from onestack.compute.manager import ComputeManager
 from onestack.compute.rpcapi import (
     AGENT_TOPIC,
     CONDUCTOR_TOPIC,
     SCHEDULER_TOPIC,
-    AgentAPI,
-    ConductorAPI,
-    LoopBridge,
-    SchedulerAPI,
+    AgentEndpoint,
+    ComputeRPC,
 )
-from onestack.compute.server_groups import ServerGroupManager
-from onestack.compute.volumes import VOLUME_TOPIC, VolumeAttachmentManager
+from onestack.compute.service_auth import (
+    SERVICE_USER,
+    ServiceCredentials,
+    ServiceSession,
+    password_file,
+)
 from onestack.identity.bootstrap import CatalogEntry
 from onestack.plugin import ServicePlugin
 
 if TYPE_CHECKING:
-    from onestack.compute.agent import ComputeAgent
+    from onestack.compute.agent import AgentClients, ComputeAgent
     from onestack.config import Settings
     from onestack.server import Cloud
+    from onestack.volume.interface import VolumeService
 
 LOG = logging.getLogger(__name__)
 
 
-class Compute:
-    """The compute service's public Python interface (its managers)."""
+def host_name(settings: ComputeSettings) -> str:
+    return settings.host or socket.gethostname()
 
-    def __init__(self, cloud: Cloud) -> None:
-        settings: ComputeSettings = cloud.settings.compute
-        db: Database = cloud.db
-        enforcer: Enforcer = cloud.enforcer
-        self.cloud = cloud
-        self.settings = settings
-        self.host = settings.host or socket.gethostname()
-        self.bridge = LoopBridge()
-        self.agents = AgentAPI(cloud.bus)
-        self.conductor_api = ConductorAPI(cloud.bus)
-        self.scheduler_api = SchedulerAPI(cloud.bus)
-        self.flavors = FlavorManager(db, enforcer)
-        self.keypairs = KeypairManager(db, enforcer)
-        self.groups = ServerGroupManager(db, enforcer)
-        self.quotas = QuotaManager(db, enforcer)
-        self.hosts = HostManager(db, enforcer, settings)
-        self.lister = ServerLister(db, enforcer)
-        self.servers = ServerManager(
-            db,
-            enforcer,
-            settings,
-            self.keypairs,
-            self.bridge,
-            self.conductor_api,
-            self.agents,
-            None,
-        )
-        self.volume_attachments = VolumeAttachmentManager(
-            db, enforcer, cloud.bus, self.bridge, lambda: cloud.services.get("volume")
-        )
-        self.servers.block = self.volume_attachments
-        urls = cloud.settings
-        self.consoles = ConsoleManager(
-            db,
-            enforcer,
-            self.bridge,
-            self.agents,
-            novnc_base=urls.url("novncproxy") + "/vnc_lite.html",
-            serial_base=urls.url("serialproxy").replace("http://", "ws://", 1) + "/",
-        )
-        self.agent: ComputeAgent | None = None
-        self.driver_name = "unknown"
-        self._tasks: list[asyncio.Task[None]] = []
 
-    @property
-    def images(self) -> Any:
-        return self.cloud.services.get("image")
+def service_session(settings: Settings) -> ServiceSession:
+    """The compute service user's session (its password from the settings, else the one
+    the bootstrap saved in the state directory)."""
+    compute = settings.compute
+    password = compute.service_password
+    if password is None:
+        password = password_file(settings.state_dir, compute.service_user).read_text().strip()
+    return ServiceSession(
+        ServiceCredentials(
+            auth_url=settings.url("identity") + "/v3",
+            username=compute.service_user,
+            password=password,
+            region=settings.region,
+        )
+    )
+
+
+def agent_clients(
+    settings: Settings, bus: Bus, bridge: LoopBridge, volumes: VolumeService | None
+) -> AgentClients:
+    """The clients of an agent: the image API over HTTP as the service user, the network
+    service over the bus (its host's data plane plugs the instances)."""
+    from onestack.compute.agent import AgentClients
+    from onestack.compute.images import HTTPImageClient
+    from onestack.network.rpcapi import NetworkClient
+
+    network_host = settings.network.host or socket.gethostname()
+    return AgentClients(
+        images=HTTPImageClient(service_session(settings)),
+        network=NetworkClient(bus, bridge, network_host),
+        volumes=volumes,
+    )
+
+
+def build_agent(settings: Settings, db: Database, host: str, clients: AgentClients) -> ComputeAgent:
+    """This host's agent with the driver the settings choose."""
+    from onestack.compute.agent import ComputeAgent
+    from onestack.compute.drivers import driver_name, load_driver
+
+    name, reason = driver_name(settings.compute)
+    if reason:
+        LOG.warning("compute: using the fake driver (no real instances): %s", reason)
+    driver = load_driver(settings.compute, settings.state_dir, host)
+    work_dir = settings.state_dir / "compute"
+    LOG.info("compute: host %s with the %s driver", host, name)
+    return ComputeAgent(db, settings.compute, driver, host, clients, work_dir)
+
+
+class ComputeHost:
+    """One agent on the bus: its endpoint, its worker threads and its periodic tasks.
+
+    The agent's operations run on threads of their own, so an operation waiting for
+    another service over the bus never holds a thread that service's endpoint needs.
+    """
+
+    def __init__(self, agent: ComputeAgent, bus: Bus, workers: int = 16) -> None:
+        self.agent = agent
+        self.bus = bus
+        self.pool = ThreadPoolExecutor(workers, thread_name_prefix=f"compute-{agent.host}")
 
     async def start(self) -> None:
-        from onestack.compute.agent import ComputeAgent
-        from onestack.compute.conductor import Conductor
-        from onestack.compute.drivers import driver_name, load_driver
-        from onestack.compute.scheduler import Scheduler
-
-        cloud = self.cloud
-        started = utcnow()
-        self.bridge.loop = asyncio.get_running_loop()
-        self.servers.images = self.images
-        name, reason = driver_name(self.settings)
-        if reason:
-            LOG.warning("compute: using the fake driver (no real instances): %s", reason)
-        self.driver_name = name
-        driver = load_driver(self.settings, cloud.settings.state_dir, self.host)
-        work_dir = cloud.settings.state_dir / "compute"
-        self.agent = ComputeAgent(cloud.db, self.settings, driver, self.host, self.images, work_dir)
-        self.agent.block.service = lambda: cloud.services.get("volume")
-        self.agent.services = cloud.services
-        network = cloud.services.get("network")
-        if network is not None:
-            self.lister.addresses = network.addresses
-            self.servers.network = network
-        if network is not None and network.metadata_provider is None:  # else configured
-            from onestack.compute.netinfo import InstanceMetadataProvider
-
-            network.set_metadata_provider(InstanceMetadataProvider(cloud.db))
-        scheduler = Scheduler(cloud.db, self.settings)
-        conductor = Conductor(cloud.db, self.scheduler_api, self.agents)
-        await asyncio.to_thread(self.hosts.register_control, self.host)
-        await asyncio.to_thread(conductor.recover_unscheduled, started)
-        await cloud.bus.serve(SCHEDULER_TOPIC, scheduler)
-        await cloud.bus.serve(CONDUCTOR_TOPIC, conductor)
-        await self.agent.start()
-        await cloud.bus.serve(AGENT_TOPIC, self.agent, server=self.host)
-        await cloud.bus.serve(VOLUME_TOPIC, self.agent.block, server=self.host)
-        self._tasks.append(asyncio.get_running_loop().create_task(self._beat()))
-        LOG.info("compute: host %s with the %s driver", self.host, name)
-
-    async def _beat(self) -> None:
-        while True:
-            await asyncio.sleep(self.settings.heartbeat_interval)
-            try:
-                await asyncio.to_thread(self.hosts.report_control, self.host)
-            except Exception:
-                LOG.exception("compute: control service report failed")
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self.pool, self.agent.start)
+        await self.bus.serve(
+            AGENT_TOPIC, AgentEndpoint(self.agent, self.pool), server=self.agent.host
+        )
+        self.agent.tasks.start()
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        if self.agent is not None:
-            await self.agent.stop()
+        await self.agent.tasks.stop()
+        await asyncio.to_thread(self.pool.shutdown, True)
+
+
+class ComputeControl:
+    """The scheduler and the conductor of this control plane, and their service rows."""
+
+    def __init__(self, manager: ComputeManager, bus: Bus, host: str) -> None:
+        from onestack.compute.conductor import Conductor
+        from onestack.compute.scheduler import Scheduler
+
+        core = manager.core
+        self.manager = manager
+        self.bus = bus
+        self.host = host
+        self.scheduler = Scheduler(core.db, core.settings)
+        self.conductor = Conductor(core.db, core.rpc.scheduler, core.rpc.agents)
+        self.tasks = TaskRunner(
+            "compute control",
+            [
+                PeriodicTask(
+                    "report",
+                    core.settings.heartbeat_interval,
+                    lambda: manager.hosts.report_control(host),
+                )
+            ],
+        )
+
+    async def start(self) -> None:
+        from onestack.compute.conductor import recover_unscheduled
+
+        started = utcnow()
+        db = self.manager.core.db
+        await asyncio.to_thread(self.manager.hosts.register_control, self.host)
+        await asyncio.to_thread(recover_unscheduled, db, started)
+        await self.bus.serve(SCHEDULER_TOPIC, self.scheduler)
+        await self.bus.serve(CONDUCTOR_TOPIC, self.conductor)
+        self.tasks.start()
+
+    async def stop(self) -> None:
+        await self.tasks.stop()
+
+
+class ComputeRuntime:
+    """What runs while the server runs: the control plane's part and this host's agent."""
+
+    def __init__(self, control: ComputeControl, host: ComputeHost) -> None:
+        self.control = control
+        self.host = host
+
+    async def start(self) -> None:
+        await self.control.start()
+        await self.host.start()
+
+    async def stop(self) -> None:
+        await self.host.stop()
+        await self.control.stop()
 
 
 def _catalog(settings: Settings) -> list[CatalogEntry]:
@@ -161,31 +192,60 @@ def _catalog(settings: Settings) -> list[CatalogEntry]:
     ]
 
 
-def _compute(cloud: Cloud) -> Compute:
-    service = cloud.services.get("compute")
-    if not isinstance(service, Compute):
-        service = Compute(cloud)
-        cloud.services["compute"] = service
-    return service
+def manager_of(cloud: Cloud) -> ComputeManager:
+    """The cloud's ComputeManager (``cloud.services["compute"]``), created once."""
+    existing = cloud.services.get("compute")
+    if isinstance(existing, ComputeManager):
+        return existing
+    manager = ComputeManager(
+        cloud.db,
+        cloud.enforcer,
+        cloud.settings.compute,
+        cloud.neighbours,
+        ComputeRPC.over(cloud.bus),
+    )
+    manager.consoles.novnc_base = cloud.settings.url("novncproxy") + "/vnc_lite.html"
+    manager.consoles.serial_base = (
+        cloud.settings.url("serialproxy").replace("http://", "ws://", 1) + "/"
+    )
+    cloud.services["compute"] = manager
+    return manager
 
 
 def _prepare(cloud: Cloud) -> None:
     ensure_default_flavors(cloud.db)
-    _compute(cloud)
+    manager_of(cloud)
 
 
 def _build_app(cloud: Cloud) -> Any:
     from onestack.compute.api.routes import build_app
 
-    return build_app(_compute(cloud), cloud)
+    return build_app(manager_of(cloud), cloud)
 
 
 async def _start(cloud: Cloud) -> None:
-    await _compute(cloud).start()
+    manager = manager_of(cloud)
+    loop = asyncio.get_running_loop()
+    manager.core.rpc.bridge.loop = loop
+    network = cloud.neighbours.network
+    if network is not None:  # a provider named in the network settings still wins
+        network.set_metadata_provider(manager)
+    host = host_name(cloud.settings.compute)
+    bridge = LoopBridge(loop, owner="compute")
+    clients = agent_clients(cloud.settings, cloud.bus, bridge, cloud.neighbours.volume)
+    agent = build_agent(cloud.settings, cloud.db, host, clients)
+    runtime = ComputeRuntime(
+        ComputeControl(manager, cloud.bus, host), ComputeHost(agent, cloud.bus)
+    )
+    manager.runtime = runtime
+    await runtime.start()
 
 
 async def _stop(cloud: Cloud) -> None:
-    await _compute(cloud).stop()
+    manager = manager_of(cloud)
+    runtime, manager.runtime = manager.runtime, None
+    if isinstance(runtime, ComputeRuntime):
+        await runtime.stop()
 
 
 PLUGIN = ServicePlugin(
@@ -197,4 +257,5 @@ PLUGIN = ServicePlugin(
     start=_start,
     stop=_stop,
     prepare=_prepare,
+    service_user=SERVICE_USER,
 )

@@ -30,7 +30,13 @@ from onestack.identity.models import (
     Role,
     User,
 )
-from onestack.identity.resources import get_group, get_project, get_user, project_ancestors
+from onestack.identity.resources import (
+    get_group,
+    get_project,
+    get_user,
+    project_ancestors,
+    user_target,
+)
 
 GLOBAL = "<<null>>"
 SYSTEM = "system"
@@ -525,6 +531,57 @@ class AssignmentManager:
             project = session.get(Project, row.project_id)
             return project is not None and project.domain_id == domain_id
         return False
+
+    # -- what a token may be scoped to ----------------------------------
+
+    def scopable_projects(self, ctx: RequestContext) -> list[Project]:
+        """``GET /auth/projects``: the enabled projects the caller holds a role on."""
+        if ctx.user_id is None:
+            return []
+        with self.core.read() as session:
+            return projects_for_user(session, ctx.user_id)
+
+    def scopable_domains(self, ctx: RequestContext) -> list[Domain]:
+        """``GET /auth/domains``: the enabled domains the caller holds a role on."""
+        if ctx.user_id is None:
+            return []
+        with self.core.read() as session:
+            return domains_for_user(session, ctx.user_id)
+
+    def scopable_system(self, ctx: RequestContext) -> bool:
+        """``GET /auth/system``: whether the caller holds a role on the system."""
+        if ctx.user_id is None:
+            return False
+        with self.core.read() as session:
+            return bool(effective_role_ids(session, ctx.user_id, system=True))
+
+    def user_projects(
+        self, ctx: RequestContext, user_id: str, query: Sequence[tuple[str, str]]
+    ) -> list[Project]:
+        """``GET /users/{user_id}/projects``, filtered by ``enabled``, ``name`` and
+        ``domain_id``.  Asking about another user needs the right to see that user."""
+        with self.core.read() as session:
+            domain_id = ctx.user_domain_id
+            if ctx.user_id != user_id:
+                user = get_user(session, user_id)
+                target = {"target": {"user": user_target(user)}}
+                self.policy.enforce(ctx, "identity:get_user", target)
+                domain_id = user.domain_id
+            self.policy.enforce(
+                ctx,
+                "identity:list_user_projects",
+                {"target": {"user": {"id": user_id, "domain_id": domain_id}}},
+            )
+            projects = projects_for_user(session, user_id)
+        params = dict(query)
+        if "enabled" in params:
+            wanted = parse_bool(params["enabled"], "enabled")
+            projects = [p for p in projects if p.enabled == wanted]
+        if "name" in params:
+            projects = [p for p in projects if p.name == params["name"]]
+        if "domain_id" in params:
+            projects = [p for p in projects if p.domain_id == params["domain_id"]]
+        return projects
 
     def names_for(self, rows: Sequence[AssignmentRow]) -> dict[str, dict[str, Any]]:
         """Names and domains of everything the rows mention (``include_names``)."""

@@ -1,4 +1,10 @@
-"""First-start bootstrap: the default domain, roles, admin and demo, the catalog.
+"""First-start bootstrap: the default domain, roles, admin and demo, the catalog,
+and the services' own users.
+
+A service user (Nova's ``nova``, ...) is what a service's agents call other
+services' APIs as: a user of the ``service`` project with the ``admin`` and
+``service`` roles there, its password generated once and kept in the state
+directory (``secrets/<name>-password``, 0600) for the agents to read.
 
 Idempotent: every start runs it, creating only what is missing and keeping
 the catalog's URLs in step with the configured host and ports.
@@ -102,7 +108,10 @@ def _needs_hash(
 
 
 def bootstrap(
-    identity: IdentityManager, settings: Settings, catalog: Sequence[CatalogEntry]
+    identity: IdentityManager,
+    settings: Settings,
+    catalog: Sequence[CatalogEntry],
+    service_users: Sequence[str] = (),
 ) -> BootstrapResult:
     identity.initialize_keys()
     admin_password = _secret(
@@ -112,26 +121,30 @@ def bootstrap(
         settings.state_dir / "secrets" / "demo-password", settings.demo_password
     )
     core = identity.core
-    with core.db.reader() as session:
-        users = {
-            u.name: u
-            for u in session.scalars(
-                select(User).where(
-                    User.domain_id == DEFAULT_DOMAIN_ID, User.name.in_(["admin", "demo"])
-                )
-            )
-        }
     wanted = {
         "admin": (admin_password, settings.admin_password),
         "demo": (demo_password, settings.demo_password),
     }
+    for name in service_users:
+        path = settings.state_dir / "secrets" / f"{name}-password"
+        existed = path.is_file()
+        password = _secret(path, None)
+        # a password made now (its file was lost) must reach the user's record
+        wanted[name] = (password, None if existed else password)
+    with core.db.reader() as session:
+        users = {
+            u.name: u
+            for u in session.scalars(
+                select(User).where(User.domain_id == DEFAULT_DOMAIN_ID, User.name.in_(wanted))
+            )
+        }
     to_hash = [
         name
         for name, (password, given) in wanted.items()
         if _needs_hash(settings.state_dir, users.get(name), name, password, given, core)
     ]
-    # argon2 releases the GIL: hash both at once
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    # argon2 releases the GIL: hash them at once
+    with ThreadPoolExecutor(max_workers=max(len(to_hash), 1)) as pool:
         hashes = dict(
             zip(
                 to_hash, pool.map(lambda n: core.passwords.hash(wanted[n][0]), to_hash), strict=True
@@ -155,14 +168,18 @@ def bootstrap(
                 session.add(ImpliedRole(prior_role_id=key[0], implied_role_id=key[1]))
         admin_project = _project(session, "admin", "Bootstrap project for the administrator")
         demo_project = _project(session, "demo", "Project of the demo user")
-        _project(session, "service", "Project of the services' own users")
+        service_project = _project(session, "service", "Project of the services' own users")
         session.flush()
         admin = _user(session, "admin", admin_project.id, hashes.get("admin"))
         demo = _user(session, "demo", demo_project.id, hashes.get("demo"))
+        services = [_user(session, n, service_project.id, hashes.get(n)) for n in service_users]
         session.flush()
         _grant(session, "UserProject", admin.id, admin_project.id, roles["admin"].id)
         _grant(session, "UserSystem", admin.id, "system", roles["admin"].id)
         _grant(session, "UserProject", demo.id, demo_project.id, roles["member"].id)
+        for user in services:
+            for role in ("admin", "service"):
+                _grant(session, "UserProject", user.id, service_project.id, roles[role].id)
         if session.get(Region, settings.region) is None:
             session.add(Region(id=settings.region, description=""))
         session.flush()

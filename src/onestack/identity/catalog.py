@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from onestack.common.context import RequestContext
-from onestack.common.exceptions import BadRequest, Forbidden
+from onestack.common.exceptions import BadRequest, Forbidden, Unauthorized
 from onestack.common.pagination import apply_filters
 from onestack.identity.core import IdentityCore, get_or_404, new_id
 from onestack.identity.models import Endpoint, Region, Service
@@ -108,6 +108,13 @@ class CatalogManager:
             self._per_project.clear()
         self._per_project[key] = result
         return result
+
+    def catalog_of_token(self, ctx: RequestContext) -> list[dict[str, Any]]:
+        """``GET /auth/catalog``: the catalog for the caller's scope; Unauthorized for an
+        unscoped token."""
+        if not (ctx.project_id or ctx.domain_id or ctx.system_scope):
+            raise Unauthorized("The catalog needs a scoped token.")
+        return self.catalog_for(ctx.project_id)
 
     # -- regions --------------------------------------------------------
 

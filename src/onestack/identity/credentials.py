@@ -21,10 +21,10 @@ from sqlalchemy import select
 
 from onestack.common.context import RequestContext
 from onestack.common.db import utcnow
-from onestack.common.exceptions import BadRequest, Conflict, Forbidden
+from onestack.common.exceptions import BadRequest, Forbidden
 from onestack.identity.assignment import effective_role_ids, roles_by_id
 from onestack.identity.core import IdentityCore, new_id
-from onestack.identity.exceptions import not_found
+from onestack.identity.exceptions import Ec2CredentialExists, not_found
 from onestack.identity.fernet import KeyRepository
 from onestack.identity.models import ApplicationCredential, Credential, Role
 from onestack.identity.resources import get_project, get_user, revoke
@@ -206,7 +206,7 @@ class CredentialManager:
             if data.get("project_id"):
                 get_project(session, data["project_id"])
             if key_hash is not None and _ec2_by_hash(session, key_hash) is not None:
-                raise Conflict("An ec2 credential with this access key already exists.")
+                raise Ec2CredentialExists()
             cred = Credential(
                 id=cred_id or new_id(),
                 user_id=data["user_id"],
@@ -265,7 +265,7 @@ class CredentialManager:
                     and key_hash != cred.key_hash
                     and _ec2_by_hash(session, key_hash) is not None
                 ):
-                    raise Conflict("An ec2 credential with this access key already exists.")
+                    raise Ec2CredentialExists()
                 cred.key_hash = key_hash
                 cred.encrypted_blob = self._encrypt(blob)
             session.flush()

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from onestack.common.exceptions import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
+from onestack.common.exceptions import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    OneStackError,
+    Unauthorized,
+)
 
 
 class NotFoundInIdentity(NotFound):
@@ -43,3 +50,14 @@ class ProjectHasChildren(Forbidden):
 
 class PasswordError(BadRequest):
     msg_fmt = "{reason}"
+
+
+class Ec2CredentialExists(Conflict):
+    msg_fmt = "An ec2 credential with this access key already exists."
+
+
+class KeyRepositoryBroken(OneStackError):
+    """The Fernet key directory lacks the keys it must hold (run key set-up first)."""
+
+    code = 500
+    msg_fmt = "{reason} in {directory}"

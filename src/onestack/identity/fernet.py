@@ -24,6 +24,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from onestack.common.files import fsync_path
+from onestack.identity.exceptions import KeyRepositoryBroken
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ class KeyRepository:
         with self._lock:
             files = self._key_files()
             if 0 not in files:
-                raise RuntimeError(f"no staged key in {self.directory}")
+                raise KeyRepositoryBroken(reason="no staged key", directory=str(self.directory))
             new_primary = max(files) + 1
             os.replace(files[0], self.directory / str(new_primary))
             self._write(0, Fernet.generate_key())
@@ -138,7 +139,9 @@ class KeyRepository:
             if self._fernet is None or stamp != self._stamp:
                 files = self._key_files()
                 if not files:
-                    raise RuntimeError(f"no Fernet keys in {self.directory}")
+                    raise KeyRepositoryBroken(
+                        reason="no Fernet keys", directory=str(self.directory)
+                    )
                 order = sorted(files, reverse=True)  # primary first, staged (0) last
                 keys = [Fernet(files[i].read_bytes().strip()) for i in order]
                 self._fernet, self._stamp = MultiFernet(keys), stamp

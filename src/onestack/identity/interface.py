@@ -3,7 +3,10 @@
 Every API authenticates its requests through ``tokens`` (the request pipeline's
 ``TokenValidator``); the S3 API looks up EC2 credentials and acts as their user
 through ``lookup_ec2`` and ``context_for``.  Nothing else of identity is used by
-another service, and never its tables.
+another service, and never its tables.  (The all-in-one server builds the
+``IdentityManager`` and runs ``identity.bootstrap`` at start, and the CLI
+rotates the Fernet keys with ``identity.fernet``: identity's own start-up and
+administration, not another service's use.)
 """
 
 from __future__ import annotations

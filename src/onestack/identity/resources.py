@@ -351,6 +351,11 @@ class ResourceManager:
         )
         return list(project.tags)
 
+    def check_project_tag(self, ctx: RequestContext, project_id: str, tag: str) -> None:
+        """Nothing when the project has ``tag``; Keystone's 404 otherwise."""
+        if tag not in self.project_tags(ctx, project_id):
+            raise not_found("tag", tag)
+
     def set_project_tags(
         self, ctx: RequestContext, project_id: str, change: str, tags: Sequence[str]
     ) -> list[str]:
@@ -404,7 +409,7 @@ class ResourceManager:
     def show_user(self, ctx: RequestContext, user_id: str) -> User:
         with self.core.read() as session:
             user = get_user(session, user_id)
-        self.policy.enforce(ctx, "identity:get_user", {"target": {"user": _user_target(user)}})
+        self.policy.enforce(ctx, "identity:get_user", {"target": {"user": user_target(user)}})
         return user
 
     def create_user(self, ctx: RequestContext, data: dict[str, Any]) -> User:
@@ -468,7 +473,7 @@ class ResourceManager:
         with self.core.write("user") as session:
             user = get_user(session, user_id)
             self.policy.enforce(
-                ctx, "identity:update_user", {"target": {"user": _user_target(user)}}
+                ctx, "identity:update_user", {"target": {"user": user_target(user)}}
             )
             if "domain_id" in fields and fields["domain_id"] != user.domain_id:
                 raise BadRequest("Updating the domain of a user is not allowed.")
@@ -489,7 +494,7 @@ class ResourceManager:
         with self.core.write("user") as session:
             user = get_user(session, user_id)
             self.policy.enforce(
-                ctx, "identity:delete_user", {"target": {"user": _user_target(user)}}
+                ctx, "identity:delete_user", {"target": {"user": user_target(user)}}
             )
             self._purge_user(session, user.id)
             session.delete(user)
@@ -507,7 +512,7 @@ class ResourceManager:
         with self.core.read() as session:
             user = get_user(session, user_id)
         self.policy.enforce(
-            ctx, "identity:change_password", {"target": {"user": _user_target(user)}}
+            ctx, "identity:change_password", {"target": {"user": user_target(user)}}
         )
         from onestack.identity.exceptions import AuthenticationFailed
 
@@ -620,7 +625,7 @@ class ResourceManager:
         with self.core.read() as session:
             user = get_user(session, user_id)
             self.policy.enforce(
-                ctx, "identity:list_groups_for_user", {"target": {"user": _user_target(user)}}
+                ctx, "identity:list_groups_for_user", {"target": {"user": user_target(user)}}
             )
             stmt = (
                 select(Group)
@@ -641,7 +646,7 @@ class ResourceManager:
             group = get_group(session, group_id)
             user = get_user(session, user_id)
             self.policy.enforce(
-                ctx, rule, {"target": {"group": _group_target(group), "user": _user_target(user)}}
+                ctx, rule, {"target": {"group": _group_target(group), "user": user_target(user)}}
             )
             existing = session.get(GroupMembership, (user.id, group.id))
             if action == "add":
@@ -658,7 +663,8 @@ def _project_target(project: Project) -> dict[str, Any]:
     return {"id": project.id, "domain_id": project.domain_id, "parent_id": project.parent_id}
 
 
-def _user_target(user: User) -> dict[str, Any]:
+def user_target(user: User) -> dict[str, Any]:
+    """The ``target.user`` of policy rules about ``user``."""
     return {"id": user.id, "domain_id": user.domain_id}
 
 

@@ -15,6 +15,7 @@ from onestack.volume import states
 from onestack.volume.core import VolumeCore
 from onestack.volume.exceptions import InvalidInput, InvalidVolume, MetadataNotFound
 from onestack.volume.models import Snapshot, Volume
+from onestack.volume.services import ServiceManager
 from onestack.volume.voltypes import VolumeTypeManager, is_multiattach
 from onestack.volume.volumes import check_metadata, parse_size
 
@@ -31,9 +32,12 @@ def _bool(value: Any, name: str) -> bool:
 
 
 class VolumeActions:
-    def __init__(self, core: VolumeCore, types: VolumeTypeManager) -> None:
+    def __init__(
+        self, core: VolumeCore, types: VolumeTypeManager, services: ServiceManager
+    ) -> None:
         self.core = core
         self.types = types
+        self.services = services
 
     def _volume(self, session: Any, ctx: RequestContext, volume_id: str, rule: str) -> Volume:
         volume = self.core.volume(session, ctx, volume_id)
@@ -59,7 +63,7 @@ class VolumeActions:
             volume.previous_status = volume.status
             volume.status = states.EXTENDING
             host = volume.host
-        self.core.agents.cast(host, "extend_volume", volume_id=volume_id, new_size=size)
+        self.core.agents.extend_volume(ctx, host, volume_id, size)
 
     def set_bootable(self, ctx: RequestContext, volume_id: str, value: Any) -> None:
         bootable = _bool(value, "bootable")
@@ -162,12 +166,13 @@ class VolumeActions:
                 raise InvalidVolume(reason="Volume and snapshot must be available to revert.")
             if snapshot.size != volume.size:
                 raise InvalidInput(reason="Volume was extended after the snapshot was taken.")
+            capabilities = self.services.capabilities_of(volume.host)
+            if capabilities is not None and not capabilities.revert_to_snapshot:
+                raise NotSupported(operation="Reverting a volume to a snapshot on its backend")
             volume.status = "reverting"
             snapshot.status = "restoring"
             host = volume.host
-        self.core.agents.cast(
-            host, "revert_to_snapshot", volume_id=volume_id, snapshot_id=snapshot_id
-        )
+        self.core.agents.revert_to_snapshot(ctx, host, volume_id, snapshot_id)
 
     def upload_to_image(
         self, ctx: RequestContext, volume_id: str, data: dict[str, Any]
@@ -210,13 +215,11 @@ class VolumeActions:
                 )
             }
             host, size = volume.host, volume.size
-        image_id = self.core.agents.call(
+        image_id = self.core.agents.upload_to_image(
+            ctx,
             host,
-            "upload_to_image",
-            timeout=1800,
-            volume_id=volume_id,
+            volume_id,
             project_id=ctx.project_id or volume.project_id,
-            user_id=ctx.user_id,
             name=name,
             disk_format=disk_format,
             container_format=container_format,

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
 
@@ -21,6 +22,10 @@ from onestack.volume import states
 from onestack.volume.backends.base import VolumeBackend
 from onestack.volume.backups.engine import BackupEngine
 from onestack.volume.models import Attachment, Backup, Snapshot, Volume
+
+if TYPE_CHECKING:
+    from onestack.image.interface import ImageService
+    from onestack.neighbours import Neighbours
 
 LOG = logging.getLogger(__name__)
 GiB = 1024**3
@@ -33,13 +38,18 @@ class VolumeAgent:
         host: str,
         backend: VolumeBackend,
         backups: BackupEngine,
-        images: Callable[[], Any],
+        neighbours: Neighbours,
     ) -> None:
         self.db = db
         self.host = host
         self.backend = backend
         self.backups = backups
-        self._images = images
+        self.neighbours = neighbours
+
+    @property
+    def images(self) -> ImageService:
+        """The image service (volumes from images, uploads); 503 when it does not run."""
+        return self.neighbours.require(self.neighbours.image, "image")
 
     # -- helpers --------------------------------------------------------------
 
@@ -64,6 +74,19 @@ class VolumeAgent:
     def _reason(exc: BaseException) -> str:
         return exc.message if isinstance(exc, OneStackError) else f"{type(exc).__name__}: {exc}"
 
+    @staticmethod
+    def _failed(what: str, record_id: str, request_id: str) -> None:
+        """Log the exception being handled, with its traceback and the request id."""
+        LOG.exception(what + " [%s]", record_id, request_id or "-")
+
+    def _discard(self, remove: Callable[[str], None], record_id: str, request_id: str) -> None:
+        """Remove a failed operation's partial bytes; a failure here is logged, not raised
+        (the record's error status is what matters to the caller)."""
+        try:
+            remove(record_id)
+        except Exception:
+            self._failed("%s: removing partial data failed", record_id, request_id)
+
     def ping(self) -> str:
         return self.host
 
@@ -73,7 +96,8 @@ class VolumeAgent:
             "driver": info.driver,
             "pool": info.pool,
             "filesystem": info.filesystem,
-            "reflink": info.reflink,
+            "reflink": info.capabilities.reflink,
+            "capabilities": asdict(info.capabilities),
             "total_capacity_gb": info.total_bytes // GiB,
             "free_capacity_gb": info.free_bytes // GiB,
             "notes": info.notes,
@@ -81,7 +105,7 @@ class VolumeAgent:
 
     # -- volumes --------------------------------------------------------------
 
-    def create_volume(self, volume_id: str) -> None:
+    def create_volume(self, volume_id: str, request_id: str = "") -> None:
         volume = self._load(Volume, volume_id)
         if volume is None or volume.status != states.CREATING:
             return
@@ -92,7 +116,7 @@ class VolumeAgent:
             elif volume.source_volid:
                 self.backend.clone_volume(volume_id, volume.source_volid, size)
             elif volume.image_id:
-                images = self._images()
+                images = self.images
                 record = images.get_image(RequestContext.admin(), volume.image_id)
                 path = images.data_path(RequestContext.admin(), volume.image_id)
                 self.backend.create_from_file(volume_id, path, record.disk_format or "raw", size)
@@ -101,8 +125,8 @@ class VolumeAgent:
             if volume.backup_id:
                 self._restore_into(volume.backup_id, volume_id)
         except Exception as exc:
-            LOG.warning("volume %s: create failed: %s", volume_id, self._reason(exc))
-            self.backend.delete_volume(volume_id)
+            self._failed("volume %s: create failed", volume_id, request_id)
+            self._discard(self.backend.delete_volume, volume_id, request_id)
             failed = {"status": states.ERROR, "fail_reason": self._reason(exc)}
             self._update_together(
                 (Volume, volume_id, failed),
@@ -118,35 +142,35 @@ class VolumeAgent:
     def _backup_freed(backup_id: str | None) -> list[tuple[type[Any], str, dict[str, Any]]]:
         return [(Backup, backup_id, {"status": states.AVAILABLE})] if backup_id else []
 
-    def delete_volume(self, volume_id: str) -> None:
+    def delete_volume(self, volume_id: str, request_id: str = "") -> None:
         try:
             self.backend.delete_volume(volume_id)
-        except Exception as exc:
-            LOG.warning("volume %s: delete failed: %s", volume_id, self._reason(exc))
+        except Exception:
+            self._failed("volume %s: delete failed", volume_id, request_id)
             self._update(Volume, volume_id, status=states.ERROR_DELETING)
             return
         with self.db.writer() as session:
             session.execute(delete(Attachment).where(Attachment.volume_id == volume_id))
             session.execute(delete(Volume).where(Volume.id == volume_id))
 
-    def extend_volume(self, volume_id: str, new_size: int) -> None:
+    def extend_volume(self, volume_id: str, new_size: int, request_id: str = "") -> None:
         volume = self._load(Volume, volume_id)
         if volume is None:
             return
         back = states.IN_USE if volume.attach_status == states.ATTACHED else states.AVAILABLE
         try:
             self.backend.extend_volume(volume_id, new_size * GiB)
-        except Exception as exc:
-            LOG.warning("volume %s: extend failed: %s", volume_id, self._reason(exc))
+        except Exception:
+            self._failed("volume %s: extend failed", volume_id, request_id)
             self._update(Volume, volume_id, status=states.ERROR_EXTENDING)
             return
         self._update(Volume, volume_id, status=back, size=new_size, previous_status=None)
 
-    def revert_to_snapshot(self, volume_id: str, snapshot_id: str) -> None:
+    def revert_to_snapshot(self, volume_id: str, snapshot_id: str, request_id: str = "") -> None:
         try:
             self.backend.revert_to_snapshot(volume_id, snapshot_id)
-        except Exception as exc:
-            LOG.warning("volume %s: revert failed: %s", volume_id, self._reason(exc))
+        except Exception:
+            self._failed("volume %s: revert failed", volume_id, request_id)
             self._update_together(
                 (Volume, volume_id, {"status": states.ERROR}),
                 (Snapshot, snapshot_id, {"status": states.AVAILABLE}),
@@ -168,16 +192,20 @@ class VolumeAgent:
         visibility: str,
         min_disk: int,
         properties: dict[str, str],
+        request_id: str = "",
     ) -> str:
         """Copy the volume's bytes into a new active image; its id."""
         volume = self._load(Volume, volume_id)
         back = volume.previous_status if volume and volume.previous_status else states.AVAILABLE
         ctx = RequestContext(
-            request_id="volume-upload", user_id=user_id, project_id=project_id, roles=("member",)
+            request_id=request_id or "volume-upload",
+            user_id=user_id,
+            project_id=project_id,
+            roles=("member",),
         )
         try:
             path = self.backend.volume_path(volume_id)
-            record = self._images().create_from_file(
+            record = self.images.create_from_file(
                 ctx,
                 name,
                 path,
@@ -187,13 +215,18 @@ class VolumeAgent:
                 visibility=visibility,
                 min_disk=min_disk,
             )
+        except Exception:
+            self._failed("volume %s: upload to image failed", volume_id, request_id)
+            raise
         finally:
             self._update(Volume, volume_id, status=back, previous_status=None)
         return str(record.id)
 
     # -- exports (attachments) ----------------------------------------------
 
-    def export(self, volume_id: str, attachment_id: str, readonly: bool) -> dict[str, Any]:
+    def export(
+        self, volume_id: str, attachment_id: str, readonly: bool, request_id: str = ""
+    ) -> dict[str, Any]:
         """Expose the volume as a block device for one attachment; the connection info."""
         with self.db.reader() as session:
             attachment = session.get(Attachment, attachment_id)
@@ -202,8 +235,10 @@ class VolumeAgent:
         if device:
             return current
         device = self.backend.export(volume_id, readonly)
+        block = self.backend.info().capabilities.block_devices
         info = {
-            "driver_volume_type": "local",
+            # "file": the export is the volume's file, not a block device (fake backend)
+            "driver_volume_type": "local" if block else "file",
             "data": {
                 "device_path": device,
                 "volume_id": volume_id,
@@ -214,29 +249,29 @@ class VolumeAgent:
         }
         return info
 
-    def unexport(self, device: str) -> None:
+    def unexport(self, device: str, request_id: str = "") -> None:
         self.backend.unexport(device)
 
     # -- snapshots ------------------------------------------------------------
 
-    def create_snapshot(self, snapshot_id: str) -> None:
+    def create_snapshot(self, snapshot_id: str, request_id: str = "") -> None:
         snapshot = self._load(Snapshot, snapshot_id)
         if snapshot is None:
             return
         try:
             self.backend.create_snapshot(snapshot_id, snapshot.volume_id)
-        except Exception as exc:
-            LOG.warning("snapshot %s: create failed: %s", snapshot_id, self._reason(exc))
-            self.backend.delete_snapshot(snapshot_id)
+        except Exception:
+            self._failed("snapshot %s: create failed", snapshot_id, request_id)
+            self._discard(self.backend.delete_snapshot, snapshot_id, request_id)
             self._update(Snapshot, snapshot_id, status=states.ERROR)
             return
         self._update(Snapshot, snapshot_id, status=states.AVAILABLE, progress="100%")
 
-    def delete_snapshot(self, snapshot_id: str) -> None:
+    def delete_snapshot(self, snapshot_id: str, request_id: str = "") -> None:
         try:
             self.backend.delete_snapshot(snapshot_id)
-        except Exception as exc:
-            LOG.warning("snapshot %s: delete failed: %s", snapshot_id, self._reason(exc))
+        except Exception:
+            self._failed("snapshot %s: delete failed", snapshot_id, request_id)
             self._update(Snapshot, snapshot_id, status=states.ERROR_DELETING)
             return
         with self.db.writer() as session:
@@ -244,7 +279,7 @@ class VolumeAgent:
 
     # -- backups --------------------------------------------------------------
 
-    def create_backup(self, backup_id: str) -> None:
+    def create_backup(self, backup_id: str, request_id: str = "") -> None:
         backup = self._load(Backup, backup_id)
         if backup is None:
             return
@@ -260,7 +295,7 @@ class VolumeAgent:
             path = self.backend.snapshot_path(source_id)
             result = self.backups.backup(backup_id, path, backup.parent_id)
         except Exception as exc:
-            LOG.warning("backup %s: failed: %s", backup_id, self._reason(exc))
+            self._failed("backup %s: failed", backup_id, request_id)
             self._update_together(
                 (Volume, backup.volume_id, {"status": back, "previous_status": None}),
                 (Backup, backup_id, {"status": states.ERROR, "fail_reason": self._reason(exc)}),
@@ -268,7 +303,7 @@ class VolumeAgent:
             return
         finally:
             if not backup.snapshot_id:
-                self.backend.delete_snapshot(temp_snapshot)
+                self._discard(self.backend.delete_snapshot, temp_snapshot, request_id)
         done = {
             "status": states.AVAILABLE,
             "object_count": result.object_count,
@@ -283,11 +318,11 @@ class VolumeAgent:
     def _restore_into(self, backup_id: str, volume_id: str) -> None:
         self.backups.restore(backup_id, self.backend.volume_path(volume_id))
 
-    def restore_backup(self, backup_id: str, volume_id: str) -> None:
+    def restore_backup(self, backup_id: str, volume_id: str, request_id: str = "") -> None:
         try:
             self._restore_into(backup_id, volume_id)
-        except Exception as exc:
-            LOG.warning("backup %s: restore failed: %s", backup_id, self._reason(exc))
+        except Exception:
+            self._failed("backup %s: restore failed", backup_id, request_id)
             self._update_together(
                 (Volume, volume_id, {"status": states.ERROR_RESTORING}),
                 (Backup, backup_id, {"status": states.AVAILABLE}),
@@ -298,11 +333,11 @@ class VolumeAgent:
             (Backup, backup_id, {"status": states.AVAILABLE, "restore_volume_id": None}),
         )
 
-    def delete_backup(self, backup_id: str) -> None:
+    def delete_backup(self, backup_id: str, request_id: str = "") -> None:
         try:
             self.backups.store.delete(backup_id)
-        except Exception as exc:
-            LOG.warning("backup %s: delete failed: %s", backup_id, self._reason(exc))
+        except Exception:
+            self._failed("backup %s: delete failed", backup_id, request_id)
             self._update(Backup, backup_id, status="error_deleting")
             return
         with self.db.writer() as session:
@@ -325,5 +360,5 @@ class VolumeAgent:
             if volume.status == states.DELETING:
                 self.delete_volume(volume.id)
             else:
-                self.backend.delete_volume(volume.id)
+                self._discard(self.backend.delete_volume, volume.id, "recovery")
                 self._update(Volume, volume.id, status=states.ERROR, fail_reason="interrupted")

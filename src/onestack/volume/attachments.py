@@ -115,12 +115,8 @@ class AttachmentManager:
             states.ATTACHED,
         ):
             raise InvalidAttachment(reason=f"attachment is {attachment.attach_status}")
-        info = self.core.agents.call(
-            volume.host,
-            "export",
-            volume_id=volume.id,
-            attachment_id=attachment.id,
-            readonly=attachment.attach_mode == "ro",
+        info = self.core.agents.export(
+            ctx, volume.host, volume.id, attachment.id, readonly=attachment.attach_mode == "ro"
         )
         device = info.get("data", {}).get("device_path")
         try:
@@ -139,14 +135,14 @@ class AttachmentManager:
                     volume.status = states.ATTACHING
         except BaseException:
             if device and not (attachment.connection_info or {}).get("data"):
-                self.core.agents.call(volume.host, "unexport", device=device)
+                self.core.agents.unexport(ctx, volume.host, device)
             raise
         return attachment
 
-    def _unexport(self, volume: Volume, attachment: Attachment) -> None:
+    def _unexport(self, ctx: RequestContext, volume: Volume, attachment: Attachment) -> None:
         device = (attachment.connection_info or {}).get("data", {}).get("device_path")
         if device:
-            self.core.agents.call(volume.host, "unexport", device=device)
+            self.core.agents.unexport(ctx, volume.host, device)
 
     # -- attachments API ------------------------------------------------------
 
@@ -210,7 +206,7 @@ class AttachmentManager:
             attachment = self.core.attachment(session, ctx, attachment_id)
             volume = self.core.volume(session, ctx, attachment.volume_id)
         self.core.enforce(ctx, "attachment:delete", attachment.project_id)
-        self._unexport(volume, attachment)
+        self._unexport(ctx, volume, attachment)
         with self.core.db.writer() as session:
             row = session.get(Attachment, attachment_id)
             if row is not None:
@@ -315,7 +311,7 @@ class AttachmentManager:
                 if a.connection_info and connector.get("host") in (None, a.attached_host)
             ]
         for attachment in targets:
-            self._unexport(volume, attachment)
+            self._unexport(ctx, volume, attachment)
         with self.core.db.writer() as session:
             for attachment in targets:
                 row = session.get(Attachment, attachment.id)
@@ -338,7 +334,7 @@ class AttachmentManager:
         else:
             chosen = live
         for attachment in chosen:
-            self._unexport(volume, attachment)
+            self._unexport(ctx, volume, attachment)
         with self.core.db.writer() as session:
             for attachment in chosen:
                 row = session.get(Attachment, attachment.id)

@@ -13,7 +13,15 @@ class VolumeSettings(BaseModel):
     host: str | None = Field(
         None, description="This volume host's name (Cinder's host); default: the hostname."
     )
-    backend_name: str = Field("file", description="Backend name in `host@backend#pool`.")
+    backend: Literal["file", "fake"] = Field(
+        "file",
+        description="`file`: sparse files in the pool, attached as loop devices; `fake`: plain "
+        "files in a directory, exported as the files themselves (no block devices, no root; "
+        "for tests and API-only tiers).",
+    )
+    backend_name: str | None = Field(
+        None, description="Backend name in `host@backend#pool`; default: `volume.backend`."
+    )
     pool_filesystem: Literal["auto", "xfs", "btrfs", "directory"] = Field(
         "auto",
         description="Pool: a loop-mounted XFS (reflink) or btrfs image when running as root; "

@@ -9,8 +9,7 @@ another project is reported as not found, never as forbidden.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -28,6 +27,10 @@ from onestack.volume.models import Attachment, Backup, Snapshot, Volume
 from onestack.volume.quotas import VolumeQuotas
 from onestack.volume.rpcapi import VolumeAgentAPI
 
+if TYPE_CHECKING:
+    from onestack.image.interface import ImageService
+    from onestack.neighbours import Neighbours
+
 GiB = 1024**3
 
 
@@ -42,23 +45,19 @@ class VolumeCore:
         enforcer: Enforcer,
         settings: VolumeSettings,
         agents: VolumeAgentAPI,
-        images: Callable[[], Any],
+        neighbours: Neighbours,
     ) -> None:
         self.db = db
         self.enforcer = enforcer
         self.settings = settings
         self.agents = agents
+        self.neighbours = neighbours
         self.quotas = VolumeQuotas(settings)
-        self._images = images
 
     @property
-    def images(self) -> Any:
-        images = self._images()
-        if images is None:
-            from onestack.common.exceptions import ServiceUnavailable
-
-            raise ServiceUnavailable("The image service is not available.")
-        return images
+    def images(self) -> ImageService:
+        """The image service (volumes from images); 503 when it does not run."""
+        return self.neighbours.require(self.neighbours.image, "image")
 
     def enforce(self, ctx: RequestContext, action: str, project_id: str | None = None) -> None:
         self.enforcer.enforce(ctx, action, {"project_id": project_id or ctx.project_id})

@@ -6,7 +6,13 @@ Cinder renders each as ``{"<fault>": {"code": N, "message": "..."}}``
 
 from __future__ import annotations
 
-from onestack.common.exceptions import BadRequest, Conflict, NotFound, OverQuota
+from onestack.common.exceptions import (
+    BadRequest,
+    Conflict,
+    NotFound,
+    OneStackError,
+    OverQuota,
+)
 
 
 class VolumeNotFound(NotFound):
@@ -81,6 +87,14 @@ class InvalidAuthKey(BadRequest):
     msg_fmt = "Invalid auth key: {reason}"
 
 
+class UnknownQuotaKey(BadRequest):
+    msg_fmt = "Bad key(s) in quota set: {key}"
+
+
+class InvalidQuotaValue(BadRequest):
+    msg_fmt = "Quota limit {value} for {name} must be an integer >= -1."
+
+
 class VolumeTypeInUse(BadRequest):
     msg_fmt = (
         "Volume Type {volume_type_id} deletion is not allowed with volumes present with the type."
@@ -126,3 +140,10 @@ class VolumeOverQuota(OverQuota):
                     f"exceeded for quota '{resource}'."
                 )
         super().__init__(message, **kwargs)
+
+
+class CommandFailed(OneStackError):
+    """A host tool a backend runs (losetup, cp, qemu-img, mkfs, mount) failed."""
+
+    code = 500
+    msg_fmt = "{command} failed: {stderr}"

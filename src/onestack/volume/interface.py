@@ -1,8 +1,10 @@
 """What other services may use of the volume service (its public Python interface).
 
 The compute service attaches volumes to instances and boots from volumes
-through exactly these calls on ``cloud.services["volume"]`` (a
-``VolumeService``), never through the volume tables or the HTTP API.
+through exactly these calls, never through the volume tables: inside the
+control plane on the volume manager (``cloud.neighbours.volume``), and from an
+agent that may run on another host on ``client.VolumeServiceClient``, which
+implements this Protocol over the bus.
 
 Attaching, as Nova does with Cinder's attachments API::
 

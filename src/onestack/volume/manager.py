@@ -1,11 +1,10 @@
 """The volume service: its managers, and the public interface compute uses
-(``interface.VolumeService``), as ``cloud.services["volume"]``."""
+(``interface.VolumeService``), as ``cloud.neighbours.volume``."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -21,12 +20,17 @@ from onestack.volume.core import VolumeCore
 from onestack.volume.exceptions import AttachmentNotFound, InvalidVolume
 from onestack.volume.interface import AttachmentInfo, ConnectionInfo, VolumeInfo
 from onestack.volume.models import Attachment, Volume
+from onestack.volume.quota_sets import QuotaSetManager
 from onestack.volume.rpcapi import LoopBridge, VolumeAgentAPI
 from onestack.volume.services import ServiceManager
 from onestack.volume.snapshots import SnapshotManager
 from onestack.volume.transfers import TransferManager
 from onestack.volume.voltypes import VolumeTypeManager
 from onestack.volume.volumes import VolumeManager
+
+if TYPE_CHECKING:
+    from onestack.common.bus import Bus
+    from onestack.neighbours import Neighbours
 
 
 def _volume_info(volume: Volume) -> VolumeInfo:
@@ -61,19 +65,20 @@ class VolumeService:
         db: Database,
         enforcer: Enforcer,
         settings: VolumeSettings,
-        bus: Any,
-        images: Callable[[], Any],
+        bus: Bus,
+        neighbours: Neighbours,
     ) -> None:
         self.bridge = LoopBridge()
-        self.core = VolumeCore(db, enforcer, settings, VolumeAgentAPI(bus, self.bridge), images)
+        self.core = VolumeCore(db, enforcer, settings, VolumeAgentAPI(bus, self.bridge), neighbours)
         self.types = VolumeTypeManager(self.core)
         self.services = ServiceManager(self.core)
         self.volumes = VolumeManager(self.core, self.types, self.services)
-        self.actions = VolumeActions(self.core, self.types)
+        self.actions = VolumeActions(self.core, self.types, self.services)
         self.attachments = AttachmentManager(self.core)
         self.snapshots = SnapshotManager(self.core)
         self.backups = BackupManager(self.core, self.types)
         self.transfers = TransferManager(self.core)
+        self.quota_sets = QuotaSetManager(self.core)
         #: this host's agent side while the server runs (service.VolumeHost)
         self.runtime: Any = None
 

@@ -1,22 +1,24 @@
 """The volume service's plug-in to the all-in-one server.
 
 ``cloud.services["volume"]`` is the ``VolumeService`` (manager.py).  At
-start this host opens its pool, serves its agent on the bus (topic
-``volume``, server = this host) and reports its services every
-``heartbeat_interval``; a second volume host runs only the agent part.
+start the control plane serves the volume interface on the bus (topic
+``volume-api``, for agents on any host: client.py), and this host opens its
+pool, serves its agent (topic ``volume``, server = this host) and reports its
+services every ``heartbeat_interval``; a second volume host runs only the
+agent part.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 import socket
 from typing import TYPE_CHECKING, Any
 
+from onestack.common.periodic import PeriodicTask, TaskRunner
 from onestack.identity.bootstrap import CatalogEntry
 from onestack.plugin import ServicePlugin
 from onestack.volume import policies
+from onestack.volume.client import SERVICE_TOPIC, VolumeServiceEndpoint
 from onestack.volume.conf import VolumeSettings
 from onestack.volume.manager import VolumeService
 from onestack.volume.rpcapi import AGENT_TOPIC
@@ -26,8 +28,6 @@ if TYPE_CHECKING:
     from onestack.config import Settings
     from onestack.server import Cloud
     from onestack.volume.agent import VolumeAgent
-
-LOG = logging.getLogger(__name__)
 
 
 def _settings(settings: Settings) -> VolumeSettings:
@@ -44,51 +44,36 @@ class VolumeHost:
         self.settings = service.core.settings
         self.name = self.settings.host or socket.gethostname().split(".")[0]
         self.agent: VolumeAgent | None = None
-        self._beat: asyncio.Task[None] | None = None
+        self.tasks = TaskRunner(
+            "volume", [PeriodicTask("report", self.settings.heartbeat_interval, self._report)]
+        )
 
     async def start(self) -> None:
         from onestack.volume.agent import VolumeAgent
-        from onestack.volume.backends.file import FileVolumeBackend
-        from onestack.volume.backends.pool import open_pool
+        from onestack.volume.backends import open_backend
         from onestack.volume.backups.directory import DirectoryBackupStore
         from onestack.volume.backups.engine import BackupEngine
 
         self.service.bridge.loop = asyncio.get_running_loop()
         root = self.cloud.settings.state_dir / "volume"
-        pool = await asyncio.to_thread(
-            open_pool, root, self.settings.pool_filesystem, self.settings.pool_size_gb
-        )
-        LOG.info("volume: pool %s (%s, reflink=%s)", pool.path, pool.filesystem, pool.reflink)
-        backend = FileVolumeBackend(pool)
+        backend = await asyncio.to_thread(open_backend, self.settings, root)
         engine = BackupEngine(
             DirectoryBackupStore(root / "backups"), self.settings.backup_chunk_size
         )
-        self.agent = VolumeAgent(
-            self.cloud.db, self.name, backend, engine, lambda: self.cloud.services.get("image")
-        )
+        self.agent = VolumeAgent(self.cloud.db, self.name, backend, engine, self.cloud.neighbours)
         await asyncio.to_thread(self.agent.recover)
         await self._report()
         await self.cloud.bus.serve(AGENT_TOPIC, self.agent, server=self.name)
-        self._beat = asyncio.get_running_loop().create_task(self._heartbeat())
+        self.tasks.start()
 
     async def _report(self) -> None:
+        """Record this host's services and backend capabilities (the heartbeat)."""
         assert self.agent is not None
         info = await asyncio.to_thread(self.agent.info)
         await asyncio.to_thread(self.service.services.register, self.name, info)
 
-    async def _heartbeat(self) -> None:
-        while True:
-            await asyncio.sleep(self.settings.heartbeat_interval)
-            try:
-                await self._report()
-            except Exception:
-                LOG.exception("volume: service report failed")
-
     async def stop(self) -> None:
-        if self._beat is not None:
-            self._beat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._beat
+        await self.tasks.stop()
         if self.agent is not None:
             await asyncio.to_thread(self.agent.backend.close)
 
@@ -110,7 +95,7 @@ def _service(cloud: Cloud) -> VolumeService:
             cloud.enforcer,
             _settings(cloud.settings),
             cloud.bus,
-            lambda: cloud.services.get("image"),
+            cloud.neighbours,
         )
         cloud.services["volume"] = service
     return service
@@ -129,6 +114,9 @@ def _build_app(cloud: Cloud) -> Any:
 
 async def _start(cloud: Cloud) -> None:
     service = _service(cloud)
+    service.bridge.loop = asyncio.get_running_loop()
+    # the public interface for agents on any host (volume/client.py)
+    await cloud.bus.serve(SERVICE_TOPIC, VolumeServiceEndpoint(service))
     host = VolumeHost(cloud, service)
     service.runtime = host
     await host.start()

@@ -8,6 +8,7 @@ zone with the most free space.
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ from sqlalchemy import select
 
 from onestack.common.context import RequestContext
 from onestack.common.db import utcnow
+from onestack.volume.backends.base import BackendCapabilities
 from onestack.volume.core import VolumeCore
 from onestack.volume.exceptions import InvalidInput, ServiceNotFound
 from onestack.volume.models import Service
@@ -28,7 +30,8 @@ class ServiceManager:
         self.core = core
 
     def backend_host(self, host: str) -> str:
-        return f"{host}@{self.core.settings.backend_name}"
+        settings = self.core.settings
+        return f"{host}@{settings.backend_name or settings.backend}"
 
     def register(self, host: str, capabilities: dict[str, Any]) -> None:
         """Create or refresh this host's service records (the heartbeat)."""
@@ -52,6 +55,23 @@ class ServiceManager:
                 if binary == VOLUME_BINARY:
                     row.capabilities = capabilities
 
+    def capabilities_of(self, host: str | None) -> BackendCapabilities | None:
+        """What the backend of a volume's host (``host@backend#pool``) reported it can
+        do, or None when that host never reported."""
+        if not host:
+            return None
+        with self.core.db.reader() as session:
+            row = session.scalar(
+                select(Service).where(
+                    Service.binary == VOLUME_BINARY, Service.host == host.split("#", 1)[0]
+                )
+            )
+        if row is None:
+            return None
+        reported = (row.capabilities or {}).get("capabilities") or {}
+        known = {f.name for f in fields(BackendCapabilities)}
+        return BackendCapabilities(**{k: bool(v) for k, v in reported.items() if k in known})
+
     def is_up(self, service: Service) -> bool:
         seen = service.updated_at or service.created_at
         return utcnow() - seen <= timedelta(seconds=self.core.settings.service_down_time)
@@ -65,6 +85,11 @@ class ServiceManager:
                 self.is_up(row) and not row.disabled
             )
         return sorted(zones.items())
+
+    def list_zones(self, ctx: RequestContext) -> list[tuple[str, bool]]:
+        """(zone, whether a volume service there is up and enabled), by name."""
+        self.core.enforce(ctx, "volume_extension:availability_zone_list")
+        return self.zones()
 
     def check_zone(self, zone: str | None) -> str:
         if zone is None:

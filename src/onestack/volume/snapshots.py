@@ -69,7 +69,7 @@ class SnapshotManager:
             )
             session.add(snapshot)
             host = volume.host
-        self.core.agents.cast(host, "create_snapshot", snapshot_id=snapshot.id)
+        self.core.agents.create_snapshot(ctx, host, snapshot.id)
         return snapshot
 
     def get(self, ctx: RequestContext, snapshot_id: str) -> Snapshot:
@@ -129,7 +129,7 @@ class SnapshotManager:
             snapshot.status = states.DELETING
             volume = self.core.volume(session, ctx, snapshot.volume_id)
             host = volume.host
-        self.core.agents.cast(host, "delete_snapshot", snapshot_id=snapshot_id)
+        self.core.agents.delete_snapshot(ctx, host, snapshot_id)
 
     def metadata(self, ctx: RequestContext, snapshot_id: str) -> dict[str, str]:
         return dict(self.get(ctx, snapshot_id).metadata_)

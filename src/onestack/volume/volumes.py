@@ -184,7 +184,7 @@ class VolumeManager:
                 volume.fail_reason = "No valid backend was found."
             session.add(volume)
         if volume.host is not None:
-            self.core.agents.cast(volume.host, "create_volume", volume_id=volume.id)
+            self.core.agents.create_volume(ctx, volume.host, volume.id)
         return volume
 
     def _type(
@@ -289,8 +289,8 @@ class VolumeManager:
                     session.delete(row)
             return
         for snapshot_id in snapshots:
-            self.core.agents.cast(host, "delete_snapshot", snapshot_id=snapshot_id)
-        self.core.agents.cast(host, "delete_volume", volume_id=volume_id)
+            self.core.agents.delete_snapshot(ctx, host, snapshot_id)
+        self.core.agents.delete_volume(ctx, host, volume_id)
 
     # -- metadata -------------------------------------------------------------
 

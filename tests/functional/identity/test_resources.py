@@ -174,3 +174,33 @@ def test_user_projects(cloud: RunningCloud) -> None:
     ).json()["token"]["user"]["id"]
     projects = client.get(f"/users/{me}/projects").json()["projects"]
     assert [p["name"] for p in projects] == ["demo"]
+
+
+def test_user_projects_of_someone_else_need_the_right(cloud: RunningCloud) -> None:
+    admin = Client(cloud, token(cloud))
+    demo = Client(cloud, token(cloud, "demo", "demo"))
+    admin_id = admin.get(
+        "/auth/tokens", headers={"X-Subject-Token": admin.session.headers["X-Auth-Token"]}
+    ).json()["token"]["user"]["id"]
+    assert_error(demo.get(f"/users/{admin_id}/projects"), 403)
+    missing = unique("nobody")
+    assert_error(admin.get(f"/users/{missing}/projects"), 404, f"Could not find user: {missing}.")
+    own = admin.get(f"/users/{admin_id}/projects", params={"name": "admin"}).json()["projects"]
+    assert [p["name"] for p in own] == ["admin"]
+
+
+def test_a_missing_project_tag_is_not_found(cloud: RunningCloud, admin: Any) -> None:
+    project = admin.identity.create_project(name=unique("tagged"), domain_id="default")
+    client = Client(cloud, token(cloud))
+    try:
+        assert client.put(f"/projects/{project.id}/tags/blue").status_code == 201
+        assert_error(client.get(f"/projects/{project.id}/tags/green"), 404, "Could not find tag")
+    finally:
+        admin.identity.delete_project(project)
+
+
+def test_the_catalog_of_an_unscoped_token_is_refused(cloud: RunningCloud) -> None:
+    unscoped = issue(cloud, "admin", cloud.admin_password, "unscoped")
+    client = Client(cloud, unscoped.headers["X-Subject-Token"])
+    assert_error(client.get("/auth/catalog"), 401, "The catalog needs a scoped token.")
+    assert client.get("/auth/system").json()["system"] == [{"all": True}]

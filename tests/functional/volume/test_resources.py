@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -118,6 +119,47 @@ def test_demo_cannot_update_quotas(demo_api: VolumeAPI) -> None:
     body = {"quota_set": {"volumes": 100}}
     response = demo_api.request("PUT", f"/os-quota-sets/{demo_api.project_id}", json=body)
     assert response.status_code == 403
+    assert response.json()["forbidden"] == {
+        "code": 403,
+        "message": "You are not authorized to perform the requested action: "
+        "volume_extension:quotas:update.",
+    }
+
+
+def test_quota_set_updates_are_checked_shown_and_reset(
+    admin_api: VolumeAPI, demo_api: VolumeAPI
+) -> None:
+    project = uuid.uuid4().hex  # a project of its own: no other test sees its limits
+    path = f"/os-quota-sets/{project}"
+    defaults = admin_api.request("GET", f"{path}/defaults").json()["quota_set"]
+    try:
+        bad_key = admin_api.request("PUT", path, json={"quota_set": {"bogus": 1}})
+        assert bad_key.status_code == 400
+        assert bad_key.json()["badRequest"]["message"] == "Bad key(s) in quota set: bogus"
+        bad_value = admin_api.request("PUT", path, json={"quota_set": {"volumes": -2}})
+        assert bad_value.status_code == 400
+        assert bad_value.json()["badRequest"]["message"] == (
+            "Quota limit -2 for volumes must be an integer >= -1."
+        )
+        body = {"quota_set": {"volumes": "7", "snapshots": 3, "id": project}}
+        updated = admin_api.request("PUT", path, json=body).json()["quota_set"]
+        assert (updated["volumes"], updated["snapshots"]) == (7, 3) and "id" not in updated
+        shown = admin_api.request("GET", path).json()["quota_set"]
+        assert (shown["id"], shown["volumes"], shown["gigabytes"]) == (
+            project,
+            7,
+            defaults["gigabytes"],
+        )
+        absolute = admin_api.request("GET", f"/limits?project_id={project}").json()["limits"]
+        assert absolute["absolute"]["maxTotalVolumes"] == 7
+        assert absolute["absolute"]["totalVolumesUsed"] == 0
+        # only an administrator may read another project's limits: demo gets its own
+        own = demo_api.request("GET", f"/limits?project_id={project}").json()["limits"]
+        assert own["absolute"]["maxTotalVolumes"] != 7
+    finally:
+        assert admin_api.request("DELETE", path).status_code == 200
+    reset = admin_api.request("GET", path).json()["quota_set"]
+    assert reset["volumes"] == defaults["volumes"]
 
 
 def test_zones_and_services(admin: Any, demo_api: VolumeAPI) -> None:

@@ -7,10 +7,11 @@ from pathlib import Path
 
 from onestack.common.db import Base, Database
 from onestack.compute import states
-from onestack.compute.agent import ComputeAgent
 from onestack.compute.conf import ComputeSettings
 from onestack.compute.drivers.fake import FakeComputeDriver
+from onestack.compute.locks import InstanceLocks
 from onestack.compute.models import Instance, InstanceFault
+from onestack.compute.power_sync import PowerStateSync
 from onestack.compute.states import PowerState
 
 
@@ -24,15 +25,14 @@ class LateListing(FakeComputeDriver):
         return super().list_instances().get(instance_id, PowerState.NOSTATE)
 
 
-def _agent(tmp_path: Path, driver_class: type[FakeComputeDriver]) -> ComputeAgent:
+def _agent(tmp_path: Path, driver_class: type[FakeComputeDriver]) -> PowerStateSync:
     db = Database(f"sqlite:///{tmp_path / 'sync.db'}")
     Base.metadata.create_all(db.engine)
-    settings = ComputeSettings()
-    driver = driver_class(settings, tmp_path, "h1")
-    return ComputeAgent(db, settings, driver, "h1", images=None, work_dir=tmp_path)
+    driver = driver_class(ComputeSettings(), tmp_path, "h1")
+    return PowerStateSync(db, "h1", driver, InstanceLocks(), destroy=driver.destroy)
 
 
-def _active_instance(agent: ComputeAgent) -> str:
+def _active_instance(agent: PowerStateSync) -> str:
     instance_id = str(uuid.uuid4())
     with agent.db.writer() as session:
         session.add(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from onestack.compute import states
-from onestack.compute.manager import sanitize_hostname
+from onestack.compute.servers import sanitize_hostname
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,8 @@
 """``POST /v2.1/servers/{id}/action``: one handler per Nova action name.
 
-Actions that need a service onestack does not run yet (migration, rescue,
-shelve) answer 501 ``notImplemented``.
+Actions onestack does not implement (migration, rescue, shelve, ...) answer
+501 ``notImplemented``; so does an action the driver of the server's host
+cannot do (see ``server_actions.NEEDS``).  Remote consoles: ``consoles``.
 """
 
 from __future__ import annotations
@@ -63,9 +64,10 @@ def server_action(
         raise BadRequest("Malformed request body: exactly one action is required.")
     name, params = next(iter(body.items()))
     servers = compute(request).servers
+    actions = compute(request).actions
     if name in SIMPLE:
         action, rule = SIMPLE[name]
-        servers.simple_action(ctx, server_id, action, rule)
+        actions.simple_action(ctx, server_id, action, rule)
         return Response(status_code=202)
     if name == "reboot":
         kind = params.get("type") if isinstance(params, dict) else None
@@ -74,30 +76,30 @@ def server_action(
                 "Invalid input for field/attribute type. Value: "
                 f"{kind}. 'type' must be 'SOFT' or 'HARD'"
             )
-        servers.reboot(ctx, server_id, kind.upper() == "HARD")
+        actions.reboot(ctx, server_id, kind.upper() == "HARD")
         return Response(status_code=202)
     if name == "lock":
         reason = params.get("locked_reason") if isinstance(params, dict) else None
         if reason is not None and not at_least(version, "2.73"):
             raise BadRequest("Invalid input: 'locked_reason' is not allowed before 2.73")
-        servers.lock(ctx, server_id, reason)
+        actions.lock(ctx, server_id, reason)
         return Response(status_code=202)
     if name == "unlock":
-        servers.unlock(ctx, server_id)
+        actions.unlock(ctx, server_id)
         return Response(status_code=202)
     if name == "rebuild":
         return _rebuild(request, server_id, ctx, params, version)
     if name == "resize":
         req = data(schemas.Resize, params, None)
         disk = None if req.OS_DCF_diskConfig is None else req.OS_DCF_diskConfig == "AUTO"
-        servers.resize(ctx, server_id, str(req.flavorRef), disk)
+        actions.resize(ctx, server_id, str(req.flavorRef), disk)
         return Response(status_code=202)
     if name in ("confirmResize", "revertResize"):
-        servers.confirm_or_revert(ctx, server_id, name)
+        actions.confirm_or_revert(ctx, server_id, name)
         return Response(status_code=204 if name == "confirmResize" else 202)
     if name == "createImage":
         req = data(schemas.CreateImage, params, None)
-        image_id = servers.create_image(ctx, server_id, req.name, req.metadata)
+        image_id = actions.create_image(ctx, server_id, req.name, req.metadata)
         location = f"{base(request)}/v2/images/{image_id}"
         if at_least(version, "2.45"):
             return JSONResponse({"image_id": image_id}, status_code=202)
@@ -113,7 +115,7 @@ def server_action(
                 raise BadRequest("Invalid input for field/attribute length.")
             if length == -1:
                 length = None
-        output = servers.console_output(ctx, server_id, length)
+        output = actions.console_output(ctx, server_id, length)
         return JSONResponse({"output": output})
     if name in ("forceDelete", "restore"):
         inst = servers.get(ctx, server_id)  # an unknown server is a 404 first
@@ -125,14 +127,18 @@ def server_action(
         state = params.get("state") if isinstance(params, dict) else None
         if state not in ("active", "error"):
             raise BadRequest("Invalid input for field/attribute state.")
-        servers.reset_state(ctx, server_id, state)
+        actions.reset_state(ctx, server_id, state)
         return Response(status_code=202)
     if name in LEGACY:
         return legacy_action(request, server_id, ctx, name, params, version)
     if name in ("addSecurityGroup", "removeSecurityGroup"):
-        from onestack.compute.api.interfaces import security_group_action
-
-        return security_group_action(request, server_id, ctx, name, params)
+        group = params.get("name") if isinstance(params, dict) else None
+        if not isinstance(group, str) or not group:
+            raise BadRequest("Invalid input for field/attribute name.")
+        compute(request).interfaces.change_security_group(
+            ctx, server_id, group, add=name == "addSecurityGroup"
+        )
+        return Response(status_code=202)
     if name in UNSUPPORTED:
         servers.get(ctx, server_id)
         raise NotSupported(operation=UNSUPPORTED[name])
@@ -167,7 +173,7 @@ def _rebuild(
             changes[column] = fields[key]
     if req.OS_DCF_diskConfig is not None:
         changes["auto_disk_config"] = req.OS_DCF_diskConfig == "AUTO"
-    inst = compute(request).servers.rebuild(ctx, server_id, req.imageRef, changes)
+    inst = compute(request).actions.rebuild(ctx, server_id, req.imageRef, changes)
     body = render_changed(request, inst, version, ctx, rebuild=True)
     body["adminPass"] = req.adminPass or secrets.token_urlsafe(9)
     return JSONResponse({"server": body}, status_code=202)

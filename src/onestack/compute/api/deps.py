@@ -11,15 +11,15 @@ from onestack.common.exceptions import BadRequest
 from onestack.common.microversion import APIVersion
 
 if TYPE_CHECKING:
-    from onestack.compute.service import Compute
+    from onestack.compute.manager import ComputeManager
 
 Ctx = Depends(require_context)
 Body = Depends(json_body)
 Version = Depends(api_version)
 
 
-def compute(request: Request) -> Compute:
-    return cast("Compute", request.app.state.compute)
+def compute(request: Request) -> ComputeManager:
+    return cast("ComputeManager", request.app.state.compute)
 
 
 def base(request: Request) -> str:

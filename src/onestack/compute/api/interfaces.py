@@ -1,8 +1,7 @@
-"""Interfaces of a server (``os-interface``) and its security groups (actions).
+"""Interfaces of a server (``os-interface``): list, show, attach, detach.
 
-Both go through the network service's public interface: attaching creates
-or claims a port and plugs it into the running instance's namespace;
-security groups are set on every port of the server.
+HTTP only: the request's shape is checked here; everything else is the
+``InterfaceManager``'s (``compute.interfaces``).
 """
 
 from __future__ import annotations
@@ -13,23 +12,25 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from onestack.common.context import RequestContext
-from onestack.common.exceptions import BadRequest, Conflict, NotFound, NotSupported
+from onestack.common.exceptions import BadRequest
 from onestack.common.microversion import APIVersion
-from onestack.compute import netinfo
 from onestack.compute.api.deps import Body, Ctx, Version, at_least, compute
+from onestack.network.interface import NetworkRequest, PortInfo
 
 router = APIRouter(prefix="/v2.1")
 
 
-def _network(request: Request) -> Any:
-    network = compute(request).cloud.services.get("network")
-    if network is None:
-        raise NotSupported(operation="Interfaces without the network service")
-    return network
-
-
-def _view(port: Any, version: APIVersion) -> dict[str, Any]:
-    body = netinfo.port_view(port)
+def _view(port: PortInfo, version: APIVersion) -> dict[str, Any]:
+    """Nova's ``interfaceAttachment`` of one port."""
+    body: dict[str, Any] = {
+        "port_state": "ACTIVE",
+        "fixed_ips": [
+            {"subnet_id": ip.subnet_id, "ip_address": ip.address} for ip in port.fixed_ips
+        ],
+        "port_id": port.id,
+        "net_id": port.network_id,
+        "mac_addr": port.mac_address,
+    }
     if at_least(version, "2.70"):
         body["tag"] = None
     return body
@@ -39,8 +40,7 @@ def _view(port: Any, version: APIVersion) -> dict[str, Any]:
 def list_interfaces(
     request: Request, server_id: str, ctx: RequestContext = Ctx, version: APIVersion = Version
 ) -> JSONResponse:
-    instance = compute(request).servers.get(ctx, server_id)
-    ports = _network(request).get_instance_nw_info(ctx, instance.id)
+    ports = compute(request).interfaces.list(ctx, server_id)
     return JSONResponse({"interfaceAttachments": [_view(p, version) for p in ports]})
 
 
@@ -52,11 +52,8 @@ def show_interface(
     ctx: RequestContext = Ctx,
     version: APIVersion = Version,
 ) -> JSONResponse:
-    instance = compute(request).servers.get(ctx, server_id)
-    for port in _network(request).get_instance_nw_info(ctx, instance.id):
-        if port.id == port_id:
-            return JSONResponse({"interfaceAttachment": _view(port, version)})
-    raise NotFound(f"Instance {server_id} is not attached to port {port_id}.")
+    port = compute(request).interfaces.show(ctx, server_id, port_id)
+    return JSONResponse({"interfaceAttachment": _view(port, version)})
 
 
 @router.post("/servers/{server_id}/os-interface")
@@ -67,9 +64,6 @@ def attach_interface(
     body: Any = Body,
     version: APIVersion = Version,
 ) -> JSONResponse:
-    from onestack.network.interface import NetworkRequest
-
-    instance = compute(request).servers.get(ctx, server_id)
     spec = body.get("interfaceAttachment") if isinstance(body, dict) else None
     if not isinstance(spec, dict):
         raise BadRequest("Invalid input: 'interfaceAttachment' is a required property")
@@ -80,17 +74,12 @@ def attach_interface(
         raise BadRequest("Must not input both network_id and port_id")
     if not spec.get("port_id") and not spec.get("net_id"):
         raise BadRequest("Multiple possible networks found, use a Network ID to be more specific.")
-    if instance.vm_state not in ("active", "stopped", "paused"):
-        raise Conflict(
-            f"Cannot 'attach_interface' instance {server_id} while it is in vm_state "
-            f"{instance.vm_state}"
-        )
     requested = NetworkRequest(
         network_id=spec.get("net_id"),
         port_id=spec.get("port_id"),
         fixed_ip=fixed[0].get("ip_address") if fixed and isinstance(fixed[0], dict) else None,
     )
-    port = _network(request).attach_interface(ctx, instance.id, instance.host or "", requested)
+    port = compute(request).interfaces.attach(ctx, server_id, requested)
     return JSONResponse({"interfaceAttachment": _view(port, version)})
 
 
@@ -98,23 +87,5 @@ def attach_interface(
 def detach_interface(
     request: Request, server_id: str, port_id: str, ctx: RequestContext = Ctx
 ) -> Response:
-    instance = compute(request).servers.get(ctx, server_id)
-    network = _network(request)
-    if port_id not in {p.id for p in network.get_instance_nw_info(ctx, instance.id)}:
-        raise NotFound(f"Port {port_id} is not attached")
-    network.detach_interface(ctx, instance.id, port_id)
-    return Response(status_code=202)
-
-
-def security_group_action(
-    request: Request, server_id: str, ctx: RequestContext, action: str, params: Any
-) -> Response:
-    instance = compute(request).servers.get(ctx, server_id)
-    name = params.get("name") if isinstance(params, dict) else None
-    if not isinstance(name, str) or not name:
-        raise BadRequest("Invalid input for field/attribute name.")
-    netinfo.change_security_group(
-        compute(request).cloud.db, _network(request), ctx, instance, name,
-        add=action == "addSecurityGroup",
-    )  # fmt: skip
+    compute(request).interfaces.detach(ctx, server_id, port_id)
     return Response(status_code=202)

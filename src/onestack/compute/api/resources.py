@@ -25,6 +25,7 @@ from onestack.compute.api.deps import (
     next_links,
     query,
 )
+from onestack.compute.hosts import HostManager
 from onestack.compute.listing import parse_time
 from onestack.compute.quotas import LEGACY, REMOVED_IN_2_57
 
@@ -498,7 +499,7 @@ def update_service(
 
 
 def _legacy_service_update(
-    hosts: Any, ctx: RequestContext, action: str, body: Any, version: APIVersion
+    hosts: HostManager, ctx: RequestContext, action: str, body: Any, version: APIVersion
 ) -> JSONResponse:
     if not isinstance(body, dict) or "host" not in body or "binary" not in body:
         raise BadRequest("Invalid input: 'host' and 'binary' are required properties")
@@ -511,10 +512,7 @@ def _legacy_service_update(
         changes = {"forced_down": bool(body.get("forced_down"))}
     else:
         raise NotFound(f"Unknown action {action}")
-    with compute_db(hosts) as session:
-        service = hosts.find_service(session, body["host"], body["binary"])
-        service_id = service.id
-    hosts.update_service(ctx, service_id, changes)
+    hosts.update_service_of(ctx, str(body["host"]), str(body["binary"]), changes)
     result = {"host": body["host"], "binary": body["binary"]}
     if "disabled" in changes:
         result["status"] = "disabled" if changes["disabled"] else "enabled"
@@ -523,10 +521,6 @@ def _legacy_service_update(
     if "forced_down" in changes:
         result["forced_down"] = changes["forced_down"]
     return JSONResponse({"service": result})
-
-
-def compute_db(hosts: Any) -> Any:
-    return hosts.db.reader()
 
 
 @router.delete("/os-services/{service_id}")
@@ -591,7 +585,7 @@ def show_hypervisor(
 ) -> JSONResponse:
     hosts = compute(request).hosts
     with_servers = request.query_params.get("with_servers", "").lower() in ("1", "true", "yes")
-    node_id = _node_id(hosts, ctx, hypervisor_id, version)
+    node_id = hosts.node_id(ctx, hypervisor_id, legacy=not at_least(version, "2.53"))
     item = hosts.hypervisor(ctx, node_id, with_servers)
     return JSONResponse({"hypervisor": views.hypervisor(item, version, True, with_servers)})
 
@@ -601,14 +595,10 @@ def hypervisor_uptime(
     request: Request, hypervisor_id: str, ctx: RequestContext = Ctx, version: APIVersion = Version
 ) -> JSONResponse:
     hosts = compute(request).hosts
-    item = hosts.hypervisor(ctx, _node_id(hosts, ctx, hypervisor_id, version))
+    node_id = hosts.node_id(ctx, hypervisor_id, legacy=not at_least(version, "2.53"))
+    item, uptime = hosts.uptime(ctx, node_id)
     body = views.hypervisor(item, version, False)
-    with open("/proc/uptime") as handle:
-        seconds = float(handle.read().split()[0])
-    body["uptime"] = (
-        f" up {int(seconds // 86400)} days, {int(seconds % 86400 // 3600)}:"
-        f"{int(seconds % 3600 // 60):02d}"
-    )
+    body["uptime"] = uptime
     return JSONResponse({"hypervisor": body})
 
 
@@ -624,30 +614,18 @@ def hypervisor_servers(
     return JSONResponse({"hypervisors": [views.hypervisor(h, version, False, True) for h in items]})
 
 
-def _node_id(hosts: Any, ctx: RequestContext, given: str, version: APIVersion) -> str:
-    if at_least(version, "2.53"):
-        return given
-    for item in hosts.hypervisors(ctx, "show"):
-        if str(views.legacy_id(item.node.id)) == given:
-            return str(item.node.id)
-    from onestack.compute.exceptions import HypervisorNotFound
-
-    raise HypervisorNotFound(hypervisor_id=given)
-
-
 # -- host aggregates (none) -----------------------------------------------------
 
 
 @router.get("/os-aggregates")
 def list_aggregates(request: Request, ctx: RequestContext = Ctx) -> JSONResponse:
     """onestack has no host aggregates: the list is empty (clients look here)."""
-    compute(request).hosts.services(ctx, None, None)  # the same admin rule as os-services
-    return JSONResponse({"aggregates": []})
+    return JSONResponse({"aggregates": compute(request).hosts.aggregates(ctx)})
 
 
 @router.post("/os-aggregates")
 def create_aggregate(request: Request, ctx: RequestContext = Ctx) -> JSONResponse:
-    compute(request).hosts.services(ctx, None, None)
+    compute(request).hosts.create_aggregate(ctx)
     raise NotSupported(operation="Host aggregates")
 
 

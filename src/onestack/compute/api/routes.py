@@ -23,7 +23,7 @@ from onestack.compute.api import (
 from onestack.compute.api.deps import base
 
 if TYPE_CHECKING:
-    from onestack.compute.service import Compute
+    from onestack.compute.manager import ComputeManager
     from onestack.server import Cloud
 
 MIN_VERSION = "2.1"
@@ -67,7 +67,7 @@ def version(request: Request) -> JSONResponse:
     return JSONResponse({"version": _v21(request)})
 
 
-def build_app(compute: Compute, cloud: Cloud) -> FastAPI:
+def build_app(compute: ComputeManager, cloud: Cloud) -> FastAPI:
     spec = PipelineSpec(
         service="compute",
         error_style=ErrorStyle.NOVA,

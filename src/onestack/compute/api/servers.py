@@ -3,13 +3,16 @@ addresses and instance actions."""
 
 from __future__ import annotations
 
-from typing import Any
+import base64
+import binascii
+import uuid as uuid_lib
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from onestack.common.context import RequestContext
-from onestack.common.exceptions import BadRequest
+from onestack.common.exceptions import BadRequest, NotFound
 from onestack.common.microversion import APIVersion
 from onestack.compute.api import schemas, views
 from onestack.compute.api.deps import (
@@ -24,56 +27,44 @@ from onestack.compute.api.deps import (
     next_links,
     query,
 )
+from onestack.compute.exceptions import TagNotFound
 from onestack.compute.listing import parse_time
-from onestack.compute.manager import ServerRequest
-from onestack.compute.models import Instance
+from onestack.compute.servers import ServerDetails, ServerRequest
+
+if TYPE_CHECKING:
+    from onestack.compute.models import Instance
 
 router = APIRouter(prefix="/v2.1")
 
 
-class RenderCache:
-    """What rendering many servers of one request shares: host states, image properties."""
-
-    def __init__(self) -> None:
-        self.hosts: dict[str, bool] = {}
-        self.images: dict[str, dict[str, str]] = {}
+def _wants(ctx: RequestContext, version: APIVersion) -> dict[str, bool]:
+    """What a server's view needs beside the server at this microversion."""
+    return {
+        "host_status": ctx.is_admin and at_least(version, "2.16"),
+        "image_properties": at_least(version, "2.98"),
+    }
 
 
 def render(
-    request: Request,
-    inst: Instance,
-    version: APIVersion,
-    ctx: RequestContext,
-    cache: RenderCache | None = None,
+    request: Request, details: ServerDetails, version: APIVersion, ctx: RequestContext
 ) -> dict[str, Any]:
-    svc = compute(request)
-    cache = cache or RenderCache()
-    fault = None
-    if inst.vm_state in ("error", "deleted"):
-        fault = svc.servers.fault(inst)
-    host_up = None
-    if ctx.is_admin and at_least(version, "2.16") and inst.host:
-        if inst.host not in cache.hosts:
-            cache.hosts[inst.host] = any(
-                s.binary == "nova-compute" and svc.hosts.is_up(s)
-                for s in svc.hosts.services(ctx, inst.host, None)
-            )
-        host_up = cache.hosts[inst.host]
-    props = None
-    if at_least(version, "2.98") and svc.images is not None and inst.image_ref:
-        if inst.image_ref not in cache.images:
-            try:
-                found = dict(svc.images.get_image(ctx, inst.image_ref).properties)
-            except Exception:
-                found = {}
-            cache.images[inst.image_ref] = found
-        props = cache.images[inst.image_ref]
-    body = views.server(base(request), inst, version, ctx, fault, host_up, props)
-    network = svc.cloud.services.get("network")
-    if network is not None and "addresses" in body:
-        body["addresses"] = network.addresses(ctx, inst.id)
-    body["os-extended-volumes:volumes_attached"] = volumes_attached(svc, inst.id, version)
+    inst = details.instance
+    body = views.server(
+        base(request), inst, version, ctx, details.fault, details.host_up, details.image_properties
+    )
+    body["addresses"] = details.addresses
+    if at_least(version, "2.3"):
+        volumes = [{"id": v, "delete_on_termination": d} for v, d in details.volumes]
+    else:
+        volumes = [{"id": v} for v, _ in details.volumes]
+    body["os-extended-volumes:volumes_attached"] = volumes
     return body
+
+
+def _details(
+    request: Request, ctx: RequestContext, version: APIVersion, inst: Instance
+) -> ServerDetails:
+    return compute(request).servers.details(ctx, [inst], **_wants(ctx, version))[0]
 
 
 #: what a server update or rebuild answer leaves out before microversion 2.75
@@ -102,7 +93,7 @@ def render_changed(
     rebuild: bool = False,
 ) -> dict[str, Any]:
     """The server in an update or rebuild answer."""
-    body = render(request, inst, version, ctx)
+    body = render(request, _details(request, ctx, version, inst), version, ctx)
     if rebuild and at_least(version, "2.57"):
         body["user_data"] = inst.user_data
     if at_least(version, "2.75"):
@@ -119,16 +110,9 @@ def render_changed(
     return body
 
 
-def volumes_attached(svc: Any, instance_id: str, version: APIVersion) -> list[dict[str, Any]]:
-    attached = svc.volume_attachments.volumes_attached([instance_id])[instance_id]
-    if at_least(version, "2.3"):
-        return [{"id": v, "delete_on_termination": d} for v, d in attached]
-    return [{"id": v} for v, _ in attached]
-
-
-def _networks(
-    value: Any, version: APIVersion, network: Any = None, ctx: RequestContext | None = None
-) -> Any:
+def _networks(value: Any, version: APIVersion) -> Any:
+    """``networks`` as the request gives it: its shape only (which networks and ports
+    exist is the manager's question)."""
     if value is None:
         if at_least(version, "2.37"):
             raise BadRequest(
@@ -142,20 +126,6 @@ def _networks(
         return value
     if not value:
         return "none"
-    if network is None or ctx is None:
-        raise BadRequest(
-            "Attaching servers to networks is not supported without the network service; "
-            "use networks 'none' or 'auto'."
-        )
-    return _requested_networks(value, network, ctx)
-
-
-def _requested_networks(value: Any, network: Any, ctx: RequestContext) -> list[dict[str, Any]]:
-    """Validate ``networks`` entries as Nova does (400 for unknown networks and ports)."""
-    import uuid as uuid_lib
-
-    from onestack.common.exceptions import Conflict, NotFound
-
     if not isinstance(value, list):
         raise BadRequest(f"Invalid input for field/attribute networks. Value: {value}.")
     result = []
@@ -170,20 +140,6 @@ def _requested_networks(value: Any, network: Any, ctx: RequestContext) -> list[d
                 entry[key] = str(uuid_lib.UUID(str(item[key])))
             except ValueError:
                 raise BadRequest(f"Bad networks format: {key} {item[key]} is not a UUID") from None
-        if "port" in entry:
-            try:
-                port = network.get_port(ctx, entry["port"])
-            except NotFound:
-                raise BadRequest(f"Port id {entry['port']} could not be found.") from None
-            if port.device_id:
-                raise Conflict(f"Port {entry['port']} is still in use.")
-        elif "uuid" in entry:
-            try:
-                network.get_network(ctx, entry["uuid"])
-            except NotFound:
-                raise BadRequest(f"Network {entry['uuid']} could not be found.") from None
-        else:
-            raise BadRequest("Bad networks format: network uuid or port is required")
         if item.get("fixed_ip"):
             entry["fixed_ip"] = str(item["fixed_ip"])
         result.append(entry)
@@ -207,9 +163,6 @@ def create_server(
     if req.hostname is not None and not at_least(version, "2.90"):
         raise BadRequest("Additional properties are not allowed ('hostname' was unexpected)")
     if req.user_data is not None:
-        import base64
-        import binascii
-
         try:
             base64.b64decode(req.user_data, validate=True)
         except (binascii.Error, ValueError):
@@ -230,9 +183,7 @@ def create_server(
         max_count=req.max_count or req.min_count,
         availability_zone=zone,
         security_groups=groups,
-        networks=_networks(
-            req.networks, version, compute(request).cloud.services.get("network"), ctx
-        ),
+        networks=_networks(req.networks, version),
         group=str(group) if group else None,
         hints={k: v for k, v in hints.items() if isinstance(k, str)},
         tags=tuple(req.tags or ()),
@@ -266,8 +217,8 @@ def _list(request: Request, ctx: RequestContext, version: APIVersion, detail: bo
     items = svc.lister.list(ctx, params, detail, strict_status=at_least(version, "2.38"))
     limit = int_param(dict(params).get("limit"), "limit")
     if detail:
-        cache = RenderCache()
-        rendered = [render(request, i, version, ctx, cache) for i in items]
+        found = svc.servers.details(ctx, items, **_wants(ctx, version))
+        rendered = [render(request, d, version, ctx) for d in found]
         for item in rendered:
             item.pop("server_groups", None)  # 2.71 shows them in GET one server only
     else:
@@ -297,8 +248,8 @@ def list_servers_detail(
 def show_server(
     request: Request, server_id: str, ctx: RequestContext = Ctx, version: APIVersion = Version
 ) -> JSONResponse:
-    inst = compute(request).servers.get(ctx, server_id)
-    return JSONResponse({"server": render(request, inst, version, ctx)})
+    found = compute(request).servers.show(ctx, server_id, **_wants(ctx, version))
+    return JSONResponse({"server": render(request, found, version, ctx)})
 
 
 @router.put("/servers/{server_id}")
@@ -331,21 +282,14 @@ def delete_server(request: Request, server_id: str, ctx: RequestContext = Ctx) -
 
 @router.get("/servers/{server_id}/ips")
 def server_ips(request: Request, server_id: str, ctx: RequestContext = Ctx) -> JSONResponse:
-    compute(request).servers.get(ctx, server_id)
-    network = compute(request).cloud.services.get("network")
-    addresses = network.addresses(ctx, server_id) if network is not None else {}
-    return JSONResponse({"addresses": addresses})
+    return JSONResponse({"addresses": compute(request).servers.addresses(ctx, server_id)})
 
 
 @router.get("/servers/{server_id}/ips/{network}")
 def server_ips_network(
     request: Request, server_id: str, network: str, ctx: RequestContext = Ctx
 ) -> JSONResponse:
-    compute(request).servers.get(ctx, server_id)
-    from onestack.common.exceptions import NotFound
-
-    service = compute(request).cloud.services.get("network")
-    addresses = service.addresses(ctx, server_id) if service is not None else {}
+    addresses = compute(request).servers.addresses(ctx, server_id)
     if network in addresses:
         return JSONResponse({network: addresses[network]})
     raise NotFound("Instance is not a member of specified network")
@@ -408,12 +352,8 @@ def replace_metadata(
 def show_metadata(
     request: Request, server_id: str, key: str, ctx: RequestContext = Ctx
 ) -> JSONResponse:
-    from onestack.compute.exceptions import MetadataItemNotFound
-
-    inst = compute(request).servers.get(ctx, server_id)
-    if key not in (inst.meta or {}):
-        raise MetadataItemNotFound()
-    return JSONResponse({"meta": {key: inst.meta[key]}})
+    value = compute(request).servers.metadata_item(ctx, server_id, key)
+    return JSONResponse({"meta": {key: value}})
 
 
 @router.put("/servers/{server_id}/metadata/{key}")
@@ -442,8 +382,6 @@ def delete_metadata_item(
 
 def _tags_version(version: APIVersion) -> None:
     if not at_least(version, "2.26"):
-        from onestack.common.exceptions import NotFound
-
         raise NotFound("The resource could not be found.")
 
 
@@ -493,10 +431,7 @@ def check_tag(
     version: APIVersion = Version,
 ) -> Response:
     _tags_version(version)
-    inst = compute(request).servers.get(ctx, server_id)
-    if tag not in (inst.tags or []):
-        from onestack.compute.exceptions import TagNotFound
-
+    if not compute(request).servers.has_tag(ctx, server_id, tag):
         raise TagNotFound(tag=tag)
     return Response(status_code=204)
 
@@ -512,8 +447,7 @@ def add_tag(
     _tags_version(version)
     if not 1 <= len(tag) <= 60 or "," in tag:
         raise BadRequest(f"Invalid input for field/attribute tag. Value: {tag}.")
-    inst = compute(request).servers.get(ctx, server_id)
-    existed = tag in (inst.tags or [])
+    existed = compute(request).servers.has_tag(ctx, server_id, tag)
     compute(request).servers.set_tags(ctx, server_id, None, add=tag)
     location = f"{base(request)}/v2.1/servers/{server_id}/tags/{tag}"
     return Response(status_code=204 if existed else 201, headers={"Location": location})

@@ -3,27 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from onestack.common.context import RequestContext
 from onestack.common.microversion import APIVersion
 from onestack.compute import states
-from onestack.compute.hosts import HypervisorView
-from onestack.compute.models import (
-    ComputeService,
-    Flavor,
-    Instance,
-    InstanceAction,
-    InstanceActionEvent,
-    InstanceFault,
-    Keypair,
-    ServerGroup,
-)
+from onestack.compute.hosts import HypervisorView, legacy_id
 
-
-def legacy_id(uuid_text: str) -> int:
-    """The integer id shown before 2.53 (stable, derived from the UUID)."""
-    return int(uuid_text.replace("-", "")[:7], 16)
+if TYPE_CHECKING:
+    from onestack.compute.models import (
+        ComputeService,
+        Flavor,
+        Instance,
+        InstanceAction,
+        InstanceActionEvent,
+        InstanceFault,
+        Keypair,
+        ServerGroup,
+    )
 
 
 def v(version: APIVersion, minimum: str) -> bool:

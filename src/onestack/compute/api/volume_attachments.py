@@ -87,7 +87,7 @@ def list_attachments(
             )
     limit = _non_negative(params, "limit")
     offset = _non_negative(params, "offset") or 0
-    rows = compute(request).volume_attachments.list_attachments(ctx, server_id)
+    rows = compute(request).attachments.list_attachments(ctx, server_id)
     if at_least(version, "2.89"):
         rows = [r for r in rows if r.attachment_id]
     rows = rows[offset:]
@@ -103,7 +103,7 @@ def show_attachment(
     ctx: RequestContext = Ctx,
     version: APIVersion = Version,
 ) -> JSONResponse:
-    row = compute(request).volume_attachments.show(ctx, server_id, volume_id)
+    row = compute(request).attachments.show(ctx, server_id, volume_id)
     return JSONResponse({"volumeAttachment": view(row, version)})
 
 
@@ -124,7 +124,7 @@ def attach_volume(
                     f"are not allowed ('{key}' was unexpected)"
                 )
     req = data(AttachRequest, body, "volumeAttachment")
-    row = compute(request).volume_attachments.attach(
+    row = compute(request).attachments.attach(
         ctx,
         server_id,
         req.volumeId,
@@ -157,11 +157,11 @@ def update_attachment(
 ) -> Response:
     req = data(UpdateRequest, body, "volumeAttachment")
     if not at_least(version, "2.85") or req.volumeId != volume_id:
-        compute(request).volume_attachments.show(ctx, server_id, volume_id)
+        compute(request).attachments.show(ctx, server_id, volume_id)
         raise NotSupported(operation="Swapping the volume of an attachment")
     changes = req.model_dump(exclude_unset=True)
     changes.pop("volumeId", None)
-    compute(request).volume_attachments.update(ctx, server_id, volume_id, changes)
+    compute(request).attachments.update(ctx, server_id, volume_id, changes)
     return Response(status_code=202)
 
 
@@ -169,5 +169,5 @@ def update_attachment(
 def detach_volume(
     request: Request, server_id: str, volume_id: str, ctx: RequestContext = Ctx
 ) -> Response:
-    compute(request).volume_attachments.detach(ctx, server_id, volume_id)
+    compute(request).attachments.detach(ctx, server_id, volume_id)
     return Response(status_code=202)

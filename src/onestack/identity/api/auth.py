@@ -9,11 +9,10 @@ from fastapi.responses import JSONResponse
 
 from onestack.common.app import json_body, require_context
 from onestack.common.context import RequestContext
-from onestack.common.exceptions import BadRequest, Unauthorized
+from onestack.common.exceptions import BadRequest
 from onestack.common.pagination import parse_bool
 from onestack.identity.api import views
 from onestack.identity.api.deps import base, identity, self_url
-from onestack.identity.assignment import domains_for_user, effective_role_ids, projects_for_user
 
 router = APIRouter(prefix="/v3/auth")
 
@@ -82,11 +81,9 @@ def revoke_token(request: Request, ctx: RequestContext = Depends(require_context
 
 @router.get("/catalog")
 def auth_catalog(request: Request, ctx: RequestContext = Depends(require_context)) -> JSONResponse:
-    if not (ctx.project_id or ctx.domain_id or ctx.system_scope):
-        raise Unauthorized("The catalog needs a scoped token.")
     return JSONResponse(
         {
-            "catalog": identity(request).catalog.catalog_for(ctx.project_id),
+            "catalog": identity(request).catalog.catalog_of_token(ctx),
             "links": {"self": self_url(request), "previous": None, "next": None},
         }
     )
@@ -94,10 +91,7 @@ def auth_catalog(request: Request, ctx: RequestContext = Depends(require_context
 
 @router.get("/projects")
 def auth_projects(request: Request, ctx: RequestContext = Depends(require_context)) -> JSONResponse:
-    manager = identity(request)
-    assert ctx.user_id is not None
-    with manager.core.read() as session:
-        projects = projects_for_user(session, ctx.user_id)
+    projects = identity(request).assignments.scopable_projects(ctx)
     return JSONResponse(
         views.collection(
             "projects", projects, lambda p: views.project(base(request), p), self_url(request)
@@ -107,10 +101,7 @@ def auth_projects(request: Request, ctx: RequestContext = Depends(require_contex
 
 @router.get("/domains")
 def auth_domains(request: Request, ctx: RequestContext = Depends(require_context)) -> JSONResponse:
-    manager = identity(request)
-    assert ctx.user_id is not None
-    with manager.core.read() as session:
-        domains = domains_for_user(session, ctx.user_id)
+    domains = identity(request).assignments.scopable_domains(ctx)
     return JSONResponse(
         views.collection(
             "domains", domains, lambda d: views.domain(base(request), d), self_url(request)
@@ -120,10 +111,7 @@ def auth_domains(request: Request, ctx: RequestContext = Depends(require_context
 
 @router.get("/system")
 def auth_system(request: Request, ctx: RequestContext = Depends(require_context)) -> JSONResponse:
-    manager = identity(request)
-    assert ctx.user_id is not None
-    with manager.core.read() as session:
-        has_role = bool(effective_role_ids(session, ctx.user_id, system=True))
+    has_role = identity(request).assignments.scopable_system(ctx)
     return JSONResponse(
         {
             "system": [{"all": True}] if has_role else [],

@@ -9,10 +9,8 @@ from fastapi.responses import JSONResponse
 
 from onestack.common.app import json_body, parse_body, require_context
 from onestack.common.context import RequestContext
-from onestack.common.pagination import parse_bool
 from onestack.identity.api import schemas, views
 from onestack.identity.api.deps import base, identity, query, self_url
-from onestack.identity.assignment import projects_for_user
 
 router = APIRouter(prefix="/v3")
 Ctx = Depends(require_context)
@@ -157,10 +155,7 @@ def clear_tags(request: Request, project_id: str, ctx: RequestContext = Ctx) -> 
 
 @router.get("/projects/{project_id}/tags/{tag}")
 def check_tag(request: Request, project_id: str, tag: str, ctx: RequestContext = Ctx) -> Response:
-    from onestack.identity.exceptions import not_found
-
-    if tag not in identity(request).resources.project_tags(ctx, project_id):
-        raise not_found("tag", tag)
+    identity(request).resources.check_project_tag(ctx, project_id, tag)
     return Response(status_code=204)
 
 
@@ -238,27 +233,7 @@ def list_user_groups(request: Request, user_id: str, ctx: RequestContext = Ctx) 
 
 @router.get("/users/{user_id}/projects")
 def list_user_projects(request: Request, user_id: str, ctx: RequestContext = Ctx) -> JSONResponse:
-    manager = identity(request)
-    user = manager.resources.show_user(ctx, user_id) if ctx.user_id != user_id else None
-    manager.core.enforcer.enforce(
-        ctx,
-        "identity:list_user_projects",
-        {
-            "target": {
-                "user": {"id": user_id, "domain_id": user.domain_id if user else ctx.user_domain_id}
-            }
-        },
-    )
-    with manager.core.read() as session:
-        projects = projects_for_user(session, user_id)
-    params = dict(query(request))
-    if "enabled" in params:
-        wanted = parse_bool(params["enabled"], "enabled")
-        projects = [p for p in projects if p.enabled == wanted]
-    if "name" in params:
-        projects = [p for p in projects if p.name == params["name"]]
-    if "domain_id" in params:
-        projects = [p for p in projects if p.domain_id == params["domain_id"]]
+    projects = identity(request).assignments.user_projects(ctx, user_id, query(request))
     return JSONResponse(
         views.collection(
             "projects", projects, lambda p: views.project(base(request), p), self_url(request)

@@ -13,7 +13,6 @@ from onestack.common.microversion import APIVersion
 from onestack.common.pagination import parse_bool
 from onestack.volume.api import views
 from onestack.volume.api.deps import Body, Ctx, Version, at_least, project_prefix, section, service
-from onestack.volume.quotas import ORDER
 
 router = APIRouter()
 
@@ -21,129 +20,61 @@ router = APIRouter()
 # -- quotas -----------------------------------------------------------------------
 
 
-def _quota_set(
-    request: Request, ctx: RequestContext, project_id: str, usage: bool
-) -> dict[str, Any]:
-    core = service(request).core
-    core.enforce(ctx, "volume_extension:quotas:show", project_id)
-    engine = core.quotas.engine
-    with core.db.reader() as session:
-        if usage:
-            used = engine.usage(session, project_id)
-            body: dict[str, Any] = {
-                name: {
-                    "limit": used[name].limit,
-                    "in_use": used[name].in_use,
-                    "reserved": 0,
-                    "allocated": 0,
-                }
-                for name in ORDER
-            }
-        else:
-            limits = engine.limits(session, project_id)
-            body = {name: limits[name] for name in ORDER}
-    body["id"] = project_id
-    return body
+def _with_id(values: dict[str, Any], ref: str) -> dict[str, Any]:
+    return {**values, "id": ref}
 
 
 @router.get("/v3/os-quota-sets/{project_id}")
 def show_quota(request: Request, project_id: str, ctx: RequestContext = Ctx) -> JSONResponse:
-    usage = parse_bool(request.query_params.get("usage", "false"), "usage")
-    return JSONResponse({"quota_set": _quota_set(request, ctx, project_id, usage)})
+    quota_sets = service(request).quota_sets
+    body: dict[str, Any]
+    if parse_bool(request.query_params.get("usage", "false"), "usage"):
+        used = quota_sets.usage(ctx, project_id)
+        body = {name: views.quota_usage(usage) for name, usage in used.items()}
+    else:
+        body = dict(quota_sets.limits(ctx, project_id))
+    return JSONResponse({"quota_set": _with_id(body, project_id)})
 
 
 @router.get("/v3/os-quota-sets/{project_id}/defaults")
 def quota_defaults(request: Request, project_id: str, ctx: RequestContext = Ctx) -> JSONResponse:
-    core = service(request).core
-    with core.db.reader() as session:
-        values = core.quotas.engine.defaults(session)
-    body: dict[str, Any] = {name: values[name] for name in ORDER}
-    body["id"] = project_id
-    return JSONResponse({"quota_set": body})
-
-
-def _limits(body: Any, key: str) -> dict[str, int]:
-    data = section(body, key)
-    out = {}
-    for name, value in data.items():
-        if name in ("id", "tenant_id", "class_name"):
-            continue
-        if name not in ORDER:
-            raise BadRequest(f"Bad key(s) in quota set: {name}")
-        if isinstance(value, str) and value.lstrip("-").isdigit():
-            value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int) or value < -1:
-            raise BadRequest(f"Quota limit {value!r} for {name} must be an integer >= -1.")
-        out[name] = value
-    return out
+    values = service(request).quota_sets.defaults(ctx)
+    return JSONResponse({"quota_set": _with_id(values, project_id)})
 
 
 @router.put("/v3/os-quota-sets/{project_id}")
 def update_quota(
     request: Request, project_id: str, ctx: RequestContext = Ctx, body: Any = Body
 ) -> JSONResponse:
-    core = service(request).core
-    core.enforce(ctx, "volume_extension:quotas:update", project_id)
-    limits = _limits(body, "quota_set")
-    with core.db.writer() as session:
-        core.quotas.engine.set_limits(session, project_id, limits)
-        values = core.quotas.engine.limits(session, project_id)
-    return JSONResponse({"quota_set": {name: values[name] for name in ORDER}})
+    values = service(request).quota_sets.update(ctx, project_id, section(body, "quota_set"))
+    return JSONResponse({"quota_set": values})
 
 
 @router.delete("/v3/os-quota-sets/{project_id}")
 def delete_quota(request: Request, project_id: str, ctx: RequestContext = Ctx) -> Response:
-    core = service(request).core
-    core.enforce(ctx, "volume_extension:quotas:delete", project_id)
-    with core.db.writer() as session:
-        core.quotas.engine.reset(session, project_id)
+    service(request).quota_sets.reset(ctx, project_id)
     return Response(status_code=200)
 
 
 @router.get("/v3/os-quota-class-sets/{class_name}")
 def show_quota_class(request: Request, class_name: str, ctx: RequestContext = Ctx) -> JSONResponse:
-    core = service(request).core
-    with core.db.reader() as session:
-        values = core.quotas.engine.defaults(session)
-    body: dict[str, Any] = {name: values[name] for name in ORDER}
-    body["id"] = class_name
-    return JSONResponse({"quota_class_set": body})
+    values = service(request).quota_sets.defaults(ctx)
+    return JSONResponse({"quota_class_set": _with_id(values, class_name)})
 
 
 @router.put("/v3/os-quota-class-sets/{class_name}")
 def update_quota_class(
     request: Request, class_name: str, ctx: RequestContext = Ctx, body: Any = Body
 ) -> JSONResponse:
-    core = service(request).core
-    core.enforce(ctx, "volume_extension:quotas:update")
-    limits = _limits(body, "quota_class_set")
-    with core.db.writer() as session:
-        core.quotas.engine.set_defaults(session, limits)
-        values = core.quotas.engine.defaults(session)
-    return JSONResponse({"quota_class_set": {name: values[name] for name in ORDER}})
+    data = section(body, "quota_class_set")
+    values = service(request).quota_sets.update_defaults(ctx, data)
+    return JSONResponse({"quota_class_set": values})
 
 
 @router.get("/v3/limits")
 def limits(request: Request, ctx: RequestContext = Ctx) -> JSONResponse:
-    core = service(request).core
-    project_id = ctx.project_id or ""
-    if ctx.is_admin and request.query_params.get("project_id"):
-        project_id = request.query_params["project_id"]
-    with core.db.reader() as session:
-        used = core.quotas.engine.usage(session, project_id)
-    absolute = {
-        "maxTotalVolumes": used["volumes"].limit,
-        "maxTotalSnapshots": used["snapshots"].limit,
-        "maxTotalVolumeGigabytes": used["gigabytes"].limit,
-        "maxTotalBackups": used["backups"].limit,
-        "maxTotalBackupGigabytes": used["backup_gigabytes"].limit,
-        "totalVolumesUsed": used["volumes"].in_use,
-        "totalSnapshotsUsed": used["snapshots"].in_use,
-        "totalGigabytesUsed": used["gigabytes"].in_use,
-        "totalBackupsUsed": used["backups"].in_use,
-        "totalBackupGigabytesUsed": used["backup_gigabytes"].in_use,
-    }
-    return JSONResponse({"limits": {"rate": [], "absolute": absolute}})
+    used = service(request).quota_sets.absolute(ctx, request.query_params.get("project_id"))
+    return JSONResponse({"limits": {"rate": [], "absolute": views.absolute_limits(used)}})
 
 
 # -- availability zones and services ---------------------------------------------------
@@ -151,11 +82,8 @@ def limits(request: Request, ctx: RequestContext = Ctx) -> JSONResponse:
 
 @router.get("/v3/os-availability-zone")
 def zones(request: Request, ctx: RequestContext = Ctx) -> JSONResponse:
-    svc = service(request)
-    svc.core.enforce(ctx, "volume_extension:availability_zone_list")
-    items = [
-        {"zoneName": name, "zoneState": {"available": up}} for name, up in svc.services.zones()
-    ]
+    zones = service(request).services.list_zones(ctx)
+    items = [{"zoneName": name, "zoneState": {"available": up}} for name, up in zones]
     return JSONResponse({"availabilityZoneInfo": items})
 
 

@@ -2,9 +2,10 @@
 version documents keystoneauth discovers, and 501 for what is not built.
 
 Cinder's URLs carry the project id (``/v3/{project_id}/volumes``); since
-microversion 3.67 they may omit it.  ``ProjectPrefix`` accepts both: it
-moves a project id found after ``/v3/`` into the request state (checked
-against the token in ``deps.context``) so one set of routes serves both.
+microversion 3.67 they may omit it.  The pipeline's ``UrlProject`` step
+accepts both: it moves a project id found after ``/v3/`` into the request
+state (checked against the token in ``deps.context``) so one set of routes
+serves both.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from onestack.common.app import base_url, create_app
 from onestack.common.errors import ErrorStyle
 from onestack.common.exceptions import NotSupported
 from onestack.common.microversion import APIVersion, MicroversionSpec
-from onestack.common.pipeline import PipelineSpec
+from onestack.common.pipeline import PipelineSpec, ProjectPath
 from onestack.volume.api import actions, attachments, misc, snapshots, types, volumes
 
 if TYPE_CHECKING:
@@ -78,26 +79,6 @@ COLLECTIONS = frozenset(
 )
 
 
-class ProjectPrefix:
-    """``/v3/<project>/rest`` → ``/v3/rest``, remembering ``<project>``."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            path: str = scope.get("path", "")
-            parts = path.split("/", 3)  # ["", "v3", first, rest]
-            if len(parts) >= 3 and parts[1] == "v3" and parts[2] and parts[2] not in COLLECTIONS:
-                scope = dict(scope)
-                scope.setdefault("state", {})
-                scope["state"] = dict(scope["state"], url_project_id=parts[2])
-                new_path = "/v3/" + (parts[3] if len(parts) == 4 else "")
-                scope["path"] = new_path
-                scope["raw_path"] = new_path.encode()
-        await self.app(scope, receive, send)
-
-
 versions = APIRouter()
 
 
@@ -150,6 +131,7 @@ def build_app(volume: VolumeService, cloud: Cloud) -> FastAPI:
         error_style=ErrorStyle.NOVA,
         max_body=cloud.settings.max_request_body,
         microversion=MICROVERSIONS,
+        project_path=ProjectPath("v3", COLLECTIONS),
     )
     app = create_app(
         spec,
@@ -158,7 +140,6 @@ def build_app(volume: VolumeService, cloud: Cloud) -> FastAPI:
         title="onestack block storage (Cinder v3)",
         version=MAX_VERSION,
     )
-    app.add_middleware(ProjectPrefix)
     app.state.volume = volume
     app.include_router(versions)
     for module in (volumes, actions, snapshots, types, attachments, misc):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -10,6 +11,7 @@ from onestack.common.microversion import APIVersion
 from onestack.volume.voltypes import visible_specs
 
 if TYPE_CHECKING:
+    from onestack.common.quota import QuotaUsage
     from onestack.volume.models import (
         Attachment,
         Backup,
@@ -258,3 +260,25 @@ def service(item: Service, up: bool) -> dict[str, Any]:
             else {}
         ),
     }
+
+
+def quota_usage(usage: QuotaUsage) -> dict[str, int]:
+    """One resource of ``quota_set`` with ``?usage=true``."""
+    return {"limit": usage.limit, "in_use": usage.in_use, "reserved": 0, "allocated": 0}
+
+
+#: ``limits.absolute`` keys: (limit key, in-use key) of each resource
+_ABSOLUTE = {
+    "volumes": ("maxTotalVolumes", "totalVolumesUsed"),
+    "snapshots": ("maxTotalSnapshots", "totalSnapshotsUsed"),
+    "gigabytes": ("maxTotalVolumeGigabytes", "totalGigabytesUsed"),
+    "backups": ("maxTotalBackups", "totalBackupsUsed"),
+    "backup_gigabytes": ("maxTotalBackupGigabytes", "totalBackupGigabytesUsed"),
+}
+
+
+def absolute_limits(used: Mapping[str, QuotaUsage]) -> dict[str, int]:
+    """``limits.absolute`` of ``GET /limits``: every limit first, then every usage."""
+    out = {limit: used[name].limit for name, (limit, _) in _ABSOLUTE.items()}
+    out.update({in_use: used[name].in_use for name, (_, in_use) in _ABSOLUTE.items()})
+    return out

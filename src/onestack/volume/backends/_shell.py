@@ -5,14 +5,9 @@ from __future__ import annotations
 import logging
 import subprocess
 
-from onestack.common.exceptions import OneStackError
+from onestack.volume.exceptions import CommandFailed
 
 LOG = logging.getLogger(__name__)
-
-
-class CommandFailed(OneStackError):
-    code = 500
-    msg_fmt = "{command} failed: {stderr}"
 
 
 def run(*args: str, timeout: float = 600.0, check: bool = True) -> str:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from onestack.volume.backends._shell import CommandFailed, run
+from onestack.volume.backends._shell import run
+from onestack.volume.exceptions import CommandFailed
 
 
 def attach(path: Path, readonly: bool = False) -> str:

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from onestack.volume.backends import loop
-from onestack.volume.backends._shell import CommandFailed, run
+from onestack.volume.backends._shell import run
+from onestack.volume.exceptions import CommandFailed
 
 LOG = logging.getLogger(__name__)
 

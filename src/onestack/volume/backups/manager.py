@@ -94,7 +94,7 @@ class BackupManager:
             session.add(backup)
             volume.previous_status = volume.status
             volume.status = states.BACKING_UP
-        self.core.agents.cast(backup.host, "create_backup", backup_id=backup.id)
+        self.core.agents.create_backup(ctx, backup.host, backup.id)
         return backup
 
     def get(self, ctx: RequestContext, backup_id: str) -> Backup:
@@ -153,7 +153,7 @@ class BackupManager:
                 raise InvalidBackup(reason="Incremental backups exist for this backup.")
             backup.status = states.DELETING
             host = backup.host
-        self.core.agents.cast(host, "delete_backup", backup_id=backup_id)
+        self.core.agents.delete_backup(ctx, host, backup_id)
 
     def restore(
         self, ctx: RequestContext, backup_id: str, volume_id: str | None, name: str | None
@@ -180,8 +180,8 @@ class BackupManager:
                 volume.status = states.RESTORING
                 backup.status = states.BACKUP_RESTORING
                 backup.restore_volume_id = volume.id
+                restore_into: str | None = volume.id
                 host: str | None = volume.host
-                cast = ("restore_backup", {"backup_id": backup.id, "volume_id": volume.id})
             else:
                 self.core.quotas.check(
                     session,
@@ -207,7 +207,10 @@ class BackupManager:
                 )
                 session.add(volume)
                 backup.status = states.BACKUP_RESTORING
+                restore_into = None
                 host = backup.host
-                cast = ("create_volume", {"volume_id": volume.id})
-        self.core.agents.cast(host, cast[0], **cast[1])
+        if restore_into is not None:
+            self.core.agents.restore_backup(ctx, host, backup.id, restore_into)
+        else:
+            self.core.agents.create_volume(ctx, host, volume.id)
         return backup, volume

@@ -1,8 +1,12 @@
-"""Volumes on a compute host: the agent side of attach, detach and boot from volume.
+"""Volumes on a compute host: the agent's block devices (attach, detach, boot from volume).
 
-Served on the ``compute-volumes`` topic under the host's name.  Each
-operation runs under the instance's lock (the agent's), records an event of
-the request's instance action, and ends consistent:
+The compute agent holds one :class:`BlockDevices`, built with the same
+collaborators as the agent itself (database, host, driver, event recorder,
+the per-instance locks) and the volume service's Protocol (the in-process
+manager or its bus client).  Attach and detach reach it through the agent's
+endpoint (``rpcapi.AgentEndpoint``).  Each operation runs under the
+instance's lock, records an event of the request's instance action, and ends
+consistent:
 
 - attach: connect (the volume service exports the volume as a local block
   device), plug it into the instance as the mapping's device, complete the
@@ -22,17 +26,15 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from onestack.common.db import utcnow
+from onestack.common.db import Database, utcnow
 from onestack.compute import bdm as bdms
-from onestack.compute.driver import AttachedVolume
+from onestack.compute.driver import AttachedVolume, ComputeDriver
 from onestack.compute.exceptions import DriverError
-from onestack.compute.instances import add_fault
+from onestack.compute.instances import EventRecorder, add_fault
+from onestack.compute.locks import InstanceLocks
 from onestack.compute.models import BlockDeviceMapping, Instance
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from onestack.compute.agent import ComputeAgent
     from onestack.volume.interface import VolumeService
 
 LOG = logging.getLogger(__name__)
@@ -46,27 +48,37 @@ def _attached(row: BlockDeviceMapping) -> AttachedVolume | None:
     )
 
 
-class AgentVolumes:
-    def __init__(self, agent: ComputeAgent) -> None:
-        self.agent = agent
-        #: the volume service (``cloud.services["volume"]``), set when the cloud starts
-        self.service: Callable[[], VolumeService | None] = lambda: None
+class BlockDevices:
+    def __init__(
+        self,
+        db: Database,
+        host: str,
+        driver: ComputeDriver,
+        events: EventRecorder,
+        locks: InstanceLocks,
+        volumes: VolumeService | None,
+    ) -> None:
+        self.db = db
+        self.host = host
+        self.driver = driver
+        self.events = events
+        self.locks = locks
+        self.volumes = volumes
 
     def _volumes(self) -> VolumeService:
-        service = self.service()
-        if service is None:
+        if self.volumes is None:
             raise DriverError(reason="the volume service is not available")
-        return service
+        return self.volumes
 
     def _load(self, bdm_id: str) -> tuple[BlockDeviceMapping, Instance | None] | None:
-        with self.agent.db.reader() as session:
+        with self.db.reader() as session:
             row = session.get(BlockDeviceMapping, bdm_id)
             if row is None:
                 return None
             return row, session.get(Instance, row.instance_id)
 
     def _update(self, bdm_id: str, **changes: Any) -> None:
-        with self.agent.db.writer() as session:
+        with self.db.writer() as session:
             row = session.get(BlockDeviceMapping, bdm_id)
             if row is not None:
                 for key, value in changes.items():
@@ -74,7 +86,7 @@ class AgentVolumes:
                 row.updated_at = utcnow()
 
     def _forget(self, bdm_id: str) -> None:
-        with self.agent.db.writer() as session:
+        with self.db.writer() as session:
             row = session.get(BlockDeviceMapping, bdm_id)
             if row is not None:
                 session.delete(row)
@@ -83,7 +95,7 @@ class AgentVolumes:
 
     def spec_fields(self, instance_id: str) -> dict[str, Any]:
         """``volumes`` and ``root_device`` of the instance's InstanceSpec."""
-        with self.agent.db.reader() as session:
+        with self.db.reader() as session:
             rows = bdms.mappings_of(session, instance_id)
         root = next((r for r in rows if r.boot_index == 0), None)
         attached = [_attached(r) for r in rows if r.boot_index != 0 and r.status == "attached"]
@@ -94,7 +106,7 @@ class AgentVolumes:
 
     def prepare_boot(self, instance_id: str, request_id: str = "") -> None:
         """Create, reserve and connect the volumes a new instance boots with."""
-        with self.agent.db.reader() as session:
+        with self.db.reader() as session:
             instance = session.get(Instance, instance_id)
             rows = bdms.mappings_of(session, instance_id)
         pending = [r for r in rows if r.status != "attached"]
@@ -116,22 +128,22 @@ class AgentVolumes:
             if attachment_id is None:
                 attachment_id = volumes.reserve(ctx, volume_id, instance_id).id
                 self._update(row.id, attachment_id=attachment_id)
-            conn = volumes.connect(ctx, attachment_id, self.agent.host, row.device_name)
+            conn = volumes.connect(ctx, attachment_id, self.host, row.device_name)
             volumes.complete(ctx, attachment_id)
             self._update(row.id, host_device=conn.device_path, status="attached")
 
     def release(self, instance_id: str) -> None:
         """After the instance was destroyed and marked deleted: free its volumes."""
-        bdms.release(self.agent.db, self.service(), instance_id)
+        bdms.release(self.db, self.volumes, instance_id)
 
-    # -- bus endpoints -----------------------------------------------------------
+    # -- attach and detach (AgentEndpoint) ---------------------------------------
 
     def attach_volume(self, bdm_id: str, request_id: str) -> None:
         loaded = self._load(bdm_id)
         if loaded is None:
             return
         row, instance = loaded
-        with self.agent._lock(row.instance_id):
+        with self.locks(row.instance_id):
             loaded = self._load(bdm_id)
             if loaded is None:
                 return  # detached meanwhile
@@ -140,17 +152,19 @@ class AgentVolumes:
                 self._rollback(row, instance, None)
                 return
             try:
-                with self.agent.events.event(instance.id, request_id, "compute_attach_volume"):
+                with self.events.event(instance.id, request_id, "compute_attach_volume"):
                     self._attach(row, instance, request_id)
             except Exception as exc:
-                LOG.info("attaching volume %s to %s failed: %s", row.volume_id, instance.id, exc)
+                LOG.exception(
+                    "[%s] attaching volume %s to %s failed", request_id, row.volume_id, instance.id
+                )
                 self._rollback(row, instance, exc)
 
     def _attach(self, row: BlockDeviceMapping, instance: Instance, request_id: str) -> None:
         assert row.attachment_id is not None and row.volume_id is not None
         volumes = self._volumes()
         ctx = bdms.owner_context(instance, request_id)
-        conn = volumes.connect(ctx, row.attachment_id, self.agent.host, row.device_name)
+        conn = volumes.connect(ctx, row.attachment_id, self.host, row.device_name)
         self._update(row.id, host_device=conn.device_path)
         device = AttachedVolume(
             volume_id=row.volume_id,
@@ -158,18 +172,18 @@ class AgentVolumes:
             host_device=conn.device_path,
             read_only=conn.access_mode == "ro",
         )
-        self.agent.driver.attach_volume(instance.id, device)
+        self.driver.attach_volume(instance.id, device)
         try:
             volumes.complete(ctx, row.attachment_id)
         except BaseException:
-            self.agent.driver.detach_volume(instance.id, device)
+            self.driver.detach_volume(instance.id, device)
             raise
         self._update(row.id, status="attached")
 
     def _rollback(
         self, row: BlockDeviceMapping, instance: Instance | None, exc: BaseException | None
     ) -> None:
-        volumes = self.service()
+        volumes = self.volumes
         if volumes is not None and row.attachment_id and instance is not None:
             try:
                 volumes.detach(bdms.owner_context(instance), row.attachment_id)
@@ -177,35 +191,38 @@ class AgentVolumes:
                 LOG.exception("could not release the attachment of volume %s", row.volume_id)
         self._forget(row.id)
         if exc is not None and instance is not None:
-            with self.agent.db.writer() as session:
-                add_fault(session, instance.id, exc, self.agent.host)
+            with self.db.writer() as session:
+                add_fault(session, instance.id, exc, self.host)
 
     def detach_volume(self, bdm_id: str, request_id: str) -> None:
         loaded = self._load(bdm_id)
         if loaded is None:
             return
         row, _ = loaded
-        with self.agent._lock(row.instance_id):
+        with self.locks(row.instance_id):
             loaded = self._load(bdm_id)
             if loaded is None:
                 return
             row, instance = loaded
             try:
-                with self.agent.events.event(row.instance_id, request_id, "compute_detach_volume"):
+                with self.events.event(row.instance_id, request_id, "compute_detach_volume"):
                     self._detach(row, instance, request_id)
             except Exception as exc:
-                LOG.info(
-                    "detaching volume %s from %s failed: %s", row.volume_id, row.instance_id, exc
+                LOG.exception(
+                    "[%s] detaching volume %s from %s failed",
+                    request_id,
+                    row.volume_id,
+                    row.instance_id,
                 )
                 self._update(row.id, status="attached")
                 if instance is not None:
-                    with self.agent.db.writer() as session:
-                        add_fault(session, instance.id, exc, self.agent.host)
+                    with self.db.writer() as session:
+                        add_fault(session, instance.id, exc, self.host)
 
     def _detach(self, row: BlockDeviceMapping, instance: Instance | None, request_id: str) -> None:
         device = _attached(row)
         if device is not None and instance is not None and not instance.deleted:
-            self.agent.driver.detach_volume(instance.id, device)
+            self.driver.detach_volume(instance.id, device)
         volumes = self._volumes()
         if row.attachment_id and instance is not None:
             volumes.detach(bdms.owner_context(instance, request_id), row.attachment_id)

@@ -4,10 +4,11 @@ Attach checks the server (policy, lock, state), the volume (visible to the
 caller, not already attached unless multiattach), reserves it with the volume
 service (a Cinder attachment, as the caller), names the device and records
 the mapping in one transaction, then casts the attach to the server's agent
-(``volume_agent``), which connects the volume, plugs the device and
+(``block_devices``), which connects the volume, plugs the device and
 completes the attachment.  Detach checks the same and casts the detach.
 Both are asynchronous as in Nova: the volume turns ``in-use`` (or
-``available``) when the agent is done.
+``available``) when the agent is done.  A host whose driver cannot attach
+volumes answers Nova's 501 before anything is reserved.
 
 Server create and delete use :func:`onestack.compute.bdm.plan_boot` and
 :meth:`VolumeAttachmentManager.release_if_deleted`.
@@ -16,70 +17,44 @@ Server create and delete use :func:`onestack.compute.bdm.plan_boot` and
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from onestack.common.bus import Bus
 from onestack.common.context import RequestContext
-from onestack.common.db import Database, utcnow
-from onestack.common.exceptions import BadRequest, Conflict, Forbidden, NotFound, NotSupported
-from onestack.common.policy import Enforcer
+from onestack.common.db import utcnow
+from onestack.common.exceptions import BadRequest, Conflict, Forbidden, NotSupported
 from onestack.compute import bdm as bdms
 from onestack.compute import states
-from onestack.compute.exceptions import InstanceLocked, InvalidState
-from onestack.compute.instances import get_instance, start_action
+from onestack.compute.exceptions import (
+    InstanceLocked,
+    InvalidDevicePath,
+    InvalidState,
+    MultiattachOldMicroversion,
+    VolumeBDMNotFound,
+)
+from onestack.compute.instances import start_action
 from onestack.compute.models import BlockDeviceMapping, Instance
-from onestack.compute.rpcapi import LoopBridge
 
 if TYPE_CHECKING:
+    from onestack.compute.core import ComputeCore
     from onestack.volume.interface import VolumeService
 
-#: the agent side of attach and detach, addressed to the server's host
-VOLUME_TOPIC = "compute-volumes"
 #: Nova: attach/detach while ACTIVE, PAUSED, STOPPED, RESIZED (SHELVED: not here)
 ATTACH_STATES = (states.ACTIVE, states.PAUSED, states.STOPPED, states.RESIZED)
 
 
-class VolumeBDMNotFound(NotFound):
-    msg_fmt = "Instance {instance_id} is not attached to volume {volume_id}"
-
-
-class InvalidDevicePath(BadRequest):
-    msg_fmt = "The supplied device path ({path}) is invalid."
-
-
-class DevicePathInUse(Conflict):
-    msg_fmt = "The supplied device path ({path}) is in use."
-
-
-class MultiattachOldMicroversion(BadRequest):
-    msg_fmt = "Multiattach volumes are only supported starting with compute API version 2.60."
-
-
 class VolumeAttachmentManager:
-    def __init__(
-        self,
-        db: Database,
-        enforcer: Enforcer,
-        bus: Bus,
-        bridge: LoopBridge,
-        volumes: Callable[[], VolumeService | None],
-    ) -> None:
-        self.db = db
-        self.enforcer = enforcer
-        self.bus = bus
-        self.bridge = bridge
-        self._volumes = volumes
-
-    def service(self) -> VolumeService | None:
-        """The volume service's public interface (None when it does not run)."""
-        return self._volumes()
+    def __init__(self, core: ComputeCore) -> None:
+        self.core = core
+        self.db = core.db
+        self.enforcer = core.enforcer
 
     def volumes(self) -> VolumeService:
-        service = self._volumes()
+        """The volume service (501 when it does not run)."""
+        service = self.core.neighbours.volume
         if service is None:
             raise NotSupported(operation="Attaching volumes without the volume service")
         return service
@@ -95,13 +70,13 @@ class VolumeAttachmentManager:
 
     def list_attachments(self, ctx: RequestContext, server_id: str) -> list[BlockDeviceMapping]:
         with self.db.reader() as session:
-            instance = get_instance(session, ctx, server_id)
+            instance = self.core.instance(session, ctx, server_id)
             self._enforce(ctx, "index", instance.project_id)
             return [b for b in bdms.mappings_of(session, server_id) if b.volume_id]
 
     def show(self, ctx: RequestContext, server_id: str, volume_id: str) -> BlockDeviceMapping:
         with self.db.reader() as session:
-            instance = get_instance(session, ctx, server_id)
+            instance = self.core.instance(session, ctx, server_id)
             self._enforce(ctx, "show", instance.project_id)
             return self._mapping(session, server_id, volume_id)
 
@@ -138,7 +113,9 @@ class VolumeAttachmentManager:
 
     # -- attach, update, detach ------------------------------------------------
 
-    def _check_instance(self, ctx: RequestContext, instance: Instance, action: str) -> None:
+    def _check_instance(
+        self, ctx: RequestContext, session: Any, instance: Instance, action: str
+    ) -> None:
         if instance.locked and not ctx.is_admin:
             raise InstanceLocked(instance_id=instance.id)
         if instance.vm_state not in ATTACH_STATES:
@@ -151,6 +128,8 @@ class VolumeAttachmentManager:
             )
         if instance.host is None:
             raise Conflict(f"Instance {instance.id} has no host.")
+        operation = "Attaching volumes" if action == "attach_volume" else "Detaching volumes"
+        self.core.require(session, instance, "volume_attach", operation)
 
     def attach(
         self,
@@ -163,9 +142,9 @@ class VolumeAttachmentManager:
         multiattach_ok: bool,
     ) -> BlockDeviceMapping:
         with self.db.reader() as session:
-            instance = get_instance(session, ctx, server_id)
-        self._enforce(ctx, "create", instance.project_id)
-        self._check_instance(ctx, instance, "attach_volume")
+            instance = self.core.instance(session, ctx, server_id)
+            self._enforce(ctx, "create", instance.project_id)
+            self._check_instance(ctx, session, instance, "attach_volume")
         if device is not None and not bdms.DEVICE_PATTERN.match(device):
             raise InvalidDevicePath(path=device)
         volumes = self.volumes()
@@ -196,15 +175,7 @@ class VolumeAttachmentManager:
             volumes.detach(ctx, attachment.id)
             raise
         assert instance.host is not None
-        self.bridge.run(
-            self.bus.cast(
-                VOLUME_TOPIC,
-                "attach_volume",
-                server=instance.host,
-                bdm_id=row.id,
-                request_id=ctx.request_id,
-            )
-        )
+        self.core.call(self.core.rpc.agents.attach_volume(instance.host, row.id, ctx.request_id))
         return row
 
     def _record(
@@ -221,7 +192,7 @@ class VolumeAttachmentManager:
         for _ in range(5):
             try:
                 with self.db.writer() as session:
-                    instance = get_instance(session, ctx, server_id)
+                    instance = self.core.instance(session, ctx, server_id)
                     used = {b.device_name for b in bdms.mappings_of(session, server_id)}
                     used.add(bdms.ROOT_DEVICE)
                     name = device if device in bdms.DATA_DEVICES and device not in used else None
@@ -268,7 +239,7 @@ class VolumeAttachmentManager:
     ) -> None:
         """2.85: only delete_on_termination may change (other fields must match)."""
         with self.db.writer() as session:
-            instance = get_instance(session, ctx, server_id)
+            instance = self.core.instance(session, ctx, server_id)
             self._enforce(ctx, "update", instance.project_id)
             row = self._mapping(session, server_id, volume_id)
             for key, current in (
@@ -285,15 +256,15 @@ class VolumeAttachmentManager:
 
     def detach(self, ctx: RequestContext, server_id: str, volume_id: str) -> None:
         with self.db.reader() as session:
-            instance = get_instance(session, ctx, server_id)
+            instance = self.core.instance(session, ctx, server_id)
         self._enforce(ctx, "delete", instance.project_id)
         self.volumes().get_volume(ctx, volume_id)
         with self.db.writer() as session:
             row = self._mapping(session, server_id, volume_id)
             if row.boot_index == 0:
                 raise BadRequest("Cannot detach a root device volume")
-            instance = get_instance(session, ctx, server_id)
-            self._check_instance(ctx, instance, "detach_volume")
+            instance = self.core.instance(session, ctx, server_id)
+            self._check_instance(ctx, session, instance, "detach_volume")
             row.status = "detaching"
             row.updated_at = utcnow()
             start_action(
@@ -301,19 +272,11 @@ class VolumeAttachmentManager:
             )
             host, bdm_id = instance.host, row.id
         assert host is not None
-        self.bridge.run(
-            self.bus.cast(
-                VOLUME_TOPIC,
-                "detach_volume",
-                server=host,
-                bdm_id=bdm_id,
-                request_id=ctx.request_id,
-            )
-        )
+        self.core.call(self.core.rpc.agents.detach_volume(host, bdm_id, ctx.request_id))
 
     # -- server delete -----------------------------------------------------------
 
     def release_if_deleted(self, instance_id: str) -> None:
         """Release the volumes of a server deleted without its agent (never placed,
         or its host down)."""
-        bdms.release(self.db, self._volumes(), instance_id)
+        bdms.release(self.db, self.core.neighbours.volume, instance_id)

@@ -1,7 +1,7 @@
 """compute: remote console tokens (Nova's console_auth_tokens)
 
-Revision ID: compute_0004
-Revises: compute_0003_disk_config
+Revision ID: compute_0005
+Revises: compute_0004
 Create Date: 2026-12-05 06:40:00.000000
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from onestack.common.db import UTCDateTime
 
-revision = "compute_0004"
-down_revision = "compute_0003_disk_config"
+revision = "compute_0005"
+down_revision = "compute_0004"
 branch_labels = None
 depends_on = None
 

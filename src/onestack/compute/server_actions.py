@@ -1,0 +1,263 @@
+"""Server actions: stop, start, reboot, pause, suspend, rebuild, resize, lock,
+reset state, createImage and the console output.
+
+Every action checks policy, the lock and the vm_state (409 otherwise), and
+that the driver of the server's host can do it (Nova's 501 ``notImplemented``
+otherwise, before anything changes), then sets the task_state and records an
+instance action in one transaction, and casts to the host's agent through
+its typed client.  A cast that cannot be sent puts the task_state back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any
+
+from onestack.common.context import RequestContext
+from onestack.common.exceptions import BadRequest, Conflict, NotSupported, OneStackError
+from onestack.compute import states
+from onestack.compute.exceptions import FlavorNotFound, InstanceLocked, InvalidState
+from onestack.compute.flavors import visible
+from onestack.compute.instances import set_flavor, start_action, touch
+from onestack.compute.models import Flavor, Instance
+from onestack.compute.rpcapi import SNAPSHOT_TIMEOUT, SnapshotRequest
+from onestack.compute.servers import check_image_fits, flavor_snapshot
+
+if TYPE_CHECKING:
+    from onestack.compute.attachments import VolumeAttachmentManager
+    from onestack.compute.core import ComputeCore
+    from onestack.compute.keypairs import KeypairManager
+    from onestack.compute.servers import ServerManager
+
+#: the driver capability each action needs, and how the 501 names the operation
+NEEDS: dict[str, tuple[str, str]] = {
+    "pause": ("pause", "Pausing a server"),
+    "unpause": ("pause", "Unpausing a server"),
+    "suspend": ("suspend", "Suspending a server"),
+    "resume": ("suspend", "Resuming a server"),
+    "resize": ("resize", "Resizing a server"),
+    "revertResize": ("resize", "Reverting a resize"),
+    "createImage": ("snapshot", "Creating an image of a server"),
+}
+
+Cast = Callable[[str, str, str], Coroutine[Any, Any, None]]
+
+
+class ServerActions:
+    def __init__(
+        self,
+        core: ComputeCore,
+        servers: ServerManager,
+        keypairs: KeypairManager,
+        attachments: VolumeAttachmentManager,
+    ) -> None:
+        self.core = core
+        self.db = core.db
+        self.servers = servers
+        self.keypairs = keypairs
+        self.attachments = attachments
+        agents = core.rpc.agents
+        #: the agent's typed method for each action that is a plain cast
+        self._casts: dict[str, Cast] = {
+            "stop": agents.stop_instance,
+            "start": agents.start_instance,
+            "pause": agents.pause_instance,
+            "unpause": agents.unpause_instance,
+            "suspend": agents.suspend_instance,
+            "resume": agents.resume_instance,
+            "rebuild": agents.rebuild_instance,
+            "confirmResize": agents.confirm_resize,
+            "revertResize": agents.revert_resize,
+        }
+
+    def _begin(
+        self, ctx: RequestContext, server_id: str, action: str, rule: str, task: str | None = None
+    ) -> Instance:
+        """Check policy, lock, state and the host's driver; set the task_state; record
+        the action."""
+        with self.db.writer() as session:
+            instance = self.core.instance(session, ctx, server_id)
+            self.core.enforce(ctx, rule, instance.project_id)
+            if instance.locked and not ctx.is_admin:
+                raise InstanceLocked(instance_id=instance.id)
+            if instance.vm_state not in states.ALLOWED[action]:
+                raise InvalidState(
+                    action=action, instance_id=server_id, attr="vm_state", state=instance.vm_state
+                )
+            if instance.task_state is not None:
+                raise InvalidState(
+                    action=action,
+                    instance_id=server_id,
+                    attr="task_state",
+                    state=instance.task_state,
+                )
+            if instance.host is None:
+                raise Conflict(f"Instance {server_id} has no host.")
+            if action in NEEDS:
+                self.core.require(session, instance, *NEEDS[action])
+            touch(instance, task_state=task or states.TASK_OF.get(action))
+            start_action(
+                session,
+                instance,
+                states.ACTION_NAME[action],
+                ctx.request_id,
+                ctx.user_id,
+                ctx.project_id,
+            )
+            return instance
+
+    def _send(self, instance: Instance, coro: Coroutine[Any, Any, None]) -> None:
+        try:
+            self.core.call(coro)
+        except OneStackError:
+            with self.db.writer() as session:
+                row = session.get(Instance, instance.id)
+                if row is not None:
+                    touch(row, task_state=None)
+            raise
+
+    def _cast(self, ctx: RequestContext, instance: Instance, action: str) -> None:
+        assert instance.host is not None
+        self._send(instance, self._casts[action](instance.host, instance.id, ctx.request_id))
+
+    def simple_action(self, ctx: RequestContext, server_id: str, action: str, rule: str) -> None:
+        """stop, start, pause, unpause, suspend, resume."""
+        instance = self._begin(ctx, server_id, action, rule)
+        self._cast(ctx, instance, action)
+
+    def reboot(self, ctx: RequestContext, server_id: str, hard: bool) -> None:
+        with self.db.reader() as session:
+            current = self.core.instance(session, ctx, server_id)
+        if not hard and current.vm_state != states.ACTIVE:
+            raise InvalidState(
+                action="reboot", instance_id=server_id, attr="vm_state", state=current.vm_state
+            )
+        task = states.REBOOTING_HARD if hard else states.REBOOTING
+        instance = self._begin(ctx, server_id, "reboot", "servers:reboot", task)
+        assert instance.host is not None
+        agents = self.core.rpc.agents
+        self._send(
+            instance, agents.reboot_instance(instance.host, instance.id, ctx.request_id, hard)
+        )
+
+    def rebuild(
+        self, ctx: RequestContext, server_id: str, image_ref: str, changes: dict[str, Any]
+    ) -> Instance:
+        image = self.servers.image(ctx, image_ref)
+        with self.db.reader() as session:
+            current = self.core.instance(session, ctx, server_id)
+            flavor = Flavor(**{k: current.flavor.get(k, 0) for k in ("vcpus", "ram", "disk")})
+        check_image_fits(image, flavor)
+        if self.attachments.is_volume_backed(server_id):
+            raise NotSupported(operation="Rebuilding volume-backed servers")
+        if "key_name" in changes and changes["key_name"] is not None:
+            keypair = self.keypairs.lookup(ctx.user_id or "", changes["key_name"])
+            if keypair is None:
+                raise BadRequest("Invalid key_name provided.")
+            changes["key_data"] = keypair.public_key
+        elif "key_name" in changes:
+            changes["key_data"] = None
+        self._begin(ctx, server_id, "rebuild", "servers:rebuild")
+        with self.db.writer() as session:
+            instance = self.core.instance(session, ctx, server_id)
+            touch(instance, image_ref=image.id, **changes)
+        self._cast(ctx, instance, "rebuild")
+        return instance
+
+    def resize(
+        self,
+        ctx: RequestContext,
+        server_id: str,
+        flavor_ref: str,
+        auto_disk_config: bool | None = None,
+    ) -> None:
+        with self.db.writer() as session:
+            try:
+                flavor = visible(session, ctx, flavor_ref)
+            except FlavorNotFound:
+                raise BadRequest(f"Unable to find flavor {flavor_ref}") from None
+            current = self.core.instance(session, ctx, server_id)
+            if current.flavor_id == flavor.id:
+                raise BadRequest("When resizing, instances must change flavor!")
+            if flavor.disk < current.root_gb and flavor.disk != 0:
+                raise BadRequest("Resize error: Unable to resize disk down.")
+            deltas = {"cores": flavor.vcpus - current.vcpus, "ram": flavor.ram - current.memory_mb}
+            self.core.quota.check(session, current.project_id, deltas)
+        instance = self._begin(ctx, server_id, "resize", "servers:resize")
+        new = flavor_snapshot(flavor)
+        with self.db.writer() as session:
+            row = self.core.instance(session, ctx, server_id)
+            extra = {} if auto_disk_config is None else {"auto_disk_config": auto_disk_config}
+            set_flavor(row, new, old_flavor=row.flavor, **extra)
+        conductor = self.core.rpc.conductor
+        self._send(instance, conductor.resize_instance(instance.id, new, ctx.request_id))
+
+    def confirm_or_revert(self, ctx: RequestContext, server_id: str, action: str) -> None:
+        rule = "servers:confirm_resize" if action == "confirmResize" else "servers:revert_resize"
+        instance = self._begin(ctx, server_id, action, rule)
+        self._cast(ctx, instance, action)
+
+    def lock(self, ctx: RequestContext, server_id: str, reason: str | None) -> None:
+        with self.db.writer() as session:
+            instance = self.core.instance(session, ctx, server_id)
+            self.core.enforce(ctx, "os-lock-server:lock", instance.project_id)
+            touch(
+                instance,
+                locked=True,
+                locked_by="admin" if ctx.is_admin else "owner",
+                locked_reason=reason,
+            )
+            start_action(session, instance, "lock", ctx.request_id, ctx.user_id, ctx.project_id)
+
+    def unlock(self, ctx: RequestContext, server_id: str) -> None:
+        with self.db.writer() as session:
+            instance = self.core.instance(session, ctx, server_id)
+            self.core.enforce(ctx, "os-lock-server:unlock", instance.project_id)
+            if instance.locked and instance.locked_by == "admin" and not ctx.is_admin:
+                self.core.enforce(ctx, "os-lock-server:unlock:unlock_override", instance.project_id)
+            touch(instance, locked=False, locked_by=None, locked_reason=None)
+            start_action(session, instance, "unlock", ctx.request_id, ctx.user_id, ctx.project_id)
+
+    def reset_state(self, ctx: RequestContext, server_id: str, state: str) -> None:
+        self.core.enforcer.enforce(ctx, "os_compute_api:os-extended-server-attributes")
+        with self.db.writer() as session:
+            instance = self.core.instance(session, ctx, server_id)
+            touch(
+                instance,
+                vm_state=states.ERROR if state == "error" else states.ACTIVE,
+                task_state=None,
+            )
+
+    def create_image(
+        self, ctx: RequestContext, server_id: str, name: str, metadata: dict[str, str]
+    ) -> str:
+        """The new image's id once the agent uploaded the server's disk."""
+        instance = self._begin(ctx, server_id, "createImage", "servers:create_image")
+        assert instance.host is not None
+        request = SnapshotRequest(
+            request_id=ctx.request_id,
+            name=name,
+            metadata=dict(metadata),
+            user_id=ctx.user_id or "",
+            project_id=instance.project_id,
+        )
+        try:
+            return self.core.call(
+                self.core.rpc.agents.snapshot_instance(instance.host, instance.id, request),
+                timeout=SNAPSHOT_TIMEOUT + 5,
+            )
+        finally:
+            with self.db.writer() as session:
+                row = session.get(Instance, server_id)
+                if row is not None and row.task_state == states.IMAGE_SNAPSHOT:
+                    touch(row, task_state=None)
+
+    def console_output(self, ctx: RequestContext, server_id: str, length: int | None) -> str:
+        with self.db.reader() as session:
+            instance = self.core.instance(session, ctx, server_id)
+            self.core.enforce(ctx, "os-console-output", instance.project_id)
+            if instance.host is None:
+                raise Conflict(f"Instance {server_id} is not ready yet.")
+            self.core.require(session, instance, "console_output", "Showing the console output")
+        agents = self.core.rpc.agents
+        return self.core.call(agents.get_console_output(instance.host, server_id, length))
