@@ -14,6 +14,15 @@ class ComputeSettings(BaseModel):
         "workloads) or auto (container where runc and root are available, fake otherwise).",
     )
     host: str | None = Field(None, description="This agent's host name; the machine's by default.")
+    vm_host: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="A second compute host on this machine running virtual machines (the qemu "
+        "driver) beside the first one: on, off, or auto (on where onestack runs as root with "
+        "QEMU installed and the first host's driver is not qemu).",
+    )
+    vm_host_name: str | None = Field(
+        None, description="Host name of the VM host; the first host's name plus '-vm' by default."
+    )
     availability_zone: str = Field("nova", description="Availability zone of this host.")
     cpu_allocation_ratio: float = Field(16.0, gt=0, description="Virtual CPUs per host CPU.")
     ram_allocation_ratio: float = Field(1.5, gt=0, description="Virtual RAM per host RAM.")

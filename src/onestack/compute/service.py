@@ -25,6 +25,7 @@ from onestack.common.db import Database, utcnow
 from onestack.common.periodic import PeriodicTask, TaskRunner
 from onestack.compute import policies
 from onestack.compute.conf import ComputeSettings
+from onestack.compute.drivers import vm_host
 from onestack.compute.flavors import ensure_default_flavors
 from onestack.compute.manager import ComputeManager
 from onestack.compute.rpcapi import (
@@ -90,18 +91,26 @@ def agent_clients(
     )
 
 
-def build_agent(settings: Settings, db: Database, host: str, clients: AgentClients) -> ComputeAgent:
-    """This host's agent with the driver the settings choose."""
+def build_agent(
+    settings: Settings,
+    db: Database,
+    host: str,
+    clients: AgentClients,
+    driver: str | None = None,
+) -> ComputeAgent:
+    """A host's agent with ``driver`` (by default the one the settings choose)."""
     from onestack.compute.agent import ComputeAgent
     from onestack.compute.drivers import driver_name, load_driver
 
     name, reason = driver_name(settings.compute)
+    if driver is not None:
+        name, reason = driver, None
     if reason:
         LOG.warning("compute: using the fake driver (no real instances): %s", reason)
-    driver = load_driver(settings.compute, settings.state_dir, host)
+    loaded = load_driver(settings.compute, settings.state_dir, host, name)
     work_dir = settings.state_dir / "compute"
     LOG.info("compute: host %s with the %s driver", host, name)
-    return ComputeAgent(db, settings.compute, driver, host, clients, work_dir)
+    return ComputeAgent(db, settings.compute, loaded, host, clients, work_dir)
 
 
 class ComputeHost:
@@ -140,7 +149,7 @@ class ComputeControl:
         self.manager = manager
         self.bus = bus
         self.host = host
-        self.scheduler = Scheduler(core.db, core.settings)
+        self.scheduler = Scheduler(core.db, core.settings, core.neighbours.image)
         self.conductor = Conductor(core.db, core.rpc.scheduler, core.rpc.agents)
         self.tasks = TaskRunner(
             "compute control",
@@ -169,18 +178,25 @@ class ComputeControl:
 
 
 class ComputeRuntime:
-    """What runs while the server runs: the control plane's part and this host's agent."""
+    """What runs while the server runs: the control plane's part and this machine's
+    agents (the first host, and the VM host when there is one)."""
 
-    def __init__(self, control: ComputeControl, host: ComputeHost) -> None:
+    def __init__(self, control: ComputeControl, hosts: list[ComputeHost]) -> None:
         self.control = control
-        self.host = host
+        self.hosts = hosts
+
+    @property
+    def host(self) -> ComputeHost:
+        return self.hosts[0]
 
     async def start(self) -> None:
         await self.control.start()
-        await self.host.start()
+        for host in self.hosts:
+            await host.start()
 
     async def stop(self) -> None:
-        await self.host.stop()
+        for host in reversed(self.hosts):
+            await host.stop()
         await self.control.stop()
 
 
@@ -233,10 +249,15 @@ async def _start(cloud: Cloud) -> None:
     host = host_name(cloud.settings.compute)
     bridge = LoopBridge(loop, owner="compute")
     clients = agent_clients(cloud.settings, cloud.bus, bridge, cloud.neighbours.volume)
-    agent = build_agent(cloud.settings, cloud.db, host, clients)
-    runtime = ComputeRuntime(
-        ComputeControl(manager, cloud.bus, host), ComputeHost(agent, cloud.bus)
-    )
+    hosts = [ComputeHost(build_agent(cloud.settings, cloud.db, host, clients), cloud.bus)]
+    wanted, why = vm_host(cloud.settings.compute)
+    if wanted:
+        name = cloud.settings.compute.vm_host_name or f"{host}-vm"
+        agent = build_agent(cloud.settings, cloud.db, name, clients, driver="qemu")
+        hosts.append(ComputeHost(agent, cloud.bus))
+    else:
+        LOG.info("compute: no VM host: %s", why)
+    runtime = ComputeRuntime(ComputeControl(manager, cloud.bus, host), hosts)
     manager.runtime = runtime
     await runtime.start()
 

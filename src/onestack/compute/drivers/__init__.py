@@ -62,6 +62,24 @@ def driver_name(settings: ComputeSettings) -> tuple[str, str | None]:
     return ("fake", reason) if reason else ("container", None)
 
 
-def load_driver(settings: ComputeSettings, state_dir: Path, host: str) -> ComputeDriver:
-    name, _ = driver_name(settings)
-    return driver_class(name)(settings, state_dir / "compute", host)
+def vm_host(settings: ComputeSettings) -> tuple[bool, str]:
+    """Whether this machine runs a VM host beside the first host, and why (not)."""
+    if settings.vm_host == "off":
+        return False, "disabled by [compute] vm_host = off"
+    first, _ = driver_name(settings)
+    if first == "qemu":
+        return False, "the first host already runs the qemu driver"
+    reason = qemu_unavailable(settings)
+    if reason is None:
+        return True, "QEMU is available"
+    if settings.vm_host == "on":
+        return True, f"enabled by [compute] vm_host = on, but {reason}"
+    return False, reason
+
+
+def load_driver(
+    settings: ComputeSettings, state_dir: Path, host: str, name: str | None = None
+) -> ComputeDriver:
+    """The driver ``name`` (by default the first host's, from the settings)."""
+    chosen = name or driver_name(settings)[0]
+    return driver_class(chosen)(settings, state_dir / "compute", host)
