@@ -72,18 +72,35 @@ class AcceleratorChoice:
         return Accelerator(str(data["name"]), f"{data.get('reason', '')} (probed before)")
 
     def _probe(self) -> None:
-        image = vm_image.cached_image()
-        kernel = vm_image.probe_kernel(image)
-        initrd = vm_image.probe_initrd(image)
-        result = probe_accelerator(self._binary, kernel, initrd)
+        result = probe_and_record(self._binary, self._key)
         with self._lock:
             self._chosen = result
         self._say()
-        if kernel.is_file():  # a probe without a guest proves nothing: do not keep it
-            try:
-                path = _cache_file()
-                path.parent.mkdir(parents=True, exist_ok=True)
-                data = {"key": self._key, "name": result.name, "reason": result.reason}
-                path.write_text(json.dumps(data))
-            except OSError as exc:
-                LOG.warning("cannot record the KVM probe's result: %s", exc)
+
+
+def probe_and_record(binary: str, key: str) -> Accelerator:
+    """Run the KVM probe with the onestack-vm kernel and keep its result for this machine."""
+    image = vm_image.cached_image()
+    kernel = vm_image.probe_kernel(image)
+    result = probe_accelerator(binary, kernel, vm_image.probe_initrd(image))
+    if kernel.is_file():  # a probe without a guest proves nothing: do not keep it
+        try:
+            path = _cache_file()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps({"key": key, "name": result.name, "reason": result.reason}))
+        except OSError as exc:
+            LOG.warning("cannot record the KVM probe's result: %s", exc)
+    return result
+
+
+def main() -> None:
+    """``python -m onestack.compute.drivers.qemu.accel``: probe now (scripts/install)."""
+    from onestack.compute.drivers.qemu.process import qemu_binary, qemu_version
+
+    binary = qemu_binary()
+    result = probe_and_record(binary, _key(qemu_version(binary)))
+    print(f"virtual machines: {result.name} ({result.reason})")
+
+
+if __name__ == "__main__":
+    main()

@@ -61,7 +61,7 @@ def qemu_version(binary: str) -> tuple[int, int, int]:
 
 
 def probe_accelerator(
-    binary: str, kernel: Path | None, initrd: Path | None, timeout: float = 20.0
+    binary: str, kernel: Path | None, initrd: Path | None, timeout: float = 10.0
 ) -> Accelerator:
     """KVM when a probe guest boots under it and says so on its serial port; else TCG."""
     if not os.path.exists("/dev/kvm"):
@@ -85,7 +85,7 @@ def probe_accelerator(
         try:
             proc = subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE, start_new_session=True,
+                stderr=subprocess.PIPE, preexec_fn=_die_with_parent,
             )  # fmt: skip
         except OSError as exc:
             return Accelerator("tcg", f"the KVM probe could not start: {exc}")
@@ -114,6 +114,15 @@ def probe_accelerator(
             proc.wait()
             if proc.stderr is not None:
                 proc.stderr.close()
+
+
+def _die_with_parent() -> None:
+    """In the probe's child: SIGKILL when the thread that started it ends (onestack exits
+    while a hanging KVM guest is still being waited for)."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
 def read_pid(pidfile: Path) -> int | None:
