@@ -552,6 +552,21 @@ class ComputeAgent:
         """The Unix socket of the instance's ``serial`` or ``vnc`` console (for the proxies)."""
         return str(self.driver.console_socket(instance_id, kind))
 
+    def attach_interface(self, instance_id: str, port_id: str) -> None:
+        """Plug the port (already the instance's) into the running VM as a tap."""
+        with self.locks(instance_id):
+            instance = self._load(instance_id)
+            vifs = netinfo.tap_vifs(self.clients.network, instance)
+            vif = next((v for v in vifs if v.port_id == port_id), None)
+            if vif is None:
+                raise InstanceNotFound(instance_id=instance_id)
+            self.driver.attach_interface(instance_id, vif)
+
+    def detach_interface(self, instance_id: str, port_id: str) -> None:
+        """Unplug the port's NIC from the VM (before the network removes its tap)."""
+        with self.locks(instance_id):
+            self.driver.detach_interface(instance_id, port_id)
+
     def get_console_output(self, instance_id: str, length: int | None) -> str:
         output = self.driver.console_output(instance_id, length)
         if length is None:
