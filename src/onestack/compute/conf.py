@@ -18,7 +18,7 @@ class ComputeSettings(BaseModel):
         "auto",
         description="A second compute host on this machine running virtual machines (the qemu "
         "driver) beside the first one: on, off, or auto (on where onestack runs as root with "
-        "QEMU installed and the first host's driver is not qemu).",
+        "QEMU installed and the first host runs containers).",
     )
     vm_host_name: str | None = Field(
         None, description="Host name of the VM host; the first host's name plus '-vm' by default."

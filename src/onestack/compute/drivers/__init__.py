@@ -69,6 +69,8 @@ def vm_host(settings: ComputeSettings) -> tuple[bool, str]:
     first, _ = driver_name(settings)
     if first == "qemu":
         return False, "the first host already runs the qemu driver"
+    if first == "fake" and settings.vm_host == "auto":
+        return False, "the first host runs the fake driver (no real workloads)"
     reason = qemu_unavailable(settings)
     if reason is None:
         return True, "QEMU is available"
