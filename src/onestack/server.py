@@ -144,6 +144,9 @@ def _server(app: Any) -> _Server:
         access_log=False,
         server_header=False,
         timeout_graceful_shutdown=5,
+        # longer than clients' polling intervals (the CLI's --wait polls every 5 s): a
+        # keep-alive connection closed just as the client reuses it is reset
+        timeout_keep_alive=75,
         backlog=2048,
     )
     return _Server(config)

@@ -3,9 +3,10 @@
 One cloud for the package (a container host and a VM host, the real network
 data plane), one tenant network behind a router, one key pair, and one VM
 booted from the default ``onestack-vm`` image that the tests share (TCG boots
-take seconds).  Everything is driven through the ``openstack`` CLI as a user
-would; the host only checks effects (ping, SSH, websockets, processes, files).
-Everything the cloud made is removed again, also when a test fails.
+take seconds).  What a user does goes through the ``openstack`` CLI; set-up, clean-up
+and waiting for states go through openstacksdk in this process (fast); the host
+only checks effects (ping, SSH, websockets, processes, files).  Everything the
+cloud made is removed again, also when a test fails.
 """
 
 from __future__ import annotations
@@ -69,6 +70,16 @@ class VmCloud:
     key: Path  # the private key of the key pair ``key_name``
     key_name: str
     network: str
+    admin: Any = None  # openstacksdk connection (admin in project admin)
+
+    def status(self, server_id: str) -> str:
+        return str(self.admin.compute.get_server(server_id).status)
+
+    def wait_status(self, server_id: str, status: str, timeout: float = 120) -> bool:
+        return bool(wait_for(lambda: self.status(server_id) == status, timeout, 0.3))
+
+    def volume_status(self, volume_id: str) -> str:
+        return str(self.admin.block_storage.get_volume(volume_id).status)
 
     def cli(self, *args: str, cloud: str = "onestack", check: bool = True) -> Any:
         command = [str(Path(sys.executable).with_name("openstack")), "--os-cloud", cloud, *args]
@@ -106,7 +117,8 @@ class VmCloud:
         return subprocess.run(ping, capture_output=True).returncode == 0
 
     def console(self, server: str) -> str:
-        return str(self.cli("console", "log", "show", server))
+        """The server's console log (os-getConsoleOutput, through openstacksdk)."""
+        return str(self.admin.compute.get_server_console_output(server)["output"])
 
     def boot(self, name: str, *extra: str, image: str = vm_image.NAME) -> dict[str, Any]:
         server: dict[str, Any] = self.cli(
@@ -134,26 +146,30 @@ def _ok(done: subprocess.CompletedProcess[str]) -> tuple[str] | None:
 
 
 def _delete_everything(plane: VmCloud) -> None:
-    """Delete every server, address, router, network, volume and snapshot through the CLI."""
-    servers = plane.cli("server", "list", "--all-projects", "-f", "json", check=False)
-    ids = [s["ID"] for s in json.loads(servers.stdout or "[]")] if servers.returncode == 0 else []
-    if ids:
-        plane.cli("server", "delete", "--wait", *ids, check=False)
-    for kind in ("floating ip", "volume"):
-        listed = plane.cli(*kind.split(), "list", "-f", "json", check=False)
-        for item in json.loads(listed.stdout or "[]") if listed.returncode == 0 else []:
-            plane.cli(*kind.split(), "delete", item["ID"], check=False)
-    images = plane.cli("image", "list", "--private", "-f", "json", check=False)
-    for item in json.loads(images.stdout or "[]") if images.returncode == 0 else []:
-        plane.cli("image", "delete", item["ID"], check=False)
-    routers = plane.cli("router", "list", "-f", "json", check=False)
-    for router in json.loads(routers.stdout or "[]") if routers.returncode == 0 else []:
-        plane.cli("router", "remove", "subnet", router["ID"], plane.network, check=False)
-        plane.cli("router", "delete", router["ID"], check=False)
-    networks = plane.cli("network", "list", "-f", "json", check=False)
-    for net in json.loads(networks.stdout or "[]") if networks.returncode == 0 else []:
-        if net["Name"] != "public":
-            plane.cli("network", "delete", net["ID"], check=False)
+    """Delete every server, address, router, network, volume and snapshot (openstacksdk)."""
+    conn = plane.admin
+    servers = list(conn.compute.servers(all_projects=True))
+    for server in servers:
+        conn.compute.delete_server(server)
+    for server in servers:
+        conn.compute.wait_for_delete(server, wait=120)
+    for fip in conn.network.ips():
+        conn.network.delete_ip(fip)
+    for volume in conn.block_storage.volumes(all_projects=True):
+        conn.block_storage.delete_volume(volume)
+    for image in conn.image.images(visibility="private"):
+        conn.image.delete_image(image)
+    for router in conn.network.routers():
+        for port in conn.network.ports(device_id=router.id,
+                                       device_owner="network:router_interface"):  # fmt: skip
+            conn.network.remove_interface_from_router(router, port_id=port.id)
+        conn.network.delete_router(router)
+    for port in conn.network.ports():
+        if not port.device_owner.startswith("network:"):
+            conn.network.delete_port(port)
+    for net in conn.network.networks():
+        if not net.is_router_external:
+            conn.network.delete_network(net)
 
 
 def _kill_leftovers(state_dir: Path) -> None:
@@ -201,17 +217,23 @@ def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VmCloud]:
     key = base / "id_ed25519"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
     name = f"vm-{uuid.uuid4().hex[:6]}"
-    plane = VmCloud(cloud, base, f"172.24.{third}.", key, name, name)
+    conn = cloud.connect("admin", "admin")
+    plane = VmCloud(cloud, base, f"172.24.{third}.", key, name, name, conn)
     try:
-        assert wait_for(lambda: _vm_image_active(plane), 120), "onestack-vm was not registered"
-        plane.cli("keypair", "create", "--public-key", f"{key}.pub", name)
-        plane.cli("network", "create", name)
-        plane.cli("subnet", "create", name, "--network", name, "--subnet-range",
-                  f"10.{third}.7.0/24")  # fmt: skip
-        plane.cli("router", "create", name, "--external-gateway", "public")
-        plane.cli("router", "add", "subnet", name, name)
-        for rule in (("--protocol", "icmp"), ("--protocol", "tcp", "--dst-port", "22")):
-            plane.cli("security", "group", "rule", "create", "default", *rule)
+        assert wait_for(lambda: _vm_image_active(conn), 120), "onestack-vm was not registered"
+        conn.compute.create_keypair(name=name, public_key=Path(f"{key}.pub").read_text())
+        net = conn.network.create_network(name=name)
+        subnet = conn.network.create_subnet(network_id=net.id, cidr=f"10.{third}.7.0/24",
+                                            ip_version=4, name=name)  # fmt: skip
+        public = conn.network.find_network("public")
+        gateway = {"network_id": public.id}
+        router = conn.network.create_router(name=name, external_gateway_info=gateway)
+        conn.network.add_interface_to_router(router, subnet_id=subnet.id)
+        group = conn.network.find_security_group("default", project_id=conn.current_project_id)
+        for rule in ({"protocol": "icmp"}, {"protocol": "tcp", "port_range_min": 22,
+                                            "port_range_max": 22}):  # fmt: skip
+            conn.network.create_security_group_rule(security_group_id=group.id,
+                                                    direction="ingress", **rule)  # fmt: skip
         yield plane
     finally:
         try:
@@ -221,9 +243,9 @@ def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VmCloud]:
             _kill_leftovers(cloud.state_dir)
 
 
-def _vm_image_active(plane: VmCloud) -> bool:
-    shown = plane.cli("image", "show", vm_image.NAME, "-f", "json", check=False)
-    return shown.returncode == 0 and json.loads(shown.stdout).get("status") == "active"
+def _vm_image_active(conn: Any) -> bool:
+    image = conn.image.find_image(vm_image.NAME)
+    return image is not None and image.status == "active"
 
 
 @dataclass

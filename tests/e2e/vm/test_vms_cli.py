@@ -37,7 +37,7 @@ def test_a_vm_behind_a_router_answers_ping_and_ssh(plane: VmCloud, vm: BootedVm)
     ran = plane.ssh_ok(vm.address, "cat /root/user-data.txt")
     assert ran.strip() == f"user-data ran on {vm.name}"
     # a real kernel: Debian's, booted by syslinux from the disk's MBR
-    assert "SYSLINUX" in plane.console(vm.id)
+    assert "SYSLINUX" in plane.cli("console", "log", "show", vm.id)
     assert plane.ssh_ok(vm.address, "uname -r").strip().endswith("-amd64")
 
 
@@ -116,7 +116,7 @@ def test_console_tokens_are_refused_to_anyone_else(plane: VmCloud, vm: BootedVm)
 def test_pause_freezes_the_guest_and_unpause_resumes_it(plane: VmCloud, vm: BootedVm) -> None:
     assert wait_for(lambda: plane.ping(vm.address), 30)
     plane.cli("server", "pause", vm.id)
-    assert wait_for(lambda: plane.cli("server", "show", vm.id, "-f", "json")["status"] == "PAUSED")
+    assert plane.wait_status(vm.id, "PAUSED")
     assert not plane.ping(vm.address) and not plane.ping(vm.address)
     plane.cli("server", "unpause", vm.id)
     assert wait_for(lambda: plane.ping(vm.address), 30)
@@ -126,11 +126,11 @@ def test_stop_start_and_reboot_boot_the_guest_again(plane: VmCloud, vm: BootedVm
     boots = plane.console(vm.id).count("onestack-vm booted")
     before = _uptime(plane, vm.address)
     plane.cli("server", "stop", vm.id)
-    assert wait_for(lambda: plane.cli("server", "show", vm.id, "-f", "json")["status"] == "SHUTOFF")
+    assert plane.wait_status(vm.id, "SHUTOFF")
     assert "onestack-vm: stopping" in plane.console(vm.id)  # the ACPI shutdown reached init
     assert not list((plane.vms_dir / vm.id).glob("*.sock"))
     plane.cli("server", "start", vm.id)
-    assert wait_for(lambda: plane.cli("server", "show", vm.id, "-f", "json")["status"] == "ACTIVE")
+    assert plane.wait_status(vm.id, "ACTIVE")
     after_start = _uptime(plane, vm.address)
     assert after_start < before + 5
     assert plane.console(vm.id).count("onestack-vm booted") == boots + 1
@@ -145,40 +145,36 @@ def test_volume_bytes_go_from_vm_to_container_and_back(plane: VmCloud, vm: Boote
     assert container["OS-EXT-SRV-ATTR:host"] != plane.cli(
         "server", "show", vm.id, "-f", "json")["OS-EXT-SRV-ATTR:host"]  # fmt: skip
     volume = plane.cli("volume", "create", "--size", "1", name, "-f", "json")
-    assert wait_for(lambda: _volume_status(plane, volume["id"]) == "available")
+    assert wait_for(lambda: plane.volume_status(volume["id"]) == "available")
     marker = f"from-the-vm-{uuid.uuid4().hex}"
     # hot-plugged into the running VM as a virtio disk, written there
     plane.cli("server", "add", "volume", vm.id, volume["id"])
-    assert wait_for(lambda: _volume_status(plane, volume["id"]) == "in-use")
+    assert wait_for(lambda: plane.volume_status(volume["id"]) == "in-use")
     device = plane.ssh_ok(vm.address, f"grep -l {volume['id'][:20]} /sys/block/vd*/serial")
     disk = "/dev/" + device.strip().split("/")[3]
     plane.ssh_ok(vm.address, f"echo {marker} | dd of={disk} conv=fsync 2>/dev/null && sync")
     plane.cli("server", "remove", "volume", vm.id, volume["id"])
-    assert wait_for(lambda: _volume_status(plane, volume["id"]) == "available")
+    assert wait_for(lambda: plane.volume_status(volume["id"]) == "available")
     assert disk.split("/")[-1] not in plane.ssh_ok(vm.address, "ls /sys/block")
     # read back in the container
     plane.cli("server", "add", "volume", container["id"], volume["id"])
-    assert wait_for(lambda: _volume_status(plane, volume["id"]) == "in-use")
+    assert wait_for(lambda: plane.volume_status(volume["id"]) == "in-use")
     device = _attached_device(plane, container["id"], volume["id"])
     assert _in_container(plane, container["id"], f"head -c {len(marker)} {device}") == marker
     # and the reverse: the container writes, the VM reads
     back = f"from-the-container-{uuid.uuid4().hex}"
     _in_container(plane, container["id"], f"echo {back} | dd of={device} conv=fsync 2>/dev/null")
     plane.cli("server", "remove", "volume", container["id"], volume["id"])
-    assert wait_for(lambda: _volume_status(plane, volume["id"]) == "available")
+    assert wait_for(lambda: plane.volume_status(volume["id"]) == "available")
     plane.cli("server", "add", "volume", vm.id, volume["id"])
-    assert wait_for(lambda: _volume_status(plane, volume["id"]) == "in-use")
+    assert wait_for(lambda: plane.volume_status(volume["id"]) == "in-use")
     device = plane.ssh_ok(vm.address, f"grep -l {volume['id'][:20]} /sys/block/vd*/serial")
     disk = "/dev/" + device.strip().split("/")[3]
     assert plane.ssh_ok(vm.address, f"head -c {len(back)} {disk}") == back
     plane.cli("server", "remove", "volume", vm.id, volume["id"])
-    assert wait_for(lambda: _volume_status(plane, volume["id"]) == "available")
+    assert wait_for(lambda: plane.volume_status(volume["id"]) == "available")
     plane.cli("volume", "delete", volume["id"])
     plane.cli("server", "delete", "--wait", container["id"])
-
-
-def _volume_status(plane: VmCloud, volume_id: str) -> str:
-    return str(plane.cli("volume", "show", volume_id, "-f", "json")["status"])
 
 
 def _attached_device(plane: VmCloud, server_id: str, volume_id: str) -> str:
@@ -225,7 +221,7 @@ def test_kill_9_of_onestack_leaves_the_vm_running_and_controllable(
     assert shown["status"] == "ACTIVE"
     assert _uptime(plane, vm.address) >= uptime  # the same boot: it never stopped
     plane.cli("server", "pause", vm.id)  # the new onestack controls it over QMP again
-    assert wait_for(lambda: plane.cli("server", "show", vm.id, "-f", "json")["status"] == "PAUSED")
+    assert plane.wait_status(vm.id, "PAUSED")
     assert not plane.ping(vm.address)
     plane.cli("server", "unpause", vm.id)
     assert wait_for(lambda: plane.ping(vm.address), 30)

@@ -119,10 +119,10 @@ def write_config_iso(spec: InstanceSpec, directory: Path) -> Path:
 
 
 def snapshot(disk: Path, target: Path) -> None:
-    """A standalone, compressed qcow2 copy of ``disk`` (its base folded in)."""
+    """A standalone qcow2 copy of ``disk`` (its base folded in; unused clusters left out)."""
     partial = target.with_name(target.name + ".partial")
     try:
-        qemu_img("convert", "-q", "-U", "-c", "-f", "qcow2", "-O", "qcow2", str(disk), str(partial))
+        qemu_img("convert", "-q", "-U", "-f", "qcow2", "-O", "qcow2", str(disk), str(partial))
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
