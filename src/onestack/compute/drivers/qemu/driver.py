@@ -146,6 +146,14 @@ class QemuComputeDriver(ComputeDriver):
             path.unlink(missing_ok=True)
         process.remove_cgroups(_cgroup(instance_id))
 
+    def close(self) -> None:
+        """Close every QMP connection (the VMs keep running; a new driver reconnects)."""
+        with self._guard:
+            clients = list(self._monitors.values())
+            self._monitors.clear()
+        for client in clients:
+            client.close()
+
     def _forget(self, instance_id: str) -> None:
         with self._guard:
             client = self._monitors.pop(instance_id, None)
