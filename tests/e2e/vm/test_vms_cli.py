@@ -210,6 +210,22 @@ def test_create_image_boots_a_new_vm_with_the_file(plane: VmCloud, vm: BootedVm)
     plane.cli("image", "delete", name)
 
 
+def test_resize_gives_the_guest_its_new_flavor_at_the_next_boot(
+    plane: VmCloud, vm: BootedVm
+) -> None:
+    def memory_kib() -> int:
+        line = plane.ssh_ok(vm.address, "grep MemTotal /proc/meminfo")
+        return int(line.split()[1])
+
+    before = memory_kib()
+    plane.cli("server", "resize", "--flavor", "m1.small", "--wait", vm.id)
+    assert plane.status(vm.id) == "VERIFY_RESIZE"
+    assert memory_kib() > before + 1024 * 1024  # 512 MiB -> 2 GiB
+    plane.cli("server", "resize", "confirm", vm.id)
+    assert plane.wait_status(vm.id, "ACTIVE")
+    assert plane.cli("server", "show", vm.id, "-f", "json")["flavor"].startswith("m1.small")
+
+
 def test_kill_9_of_onestack_leaves_the_vm_running_and_controllable(
     plane: VmCloud, vm: BootedVm
 ) -> None:
@@ -267,3 +283,12 @@ def test_bytes_that_hold_no_os_still_make_an_active_vm(plane: VmCloud) -> None:
     assert server["OS-EXT-SRV-ATTR:host"].endswith("-vm")
     plane.cli("server", "delete", "--wait", server["id"])
     plane.cli("image", "delete", name)
+
+
+def test_a_vm_boots_from_a_volume_made_from_its_image(plane: VmCloud) -> None:
+    name = f"bfv-{uuid.uuid4().hex[:6]}"
+    server = plane.boot(name, "--boot-from-volume", "1")
+    assert server["OS-EXT-SRV-ATTR:host"].endswith("-vm")
+    assert wait_for(lambda: "onestack-vm: ready" in plane.console(server["id"]), 120)
+    assert not (plane.vms_dir / server["id"] / "disk.qcow2").exists()  # the volume is the disk
+    plane.cli("server", "delete", "--wait", server["id"])

@@ -96,7 +96,7 @@ def test_the_command_line_gives_the_guest_what_nova_gives(tmp_path: Path) -> Non
         disk.touch()
     argv = command_line("qemu", "pc", "tcg", spec, files, [7])
     joined = " ".join(argv)
-    assert "-machine pc,accel=tcg" in joined and "-cpu max" in joined
+    assert "-machine pc -accel tcg,tb-size=64" in joined and "-cpu max" in joined
     assert "-smp 2" in joined and "-m 512M" in joined
     assert "tap,id=port-port1,fd=7,vhost=off" in joined
     assert "mac=fa:16:3e:00:00:01,host_mtu=1450" in joined
