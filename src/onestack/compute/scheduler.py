@@ -4,12 +4,12 @@ Filters (all must pass): the compute service is enabled and up, the
 availability zone matches, the host's hypervisor runs the image (Nova's
 ImagePropertiesFilter: the image's ``hypervisor_type`` property when set;
 otherwise the container root-filesystem format of docs/image-format.md goes
-to container hosts and every other image to VM hosts; the fake driver takes
-any), the host's driver boots from volumes when the instance needs it, free
-vCPUs, RAM and disk (capacity * allocation ratio - what the host's instances
-use), and the server group's policy
-(affinity: the group's hosts only; anti-affinity: none of them, or at most
-``max_server_per_host``).  Weighers: most free RAM first (spreading), then
+to container hosts and every other image to VM hosts; a volume-backed server
+by the image its boot volume is made from; the fake driver takes any), the
+host's driver boots from volumes when the instance needs it, free vCPUs, RAM
+and disk (capacity * allocation ratio - what the host's instances use), and
+the server group's policy (affinity: the group's hosts only; anti-affinity:
+none of them, or at most ``max_server_per_host``).  Weighers: most free RAM first (spreading), then
 soft-(anti-)affinity.  Selection and claim happen in one write transaction,
 so concurrent builds can never over-commit a host.
 """
@@ -213,7 +213,18 @@ class Scheduler:
             )
             or 0
         ) > 0
-        wanted = image_hypervisor(self._image(instance.image_ref))
+        image_ref = instance.image_ref
+        if not image_ref and volume_backed:  # the image its boot volume is made from
+            image_ref = (
+                session.scalar(
+                    select(BlockDeviceMapping.image_id).where(
+                        BlockDeviceMapping.instance_id == instance.id,
+                        BlockDeviceMapping.boot_index == 0,
+                    )
+                )
+                or ""
+            )
+        wanted = image_hypervisor(self._image(image_ref))
         candidates = []
         reasons = set()
         for state in hosts.values():
