@@ -264,18 +264,18 @@ def main() -> None:
 
 def remove_data_plane(state: Path) -> None:
     """The namespaces and links this run's onestack made (as root: network `public`)."""
-    from onestack.network.agent import linux
-    from onestack.network.agent.registry import Registry, registry_dir
+    from onestack.network.drivers.linux import commands
+    from onestack.network.drivers.linux.registry import Registry, registry_dir
 
     if not registry_dir(state).is_dir():
         return
     owned = Registry(registry_dir(state)).names()
-    for ns in linux.namespaces() & owned:
-        for pid in linux.pids_in(ns):
+    for ns in commands.namespaces() & owned:
+        for pid in commands.pids_in(ns):
             os.kill(pid, signal.SIGTERM)
-        linux.delete_netns(ns)
-    for link in linux.links() & owned:
-        linux.ip("link", "del", link, check=False)
+        commands.delete_netns(ns)
+    for link in commands.links() & owned:
+        commands.ip("link", "del", link, check=False)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -46,10 +45,9 @@ from onestack.common.context import RequestContext
 from onestack.common.db import Database
 from onestack.common.policy import Enforcer
 from onestack.network import policies
-from onestack.network.agent import linux
-from onestack.network.agent.plumbing import InstancePlumber
-from onestack.network.agent.registry import Registry, registry_dir
 from onestack.network.conf import NetworkSettings
+from onestack.network.drivers.linux import commands
+from onestack.network.drivers.linux.driver import LinuxDataPlane
 from onestack.network.interface import NetworkRequest
 from onestack.network.manager import NetworkManager
 
@@ -97,15 +95,15 @@ def plain_veth(seconds: float) -> float:
     a, b = f"osbench-a{os.getpid()}", f"osbench-b{os.getpid()}"
     try:
         for ns in (a, b):
-            linux.ensure_netns(ns)
-        linux.ip("link", "add", "osbench0", "netns", a, "type", "veth", "peer", "name",
+            commands.ensure_netns(ns)
+        commands.ip("link", "add", "osbench0", "netns", a, "type", "veth", "peer", "name",
                  "osbench1", "netns", b)  # fmt: skip
-        linux.ip_batch(["addr add 10.254.0.1/24 dev osbench0", "link set osbench0 up"], netns=a)
-        linux.ip_batch(["addr add 10.254.0.2/24 dev osbench1", "link set osbench1 up"], netns=b)
+        commands.ip_batch(["addr add 10.254.0.1/24 dev osbench0", "link set osbench0 up"], netns=a)
+        commands.ip_batch(["addr add 10.254.0.2/24 dev osbench1", "link set osbench1 up"], netns=b)
         return throughput(b, a, "10.254.0.2", seconds)
     finally:
         for ns in (a, b):
-            linux.delete_netns(ns)
+            commands.delete_netns(ns)
 
 
 def server_to_first_ping(conn: Any, network_id: str, probe_ns: str, count: int) -> dict[str, float]:
@@ -146,8 +144,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--servers", type=int, default=3, help="servers booted (runc)")
     args = parser.parse_args()
-    if linux.missing_tools():
-        sys.exit(f"the data plane cannot run here: {linux.missing_tools()}")
+    if commands.missing_tools():
+        sys.exit(f"the data plane cannot run here: {commands.missing_tools()}")
     base = Path(tempfile.mkdtemp(prefix="onestack-bench-network-"))
     third = random.randint(100, 199)
     cloud = new_cloud(
@@ -156,8 +154,11 @@ def main() -> None:
     ).start()  # fmt: skip
     conn = cloud.connect()
     db = Database(f"sqlite:///{cloud.state_dir / 'onestack.db'}")
-    manager = NetworkManager(NetworkSettings(), db, Enforcer(policies.RULES))
-    manager.plumber = InstancePlumber(threading.RLock(), Registry(registry_dir(cloud.state_dir)))
+    # plugs instances in this process, with the cloud's registry; the cloud's own agent
+    # applies everything else
+    manager = NetworkManager(
+        NetworkSettings(), db, Enforcer(policies.RULES), data_plane=LinuxDataPlane(cloud.state_dir)
+    )
     ctx = RequestContext(
         user_id=conn.current_user_id, project_id=conn.current_project_id, roles=("member",)
     )

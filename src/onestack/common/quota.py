@@ -71,6 +71,13 @@ class QuotaEngine:
                 values[row.resource] = row.hard_limit
         return values
 
+    def projects(self, session: Session) -> list[str]:
+        """The projects with limits of their own for this service, sorted."""
+        rows = session.scalars(
+            select(QuotaLimit.project_id).where(QuotaLimit.service == self.service).distinct()
+        )
+        return sorted(rows)
+
     def usage(self, session: Session, project_id: str) -> dict[str, QuotaUsage]:
         limits = self.limits(session, project_id)
         return {

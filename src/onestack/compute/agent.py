@@ -306,7 +306,7 @@ class ComputeAgent:
                 wanted = instance is not None and instance.task_state == states.DELETING
             if wanted and instance is not None:
                 mark_deleted(session, instance)
-        self.block.release(instance_id)
+        self.block.release(instance_id, request_id)
 
     # -- operations (AgentEndpoint) ----------------------------------------------
 
@@ -344,7 +344,7 @@ class ComputeAgent:
                                 power_state=PowerState.NOSTATE,
                             )
                             add_fault(session, instance_id, exc, self.host)
-                self.block.release(instance_id)
+                self.block.release(instance_id, request_id)
                 return
             deleted_meanwhile = False
             with self.db.writer() as session:

@@ -286,7 +286,9 @@ def _check_volume(ctx: RequestContext, volumes: VolumeService, m: Mapping) -> No
 # -- deleting an instance ---------------------------------------------------------
 
 
-def release(db: Database, volumes: VolumeService | None, instance_id: str) -> None:
+def release(
+    db: Database, volumes: VolumeService | None, instance_id: str, request_id: str = ""
+) -> None:
     """Detach every volume of a deleted instance (its devices are gone) and delete
     those marked delete_on_termination.  Errors are logged; mappings are removed."""
     with db.reader() as session:
@@ -294,20 +296,24 @@ def release(db: Database, volumes: VolumeService | None, instance_id: str) -> No
         rows = mappings_of(session, instance_id)
     if instance is None or not instance.deleted or not rows:
         return
-    ctx = owner_context(instance)
+    ctx = owner_context(instance, request_id)
     for bdm in rows:
         if volumes is not None and bdm.attachment_id:
             try:
                 volumes.detach(ctx, bdm.attachment_id)
-            except OneStackError as exc:
-                LOG.warning("detaching volume %s of %s failed: %s", bdm.volume_id, instance_id, exc)
+            except OneStackError:
+                LOG.exception(
+                    "[%s] detaching volume %s of %s failed", request_id, bdm.volume_id, instance_id
+                )
         if volumes is not None and bdm.volume_id and bdm.delete_on_termination:
             try:
                 volumes.delete_volume(ctx, bdm.volume_id)
             except NotFound:
                 pass
-            except OneStackError as exc:
-                LOG.warning("deleting volume %s of %s failed: %s", bdm.volume_id, instance_id, exc)
+            except OneStackError:
+                LOG.exception(
+                    "[%s] deleting volume %s of %s failed", request_id, bdm.volume_id, instance_id
+                )
         with db.writer() as session:
             row = session.get(BlockDeviceMapping, bdm.id)
             if row is not None:

@@ -132,9 +132,9 @@ class BlockDevices:
             volumes.complete(ctx, attachment_id)
             self._update(row.id, host_device=conn.device_path, status="attached")
 
-    def release(self, instance_id: str) -> None:
+    def release(self, instance_id: str, request_id: str = "") -> None:
         """After the instance was destroyed and marked deleted: free its volumes."""
-        bdms.release(self.db, self.volumes, instance_id)
+        bdms.release(self.db, self.volumes, instance_id, request_id)
 
     # -- attach and detach (AgentEndpoint) ---------------------------------------
 
@@ -149,7 +149,7 @@ class BlockDevices:
                 return  # detached meanwhile
             row, instance = loaded
             if instance is None or instance.deleted or row.attachment_id is None:
-                self._rollback(row, instance, None)
+                self._rollback(row, instance, None, request_id)
                 return
             try:
                 with self.events.event(instance.id, request_id, "compute_attach_volume"):
@@ -158,7 +158,7 @@ class BlockDevices:
                 LOG.exception(
                     "[%s] attaching volume %s to %s failed", request_id, row.volume_id, instance.id
                 )
-                self._rollback(row, instance, exc)
+                self._rollback(row, instance, exc, request_id)
 
     def _attach(self, row: BlockDeviceMapping, instance: Instance, request_id: str) -> None:
         assert row.attachment_id is not None and row.volume_id is not None
@@ -181,14 +181,20 @@ class BlockDevices:
         self._update(row.id, status="attached")
 
     def _rollback(
-        self, row: BlockDeviceMapping, instance: Instance | None, exc: BaseException | None
+        self,
+        row: BlockDeviceMapping,
+        instance: Instance | None,
+        exc: BaseException | None,
+        request_id: str,
     ) -> None:
         volumes = self.volumes
         if volumes is not None and row.attachment_id and instance is not None:
             try:
-                volumes.detach(bdms.owner_context(instance), row.attachment_id)
+                volumes.detach(bdms.owner_context(instance, request_id), row.attachment_id)
             except Exception:
-                LOG.exception("could not release the attachment of volume %s", row.volume_id)
+                LOG.exception(
+                    "[%s] could not release the attachment of volume %s", request_id, row.volume_id
+                )
         self._forget(row.id)
         if exc is not None and instance is not None:
             with self.db.writer() as session:

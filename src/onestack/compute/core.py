@@ -86,21 +86,16 @@ class ComputeCore:
         found = {s.host: self.service_up(s) for s in services}
         return {host: found.get(host, False) for host in hosts}
 
-    def capabilities(self, session: Session, host: str) -> Capabilities:
-        """What the driver of ``host`` supports, as its agent recorded it."""
-        node = session.scalars(select(ComputeNode).where(ComputeNode.host == host)).first()
-        return Capabilities.from_dict(node.capabilities if node is not None else None)
-
     def require(
         self, session: Session, instance: Instance, capability: str, operation: str
     ) -> None:
-        """DriverNotSupported (501) unless the instance's host can do ``capability``."""
+        """DriverNotSupported (501) unless the driver of the instance's host, as its agent
+        recorded it, can do ``capability``."""
         if instance.host is None:
             return
-        if not getattr(self.capabilities(session, instance.host), capability):
-            node = session.scalars(
-                select(ComputeNode).where(ComputeNode.host == instance.host)
-            ).first()
+        node = session.scalars(select(ComputeNode).where(ComputeNode.host == instance.host)).first()
+        found = Capabilities.from_dict(node.capabilities if node is not None else None)
+        if not getattr(found, capability):
             driver = node.hypervisor_type if node is not None else "unknown"
             raise DriverNotSupported(operation=operation, driver=driver)
 

@@ -59,10 +59,18 @@ class InterfaceManager:
         return port
 
     def _hot_plugs(self, host: str | None) -> bool:
+        """Whether the host's driver plugs ports into running instances itself (VMs)."""
+        from sqlalchemy import select
+
+        from onestack.compute.driver import Capabilities
+        from onestack.compute.models import ComputeNode
+
         if host is None:
             return False
         with self.core.db.reader() as session:
-            return self.core.capabilities(session, host).interface_attach
+            node = session.scalars(select(ComputeNode).where(ComputeNode.host == host)).first()
+            recorded = node.capabilities if node is not None else None
+        return Capabilities.from_dict(recorded).interface_attach
 
     def detach(self, ctx: RequestContext, server_id: str, port_id: str) -> None:
         instance = self.servers.get(ctx, server_id)

@@ -8,7 +8,7 @@ sub-managers, other services call only this façade's interface methods.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from onestack.common.db import Database
 from onestack.common.policy import Enforcer
@@ -29,6 +29,9 @@ from onestack.compute.server_groups import ServerGroupManager
 from onestack.compute.servers import ServerManager
 from onestack.neighbours import Neighbours
 from onestack.network.interface import InstanceMetadata
+
+if TYPE_CHECKING:
+    from onestack.compute.service import ComputeRuntime
 
 
 class ComputeManager:
@@ -54,7 +57,7 @@ class ComputeManager:
         self.consoles = ConsoleManager(self.core)
         self._metadata = InstanceMetadataProvider(db)
         #: the scheduler, conductor and this host's agent while the server runs
-        self.runtime: Any = None
+        self.runtime: ComputeRuntime | None = None
 
     # -- the public interface (interface.ComputeService) -----------------------
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -48,7 +49,6 @@ if TYPE_CHECKING:
     from onestack.compute.agent import AgentClients, ComputeAgent
     from onestack.config import Settings
     from onestack.server import Cloud
-    from onestack.volume.interface import VolumeService
 
 LOG = logging.getLogger(__name__)
 
@@ -74,20 +74,20 @@ def service_session(settings: Settings) -> ServiceSession:
     )
 
 
-def agent_clients(
-    settings: Settings, bus: Bus, bridge: LoopBridge, volumes: VolumeService | None
-) -> AgentClients:
-    """The clients of an agent: the image API over HTTP as the service user, the network
-    service over the bus (its host's data plane plugs the instances)."""
+def agent_clients(settings: Settings, bus: Bus, bridge: LoopBridge) -> AgentClients:
+    """The clients of an agent, the same on every host: the image API over HTTP as the
+    service user; networking and volumes over the bus (networking's calls that plug
+    instances go to this host's network agent)."""
     from onestack.compute.agent import AgentClients
     from onestack.compute.images import HTTPImageClient
     from onestack.network.rpcapi import NetworkClient
+    from onestack.volume.client import VolumeServiceClient
 
     network_host = settings.network.host or socket.gethostname()
     return AgentClients(
         images=HTTPImageClient(service_session(settings)),
         network=NetworkClient(bus, bridge, network_host),
-        volumes=volumes,
+        volumes=VolumeServiceClient(bus, bridge),
     )
 
 
@@ -134,8 +134,40 @@ class ComputeHost:
         self.agent.tasks.start()
 
     async def stop(self) -> None:
+        """Stop the periodic tasks; queued operations are dropped, running ones end on
+        their own (a worker thread cannot be cancelled)."""
         await self.agent.tasks.stop()
-        await asyncio.to_thread(self.pool.shutdown, True)
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+async def run_host(
+    settings: Settings, stop: asyncio.Event, ready: Callable[[], None] | None = None
+) -> None:
+    """Run only this host's compute agent until ``stop`` is set: against the control
+    plane's database (``db_url``), bus (``bus_url``) and APIs (the identity URL and
+    the catalog), with nothing of the control plane in this process.  ``ready`` runs
+    once the agent serves."""
+    from onestack.common.bus import create_bus
+
+    db = Database(settings.database_url)
+    bus = create_bus(settings.bus_url)
+    await bus.start()
+    try:
+        bridge = LoopBridge(asyncio.get_running_loop(), owner="compute")
+        agent = build_agent(
+            settings, db, host_name(settings.compute), agent_clients(settings, bus, bridge)
+        )
+        host = ComputeHost(agent, bus)
+        await host.start()
+        try:
+            if ready is not None:
+                ready()
+            await stop.wait()
+        finally:
+            await host.stop()
+    finally:
+        await bus.stop()
+        db.dispose()
 
 
 class ComputeControl:
@@ -248,7 +280,7 @@ async def _start(cloud: Cloud) -> None:
         network.set_metadata_provider(manager)
     host = host_name(cloud.settings.compute)
     bridge = LoopBridge(loop, owner="compute")
-    clients = agent_clients(cloud.settings, cloud.bus, bridge, cloud.neighbours.volume)
+    clients = agent_clients(cloud.settings, cloud.bus, bridge)
     hosts = [ComputeHost(build_agent(cloud.settings, cloud.db, host, clients), cloud.bus)]
     wanted, why = vm_host(cloud.settings.compute)
     if wanted:
@@ -265,7 +297,7 @@ async def _start(cloud: Cloud) -> None:
 async def _stop(cloud: Cloud) -> None:
     manager = manager_of(cloud)
     runtime, manager.runtime = manager.runtime, None
-    if isinstance(runtime, ComputeRuntime):
+    if runtime is not None:
         await runtime.stop()
 
 

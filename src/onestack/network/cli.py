@@ -29,9 +29,9 @@ def find_leftovers(db_url: str, state_dir: Path) -> list[Leftover]:
 
     from onestack.common.db import Database
     from onestack.network import models
-    from onestack.network.agent import linux, names
-    from onestack.network.agent.registry import Registry, registry_dir
-    from onestack.network.agent.state import read_desired
+    from onestack.network.desired import read_desired
+    from onestack.network.drivers.linux import commands, names
+    from onestack.network.drivers.linux.registry import Registry, registry_dir
 
     db = Database(db_url)
     try:
@@ -42,7 +42,7 @@ def find_leftovers(db_url: str, state_dir: Path) -> list[Leftover]:
         db.dispose()
     found: list[Leftover] = []
     owned = Registry(registry_dir(state_dir)).names()
-    for ns in sorted(linux.namespaces() & owned):
+    for ns in sorted(commands.namespaces() & owned):
         if ns.startswith(names.NET_NS) and ns[len(names.NET_NS) :] not in desired.networks:
             found.append(Leftover("namespace", ns, "no such network"))
         elif ns.startswith(names.DHCP_NS):
@@ -54,7 +54,7 @@ def find_leftovers(db_url: str, state_dir: Path) -> list[Leftover]:
         elif ns.startswith(names.VM_NS) and ns[len(names.VM_NS) :] not in devices:
             found.append(Leftover("namespace", ns, "no port of that instance"))
     legs = {names.host_leg(n.id) for n in desired.networks.values() if n.host_leg}
-    for link in sorted(linux.links() & owned):
+    for link in sorted(commands.links() & owned):
         if link.startswith(names.HOST_LEG) and link not in legs:
             found.append(Leftover("device", link, "no external network with a host address"))
     dhcp_dir = state_dir / "network" / "dhcp"
@@ -66,15 +66,15 @@ def find_leftovers(db_url: str, state_dir: Path) -> list[Leftover]:
 
 
 def remove(leftover: Leftover, state_dir: Path) -> None:
-    from onestack.network.agent import linux
-    from onestack.network.agent.registry import Registry, registry_dir
+    from onestack.network.drivers.linux import commands
+    from onestack.network.drivers.linux.registry import Registry, registry_dir
 
     if leftover.kind == "namespace":
-        for pid in linux.pids_in(leftover.name):
+        for pid in commands.pids_in(leftover.name):
             subprocess.run(["kill", str(pid)], check=False)
-        linux.delete_netns(leftover.name)
+        commands.delete_netns(leftover.name)
     elif leftover.kind == "device":
-        linux.ip("link", "del", leftover.name, check=False)
+        commands.ip("link", "del", leftover.name, check=False)
     else:
         shutil.rmtree(leftover.name, ignore_errors=True)
     if leftover.kind != "directory":
@@ -91,7 +91,7 @@ def remove(leftover: Leftover, state_dir: Path) -> None:
 def doctor(state_dir: Path | None, config: Path | None, db_url: str | None, fix: bool) -> None:
     """Report data-plane leftovers (namespaces, devices, DHCP state); --fix removes them."""
     from onestack.config import load_settings
-    from onestack.network.agent import linux
+    from onestack.network.drivers.linux import commands
 
     settings = load_settings(state_dir=state_dir, config_file=config, db_url=db_url)
     if not Path(settings.database_url.removeprefix("sqlite:///")).exists() and (
@@ -101,8 +101,8 @@ def doctor(state_dir: Path | None, config: Path | None, db_url: str | None, fix:
     forwarding = Path("/proc/sys/net/ipv4/ip_forward").read_text().strip()
     if forwarding == "1":
         click.echo("note: IP forwarding is on in the host namespace (onestack never turns it on)")
-    if linux.missing_tools():
-        click.echo(f"data plane: unavailable here ({linux.missing_tools()})")
+    if commands.missing_tools():
+        click.echo(f"data plane: unavailable here ({commands.missing_tools()})")
     leftovers = find_leftovers(settings.database_url, settings.state_dir)
     if not leftovers:
         click.echo("no leftovers")

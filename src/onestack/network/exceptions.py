@@ -248,3 +248,35 @@ class SubnetPoolInUse(Conflict):
 
 class SubnetAllocationError(Conflict):
     msg_fmt = "Failed to allocate subnet: {reason}."
+
+
+class NetworkAmbiguous(Conflict):
+    msg_fmt = "Multiple possible networks found, use a Network ID to be more specific."
+
+
+class PortDeletionForbidden(Conflict):
+    error_type = "ServicePortInUse"
+    msg_fmt = "Port {port_id} cannot be deleted directly via the port API: {reason}."
+
+
+class PortSecurityAndIPRequiredForSecurityGroups(InvalidInput):
+    msg_fmt = (
+        "Port security must be enabled and port must have an IP address in order to "
+        "use security groups."
+    )
+
+
+class AddressPairAndPortSecurityRequired(Conflict):
+    msg_fmt = "Port Security must be enabled in order to have allowed address pairs on a port."
+
+
+class GatewayConflictWithAllocationPools(Conflict):
+    msg_fmt = "Gateway ip {ip_address} conflicts with allocation pool {pool}."
+
+
+class OverlappingAllocationPools(Conflict):
+    msg_fmt = "Found overlapping allocation pools: {pool_1} {pool_2} for subnet {subnet_cidr}."
+
+
+class OutOfBoundsAllocationPool(InvalidInput):
+    msg_fmt = "The allocation pool {pool} spans beyond the subnet cidr {subnet_cidr}."

@@ -12,10 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onestack.common.context import RequestContext
+from onestack.network.core import NetworkCore
+from onestack.network.driver import InstancePlug
 from onestack.network.exceptions import (
     BadRequest,
     Conflict,
-    NotSupported,
+    NetworkAmbiguous,
     PortInUse,
     PortNotFound,
     SecurityGroupNotFound,
@@ -39,7 +41,11 @@ from onestack.network.models import (
     SecurityGroup,
     Subnet,
 )
-from onestack.network.routers import RoutersMixin
+from onestack.network.networks import Networks
+from onestack.network.ports import Ports
+from onestack.network.routers import Routers
+from onestack.network.secgroups import SecurityGroups
+from onestack.network.subnets import Subnets
 
 LOG = logging.getLogger(__name__)
 
@@ -50,32 +56,46 @@ VIF_PLUG_TIMEOUT = 20.0
 CREATED = "onestack_created"
 
 
-class NetworkAmbiguous(Conflict):
-    msg_fmt = "Multiple possible networks found, use a Network ID to be more specific."
+class InstancePorts:
+    """The compute-facing operations: ports of instances, their plumbing and addresses."""
 
+    def __init__(
+        self,
+        core: NetworkCore,
+        networks: Networks,
+        subnets: Subnets,
+        ports: Ports,
+        groups: SecurityGroups,
+        routers: Routers,
+    ) -> None:
+        self.core = core
+        self.networks = networks
+        self.subnets = subnets
+        self.ports = ports
+        self.groups = groups
+        self.routers = routers
 
-class InstancesMixin(RoutersMixin):
     def set_metadata_provider(self, provider: MetadataProvider | None) -> None:
-        self.registered_metadata_provider = provider
+        self.core.metadata.registered = provider
 
     # what compute validates and changes ------------------------------------------------------
 
     def get_port_info(self, ctx: RequestContext, port_id: str) -> PortInfo:
-        with self.db.reader() as session:
-            return self._port_info(session, self._get_port(session, ctx, port_id))
+        with self.core.db.reader() as session:
+            return self._port_info(session, self.core.port(session, ctx, port_id))
 
     def get_network_info(self, ctx: RequestContext, network_id: str) -> NetworkInfo:
-        with self.db.reader() as session:
-            row = self._get_network(session, ctx, network_id)
+        with self.core.db.reader() as session:
+            row = self.core.network(session, ctx, network_id)
             return NetworkInfo(row.id, row.name, row.project_id, row.shared, row.external)
 
     def find_security_group(
         self, ctx: RequestContext, name_or_id: str, project_id: str | None = None
     ) -> SecurityGroupInfo:
         project = project_id or ctx.project_id or ""
-        self.ensure_default_group(project)
-        with self.db.reader() as session:
-            stmt = self._sg_query(ctx).where(
+        self.groups.ensure_default_group(project)
+        with self.core.db.reader() as session:
+            stmt = self.core.security_groups_visible(ctx).where(
                 SecurityGroup.project_id == project,
                 (SecurityGroup.id == name_or_id) | (SecurityGroup.name == name_or_id),
             )
@@ -87,7 +107,7 @@ class InstancesMixin(RoutersMixin):
     def set_port_security_groups(
         self, ctx: RequestContext, port_id: str, group_ids: Sequence[str]
     ) -> PortInfo:
-        self.update_port(ctx, port_id, {"security_groups": list(group_ids)}, None)
+        self.ports.update(ctx, port_id, {"security_groups": list(group_ids)}, None)
         return self.get_port_info(ctx, port_id)
 
     # allocation -------------------------------------------------------------------------------
@@ -117,7 +137,10 @@ class InstancesMixin(RoutersMixin):
                 try:
                     self._drop_instance_port(instance_id, port_id)
                 except Exception:
-                    LOG.exception("cleaning up port %s failed", port_id)
+                    LOG.exception(
+                        "instance %s: removing port %s after a failed allocation failed "
+                        "(request %s)", instance_id, port_id, ctx.request_id,
+                    )  # fmt: skip
             raise
         return self.get_instance_nw_info(ctx, instance_id)
 
@@ -129,23 +152,23 @@ class InstancesMixin(RoutersMixin):
                    "binding:host_id": host}  # fmt: skip
         admin = RequestContext.admin(ctx.request_id)
         if request.port_id:
-            port = self.get_port(ctx, request.port_id)
+            port = self.ports.get(ctx, request.port_id)
             if port.device_id and port.device_id != instance_id:
                 raise PortInUse(port_id=port.id, net_id=port.network_id, device_id=port.device_id)
-            self.update_port(admin, port.id, binding, None)
+            self.ports.update(admin, port.id, binding, None)
             return port.id
         if not request.network_id:
             raise BadRequest(resource="port", msg="a network or a port is required")
-        self.get_network(ctx, request.network_id)
+        self.networks.get(ctx, request.network_id)
         body: dict[str, Any] = {"network_id": request.network_id,
                                 "project_id": ctx.project_id or ""}  # fmt: skip
         if request.fixed_ip:
             body["fixed_ips"] = [{"ip_address": request.fixed_ip}]
         if groups is not None:
             body["security_groups"] = groups
-        port = self.create_port(ctx, body)
+        port = self.ports.create(ctx, body)
         created.append(port.id)
-        self.update_port(admin, port.id, {**binding, "binding:profile": {CREATED: True}}, None)
+        self.ports.update(admin, port.id, {**binding, "binding:profile": {CREATED: True}}, None)
         return port.id
 
     def missing_security_groups(self, ctx: RequestContext, names: list[str]) -> list[str]:
@@ -161,9 +184,9 @@ class InstancesMixin(RoutersMixin):
         if not names:
             return None
         project = ctx.project_id or ""
-        self.ensure_default_group(project)
+        self.groups.ensure_default_group(project)
         result = []
-        with self.db.reader() as session:
+        with self.core.db.reader() as session:
             for name in names:
                 group = session.scalar(
                     select(SecurityGroup).where(
@@ -178,7 +201,7 @@ class InstancesMixin(RoutersMixin):
 
     def _auto_network(self, ctx: RequestContext) -> str:
         """Nova's get-me-a-network: the project's only network, else a new one with a router."""
-        with self.db.reader() as session:
+        with self.core.db.reader() as session:
             own = list(session.scalars(select(Network).where(
                 Network.project_id == ctx.project_id, ~Network.external)))  # fmt: skip
             shared = list(session.scalars(select(Network).where(Network.shared,
@@ -189,19 +212,19 @@ class InstancesMixin(RoutersMixin):
             return candidates[0].id
         if len(candidates) > 1:
             raise NetworkAmbiguous()
-        network = self.create_network(ctx, {"name": "auto_allocated_network"})
+        network = self.networks.create(ctx, {"name": "auto_allocated_network"})
         cidr = self._free_auto_cidr(ctx)
-        subnet = self.create_subnet(ctx, {"network_id": network.id, "cidr": cidr, "ip_version": 4,
+        subnet = self.subnets.create(ctx, {"network_id": network.id, "cidr": cidr, "ip_version": 4,
                                           "name": "auto_allocated_subnet_v4"})  # fmt: skip
         if public is not None:
-            router = self.create_router(ctx, {"name": "auto_allocated_router",
+            router = self.routers.create(ctx, {"name": "auto_allocated_router",
                                               "external_gateway_info": {
                                                   "network_id": public.id}})  # fmt: skip
-            self.add_router_interface(ctx, router.id, {"subnet_id": subnet.id})
+            self.routers.add_router_interface(ctx, router.id, {"subnet_id": subnet.id})
         return network.id
 
     def _free_auto_cidr(self, ctx: RequestContext) -> str:
-        with self.db.reader() as session:
+        with self.core.db.reader() as session:
             used = {
                 c
                 for c in session.scalars(
@@ -215,22 +238,22 @@ class InstancesMixin(RoutersMixin):
         raise Conflict("No free address range for an automatically allocated network.")
 
     def _drop_instance_port(self, instance_id: str, port_id: str) -> None:
-        with self.db.writer() as session:
+        with self.core.db.writer() as session:
             port = session.get(Port, port_id)
             if port is None or port.device_id != instance_id:
                 return
             if port.binding_profile.get(CREATED):
-                self._release_port(session, port)
+                self.ports.release(session, port)
             else:
                 port.device_id = ""
                 port.device_owner = ""
                 port.binding_host_id = ""
                 port.status = "DOWN"
-                self.bump(port)
-        self.changed()
+                self.core.bump(port)
+        self.core.changed()
 
     def deallocate_for_instance(self, ctx: RequestContext, instance_id: str) -> None:
-        with self.db.reader() as session:
+        with self.core.db.reader() as session:
             ids = list(session.scalars(select(Port.id).where(Port.device_id == instance_id,
                                                              Port.device_owner.startswith(
                                                                  "compute:"))))  # fmt: skip
@@ -259,7 +282,7 @@ class InstancesMixin(RoutersMixin):
         )  # fmt: skip
 
     def get_instance_nw_info(self, ctx: RequestContext, instance_id: str) -> list[PortInfo]:
-        with self.db.reader() as session:
+        with self.core.db.reader() as session:
             ports = session.scalars(
                 select(Port).where(Port.device_id == instance_id,
                                    Port.device_owner.startswith("compute:"))
@@ -292,7 +315,7 @@ class InstancesMixin(RoutersMixin):
         )  # fmt: skip
         # rows multiply (fixed IPs x floating IPs): gather each port's in order first
         ports: dict[str, tuple[str, str, list[dict[str, object]], list[dict[str, object]]]] = {}
-        with self.db.reader() as session:
+        with self.core.db.reader() as session:
             rows = session.execute(stmt).all()
         for device, port_id, mac, net_id, net_name, address, version, fip in rows:
             _, _, fixed, floating = ports.setdefault(port_id, (device, net_name or net_id, [], []))
@@ -310,59 +333,51 @@ class InstancesMixin(RoutersMixin):
 
     # plumbing on this host -------------------------------------------------------------------
 
-    def _require_plumber(self) -> Any:
-        if self.plumber is None:
-            raise NotSupported(operation="Instance networking without a data plane on this host")
-        return self.plumber
-
     def setup_instance_network(self, instance_id: str, ports: list[PortInfo]) -> Path:
-        """Plug the instance's ports and return once the agent has wired them (DHCP host
-        entries, security-group chains), so that its first DHCP request is answered."""
-        path: Path = self._require_plumber().plug_instance(instance_id, ports)
+        """Plug the instance's ports and, when the network agent runs here, return once it
+        has wired them (DHCP host entries, security-group chains), so that the instance's
+        first DHCP request is answered (Nova waits for network-vif-plugged likewise)."""
+        path = self.core.plane.plug_instance(InstancePlug(instance_id, tuple(ports)))
         self._activated(instance_id, ports)
         return path
 
     def setup_instance_taps(self, instance_id: str, ports: list[PortInfo]) -> list[VifTap]:
-        """Plug the ports as taps (VIF type ``tap``) and return once the agent wired them."""
-        vifs: list[VifTap] = self._require_plumber().plug_instance_taps(instance_id, ports)
+        """Plug the ports as taps (VIF type ``tap``); return once the agent wired them."""
+        vifs = self.core.plane.plug_instance_taps(InstancePlug(instance_id, tuple(ports)))
         self._activated(instance_id, ports)
         return vifs
 
     def _activated(self, instance_id: str, ports: list[PortInfo]) -> None:
-        with self.db.writer() as session:
+        with self.core.db.writer() as session:
             for info in ports:
                 port = session.get(Port, info.id)
                 if port is not None and port.status != "ACTIVE":
                     port.status = "ACTIVE"
-                    self.bump(port)
-        self.changed()
-        wait = self.wait_for_agent
-        if wait is not None and not wait(VIF_PLUG_TIMEOUT):
+                    self.core.bump(port)
+        self.core.changed()
+        agent = self.core.agent
+        if agent is not None and not agent.wait_for_pass(VIF_PLUG_TIMEOUT):
             LOG.warning("instance %s: the network agent did not finish a pass in time", instance_id)
 
     def teardown_instance_network(self, instance_id: str) -> None:
-        if self.plumber is not None:
-            self.plumber.unplug_instance(instance_id)
-            self.plumber.unplug_taps(instance_id)
+        self.core.plane.unplug_instance(instance_id)
 
     def attach_interface(
         self, ctx: RequestContext, instance_id: str, host: str, request: NetworkRequest
     ) -> PortInfo:
         created: list[str] = []
         port_id = self._allocate_one(ctx, instance_id, host, request, None, "nova", created)
-        with self.db.reader() as session:
+        with self.core.db.reader() as session:
             port = session.get(Port, port_id)
             assert port is not None
             info = self._port_info(session, port)
-        if self.plumber is not None and self.plumber.instance_exists(instance_id):
+        if self.core.plane.instance_plugged(instance_id):
             self.setup_instance_network(instance_id, self.get_instance_nw_info(ctx, instance_id))
         return info
 
     def detach_interface(self, ctx: RequestContext, instance_id: str, port_id: str) -> None:
-        port = self.get_port(ctx, port_id)
+        port = self.ports.get(ctx, port_id)
         if port.device_id != instance_id:
             raise PortNotFound(port_id=port_id)
-        if self.plumber is not None:
-            self.plumber.unplug_port(instance_id, port_id)
-            self.plumber.unplug_taps(instance_id, port_id)
+        self.core.plane.unplug_port(instance_id, port_id)
         self._drop_instance_port(instance_id, port_id)

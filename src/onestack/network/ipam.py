@@ -13,22 +13,15 @@ import random
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from onestack.network.exceptions import Conflict, InvalidInput
+from onestack.network.exceptions import (
+    GatewayConflictWithAllocationPools,
+    InvalidInput,
+    OutOfBoundsAllocationPool,
+    OverlappingAllocationPools,
+)
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-
-class GatewayConflictWithAllocationPools(Conflict):
-    msg_fmt = "Gateway ip {ip_address} conflicts with allocation pool {pool}."
-
-
-class OverlappingAllocationPools(Conflict):
-    msg_fmt = "Found overlapping allocation pools: {pool_1} {pool_2} for subnet {subnet_cidr}."
-
-
-class OutOfBoundsAllocationPool(InvalidInput):
-    msg_fmt = "The allocation pool {pool} spans beyond the subnet cidr {subnet_cidr}."
 
 
 def parse_cidr(cidr: str, ip_version: int) -> IPNetwork:

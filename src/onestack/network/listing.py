@@ -4,7 +4,8 @@ Filters: any attribute by equality (``?status=ACTIVE``); a repeated key
 matches any of its values; booleans accept true/false/1/0; ``tags``,
 ``tags-any``, ``not-tags`` and ``not-tags-any`` take comma-separated lists.
 Sorting: ``sort_key``/``sort_dir`` pairs.  Pagination: ``limit``, ``marker``
-and ``page_reverse``; the API adds ``<collection>_links`` (next/previous).
+and ``page_reverse``; the API adds ``<collection>_links`` (next/previous,
+``api.deps.page_links``).
 Unknown filter names are ignored, as Neutron does without filter validation.
 """
 
@@ -13,11 +14,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
 
 from sqlalchemy import Select, func, not_, select
 from sqlalchemy.orm import Session
 
+from onestack.common.exceptions import BadRequest as CommonBadRequest
 from onestack.common.pagination import Column, PageRequest, SortKey, paginate, parse_bool
 from onestack.network.exceptions import BadRequest
 from onestack.network.models import Tag
@@ -63,7 +64,7 @@ def _convert(spec: ListSpec, name: str, value: str) -> Any:
     if name in spec.booleans:
         try:
             return parse_bool(value, name)
-        except Exception:
+        except CommonBadRequest:
             raise BadRequest(resource="filter", msg=f"'{value}' is not a boolean") from None
     if name in spec.integers:
         try:
@@ -165,24 +166,6 @@ def list_rows(
     if reverse:
         rows.reverse()
     return Page(rows=rows, limit=page.limit, marker=page.marker, reverse=reverse)
-
-
-def links(
-    url: str, query: Sequence[tuple[str, str]], page: Page, ids: list[str]
-) -> list[dict[str, str]]:
-    """Neutron's ``<collection>_links``: onward when the page is full, back after a marker."""
-    if page.limit is None or not ids:
-        return []
-    params = [(k, v) for k, v in query if k not in ("marker", "page_reverse")]
-    full = len(ids) >= page.limit
-    forward = [*params, ("marker", ids[-1])]
-    backward = [*params, ("marker", ids[0]), ("page_reverse", "True")]
-    result = []
-    if (full and not page.reverse) or (page.reverse and page.marker):
-        result.append({"rel": "next", "href": f"{url}?{urlencode(forward)}"})
-    if (page.marker and not page.reverse) or (page.reverse and full):
-        result.append({"rel": "previous", "href": f"{url}?{urlencode(backward)}"})
-    return result
 
 
 def tags_of(session: Session, ids: Sequence[str]) -> dict[str, list[str]]:

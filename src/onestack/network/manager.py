@@ -1,225 +1,169 @@
-"""NetworkManager: the networking service's logic and public Python interface.
+"""NetworkManager: the networking service's façade and public Python interface.
 
-It is ``cloud.services["network"]``.  The API routes call its resource
-methods (networks, subnets, ports, security groups, routers, floating IPs,
-tags, quotas, IP availability); the compute service calls the instance
-methods documented in ``onestack.network.interface``.  Every change wakes
-the network agent, which rebuilds the data plane from the database.
+It builds the service from one :class:`~onestack.network.core.NetworkCore`
+and sub-managers that each get the core and, explicitly, the few other
+sub-managers they use (no cycles)::
+
+    SubnetPools   Networks   SecurityGroups   AddressAllocator
+         \\            |           |                 |
+          Subnets      |         Ports  <------------+
+                       |      (groups, addresses)    |
+    SecurityGroupRules(groups)      Routers(addresses)   FloatingIPs(addresses)
+    InstancePorts(networks, subnets, ports, groups, routers)
+    Tags(collections)  NetworkQuotas  IPAvailability(networks)
+
+The API routes call the sub-managers (``collections`` maps each URL
+collection to its sub-manager); other services call the methods of
+``interface.NetworkService``, which this class implements.  Every change
+that the data plane shows wakes the network agent.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
+import platform
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from onestack.common.context import RequestContext
-from onestack.common.models import QuotaLimit
-from onestack.network import ipam, models
-from onestack.network.attrs import as_str_list
-from onestack.network.exceptions import (
-    HTTPBadRequest,
-    NetworkNotFound,
-    NotSupported,
-    TagNotFound,
+from onestack.common.db import Database
+from onestack.common.policy import Enforcer
+from onestack.network import models
+from onestack.network.addresses import AddressAllocator
+from onestack.network.agent import NetworkAgent
+from onestack.network.collection import Collection
+from onestack.network.conf import NetworkSettings
+from onestack.network.core import NetworkCore
+from onestack.network.driver import MetadataSource, NetworkDataPlane
+from onestack.network.drivers.noop import NoDataPlane
+from onestack.network.floatingips import FloatingIPs
+from onestack.network.instances import InstancePorts
+from onestack.network.interface import (
+    Addresses,
+    MetadataProvider,
+    NetworkInfo,
+    NetworkRequest,
+    PortInfo,
+    Requested,
+    SecurityGroupInfo,
+    VifTap,
 )
-from onestack.network.instances import InstancesMixin
+from onestack.network.networks import Networks
+from onestack.network.ports import Ports
+from onestack.network.quotas import IPAvailability, NetworkQuotas
+from onestack.network.routers import Routers
+from onestack.network.secgroups import SecurityGroupRules, SecurityGroups
+from onestack.network.subnetpools import SubnetPools
+from onestack.network.subnets import Subnets
+from onestack.network.tags import Tags
 
-#: URL collection name -> (model, singular resource, getter)
-TAGGABLE: dict[str, tuple[type[Any], str]] = {
-    "networks": (models.Network, "network"),
-    "subnets": (models.Subnet, "subnet"),
-    "subnetpools": (models.SubnetPool, "subnetpool"),
-    "ports": (models.Port, "port"),
-    "routers": (models.Router, "router"),
-    "floatingips": (models.FloatingIP, "floatingip"),
-    "security-groups": (models.SecurityGroup, "security_group"),
-    "security_groups": (models.SecurityGroup, "security_group"),
-}
+#: the agents ``GET /v2.0/agents`` describes: (topic, agent type)
+AGENT_KINDS = (
+    ("bridge", "Linux bridge agent"),
+    ("dhcp", "DHCP agent"),
+    ("l3", "L3 agent"),
+    ("metadata", "Metadata agent"),
+)
 
 
-class NetworkManager(InstancesMixin):
-    # tags ---------------------------------------------------------------------------
-
-    def _tag_target(self, ctx: RequestContext, collection: str, resource_id: str) -> Any:
-        if collection not in TAGGABLE:
-            raise NotSupported(operation=f"Tags on {collection}")
-        getter = getattr(self, f"get_{TAGGABLE[collection][1]}")
-        return getter(ctx, resource_id)
-
-    def get_tags(self, ctx: RequestContext, collection: str, resource_id: str) -> list[str]:
-        row = self._tag_target(ctx, collection, resource_id)
-        return list(row.tag_list)
-
-    def check_tag(self, ctx: RequestContext, collection: str, resource_id: str, tag: str) -> None:
-        row = self._tag_target(ctx, collection, resource_id)
-        if tag not in row.tag_list:
-            raise TagNotFound(tag=tag, resource=TAGGABLE[collection][1], resource_id=resource_id)
-
-    def replace_tags(
-        self, ctx: RequestContext, collection: str, resource_id: str, tags: Any
-    ) -> list[str]:
-        values = as_str_list("tags", tags, unique=False)
-        for tag in values:
-            if not tag or len(tag) > 255 or "," in tag or "/" in tag:
-                raise HTTPBadRequest(detail=f"Invalid tag {tag!r}")
-        row = self._tag_target(ctx, collection, resource_id)
-        model, singular = TAGGABLE[collection]
-        self.enforce(ctx, f"update_{singular}", {"project_id": row.project_id})
-        with self.db.writer() as session:
-            current = session.get(model, resource_id)
-            assert current is not None
-            self.set_tags(session, current, singular, values)
-            self.bump(current)
-        return sorted(set(values))
-
-    def add_tag(self, ctx: RequestContext, collection: str, resource_id: str, tag: str) -> None:
-        row = self._tag_target(ctx, collection, resource_id)
-        if tag not in row.tag_list:
-            self.replace_tags(ctx, collection, resource_id, [*row.tag_list, tag])
-
-    def remove_tag(self, ctx: RequestContext, collection: str, resource_id: str, tag: str) -> None:
-        row = self._tag_target(ctx, collection, resource_id)
-        if tag not in row.tag_list:
-            raise TagNotFound(tag=tag, resource=TAGGABLE[collection][1], resource_id=resource_id)
-        self.replace_tags(ctx, collection, resource_id, [t for t in row.tag_list if t != tag])
-
-    # quotas ----------------------------------------------------------------------------
-
-    def get_quota(self, ctx: RequestContext, project_id: str) -> dict[str, int]:
-        self.enforce(ctx, "get_quota", {"project_id": project_id})
-        with self.db.reader() as session:
-            return self.quotas.limits(session, project_id)
-
-    def get_quota_details(self, ctx: RequestContext, project_id: str) -> dict[str, Any]:
-        self.enforce(ctx, "get_quota", {"project_id": project_id})
-        with self.db.reader() as session:
-            usage = self.quotas.usage(session, project_id)
-        return {
-            name: {"limit": u.limit, "used": u.in_use, "reserved": u.reserved}
-            for name, u in usage.items()
+class NetworkManager:
+    def __init__(
+        self,
+        settings: NetworkSettings,
+        db: Database,
+        enforcer: Enforcer,
+        *,
+        data_plane: NetworkDataPlane | None = None,
+        metadata: MetadataSource | None = None,
+    ) -> None:
+        """``data_plane``: this host's (``drivers.select_data_plane``; default: none,
+        API only); ``metadata``: where the metadata service gets instance data (the
+        one the data plane was given)."""
+        plane = data_plane or NoDataPlane("no data plane given")
+        self.core = core = NetworkCore(settings, db, enforcer, plane, metadata or MetadataSource())
+        addresses = AddressAllocator(settings)
+        self.subnetpools = SubnetPools(core)
+        self.networks = Networks(core)
+        self.subnets = Subnets(core, self.subnetpools)
+        self.security_groups = SecurityGroups(core)
+        self.security_group_rules = SecurityGroupRules(core, self.security_groups)
+        self.ports = Ports(core, addresses, self.security_groups)
+        self.routers = Routers(core, addresses)
+        self.floatingips = FloatingIPs(core, addresses)
+        self.instances = InstancePorts(
+            core, self.networks, self.subnets, self.ports, self.security_groups, self.routers
+        )
+        self.quotas = NetworkQuotas(core)
+        self.ip_availability = IPAvailability(core, self.networks)
+        #: URL collection -> its sub-manager (the CRUD routes and tags use these)
+        self.collections: dict[str, Collection[Any]] = {
+            "networks": self.networks,
+            "subnets": self.subnets,
+            "subnetpools": self.subnetpools,
+            "ports": self.ports,
+            "routers": self.routers,
+            "floatingips": self.floatingips,
+            "security-groups": self.security_groups,
+            "security_groups": self.security_groups,
+            "security-group-rules": self.security_group_rules,
         }
+        self.tags = Tags(core, self.collections)
 
-    def default_quota(self, ctx: RequestContext) -> dict[str, int]:
-        with self.db.reader() as session:
-            return self.quotas.defaults(session)
+    @property
+    def settings(self) -> NetworkSettings:
+        return self.core.settings
 
-    def list_quotas(self, ctx: RequestContext) -> list[dict[str, Any]]:
-        self.enforce(ctx, "list_quotas", {})
-        with self.db.reader() as session:
-            projects = sorted(
-                set(
-                    session.scalars(
-                        select(QuotaLimit.project_id).where(QuotaLimit.service == "network")
-                    )
-                )
-            )
-            return [
-                {**self.quotas.limits(session, p), "project_id": p, "tenant_id": p}
-                for p in projects
-            ]
+    # the network agent ---------------------------------------------------------------------
 
-    def update_quota(
-        self, ctx: RequestContext, project_id: str, body: Mapping[str, Any]
-    ) -> dict[str, int]:
-        self.enforce(ctx, "update_quota", {"project_id": project_id})
-        if not isinstance(body, dict):
-            raise HTTPBadRequest(detail="quota must be an object")
-        limits: dict[str, int] = {}
-        for name, value in body.items():
-            if name in ("project_id", "tenant_id", "force", "check_limit"):
-                continue
-            if name not in self.quotas.resources:
-                raise HTTPBadRequest(detail=f"Unrecognized attribute(s) '{name}'")
-            try:
-                limits[name] = int(value)
-            except (TypeError, ValueError):
-                raise HTTPBadRequest(
-                    detail=f"Invalid input for {name}. Reason: '{value}' is not an integer."
-                ) from None
-            if limits[name] < -1:
-                raise HTTPBadRequest(
-                    detail=f"Invalid input for {name}. Reason: '{value}' should be greater "
-                    "than or equal to -1."
-                )
-        with self.db.writer() as session:
-            self.quotas.set_limits(session, project_id, limits)
-            return self.quotas.limits(session, project_id)
+    async def start_agent(self) -> None:
+        """Run the network agent in this process, if the data plane builds anything."""
+        if self.core.agent is not None or not self.core.plane.capabilities().anything:
+            return
+        agent = NetworkAgent(self.core.db, self.core.plane, self.settings)
+        await agent.start()
+        self.core.agent = agent
+        self.core.add_listener(agent.wake)
 
-    def delete_quota(self, ctx: RequestContext, project_id: str) -> None:
-        self.enforce(ctx, "delete_quota", {"project_id": project_id})
-        with self.db.writer() as session:
-            self.quotas.reset(session, project_id)
+    async def stop_agent(self) -> None:
+        agent, self.core.agent = self.core.agent, None
+        if agent is not None:
+            self.core.remove_listener(agent.wake)
+            await agent.stop()
 
-    # network IP availability ---------------------------------------------------------------
+    # the service's own read-outs (/v2.0/availability_zones, /v2.0/agents) ------------------
 
-    def ip_availability(self, ctx: RequestContext, network: models.Network) -> dict[str, Any]:
-        with self.db.reader() as session:
-            used_by_subnet = dict(
-                session.execute(
-                    select(models.IPAllocation.subnet_id, func.count())
-                    .where(models.IPAllocation.network_id == network.id)
-                    .group_by(models.IPAllocation.subnet_id)
-                ).all()
-            )
-        subnets = []
-        for subnet in network.subnets:
-            total = ipam.pool_size(subnet.allocation_pools)
-            subnets.append(
-                {
-                    "subnet_id": subnet.id,
-                    "subnet_name": subnet.name,
-                    "cidr": subnet.cidr,
-                    "ip_version": subnet.ip_version,
-                    "total_ips": total,
-                    "used_ips": int(used_by_subnet.get(subnet.id, 0)),
-                }
-            )
-        return {
-            "network_id": network.id,
-            "network_name": network.name,
-            "tenant_id": network.project_id,
-            "project_id": network.project_id,
-            "total_ips": sum(s["total_ips"] for s in subnets),
-            "used_ips": sum(s["used_ips"] for s in subnets),
-            "subnet_ip_availability": subnets,
-        }
+    def availability_zones(self, ctx: RequestContext) -> list[dict[str, str]]:
+        zone = self.settings.availability_zone
+        return [{"name": zone, "resource": kind, "state": "available"}
+                for kind in ("network", "router")]  # fmt: skip
 
-    def get_ip_availability(self, ctx: RequestContext, network_id: str) -> dict[str, Any]:
-        self.enforce(ctx, "get_network_ip_availability", {})
-        try:
-            network = self.get_network(ctx, network_id)
-        except NetworkNotFound:
-            raise NetworkNotFound(net_id=network_id) from None
-        return self.ip_availability(ctx, network)
+    def agents(self, ctx: RequestContext) -> list[dict[str, Any]]:
+        """The agents of this host; none for a caller policy does not let see them
+        (Neutron filters lists by policy)."""
+        if not self.core.allowed(ctx, "get_agent", {}):
+            return []
+        alive = self.core.agent is not None
+        host = platform.node()
+        zone = self.settings.availability_zone
+        return [
+            {
+                "id": f"onestack-{kind}-{host}", "agent_type": agent_type,
+                "binary": "onestack-network-agent", "host": host, "alive": alive,
+                "admin_state_up": True, "availability_zone": zone if kind != "bridge" else None,
+                "topic": kind, "configurations": {}, "description": None,
+            }
+            for kind, agent_type in AGENT_KINDS
+        ]  # fmt: skip
 
-    def list_ip_availability(
-        self, ctx: RequestContext, query: list[tuple[str, str]]
-    ) -> list[dict[str, Any]]:
-        self.enforce(ctx, "get_network_ip_availability", {})
-        wanted = {k: v for k, v in query if k in ("network_id", "network_name", "project_id",
-                                                    "tenant_id", "ip_version")}  # fmt: skip
-        net_query = [(k.replace("network_", "") if k != "network_id" else "id", v)
-                     for k, v in wanted.items() if k != "ip_version"]  # fmt: skip
-        result = []
-        for network in self.list_networks(ctx, net_query).rows:
-            entry = self.ip_availability(ctx, network)
-            if "ip_version" in wanted:
-                version = int(wanted["ip_version"]) if wanted["ip_version"].isdigit() else 0
-                entry["subnet_ip_availability"] = [
-                    s for s in entry["subnet_ip_availability"] if s["ip_version"] == version
-                ]
-            result.append(entry)
-        return result
-
-    # helpers for the agent and bootstrap ------------------------------------------------------
+    # bootstrap ----------------------------------------------------------------------------
 
     def ensure_public_network(self, admin_project: str, host_leg: bool) -> str | None:
         """Create the external network ``public`` once; returns its id."""
         ctx = RequestContext.admin()
-        with self.db.reader() as session:
+        with self.core.db.reader() as session:
             existing = session.scalar(
                 select(models.Network.id).where(
                     models.Network.name == "public", models.Network.external
@@ -228,7 +172,7 @@ class NetworkManager(InstancesMixin):
         if existing:
             return str(existing)
         cidr = ipaddress.ip_network(self.settings.public_cidr)
-        network = self.create_network(
+        network = self.networks.create(
             ctx,
             {
                 "name": "public",
@@ -238,11 +182,11 @@ class NetworkManager(InstancesMixin):
                 "description": "Default external network (host-internal bridge, no uplink)",
             },
         )
-        with self.db.writer() as session:
+        with self.core.db.writer() as session:
             row = session.get(models.Network, network.id)
             assert row is not None
             row.host_leg = host_leg
-        self.create_subnet(
+        self.subnets.create(
             ctx,
             {
                 "name": "public-subnet",
@@ -254,6 +198,105 @@ class NetworkManager(InstancesMixin):
             },
         )
         return network.id
+
+    # interface.NetworkService --------------------------------------------------------------
+
+    def allocate_for_instance(
+        self,
+        ctx: RequestContext,
+        instance_id: str,
+        host: str,
+        requested: Requested,
+        *,
+        security_groups: list[str] | None = None,
+        availability_zone: str = "nova",
+    ) -> list[PortInfo]:
+        return self.instances.allocate_for_instance(
+            ctx, instance_id, host, requested,
+            security_groups=security_groups, availability_zone=availability_zone,
+        )  # fmt: skip
+
+    def missing_security_groups(self, ctx: RequestContext, names: list[str]) -> list[str]:
+        return self.instances.missing_security_groups(ctx, names)
+
+    def deallocate_for_instance(self, ctx: RequestContext, instance_id: str) -> None:
+        self.instances.deallocate_for_instance(ctx, instance_id)
+
+    def get_instance_nw_info(self, ctx: RequestContext, instance_id: str) -> list[PortInfo]:
+        return self.instances.get_instance_nw_info(ctx, instance_id)
+
+    def addresses(self, ctx: RequestContext, instance_id: str) -> Addresses:
+        return self.instances.addresses(ctx, instance_id)
+
+    def addresses_for(
+        self, ctx: RequestContext, instance_ids: Sequence[str]
+    ) -> dict[str, Addresses]:
+        return self.instances.addresses_for(ctx, instance_ids)
+
+    def attach_interface(
+        self, ctx: RequestContext, instance_id: str, host: str, request: NetworkRequest
+    ) -> PortInfo:
+        return self.instances.attach_interface(ctx, instance_id, host, request)
+
+    def detach_interface(self, ctx: RequestContext, instance_id: str, port_id: str) -> None:
+        self.instances.detach_interface(ctx, instance_id, port_id)
+
+    def setup_instance_network(self, instance_id: str, ports: list[PortInfo]) -> Path:
+        return self.instances.setup_instance_network(instance_id, ports)
+
+    def setup_instance_taps(self, instance_id: str, ports: list[PortInfo]) -> list[VifTap]:
+        return self.instances.setup_instance_taps(instance_id, ports)
+
+    def teardown_instance_network(self, instance_id: str) -> None:
+        self.instances.teardown_instance_network(instance_id)
+
+    def set_metadata_provider(self, provider: MetadataProvider | None) -> None:
+        self.instances.set_metadata_provider(provider)
+
+    def get_port_info(self, ctx: RequestContext, port_id: str) -> PortInfo:
+        return self.instances.get_port_info(ctx, port_id)
+
+    def get_network_info(self, ctx: RequestContext, network_id: str) -> NetworkInfo:
+        return self.instances.get_network_info(ctx, network_id)
+
+    def find_security_group(
+        self, ctx: RequestContext, name_or_id: str, project_id: str | None = None
+    ) -> SecurityGroupInfo:
+        return self.instances.find_security_group(ctx, name_or_id, project_id)
+
+    def set_port_security_groups(
+        self, ctx: RequestContext, port_id: str, group_ids: Sequence[str]
+    ) -> PortInfo:
+        return self.instances.set_port_security_groups(ctx, port_id, group_ids)
+
+    # what the compute service still calls outside the Protocol: its switch to the typed
+    # methods above (get_port_info, get_network_info, find_security_group,
+    # set_port_security_groups) removes the need for these -----------------------------------
+
+    @property
+    def metadata_provider(self) -> MetadataProvider | None:
+        return self.core.metadata.current()
+
+    @property
+    def plumber(self) -> NetworkDataPlane | None:
+        """The data plane while the agent runs here and it plugs instances, else None."""
+        plane = self.core.plane
+        running = self.core.agent is not None and plane.capabilities().instance_ports
+        return plane if running else None
+
+    def get_port(self, ctx: RequestContext, port_id: str) -> models.Port:
+        return self.ports.get(ctx, port_id)
+
+    def get_network(self, ctx: RequestContext, network_id: str) -> models.Network:
+        return self.networks.get(ctx, network_id)
+
+    def list_security_groups(self, ctx: RequestContext, query: Sequence[tuple[str, str]]) -> Any:
+        return self.security_groups.list_page(ctx, query)
+
+    def update_port(
+        self, ctx: RequestContext, port_id: str, body: Mapping[str, Any], if_match: str | None
+    ) -> models.Port:
+        return self.ports.update(ctx, port_id, body, if_match)
 
 
 if TYPE_CHECKING:

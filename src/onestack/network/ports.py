@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Select, exists, select
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from onestack.common.context import RequestContext
 from onestack.network import ipam
+from onestack.network.addresses import AddressAllocator
 from onestack.network.attrs import (
     as_bool,
     as_list,
@@ -22,30 +23,26 @@ from onestack.network.attrs import (
     invalid,
     new_id,
 )
+from onestack.network.collection import Collection
+from onestack.network.core import NetworkCore
 from onestack.network.exceptions import (
-    BadRequest,
+    AddressPairAndPortSecurityRequired,
     Conflict,
-    InvalidInput,
-    InvalidIpForNetwork,
-    InvalidIpForSubnet,
-    IpAddressGenerationFailure,
     IpAddressInUse,
-    MacAddressInUse,
     NetworkNotFound,
-    PortNotFound,
+    PortDeletionForbidden,
+    PortSecurityAndIPRequiredForSecurityGroups,
     SecurityGroupNotFound,
 )
-from onestack.network.listing import ListSpec, Page, attach_tags, list_rows
+from onestack.network.listing import ListSpec
 from onestack.network.models import (
     FloatingIP,
     IPAllocation,
-    Network,
     Port,
     PortSecurityGroup,
     SecurityGroup,
-    Subnet,
 )
-from onestack.network.networks import NetworksMixin
+from onestack.network.secgroups import SecurityGroups
 
 PORT_ATTRS = {
     "name", "description", "network_id", "admin_state_up", "mac_address", "fixed_ips",
@@ -53,25 +50,7 @@ PORT_ATTRS = {
     "allowed_address_pairs", "port_security_enabled", "binding:host_id", "binding:vnic_type",
     "binding:profile", "dns_name", "qos_policy_id", "propagate_uplink_status",
 }  # fmt: skip
-#: owners that never get automatic (SLAAC) addresses: routers' legs carry the gateway
-NO_AUTO_ADDRESS = ("network:router_interface", "network:router_gateway", "network:floatingip")
 VNIC_TYPES = ("normal", "direct", "macvtap", "baremetal", "direct-physical", "virtio-forwarder")
-
-
-class PortDeletionForbidden(Conflict):
-    error_type = "ServicePortInUse"
-    msg_fmt = "Port {port_id} cannot be deleted directly via the port API: {reason}."
-
-
-class PortSecurityAndIPRequiredForSecurityGroups(InvalidInput):
-    msg_fmt = (
-        "Port security must be enabled and port must have an IP address in order to "
-        "use security groups."
-    )
-
-
-class AddressPairAndPortSecurityRequired(Conflict):
-    msg_fmt = "Port Security must be enabled in order to have allowed address pairs on a port."
 
 
 def _fixed_ips_filter(stmt: Select[Any], values: list[str]) -> Select[Any]:
@@ -118,143 +97,22 @@ PORT_LIST = ListSpec(
 )  # fmt: skip
 
 
-class PortsMixin(NetworksMixin):
-    def _port_query(self, ctx: RequestContext) -> Select[Any]:
-        stmt = select(Port)
-        if not self.sees_all(ctx):
-            owned_networks = select(Network.id).where(Network.project_id == ctx.project_id)
-            stmt = stmt.where(
-                (Port.project_id == ctx.project_id) | Port.network_id.in_(owned_networks)
-            )
-        return stmt
+class Ports(Collection[Port]):
+    resource = "port"
+    spec = PORT_LIST
 
-    def _get_port(self, session: Session, ctx: RequestContext, port_id: str) -> Port:
-        row = session.scalar(self._port_query(ctx).where(Port.id == port_id))
-        if row is None:
-            raise PortNotFound(port_id=port_id)
-        return row
+    def __init__(
+        self, core: NetworkCore, addresses: AddressAllocator, groups: SecurityGroups
+    ) -> None:
+        super().__init__(core)
+        self.addresses = addresses
+        self.groups = groups
 
-    # addresses ---------------------------------------------------------------------
+    def _visible(self, ctx: RequestContext) -> Select[Any]:
+        return self.core.ports_visible(ctx)
 
-    def _used(self, session: Session, subnet_id: str) -> set[str]:
-        return set(
-            session.scalars(
-                select(IPAllocation.ip_address).where(IPAllocation.subnet_id == subnet_id)
-            )
-        )
-
-    def _allocate(
-        self,
-        session: Session,
-        network: Network,
-        requests: list[dict[str, Any]] | None,
-        *,
-        owner: str = "",
-        mac: str | None = None,
-    ) -> list[IPAllocation]:
-        """Fixed IPs for a new port; ``None`` means one from each IP version's first
-        subnet, plus the EUI-64 address of ``mac`` on every SLAAC subnet (as Neutron
-        does for subnets whose ``ipv6_address_mode`` is ``slaac`` or ``dhcpv6-stateless``).
-        """
-        subnets = {s.id: s for s in network.subnets}
-        result: list[IPAllocation] = []
-        if requests is None:
-            done: set[int] = set()
-            for each in network.subnets:
-                if each.ip_version in done or _auto_address(each):
-                    continue
-                free = ipam.pick(each.allocation_pools, self._used(session, each.id))
-                if free is None:
-                    continue
-                done.add(each.ip_version)
-                result.append(self._alloc(network, each, free, len(result)))
-            if mac is not None and owner not in NO_AUTO_ADDRESS:
-                for each in network.subnets:
-                    if _auto_address(each):
-                        slaac = ipam.eui64(each.cidr, mac)
-                        result.append(self._alloc(network, each, slaac, len(result)))
-            if network.subnets and not result:
-                raise IpAddressGenerationFailure(net_id=network.id)
-            return result
-        taken: set[tuple[str, str]] = set()
-        for request in requests:
-            if not isinstance(request, dict) or not set(request) <= {"subnet_id", "ip_address"}:
-                raise invalid("fixed_ips", f"Invalid data format for fixed IP: '{request}'")
-            subnet: Subnet | None = None
-            if request.get("subnet_id"):
-                subnet = subnets.get(str(request["subnet_id"]))
-                if subnet is None:
-                    raise InvalidInput(
-                        error_message=f"Failed to create port on network {network.id}, because "
-                        f"fixed_ips included invalid subnet {request['subnet_id']}"
-                    )
-            if request.get("ip_address") is not None:
-                address: ipam.IPAddress = ipam.parse_ip(request["ip_address"])
-                if subnet is None:
-                    subnet = next(
-                        (s for s in network.subnets if address in ipaddress.ip_network(s.cidr)),
-                        None,
-                    )
-                    if subnet is None:
-                        raise InvalidIpForNetwork(ip_address=str(address))
-                if (
-                    _auto_address(subnet)
-                    and owner not in NO_AUTO_ADDRESS
-                    and (mac is None or str(address) != ipam.eui64(subnet.cidr, mac))
-                ):
-                    raise InvalidInput(
-                        error_message=f"IPv6 address {address} cannot be directly assigned to "
-                        f"a port on subnet {subnet.id} as the subnet is configured for "
-                        "automatic addresses"
-                    )
-                net = ipaddress.ip_network(subnet.cidr)
-                if (
-                    address not in net
-                    or address == net.network_address
-                    or (net.version == 4 and address == net.broadcast_address)
-                ):
-                    raise InvalidIpForSubnet(ip_address=str(address))
-                if str(address) == subnet.gateway_ip and owner != "network:router_interface":
-                    raise IpAddressInUse(net_id=network.id, ip_address=str(address))
-                text = str(address)
-                if text in self._used(session, subnet.id) or (subnet.id, text) in taken:
-                    raise IpAddressInUse(net_id=network.id, ip_address=text)
-            elif subnet is not None and _auto_address(subnet) and mac is not None:
-                text = ipam.eui64(subnet.cidr, mac)
-            else:
-                if subnet is None:
-                    raise invalid("fixed_ips", "a subnet_id or an ip_address is required")
-                used = self._used(session, subnet.id) | {a for s, a in taken if s == subnet.id}
-                found = ipam.pick(subnet.allocation_pools, used)
-                if found is None:
-                    raise IpAddressGenerationFailure(net_id=network.id)
-                text = found
-            taken.add((subnet.id, text))
-            result.append(self._alloc(network, subnet, text, len(result)))
-        return result
-
-    @staticmethod
-    def _alloc(network: Network, subnet: Subnet, address: str, position: int) -> IPAllocation:
-        return IPAllocation(
-            ip_address=address, subnet_id=subnet.id, network_id=network.id, position=position
-        )
-
-    def _mac(self, session: Session, network: Network, requested: Any) -> str:
-        if requested is not None:
-            mac = ipam.normalize_mac(requested)
-            clash = session.scalar(
-                select(Port.id).where(Port.network_id == network.id, Port.mac_address == mac)
-            )
-            if clash:
-                raise MacAddressInUse(net_id=network.id, mac=mac)
-            return mac
-        for _ in range(16):
-            mac = ipam.random_mac(self.settings.base_mac)
-            if not session.scalar(
-                select(Port.id).where(Port.network_id == network.id, Port.mac_address == mac)
-            ):
-                return mac
-        raise Conflict("Unable to generate a unique MAC address.")
+    def _find(self, session: Session, ctx: RequestContext, item_id: str) -> Any:
+        return self.core.port(session, ctx, item_id)
 
     # security groups on ports -----------------------------------------------------------
 
@@ -262,16 +120,13 @@ class PortsMixin(NetworksMixin):
         self, session: Session, ctx: RequestContext, project: str, requested: Any
     ) -> list[str]:
         if requested is None:
-            return [self._default_group(session, project).id]
+            return [self.groups.default_group(session, project).id]
         ids = as_str_list("security_groups", requested)
         for group_id in ids:
             group = session.get(SecurityGroup, group_id)
             if group is None or (group.project_id != project and not ctx.is_admin):
                 raise SecurityGroupNotFound(id=group_id)
         return ids
-
-    def _default_group(self, session: Session, project: str) -> SecurityGroup:
-        raise NotImplementedError  # provided by SecurityGroupsMixin
 
     def _pairs(self, value: Any) -> list[dict[str, str]]:
         pairs = []
@@ -298,43 +153,41 @@ class PortsMixin(NetworksMixin):
 
     # CRUD -------------------------------------------------------------------------------
 
-    def create_port(self, ctx: RequestContext, body: Mapping[str, Any]) -> Port:
+    def _create(self, session: Session, ctx: RequestContext, body: Mapping[str, Any]) -> Port:
         check_known(body, PORT_ATTRS)
         if "network_id" not in body:
             raise invalid("network_id", "'network_id' is a required attribute")
         network_id = as_uuid("network_id", body["network_id"])
-        project = self.owner_for_create(ctx, body)
-        self.enforce(ctx, "create_port", {"project_id": project})
+        project = self.core.owner_for_create(ctx, body)
+        self.core.enforce(ctx, "create_port", {"project_id": project})
         if any(k.startswith("binding:") and k != "binding:vnic_type" for k in body):
-            self.enforce(ctx, "create_port:binding", {"project_id": project})
-        with self.db.writer() as session:
-            network = self._get_network(session, ctx, network_id)
-            if network.project_id != project and not network.shared and not ctx.is_admin:
-                raise NetworkNotFound(net_id=network_id)
-            owner = as_str("device_owner", body.get("device_owner", ""), allow_none=True)
-            row = Port(
-                id=new_id(), project_id=project, network_id=network.id,
-                mac_address=self._mac(session, network, body.get("mac_address")),
-                device_owner=owner,
-                device_id=as_str("device_id", body.get("device_id", ""), allow_none=True),
-                port_security_enabled=network.port_security_enabled,
-                status="ACTIVE" if owner.startswith("network:") else "DOWN",
-            )  # fmt: skip
-            requests = body.get("fixed_ips")
-            if requests is not None:
-                requests = as_list("fixed_ips", requests)
-            row.fixed_ips = self._allocate(
-                session, network, requests, owner=owner, mac=row.mac_address
-            )
-            self._apply_port(session, ctx, row, body, creating=True)
-            self.check_quota(session, project, "port")
-            session.add(row)
-            try:
-                session.flush()
-            except IntegrityError:
-                raise IpAddressInUse(net_id=network.id, ip_address="requested") from None
-            row.tag_list = []
-        self.changed()
+            self.core.enforce(ctx, "create_port:binding", {"project_id": project})
+        network = self.core.network(session, ctx, network_id)
+        if network.project_id != project and not network.shared and not ctx.is_admin:
+            raise NetworkNotFound(net_id=network_id)
+        owner = as_str("device_owner", body.get("device_owner", ""), allow_none=True)
+        row = Port(
+            id=new_id(), project_id=project, network_id=network.id,
+            mac_address=self.addresses.mac(session, network, body.get("mac_address")),
+            device_owner=owner,
+            device_id=as_str("device_id", body.get("device_id", ""), allow_none=True),
+            port_security_enabled=network.port_security_enabled,
+            status="ACTIVE" if owner.startswith("network:") else "DOWN",
+        )  # fmt: skip
+        requests = body.get("fixed_ips")
+        if requests is not None:
+            requests = as_list("fixed_ips", requests)
+        row.fixed_ips = self.addresses.allocate(
+            session, network, requests, owner=owner, mac=row.mac_address
+        )
+        self._apply_port(session, ctx, row, body, creating=True)
+        self.core.check_quota(session, project, "port")
+        session.add(row)
+        try:
+            session.flush()
+        except IntegrityError:
+            raise IpAddressInUse(net_id=network.id, ip_address="requested") from None
+        row.tag_list = []
         return row
 
     def _apply_port(
@@ -389,29 +242,17 @@ class PortsMixin(NetworksMixin):
             if row.allowed_address_pairs:
                 raise AddressPairAndPortSecurityRequired()
 
-    def get_port(self, ctx: RequestContext, port_id: str) -> Port:
-        with self.db.reader() as session:
-            row = self._get_port(session, ctx, port_id)
-            attach_tags(session, [row])
-            return row
-
-    def list_ports(self, ctx: RequestContext, query: Sequence[tuple[str, str]]) -> Page:
-        with self.db.reader() as session:
-            page = list_rows(session, PORT_LIST, self._port_query(ctx), query)
-            attach_tags(session, page.rows)
-            return page
-
-    def update_port(
-        self, ctx: RequestContext, port_id: str, body: Mapping[str, Any], if_match: str | None
+    def update(
+        self, ctx: RequestContext, item_id: str, body: Mapping[str, Any], if_match: str | None
     ) -> Port:
         check_known(body, PORT_ATTRS - {"network_id", "project_id", "tenant_id"})
-        with self.db.writer() as session:
-            row = self._get_port(session, ctx, port_id)
-            self.enforce(ctx, "update_port", {"project_id": row.project_id})
+        with self.core.db.writer() as session:
+            row = self.core.port(session, ctx, item_id)
+            self.core.enforce(ctx, "update_port", {"project_id": row.project_id})
             if any(k.startswith("binding:") and k != "binding:vnic_type" for k in body):
-                self.enforce(ctx, "update_port:binding", {"project_id": row.project_id})
-            self.check_revision(row, if_match)
-            network = self._get_network(session, RequestContext.admin(), row.network_id)
+                self.core.enforce(ctx, "update_port:binding", {"project_id": row.project_id})
+            self.core.check_revision(row, if_match)
+            network = self.core.network(session, RequestContext.admin(), row.network_id)
             if "mac_address" in body:
                 mac = ipam.normalize_mac(body["mac_address"])
                 if mac != row.mac_address:
@@ -419,7 +260,7 @@ class PortsMixin(NetworksMixin):
                         raise Conflict(
                             f"Unable to complete operation on port {row.id}, port is already bound."
                         )
-                    row.mac_address = self._mac(session, network, mac)
+                    row.mac_address = self.addresses.mac(session, network, mac)
             if "fixed_ips" in body:
                 wanted = as_list("fixed_ips", body["fixed_ips"])
                 keep = [
@@ -432,7 +273,7 @@ class PortsMixin(NetworksMixin):
                     isinstance(r, dict) and r.get("ip_address") in kept)]  # fmt: skip
                 row.fixed_ips = keep
                 session.flush()
-                new = self._allocate(
+                new = self.addresses.allocate(
                     session, network, fresh, owner=row.device_owner, mac=row.mac_address
                 )
                 for index, alloc in enumerate([*keep, *new]):
@@ -441,43 +282,34 @@ class PortsMixin(NetworksMixin):
             self._apply_port(session, ctx, row, body, creating=False)
             if "binding:host_id" in body and not row.binding_host_id:
                 row.status = "DOWN"
-            self.bump(row)
+            self.core.bump(row)
             try:
                 session.flush()
             except IntegrityError:
                 raise IpAddressInUse(net_id=network.id, ip_address="requested") from None
-            attach_tags(session, [row])
-        self.changed()
+            self.core.with_tags(session, [row])
+        self.core.changed()
         return row
 
-    def delete_port(self, ctx: RequestContext, port_id: str) -> None:
-        with self.db.writer() as session:
-            row = self._get_port(session, ctx, port_id)
-            self.enforce(ctx, "delete_port", {"project_id": row.project_id})
+    def delete(self, ctx: RequestContext, item_id: str, if_match: str | None = None) -> None:
+        with self.core.db.writer() as session:
+            row = self._writable(session, ctx, item_id, "delete", if_match)
             if row.device_owner in (
                 "network:router_interface", "network:router_gateway", "network:floatingip",
             ):  # fmt: skip
                 raise PortDeletionForbidden(
                     port_id=row.id, reason=f"has device owner {row.device_owner}"
                 )
-            self._release_port(session, row)
-        self.changed()
+            self.release(session, row)
+        self.core.changed()
 
-    def _release_port(self, session: Session, row: Port) -> None:
+    def release(self, session: Session, row: Port) -> None:
         for fip in session.scalars(select(FloatingIP).where(FloatingIP.port_id == row.id)):
             fip.port_id = None
             fip.fixed_ip_address = None
             fip.router_id = None
             fip.status = "DOWN"
-            self.bump(fip)
-        self.delete_tags(session, row.id)
+            self.core.bump(fip)
+        self.core.delete_tags(session, row.id)
         session.delete(row)
         session.flush()
-
-
-__all__ = ["BadRequest", "PortsMixin"]
-
-
-def _auto_address(subnet: Subnet) -> bool:
-    """Addresses on this subnet come from the port's MAC (SLAAC), not from its pools."""
-    return subnet.ip_version == 6 and subnet.ipv6_address_mode in ("slaac", "dhcpv6-stateless")

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from onestack.common.context import RequestContext
 from onestack.network import ipam
+from onestack.network.addresses import AddressAllocator
 from onestack.network.attrs import (
     as_bool,
     as_list,
@@ -21,12 +22,11 @@ from onestack.network.attrs import (
     invalid,
     new_id,
 )
+from onestack.network.collection import Collection
+from onestack.network.core import NetworkCore
 from onestack.network.exceptions import (
     BadRequest,
-    ExternalGatewayForFloatingIPNotFound,
     ExternalIpAddressExhausted,
-    FloatingIPNotFound,
-    FloatingIPPortAlreadyAssociated,
     InvalidInput,
     IpAddressGenerationFailure,
     NetworkNotFound,
@@ -35,11 +35,9 @@ from onestack.network.exceptions import (
     RouterInterfaceNotFound,
     RouterInterfaceNotFoundForSubnet,
     RouterInUse,
-    RouterNotFound,
 )
-from onestack.network.listing import ListSpec, Page, attach_tags, list_rows
-from onestack.network.models import FloatingIP, IPAllocation, Network, Port, Router, Subnet
-from onestack.network.secgroups import SecurityGroupsMixin
+from onestack.network.listing import ListSpec
+from onestack.network.models import FloatingIP, Network, Port, Router, Subnet
 
 RI_OWNER = "network:router_interface"
 GW_OWNER = "network:router_gateway"
@@ -49,11 +47,6 @@ ROUTER_ATTRS = {
     "tenant_id", "distributed", "ha", "availability_zone_hints", "flavor_id",
     "enable_ndp_proxy",
 }  # fmt: skip
-FIP_ATTRS = {
-    "floating_network_id", "floating_ip_address", "subnet_id", "port_id", "fixed_ip_address",
-    "project_id", "tenant_id", "description", "dns_name", "dns_domain", "qos_policy_id",
-}  # fmt: skip
-
 ROUTER_LIST = ListSpec(
     Router,
     {
@@ -65,35 +58,24 @@ ROUTER_LIST = ListSpec(
     },
     booleans=frozenset({"admin_state_up"}),
 )  # fmt: skip
-F = FloatingIP
-FIP_LIST = ListSpec(
-    FloatingIP,
-    {
-        "id": F.id, "description": F.description, "project_id": F.project_id,
-        "tenant_id": F.project_id, "status": F.status,
-        "floating_network_id": F.floating_network_id,
-        "floating_ip_address": F.floating_ip_address, "fixed_ip_address": F.fixed_ip_address,
-        "port_id": F.port_id, "router_id": F.router_id, "revision_number": F.revision_number,
-        "created_at": F.created_at, "updated_at": F.updated_at,
-    },
-)  # fmt: skip
 
 
-class RoutersMixin(SecurityGroupsMixin):
-    def _router_query(self, ctx: RequestContext) -> Select[Any]:
-        stmt = select(Router)
-        if not self.sees_all(ctx):
-            stmt = stmt.where(Router.project_id == ctx.project_id)
-        return stmt
+class Routers(Collection[Router]):
+    resource = "router"
+    spec = ROUTER_LIST
 
-    def _get_router(self, session: Session, ctx: RequestContext, router_id: str) -> Router:
-        row = session.scalar(self._router_query(ctx).where(Router.id == router_id))
-        if row is None:
-            raise RouterNotFound(router_id=router_id)
-        return row
+    def __init__(self, core: NetworkCore, addresses: AddressAllocator) -> None:
+        super().__init__(core)
+        self.addresses = addresses
 
-    def _decorate_routers(self, session: Session, rows: Sequence[Router]) -> None:
-        attach_tags(session, rows)
+    def _visible(self, ctx: RequestContext) -> Select[Any]:
+        return self.core.routers_visible(ctx)
+
+    def _find(self, session: Session, ctx: RequestContext, item_id: str) -> Any:
+        return self.core.router(session, ctx, item_id)
+
+    def _decorate(self, session: Session, rows: Sequence[Any]) -> None:
+        self.core.with_tags(session, rows)
         for row in rows:
             gw = session.get(Port, row.gw_port_id) if row.gw_port_id else None
             row.gw_fixed_ips = [
@@ -109,33 +91,31 @@ class RoutersMixin(SecurityGroupsMixin):
 
     # routers ------------------------------------------------------------------------------
 
-    def create_router(self, ctx: RequestContext, body: Mapping[str, Any]) -> Router:
+    def _create(self, session: Session, ctx: RequestContext, body: Mapping[str, Any]) -> Router:
         check_known(body, ROUTER_ATTRS)
         if body.get("routes"):
             raise BadRequest(resource="router", msg="Attribute 'routes' not allowed in POST")
         for flag in ("distributed", "ha"):
             if flag in body and as_bool(flag, body[flag]):
                 raise BadRequest(resource="router", msg=f"{flag} routers are not supported")
-        project = self.owner_for_create(ctx, body)
-        self.enforce(ctx, "create_router", {"project_id": project})
-        with self.db.writer() as session:
-            self.check_quota(session, project, "router")
-            row = Router(
-                id=new_id(), project_id=project,
-                name=as_str("name", body.get("name", ""), allow_none=True),
-                description=as_str("description", body.get("description", ""), allow_none=True),
-                admin_state_up=as_bool("admin_state_up", body.get("admin_state_up", True)),
-                routes=[],
-                availability_zone_hints=as_str_list(
-                    "availability_zone_hints", body.get("availability_zone_hints", [])
-                ),
-            )  # fmt: skip
-            session.add(row)
-            session.flush()
-            if body.get("external_gateway_info"):
-                self._set_gateway(session, ctx, row, body["external_gateway_info"])
-            self._decorate_routers(session, [row])
-        self.changed()
+        project = self.core.owner_for_create(ctx, body)
+        self.core.enforce(ctx, "create_router", {"project_id": project})
+        self.core.check_quota(session, project, "router")
+        row = Router(
+            id=new_id(), project_id=project,
+            name=as_str("name", body.get("name", ""), allow_none=True),
+            description=as_str("description", body.get("description", ""), allow_none=True),
+            admin_state_up=as_bool("admin_state_up", body.get("admin_state_up", True)),
+            routes=[],
+            availability_zone_hints=as_str_list(
+                "availability_zone_hints", body.get("availability_zone_hints", [])
+            ),
+        )  # fmt: skip
+        session.add(row)
+        session.flush()
+        if body.get("external_gateway_info"):
+            self._set_gateway(session, ctx, row, body["external_gateway_info"])
+        self._decorate(session, [row])
         return row
 
     def _set_gateway(self, session: Session, ctx: RequestContext, row: Router, info: Any) -> None:
@@ -163,17 +143,17 @@ class RoutersMixin(SecurityGroupsMixin):
         if row.gw_network_id == network_id and row.gw_port_id and fixed is None:
             return
         if fixed is not None:
-            self.enforce(ctx, "create_router:external_gateway_info:external_fixed_ips",
+            self.core.enforce(ctx, "create_router:external_gateway_info:external_fixed_ips",
                          {"project_id": row.project_id})  # fmt: skip
             fixed = as_list("external_fixed_ips", fixed)
         self._clear_gateway(session, row, keep_snat=True)
         try:
-            ips = self._allocate(session, network, fixed, owner=GW_OWNER)
+            ips = self.addresses.allocate(session, network, fixed, owner=GW_OWNER)
         except IpAddressGenerationFailure:
             raise ExternalIpAddressExhausted(net_id=network.id) from None
         port = Port(
             id=new_id(), project_id="", network_id=network.id,
-            mac_address=self._mac(session, network, None), device_owner=GW_OWNER,
+            mac_address=self.addresses.mac(session, network, None), device_owner=GW_OWNER,
             device_id=row.id, status="ACTIVE", port_security_enabled=False,
         )  # fmt: skip
         port.fixed_ips = ips
@@ -206,26 +186,12 @@ class RoutersMixin(SecurityGroupsMixin):
         if not keep_snat:
             row.enable_snat = True
 
-    def get_router(self, ctx: RequestContext, router_id: str) -> Router:
-        with self.db.reader() as session:
-            row = self._get_router(session, ctx, router_id)
-            self._decorate_routers(session, [row])
-            return row
-
-    def list_routers(self, ctx: RequestContext, query: Sequence[tuple[str, str]]) -> Page:
-        with self.db.reader() as session:
-            page = list_rows(session, ROUTER_LIST, self._router_query(ctx), query)
-            self._decorate_routers(session, page.rows)
-            return page
-
-    def update_router(
-        self, ctx: RequestContext, router_id: str, body: Mapping[str, Any], if_match: str | None
+    def update(
+        self, ctx: RequestContext, item_id: str, body: Mapping[str, Any], if_match: str | None
     ) -> Router:
         check_known(body, ROUTER_ATTRS - {"project_id", "tenant_id"})
-        with self.db.writer() as session:
-            row = self._get_router(session, ctx, router_id)
-            self.enforce(ctx, "update_router", {"project_id": row.project_id})
-            self.check_revision(row, if_match)
+        with self.core.db.writer() as session:
+            row = self._writable(session, ctx, item_id, "update", if_match)
             for name in ("name", "description"):
                 if name in body:
                     setattr(row, name, as_str(name, body[name], allow_none=True))
@@ -235,10 +201,10 @@ class RoutersMixin(SecurityGroupsMixin):
                 self._set_gateway(session, ctx, row, body["external_gateway_info"])
             if "routes" in body:
                 row.routes = self._validated_routes(session, row, body["routes"])
-            self.bump(row)
+            self.core.bump(row)
             session.flush()
-            self._decorate_routers(session, [row])
-        self.changed()
+            self._decorate(session, [row])
+        self.core.changed()
         return row
 
     def _validated_routes(self, session: Session, row: Router, value: Any) -> list[dict[str, str]]:
@@ -267,18 +233,17 @@ class RoutersMixin(SecurityGroupsMixin):
             ids += [a.subnet_id for a in gw.fixed_ips] if gw else []
         return [s for s in (session.get(Subnet, i) for i in ids) if s is not None]
 
-    def delete_router(self, ctx: RequestContext, router_id: str) -> None:
-        with self.db.writer() as session:
-            row = self._get_router(session, ctx, router_id)
-            self.enforce(ctx, "delete_router", {"project_id": row.project_id})
+    def delete(self, ctx: RequestContext, item_id: str, if_match: str | None = None) -> None:
+        with self.core.db.writer() as session:
+            row = self._writable(session, ctx, item_id, "delete", if_match)
             if self.router_ports(session, row.id):
                 raise RouterInUse(router_id=row.id)
             for fip in session.scalars(select(FloatingIP).where(FloatingIP.router_id == row.id)):
                 fip.router_id = None
             self._clear_gateway(session, row)
-            self.delete_tags(session, row.id)
+            self.core.delete_tags(session, row.id)
             session.delete(row)
-        self.changed()
+        self.core.changed()
 
     # interfaces ------------------------------------------------------------------------------
 
@@ -290,12 +255,12 @@ class RoutersMixin(SecurityGroupsMixin):
         check_known(body, {"subnet_id", "port_id"})
         if "subnet_id" in body and "port_id" in body:
             raise BadRequest(resource="router", msg="Cannot specify both subnet-id and port-id")
-        with self.db.writer() as session:
-            row = self._get_router(session, ctx, router_id)
-            self.enforce(ctx, "add_router_interface", {"project_id": row.project_id})
+        with self.core.db.writer() as session:
+            row = self.core.router(session, ctx, router_id)
+            self.core.enforce(ctx, "add_router_interface", {"project_id": row.project_id})
             existing = {s.id: s for s in self._router_subnets(session, row)}
             if "subnet_id" in body:
-                subnet = self._get_subnet(session, ctx, as_uuid("subnet_id", body["subnet_id"]))
+                subnet = self.core.subnet(session, ctx, as_uuid("subnet_id", body["subnet_id"]))
                 if not subnet.gateway_ip:
                     raise BadRequest(
                         resource="router", msg="Subnet for router interface must have a gateway IP"
@@ -308,16 +273,17 @@ class RoutersMixin(SecurityGroupsMixin):
                 self._check_overlap(subnet, existing.values())
                 port = Port(
                     id=new_id(), project_id=row.project_id, network_id=subnet.network_id,
-                    mac_address=self._mac(session, subnet.network, None), device_owner=RI_OWNER,
-                    device_id=row.id, status="ACTIVE", port_security_enabled=False,
+                    mac_address=self.addresses.mac(session, subnet.network, None),
+                    device_owner=RI_OWNER, device_id=row.id, status="ACTIVE",
+                    port_security_enabled=False,
                 )  # fmt: skip
-                port.fixed_ips = self._allocate(
+                port.fixed_ips = self.addresses.allocate(
                     session, subnet.network,
                     [{"subnet_id": subnet.id, "ip_address": subnet.gateway_ip}], owner=RI_OWNER,
                 )  # fmt: skip
                 session.add(port)
             else:
-                port = self._get_port(session, ctx, as_uuid("port_id", body["port_id"]))
+                port = self.core.port(session, ctx, as_uuid("port_id", body["port_id"]))
                 if port.device_id or port.device_owner:
                     raise PortInUse(port_id=port.id, net_id=port.network_id,
                                     device_id=port.device_id or port.device_owner)  # fmt: skip
@@ -333,11 +299,11 @@ class RoutersMixin(SecurityGroupsMixin):
                 port.status = "ACTIVE"
                 port.port_security_enabled = False
                 port.security_group_bindings = []
-                self.bump(port)
-            self.bump(row)
+                self.core.bump(port)
+            self.core.bump(row)
             session.flush()
             result = self._interface_info(row, port)
-        self.changed()
+        self.core.changed()
         return result
 
     @staticmethod
@@ -365,9 +331,9 @@ class RoutersMixin(SecurityGroupsMixin):
         if not isinstance(body, dict) or not body:
             raise BadRequest(resource="router", msg="Either subnet_id or port_id must be specified")
         check_known(body, {"subnet_id", "port_id"})
-        with self.db.writer() as session:
-            row = self._get_router(session, ctx, router_id)
-            self.enforce(ctx, "remove_router_interface", {"project_id": row.project_id})
+        with self.core.db.writer() as session:
+            row = self.core.router(session, ctx, router_id)
+            self.core.enforce(ctx, "remove_router_interface", {"project_id": row.project_id})
             ports = self.router_ports(session, row.id)
             if "port_id" in body:
                 port = next((p for p in ports if p.id == body["port_id"]), None)
@@ -375,7 +341,7 @@ class RoutersMixin(SecurityGroupsMixin):
                     raise RouterInterfaceNotFound(router_id=row.id, port_id=body["port_id"])
             else:
                 subnet_id = str(body["subnet_id"])
-                self._get_subnet(session, ctx, subnet_id)
+                self.core.subnet(session, ctx, subnet_id)
                 port = next(
                     (p for p in ports if any(a.subnet_id == subnet_id for a in p.fixed_ips)), None
                 )
@@ -388,8 +354,8 @@ class RoutersMixin(SecurityGroupsMixin):
                     )
             result = self._interface_info(row, port)
             session.delete(port)
-            self.bump(row)
-        self.changed()
+            self.core.bump(row)
+        self.core.changed()
         return result
 
     def _fips_via(self, session: Session, row: Router, subnet_id: str) -> bool:
@@ -400,172 +366,3 @@ class RoutersMixin(SecurityGroupsMixin):
             if port and any(a.subnet_id == subnet_id for a in port.fixed_ips):
                 return True
         return False
-
-    # floating IPs --------------------------------------------------------------------------
-
-    def _fip_query(self, ctx: RequestContext) -> Select[Any]:
-        stmt = select(FloatingIP)
-        if not self.sees_all(ctx):
-            stmt = stmt.where(FloatingIP.project_id == ctx.project_id)
-        return stmt
-
-    def _get_fip(self, session: Session, ctx: RequestContext, fip_id: str) -> FloatingIP:
-        row = session.scalar(self._fip_query(ctx).where(FloatingIP.id == fip_id))
-        if row is None:
-            raise FloatingIPNotFound(floatingip_id=fip_id)
-        return row
-
-    def create_floatingip(self, ctx: RequestContext, body: Mapping[str, Any]) -> FloatingIP:
-        check_known(body, FIP_ATTRS)
-        if "floating_network_id" not in body:
-            raise invalid("floating_network_id", "'floating_network_id' is a required attribute")
-        network_id = as_uuid("floating_network_id", body["floating_network_id"])
-        project = self.owner_for_create(ctx, body)
-        self.enforce(ctx, "create_floatingip", {"project_id": project})
-        with self.db.writer() as session:
-            network = session.get(Network, network_id)
-            if network is None:
-                raise NetworkNotFound(net_id=network_id)
-            if not network.external:
-                raise BadRequest(
-                    resource="floatingip",
-                    msg=f"Network {network_id} is not a valid external network",
-                )
-            self.check_quota(session, project, "floatingip")
-            request: dict[str, Any] = {}
-            if body.get("subnet_id"):
-                request["subnet_id"] = as_uuid("subnet_id", body["subnet_id"])
-            if body.get("floating_ip_address"):
-                self.enforce(ctx, "create_floatingip:floating_ip_address", {"project_id": project})
-                request["ip_address"] = str(ipam.parse_ip(body["floating_ip_address"]))
-            fip = FloatingIP(
-                id=new_id(), project_id=project,
-                description=as_str("description", body.get("description", ""), allow_none=True),
-                floating_network_id=network.id,
-            )  # fmt: skip
-            requests = [request] if request else None
-            if requests is None:
-                v4 = next((s for s in network.subnets if s.ip_version == 4), None)
-                if v4 is None:
-                    raise BadRequest(resource="floatingip", msg=f"Network {network.id} has no "
-                                     "IPv4 subnet")  # fmt: skip
-                requests = [{"subnet_id": v4.id}]
-            try:
-                ips = self._allocate(session, network, requests, owner=FIP_OWNER)
-            except IpAddressGenerationFailure:
-                raise ExternalIpAddressExhausted(net_id=network.id) from None
-            port = Port(
-                id=new_id(), project_id="", network_id=network.id,
-                mac_address=self._mac(session, network, None), device_owner=FIP_OWNER,
-                device_id=fip.id, status="N/A", port_security_enabled=False,
-            )  # fmt: skip
-            port.fixed_ips = ips
-            session.add(port)
-            fip.floating_port_id = port.id
-            fip.floating_ip_address = ips[0].ip_address
-            session.add(fip)
-            session.flush()
-            if body.get("port_id"):
-                self._associate(session, ctx, fip, body["port_id"], body.get("fixed_ip_address"))
-            fip.tag_list = []
-        self.changed()
-        return fip
-
-    def _associate(
-        self, session: Session, ctx: RequestContext, fip: FloatingIP, port_id: Any, fixed: Any
-    ) -> None:
-        if port_id is None:
-            fip.port_id = None
-            fip.fixed_ip_address = None
-            fip.router_id = None
-            fip.status = "DOWN"
-            return
-        port = self._get_port(session, ctx, as_uuid("port_id", port_id))
-        v4 = [a for a in port.fixed_ips if ipaddress.ip_address(a.ip_address).version == 4]
-        if fixed is not None:
-            chosen = next((a for a in v4 if a.ip_address == str(fixed)), None)
-            if chosen is None:
-                raise BadRequest(resource="floatingip", msg=f"Port {port.id} does not have fixed "
-                                 f"ip {fixed}")  # fmt: skip
-        elif not v4:
-            raise BadRequest(resource="floatingip", msg=f"Port {port.id} does not have any IPv4 "
-                             "address")  # fmt: skip
-        else:
-            chosen = v4[0]
-        other = session.scalar(
-            select(FloatingIP).where(
-                FloatingIP.port_id == port.id,
-                FloatingIP.fixed_ip_address == chosen.ip_address,
-                FloatingIP.floating_network_id == fip.floating_network_id,
-                FloatingIP.id != fip.id,
-            )
-        )
-        if other is not None:
-            raise FloatingIPPortAlreadyAssociated(
-                floating_ip_address=fip.floating_ip_address, fip_id=fip.id, port_id=port.id,
-                fixed_ip=chosen.ip_address, net_id=fip.floating_network_id,
-            )  # fmt: skip
-        router = self._router_for(session, fip.floating_network_id, chosen.subnet_id)
-        if router is None:
-            raise ExternalGatewayForFloatingIPNotFound(
-                external_network_id=fip.floating_network_id, subnet_id=chosen.subnet_id,
-                port_id=port.id,
-            )  # fmt: skip
-        fip.port_id = port.id
-        fip.fixed_ip_address = chosen.ip_address
-        fip.router_id = router.id
-        fip.status = "ACTIVE"
-
-    def _router_for(self, session: Session, ext_net: str, subnet_id: str) -> Router | None:
-        stmt = (
-            select(Router)
-            .join(Port, Port.device_id == Router.id)
-            .join(IPAllocation, IPAllocation.port_id == Port.id)
-            .where(
-                Router.gw_network_id == ext_net,
-                Port.device_owner == RI_OWNER,
-                IPAllocation.subnet_id == subnet_id,
-            )
-        )
-        return session.scalars(stmt).first()
-
-    def get_floatingip(self, ctx: RequestContext, fip_id: str) -> FloatingIP:
-        with self.db.reader() as session:
-            row = self._get_fip(session, ctx, fip_id)
-            attach_tags(session, [row])
-            return row
-
-    def list_floatingips(self, ctx: RequestContext, query: Sequence[tuple[str, str]]) -> Page:
-        with self.db.reader() as session:
-            page = list_rows(session, FIP_LIST, self._fip_query(ctx), query)
-            attach_tags(session, page.rows)
-            return page
-
-    def update_floatingip(
-        self, ctx: RequestContext, fip_id: str, body: Mapping[str, Any], if_match: str | None
-    ) -> FloatingIP:
-        check_known(body, {"port_id", "fixed_ip_address", "description"})
-        with self.db.writer() as session:
-            row = self._get_fip(session, ctx, fip_id)
-            self.enforce(ctx, "update_floatingip", {"project_id": row.project_id})
-            self.check_revision(row, if_match)
-            if "description" in body:
-                row.description = as_str("description", body["description"], allow_none=True)
-            if "port_id" in body:
-                self._associate(session, ctx, row, body["port_id"], body.get("fixed_ip_address"))
-            self.bump(row)
-            session.flush()
-            attach_tags(session, [row])
-        self.changed()
-        return row
-
-    def delete_floatingip(self, ctx: RequestContext, fip_id: str) -> None:
-        with self.db.writer() as session:
-            row = self._get_fip(session, ctx, fip_id)
-            self.enforce(ctx, "delete_floatingip", {"project_id": row.project_id})
-            port = session.get(Port, row.floating_port_id)
-            if port is not None:
-                session.delete(port)
-            self.delete_tags(session, row.id)
-            session.delete(row)
-        self.changed()

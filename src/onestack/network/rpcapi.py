@@ -18,8 +18,9 @@ addressed to its host:
   (``network.<host>``); no networking service on that host means no server
   there, which the bus reports at once as MessagingTimeout.
 
-On the wire everything is JSON: the request context as a dictionary (without
-the token), ``PortInfo`` and friends as dictionaries, paths as strings.
+On the wire everything is JSON: the request context as a dictionary
+(``RequestContext.to_wire``, without the token), ``PortInfo`` and friends
+as dictionaries, paths as strings.
 Networking errors (``onestack.network.exceptions``) arrive at the caller as
 the same classes with the same messages and statuses.  The client blocks: it
 is called from worker threads, never on the event loop (see ``LoopBridge``).
@@ -60,22 +61,6 @@ SLOW_TIMEOUT = 180.0
 Wire = dict[str, Any]
 
 # -- encoding ---------------------------------------------------------------------------
-
-
-def context_to_wire(ctx: RequestContext) -> Wire:
-    """The context as JSON: every field but the token and ``extra``."""
-    data = dataclasses.asdict(ctx)
-    data.pop("auth_token", None)
-    data.pop("extra", None)
-    data["roles"] = list(ctx.roles)
-    return data
-
-
-def context_from_wire(data: Mapping[str, Any]) -> RequestContext:
-    known = {f.name for f in dataclasses.fields(RequestContext)} - {"auth_token", "extra"}
-    values = {k: v for k, v in data.items() if k in known}
-    values["roles"] = tuple(values.get("roles") or ())
-    return RequestContext(**values)
 
 
 def port_to_wire(port: PortInfo) -> Wire:
@@ -125,7 +110,7 @@ class NetworkEndpoint:
         availability_zone: str = "nova",
     ) -> list[Wire]:
         ports = self._service.allocate_for_instance(
-            context_from_wire(ctx),
+            RequestContext.from_wire(ctx),
             instance_id,
             host,
             requested_from_wire(requested),
@@ -135,29 +120,29 @@ class NetworkEndpoint:
         return [port_to_wire(p) for p in ports]
 
     def missing_security_groups(self, ctx: Wire, names: list[str]) -> list[str]:
-        return self._service.missing_security_groups(context_from_wire(ctx), names)
+        return self._service.missing_security_groups(RequestContext.from_wire(ctx), names)
 
     def deallocate_for_instance(self, ctx: Wire, instance_id: str) -> None:
-        self._service.deallocate_for_instance(context_from_wire(ctx), instance_id)
+        self._service.deallocate_for_instance(RequestContext.from_wire(ctx), instance_id)
 
     def get_instance_nw_info(self, ctx: Wire, instance_id: str) -> list[Wire]:
-        ports = self._service.get_instance_nw_info(context_from_wire(ctx), instance_id)
+        ports = self._service.get_instance_nw_info(RequestContext.from_wire(ctx), instance_id)
         return [port_to_wire(p) for p in ports]
 
     def addresses(self, ctx: Wire, instance_id: str) -> Addresses:
-        return self._service.addresses(context_from_wire(ctx), instance_id)
+        return self._service.addresses(RequestContext.from_wire(ctx), instance_id)
 
     def addresses_for(self, ctx: Wire, instance_ids: list[str]) -> dict[str, Addresses]:
-        return self._service.addresses_for(context_from_wire(ctx), instance_ids)
+        return self._service.addresses_for(RequestContext.from_wire(ctx), instance_ids)
 
     def attach_interface(self, ctx: Wire, instance_id: str, host: str, request: Wire) -> Wire:
         port = self._service.attach_interface(
-            context_from_wire(ctx), instance_id, host, NetworkRequest(**request)
+            RequestContext.from_wire(ctx), instance_id, host, NetworkRequest(**request)
         )
         return port_to_wire(port)
 
     def detach_interface(self, ctx: Wire, instance_id: str, port_id: str) -> None:
-        self._service.detach_interface(context_from_wire(ctx), instance_id, port_id)
+        self._service.detach_interface(RequestContext.from_wire(ctx), instance_id, port_id)
 
     def setup_instance_network(self, instance_id: str, ports: list[Wire]) -> str:
         path = self._service.setup_instance_network(instance_id, [port_from_wire(p) for p in ports])
@@ -171,18 +156,22 @@ class NetworkEndpoint:
         self._service.teardown_instance_network(instance_id)
 
     def get_port_info(self, ctx: Wire, port_id: str) -> Wire:
-        return port_to_wire(self._service.get_port_info(context_from_wire(ctx), port_id))
+        return port_to_wire(self._service.get_port_info(RequestContext.from_wire(ctx), port_id))
 
     def get_network_info(self, ctx: Wire, network_id: str) -> Wire:
-        info = self._service.get_network_info(context_from_wire(ctx), network_id)
+        info = self._service.get_network_info(RequestContext.from_wire(ctx), network_id)
         return dataclasses.asdict(info)
 
     def find_security_group(self, ctx: Wire, name_or_id: str, project_id: str | None) -> Wire:
-        group = self._service.find_security_group(context_from_wire(ctx), name_or_id, project_id)
+        group = self._service.find_security_group(
+            RequestContext.from_wire(ctx), name_or_id, project_id
+        )
         return dataclasses.asdict(group)
 
     def set_port_security_groups(self, ctx: Wire, port_id: str, group_ids: list[str]) -> Wire:
-        port = self._service.set_port_security_groups(context_from_wire(ctx), port_id, group_ids)
+        port = self._service.set_port_security_groups(
+            RequestContext.from_wire(ctx), port_id, group_ids
+        )
         return port_to_wire(port)
 
 
@@ -221,7 +210,7 @@ class NetworkClient:
         ports = self._call(
             "allocate_for_instance",
             timeout=SLOW_TIMEOUT,
-            ctx=context_to_wire(ctx),
+            ctx=ctx.to_wire(),
             instance_id=instance_id,
             host=host,
             requested=requested_to_wire(requested),
@@ -231,29 +220,25 @@ class NetworkClient:
         return [port_from_wire(p) for p in ports]
 
     def missing_security_groups(self, ctx: RequestContext, names: list[str]) -> list[str]:
-        found = self._call("missing_security_groups", ctx=context_to_wire(ctx), names=names)
+        found = self._call("missing_security_groups", ctx=ctx.to_wire(), names=names)
         return [str(n) for n in found]
 
     def deallocate_for_instance(self, ctx: RequestContext, instance_id: str) -> None:
-        self._call("deallocate_for_instance", ctx=context_to_wire(ctx), instance_id=instance_id)
+        self._call("deallocate_for_instance", ctx=ctx.to_wire(), instance_id=instance_id)
 
     def get_instance_nw_info(self, ctx: RequestContext, instance_id: str) -> list[PortInfo]:
-        ports = self._call(
-            "get_instance_nw_info", ctx=context_to_wire(ctx), instance_id=instance_id
-        )
+        ports = self._call("get_instance_nw_info", ctx=ctx.to_wire(), instance_id=instance_id)
         return [port_from_wire(p) for p in ports]
 
     def addresses(self, ctx: RequestContext, instance_id: str) -> Addresses:
-        result: Addresses = self._call(
-            "addresses", ctx=context_to_wire(ctx), instance_id=instance_id
-        )
+        result: Addresses = self._call("addresses", ctx=ctx.to_wire(), instance_id=instance_id)
         return result
 
     def addresses_for(
         self, ctx: RequestContext, instance_ids: Sequence[str]
     ) -> dict[str, Addresses]:
         result: dict[str, Addresses] = self._call(
-            "addresses_for", ctx=context_to_wire(ctx), instance_ids=list(instance_ids)
+            "addresses_for", ctx=ctx.to_wire(), instance_ids=list(instance_ids)
         )
         return result
 
@@ -263,7 +248,7 @@ class NetworkClient:
         port = self._call(
             "attach_interface",
             timeout=SLOW_TIMEOUT,
-            ctx=context_to_wire(ctx),
+            ctx=ctx.to_wire(),
             instance_id=instance_id,
             host=host,
             request=dataclasses.asdict(request),
@@ -271,9 +256,7 @@ class NetworkClient:
         return port_from_wire(port)
 
     def detach_interface(self, ctx: RequestContext, instance_id: str, port_id: str) -> None:
-        self._call(
-            "detach_interface", ctx=context_to_wire(ctx), instance_id=instance_id, port_id=port_id
-        )
+        self._call("detach_interface", ctx=ctx.to_wire(), instance_id=instance_id, port_id=port_id)
 
     def setup_instance_network(self, instance_id: str, ports: list[PortInfo]) -> Path:
         path = self._call(
@@ -305,12 +288,10 @@ class NetworkClient:
         )
 
     def get_port_info(self, ctx: RequestContext, port_id: str) -> PortInfo:
-        return port_from_wire(
-            self._call("get_port_info", ctx=context_to_wire(ctx), port_id=port_id)
-        )
+        return port_from_wire(self._call("get_port_info", ctx=ctx.to_wire(), port_id=port_id))
 
     def get_network_info(self, ctx: RequestContext, network_id: str) -> NetworkInfo:
-        data = self._call("get_network_info", ctx=context_to_wire(ctx), network_id=network_id)
+        data = self._call("get_network_info", ctx=ctx.to_wire(), network_id=network_id)
         return NetworkInfo(**data)
 
     def find_security_group(
@@ -318,7 +299,7 @@ class NetworkClient:
     ) -> SecurityGroupInfo:
         data = self._call(
             "find_security_group",
-            ctx=context_to_wire(ctx),
+            ctx=ctx.to_wire(),
             name_or_id=name_or_id,
             project_id=project_id,
         )
@@ -329,7 +310,7 @@ class NetworkClient:
     ) -> PortInfo:
         data = self._call(
             "set_port_security_groups",
-            ctx=context_to_wire(ctx),
+            ctx=ctx.to_wire(),
             port_id=port_id,
             group_ids=list(group_ids),
         )

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from onestack.common.context import RequestContext
 from onestack.network.attrs import as_bool, as_str, as_uuid, check_known, invalid, new_id
+from onestack.network.collection import Collection
+from onestack.network.core import NetworkCore
 from onestack.network.exceptions import (
     HTTPBadRequest,
     InvalidInput,
@@ -27,14 +29,13 @@ from onestack.network.exceptions import (
     SecurityGroupRuleInvalidProtocol,
     SecurityGroupRuleNotFound,
 )
-from onestack.network.listing import ListSpec, Page, attach_tags, list_rows
+from onestack.network.listing import ListSpec, Page
 from onestack.network.models import (
     DefaultSecurityGroup,
     PortSecurityGroup,
     SecurityGroup,
     SecurityGroupRule,
 )
-from onestack.network.ports import PortsMixin
 
 SG_ATTRS = {"name", "description", "project_id", "tenant_id", "stateful"}
 RULE_ATTRS = {
@@ -84,8 +85,19 @@ def _rule(group: SecurityGroup, direction: str, ethertype: str, remote: str | No
     )  # fmt: skip
 
 
-class SecurityGroupsMixin(PortsMixin):
-    def _default_group(self, session: Session, project: str) -> SecurityGroup:
+class SecurityGroups(Collection[SecurityGroup]):
+    #: a new group has no ports yet: nothing to apply
+    wakes_agent = False
+    resource = "security_group"
+    spec = SG_LIST
+
+    def _visible(self, ctx: RequestContext) -> Select[Any]:
+        return self.core.security_groups_visible(ctx)
+
+    def _find(self, session: Session, ctx: RequestContext, item_id: str) -> Any:
+        return self.core.security_group(session, ctx, item_id)
+
+    def default_group(self, session: Session, project: str) -> SecurityGroup:
         row = session.get(DefaultSecurityGroup, project)
         if row is not None:
             group = session.get(SecurityGroup, row.security_group_id)
@@ -108,69 +120,47 @@ class SecurityGroupsMixin(PortsMixin):
     def ensure_default_group(self, project: str) -> None:
         if not project:
             return
-        with self.db.reader() as session:
+        with self.core.db.reader() as session:
             if session.get(DefaultSecurityGroup, project) is not None:
                 return
-        with self.db.writer() as session:
-            self._default_group(session, project)
+        with self.core.db.writer() as session:
+            self.default_group(session, project)
 
-    def _sg_query(self, ctx: RequestContext) -> Select[Any]:
-        stmt = select(SecurityGroup)
-        if not self.sees_all(ctx):
-            stmt = stmt.where(SecurityGroup.project_id == ctx.project_id)
-        return stmt
-
-    def _get_sg(self, session: Session, ctx: RequestContext, group_id: str) -> SecurityGroup:
-        row = session.scalar(self._sg_query(ctx).where(SecurityGroup.id == group_id))
-        if row is None:
-            raise SecurityGroupNotFound(id=group_id)
-        return row
-
-    def create_security_group(self, ctx: RequestContext, body: Mapping[str, Any]) -> SecurityGroup:
+    def _create(
+        self, session: Session, ctx: RequestContext, body: Mapping[str, Any]
+    ) -> SecurityGroup:
         check_known(body, SG_ATTRS)
-        project = self.owner_for_create(ctx, body)
-        self.enforce(ctx, "create_security_group", {"project_id": project})
+        project = self.core.owner_for_create(ctx, body)
+        self.core.enforce(ctx, "create_security_group", {"project_id": project})
         name = as_str("name", body.get("name", ""), allow_none=True)
         if name == "default":
             raise SecurityGroupDefaultAlreadyExists()
-        with self.db.writer() as session:
-            self._default_group(session, project)
-            self.check_quota(session, project, "security_group")
-            group = SecurityGroup(
-                id=new_id(), project_id=project, name=name,
-                description=as_str("description", body.get("description", ""), allow_none=True),
-                stateful=as_bool("stateful", body.get("stateful", True)),
-            )  # fmt: skip
-            session.add(group)
-            session.flush()
-            for ethertype in ("IPv4", "IPv6"):
-                session.add(_rule(group, "egress", ethertype, None))
-            session.flush()
-            session.refresh(group)
-            group.tag_list = []
+        self.default_group(session, project)
+        self.core.check_quota(session, project, "security_group")
+        group = SecurityGroup(
+            id=new_id(), project_id=project, name=name,
+            description=as_str("description", body.get("description", ""), allow_none=True),
+            stateful=as_bool("stateful", body.get("stateful", True)),
+        )  # fmt: skip
+        session.add(group)
+        session.flush()
+        for ethertype in ("IPv4", "IPv6"):
+            session.add(_rule(group, "egress", ethertype, None))
+        session.flush()
+        session.refresh(group)
+        group.tag_list = []
         return group
 
-    def get_security_group(self, ctx: RequestContext, group_id: str) -> SecurityGroup:
-        with self.db.reader() as session:
-            row = self._get_sg(session, ctx, group_id)
-            attach_tags(session, [row])
-            return row
-
-    def list_security_groups(self, ctx: RequestContext, query: Sequence[tuple[str, str]]) -> Page:
+    def list_page(self, ctx: RequestContext, query: Sequence[tuple[str, str]]) -> Page:
         self.ensure_default_group(ctx.project_id or "")
-        with self.db.reader() as session:
-            page = list_rows(session, SG_LIST, self._sg_query(ctx), query)
-            attach_tags(session, page.rows)
-            return page
+        return super().list_page(ctx, query)
 
-    def update_security_group(
-        self, ctx: RequestContext, group_id: str, body: Mapping[str, Any], if_match: str | None
+    def update(
+        self, ctx: RequestContext, item_id: str, body: Mapping[str, Any], if_match: str | None
     ) -> SecurityGroup:
         check_known(body, {"name", "description", "stateful"})
-        with self.db.writer() as session:
-            row = self._get_sg(session, ctx, group_id)
-            self.enforce(ctx, "update_security_group", {"project_id": row.project_id})
-            self.check_revision(row, if_match)
+        with self.core.db.writer() as session:
+            row = self._writable(session, ctx, item_id, "update", if_match)
             if "name" in body:
                 name = as_str("name", body["name"], allow_none=True)
                 if name == "default":
@@ -182,16 +172,15 @@ class SecurityGroupsMixin(PortsMixin):
                 row.description = as_str("description", body["description"], allow_none=True)
             if "stateful" in body:
                 row.stateful = as_bool("stateful", body["stateful"])
-            self.bump(row)
+            self.core.bump(row)
             session.flush()
-            attach_tags(session, [row])
-        self.changed()
+            self.core.with_tags(session, [row])
+        self.core.changed()
         return row
 
-    def delete_security_group(self, ctx: RequestContext, group_id: str) -> None:
-        with self.db.writer() as session:
-            row = self._get_sg(session, ctx, group_id)
-            self.enforce(ctx, "delete_security_group", {"project_id": row.project_id})
+    def delete(self, ctx: RequestContext, item_id: str, if_match: str | None = None) -> None:
+        with self.core.db.writer() as session:
+            row = self._writable(session, ctx, item_id, "delete", if_match)
             default = session.get(DefaultSecurityGroup, row.project_id)
             if default is not None and default.security_group_id == row.id and not ctx.is_admin:
                 raise SecurityGroupCannotRemoveDefault()
@@ -206,40 +195,56 @@ class SecurityGroupsMixin(PortsMixin):
                 session.delete(rule)
             if default is not None and default.security_group_id == row.id:
                 session.delete(default)
-            self.delete_tags(session, row.id)
+            self.core.delete_tags(session, row.id)
             session.delete(row)
-        self.changed()
+        self.core.changed()
 
-    # rules --------------------------------------------------------------------------------
 
-    def _rule_query(self, ctx: RequestContext) -> Select[Any]:
+class SecurityGroupRules(Collection[SecurityGroupRule]):
+    resource = "security_group_rule"
+
+    spec = RULE_LIST
+
+    def __init__(self, core: NetworkCore, groups: SecurityGroups) -> None:
+        super().__init__(core)
+        self.groups = groups
+
+    def _decorate(self, session: Session, rows: Sequence[Any]) -> None:
+        """Rules have no tags."""
+
+    def _find(self, session: Session, ctx: RequestContext, item_id: str) -> Any:
+        row = session.scalar(self._visible(ctx).where(R.id == item_id))
+        if row is None:
+            raise SecurityGroupRuleNotFound(id=item_id)
+        return row
+
+    def _visible(self, ctx: RequestContext) -> Select[Any]:
         stmt = select(R)
-        if not self.sees_all(ctx):
+        if not self.core.sees_all(ctx):
             own_groups = select(SecurityGroup.id).where(SecurityGroup.project_id == ctx.project_id)
             stmt = stmt.where(
                 (R.project_id == ctx.project_id) | R.security_group_id.in_(own_groups)
             )
         return stmt
 
-    def create_security_group_rule(
-        self, ctx: RequestContext, body: Mapping[str, Any]
+    def _create(
+        self, session: Session, ctx: RequestContext, body: Mapping[str, Any]
     ) -> SecurityGroupRule:
         check_known(body, RULE_ATTRS)
         if "security_group_id" not in body:
             raise invalid("security_group_id", "'security_group_id' is a required attribute")
         group_id = as_uuid("security_group_id", body["security_group_id"])
-        with self.db.writer() as session:
-            group = self._get_sg(session, ctx, group_id)
-            self.enforce(ctx, "create_security_group_rule", {"project_id": group.project_id})
-            rule = self._validated_rule(session, ctx, group, body)
-            for other in group.rules:
-                if _same(other, rule):
-                    raise SecurityGroupRuleExists(rule_id=other.id)
-            self.check_quota(session, group.project_id, "security_group_rule")
-            session.add(rule)
-            self.bump(group)
-            session.flush()
-        self.changed()
+        group = self.core.security_group(session, ctx, group_id)
+        self.core.enforce(ctx, "create_security_group_rule", {"project_id": group.project_id})
+        rule = self._validated_rule(session, ctx, group, body)
+        # a query, not group.rules: an earlier item of a bulk create counts too
+        for other in session.scalars(select(R).where(R.security_group_id == group.id)):
+            if _same(other, rule):
+                raise SecurityGroupRuleExists(rule_id=other.id)
+        self.core.check_quota(session, group.project_id, "security_group_rule")
+        session.add(rule)
+        self.core.bump(group)
+        session.flush()
         return rule
 
     def _validated_rule(
@@ -301,7 +306,7 @@ class SecurityGroupsMixin(PortsMixin):
                 remote_group = as_uuid("remote_group_id", remote_group)
             except HTTPBadRequest:
                 raise SecurityGroupNotFound(id=remote_group) from None
-            self._get_sg(session, ctx, remote_group)
+            self.core.security_group(session, ctx, remote_group)
         return R(
             id=new_id(), project_id=group.project_id, security_group_id=group.id,
             direction=direction, ethertype=ethertype, protocol=protocol, port_range_min=low,
@@ -309,31 +314,18 @@ class SecurityGroupsMixin(PortsMixin):
             description=as_str("description", body.get("description", ""), allow_none=True),
         )  # fmt: skip
 
-    def get_security_group_rule(self, ctx: RequestContext, rule_id: str) -> SecurityGroupRule:
-        with self.db.reader() as session:
-            row = session.scalar(self._rule_query(ctx).where(R.id == rule_id))
-            if row is None:
-                raise SecurityGroupRuleNotFound(id=rule_id)
-            return row
+    def list_page(self, ctx: RequestContext, query: Sequence[tuple[str, str]]) -> Page:
+        self.groups.ensure_default_group(ctx.project_id or "")
+        return super().list_page(ctx, query)
 
-    def list_security_group_rules(
-        self, ctx: RequestContext, query: Sequence[tuple[str, str]]
-    ) -> Page:
-        self.ensure_default_group(ctx.project_id or "")
-        with self.db.reader() as session:
-            return list_rows(session, RULE_LIST, self._rule_query(ctx), query)
-
-    def delete_security_group_rule(self, ctx: RequestContext, rule_id: str) -> None:
-        with self.db.writer() as session:
-            row = session.scalar(self._rule_query(ctx).where(R.id == rule_id))
-            if row is None:
-                raise SecurityGroupRuleNotFound(id=rule_id)
-            self.enforce(ctx, "delete_security_group_rule", {"project_id": row.project_id})
+    def delete(self, ctx: RequestContext, item_id: str, if_match: str | None = None) -> None:
+        with self.core.db.writer() as session:
+            row = self._writable(session, ctx, item_id, "delete", if_match)
             group = session.get(SecurityGroup, row.security_group_id)
             if group is not None:
-                self.bump(group)
+                self.core.bump(group)
             session.delete(row)
-        self.changed()
+        self.core.changed()
 
 
 def _port_value(value: Any) -> int | None:

@@ -1,20 +1,25 @@
 """The networking service's plug-in to the all-in-one server.
 
 ``prepare`` creates the external network ``public`` on first start;
-``start`` runs the network agent when this host can build the data plane
-(root and the tools present, or ``network.data_plane = "on"``), otherwise
-the service is API-only and says so once.  ``stop`` stops the agent and
-leaves the tenant data plane running: instances outlive the service.
+``start`` serves the networking Protocol on the bus (``rpcapi``) and runs
+the network agent when this host has a data plane (root and the tools
+present, or ``network.data_plane = "on"``); otherwise the service is
+API-only and says so once.  ``stop`` stops the agent and leaves the tenant
+data plane running: instances outlive the service.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import socket
 from typing import TYPE_CHECKING, Any
 
 from onestack.identity.bootstrap import CatalogEntry
 from onestack.network import policies
+from onestack.network.conf import NetworkSettings
+from onestack.network.drivers import MetadataSource, select_data_plane
+from onestack.network.interface import MetadataProvider
 from onestack.network.manager import NetworkManager
 from onestack.network.rpcapi import TOPIC, NetworkEndpoint
 from onestack.plugin import ServicePlugin
@@ -27,13 +32,28 @@ LOG = logging.getLogger(__name__)
 
 
 def manager_of(cloud: Cloud) -> NetworkManager:
-    """The cloud's NetworkManager (``cloud.services["network"]``), created once."""
+    """The cloud's NetworkManager (``cloud.services["network"]``), created once, with this
+    host's data plane (``drivers.select_data_plane``: the one place that picks it)."""
     existing = cloud.services.get("network")
     if isinstance(existing, NetworkManager):
         return existing
-    manager = NetworkManager(cloud.settings.network, cloud.db, cloud.enforcer)
+    settings = cloud.settings.network
+    metadata = MetadataSource(_configured_provider(settings))
+    plane = select_data_plane(settings, cloud.settings.state_dir, metadata)
+    manager = NetworkManager(
+        settings, cloud.db, cloud.enforcer, data_plane=plane, metadata=metadata
+    )
     cloud.services["network"] = manager
     return manager
+
+
+def _configured_provider(settings: NetworkSettings) -> MetadataProvider | None:
+    """The metadata provider ``network.metadata_provider`` names (``module:attribute``)."""
+    if not settings.metadata_provider:
+        return None
+    module, _, attr = settings.metadata_provider.partition(":")
+    provider: MetadataProvider = getattr(importlib.import_module(module), attr)
+    return provider
 
 
 def _catalog(settings: Settings) -> list[CatalogEntry]:
@@ -42,34 +62,15 @@ def _catalog(settings: Settings) -> list[CatalogEntry]:
     ]
 
 
-def _data_plane_wanted(cloud: Cloud) -> tuple[bool, str]:
-    from onestack.network.agent.linux import missing_tools
-
-    mode = cloud.settings.network.data_plane
-    if mode == "off":
-        return False, "network.data_plane is off"
-    missing = missing_tools()
-    if not missing:
-        return True, ""
-    if mode == "on":
-        raise RuntimeError(f"network.data_plane is on but {missing} is not available")
-    return False, missing
-
-
 def _prepare(cloud: Cloud) -> None:
     manager = manager_of(cloud)
     settings = cloud.settings.network
     result = cloud.bootstrap_result
     if settings.create_public_network and result is not None:
-        wanted, _ = _data_plane_wanted(cloud)
+        host_address = manager.core.plane.capabilities().host_address
         manager.ensure_public_network(
-            result.admin_project_id, host_leg=wanted and settings.public_host_address
+            result.admin_project_id, host_leg=host_address and settings.public_host_address
         )
-    if settings.metadata_provider:
-        import importlib
-
-        module, _, attr = settings.metadata_provider.partition(":")
-        manager.configured_metadata_provider = getattr(importlib.import_module(module), attr)
 
 
 def host_of(cloud: Cloud) -> str:
@@ -78,23 +79,13 @@ def host_of(cloud: Cloud) -> str:
 
 
 async def _start(cloud: Cloud) -> None:
-    wanted, reason = _data_plane_wanted(cloud)
     manager = manager_of(cloud)
     await cloud.bus.serve(TOPIC, NetworkEndpoint(manager), server=host_of(cloud))
-    if not wanted:
-        LOG.warning("networking is API-only on this host (%s): no bridges, DHCP or routers", reason)
-        return
-    from onestack.network.agent.agent import NetworkAgent
-
-    agent = NetworkAgent(manager, cloud.settings.network, cloud.settings.state_dir)
-    cloud.services["network-agent"] = agent
-    await agent.start()
+    await manager.start_agent()
 
 
 async def _stop(cloud: Cloud) -> None:
-    agent: Any = cloud.services.pop("network-agent", None)
-    if agent is not None:
-        await agent.stop()
+    await manager_of(cloud).stop_agent()
 
 
 def _build_app(cloud: Cloud) -> Any:

@@ -14,19 +14,18 @@ import ipaddress
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from onestack.common.context import RequestContext
-from onestack.network._core import Core
 from onestack.network.attrs import as_bool, as_int, as_str, as_str_list, check_known, new_id
+from onestack.network.collection import Collection
 from onestack.network.exceptions import (
     InvalidInput,
     SubnetAllocationError,
     SubnetPoolInUse,
-    SubnetPoolNotFound,
 )
-from onestack.network.listing import ListSpec, Page, attach_tags, list_rows
+from onestack.network.listing import ListSpec
 from onestack.network.models import Subnet, SubnetPool
 
 POOL_ATTRS = {
@@ -83,23 +82,22 @@ def first_free(prefixes: Sequence[str], used: Sequence[str], prefixlen: int) -> 
     return None
 
 
-class SubnetPoolsMixin(Core):
-    def _pool_query(self, ctx: RequestContext) -> Select[Any]:
-        stmt = select(SubnetPool)
-        if not self.sees_all(ctx):
-            stmt = stmt.where(or_(SubnetPool.project_id == ctx.project_id, SubnetPool.shared))
-        return stmt
+class SubnetPools(Collection[SubnetPool]):
+    wakes_agent = False
+    resource = "subnetpool"
+    spec = POOL_LIST
 
-    def _get_pool(self, session: Session, ctx: RequestContext, pool_id: str) -> SubnetPool:
-        row = session.scalar(self._pool_query(ctx).where(SubnetPool.id == pool_id))
-        if row is None:
-            raise SubnetPoolNotFound(subnetpool_id=pool_id)
-        return row
+    def _visible(self, ctx: RequestContext) -> Select[Any]:
+        return self.core.subnetpools_visible(ctx)
 
-    def create_subnetpool(self, ctx: RequestContext, body: Mapping[str, Any]) -> SubnetPool:
+    def _find(self, session: Session, ctx: RequestContext, item_id: str) -> Any:
+        return self.core.subnetpool(session, ctx, item_id)
+
+    def _create(self, session: Session, ctx: RequestContext, body: Mapping[str, Any]) -> SubnetPool:
         check_known(body, POOL_ATTRS)
-        project = self.owner_for_create(ctx, body)
-        self.enforce(ctx, "create_subnetpool", {"project_id": project})
+        core = self.core
+        project = core.owner_for_create(ctx, body)
+        core.enforce(ctx, "create_subnetpool", {"project_id": project})
         if "prefixes" not in body:
             raise InvalidInput(error_message="'prefixes' is a required attribute")
         prefixes = self._prefixes(body["prefixes"])
@@ -112,14 +110,13 @@ class SubnetPoolsMixin(Core):
         )  # fmt: skip
         row.default_prefixlen = row.min_prefixlen
         self._apply_pool(ctx, row, body, creating=True)
-        with self.db.writer() as session:
-            self.check_quota(session, project, "subnetpool")
-            if row.is_default:
-                self._one_default(session, row)
-            session.add(row)
-            session.flush()
-            row.tag_list = []
-            session.refresh(row)
+        core.check_quota(session, project, "subnetpool")
+        if row.is_default:
+            self._one_default(session, row)
+        session.add(row)
+        session.flush()
+        row.tag_list = []
+        session.refresh(row)
         return row
 
     @staticmethod
@@ -159,8 +156,10 @@ class SubnetPoolsMixin(Core):
             if key in body:
                 wanted = as_bool(key, body[key])
                 if wanted != getattr(row, key):
-                    self.enforce(ctx, f"{'create' if creating else 'update'}_subnetpool:{key}", {
-                        "project_id": row.project_id})  # fmt: skip
+                    verb = "create" if creating else "update"
+                    self.core.enforce(
+                        ctx, f"{verb}_subnetpool:{key}", {"project_id": row.project_id}
+                    )
                 setattr(row, key, wanted)
         if "default_quota" in body:
             quota = body["default_quota"]
@@ -181,26 +180,13 @@ class SubnetPoolsMixin(Core):
                 error_message=f"A default subnetpool for IPv{row.ip_version} already exists"
             )
 
-    def get_subnetpool(self, ctx: RequestContext, pool_id: str) -> SubnetPool:
-        with self.db.reader() as session:
-            row = self._get_pool(session, ctx, pool_id)
-            attach_tags(session, [row])
-            return row
-
-    def list_subnetpools(self, ctx: RequestContext, query: Sequence[tuple[str, str]]) -> Page:
-        with self.db.reader() as session:
-            page = list_rows(session, POOL_LIST, self._pool_query(ctx), query)
-            attach_tags(session, page.rows)
-            return page
-
-    def update_subnetpool(
-        self, ctx: RequestContext, pool_id: str, body: Mapping[str, Any], if_match: str | None
+    def update(
+        self, ctx: RequestContext, item_id: str, body: Mapping[str, Any], if_match: str | None
     ) -> SubnetPool:
         check_known(body, POOL_ATTRS - {"project_id", "tenant_id"})
-        with self.db.writer() as session:
-            row = self._get_pool(session, ctx, pool_id)
-            self.enforce(ctx, "update_subnetpool", {"project_id": row.project_id})
-            self.check_revision(row, if_match)
+        core = self.core
+        with core.db.writer() as session:
+            row = self._writable(session, ctx, item_id, "update", if_match)
             if "prefixes" in body:
                 wanted = self._prefixes(body["prefixes"])
                 if wanted[0].version != row.ip_version:
@@ -213,20 +199,20 @@ class SubnetPoolsMixin(Core):
             self._apply_pool(ctx, row, body, creating=False)
             if row.is_default:
                 self._one_default(session, row)
-            self.bump(row)
+            core.bump(row)
             session.flush()
-            attach_tags(session, [row])
+            core.with_tags(session, [row])
             return row
 
-    def delete_subnetpool(self, ctx: RequestContext, pool_id: str) -> None:
-        with self.db.writer() as session:
-            row = self._get_pool(session, ctx, pool_id)
-            self.enforce(ctx, "delete_subnetpool", {"project_id": row.project_id})
+    def delete(self, ctx: RequestContext, item_id: str, if_match: str | None = None) -> None:
+        core = self.core
+        with core.db.writer() as session:
+            row = self._writable(session, ctx, item_id, "delete", if_match)
             if session.scalar(select(Subnet.id).where(Subnet.subnetpool_id == row.id).limit(1)):
                 raise SubnetPoolInUse(
                     subnet_pool_id=row.id, reason="Subnets are allocated from this pool"
                 )
-            self.delete_tags(session, row.id)
+            core.delete_tags(session, row.id)
             session.delete(row)
 
     # allocation (subnet create) ------------------------------------------------------
@@ -236,7 +222,7 @@ class SubnetPoolsMixin(Core):
     ) -> SubnetPool | None:
         """The pool a new subnet comes from, if its request names one."""
         if body.get("subnetpool_id"):
-            pool = self._get_pool(session, ctx, str(body["subnetpool_id"]))
+            pool = self.core.subnetpool(session, ctx, str(body["subnetpool_id"]))
         elif body.get("use_default_subnetpool") and as_bool(
             "use_default_subnetpool", body["use_default_subnetpool"]
         ):

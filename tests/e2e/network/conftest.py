@@ -14,7 +14,6 @@ import os
 import random
 import shutil
 import subprocess
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -28,10 +27,10 @@ from onestack.common.context import RequestContext
 from onestack.common.db import Database
 from onestack.common.policy import Enforcer
 from onestack.network import policies
-from onestack.network.agent import linux
-from onestack.network.agent.plumbing import InstancePlumber
-from onestack.network.agent.registry import Registry, registry_dir
 from onestack.network.conf import NetworkSettings
+from onestack.network.drivers.linux import commands
+from onestack.network.drivers.linux.driver import LinuxDataPlane
+from onestack.network.drivers.linux.registry import Registry, registry_dir
 from onestack.network.interface import NetworkRequest
 from onestack.network.manager import NetworkManager
 from tests.support.server import RunningCloud, new_cloud
@@ -39,9 +38,9 @@ from tests.support.server import RunningCloud, new_cloud
 HERE = Path(__file__).parent
 DHCP_SCRIPT = HERE / "udhcpc.sh"
 
-if os.geteuid() != 0 or linux.missing_tools():
+if os.geteuid() != 0 or commands.missing_tools():
     if os.environ.get("CI"):
-        raise RuntimeError(f"network e2e tests need root and tools: {linux.missing_tools()}")
+        raise RuntimeError(f"network e2e tests need root and tools: {commands.missing_tools()}")
     pytest.skip("network e2e tests need root, iproute2, iptables", allow_module_level=True)
 
 
@@ -139,7 +138,9 @@ class DataPlane:
 
 
 def onestack_namespaces() -> set[str]:
-    return {n for n in linux.namespaces() if n.startswith(("osnet-", "osdhcp-", "osrtr-", "osvm-"))}
+    return {
+        n for n in commands.namespaces() if n.startswith(("osnet-", "osdhcp-", "osrtr-", "osvm-"))
+    }
 
 
 @pytest.fixture(scope="package")
@@ -161,8 +162,11 @@ def dataplane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DataPlane]:
     cloud.extra_env["ONESTACK_TEST_DB_URL"] = f"sqlite:///{cloud.state_dir / 'onestack.db'}"
     cloud.start()
     db = Database(f"sqlite:///{cloud.state_dir / 'onestack.db'}")
-    manager = NetworkManager(NetworkSettings(), db, Enforcer(policies.RULES))
-    manager.plumber = InstancePlumber(threading.RLock(), Registry(registry_dir(cloud.state_dir)))
+    # plugs instances in this process, with the cloud's registry; the cloud's own agent
+    # applies everything else
+    manager = NetworkManager(
+        NetworkSettings(), db, Enforcer(policies.RULES), data_plane=LinuxDataPlane(cloud.state_dir)
+    )
     plane = DataPlane(
         cloud, manager, f"172.24.{third}.", metadata_file, cloud.connect("admin", "admin"),
         cloud.connect("demo", "demo"),
@@ -180,11 +184,11 @@ def dataplane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DataPlane]:
         # cloud's registry lists (never another onestack's namespaces)
         owned = Registry(registry_dir(cloud.state_dir)).names()
         for ns in (onestack_namespaces() - before) & owned:
-            for pid in linux.pids_in(ns):
+            for pid in commands.pids_in(ns):
                 subprocess.run(["kill", str(pid)], check=False)
-            linux.delete_netns(ns)
-        for link in linux.links() & owned:
-            linux.ip("link", "del", link, check=False)
+            commands.delete_netns(ns)
+        for link in commands.links() & owned:
+            commands.ip("link", "del", link, check=False)
         shutil.rmtree(cloud.state_dir / "network", ignore_errors=True)
 
 

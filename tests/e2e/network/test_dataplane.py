@@ -10,7 +10,7 @@ import time
 import uuid
 from pathlib import Path
 
-from onestack.network.agent import linux, names
+from onestack.network.drivers.linux import commands, names
 from tests.e2e.network.conftest import DataPlane, make_network, onestack_namespaces, run_in
 
 
@@ -226,12 +226,12 @@ def test_deleting_resources_leaves_nothing_behind(dataplane: DataPlane) -> None:
     pid = int((dhcp_dir / "pid").read_text())
     assert Path(f"/proc/{pid}").exists()
     tap = names.tap(vm.ports[0].id)
-    assert tap in linux.links(names.net_ns(net.id))
+    assert tap in commands.links(names.net_ns(net.id))
     assert "osi-" in run_in(names.net_ns(net.id), "iptables-save").stdout
     dataplane.destroy(vm)
-    assert vm.ns not in linux.namespaces()
+    assert vm.ns not in commands.namespaces()
     dataplane.settle()
-    assert tap not in linux.links(names.net_ns(net.id))
+    assert tap not in commands.links(names.net_ns(net.id))
     assert "osi-" not in run_in(names.net_ns(net.id), "iptables-save").stdout
     conn.network.remove_interface_from_router(router, subnet_id=sub.id)
     conn.network.delete_router(router)
@@ -251,11 +251,11 @@ def test_agent_rebuilds_what_disappeared(dataplane: DataPlane) -> None:
     net, sub = make_network(dataplane.admin, cidr, "e2e-heal")
     router = _router(dataplane, sub.id)
     dataplane.settle()
-    linux.delete_netns(names.router_ns(router.id))
+    commands.delete_netns(names.router_ns(router.id))
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and names.router_ns(router.id) not in linux.namespaces():
+    while time.monotonic() < deadline and names.router_ns(router.id) not in commands.namespaces():
         time.sleep(0.2)
-    assert names.router_ns(router.id) in linux.namespaces()
+    assert names.router_ns(router.id) in commands.namespaces()
     vm = dataplane.boot(dataplane.admin, net.id)
     vm.dhcp()
     gateway = cidr.rsplit(".", 1)[0] + ".1"
@@ -268,12 +268,12 @@ def test_agent_rebuilds_what_disappeared(dataplane: DataPlane) -> None:
 def test_doctor_reports_and_removes_leftovers(dataplane: DataPlane) -> None:
     import sys
 
-    from onestack.network.agent.registry import Registry, registry_dir
     from onestack.network.cli import find_leftovers, remove
+    from onestack.network.drivers.linux.registry import Registry, registry_dir
 
     # what a compute host that died before teardown_instance_network leaves behind
     leftover = names.vm_ns(str(uuid.uuid4()))
-    linux.ensure_netns(leftover)
+    commands.ensure_netns(leftover)
     Registry(registry_dir(dataplane.cloud.state_dir)).add(leftover)
     try:
         db_url = f"sqlite:///{dataplane.cloud.state_dir / 'onestack.db'}"
@@ -288,6 +288,6 @@ def test_doctor_reports_and_removes_leftovers(dataplane: DataPlane) -> None:
                  if item.name == leftover]  # fmt: skip
         assert len(found) == 1
         remove(found[0], dataplane.cloud.state_dir)
-        assert leftover not in linux.namespaces()
+        assert leftover not in commands.namespaces()
     finally:
-        linux.delete_netns(leftover)
+        commands.delete_netns(leftover)

@@ -6,7 +6,7 @@ import subprocess
 import time
 import uuid
 
-from onestack.network.agent import names
+from onestack.network.drivers.linux import names
 from tests.e2e.network.conftest import DataPlane, make_network, run_in
 
 

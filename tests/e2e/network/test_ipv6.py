@@ -13,7 +13,7 @@ import time
 import uuid
 from pathlib import Path
 
-from onestack.network.agent import linux, names
+from onestack.network.drivers.linux import commands, names
 from tests.e2e.network.conftest import DataPlane, Instance
 
 
@@ -71,9 +71,9 @@ def test_slaac_addresses_from_router_advertisements(dataplane: DataPlane) -> Non
     conn.network.delete_router(router)
     conn.network.delete_network(net)
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and names.router_ns(router.id) in linux.namespaces():
+    while time.monotonic() < deadline and names.router_ns(router.id) in commands.namespaces():
         time.sleep(0.2)
-    assert names.router_ns(router.id) not in linux.namespaces()
+    assert names.router_ns(router.id) not in commands.namespaces()
     assert not ra_dir.exists()
     assert not _alive(pid)
 

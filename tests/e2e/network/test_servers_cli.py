@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from onestack.network.agent import linux
+from onestack.network.drivers.linux import commands
 from tests.e2e.network.conftest import DataPlane, run_in
 
 pytestmark = pytest.mark.cli
@@ -88,7 +88,7 @@ def test_two_servers_dhcp_ping_and_snat(dataplane: DataPlane) -> None:
     assert wait_for(lambda: inside(two["id"], f"ping -c 1 -W 1 {host}").returncode == 0)
     for server in (one, two):
         cli(dataplane, "server", "delete", "--wait", server["id"])
-    assert f"osvm-{one['id']}" not in linux.namespaces()
+    assert f"osvm-{one['id']}" not in commands.namespaces()
     assert list(dataplane.admin.network.ports(device_id=one["id"])) == []
 
 

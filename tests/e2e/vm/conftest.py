@@ -28,8 +28,8 @@ from typing import Any
 import pytest
 
 from onestack.image.defaults import vm as vm_image
-from onestack.network.agent import linux
-from onestack.network.agent.registry import Registry, registry_dir
+from onestack.network.drivers.linux import commands as linux
+from onestack.network.drivers.linux.registry import Registry, registry_dir
 from tests.support.server import RunningCloud, new_cloud
 
 pytestmark = [pytest.mark.root, pytest.mark.cli]

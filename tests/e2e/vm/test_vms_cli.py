@@ -18,7 +18,7 @@ import pytest
 import websockets
 
 from onestack.image.defaults import vm as vm_image
-from onestack.network.agent import linux
+from onestack.network.drivers.linux import commands as linux
 from tests.e2e.vm.conftest import BootedVm, VmCloud, wait_for
 
 pytestmark = [pytest.mark.root, pytest.mark.cli]

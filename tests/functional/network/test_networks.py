@@ -173,6 +173,33 @@ def test_bulk_create(raw_admin: Raw, admin: Any) -> None:
         admin.network.delete_network(item["id"])
 
 
+def test_bulk_create_with_one_bad_item_creates_nothing(raw_admin: Raw, admin: Any) -> None:
+    tag = unique("bulkbad")
+    items = [{"name": f"{tag}-1"}, {"name": f"{tag}-2", "mtu": "not-a-number"}]
+    response = raw_admin.request("POST", "/v2.0/networks", json={"networks": items})
+    assert response.status_code == 400
+    assert response.json()["NeutronError"]["type"] == "HTTPBadRequest"
+    assert "mtu" in response.json()["NeutronError"]["message"]
+    assert [n for n in admin.network.networks() if n.name.startswith(tag)] == []
+
+
+def test_bulk_subnets_are_checked_against_each_other(
+    raw_admin: Raw, admin: Any, network: Any
+) -> None:
+    items = [
+        {"network_id": network.id, "cidr": "10.31.0.0/24", "ip_version": 4},
+        {"network_id": network.id, "cidr": "10.31.0.0/25", "ip_version": 4},
+    ]
+    response = raw_admin.request("POST", "/v2.0/subnets", json={"subnets": items})
+    assert response.status_code == 400
+    error = response.json()["NeutronError"]
+    assert error["type"] == "InvalidInput"
+    assert "overlaps with another subnet" in error["message"]
+    assert list(admin.network.subnets(network_id=network.id)) == []
+    # the DHCP port the first subnet would have had is not there either
+    assert list(admin.network.ports(network_id=network.id)) == []
+
+
 def test_delete_external_network_removes_its_floating_ips(admin: Any) -> None:
     net = admin.network.create_network(name=unique("ext"), is_router_external=True)
     admin.network.create_subnet(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.functional.network.conftest import Raw
 from tests.functional.network.helpers import neutron_error, unique
 
 
@@ -130,3 +131,27 @@ def test_router_ports_cannot_be_deleted_directly(admin: Any, network: Any, subne
         admin.network.remove_interface_from_router(router, subnet_id=subnet.id)
     finally:
         admin.network.delete_router(router)
+
+
+def test_bulk_ports_with_a_taken_address_create_nothing(
+    admin: Any, network: Any, subnet: Any, raw_admin: Raw
+) -> None:
+    items = [
+        {"network_id": network.id, "name": "bulk-a", "fixed_ips": [{"ip_address": "10.20.0.50"}]},
+        {"network_id": network.id, "name": "bulk-b", "fixed_ips": [{"ip_address": "10.20.0.50"}]},
+    ]
+    response = raw_admin.request("POST", "/v2.0/ports", json={"ports": items})
+    assert response.status_code == 409
+    error = response.json()["NeutronError"]
+    assert error["type"] == "IpAddressInUse"
+    assert "10.20.0.50" in error["message"]
+    names = {p.name for p in admin.network.ports(network_id=network.id)}
+    assert not names & {"bulk-a", "bulk-b"}
+    # and a good bulk list gets two different addresses
+    good = [{"network_id": network.id, "name": "bulk-c"}, {"network_id": network.id,
+                                                           "name": "bulk-d"}]  # fmt: skip
+    response = raw_admin.request("POST", "/v2.0/ports", json={"ports": good})
+    assert response.status_code == 201
+    created = response.json()["ports"]
+    addresses = {p["fixed_ips"][0]["ip_address"] for p in created}
+    assert len(addresses) == 2

@@ -15,6 +15,8 @@ def test_show_update_and_enforce(admin: Any, demo: Any) -> None:
     assert details.networks["limit"] == 100 and "used" in details.networks
     used = len([n for n in demo.network.networks() if n.project_id == project])
     admin.network.update_quota(project, networks=used + 1)
+    listed = {q.project_id: q for q in admin.network.quotas()}
+    assert listed[project].networks == used + 1
     created = demo.network.create_network(name=unique("q"))
     try:
         body = neutron_error(
@@ -25,6 +27,7 @@ def test_show_update_and_enforce(admin: Any, demo: Any) -> None:
         demo.network.delete_network(created)
         admin.network.delete_quota(project)
     assert admin.network.get_quota(project).networks == 100
+    assert project not in {q.project_id for q in admin.network.quotas()}
 
 
 def test_members_cannot_change_quotas(demo: Any) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from openstack import exceptions
 
+from tests.functional.network.conftest import Raw
 from tests.functional.network.helpers import neutron_error, unique
 
 
@@ -199,5 +200,21 @@ def test_rule_with_unknown_remote_group_is_not_found(admin: Any, remote: str) ->
             404,
             "SecurityGroupNotFound",
         )
+    finally:
+        admin.network.delete_security_group(group)
+
+
+def test_bulk_rules_with_a_duplicate_create_nothing(admin: Any, raw_admin: Raw) -> None:
+    group = admin.network.create_security_group(name=unique("bulkrules"))
+    try:
+        rule = {"security_group_id": group.id, "direction": "ingress", "protocol": "tcp",
+                "port_range_min": 22, "port_range_max": 22}  # fmt: skip
+        response = raw_admin.request(
+            "POST", "/v2.0/security-group-rules", json={"security_group_rules": [rule, rule]}
+        )
+        assert response.status_code == 409
+        assert response.json()["NeutronError"]["type"] == "SecurityGroupRuleExists"
+        rules = admin.network.security_group_rules(security_group_id=group.id)
+        assert [r for r in rules if r.direction == "ingress"] == []
     finally:
         admin.network.delete_security_group(group)

@@ -34,7 +34,12 @@ from onestack.compute.driver import (
     InstanceSpec,
     TapVif,
 )
-from onestack.compute.drivers import DRIVER_NAMES, driver_class
+from onestack.compute.drivers import (
+    CAPABILITY_LABELS,
+    DRIVER_NAMES,
+    capability_matrix,
+    driver_class,
+)
 from onestack.compute.exceptions import DriverNotSupported
 from onestack.compute.states import PowerState
 from onestack.image.defaults import vm as vm_image
@@ -128,6 +133,14 @@ DRIVERS = [
 
 def test_every_shipped_driver_is_in_the_suite() -> None:
     assert sorted(DRIVER_NAMES) == sorted(p.values[0].name for p in DRIVERS)
+
+
+def test_the_documented_capabilities_are_the_drivers() -> None:
+    """docs/compute-drivers.md holds capability_matrix() (regenerate it when this fails)."""
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "compute-drivers.md").read_text()
+    begin, end = "<!-- capabilities:begin -->\n", "<!-- capabilities:end -->"
+    assert doc[doc.index(begin) + len(begin) : doc.index(end)] == capability_matrix()
+    assert set(CAPABILITY_LABELS) == {f.name for f in dataclasses.fields(Capabilities)}
 
 
 @pytest.fixture(params=DRIVERS)

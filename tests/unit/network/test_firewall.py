@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from onestack.network.agent import firewall, names
-from onestack.network.agent.state import Desired, NetworkState, PortState, RuleState
+from onestack.network.drivers.linux import firewall, names
+from onestack.network.topology import Desired, NetworkState, PortState, RuleState
 
 PORT_A = "aaaaaaaa-0000-4000-8000-000000000001"
 PORT_B = "bbbbbbbb-0000-4000-8000-000000000002"

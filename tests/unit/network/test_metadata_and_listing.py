@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
-from onestack.network.agent.metadata import render
+from onestack.network.api.deps import page_links as links
+from onestack.network.drivers.linux.metadata import render
 from onestack.network.interface import InstanceMetadata
-from onestack.network.listing import Page, links
+from onestack.network.listing import Page
 
 DATA = InstanceMetadata(
     uuid="11111111-2222-4333-8444-555555555555", name="vm", hostname="vm", project_id="p",

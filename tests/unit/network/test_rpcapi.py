@@ -7,8 +7,6 @@ in-process bus on an event loop of its own, and the client called from this
 
 from __future__ import annotations
 
-import asyncio
-import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,11 +33,10 @@ from onestack.network.rpcapi import (
     TOPIC,
     NetworkClient,
     NetworkEndpoint,
-    context_from_wire,
-    context_to_wire,
     port_from_wire,
     port_to_wire,
 )
+from tests.unit.network.conftest import LoopThread
 
 
 @dataclass
@@ -52,30 +49,27 @@ class Remote:
 
 
 @pytest.fixture()
-def remote() -> Iterator[Remote]:
+def remote(loop_thread: LoopThread) -> Iterator[Remote]:
     db = Database("sqlite://")
     upgrade(db, ["onestack.network"])
     manager = NetworkManager(NetworkSettings(), db, Enforcer(policies.RULES))
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="bus-loop", daemon=True)
-    thread.start()
+    project = uuid.uuid4().hex
+    ctx = RequestContext(
+        request_id="req-rpc", user_id="u1", project_id=project, roles=("member", "reader")
+    )
+    network = manager.networks.create(ctx, {"name": "rpc-net"})
+    manager.subnets.create(
+        ctx, {"network_id": network.id, "cidr": "10.77.0.0/24", "ip_version": 4, "name": "s"}
+    )
     bus = InProcessBus()
 
     async def start() -> None:
         await bus.start()
         await bus.serve(TOPIC, NetworkEndpoint(manager), server="node-1")
 
-    asyncio.run_coroutine_threadsafe(start(), loop).result(10)
-    bridge = LoopBridge(loop, owner="network")
-    project = uuid.uuid4().hex
-    ctx = RequestContext(
-        request_id="req-rpc", user_id="u1", project_id=project, roles=("member", "reader")
-    )
-    network = manager.create_network(ctx, {"name": "rpc-net"})
-    manager.create_subnet(
-        ctx, {"network_id": network.id, "cidr": "10.77.0.0/24", "ip_version": 4, "name": "s"}
-    )
+    bridge = LoopBridge(loop_thread.loop, owner="network")
     try:
+        loop_thread.run(start())
         yield Remote(
             manager,
             NetworkClient(bus, bridge, "node-1"),
@@ -84,22 +78,8 @@ def remote() -> Iterator[Remote]:
             network.id,
         )
     finally:
-        asyncio.run_coroutine_threadsafe(bus.stop(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
+        loop_thread.run(bus.stop())
         db.dispose()
-
-
-def test_context_travels_without_its_token() -> None:
-    ctx = RequestContext(
-        request_id="r", user_id="u", project_id="p", roles=("admin",), auth_token="secret"
-    )
-    back = context_from_wire(context_to_wire(ctx))
-    assert back.auth_token is None
-    assert (back.request_id, back.user_id, back.project_id, back.roles, back.is_admin) == (
-        "r", "u", "p", ("admin",), True,
-    )  # fmt: skip
 
 
 def test_allocate_and_read_back_over_the_bus(remote: Remote) -> None:

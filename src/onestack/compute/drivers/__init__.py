@@ -12,10 +12,11 @@ import importlib
 import logging
 import os
 import shutil
+from dataclasses import fields
 from pathlib import Path
 
 from onestack.compute.conf import ComputeSettings
-from onestack.compute.driver import ComputeDriver
+from onestack.compute.driver import Capabilities, ComputeDriver
 
 LOG = logging.getLogger(__name__)
 
@@ -85,3 +86,39 @@ def load_driver(
     """The driver ``name`` (by default the first host's, from the settings)."""
     chosen = name or driver_name(settings)[0]
     return driver_class(chosen)(settings, state_dir / "compute", host)
+
+
+#: how docs/compute-drivers.md names each capability (every field of Capabilities)
+CAPABILITY_LABELS = {
+    "pause": "pause / unpause",
+    "suspend": "suspend / resume",
+    "resize": "resize / confirm / revert",
+    "snapshot": "snapshot (createImage)",
+    "console_output": "console output (os-getConsoleOutput)",
+    "volume_attach": "volume attach / detach",
+    "boot_from_volume": "boot from volume",
+    "real_workloads": "runs real workloads",
+    "tap_vifs": "ports as tap devices (VIF type tap)",
+    "interface_attach": "interface hot-plug (os-interface)",
+    "remote_consoles": "remote consoles (serial, noVNC)",
+}
+
+
+#: what a host without the capability answers (default: the API's 501 before any cast)
+_WITHOUT = {"boot_from_volume": "no (never scheduled there)", "real_workloads": "no"}
+
+
+def capability_matrix() -> str:
+    """The capability table of docs/compute-drivers.md, from each driver's Capabilities
+    (operations every driver has are not listed)."""
+    names = list(DRIVER_NAMES)
+    claims = {name: driver_class(name).capabilities for name in names}
+    lines = [
+        "| capability | " + " | ".join(names) + " |",
+        "| --- | " + " | ".join("---" for _ in names) + " |",
+    ]
+    for field in fields(Capabilities):
+        without = _WITHOUT.get(field.name, "no (501)")
+        marks = ["yes" if getattr(claims[n], field.name) else without for n in names]
+        lines.append(f"| {CAPABILITY_LABELS[field.name]} | " + " | ".join(marks) + " |")
+    return "\n".join(lines) + "\n"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import platform
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -21,14 +20,14 @@ Ctx = Depends(require_context)
 def add_router_interface(
     request: Request, router_id: str, body: Any = Depends(json_body), ctx: RequestContext = Ctx
 ) -> JSONResponse:
-    return JSONResponse(deps.manager(request).add_router_interface(ctx, router_id, body))
+    return JSONResponse(deps.manager(request).routers.add_router_interface(ctx, router_id, body))
 
 
 @router.put("/v2.0/routers/{router_id}/remove_router_interface")
 def remove_router_interface(
     request: Request, router_id: str, body: Any = Depends(json_body), ctx: RequestContext = Ctx
 ) -> JSONResponse:
-    return JSONResponse(deps.manager(request).remove_router_interface(ctx, router_id, body))
+    return JSONResponse(deps.manager(request).routers.remove_router_interface(ctx, router_id, body))
 
 
 @router.put("/v2.0/routers/{router_id}/add_extraroutes")
@@ -44,7 +43,7 @@ def extraroutes_atomic(router_id: str, ctx: RequestContext = Ctx) -> Response:
 def get_tags(
     request: Request, collection: str, resource_id: str, ctx: RequestContext = Ctx
 ) -> JSONResponse:
-    return JSONResponse({"tags": deps.manager(request).get_tags(ctx, collection, resource_id)})
+    return JSONResponse({"tags": deps.manager(request).tags.get(ctx, collection, resource_id)})
 
 
 @router.put("/v2.0/{collection}/{resource_id}/tags")
@@ -57,7 +56,7 @@ def replace_tags(
 ) -> JSONResponse:
     if not isinstance(body, dict) or "tags" not in body:
         raise HTTPBadRequest(detail="Invalid tags body: 'tags' is required")
-    tags = deps.manager(request).replace_tags(ctx, collection, resource_id, body["tags"])
+    tags = deps.manager(request).tags.replace(ctx, collection, resource_id, body["tags"])
     return JSONResponse({"tags": tags})
 
 
@@ -65,7 +64,7 @@ def replace_tags(
 def delete_tags(
     request: Request, collection: str, resource_id: str, ctx: RequestContext = Ctx
 ) -> Response:
-    deps.manager(request).replace_tags(ctx, collection, resource_id, [])
+    deps.manager(request).tags.replace(ctx, collection, resource_id, [])
     return Response(status_code=204)
 
 
@@ -73,7 +72,7 @@ def delete_tags(
 def check_tag(
     request: Request, collection: str, resource_id: str, tag: str, ctx: RequestContext = Ctx
 ) -> Response:
-    deps.manager(request).check_tag(ctx, collection, resource_id, tag)
+    deps.manager(request).tags.check(ctx, collection, resource_id, tag)
     return Response(status_code=204)
 
 
@@ -81,7 +80,7 @@ def check_tag(
 def add_tag(
     request: Request, collection: str, resource_id: str, tag: str, ctx: RequestContext = Ctx
 ) -> Response:
-    deps.manager(request).add_tag(ctx, collection, resource_id, tag)
+    deps.manager(request).tags.add(ctx, collection, resource_id, tag)
     return Response(status_code=201)
 
 
@@ -89,7 +88,7 @@ def add_tag(
 def remove_tag(
     request: Request, collection: str, resource_id: str, tag: str, ctx: RequestContext = Ctx
 ) -> Response:
-    deps.manager(request).remove_tag(ctx, collection, resource_id, tag)
+    deps.manager(request).tags.remove(ctx, collection, resource_id, tag)
     return Response(status_code=204)
 
 
@@ -102,23 +101,23 @@ def _quota(values: dict[str, int]) -> dict[str, int]:
 
 @router.get("/v2.0/quotas")
 def list_quotas(request: Request, ctx: RequestContext = Ctx) -> JSONResponse:
-    return JSONResponse({"quotas": deps.manager(request).list_quotas(ctx)})
+    return JSONResponse({"quotas": deps.manager(request).quotas.list_all(ctx)})
 
 
 @router.get("/v2.0/quotas/{project_id}")
 def show_quota(request: Request, project_id: str, ctx: RequestContext = Ctx) -> JSONResponse:
-    return JSONResponse({"quota": _quota(deps.manager(request).get_quota(ctx, project_id))})
+    return JSONResponse({"quota": _quota(deps.manager(request).quotas.get(ctx, project_id))})
 
 
 @router.get("/v2.0/quotas/{project_id}/default")
 def default_quota(request: Request, project_id: str, ctx: RequestContext = Ctx) -> JSONResponse:
-    return JSONResponse({"quota": _quota(deps.manager(request).default_quota(ctx))})
+    return JSONResponse({"quota": _quota(deps.manager(request).quotas.defaults(ctx))})
 
 
 @router.get("/v2.0/quotas/{project_id}/details")
 @router.get("/v2.0/quotas/{project_id}/details.json")
 def quota_details(request: Request, project_id: str, ctx: RequestContext = Ctx) -> JSONResponse:
-    return JSONResponse({"quota": deps.manager(request).get_quota_details(ctx, project_id)})
+    return JSONResponse({"quota": deps.manager(request).quotas.details(ctx, project_id)})
 
 
 @router.put("/v2.0/quotas/{project_id}")
@@ -126,12 +125,12 @@ def update_quota(
     request: Request, project_id: str, body: Any = Depends(json_body), ctx: RequestContext = Ctx
 ) -> JSONResponse:
     values = deps.wrapped(body, "quota")
-    return JSONResponse({"quota": deps.manager(request).update_quota(ctx, project_id, values)})
+    return JSONResponse({"quota": deps.manager(request).quotas.update(ctx, project_id, values)})
 
 
 @router.delete("/v2.0/quotas/{project_id}")
 def delete_quota(request: Request, project_id: str, ctx: RequestContext = Ctx) -> Response:
-    deps.manager(request).delete_quota(ctx, project_id)
+    deps.manager(request).quotas.delete(ctx, project_id)
     return Response(status_code=204)
 
 
@@ -140,7 +139,7 @@ def delete_quota(request: Request, project_id: str, ctx: RequestContext = Ctx) -
 
 @router.get("/v2.0/network-ip-availabilities")
 def list_ip_availability(request: Request, ctx: RequestContext = Ctx) -> JSONResponse:
-    items = deps.manager(request).list_ip_availability(ctx, deps.query(request))
+    items = deps.manager(request).ip_availability.list_all(ctx, deps.query(request))
     return JSONResponse({"network_ip_availabilities": items})
 
 
@@ -148,45 +147,15 @@ def list_ip_availability(request: Request, ctx: RequestContext = Ctx) -> JSONRes
 def show_ip_availability(
     request: Request, network_id: str, ctx: RequestContext = Ctx
 ) -> JSONResponse:
-    item = deps.manager(request).get_ip_availability(ctx, network_id)
+    item = deps.manager(request).ip_availability.get(ctx, network_id)
     return JSONResponse({"network_ip_availability": item})
 
 
 @router.get("/v2.0/availability_zones")
 def availability_zones(request: Request, ctx: RequestContext = Ctx) -> JSONResponse:
-    zone = deps.manager(request).settings.availability_zone
-    zones = [
-        {"name": zone, "resource": kind, "state": "available"} for kind in ("network", "router")
-    ]
-    return JSONResponse({"availability_zones": zones})
+    return JSONResponse({"availability_zones": deps.manager(request).availability_zones(ctx)})
 
 
 @router.get("/v2.0/agents")
 def agents(request: Request, ctx: RequestContext = Ctx) -> JSONResponse:
-    mgr = deps.manager(request)
-    if not mgr.allowed(ctx, "get_agent", {}):
-        # Neutron filters a list by policy: callers who may not see agents get none.
-        return JSONResponse({"agents": []})
-    alive = mgr.plumber is not None
-    host = platform.node()
-    items: list[dict[str, Any]] = [
-        {
-            "id": f"onestack-{kind}-{host}",
-            "agent_type": agent_type,
-            "binary": binary,
-            "host": host,
-            "alive": alive,
-            "admin_state_up": True,
-            "availability_zone": mgr.settings.availability_zone if kind != "bridge" else None,
-            "topic": kind,
-            "configurations": {},
-            "description": None,
-        }
-        for kind, agent_type, binary in (
-            ("bridge", "Linux bridge agent", "onestack-network-agent"),
-            ("dhcp", "DHCP agent", "onestack-network-agent"),
-            ("l3", "L3 agent", "onestack-network-agent"),
-            ("metadata", "Metadata agent", "onestack-network-agent"),
-        )
-    ]
-    return JSONResponse({"agents": items})
+    return JSONResponse({"agents": deps.manager(request).agents(ctx)})

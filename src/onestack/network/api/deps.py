@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urlencode
 
 from fastapi import Request
 
 from onestack.common.app import base_url
-from onestack.network.manager import NetworkManager
+from onestack.network.exceptions import HTTPBadRequest
+
+if TYPE_CHECKING:
+    from onestack.network.listing import Page
+    from onestack.network.manager import NetworkManager
 
 
 def manager(request: Request) -> NetworkManager:
-    return cast(NetworkManager, request.app.state.network)
+    return cast("NetworkManager", request.app.state.network)
 
 
 def query(request: Request) -> list[tuple[str, str]]:
@@ -28,11 +34,27 @@ def collection_url(request: Request) -> str:
 
 def wrapped(body: Any, key: str) -> Any:
     """``body[key]``, or the Neutron 400 when the body is not ``{key: {...}}``."""
-    from onestack.network.exceptions import HTTPBadRequest
-
     if not isinstance(body, dict) or key not in body:
         raise HTTPBadRequest(detail=f"Resource body required: '{key}' is missing")
     value = body[key]
     if not isinstance(value, dict):
         raise HTTPBadRequest(detail=f"Invalid format for '{key}': an object is required")
     return value
+
+
+def page_links(
+    url: str, query: Sequence[tuple[str, str]], page: Page, ids: list[str]
+) -> list[dict[str, str]]:
+    """Neutron's ``<collection>_links``: onward when the page is full, back after a marker."""
+    if page.limit is None or not ids:
+        return []
+    params = [(k, v) for k, v in query if k not in ("marker", "page_reverse")]
+    full = len(ids) >= page.limit
+    forward = [*params, ("marker", ids[-1])]
+    backward = [*params, ("marker", ids[0]), ("page_reverse", "True")]
+    result = []
+    if (full and not page.reverse) or (page.reverse and page.marker):
+        result.append({"rel": "next", "href": f"{url}?{urlencode(forward)}"})
+    if (page.marker and not page.reverse) or (page.reverse and full):
+        result.append({"rel": "previous", "href": f"{url}?{urlencode(backward)}"})
+    return result

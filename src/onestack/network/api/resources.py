@@ -1,16 +1,17 @@
 """CRUD routes for every Neutron collection, built from one table of resources.
 
 ``GET /v2.0/<collection>`` lists (filters, ``fields``, sorting, pagination and
-``<collection>_links``), ``POST`` creates one resource or a bulk list,
-``GET/PUT/DELETE /v2.0/<collection>/<id>`` show, update (``If-Match:
-revision_number=N`` checked) and delete.
+``<collection>_links``), ``POST`` creates one resource or a bulk list (all or
+nothing: the manager creates a bulk list in one transaction),
+``GET/PUT/DELETE /v2.0/<collection>/<id>`` show, update and delete (the
+manager checks ``If-Match: revision_number=N``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
@@ -19,17 +20,18 @@ from onestack.common.app import json_body, require_context
 from onestack.common.context import RequestContext
 from onestack.network.api import deps, views
 from onestack.network.exceptions import HTTPBadRequest
-from onestack.network.listing import links
-from onestack.network.manager import NetworkManager
+
+if TYPE_CHECKING:
+    from onestack.network.collection import Collection
 
 Ctx = Depends(require_context)
 
 
 @dataclass(frozen=True)
 class Resource:
-    collection: str  # URL path segment
+    collection: str  # URL path segment, and the key of NetworkManager.collections
     key: str  # JSON collection key (networks, security_groups...)
-    singular: str  # JSON body key and manager method suffix
+    singular: str  # JSON body key
     render: Callable[[Any, RequestContext], dict[str, Any]]
     updatable: bool = True
 
@@ -52,25 +54,21 @@ RESOURCES = (
 )
 
 
-def _method(mgr: NetworkManager, verb: str, resource: Resource) -> Callable[..., Any]:
-    name = f"{verb}_{resource.singular}"
-    if verb == "list":
-        name = f"list_{resource.key}"
-    method: Callable[..., Any] = getattr(mgr, name)
-    return method
+def _collection(request: Request, res: Resource) -> Collection[Any]:
+    return deps.manager(request).collections[res.collection]
 
 
 def _add(router: APIRouter, res: Resource) -> None:
     base = f"/v2.0/{res.collection}"
 
     def list_(request: Request, ctx: RequestContext = Ctx) -> JSONResponse:
-        mgr = deps.manager(request)
         query = deps.query(request)
-        page = _method(mgr, "list", res)(ctx, query)
+        page = _collection(request, res).list_page(ctx, query)
         fields = deps.fields(request)
         items = [views.select_fields(res.render(row, ctx), fields) for row in page.rows]
         body: dict[str, Any] = {res.key: items}
-        page_links = links(deps.collection_url(request), query, page, [r.id for r in page.rows])
+        ids = [r.id for r in page.rows]
+        page_links = deps.page_links(deps.collection_url(request), query, page, ids)
         if page_links:
             body[f"{res.key}_links"] = page_links
         return JSONResponse(body)
@@ -78,32 +76,20 @@ def _add(router: APIRouter, res: Resource) -> None:
     def create(
         request: Request, body: Any = Depends(json_body), ctx: RequestContext = Ctx
     ) -> JSONResponse:
-        mgr = deps.manager(request)
-        create_one = _method(mgr, "create", res)
+        collection = _collection(request, res)
         if isinstance(body, dict) and res.key in body and res.key != res.singular:
             items = body[res.key]
             if not isinstance(items, list) or not items:
                 raise HTTPBadRequest(detail=f"Resources required: '{res.key}' must be a list")
-            done: list[Any] = []
-            try:
-                for item in items:
-                    if not isinstance(item, dict):
-                        raise HTTPBadRequest(detail=f"Invalid format for '{res.key}'")
-                    done.append(create_one(ctx, item))
-            except Exception:
-                delete = _method(mgr, "delete", res)
-                for row in reversed(done):
-                    try:
-                        delete(ctx, row.id)
-                    except Exception:
-                        pass
-                raise
-            return JSONResponse({res.key: [res.render(r, ctx) for r in done]}, status_code=201)
-        row = create_one(ctx, deps.wrapped(body, res.singular))
+            if not all(isinstance(item, dict) for item in items):
+                raise HTTPBadRequest(detail=f"Invalid format for '{res.key}'")
+            rows = collection.create_bulk(ctx, items)
+            return JSONResponse({res.key: [res.render(r, ctx) for r in rows]}, status_code=201)
+        row = collection.create(ctx, deps.wrapped(body, res.singular))
         return JSONResponse({res.singular: res.render(row, ctx)}, status_code=201)
 
     def show(request: Request, item_id: str, ctx: RequestContext = Ctx) -> JSONResponse:
-        row = _method(deps.manager(request), "get", res)(ctx, item_id)
+        row = _collection(request, res).get(ctx, item_id)
         body = views.select_fields(res.render(row, ctx), deps.fields(request))
         return JSONResponse({res.singular: body})
 
@@ -111,17 +97,13 @@ def _add(router: APIRouter, res: Resource) -> None:
         request: Request, item_id: str, body: Any = Depends(json_body), ctx: RequestContext = Ctx
     ) -> JSONResponse:
         values = deps.wrapped(body, res.singular)
-        row = _method(deps.manager(request), "update", res)(
+        row = _collection(request, res).update(
             ctx, item_id, values, request.headers.get("if-match")
         )
         return JSONResponse({res.singular: res.render(row, ctx)})
 
     def delete(request: Request, item_id: str, ctx: RequestContext = Ctx) -> Response:
-        mgr = deps.manager(request)
-        if request.headers.get("if-match"):
-            current = _method(mgr, "get", res)(ctx, item_id)
-            mgr.check_revision(current, request.headers.get("if-match"))
-        _method(mgr, "delete", res)(ctx, item_id)
+        _collection(request, res).delete(ctx, item_id, request.headers.get("if-match"))
         return Response(status_code=204)
 
     router.add_api_route(base, list_, methods=["GET"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fastapi import FastAPI
 
 from onestack.common.app import create_app
@@ -9,7 +11,9 @@ from onestack.common.errors import ErrorStyle
 from onestack.common.pipeline import PipelineSpec, TokenValidator
 from onestack.config import Settings
 from onestack.network.api import actions, resources, unsupported, versions
-from onestack.network.manager import NetworkManager
+
+if TYPE_CHECKING:
+    from onestack.network.manager import NetworkManager
 
 
 def build_app(manager: NetworkManager, tokens: TokenValidator, settings: Settings) -> FastAPI:

@@ -2,106 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import asdict, dataclass, field
-from typing import Any
-
 from sqlalchemy import select
 
 from onestack.common.db import Database
 from onestack.network import models
-
-
-@dataclass(frozen=True)
-class SubnetState:
-    id: str
-    cidr: str
-    version: int
-    gateway: str | None
-    enable_dhcp: bool
-    dns: tuple[str, ...]
-    host_routes: tuple[tuple[str, str], ...]
-    ra_mode: str | None = None
-
-
-@dataclass(frozen=True)
-class PortState:
-    id: str
-    network_id: str
-    mac: str
-    ips: tuple[tuple[str, str], ...]  # (address, subnet id)
-    owner: str
-    device_id: str
-    port_security: bool
-    groups: tuple[str, ...]
-    pairs: tuple[tuple[str, str], ...]  # (ip or cidr, mac)
-
-    @property
-    def filtered(self) -> bool:
-        """Instance ports with port security get security-group chains."""
-        return self.port_security and not self.owner.startswith("network:")
-
-
-@dataclass(frozen=True)
-class NetworkState:
-    id: str
-    mtu: int
-    external: bool
-    host_leg: bool
-    subnets: tuple[SubnetState, ...]
-    ports: tuple[PortState, ...]
-
-    @property
-    def dhcp_port(self) -> PortState | None:
-        return next((p for p in self.ports if p.owner == "network:dhcp"), None)
-
-    @property
-    def has_dhcp(self) -> bool:
-        return any(s.enable_dhcp and s.version == 4 for s in self.subnets)
-
-
-@dataclass(frozen=True)
-class RuleState:
-    direction: str
-    ethertype: str
-    protocol: str | None
-    port_min: int | None
-    port_max: int | None
-    remote_ip_prefix: str | None
-    remote_group_id: str | None
-
-
-@dataclass(frozen=True)
-class RouterState:
-    id: str
-    admin_up: bool
-    enable_snat: bool
-    gateway: PortState | None
-    gateway_mtu: int
-    #: the external subnets' gateways (default route) by subnet id
-    external_gateways: tuple[tuple[str, str], ...]
-    interfaces: tuple[tuple[PortState, int], ...]  # (port, mtu)
-    internal_cidrs: tuple[tuple[str, str], ...]  # (subnet id, cidr)
-    routes: tuple[tuple[str, str], ...]
-    floating: tuple[tuple[str, str], ...]  # (floating ip, fixed ip)
-
-
-@dataclass
-class Desired:
-    networks: dict[str, NetworkState] = field(default_factory=dict)
-    routers: dict[str, RouterState] = field(default_factory=dict)
-    rules: dict[str, tuple[RuleState, ...]] = field(default_factory=dict)
-    #: security group id -> member addresses (every fixed IP and address pair)
-    members: dict[str, tuple[str, ...]] = field(default_factory=dict)
-
-
-def digest(*parts: Any) -> str:
-    def default(value: Any) -> Any:
-        return asdict(value) if hasattr(value, "__dataclass_fields__") else str(value)
-
-    text = json.dumps(parts, default=default, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()
+from onestack.network.topology import (
+    Desired,
+    NetworkState,
+    PortState,
+    RouterState,
+    RuleState,
+    SubnetState,
+)
 
 
 def _port(row: models.Port) -> PortState:
@@ -122,7 +34,9 @@ def _port(row: models.Port) -> PortState:
 
 
 def read_desired(db: Database) -> Desired:
-    desired = Desired()
+    networks: dict[str, NetworkState] = {}
+    routers: dict[str, RouterState] = {}
+    rules: dict[str, tuple[RuleState, ...]] = {}
     with db.reader() as session:
         ports_by_net: dict[str, list[PortState]] = {}
         all_ports = list(session.scalars(select(models.Port).order_by(models.Port.id)))
@@ -134,7 +48,7 @@ def read_desired(db: Database) -> Desired:
             mtus[net.id] = net.mtu
             for sub in net.subnets:
                 subnets[sub.id] = sub
-            desired.networks[net.id] = NetworkState(
+            networks[net.id] = NetworkState(
                 id=net.id,
                 mtu=net.mtu,
                 external=net.external,
@@ -160,10 +74,9 @@ def read_desired(db: Database) -> Desired:
             addresses += [p["ip_address"] for p in row.allowed_address_pairs or []]
             for group in row.security_group_ids:
                 members.setdefault(group, []).extend(addresses)
-        desired.members = {k: tuple(sorted(set(v))) for k, v in members.items()}
         for rule in session.scalars(select(models.SecurityGroupRule)):
-            desired.rules.setdefault(rule.security_group_id, ())
-            desired.rules[rule.security_group_id] += (
+            rules.setdefault(rule.security_group_id, ())
+            rules[rule.security_group_id] += (
                 RuleState(
                     rule.direction, rule.ethertype, rule.protocol, rule.port_range_min,
                     rule.port_range_max, rule.remote_ip_prefix, rule.remote_group_id,
@@ -193,7 +106,7 @@ def read_desired(db: Database) -> Desired:
                     ext = subnets.get(alloc.subnet_id)
                     if ext is not None and ext.gateway_ip:
                         ext_gateways.append((ext.id, ext.gateway_ip))
-            desired.routers[router.id] = RouterState(
+            routers[router.id] = RouterState(
                 id=router.id,
                 admin_up=router.admin_state_up,
                 enable_snat=router.enable_snat,
@@ -210,4 +123,9 @@ def read_desired(db: Database) -> Desired:
                 routes=tuple((r["destination"], r["nexthop"]) for r in router.routes or []),
                 floating=tuple(sorted(fips.get(router.id, []))),
             )
-    return desired
+    return Desired(
+        networks=networks,
+        routers=routers,
+        rules=rules,
+        members={k: tuple(sorted(set(v))) for k, v in members.items()},
+    )

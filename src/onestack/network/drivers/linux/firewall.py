@@ -27,8 +27,8 @@ import ipaddress
 import shutil
 from collections.abc import Iterable
 
-from onestack.network.agent import linux, names
-from onestack.network.agent.state import Desired, NetworkState, PortState, RuleState
+from onestack.network.drivers.linux import commands, names
+from onestack.network.topology import Desired, NetworkState, PortState, RuleState
 
 ICMP = {4: "icmp", 6: "ipv6-icmp"}
 PROTO_NUMBERS = {"icmpv6": "ipv6-icmp", "ipv6-icmp": "ipv6-icmp", "1": "icmp", "58": "ipv6-icmp"}
@@ -176,8 +176,8 @@ def l2_ruleset(net: NetworkState) -> str:
 
 def apply(net: NetworkState, desired: Desired) -> None:
     ns = names.net_ns(net.id)
-    linux.run(["iptables-restore"], netns=ns, input=ruleset(net, desired, 4))
+    commands.run(["iptables-restore"], netns=ns, input=ruleset(net, desired, 4))
     if shutil.which("ebtables-restore"):
-        linux.run(["ebtables-restore"], netns=ns, input=l2_ruleset(net))
+        commands.run(["ebtables-restore"], netns=ns, input=l2_ruleset(net))
     if shutil.which("ip6tables-restore"):
-        linux.run(["ip6tables-restore"], netns=ns, input=ruleset(net, desired, 6))
+        commands.run(["ip6tables-restore"], netns=ns, input=ruleset(net, desired, 6))

@@ -20,8 +20,8 @@ import shutil
 import signal
 from pathlib import Path
 
-from onestack.network.agent import l2, linux, names
-from onestack.network.agent.state import NetworkState, digest
+from onestack.network.drivers.linux import commands, l2, names
+from onestack.network.topology import NetworkState, digest
 
 LOG = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class DhcpServers:
             self.remove(net.id)
             return
         ns = names.dhcp_ns(net.id)
-        linux.ensure_netns(ns)
+        commands.ensure_netns(ns)
         addresses = []
         for address, subnet_id in port.ips:
             subnet = next((s for s in net.subnets if s.id == subnet_id), None)
@@ -125,7 +125,7 @@ class DhcpServers:
             return
         if pid is not None:
             stop_daemon(pid)
-        linux.spawn(argv, netns=ns, log=directory / "log")
+        commands.spawn(argv, netns=ns, log=directory / "log")
         stamp_file.write_text(stamp)
 
     # busybox udhcpd fallback ------------------------------------------------------------------
@@ -171,7 +171,7 @@ class DhcpServers:
             return
         if pid is not None:
             stop_daemon(pid)
-        linux.spawn(argv, netns=ns, log=directory / "log")
+        commands.spawn(argv, netns=ns, log=directory / "log")
         (directory / "cmd").write_text(stamp)
 
     # removal ------------------------------------------------------------------------------------
@@ -183,9 +183,9 @@ class DhcpServers:
             if pid is not None:
                 stop_daemon(pid)
         ns = names.dhcp_ns(network_id)
-        for pid in linux.pids_in(ns) if (linux.NETNS_DIR / ns).exists() else []:
+        for pid in commands.pids_in(ns) if (commands.NETNS_DIR / ns).exists() else []:
             stop_daemon(pid)
-        linux.delete_netns(ns)
+        commands.delete_netns(ns)
         if directory.exists():
             shutil.rmtree(directory, ignore_errors=True)
 

@@ -18,9 +18,9 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from onestack.network.agent import linux
-from onestack.network.agent.dhcp import daemon_pid, stop_daemon
-from onestack.network.agent.state import digest
+from onestack.network.drivers.linux import commands
+from onestack.network.drivers.linux.dhcp import daemon_pid, stop_daemon
+from onestack.network.topology import digest
 
 LOG = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ class RouterAdvertisements:
             return
         if pid is not None:
             stop_daemon(pid)
-        linux.spawn(argv, netns=netns, log=directory / "log")
+        commands.spawn(argv, netns=netns, log=directory / "log")
         stamp_file.write_text(stamp)
 
     def remove(self, router_id: str) -> None:

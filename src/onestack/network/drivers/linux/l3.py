@@ -15,10 +15,10 @@ import logging
 import re
 import shutil
 
-from onestack.network.agent import l2, linux, names
-from onestack.network.agent.dhcp import stop_daemon
-from onestack.network.agent.ra import Advertised
-from onestack.network.agent.state import Desired, RouterState
+from onestack.network.drivers.linux import commands, l2, names
+from onestack.network.drivers.linux.dhcp import stop_daemon
+from onestack.network.drivers.linux.ra import Advertised
+from onestack.network.topology import Desired, RouterState
 
 LOG = logging.getLogger(__name__)
 
@@ -44,9 +44,9 @@ def advertised_legs(router: RouterState, desired: Desired) -> list[Advertised]:
 
 def ensure_router(router: RouterState, desired: Desired) -> None:
     ns = names.router_ns(router.id)
-    linux.ensure_netns(ns)
-    linux.sysctl(ns, "net.ipv4.ip_forward", "1")
-    linux.sysctl(ns, "net.ipv6.conf.all.forwarding", "1")
+    commands.ensure_netns(ns)
+    commands.sysctl(ns, "net.ipv4.ip_forward", "1")
+    commands.sysctl(ns, "net.ipv6.conf.all.forwarding", "1")
     before = _floating_nat(ns)
     gw_name = names.router_port(router.gateway.id, gateway=True) if router.gateway else None
     # NAT first: a floating IP's address must never be up on the gateway without it
@@ -75,11 +75,11 @@ def ensure_router(router: RouterState, desired: Desired) -> None:
             gateway.network_id, gateway.id, gateway.mac, router.gateway_mtu, ns, gw_if, addresses
         )
         for fip, _ in router.floating:  # tell the external segment where the address now is
-            linux.run(
+            commands.run(
                 ["busybox", "arping", "-U", "-c", "1", "-I", gw_if, fip], netns=ns, check=False
             )
-    for ifname in linux.links(ns) - wanted_links:
-        linux.ip("link", "del", ifname, netns=ns, check=False)
+    for ifname in commands.links(ns) - wanted_links:
+        commands.ip("link", "del", ifname, netns=ns, check=False)
     _routes(ns, router, gw_if)
     _forget_connections(ns, before ^ set(router.floating))
     _metadata_redirect(ns)
@@ -90,7 +90,7 @@ _DNAT = re.compile(r"^-A PREROUTING -d (\S+)/32 -j DNAT --to-destination (\S+)$"
 
 def _floating_nat(ns: str) -> set[tuple[str, str]]:
     """The (floating IP, fixed IP) pairs the namespace's NAT rules hold now."""
-    out = linux.run(["iptables", "-t", "nat", "-S", "PREROUTING"], netns=ns, check=False)
+    out = commands.run(["iptables", "-t", "nat", "-S", "PREROUTING"], netns=ns, check=False)
     return {(m[1], m[2]) for m in map(_DNAT.match, out.splitlines()) if m}
 
 
@@ -101,23 +101,23 @@ def _forget_connections(ns: str, changed: set[tuple[str, str]]) -> None:
     if not changed or shutil.which("conntrack") is None:
         return
     for fip in sorted({fip for fip, _ in changed}):
-        linux.run(["conntrack", "-D", "-d", fip], netns=ns, check=False)
+        commands.run(["conntrack", "-D", "-d", fip], netns=ns, check=False)
 
 
 def _routes(ns: str, router: RouterState, gw_if: str | None) -> None:
-    commands = []
-    out = linux.ip("-4", "route", "show", "proto", "static", netns=ns, check=False)
+    steps = []
+    out = commands.ip("-4", "route", "show", "proto", "static", netns=ns, check=False)
     for line in out.splitlines():
         if line.strip():
-            commands.append(f"route del {line.strip()}")
-    linux.ip("-4", "route", "del", "default", netns=ns, check=False)
+            steps.append(f"route del {line.strip()}")
+    commands.ip("-4", "route", "del", "default", netns=ns, check=False)
     if gw_if is not None and router.external_gateways:
-        commands.append(f"route replace default via {router.external_gateways[0][1]} dev {gw_if}")
+        steps.append(f"route replace default via {router.external_gateways[0][1]} dev {gw_if}")
     for destination, nexthop in router.routes:
         if ipaddress.ip_network(destination).version == 4:
-            commands.append(f"route replace {destination} via {nexthop} proto static")
-    for command in commands:
-        linux.ip(*command.split(), netns=ns, check=False)
+            steps.append(f"route replace {destination} via {nexthop} proto static")
+    for command in steps:
+        commands.ip(*command.split(), netns=ns, check=False)
 
 
 def _nat(ns: str, router: RouterState, gw_if: str | None) -> None:
@@ -136,16 +136,16 @@ def _nat(ns: str, router: RouterState, gw_if: str | None) -> None:
                 if ipaddress.ip_network(cidr).version == 4:
                     lines.append(f"-A POSTROUTING -s {cidr} -o {gw_if} -j SNAT --to-source {v4[0]}")
     lines += ["COMMIT", ""]
-    linux.run(["iptables-restore"], netns=ns, input="\n".join(lines))
+    commands.run(["iptables-restore"], netns=ns, input="\n".join(lines))
 
 
 def _metadata_redirect(ns: str) -> None:
-    linux.ip("addr", "replace", "169.254.169.254/32", "dev", "lo", netns=ns, check=False)
+    commands.ip("addr", "replace", "169.254.169.254/32", "dev", "lo", netns=ns, check=False)
 
 
 def remove_router(router_id: str) -> None:
     ns = names.router_ns(router_id)
-    if (linux.NETNS_DIR / ns).exists():
-        for pid in linux.pids_in(ns):  # a daemon of ours left behind (RA)
+    if (commands.NETNS_DIR / ns).exists():
+        for pid in commands.pids_in(ns):  # a daemon of ours left behind (RA)
             stop_daemon(pid)
-    linux.delete_netns(ns)
+    commands.delete_netns(ns)

@@ -10,8 +10,8 @@ import logging
 import threading
 from pathlib import Path
 
-from onestack.network.agent import l2, linux, names
-from onestack.network.agent.registry import Registry
+from onestack.network.drivers.linux import commands, l2, names
+from onestack.network.drivers.linux.registry import Registry
 from onestack.network.interface import PortInfo, VifTap
 
 LOG = logging.getLogger(__name__)
@@ -23,11 +23,11 @@ class InstancePlumber:
         self.registry = registry or Registry(None)
 
     def instance_exists(self, instance_id: str) -> bool:
-        return (linux.NETNS_DIR / names.vm_ns(instance_id)).exists()
+        return (commands.NETNS_DIR / names.vm_ns(instance_id)).exists()
 
     def _attached(self, ns: str) -> dict[str, str]:
         """port id -> interface name inside the instance namespace."""
-        out = linux.ip("-o", "link", "show", netns=ns, check=False)
+        out = commands.ip("-o", "link", "show", netns=ns, check=False)
         result: dict[str, str] = {}
         for line in out.splitlines():
             if "alias port:" not in line:
@@ -40,14 +40,14 @@ class InstancePlumber:
     def plug_instance(self, instance_id: str, ports: list[PortInfo]) -> Path:
         ns = names.vm_ns(instance_id)
         with self._lock:
-            created = linux.ensure_netns(ns)
+            created = commands.ensure_netns(ns)
             self.registry.add(ns)
             try:
                 attached = self._attached(ns)
                 wanted = {p.id for p in ports}
                 for port_id, ifname in attached.items():
                     if port_id not in wanted:
-                        linux.ip("link", "del", ifname, netns=ns, check=False)
+                        commands.ip("link", "del", ifname, netns=ns, check=False)
                 used = {attached[p] for p in attached if p in wanted}
                 for port in ports:
                     l2.ensure_network(port.network_id, port.mtu)
@@ -66,10 +66,10 @@ class InstancePlumber:
                     )  # fmt: skip
             except Exception:
                 if created:
-                    linux.delete_netns(ns)
+                    commands.delete_netns(ns)
                     self.registry.discard(ns)
                 raise
-        return linux.NETNS_DIR / ns
+        return commands.NETNS_DIR / ns
 
     def plug_instance_taps(self, instance_id: str, ports: list[PortInfo]) -> list[VifTap]:
         """A tap per port on its network's bridge (alias ``vm:<instance>``)."""
@@ -80,17 +80,17 @@ class InstancePlumber:
             for ns in self._network_namespaces():
                 for device in l2.aliased_links(ns, alias):
                     if device not in wanted:
-                        linux.ip("link", "del", device, netns=ns, check=False)
+                        commands.ip("link", "del", device, netns=ns, check=False)
             for port in ports:
                 l2.ensure_network(port.network_id, port.mtu)
                 device = l2.plug_tap(port.network_id, port.id, port.mtu, alias)
-                path = str(linux.NETNS_DIR / names.net_ns(port.network_id))
+                path = str(commands.NETNS_DIR / names.net_ns(port.network_id))
                 vifs.append(VifTap(port.id, port.mac_address, port.mtu, path, device))
         return vifs
 
     @staticmethod
     def _network_namespaces() -> list[str]:
-        return [ns for ns in linux.namespaces() if ns.startswith(names.NET_NS)]
+        return [ns for ns in commands.namespaces() if ns.startswith(names.NET_NS)]
 
     def unplug_taps(self, instance_id: str, port_id: str | None = None) -> None:
         """Remove the instance's taps (only ``port_id``'s when given)."""
@@ -99,16 +99,16 @@ class InstancePlumber:
             for ns in self._network_namespaces():
                 for device in l2.aliased_links(ns, alias):
                     if port_id is None or device == names.tap(port_id):
-                        linux.ip("link", "del", device, netns=ns, check=False)
+                        commands.ip("link", "del", device, netns=ns, check=False)
 
     def unplug_port(self, instance_id: str, port_id: str) -> None:
         ns = names.vm_ns(instance_id)
         with self._lock:
             ifname = self._attached(ns).get(port_id) if self.instance_exists(instance_id) else None
             if ifname:
-                linux.ip("link", "del", ifname, netns=ns, check=False)
+                commands.ip("link", "del", ifname, netns=ns, check=False)
 
     def unplug_instance(self, instance_id: str) -> None:
         with self._lock:
-            linux.delete_netns(names.vm_ns(instance_id))
+            commands.delete_netns(names.vm_ns(instance_id))
             self.registry.discard(names.vm_ns(instance_id))

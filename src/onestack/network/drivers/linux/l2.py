@@ -12,8 +12,8 @@ from __future__ import annotations
 import ipaddress
 import logging
 
-from onestack.network.agent import linux, names
-from onestack.network.agent.state import NetworkState
+from onestack.network.drivers.linux import commands, names
+from onestack.network.topology import NetworkState
 
 LOG = logging.getLogger(__name__)
 
@@ -22,22 +22,22 @@ def ensure_network(network_id: str, mtu: int) -> None:
     """The namespace and its bridge (idempotent)."""
     ns = names.net_ns(network_id)
     bridge = names.bridge(network_id)
-    linux.ensure_netns(ns)
-    if bridge not in linux.links(ns):
+    commands.ensure_netns(ns)
+    if bridge not in commands.links(ns):
         try:
-            linux.ip("link", "add", bridge, "type", "bridge", netns=ns)
-        except linux.CommandFailed:
-            if bridge not in linux.links(ns):  # else another process was quicker
+            commands.ip("link", "add", bridge, "type", "bridge", netns=ns)
+        except commands.CommandFailed:
+            if bridge not in commands.links(ns):  # else another process was quicker
                 raise
-        linux.ip("link", "set", bridge, "mtu", str(mtu), "up", netns=ns)
+        commands.ip("link", "set", bridge, "mtu", str(mtu), "up", netns=ns)
         # bridged traffic must traverse iptables here (security groups)
         for key in ("net.bridge.bridge-nf-call-iptables", "net.bridge.bridge-nf-call-ip6tables"):
-            linux.sysctl(ns, key, "1")
+            commands.sysctl(ns, key, "1")
 
 
 def remove_network(network_id: str) -> None:
-    linux.ip("link", "del", names.host_leg(network_id), check=False)
-    linux.delete_netns(names.net_ns(network_id))
+    commands.ip("link", "del", names.host_leg(network_id), check=False)
+    commands.delete_netns(names.net_ns(network_id))
 
 
 def plug(
@@ -58,25 +58,25 @@ def plug(
     ns = names.net_ns(network_id)
     tap = names.tap(port_id)
     peer = names.peer(port_id)
-    present = ifname in linux.links(target_ns) and tap in linux.links(ns)
+    present = ifname in commands.links(target_ns) and tap in commands.links(ns)
     if not present:
-        linux.ip("link", "del", tap, netns=ns, check=False)
-        linux.ip("link", "del", ifname, netns=target_ns, check=False)
-        linux.ip(
+        commands.ip("link", "del", tap, netns=ns, check=False)
+        commands.ip("link", "del", ifname, netns=target_ns, check=False)
+        commands.ip(
             "link", "add", tap, "mtu", str(mtu), "type", "veth", "peer", "name", peer,
             "netns", target_ns, netns=ns,
         )  # fmt: skip
-        linux.ip_batch([f"link set {tap} master {names.bridge(network_id)} up"], netns=ns)
-        commands = [f"link set {peer} name {ifname}"]
-        commands.append(f"link set {ifname} address {mac} mtu {mtu}")
+        commands.ip_batch([f"link set {tap} master {names.bridge(network_id)} up"], netns=ns)
+        steps = [f"link set {peer} name {ifname}"]
+        steps.append(f"link set {ifname} address {mac} mtu {mtu}")
         if alias:
-            commands.append(f"link set {ifname} alias {alias}")
-        commands.append(f"link set {ifname} up")
-        linux.ip_batch(commands, netns=target_ns)
+            steps.append(f"link set {ifname} alias {alias}")
+        steps.append(f"link set {ifname} up")
+        commands.ip_batch(steps, netns=target_ns)
     if addresses is not None:
-        linux.ip("addr", "flush", "dev", ifname, "scope", "global", netns=target_ns, check=False)
+        commands.ip("addr", "flush", "dev", ifname, "scope", "global", netns=target_ns, check=False)
         for address in addresses:
-            linux.ip("addr", "replace", address, "dev", ifname, netns=target_ns)
+            commands.ip("addr", "replace", address, "dev", ifname, netns=target_ns)
 
 
 def plug_tap(network_id: str, port_id: str, mtu: int, alias: str) -> str:
@@ -87,9 +87,9 @@ def plug_tap(network_id: str, port_id: str, mtu: int, alias: str) -> str:
     """
     ns = names.net_ns(network_id)
     tap = names.tap(port_id)
-    if tap not in linux.links(ns):
-        linux.ip("tuntap", "add", "dev", tap, "mode", "tap", "vnet_hdr", netns=ns)
-    linux.ip_batch(
+    if tap not in commands.links(ns):
+        commands.ip("tuntap", "add", "dev", tap, "mode", "tap", "vnet_hdr", netns=ns)
+    commands.ip_batch(
         [f"link set {tap} master {names.bridge(network_id)} mtu {mtu} alias {alias} up"], netns=ns
     )
     return tap
@@ -98,14 +98,14 @@ def plug_tap(network_id: str, port_id: str, mtu: int, alias: str) -> str:
 def aliased_links(ns: str, alias: str) -> list[str]:
     """The devices of ``ns`` whose alias is ``alias``."""
     found = []
-    for line in linux.ip("-o", "link", "show", netns=ns, check=False).splitlines():
+    for line in commands.ip("-o", "link", "show", netns=ns, check=False).splitlines():
         if line.rstrip().endswith(f"alias {alias}"):
             found.append(line.split(":", 2)[1].strip().split("@")[0])
     return found
 
 
 def unplug(network_id: str, port_id: str) -> None:
-    linux.ip("link", "del", names.tap(port_id), netns=names.net_ns(network_id), check=False)
+    commands.ip("link", "del", names.tap(port_id), netns=names.net_ns(network_id), check=False)
 
 
 def ensure_host_leg(net: NetworkState) -> None:
@@ -116,20 +116,20 @@ def ensure_host_leg(net: NetworkState) -> None:
     leg = names.host_leg(net.id)
     peer = names.host_leg_peer(net.id)
     ns = names.net_ns(net.id)
-    if leg not in linux.links():
-        linux.ip("link", "add", leg, "type", "veth", "peer", "name", peer, "netns", ns)
-        linux.ip_batch([f"link set {peer} master {names.bridge(net.id)} up"], netns=ns)
-        linux.ip("link", "set", leg, "mtu", str(net.mtu), "up")
+    if leg not in commands.links():
+        commands.ip("link", "add", leg, "type", "veth", "peer", "name", peer, "netns", ns)
+        commands.ip_batch([f"link set {peer} master {names.bridge(net.id)} up"], netns=ns)
+        commands.ip("link", "set", leg, "mtu", str(net.mtu), "up")
     prefix = ipaddress.ip_network(subnet.cidr).prefixlen
     _warn_if_taken(str(subnet.gateway), leg)
-    linux.ip("addr", "replace", f"{subnet.gateway}/{prefix}", "dev", leg)
+    commands.ip("addr", "replace", f"{subnet.gateway}/{prefix}", "dev", leg)
 
 
 def _warn_if_taken(address: str, leg: str) -> None:
     """Say so when another device of the host (another onestack on this machine, say)
     already holds the external network's host address: the host's traffic to this
     cloud's floating IPs may then take the other device."""
-    for line in linux.ip("-o", "-4", "addr", "show", check=False).splitlines():
+    for line in commands.ip("-o", "-4", "addr", "show", check=False).splitlines():
         fields = line.split()
         if len(fields) > 3 and fields[3].split("/")[0] == address and fields[1] != leg:
             LOG.warning(

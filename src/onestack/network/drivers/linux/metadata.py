@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from onestack.network.agent.linux import NETNS_DIR
+from onestack.network.drivers.linux.commands import NETNS_DIR
 from onestack.network.interface import InstanceMetadata
 
 LOG = logging.getLogger(__name__)

@@ -1,119 +1,121 @@
-"""NetworkAgent: keeps this host's data plane equal to the database.
+"""LinuxDataPlane: the data plane built from iproute2, dnsmasq and iptables.
 
-A worker thread reads the desired state (``state.read_desired``) whenever
-the manager reports a change, and at least every ``resync_interval``
-seconds (so changes made by another process are picked up too), and
-applies what differs from what it last applied: bridges, DHCP, security
-groups, routers, metadata listeners.  Its first pass after start applies
-everything (idempotent), which rebuilds the data plane from the database
-after a reboot.  Namespaces with onestack's prefixes that no longer match a
-record are removed.  ``stop`` leaves the tenant data plane running.
+Each ``apply`` compares what every part of the desired state would build
+(a digest per network, DHCP server, firewall and router) with what the last
+call built, and rebuilds only what changed: bridges, DHCP, security groups,
+routers, metadata listeners.  The first call after start applies everything
+(idempotent), which rebuilds the data plane after a reboot.  Namespaces and
+devices this data plane created are listed in its registry; those that no
+record accounts for any more are removed, and nothing else ever is.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import threading
 from pathlib import Path
 from typing import Any
 
-from onestack.network.agent import dhcp, firewall, l2, l3, linux, names, ra
-from onestack.network.agent.metadata import MetadataServers
-from onestack.network.agent.plumbing import InstancePlumber
-from onestack.network.agent.registry import Registry, registry_dir
-from onestack.network.agent.state import Desired, digest, read_desired
-from onestack.network.conf import NetworkSettings
+from onestack.network.driver import (
+    DataPlaneCapabilities,
+    InstancePlug,
+    MetadataSource,
+    NetworkDataPlane,
+    Presence,
+)
+from onestack.network.drivers.linux import commands, dhcp, firewall, l2, l3, names, ra
+from onestack.network.drivers.linux.metadata import MetadataServers
+from onestack.network.drivers.linux.plumbing import InstancePlumber
+from onestack.network.drivers.linux.registry import Registry, registry_dir
+from onestack.network.interface import VifTap
+from onestack.network.topology import Desired, digest
 
 LOG = logging.getLogger(__name__)
 
 
-class NetworkAgent:
-    def __init__(self, manager: Any, settings: NetworkSettings, state_dir: Path) -> None:
-        self.manager = manager
-        self.settings = settings
+class LinuxDataPlane(NetworkDataPlane):
+    name = "linux"
+
+    def __init__(self, state_dir: Path, metadata: MetadataSource | None = None) -> None:
         self.dir = state_dir / "network"
         self.lock = threading.RLock()
         self.registry = Registry(registry_dir(state_dir))
         self.plumber = InstancePlumber(self.lock, self.registry)
         self.dhcp = dhcp.DhcpServers(self.dir / "dhcp")
         self.ra = ra.RouterAdvertisements(self.dir / "ra")
+        self.metadata_source = metadata or MetadataSource()
+        #: what each part was last built from (its digest), by part
         self.applied: dict[str, str] = {}
+        #: the state of the last ``apply`` (the metadata service resolves callers in it)
         self.desired = Desired()
-        self._wake = threading.Event()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
         self.metadata: MetadataServers | None = None
-        self.passes = 0
-        self._pass_done = threading.Condition()
 
-    # life cycle -----------------------------------------------------------------------------
+    def capabilities(self) -> DataPlaneCapabilities:
+        return DataPlaneCapabilities(
+            switching=True, dhcp=True, routing=True, security_groups=True, metadata=True,
+            instance_ports=True, host_address=True,
+        )  # fmt: skip
 
     async def start(self) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(self.dir.mkdir, parents=True, exist_ok=True)
         loop = asyncio.get_running_loop()
-        self.metadata = MetadataServers(loop, self.resolve, lambda: self.manager.metadata_provider)
-        await loop.run_in_executor(None, self.sync)
-        self.manager.plumber = self.plumber
-        self.manager.wait_for_agent = self.wait_for_pass
-        self.manager.add_listener(self.wake)
-        self._thread = threading.Thread(target=self._run, name="network-agent", daemon=True)
-        self._thread.start()
+        self.metadata = MetadataServers(loop, self.resolve, self.metadata_source.current)
 
     async def stop(self) -> None:
-        self.manager.remove_listener(self.wake)
-        self.manager.plumber = None
-        self.manager.wait_for_agent = None
-        self._stopping.set()
-        self._wake.set()
-        if self._thread is not None:
-            await asyncio.get_running_loop().run_in_executor(None, self._thread.join, 30)
         if self.metadata is not None:
             self.metadata.close()
+            self.metadata = None
 
-    def wake(self) -> None:
-        self._wake.set()
-
-    def _run(self) -> None:
-        while not self._stopping.is_set():
-            self._wake.wait(self.settings.resync_interval)
-            self._wake.clear()
-            if self._stopping.is_set():
-                break
-            try:
-                self.sync()
-            except Exception:
-                LOG.exception("network agent pass failed")
-
-    def wait_for_pass(self, timeout: float = 10.0) -> bool:
-        """Block until a pass that started after this call has finished."""
-        with self._pass_done:
-            target = self.passes + 2
-            self.wake()
-            return self._pass_done.wait_for(lambda: self.passes >= target, timeout)
-
-    # one pass ----------------------------------------------------------------------------------
-
-    def sync(self) -> None:
-        # list first, read second: a namespace that exists now belongs to a record
-        # that is already committed, so nothing new is mistaken for a leftover
-        existing = linux.namespaces()
-        existing_links = linux.links()
-        desired = read_desired(self.manager.db)
+    def apply(self, desired: Desired) -> None:
+        # only what the registry lists is ever removed, so a namespace made after
+        # ``desired`` was read (an instance plugged meanwhile) is never a leftover
+        existing = commands.namespaces()
+        existing_links = commands.links()
         with self.lock:
             self.desired = desired
             self._sync_networks(desired)
             self._sync_routers(desired)
             self._remove_stale(desired, existing, existing_links)
-            for name in self._keep(desired) & linux.namespaces():
+            for name in self._keep(desired) & commands.namespaces():
                 self.registry.add(name)
             for net in desired.networks.values():
                 if net.host_leg:
                     self.registry.add(names.host_leg(net.id))
-        with self._pass_done:
-            self.passes += 1
-            self._pass_done.notify_all()
+
+    def present(self) -> Presence:
+        found = commands.namespaces() & self.registry.names()
+
+        def ids(prefix: str) -> frozenset[str]:
+            return frozenset(ns[len(prefix) :] for ns in found if ns.startswith(prefix))
+
+        return Presence(
+            networks=ids(names.NET_NS),
+            dhcp=ids(names.DHCP_NS),
+            routers=ids(names.ROUTER_NS),
+            instances=ids(names.VM_NS),
+        )
+
+    # instances -----------------------------------------------------------------------------
+
+    def plug_instance(self, plug: InstancePlug) -> Path:
+        return self.plumber.plug_instance(plug.instance_id, list(plug.ports))
+
+    def plug_instance_taps(self, plug: InstancePlug) -> list[VifTap]:
+        return self.plumber.plug_instance_taps(plug.instance_id, list(plug.ports))
+
+    def unplug_port(self, instance_id: str, port_id: str) -> None:
+        self.plumber.unplug_port(instance_id, port_id)
+        self.plumber.unplug_taps(instance_id, port_id)
+
+    def unplug_instance(self, instance_id: str) -> None:
+        self.plumber.unplug_instance(instance_id)
+        self.plumber.unplug_taps(instance_id)
+
+    def instance_plugged(self, instance_id: str) -> bool:
+        return self.plumber.instance_exists(instance_id)
+
+    # one pass ----------------------------------------------------------------------------------
 
     def _apply(self, key: str, stamp: str, action: Any, *args: Any) -> None:
         if self.applied.get(key) == stamp:
@@ -127,7 +129,7 @@ class NetworkAgent:
 
     def _sync_networks(self, desired: Desired) -> None:
         for net in desired.networks.values():
-            if not (linux.NETNS_DIR / names.net_ns(net.id)).exists():
+            if not (commands.NETNS_DIR / names.net_ns(net.id)).exists():
                 for key in [k for k in self.applied if net.id in k]:
                     self.applied.pop(key)
             self._apply(f"l2:{net.id}", digest(net.mtu), l2.ensure_network, net.id, net.mtu)
@@ -154,7 +156,7 @@ class NetworkAgent:
 
     def _sync_routers(self, desired: Desired) -> None:
         for router in desired.routers.values():
-            if not (linux.NETNS_DIR / names.router_ns(router.id)).exists():
+            if not (commands.NETNS_DIR / names.router_ns(router.id)).exists():
                 self.applied.pop(f"router:{router.id}", None)
             stamp = digest(router, l3.advertised_legs(router, desired))
             self._apply(f"router:{router.id}", stamp, self._ensure_router, router, desired)
@@ -195,7 +197,7 @@ class NetworkAgent:
         legs = {names.host_leg(n.id) for n in desired.networks.values() if n.host_leg}
         for link in existing_links & owned:
             if link.startswith(names.HOST_LEG) and link not in legs:
-                linux.ip("link", "del", link, check=False)
+                commands.ip("link", "del", link, check=False)
                 self.registry.discard(link)
         for name in owned - existing - existing_links:
             if name not in keep and not name.startswith(names.VM_NS):
@@ -228,7 +230,3 @@ class NetworkAgent:
                     )  # fmt: skip
                     return port.device_id, source, floating
         return None
-
-
-def is_v4(address: str) -> bool:
-    return ipaddress.ip_address(address).version == 4
