@@ -158,12 +158,14 @@ def _wait_ssh(argv: list[str], timeout: float = 300.0) -> float:
     import subprocess
 
     deadline = time.monotonic() + timeout
+    error = b""
     while time.monotonic() < deadline:
         done = subprocess.run(argv, capture_output=True, timeout=30)
         if done.returncode == 0:
             return time.monotonic()
+        error = done.stderr
         time.sleep(0.05)
-    raise TimeoutError(" ".join(argv))
+    raise TimeoutError(f"{' '.join(argv)}: {error.decode(errors='replace')}")
 
 
 def _overhead_mib(pid: int, guest_mib: int) -> float:
@@ -281,7 +283,11 @@ def bench_vms(boots: int, concurrent: int) -> None:
                 began = time.monotonic()
                 server_id = post(f"vm-{n}")
                 active.append(_wait_active(conn, server_id, 300) - began)
-                answered.append(_wait_ssh(ssh_via_router(server_id)) - began)
+                try:
+                    answered.append(_wait_ssh(ssh_via_router(server_id)) - began)
+                except TimeoutError:
+                    print(conn.compute.get_server_console_output(server_id)["output"][-3000:])
+                    raise
                 pid = int((cloud.state_dir / "compute/vms" / server_id / "qemu.pid").read_text())
                 overheads.append(_overhead_mib(pid, 128))
                 conn.compute.delete_server(server_id)
