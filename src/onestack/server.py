@@ -29,6 +29,7 @@ from onestack.identity.bootstrap import BootstrapResult, CatalogEntry, bootstrap
 from onestack.identity.manager import IdentityManager
 from onestack.neighbours import Neighbours
 from onestack.plugin import ServicePlugin
+from onestack.registry import ServiceRegistry
 
 LOG = logging.getLogger(__name__)
 
@@ -69,8 +70,9 @@ class Cloud:
             self.enforcer.register_defaults(plugin.policies)
         self.bus: Bus = create_bus(settings.bus_url)
         self.identity = IdentityManager(settings, self.db, self.enforcer)
-        #: each service's manager (its public Python interface), by service name
-        self.services: dict[str, Any] = {"identity": self.identity}
+        #: each service's manager, registered by its plugin (onestack.registry)
+        self.services = ServiceRegistry()
+        self.services.register("identity", self.identity)
         #: the typed view of ``services`` that every service's constructor receives
         self.neighbours = Neighbours.of(self.services)
         self.bootstrap_result: BootstrapResult | None = None

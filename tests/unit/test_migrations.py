@@ -33,32 +33,53 @@ def test_models_and_migrations_agree(tmp_path: Path) -> None:
         db.dispose()
 
 
+def _schema(db: Database) -> dict[str, dict[str, object]]:
+    """Every table's columns (name, type, nullability, default), primary key, unique,
+    check and foreign-key constraints and indexes, as comparable values."""
+    with db.engine.connect() as connection:
+        found = inspect(connection)
+        return {
+            table: {
+                "columns": sorted(
+                    (c["name"], str(c["type"]), c["nullable"], str(c.get("default")))
+                    for c in found.get_columns(table)
+                ),
+                "primary_key": found.get_pk_constraint(table)["constrained_columns"],
+                "unique": sorted(
+                    str(sorted(u.items())) for u in found.get_unique_constraints(table)
+                ),
+                "checks": sorted(
+                    str(sorted(c.items())) for c in found.get_check_constraints(table)
+                ),
+                "indexes": sorted(str(sorted(i.items())) for i in found.get_indexes(table)),
+                "foreign_keys": sorted(
+                    str(sorted(f.items())) for f in found.get_foreign_keys(table)
+                ),
+            }
+            for table in found.get_table_names()
+        }
+
+
+def _stamped(db: Database) -> set[str]:
+    with db.engine.connect() as connection:
+        return {row[0] for row in connection.execute(text("SELECT * FROM alembic_version"))}
+
+
 def test_second_upgrade_is_a_no_op(tmp_path: Path) -> None:
+    """After an upgrade, upgrading again (at start-up, and through Alembic itself)
+    changes no table, column, type, index, constraint or stamped head."""
     packages = [p.package for p in load_plugins() if p.package]
     db = Database(f"sqlite:///{tmp_path / 'again.db'}")
     try:
         upgrade(db, packages)
+        schema, heads = _schema(db), _stamped(db)
+        assert "quota_limits" in schema and len(schema) > 10
         upgrade(db, packages)
+        command.upgrade(alembic_config(db, packages), "heads")
+        assert _schema(db) == schema
+        assert _stamped(db) == heads
     finally:
         db.dispose()
-
-
-def _schema(db: Database) -> dict[str, object]:
-    with db.engine.connect() as connection:
-        found = inspect(connection)
-        return {
-            table: (
-                sorted(
-                    (c["name"], str(c["type"]), c["nullable"], str(c.get("default")))
-                    for c in found.get_columns(table)
-                ),
-                sorted(str(sorted(u.items())) for u in found.get_unique_constraints(table)),
-                sorted(str(sorted(i.items())) for i in found.get_indexes(table)),
-                sorted(str(sorted(f.items())) for f in found.get_foreign_keys(table)),
-                found.get_pk_constraint(table)["constrained_columns"],
-            )
-            for table in found.get_table_names()
-        }
 
 
 def test_a_new_database_gets_the_replayed_schema_and_heads(tmp_path: Path) -> None:
@@ -71,9 +92,7 @@ def test_a_new_database_gets_the_replayed_schema_and_heads(tmp_path: Path) -> No
         command.upgrade(config, "heads")
         assert _schema(fresh) == _schema(replayed)
         heads = set(ScriptDirectory.from_config(config).get_heads())
-        with fresh.engine.connect() as connection:
-            stamped = {row[0] for row in connection.execute(text("SELECT * FROM alembic_version"))}
-        assert stamped == heads
+        assert _stamped(fresh) == heads
         command.upgrade(alembic_config(fresh, packages), "heads")  # nothing left to run
         assert _schema(fresh) == _schema(replayed)
     finally:

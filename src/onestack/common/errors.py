@@ -11,6 +11,7 @@ import enum
 import html
 import json
 from http import HTTPStatus
+from xml.sax.saxutils import escape
 
 from onestack.common.exceptions import OneStackError
 
@@ -22,6 +23,9 @@ class ErrorStyle(enum.Enum):
     PLAIN = "plain"  # Glance and Swift: a short text body
     #: Glance: webob's error page, HTML, JSON or text as the Accept header prefers
     WEBOB = "webob"
+    #: S3: ``<Error><Code>NoSuchKey</Code><Message>..</Message><Resource>..</Resource>
+    #: <RequestId>..</RequestId></Error>``; the S3 code decides the status
+    S3 = "s3"
 
 
 # Nova's and Cinder's body key per status (webob fault names).
@@ -39,6 +43,77 @@ _NOVA_KEYS = {
     501: "notImplemented",
     503: "serviceUnavailable",
 }
+
+
+#: The HTTP status of each S3 error code onestack answers.
+S3_STATUS = {
+    "AccessDenied": 403,
+    "AuthorizationHeaderMalformed": 400,
+    "AuthorizationQueryParametersError": 400,
+    "BadDigest": 400,
+    "BucketAlreadyOwnedByYou": 409,
+    "BucketNotEmpty": 409,
+    "EntityTooLarge": 400,
+    "EntityTooSmall": 400,
+    "IncompleteBody": 400,
+    "InternalError": 500,
+    "InvalidAccessKeyId": 403,
+    "InvalidArgument": 400,
+    "InvalidBucketName": 400,
+    "InvalidDigest": 400,
+    "InvalidPart": 400,
+    "InvalidPartOrder": 400,
+    "InvalidRange": 416,
+    "InvalidRequest": 400,
+    "MalformedXML": 400,
+    "MethodNotAllowed": 405,
+    "MissingContentLength": 411,
+    "NoSuchBucket": 404,
+    "NoSuchKey": 404,
+    "NoSuchUpload": 404,
+    "NotImplemented": 501,
+    "PreconditionFailed": 412,
+    "RequestTimeTooSkewed": 403,
+    "ServiceUnavailable": 503,
+    "SignatureDoesNotMatch": 403,
+    "XAmzContentSHA256Mismatch": 400,
+}
+
+# The S3 code of an error that names none, by its status.
+_S3_BY_STATUS = {
+    400: "InvalidRequest",
+    401: "AccessDenied",
+    403: "AccessDenied",
+    404: "NoSuchKey",
+    405: "MethodNotAllowed",
+    409: "InvalidRequest",
+    411: "MissingContentLength",
+    412: "PreconditionFailed",
+    413: "EntityTooLarge",
+    416: "InvalidRange",
+    422: "BadDigest",
+    501: "NotImplemented",
+    503: "ServiceUnavailable",
+}
+
+
+def s3_error(status: int, s3_code: str | None = None) -> tuple[str, int]:
+    """The S3 code and HTTP status of an error (``s3_code`` when it names one)."""
+    if s3_code is not None:
+        return s3_code, S3_STATUS.get(s3_code, status)
+    code = _S3_BY_STATUS.get(status, "InternalError" if status >= 500 else "InvalidRequest")
+    # InvalidRequest stands for several statuses (a 409 Conflict stays a 409).
+    return code, status if code == "InvalidRequest" else S3_STATUS.get(code, status)
+
+
+def _s3(code: int, message: str, s3_code: str | None, resource: str, request_id: str) -> bytes:
+    name, _ = s3_error(code, s3_code)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Error><Code>{name}</Code><Message>{escape(message)}</Message>"
+        f"<Resource>{escape(resource)}</Resource><RequestId>{escape(request_id)}</RequestId>"
+        "</Error>"
+    ).encode()
 
 
 def status_title(code: int) -> str:
@@ -92,15 +167,21 @@ def render(
     type_name: str = "",
     fault_name: str | None = None,
     accept: str | None = None,
+    s3_code: str | None = None,
+    resource: str = "",
+    request_id: str = "",
 ) -> tuple[bytes, str]:
     """The body and content type of an error in ``style``.
 
     ``accept`` is the request's Accept header (None when absent); only
-    ``ErrorStyle.WEBOB`` looks at it.
+    ``ErrorStyle.WEBOB`` looks at it.  ``s3_code``, ``resource`` (the request
+    path) and ``request_id`` are for ``ErrorStyle.S3``.
     """
     title = title or status_title(code)
     if style is ErrorStyle.WEBOB:
         return _webob(code, title, message, accept)
+    if style is ErrorStyle.S3:
+        return _s3(code, message, s3_code, resource, request_id), "application/xml"
     if style is ErrorStyle.KEYSTONE:
         body = {"error": {"code": code, "title": title, "message": message}}
     elif style is ErrorStyle.NOVA:
@@ -121,8 +202,14 @@ def render(
 
 
 def render_exception(
-    style: ErrorStyle, exc: OneStackError, accept: str | None = None
+    style: ErrorStyle,
+    exc: OneStackError,
+    accept: str | None = None,
+    *,
+    resource: str = "",
+    request_id: str = "",
 ) -> tuple[int, bytes, str]:
+    """The status, body and content type of ``exc`` in ``style``."""
     body, content_type = render(
         style,
         exc.code,
@@ -131,5 +218,9 @@ def render_exception(
         type_name=exc.type_name,
         fault_name=exc.fault_name,
         accept=accept,
+        s3_code=exc.s3_code,
+        resource=resource,
+        request_id=request_id,
     )
-    return exc.code, body, content_type
+    status = s3_error(exc.code, exc.s3_code)[1] if style is ErrorStyle.S3 else exc.code
+    return status, body, content_type

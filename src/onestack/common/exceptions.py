@@ -19,6 +19,8 @@ class OneStackError(Exception):
     error_type: ClassVar[str | None] = None
     #: The body key of Nova-style errors when it is not the status code's usual one.
     fault_name: ClassVar[str | None] = None
+    #: The S3 error code (``NoSuchKey``, ...) when it is not the status code's usual one.
+    s3_code: str | None = None
 
     def __init__(self, message: str | None = None, **kwargs: Any) -> None:
         self.kwargs = kwargs

@@ -1,6 +1,7 @@
 """The request path of every service, top to bottom, in one place.
 
     RequestId      give every request an ``X-Openstack-Request-Id``
+    TransId        Swift only: ``X-Trans-Id`` and a ``Content-Type`` on every response
     ErrorRenderer  turn any exception into the service's own error body
     BodyLimit      refuse bodies above the service's limit with 413
     Auth           validate ``X-Auth-Token``; attach the RequestContext
@@ -9,13 +10,14 @@
                    request state (services whose URLs carry it: Cinder)
     -> the service's routes
 
-``build_pipeline`` wraps a service's ASGI app in exactly this order.
+``install_pipeline`` wraps a service's app in exactly this order.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import time
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
@@ -67,6 +69,8 @@ class PipelineSpec:
     #: Paths (regular expressions, matched in full) whose bodies are streamed by
     #: the route itself and so are exempt from ``max_body`` (image data, objects).
     streamed_paths: tuple[str, ...] = ()
+    #: Swift's ``X-Trans-Id`` (and default ``Content-Type``) on every response.
+    trans_id: bool = False
 
 
 def _state(scope: Scope) -> dict[str, Any]:
@@ -110,6 +114,46 @@ class RequestId:
         await self.app(scope, receive, send_with_id)
 
 
+def trans_id(request_id: str) -> str:
+    """Swift's transaction id (``tx`` + 21 hex digits + ``-`` + hex seconds).
+
+    The digits come from the request id (``req-<uuid>``), so the two can be
+    matched up in the logs.
+    """
+    digits = request_id.removeprefix("req-").replace("-", "")
+    if len(digits) < 21 or any(c not in "0123456789abcdef" for c in digits[:21]):
+        digits = uuid.uuid4().hex
+    return f"tx{digits[:21]}-{int(time.time()):010x}"
+
+
+class TransId:
+    """Swift labels every response, bodiless ones and errors too: ``X-Trans-Id``, and a
+    ``Content-Type`` when the response has none (text/plain for GET and HEAD, as
+    Swift's proxy answers, text/html otherwise)."""
+
+    def __init__(self, app: ASGIApp, spec: PipelineSpec) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                if not any(name.lower() == b"content-type" for name, _ in headers):
+                    plain = scope["method"] in ("GET", "HEAD")
+                    default = b"text/plain; charset=utf-8" if plain else b"text/html; charset=UTF-8"
+                    headers.append((b"content-type", default))
+                request_id = _state(scope).get("request_id", "")
+                headers.append((b"x-trans-id", trans_id(request_id).encode()))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
 class ErrorRenderer:
     def __init__(self, app: ASGIApp, spec: PipelineSpec) -> None:
         self.app = app
@@ -132,7 +176,13 @@ class ErrorRenderer:
         except OneStackError as exc:
             if started:
                 raise
-            status, body, content_type = render_exception(self.style, exc, _accept(scope))
+            status, body, content_type = render_exception(
+                self.style,
+                exc,
+                _accept(scope),
+                resource=scope.get("path", ""),
+                request_id=_state(scope).get("request_id", ""),
+            )
             await send_error(send, status, body, content_type, scope)
         except Exception:
             request_id = _state(scope).get("request_id", "-")
@@ -147,6 +197,8 @@ class ErrorRenderer:
                 f"An unexpected error prevented the server from fulfilling your request. "
                 f"(request id {request_id})",
                 accept=_accept(scope),
+                resource=scope.get("path", ""),
+                request_id=request_id,
             )
             await send_error(send, 500, body, content_type, scope)
 
@@ -294,4 +346,6 @@ def install_pipeline(
     app.add_middleware(Auth, spec=spec, validator=validator, identity_url=identity_url)
     app.add_middleware(BodyLimit, spec=spec)
     app.add_middleware(ErrorRenderer, spec=spec)
+    if spec.trans_id:
+        app.add_middleware(TransId, spec=spec)
     app.add_middleware(RequestId, spec=spec)

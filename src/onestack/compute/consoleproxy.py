@@ -89,8 +89,8 @@ async def relay(websocket: WebSocket, manager: ConsoleManager, console_type: str
 def _manager(cloud: Cloud) -> ConsoleManager:
     from onestack.compute.manager import ComputeManager
 
-    compute = cloud.services.get("compute")
-    if not isinstance(compute, ComputeManager):
+    compute = cloud.services.find("compute", ComputeManager)
+    if compute is None:
         raise RuntimeError("the console proxies need the compute service")
     return compute.consoles
 

@@ -241,22 +241,21 @@ def _catalog(settings: Settings) -> list[CatalogEntry]:
 
 
 def manager_of(cloud: Cloud) -> ComputeManager:
-    """The cloud's ComputeManager (``cloud.services["compute"]``), created once."""
-    existing = cloud.services.get("compute")
-    if isinstance(existing, ComputeManager):
-        return existing
-    manager = ComputeManager(
-        cloud.db,
-        cloud.enforcer,
-        cloud.settings.compute,
-        cloud.neighbours,
-        ComputeRPC.over(cloud.bus),
+    """The cloud's ComputeManager, created and registered once."""
+    manager = cloud.services.get_or_create(
+        "compute",
+        ComputeManager,
+        lambda: ComputeManager(
+            cloud.db,
+            cloud.enforcer,
+            cloud.settings.compute,
+            cloud.neighbours,
+            ComputeRPC.over(cloud.bus),
+        ),
     )
-    manager.consoles.novnc_base = cloud.settings.url("novncproxy") + "/vnc_lite.html"
-    manager.consoles.serial_base = (
-        cloud.settings.url("serialproxy").replace("http://", "ws://", 1) + "/"
-    )
-    cloud.services["compute"] = manager
+    settings = cloud.settings
+    manager.consoles.novnc_base = settings.url("novncproxy") + "/vnc_lite.html"
+    manager.consoles.serial_base = settings.url("serialproxy").replace("http://", "ws://", 1) + "/"
     return manager
 
 

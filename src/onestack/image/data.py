@@ -17,15 +17,17 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from onestack.common.context import RequestContext
 from onestack.common.db import utcnow
 from onestack.common.exceptions import BadRequest, Conflict, Forbidden
 from onestack.common.quota import UNLIMITED
 from onestack.image import states
+from onestack.image.core import ImageCore, mib
 from onestack.image.exceptions import ImageGone, InvalidStatus, LimitExceeded
 from onestack.image.models import Image, ImageTask
 from onestack.image.store import StoreWriter
@@ -36,9 +38,6 @@ from onestack.image.upload import (
     DataSink,
     Expectations,
 )
-
-if TYPE_CHECKING:
-    from onestack.image.manager import ImageManager
 
 IMPORT_METHODS = ("glance-direct",)
 CHUNK = 4 << 20
@@ -65,8 +64,8 @@ def _declared(image: Image, names: tuple[str, ...]) -> str | None:
 
 
 class ImageDataManager:
-    def __init__(self, manager: ImageManager) -> None:
-        self.manager = manager
+    def __init__(self, core: ImageCore) -> None:
+        self.core = core
 
     # -- upload and staging -------------------------------------------------
 
@@ -74,12 +73,12 @@ class ImageDataManager:
         self, ctx: RequestContext, image_id: str, size: int | None, *, staged: bool = False
     ) -> Transfer:
         """Claim a queued image for an upload of ``size`` bytes (None: unknown)."""
-        manager = self.manager
-        cap = manager.settings.image_size_cap
+        core = self.core
+        cap = core.settings.image_size_cap
         wanted = states.UPLOADING if staged else states.SAVING
-        with manager.db.writer() as session:
-            image = manager.load(session, ctx, image_id)
-            manager.enforce(ctx, "stage_image" if staged else "upload_image", image)
+        with core.db.writer() as session:
+            image = core.load(session, ctx, image_id)
+            core.enforce(ctx, "stage_image" if staged else "upload_image", image)
             if image.status != states.QUEUED:
                 raise InvalidStatus(current=image.status, wanted=wanted)
             if not image.disk_format or not image.container_format:
@@ -93,9 +92,9 @@ class ImageDataManager:
             if image.owner:
                 deltas = {"image_count_uploading": 1}
                 if size:
-                    deltas[resource] = -(-size // (1 << 20))
-                manager.quotas.check(session, image.owner, deltas)
-                usage = manager.quotas.usage(session, image.owner)[resource]
+                    deltas[resource] = mib(size)
+                core.quotas.check(session, image.owner, deltas)
+                usage = core.quotas.usage(session, image.owner)[resource]
                 if usage.limit != UNLIMITED:
                     room = max(usage.limit - usage.in_use, 0) << 20
                     if room < limit:
@@ -116,7 +115,7 @@ class ImageDataManager:
                 image.disk_format,
                 image.container_format,
             )
-        store = manager.staging if staged else manager.store
+        store = core.store_for(staged)
         try:
             writer = store.writer(image_id)
         except BaseException:
@@ -127,7 +126,7 @@ class ImageDataManager:
         )
 
     def _release(self, image_id: str, status: str) -> None:
-        with self.manager.db.writer() as session:
+        with self.core.db.writer() as session:
             image = session.get(Image, image_id)
             if image is not None and image.status == status and image.staged_size is None:
                 image.status = states.QUEUED
@@ -140,7 +139,7 @@ class ImageDataManager:
 
     def finish(self, transfer: Transfer) -> None:
         """Verify and commit the data; the image becomes active (or stays staged)."""
-        manager = self.manager
+        core = self.core
         sink = transfer.sink
         try:
             virtual_size = sink.verify(transfer.disk_format, transfer.container_format)
@@ -150,16 +149,14 @@ class ImageDataManager:
             raise
         wanted = states.UPLOADING if transfer.staged else states.SAVING
         try:
-            with manager.db.writer() as session:
+            with core.db.writer() as session:
                 image = session.get(Image, transfer.image_id)
                 if image is None:
                     raise ImageGone(image_id=transfer.image_id)
                 if image.status != wanted:
                     raise Conflict(f"Image {image.id} changed to {image.status} during the upload.")
                 if transfer.owner and not transfer.staged:
-                    manager.quotas.check(
-                        session, transfer.owner, {"image_size_total": -(-sink.size // (1 << 20))}
-                    )
+                    core.quotas.check(session, transfer.owner, {"image_size_total": mib(sink.size)})
                 image.checksum = sink.checksum
                 image.os_hash_algo = HASH_ALGO
                 image.os_hash_value = sink.hash_value
@@ -172,7 +169,7 @@ class ImageDataManager:
                     image.status = states.ACTIVE
                 image.updated_at = utcnow()
         except BaseException:
-            (manager.staging if transfer.staged else manager.store).delete(location)
+            core.store_for(transfer.staged).delete(location)
             self._release(transfer.image_id, wanted)
             raise
 
@@ -191,7 +188,7 @@ class ImageDataManager:
     # -- import ---------------------------------------------------------------
 
     def import_image(self, ctx: RequestContext, image_id: str, body: Any) -> None:
-        manager = self.manager
+        core = self.core
         method = body.get("method") if isinstance(body, dict) else None
         name = method.get("name") if isinstance(method, dict) else None
         if not isinstance(name, str):
@@ -204,16 +201,16 @@ class ImageDataManager:
         stores = body.get("stores")
         if stores is not None and (not isinstance(stores, list) or set(stores) - {"file"}):
             raise Conflict("Unknown store requested; onestack has the store 'file' only.")
-        with manager.db.writer() as session:
-            image = manager.load(session, ctx, image_id)
-            manager.enforce(ctx, "import_image", image)
+        with core.db.writer() as session:
+            image = core.load(session, ctx, image_id)
+            core.enforce(ctx, "import_image", image)
             if image.status != states.UPLOADING or image.staged_size is None or not image.location:
                 raise Conflict(
                     f"Image {image_id} has no staged data to import (status {image.status})."
                 )
             if image.owner:
-                manager.quotas.check(
-                    session, image.owner, {"image_size_total": -(-image.staged_size // (1 << 20))}
+                core.quotas.check(
+                    session, image.owner, {"image_size_total": mib(image.staged_size)}
                 )
             image.status = states.IMPORTING
             staged_location, size = image.location, image.staged_size
@@ -235,18 +232,18 @@ class ImageDataManager:
                 )
             )
         try:
-            location = manager.store.adopt(image_id, manager.staging.local_path(staged_location))
+            location = core.store.adopt(image_id, core.staging.local_path(staged_location))
         except BaseException as exc:
-            with manager.db.writer() as session:
+            with core.db.writer() as session:
                 row = session.get(Image, image_id)
                 if row is not None and row.status == states.IMPORTING:
                     row.status = states.UPLOADING
                 _finish_task(session, task_id, "failure", message=str(exc))
             raise
-        with manager.db.writer() as session:
+        with core.db.writer() as session:
             done = session.get(Image, image_id)
             if done is None:
-                manager.store.delete(location)
+                core.store.delete(location)
                 raise ImageGone(image_id=image_id)
             done.location = location
             done.size = size
@@ -257,10 +254,10 @@ class ImageDataManager:
 
     def tasks(self, ctx: RequestContext, image_id: str) -> list[ImageTask]:
         """The image's import tasks, oldest first."""
-        manager = self.manager
-        with manager.db.reader() as session:
-            image = manager.load(session, ctx, image_id)
-            manager.enforce(ctx, "get_image", image)
+        core = self.core
+        with core.db.reader() as session:
+            image = core.load(session, ctx, image_id)
+            core.enforce(ctx, "get_image", image)
             return list(
                 session.scalars(
                     select(ImageTask)
@@ -269,25 +266,53 @@ class ImageDataManager:
                 )
             )
 
+    # -- after a crash ----------------------------------------------------------
+
+    def reconcile(self) -> int:
+        """Uploads in flight go back to queued (imports to staged), temp files go.
+
+        Returns how many uploads were reset.
+        """
+        core = self.core
+        core.store.clean_incoming()
+        core.staging.clean_incoming()
+        with core.db.writer() as session:
+            rows = list(session.scalars(select(Image).where(Image.status == states.SAVING)))
+            for image in rows:
+                image.status = states.QUEUED
+            for image in session.scalars(select(Image).where(Image.status == states.IMPORTING)):
+                image.status = states.UPLOADING
+        return len(rows)
+
     # -- download -------------------------------------------------------------
+
+    def data_path(self, ctx: RequestContext, image_id: str) -> Path:
+        """The active image's data file (for other services; no download policy)."""
+        core = self.core
+        with core.db.reader() as session:
+            image = core.load(session, ctx, image_id)
+            if image.status != states.ACTIVE or not image.location:
+                raise Conflict(f"Image {image_id} is {image.status}, not active; it has no data.")
+            location = image.location
+        return core.store.local_path(location)
 
     def download(self, ctx: RequestContext, image_id: str) -> tuple[Image, Path | None]:
         """The image and its data file (None when it has no data yet)."""
-        manager = self.manager
-        with manager.db.reader() as session:
-            image = manager.load(session, ctx, image_id)
-            manager.enforce(ctx, "download_image", image)
+        core = self.core
+        with core.db.reader() as session:
+            image = core.load(session, ctx, image_id)
+            core.enforce(ctx, "download_image", image)
         if image.status == states.DEACTIVATED and not ctx.is_admin:
             raise Forbidden(
                 "The requested image has been deactivated. Image data download is forbidden."
             )
         if image.status not in states.HAS_DATA or not image.location:
             return image, None
-        return image, manager.store.local_path(image.location)
+        return image, core.store.local_path(image.location)
 
 
 def _finish_task(
-    session: Any,
+    session: Session,
     task_id: str,
     status: str,
     *,

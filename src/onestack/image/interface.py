@@ -1,7 +1,7 @@
 """What other services may use of the image service (its public Python interface).
 
 The compute service boots from and snapshots to images through exactly
-these calls on ``cloud.services["image"]`` (an ``ImageManager``), never
+these calls on ``cloud.neighbours.image`` (the ``ImageManager``), never
 through the image service's tables or HTTP API.
 """
 

@@ -16,17 +16,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import exists, select
 
 from onestack.common.context import RequestContext
 from onestack.common.exceptions import BadRequest, NotFound
 from onestack.common.pagination import PageRequest, SortKey, paginate, parse_bool
+from onestack.image.core import ImageCore
 from onestack.image.models import Image, ImageMember, ImageProperty, ImageTag
-
-if TYPE_CHECKING:
-    from onestack.image.manager import ImageManager
 
 Query = Sequence[tuple[str, str]]
 
@@ -148,8 +146,8 @@ def _time(name: str, value: str) -> tuple[Any, datetime]:
 
 
 class ImageLister:
-    def __init__(self, manager: ImageManager) -> None:
-        self.manager = manager
+    def __init__(self, core: ImageCore) -> None:
+        self.core = core
 
     def _visibility(self, ctx: RequestContext, query: Query) -> Any:
         params = dict(query)
@@ -185,9 +183,9 @@ class ImageLister:
         return mine | (Image.visibility == "public") | shared
 
     def list(self, ctx: RequestContext, query: Query) -> Page:
-        manager = self.manager
-        manager.enforcer.enforce(ctx, "image:get_images", {"target": {"owner": ctx.project_id}})
-        settings = manager.settings
+        core = self.core
+        core.enforce(ctx, "get_images")
+        settings = core.settings
         params = dict(query)
         limit = settings.limit_param_default
         if "limit" in params:
@@ -228,7 +226,7 @@ class ImageLister:
                     )
                 )
         page = PageRequest(limit=limit, marker=params.get("marker"), sort=parse_sort(query))
-        with manager.db.reader() as session:
+        with core.db.reader() as session:
             try:
                 images = paginate(session, stmt, Image, page, SORT_COLUMNS, Image.id)
             except NotFound:

@@ -7,61 +7,58 @@ membership; an accepted shared image appears in the member's image list.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from sqlalchemy import func, select
 
 from onestack.common.context import RequestContext
 from onestack.common.db import utcnow
 from onestack.common.exceptions import BadRequest, Conflict, Forbidden
 from onestack.image import states
+from onestack.image.attributes import check_limit
+from onestack.image.core import ImageCore
 from onestack.image.exceptions import MemberNotFound, TagNotFound
 from onestack.image.models import Image, ImageMember, ImageTag
-
-if TYPE_CHECKING:
-    from onestack.image.manager import ImageManager
 
 NOT_SHARED = "Only shared images have members."
 
 
 class MemberManager:
-    def __init__(self, manager: ImageManager) -> None:
-        self.manager = manager
+    def __init__(self, core: ImageCore) -> None:
+        self.core = core
 
     def _shared(self, image: Image) -> None:
         if image.visibility != "shared":
             raise Forbidden(NOT_SHARED)
 
     def list(self, ctx: RequestContext, image_id: str) -> list[ImageMember]:
-        manager = self.manager
-        with manager.db.reader() as session:
-            image = manager.load(session, ctx, image_id)
-            manager.enforce(ctx, "get_members", image)
+        core = self.core
+        with core.db.reader() as session:
+            image = core.load(session, ctx, image_id)
+            core.enforce(ctx, "get_members", image)
             self._shared(image)
             stmt = select(ImageMember).where(ImageMember.image_id == image_id)
-            if not manager.is_owner(ctx, image):
+            if not core.is_owner(ctx, image):
                 stmt = stmt.where(ImageMember.member_id == ctx.project_id)
             return list(session.scalars(stmt.order_by(ImageMember.created_at)))
 
     def show(self, ctx: RequestContext, image_id: str, member_id: str) -> ImageMember:
-        manager = self.manager
-        with manager.db.reader() as session:
-            image = manager.load(session, ctx, image_id)
-            manager.enforce(ctx, "get_member", image)
+        core = self.core
+        with core.db.reader() as session:
+            image = core.load(session, ctx, image_id)
+            core.enforce(ctx, "get_member", image)
             self._shared(image)
             member = session.get(ImageMember, (image_id, member_id))
-            if member is None or not (manager.is_owner(ctx, image) or member_id == ctx.project_id):
+            if member is None or not (core.is_owner(ctx, image) or member_id == ctx.project_id):
                 raise MemberNotFound(image_id=image_id, member_id=member_id)
             return member
 
     def add(self, ctx: RequestContext, image_id: str, member_id: str) -> ImageMember:
-        manager = self.manager
+        core = self.core
         if not isinstance(member_id, str) or not member_id or len(member_id) > 255:
             raise BadRequest("'member' must be a project id (1-255 characters).")
-        with manager.db.writer() as session:
-            image = manager.load(session, ctx, image_id)
-            manager.enforce(ctx, "add_member", image)
-            if not manager.is_owner(ctx, image):
+        with core.db.writer() as session:
+            image = core.load(session, ctx, image_id)
+            core.enforce(ctx, "add_member", image)
+            if not core.is_owner(ctx, image):
                 raise Forbidden("Only the image owner can add members.")
             self._shared(image)
             if session.get(ImageMember, (image_id, member_id)) is not None:
@@ -71,7 +68,7 @@ class MemberManager:
                 .select_from(ImageMember)
                 .where(ImageMember.image_id == image_id)
             )
-            manager.check_limit(int(count or 0) + 1, manager.settings.image_member_quota, "members")
+            check_limit(int(count or 0) + 1, core.settings.image_member_quota, "members")
             now = utcnow()
             member = ImageMember(
                 image_id=image_id,
@@ -86,16 +83,16 @@ class MemberManager:
     def update(
         self, ctx: RequestContext, image_id: str, member_id: str, status: object
     ) -> ImageMember:
-        manager = self.manager
+        core = self.core
         if status not in states.MEMBER_STATUSES:
             raise BadRequest(f"Invalid status: {status}; use pending, accepted or rejected.")
-        with manager.db.writer() as session:
-            image = manager.load(session, ctx, image_id)
+        with core.db.writer() as session:
+            image = core.load(session, ctx, image_id)
             self._shared(image)
             member = session.get(ImageMember, (image_id, member_id))
-            if member is None or not (manager.is_owner(ctx, image) or member_id == ctx.project_id):
+            if member is None or not (core.is_owner(ctx, image) or member_id == ctx.project_id):
                 raise MemberNotFound(image_id=image_id, member_id=member_id)
-            manager.enforcer.enforce(
+            core.enforcer.enforce(
                 ctx,
                 "image:modify_member",
                 {"target": {"owner": image.owner, "member_id": member_id}},
@@ -107,38 +104,38 @@ class MemberManager:
         return member
 
     def delete(self, ctx: RequestContext, image_id: str, member_id: str) -> None:
-        manager = self.manager
-        with manager.db.writer() as session:
-            image = manager.load(session, ctx, image_id)
+        core = self.core
+        with core.db.writer() as session:
+            image = core.load(session, ctx, image_id)
             self._shared(image)
             member = session.get(ImageMember, (image_id, member_id))
-            if member is None or not (manager.is_owner(ctx, image) or member_id == ctx.project_id):
+            if member is None or not (core.is_owner(ctx, image) or member_id == ctx.project_id):
                 raise MemberNotFound(image_id=image_id, member_id=member_id)
-            manager.enforce(ctx, "delete_member", image)
-            if not manager.is_owner(ctx, image):
+            core.enforce(ctx, "delete_member", image)
+            if not core.is_owner(ctx, image):
                 raise Forbidden("Only the image owner can remove members.")
             session.delete(member)
 
     # -- tags -----------------------------------------------------------------
 
     def add_tag(self, ctx: RequestContext, image_id: str, tag: str) -> None:
-        manager = self.manager
+        core = self.core
         if not tag or len(tag) > 255:
             raise BadRequest("A tag is 1-255 characters long.")
-        with manager.db.writer() as session:
-            image = manager.load(session, ctx, image_id)
-            manager.enforce(ctx, "modify_image", image)
+        with core.db.writer() as session:
+            image = core.load(session, ctx, image_id)
+            core.enforce(ctx, "modify_image", image)
             if any(t.value == tag for t in image.tags):
                 return
-            manager.check_limit(len(image.tags) + 1, manager.settings.image_tag_quota, "tags")
+            check_limit(len(image.tags) + 1, core.settings.image_tag_quota, "tags")
             image.tags.append(ImageTag(value=tag))
             image.updated_at = utcnow()
 
     def delete_tag(self, ctx: RequestContext, image_id: str, tag: str) -> None:
-        manager = self.manager
-        with manager.db.writer() as session:
-            image = manager.load(session, ctx, image_id)
-            manager.enforce(ctx, "modify_image", image)
+        core = self.core
+        with core.db.writer() as session:
+            image = core.load(session, ctx, image_id)
+            core.enforce(ctx, "modify_image", image)
             found = [t for t in image.tags if t.value == tag]
             if not found:
                 raise TagNotFound(tag=tag)

@@ -9,35 +9,26 @@ read-only attributes answer 403, a missing property 409, as Glance does.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-from sqlalchemy.orm import Session
+from typing import Any
 
 from onestack.common.context import RequestContext
 from onestack.common.exceptions import BadRequest, Conflict, Forbidden, UnsupportedMediaType
 from onestack.image import states
+from onestack.image.attributes import (
+    CORE,
+    READ_ONLY,
+    check_limit,
+    is_reserved,
+    validate_core,
+    validate_property,
+)
+from onestack.image.core import ImageCore
 from onestack.image.exceptions import ReadOnlyAttribute, ReservedAttribute
 from onestack.image.models import Image, ImageProperty, ImageTag
-
-if TYPE_CHECKING:
-    from onestack.image.manager import ImageManager
 
 MEDIA_V21 = "application/openstack-images-v2.1-json-patch"
 MEDIA_V20 = "application/openstack-images-v2.0-json-patch"
 OPS = ("add", "replace", "remove")
-#: core attributes that cannot be removed (only set to another value)
-NOT_REMOVABLE = (
-    "name",
-    "visibility",
-    "protected",
-    "os_hidden",
-    "min_disk",
-    "min_ram",
-    "disk_format",
-    "container_format",
-    "owner",
-    "id",
-)
 QUEUED_ONLY = ("disk_format", "container_format")
 
 
@@ -82,81 +73,17 @@ def parse_patch(media: str, body: Any) -> list[Change]:
     return changes
 
 
-def _int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise BadRequest(f"Invalid value for '{name}': it must be an integer >= 0.")
-    return value
-
-
-def _bool(name: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise BadRequest(f"Invalid value for '{name}': it must be a boolean.")
-    return value
-
-
-def validate_core(name: str, value: Any) -> Any:
-    """A core attribute's value, checked as Glance's image schema does."""
-    if name == "name":
-        if value is not None and (not isinstance(value, str) or len(value) > 255):
-            raise BadRequest("Invalid value for 'name': a string of at most 255 characters.")
-        return value
-    if name in ("min_disk", "min_ram"):
-        return _int(name, value)
-    if name in ("protected", "os_hidden"):
-        return _bool(name, value)
-    if name == "disk_format":
-        if value is not None and value not in states.DISK_FORMATS:
-            raise BadRequest(f"Invalid disk format '{value}' for image.")
-        return value
-    if name == "container_format":
-        if value is not None and value not in states.CONTAINER_FORMATS:
-            raise BadRequest(f"Invalid container format '{value}' for image.")
-        return value
-    if name == "visibility":
-        if value not in states.VISIBILITIES:
-            raise BadRequest(f"Invalid visibility value: {value}")
-        return value
-    if name == "tags":
-        if not isinstance(value, list) or not all(
-            isinstance(t, str) and 0 < len(t) <= 255 for t in value
-        ):
-            raise BadRequest("Invalid value for 'tags': a list of strings of 1-255 characters.")
-        return list(dict.fromkeys(value))
-    if name in ("owner", "id"):
-        if value is not None and (not isinstance(value, str) or len(value) > 255):
-            raise BadRequest(f"Invalid value for '{name}'.")
-        return value
-    raise BadRequest(f"Unknown attribute '{name}'.")
-
-
-def validate_property(name: str, value: Any) -> str:
-    if not name or len(name) > 255:
-        raise BadRequest("Property names are 1-255 characters long.")
-    if not isinstance(value, str):
-        raise BadRequest(
-            f"Provided object does not match schema 'image': {value!r} is not of type "
-            f"'string' (property '{name}')."
-        )
-    if len(value) > 65535:
-        raise BadRequest(f"The value of property '{name}' is too long.")
-    return value
-
-
 def apply_changes(
-    manager: ImageManager,
-    ctx: RequestContext,
-    session: Session,
-    image: Image,
-    changes: list[Change],
+    core: ImageCore, ctx: RequestContext, image: Image, changes: list[Change]
 ) -> None:
-    from onestack.image.manager import CORE, READ_ONLY, RESERVED
-
+    """Apply ``changes`` to ``image`` (in the caller's transaction); nothing is
+    flushed, so a change that fails leaves the transaction to roll back."""
     props = {p.name: p for p in image.properties}
     for change in changes:
         name = change.name
         if name in READ_ONLY or name == "id":
             raise ReadOnlyAttribute(name=name)
-        if name in RESERVED or name.startswith("os_glance"):
+        if is_reserved(name):
             raise ReservedAttribute(name=name)
         if name in CORE:
             if change.op == "remove":
@@ -165,7 +92,7 @@ def apply_changes(
                     continue
                 raise Forbidden(f"Attribute '{name}' cannot be removed.")
             value = validate_core(name, change.value)
-            _set_core(manager, ctx, image, name, value)
+            _set_core(core, ctx, image, name, value)
             continue
         if change.op == "remove":
             if name not in props:
@@ -180,25 +107,22 @@ def apply_changes(
         else:
             props[name] = ImageProperty(name=name, value=value)
             image.properties.append(props[name])
-    manager.check_limit(len(image.properties), manager.settings.image_property_quota, "properties")
-    session.flush()
+    check_limit(len(image.properties), core.settings.image_property_quota, "properties")
 
 
-def _set_core(
-    manager: ImageManager, ctx: RequestContext, image: Image, name: str, value: Any
-) -> None:
+def _set_core(core: ImageCore, ctx: RequestContext, image: Image, name: str, value: Any) -> None:
     if name in QUEUED_ONLY:
         if image.status != states.QUEUED and value != getattr(image, name):
             raise Forbidden(f"Attribute {name} can be only replaced for a queued image.")
         setattr(image, name, value)
     elif name == "visibility":
-        manager.set_visibility(ctx, image, value)
+        core.set_visibility(ctx, image, value)
     elif name == "owner":
         if value != image.owner:
-            manager.enforcer.enforce(ctx, "image:set_owner", {"target": {"owner": value}})
+            core.enforce_owner(ctx, "set_owner", value)
             image.owner = value
     elif name == "tags":
-        manager.check_limit(len(value), manager.settings.image_tag_quota, "tags")
+        check_limit(len(value), core.settings.image_tag_quota, "tags")
         current = {t.value: t for t in image.tags}
         image.tags = [current.get(t) or ImageTag(value=t) for t in value]
     else:

@@ -1,4 +1,10 @@
-"""The image service's plug-in to the all-in-one server."""
+"""The image service's plug-in to the all-in-one server.
+
+The ``ImageManager`` is registered once as the cloud's "image" service; other
+services reach it as ``cloud.neighbours.image``.  ``prepare`` puts uploads
+interrupted by a crash back to ``queued``; ``warm_up`` registers the default
+image.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from onestack.identity.bootstrap import CatalogEntry
 from onestack.image import policies
+from onestack.image.api.routes import build_app
+from onestack.image.defaults.register import ensure_default_images
 from onestack.image.manager import ImageManager
 from onestack.plugin import ServicePlugin
 
@@ -19,13 +27,13 @@ LOG = logging.getLogger(__name__)
 
 
 def manager_of(cloud: Cloud) -> ImageManager:
-    """The cloud's ImageManager (``cloud.services["image"]``), created once."""
-    existing = cloud.services.get("image")
-    if isinstance(existing, ImageManager):
-        return existing
-    manager = ImageManager(cloud.settings.image, cloud.db, cloud.enforcer, cloud.settings.state_dir)
-    cloud.services["image"] = manager
-    return manager
+    """The cloud's ImageManager, created and registered once."""
+    settings = cloud.settings
+    return cloud.services.get_or_create(
+        "image",
+        ImageManager,
+        lambda: ImageManager(settings.image, cloud.db, cloud.enforcer, settings.state_dir),
+    )
 
 
 def _catalog(settings: Settings) -> list[CatalogEntry]:
@@ -37,16 +45,16 @@ def _prepare(cloud: Cloud) -> None:
 
 
 def _warm_up(cloud: Cloud) -> None:
-    from onestack.image.defaults.register import ensure_default_images
-
-    manager = manager_of(cloud)
     result = cloud.bootstrap_result
     if cloud.settings.image.default_images and result is not None:
-        ensure_default_images(manager, cloud.settings.state_dir, result.admin_project_id)
+        ensure_default_images(manager_of(cloud), cloud.settings.state_dir, result.admin_project_id)
     if cloud.settings.image.default_vm_image and result is not None:
         # not awaited: the cloud is ready before the VM image is (the log says when)
         threading.Thread(
-            target=_vm_image, args=(manager, result.admin_project_id), name="vm image", daemon=True
+            target=_vm_image,
+            args=(manager_of(cloud), result.admin_project_id),
+            name="vm image",
+            daemon=True,
         ).start()
 
 
@@ -60,8 +68,6 @@ def _vm_image(manager: ImageManager, project_id: str) -> None:
 
 
 def _build_app(cloud: Cloud) -> Any:
-    from onestack.image.api.routes import build_app
-
     return build_app(manager_of(cloud), cloud.identity.tokens, cloud.settings)
 
 

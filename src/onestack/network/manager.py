@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import ipaddress
 import platform
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -268,35 +268,6 @@ class NetworkManager:
         self, ctx: RequestContext, port_id: str, group_ids: Sequence[str]
     ) -> PortInfo:
         return self.instances.set_port_security_groups(ctx, port_id, group_ids)
-
-    # what the compute service still calls outside the Protocol: its switch to the typed
-    # methods above (get_port_info, get_network_info, find_security_group,
-    # set_port_security_groups) removes the need for these -----------------------------------
-
-    @property
-    def metadata_provider(self) -> MetadataProvider | None:
-        return self.core.metadata.current()
-
-    @property
-    def plumber(self) -> NetworkDataPlane | None:
-        """The data plane while the agent runs here and it plugs instances, else None."""
-        plane = self.core.plane
-        running = self.core.agent is not None and plane.capabilities().instance_ports
-        return plane if running else None
-
-    def get_port(self, ctx: RequestContext, port_id: str) -> models.Port:
-        return self.ports.get(ctx, port_id)
-
-    def get_network(self, ctx: RequestContext, network_id: str) -> models.Network:
-        return self.networks.get(ctx, network_id)
-
-    def list_security_groups(self, ctx: RequestContext, query: Sequence[tuple[str, str]]) -> Any:
-        return self.security_groups.list_page(ctx, query)
-
-    def update_port(
-        self, ctx: RequestContext, port_id: str, body: Mapping[str, Any], if_match: str | None
-    ) -> models.Port:
-        return self.ports.update(ctx, port_id, body, if_match)
 
 
 if TYPE_CHECKING:

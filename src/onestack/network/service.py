@@ -32,19 +32,18 @@ LOG = logging.getLogger(__name__)
 
 
 def manager_of(cloud: Cloud) -> NetworkManager:
-    """The cloud's NetworkManager (``cloud.services["network"]``), created once, with this
-    host's data plane (``drivers.select_data_plane``: the one place that picks it)."""
-    existing = cloud.services.get("network")
-    if isinstance(existing, NetworkManager):
-        return existing
-    settings = cloud.settings.network
-    metadata = MetadataSource(_configured_provider(settings))
-    plane = select_data_plane(settings, cloud.settings.state_dir, metadata)
-    manager = NetworkManager(
-        settings, cloud.db, cloud.enforcer, data_plane=plane, metadata=metadata
-    )
-    cloud.services["network"] = manager
-    return manager
+    """The cloud's NetworkManager, created and registered once, with this host's data
+    plane (``drivers.select_data_plane``: the one place that picks it)."""
+
+    def build() -> NetworkManager:
+        settings = cloud.settings.network
+        metadata = MetadataSource(_configured_provider(settings))
+        plane = select_data_plane(settings, cloud.settings.state_dir, metadata)
+        return NetworkManager(
+            settings, cloud.db, cloud.enforcer, data_plane=plane, metadata=metadata
+        )
+
+    return cloud.services.get_or_create("network", NetworkManager, build)
 
 
 def _configured_provider(settings: NetworkSettings) -> MetadataProvider | None:

@@ -1,11 +1,11 @@
 """The auditor: finds replicas whose bytes no longer match their ETag.
 
-One pass (``audit_once``) reads every ``.data`` file on every available
-device, checks its trailer, its length and the MD5 of its bytes against the
-ETag recorded at write time, and quarantines the object directory of any
-replica that fails (``<device>/quarantined/objects/<hash>``).  Reads never
-see a quarantined replica, and the next replication pass copies a good one
-back from another device.
+One pass (``audit_once``) reads every ``data`` version on every available
+device, checks that it reads back whole and that the MD5 of its bytes is the
+ETag recorded at write time, and quarantines any replica that fails (the
+disk backend moves it to ``<device>/quarantined/objects/<hash>``).  Reads
+never see a quarantined replica, and the next replication pass copies a good
+one back from another device.
 """
 
 from __future__ import annotations
@@ -13,10 +13,9 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from onestack.object.diskfile import CorruptObject, files_in, quarantine, read_trailer
-from onestack.object.ring import RING_FILE, Ring
+from onestack.object.backend import CorruptObject, ObjectDevice
+from onestack.object.store import ObjectStore
 
 LOG = logging.getLogger(__name__)
 
@@ -27,13 +26,13 @@ class AuditStats:
     quarantined: list[str] = field(default_factory=list)
 
 
-def verify(path: Path) -> bool:
-    """True when the ``.data`` file's bytes match its recorded length and ETag."""
+def verify(device: ObjectDevice, part: int, name_hash: str, timestamp: str) -> bool:
+    """True when the replica's bytes match their recorded length and ETag."""
     try:
-        with open(path, "rb") as handle:
-            metadata, length = read_trailer(handle)
+        opened = device.open_data(part, name_hash, timestamp)
+        with opened.handle as handle:
             digest = hashlib.md5(usedforsecurity=False)
-            left = length
+            left = opened.length
             while left > 0:
                 chunk = handle.read(min(1 << 20, left))
                 if not chunk:
@@ -42,24 +41,22 @@ def verify(path: Path) -> bool:
                 left -= len(chunk)
     except (CorruptObject, OSError):
         return False
-    return digest.hexdigest() == metadata.get("etag")
+    return digest.hexdigest() == opened.metadata.get("etag")
 
 
-def audit_once(root: Path) -> AuditStats:
-    ring = Ring.load(root / RING_FILE)
+def audit_once(store: ObjectStore) -> AuditStats:
     stats = AuditStats()
-    for dev in ring.devices:
-        device_root = root / "devices" / dev.name
-        objects = device_root / "objects"
-        if not objects.is_dir():
+    for device in store.devices():
+        if not device.available:
             continue
-        for hash_dir in sorted(objects.glob("*/*/*")):
-            files = files_in(dev.name, hash_dir)
-            if files is None or files.data is None:
-                continue
-            stats.checked += 1
-            if not verify(files.data):
-                LOG.warning("quarantining %s on %s: bytes do not match", hash_dir.name, dev.name)
-                quarantine(device_root, hash_dir)
-                stats.quarantined.append(f"{dev.name}/{hash_dir.name}")
+        for part in device.partitions():
+            for name_hash in device.hashes(part):
+                state = device.state(part, name_hash)
+                if state is None or state.deleted:
+                    continue
+                stats.checked += 1
+                if not verify(device, part, name_hash, state.timestamp):
+                    LOG.warning("quarantining %s on %s: bytes do not match", name_hash, device.name)
+                    device.quarantine(part, name_hash)
+                    stats.quarantined.append(f"{device.name}/{name_hash}")
     return stats

@@ -1,51 +1,75 @@
-"""The object service's background passes while the server runs.
+"""The object service's background passes, as periodic tasks.
 
-Each pass (replicator, auditor, expirer, container-update retry) runs in a
-worker thread on its own interval from ``ObjectSettings``; a failing pass is
-logged and retried at the next interval, never stopping the server.
+- ``replicator``: every partition back to its full replica count (``replicator``);
+- ``auditor``: quarantine replicas whose bytes no longer match (``auditor``);
+- ``expirer``: retry deferred container updates, then delete the objects
+  whose ``X-Delete-At`` has passed.
+
+Each runs in a worker thread on its interval from ``ObjectSettings`` (0: never)
+under the service's ``TaskRunner``; a failing pass is logged with its
+traceback and runs again at its next interval.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Callable
-from typing import Any
+import time
 
-from onestack.object.manager import ObjectManager
+from onestack.common.exceptions import ServiceUnavailable
+from onestack.common.periodic import PeriodicTask
+from onestack.object.auditor import AuditStats, audit_once
+from onestack.object.core import ObjectCore
+from onestack.object.replicator import ReplicationStats, replicate_once
+from onestack.object.upload import ObjectWriter
 
 LOG = logging.getLogger(__name__)
 
 
-async def _every(name: str, interval: float, work: Callable[[], Any]) -> None:
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            await asyncio.to_thread(work)
-        except Exception:
-            LOG.exception("object %s pass failed", name)
+class ObjectPasses:
+    def __init__(self, core: ObjectCore, writer: ObjectWriter) -> None:
+        self.core = core
+        self.writer = writer
 
+    def replicate_once(self) -> ReplicationStats:
+        return replicate_once(self.core.store)
 
-def start_tasks(manager: ObjectManager) -> list[asyncio.Task[None]]:
-    conf = manager.conf
+    def audit_once(self) -> AuditStats:
+        return audit_once(self.core.store)
 
-    def expire_and_update() -> None:
-        manager.update_pending_once()
-        manager.expire_once()
+    def update_pending_once(self) -> int:
+        """Retry deferred container updates; returns how many were applied."""
+        return self.core.updates.retry_pending()
 
-    passes: list[tuple[str, float, Callable[[], Any]]] = [
-        ("replicator", conf.replicator_interval, manager.replicate_once),
-        ("auditor", conf.auditor_interval, manager.audit_once),
-        ("expirer", conf.expirer_interval, expire_and_update),
-    ]
-    return [
-        asyncio.create_task(_every(name, interval, work), name=f"object-{name}")
-        for name, interval, work in passes
-        if interval > 0
-    ]
+    def expire_once(self, now: float | None = None) -> int:
+        """Delete objects whose X-Delete-At has passed; returns how many."""
+        core = self.core
+        now = time.time() if now is None else now
+        removed = 0
+        for account, container, obj, delete_at in core.listings.expired(now):
+            stored = core.store.head(account, container, obj)
+            if stored is not None and stored.headers.get("x-delete-at") not in (
+                None,
+                str(delete_at),
+            ):
+                core.updates.record(account, container, obj, stored, size=None)
+                continue
+            try:
+                self.writer.remove(account, container, obj)
+            except (ServiceUnavailable, OSError) as exc:
+                # No quorum of devices now: the object stays listed and the next pass retries.
+                LOG.warning("expiring %s/%s/%s failed: %s", account, container, obj, exc)
+                continue
+            removed += 1
+        return removed
 
+    def expire_and_update(self) -> None:
+        self.update_pending_once()
+        self.expire_once()
 
-async def stop_tasks(tasks: list[asyncio.Task[None]]) -> None:
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    def tasks(self) -> list[PeriodicTask]:
+        conf = self.core.conf
+        return [
+            PeriodicTask("replicator", conf.replicator_interval, self.replicate_once),
+            PeriodicTask("auditor", conf.auditor_interval, self.audit_once),
+            PeriodicTask("expirer", conf.expirer_interval, self.expire_and_update),
+        ]

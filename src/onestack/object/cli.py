@@ -28,6 +28,21 @@ def _root(state_dir: Path | None, config: Path | None) -> Path:
     return _settings(state_dir, config).state_dir / "object"
 
 
+def _disk_store(state_dir: Path | None, config: Path | None) -> Any:
+    """The ring's disk devices (the passes here cannot reach a server's memory backend)."""
+    from onestack.object.backends.disk import DiskDevices
+    from onestack.object.store import ObjectStore
+
+    settings = _settings(state_dir, config)
+    if settings.object.storage_backend != "disk":
+        raise click.ClickException(
+            "object.storage_backend is 'memory': the replicas live in the running server, "
+            "which runs its own passes"
+        )
+    root = settings.state_dir / "object"
+    return ObjectStore(root, DiskDevices(root))
+
+
 def _options(fn: Callable[..., Any]) -> Callable[..., Any]:
     fn = click.option(
         "--state-dir", type=click.Path(path_type=Path), default=None, help="State directory."
@@ -135,7 +150,7 @@ def replicate(state_dir: Path | None, config: Path | None) -> None:
     """Run one replication pass now."""
     from onestack.object.replicator import replicate_once
 
-    stats = replicate_once(_root(state_dir, config))
+    stats = replicate_once(_disk_store(state_dir, config))
     click.echo(
         f"replicated: {stats.objects} objects seen, {stats.pushed} files pushed, "
         f"{stats.removed_handoffs} handoff copies removed, {stats.errors} errors"
@@ -148,7 +163,7 @@ def audit(state_dir: Path | None, config: Path | None) -> None:
     """Run one auditor pass now (quarantines replicas whose bytes are damaged)."""
     from onestack.object.auditor import audit_once
 
-    stats = audit_once(_root(state_dir, config))
+    stats = audit_once(_disk_store(state_dir, config))
     click.echo(f"audited {stats.checked} replicas; quarantined {len(stats.quarantined)}")
     for item in stats.quarantined:
         click.echo(f"  quarantined {item}")

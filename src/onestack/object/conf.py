@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 
@@ -19,6 +21,11 @@ class ObjectSettings(BaseModel):
     )
     expirer_interval: float = Field(
         2.0, ge=0, description="Seconds between passes removing expired objects (0: never)."
+    )
+    storage_backend: Literal["disk", "memory"] = Field(
+        "disk",
+        description="Where the ring's devices keep replicas: 'disk' (directories under the "
+        "state directory, durable) or 'memory' (in the process, lost at shutdown).",
     )
     max_file_size: int = Field(
         5 * 1024**3 + 2, ge=1, description="Largest single object (bytes); larger needs SLO/DLO."

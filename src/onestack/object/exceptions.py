@@ -1,4 +1,8 @@
-"""The object service's errors (Swift answers them with a short text body)."""
+"""The object service's errors.
+
+Swift answers them with a short text body; the S3 API with S3's XML error,
+under the S3 code each names (``s3_code``) or its status's usual one.
+"""
 
 from __future__ import annotations
 
@@ -18,14 +22,17 @@ class AccountNotFound(NotFound):
 
 class ContainerNotFound(NotFound):
     msg_fmt = "The container {container} could not be found."
+    s3_code = "NoSuchBucket"
 
 
 class ObjectNotFound(NotFound):
     msg_fmt = "The object {name} could not be found."
+    s3_code = "NoSuchKey"
 
 
 class ContainerNotEmpty(Conflict):
     msg_fmt = "There was a conflict when trying to complete your request."
+    s3_code = "BucketNotEmpty"
 
 
 class LengthRequired(OneStackError):

@@ -16,18 +16,16 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 from urllib.parse import unquote
 
 from onestack.common.exceptions import BadRequest, Conflict
-from onestack.object.diskfile import CorruptObject
+from onestack.object.acl import Caller
+from onestack.object.backend import CorruptObject
+from onestack.object.core import ObjectCore
 from onestack.object.listings import ts_datetime
 from onestack.object.models import ObjectRow
 from onestack.object.store import StoredObject, read_range
-
-if TYPE_CHECKING:
-    from onestack.object.acl import Caller
-    from onestack.object.manager import ObjectManager
 
 MAX_SEGMENTS = 1000
 MAX_MANIFEST_SIZE = 8 * 1024 * 1024
@@ -71,8 +69,8 @@ class FileBody(Body):
 
 
 class SegmentedBody(Body):
-    def __init__(self, manager: ObjectManager, account: str, pieces: list[Piece]) -> None:
-        self.manager = manager
+    def __init__(self, core: ObjectCore, account: str, pieces: list[Piece]) -> None:
+        self.core = core
         self.account = account
         self.pieces = pieces
         self.length = sum(p.length for p in pieces)
@@ -84,7 +82,7 @@ class SegmentedBody(Body):
             if piece_end > start and position < end:
                 first = max(start, position) - position
                 last = min(end, piece_end) - position
-                opened = self.manager.store.open(self.account, piece.container, piece.obj)
+                opened = self.core.store.open(self.account, piece.container, piece.obj)
                 if opened is None:
                     raise CorruptObject(f"segment {piece.container}/{piece.obj} is missing")
                 stored, handle = opened
@@ -128,7 +126,7 @@ def slo_etag_part(etag: str, seg_range: str | None) -> str:
 
 
 def parse_manifest_put(
-    manager: ObjectManager, caller: Caller, account: str, data: bytes
+    core: ObjectCore, caller: Caller, account: str, data: bytes
 ) -> tuple[list[dict[str, Any]], int, str]:
     """Validate an SLO manifest; returns (stored manifest, total size, SLO ETag)."""
     if len(data) > MAX_MANIFEST_SIZE:
@@ -152,8 +150,8 @@ def parse_manifest_put(
         if unknown:
             raise BadRequest(f"Index {index}: unknown keys {', '.join(sorted(unknown))}.")
         container, obj = _split_path(segment["path"])
-        manager.container_access(caller, account, container, write=False)
-        stored = manager.stored(account, container, obj)
+        core.container_access(caller, account, container, write=False)
+        stored = core.stored(account, container, obj)
         if stored is None:
             problems.append(f"{segment['path']}, 404 Not Found")
             continue
@@ -197,8 +195,8 @@ def parse_manifest_put(
     return stored_manifest, total, digest.hexdigest()
 
 
-def manifest_bytes(manager: ObjectManager, account: str, container: str, obj: str) -> bytes:
-    opened = manager.store.open(account, container, obj)
+def manifest_bytes(core: ObjectCore, account: str, container: str, obj: str) -> bytes:
+    opened = core.store.open(account, container, obj)
     if opened is None:
         raise Conflict(f"Manifest {container}/{obj} is missing.")
     stored, handle = opened
@@ -206,7 +204,7 @@ def manifest_bytes(manager: ObjectManager, account: str, container: str, obj: st
         return b"".join(read_range(handle, 0, stored.length))
 
 
-def slo_pieces(manager: ObjectManager, account: str, data: bytes, depth: int = 0) -> list[Piece]:
+def slo_pieces(core: ObjectCore, account: str, data: bytes, depth: int = 0) -> list[Piece]:
     if depth > MAX_DEPTH:
         raise Conflict("Too many levels of nested manifests.")
     try:
@@ -222,7 +220,7 @@ def slo_pieces(manager: ObjectManager, account: str, data: bytes, depth: int = 0
             offset, length = _parse_range(entry["range"], size)
         if entry.get("sub_slo"):
             inner = slo_pieces(
-                manager, account, manifest_bytes(manager, account, container, obj), depth + 1
+                core, account, manifest_bytes(core, account, container, obj), depth + 1
             )
             pieces.extend(_slice(inner, offset, length))
         else:
@@ -245,16 +243,16 @@ def _slice(pieces: list[Piece], offset: int, length: int) -> list[Piece]:
 
 
 def dlo_pieces(
-    manager: ObjectManager, caller: Caller, account: str, value: str
+    core: ObjectCore, caller: Caller, account: str, value: str
 ) -> tuple[list[Piece], str]:
     """The segments of a DLO and its ETag (MD5 of the segments' ETags)."""
     container, _, prefix = unquote(value).partition("/")
-    row = manager.container_access(caller, account, container, write=False, listing=True)
+    row = core.container_access(caller, account, container, write=False, listing=True)
     pieces: list[Piece] = []
     digest = hashlib.md5(usedforsecurity=False)
     marker = ""
     while True:
-        rows = manager.listings.list_objects(row.id, prefix=prefix, marker=marker, limit=1000)
+        rows = core.listings.list_objects(row.id, prefix=prefix, marker=marker, limit=1000)
         for entry in rows:
             if isinstance(entry, ObjectRow):
                 pieces.append(Piece(container, entry.name, 0, entry.size))

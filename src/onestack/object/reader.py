@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from onestack.object.acl import Caller
+from onestack.object.core import ObjectCore, is_expired
 from onestack.object.exceptions import ObjectNotFound
 from onestack.object.large import (
     Body,
@@ -24,7 +25,7 @@ from onestack.object.large import (
     manifest_bytes,
     slo_pieces,
 )
-from onestack.object.manager import ObjectManager, is_expired
+from onestack.object.objects import ObjectOperations
 from onestack.object.store import StoredObject
 from onestack.object.upload import UploadSpec
 
@@ -54,7 +55,7 @@ def public_headers(stored: StoredObject) -> dict[str, str]:
 
 
 def open_read(
-    manager: ObjectManager,
+    core: ObjectCore,
     caller: Caller,
     account: str,
     container: str,
@@ -63,8 +64,8 @@ def open_read(
     manifest: str | None = None,
     with_body: bool = True,
 ) -> ReadResult:
-    manager.container_access(caller, account, container, write=False)
-    opened = manager.store.open(account, container, obj)
+    core.container_access(caller, account, container, write=False)
+    opened = core.store.open(account, container, obj)
     if opened is None or is_expired(opened[0]):
         if opened is not None:
             opened[1].close()
@@ -80,8 +81,8 @@ def open_read(
                 if manifest == "raw":
                     data = raw_manifest(data)
                 return _manifest_result(stored, data, headers)
-            pieces = slo_pieces(manager, account, data) if with_body else []
-            body = SegmentedBody(manager, account, pieces) if with_body else None
+            pieces = slo_pieces(core, account, data) if with_body else []
+            body = SegmentedBody(core, account, pieces) if with_body else None
             return ReadResult(
                 stored,
                 int(stored.headers.get("x-object-sysmeta-slo-size", 0)),
@@ -93,8 +94,8 @@ def open_read(
             )
         if "x-object-manifest" in stored.headers and manifest != "get":
             handle.close()
-            pieces, etag = dlo_pieces(manager, caller, account, stored.headers["x-object-manifest"])
-            body = SegmentedBody(manager, account, pieces)
+            pieces, etag = dlo_pieces(core, caller, account, stored.headers["x-object-manifest"])
+            body = SegmentedBody(core, account, pieces)
             return ReadResult(stored, body.length, etag, True, stored.content_type, body, headers)
     except BaseException:
         handle.close()
@@ -145,7 +146,7 @@ def raw_manifest(data: bytes) -> bytes:
 
 
 def copy_object(
-    manager: ObjectManager,
+    objects: ObjectOperations,
     caller: Caller,
     src: tuple[str, str, str],
     dst: tuple[str, str, str],
@@ -157,7 +158,7 @@ def copy_object(
 ) -> tuple[StoredObject, StoredObject]:
     """Copy ``src`` (account, container, object) to ``dst``; returns (source, new)."""
     raw = manifest == "get"
-    source = open_read(manager, caller, *src, manifest=manifest)
+    source = open_read(objects.core, caller, *src, manifest=manifest)
     try:
         stored = source.stored
         kept = {} if fresh else public_headers(stored)
@@ -166,7 +167,7 @@ def copy_object(
             kept.pop("x-object-manifest", None)
         spec = UploadSpec(content_type=content_type or stored.content_type)
         if raw and is_slo(stored):
-            data = manifest_bytes(manager, *src)
+            data = manifest_bytes(objects.core, *src)
             for key in (
                 "x-static-large-object",
                 "x-object-sysmeta-slo-etag",
@@ -182,6 +183,6 @@ def copy_object(
             chunks = source.body.read(0, source.length)
         spec.headers = {**kept, **headers}
         spec.length = None
-        return stored, manager.write_object(caller, *dst, spec, chunks)
+        return stored, objects.write_object(caller, *dst, spec, chunks)
     finally:
         source.close()

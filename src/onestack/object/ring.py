@@ -223,18 +223,24 @@ class Ring:
         return cls(part_power=part_power, replicas=replicas, hash_suffix=secrets.token_hex(8))
 
 
-def ensure_ring(root: Path, part_power: int, replicas: int, devices: int) -> Ring:
-    """Load ``root``'s ring, or create one over ``devices`` directories in distinct zones."""
+def ensure_ring(
+    root: Path, part_power: int, replicas: int, devices: int, *, directories: bool = True
+) -> Ring:
+    """Load ``root``'s ring, or create one over ``devices`` devices in distinct zones
+    (with a directory each under ``<root>/devices`` when ``directories``)."""
     path = root / RING_FILE
-    (root / "devices").mkdir(parents=True, exist_ok=True)
+    root.mkdir(parents=True, exist_ok=True)
+    if directories:
+        (root / "devices").mkdir(exist_ok=True)
     if path.exists():
         return Ring.load(path)
     ring = Ring.create(part_power, replicas)
     for index in range(max(devices, replicas)):
         ring.add_device(f"d{index}", zone=index + 1)
     ring.rebalance()
-    for dev in ring.devices:
-        (root / "devices" / dev.name).mkdir(exist_ok=True)
+    if directories:
+        for dev in ring.devices:
+            (root / "devices" / dev.name).mkdir(exist_ok=True)
     ring.save(path)
     return ring
 

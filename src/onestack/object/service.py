@@ -1,33 +1,49 @@
 """The object service's plug-ins: the Swift API ("object") and the S3 API ("s3").
 
-Both serve the same objects through one ``ObjectManager`` (held in
-``cloud.services["object"]``); the "object" plug-in creates the ring on the
-first start and runs the background passes.
+Both serve the same objects through one ``ObjectManager``, registered once as
+the cloud's "object" service; the "object" plug-in creates the ring on the
+first start and runs the background passes (the manager's ``TaskRunner``).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from onestack.identity.bootstrap import CatalogEntry
 from onestack.object import policies
+from onestack.object.api.routes import build_app
+from onestack.object.api.s3.routes import build_app as build_s3_app
+from onestack.object.backends.disk import DiskDevices
+from onestack.object.backends.memory import MemoryDevices
+from onestack.object.conf import ObjectSettings
+from onestack.object.manager import ObjectManager
+from onestack.object.store import DeviceFactory
 from onestack.plugin import ServicePlugin
 
 if TYPE_CHECKING:
     from onestack.config import Settings
-    from onestack.object.manager import ObjectManager
     from onestack.server import Cloud
 
 
-def manager_of(cloud: Cloud) -> ObjectManager:
-    from onestack.object.manager import ObjectManager
+def devices_for(conf: ObjectSettings, root: Path) -> DeviceFactory:
+    """The device backend ``object.storage_backend`` names, over the ring in ``root``."""
+    if conf.storage_backend == "memory":
+        return MemoryDevices()
+    return DiskDevices(root)
 
-    manager = cloud.services.get("object")
-    if manager is None:
-        manager = ObjectManager(cloud.settings.state_dir, cloud.settings.object, cloud.db)
-        cloud.services["object"] = manager
-    assert isinstance(manager, ObjectManager)
-    return manager
+
+def manager_of(cloud: Cloud) -> ObjectManager:
+    """The cloud's ObjectManager, created and registered once."""
+    settings = cloud.settings
+
+    def build() -> ObjectManager:
+        devices = devices_for(settings.object, settings.state_dir / "object")
+        return ObjectManager(
+            settings.state_dir, settings.object, cloud.db, cloud.neighbours, devices
+        )
+
+    return cloud.services.get_or_create("object", ObjectManager, build)
 
 
 def _catalog(settings: Settings) -> list[CatalogEntry]:
@@ -46,23 +62,17 @@ def _prepare(cloud: Cloud) -> None:
 
 
 def _build_app(cloud: Cloud) -> Any:
-    from onestack.object.api.routes import build_app
-
     return build_app(
         manager_of(cloud), cloud.identity.tokens, cloud.settings.url("identity") + "/v3"
     )
 
 
 async def _start(cloud: Cloud) -> None:
-    from onestack.object.background import start_tasks
-
-    cloud.services["object.tasks"] = start_tasks(manager_of(cloud))
+    await manager_of(cloud).start()
 
 
 async def _stop(cloud: Cloud) -> None:
-    from onestack.object.background import stop_tasks
-
-    await stop_tasks(cloud.services.pop("object.tasks", []))
+    await manager_of(cloud).stop()
 
 
 PLUGIN = ServicePlugin(
@@ -81,15 +91,13 @@ def _s3_catalog(settings: Settings) -> list[CatalogEntry]:
     return [CatalogEntry("s3", "s3", settings.url("s3"), "S3-compatible object storage")]
 
 
-def _build_s3_app(cloud: Cloud) -> Any:
-    from onestack.object.s3.routes import build_app
-
-    return build_app(manager_of(cloud), cloud.identity, cloud.settings)
+def _build_s3_app_for(cloud: Cloud) -> Any:
+    return build_s3_app(manager_of(cloud), cloud.identity.tokens, cloud.settings)
 
 
 S3_PLUGIN = ServicePlugin(
     name="s3",
     package=None,
     catalog=_s3_catalog,
-    build_app=_build_s3_app,
+    build_app=_build_s3_app_for,
 )

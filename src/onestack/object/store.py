@@ -1,8 +1,10 @@
 """Replicated object storage over the ring: quorum writes, read fallover, handoffs.
 
-``ObjectStore`` is what the proxy uses for object bytes.  A write goes to the
-partition's primary devices; a primary whose directory is missing is replaced
-by the next handoff device.  It succeeds when a quorum (``replicas // 2 + 1``)
+``ObjectStore`` is what the proxy uses for object bytes.  Each ring device is
+an :class:`~onestack.object.backend.ObjectDevice` (``disk`` by default,
+``memory`` when ``object.storage_backend`` says so).  A write goes to the
+partition's primary devices; a primary that is unavailable is replaced by
+the next handoff device.  It succeeds when a quorum (``replicas // 2 + 1``)
 of replicas are fsynced and renamed into place, otherwise it raises
 ``InsufficientStorage`` (503) and no replica becomes visible.  A read looks
 at every device, takes the newest version and falls over to the next replica
@@ -12,22 +14,24 @@ worker thread.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from onestack.common.exceptions import ServiceUnavailable
-from onestack.object.diskfile import (
+from onestack.object.backend import (
     CorruptObject,
-    DataWriter,
-    DeviceDir,
-    ObjectFiles,
-    read_json,
-    read_trailer,
+    Document,
+    ObjectDevice,
+    ReplicaState,
+    ReplicaWriter,
 )
 from onestack.object.ring import RING_FILE, Ring, RingHolder
+
+#: the backend of each ring device, by device name
+DeviceFactory = Callable[[str], ObjectDevice]
 
 #: replicas are made durable in parallel: their fsyncs overlap instead of adding up
 _COMMITS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="object-commit")
@@ -49,14 +53,14 @@ class InsufficientStorage(ServiceUnavailable):
 class Location:
     part: int
     name_hash: str
-    primaries: list[DeviceDir]
-    handoffs: list[DeviceDir]
+    primaries: list[ObjectDevice]
+    handoffs: list[ObjectDevice]
     quorum: int
 
-    def all_devices(self) -> list[DeviceDir]:
+    def all_devices(self) -> list[ObjectDevice]:
         return [*self.primaries, *self.handoffs]
 
-    def write_targets(self) -> list[DeviceDir]:
+    def write_targets(self) -> list[ObjectDevice]:
         targets = [d for d in self.primaries if d.available]
         spare = (d for d in self.handoffs if d.available)
         for _ in range(len(self.primaries) - len(targets)):
@@ -106,10 +110,10 @@ class PutStream:
 
     def __init__(self, loc: Location) -> None:
         self.loc = loc
-        self.writers: list[DataWriter] = []
+        self.writers: list[ReplicaWriter] = []
         for dev in loc.write_targets():
             try:
-                self.writers.append(DataWriter(dev, loc.part, loc.name_hash))
+                self.writers.append(dev.writer(loc.part, loc.name_hash))
             except OSError:
                 continue
         if len(self.writers) < loc.quorum:
@@ -140,17 +144,20 @@ class PutStream:
 
 
 class ObjectStore:
-    def __init__(self, root: Path) -> None:
+    """The replicas of every object, over the ring in ``<root>`` and ``devices``."""
+
+    def __init__(self, root: Path, devices: DeviceFactory) -> None:
         self.root = root
-        self.devices_root = root / "devices"
         self.rings = RingHolder(root / RING_FILE)
+        self.device = devices
 
     @property
     def ring(self) -> Ring:
         return self.rings.get()
 
-    def device(self, name: str) -> DeviceDir:
-        return DeviceDir(name, self.devices_root / name)
+    def devices(self) -> list[ObjectDevice]:
+        """Every device of the ring, in the ring's order."""
+        return [self.device(d.name) for d in self.ring.devices]
 
     def locate(self, account: str, container: str, obj: str) -> Location:
         ring = self.ring
@@ -169,11 +176,13 @@ class ObjectStore:
     def begin_put(self, account: str, container: str, obj: str) -> PutStream:
         return PutStream(self.locate(account, container, obj))
 
-    def _put_json(self, loc: Location, filename: str, document: dict[str, Any]) -> None:
+    def _put_document(
+        self, loc: Location, kind: Document, timestamp: str, document: dict[str, Any]
+    ) -> None:
         done = 0
         for dev in loc.write_targets():
             try:
-                dev.put_json(loc.part, loc.name_hash, filename, document)
+                dev.put_document(loc.part, loc.name_hash, kind, timestamp, document)
                 done += 1
             except OSError:
                 continue
@@ -191,58 +200,54 @@ class ObjectStore:
     ) -> None:
         """Replace the object's updatable metadata (a ``.meta`` file)."""
         document = {"timestamp": timestamp, "headers": headers, "content_type": content_type}
-        self._put_json(self.locate(account, container, obj), f"{timestamp}.meta", document)
+        self._put_document(self.locate(account, container, obj), "meta", timestamp, document)
 
     def delete(self, account: str, container: str, obj: str, timestamp: str) -> None:
         """Write a tombstone: the object is gone once a quorum holds it."""
         loc = self.locate(account, container, obj)
         path = f"/{account}/{container}/{obj}"
-        self._put_json(loc, f"{timestamp}.ts", {"name": path, "timestamp": timestamp})
+        self._put_document(loc, "ts", timestamp, {"name": path, "timestamp": timestamp})
 
     # -- reads --------------------------------------------------------------------
 
-    def _replicas(self, loc: Location) -> list[ObjectFiles]:
+    def _replicas(self, loc: Location) -> list[tuple[ObjectDevice, ReplicaState]]:
+        """Every device's version of the object, newest first."""
         found = []
         for dev in loc.all_devices():
-            files = dev.files(loc.part, loc.name_hash)
-            if files is not None:
-                found.append(files)
-        return sorted(found, key=lambda f: f.timestamp, reverse=True)
+            state = dev.state(loc.part, loc.name_hash)
+            if state is not None:
+                found.append((dev, state))
+        return sorted(found, key=lambda pair: pair[1].timestamp, reverse=True)
 
     def _open(self, loc: Location) -> tuple[StoredObject, IO[bytes]] | None:
         replicas = self._replicas(loc)
-        metas = [f.meta for f in replicas if f.meta is not None]
-        for files in replicas:
-            if files.deleted:
+        metas = [(s.meta_timestamp, dev) for dev, s in replicas if s.meta_timestamp is not None]
+        for dev, state in replicas:
+            if state.deleted:
                 return None
-            assert files.data is not None
             try:
-                handle = open(files.data, "rb")  # noqa: SIM115 (returned to the caller)
-            except OSError:
+                opened = dev.open_data(loc.part, loc.name_hash, state.timestamp)
+            except (OSError, CorruptObject):
                 continue
-            try:
-                metadata, length = read_trailer(handle)
-            except CorruptObject:
-                handle.close()
-                continue
+            metadata = opened.metadata
             stored = StoredObject(
                 path=str(metadata.get("name", "")),
-                timestamp=files.timestamp,
+                timestamp=state.timestamp,
                 etag=str(metadata.get("etag", "")),
-                length=length,
+                length=opened.length,
                 content_type=str(metadata.get("content_type") or "application/octet-stream"),
                 headers=dict(metadata.get("headers") or {}),
             )
-            newer = [m for m in metas if m.name[: -len(".meta")] > files.timestamp]
+            newer = [(ts, d) for ts, d in metas if ts > state.timestamp]
             if newer:
-                meta_path = max(newer, key=lambda m: m.name)
-                meta = read_json(meta_path)
+                meta_ts, meta_dev = max(newer, key=lambda pair: pair[0])
+                meta = meta_dev.read_document(loc.part, loc.name_hash, "meta", meta_ts)
                 fixed = {k: v for k, v in stored.headers.items() if not is_updatable(k)}
                 stored.headers = {**fixed, **dict(meta.get("headers") or {})}
                 if meta.get("content_type"):
                     stored.content_type = str(meta["content_type"])
-                stored.meta_timestamp = meta_path.name[: -len(".meta")]
-            return stored, handle
+                stored.meta_timestamp = meta_ts
+            return stored, opened.handle
         return None
 
     def head(self, account: str, container: str, obj: str) -> StoredObject | None:
@@ -262,8 +267,8 @@ class ObjectStore:
         replicas = self._replicas(loc)
         if not replicas:
             return []
-        newest = replicas[0].timestamp
-        return [f.device for f in replicas if f.timestamp == newest]
+        newest = replicas[0][1].timestamp
+        return [s.device for _, s in replicas if s.timestamp == newest]
 
 
 def read_range(handle: IO[bytes], start: int, end: int, chunk: int = 1 << 20) -> Iterator[bytes]:

@@ -1,28 +1,32 @@
 """One object write: stream the bytes to the replicas, verify, commit, record.
 
 ``Upload`` computes the MD5 while the bytes stream to every replica; on
-``finish`` it checks the declared length and ``ETag`` (422 on a mismatch),
-the container and account quotas, archives the current version of a
-versioned container, then commits the replicas (quorum, fsync) and updates
-the container listing.  Anything that fails before the commit leaves no
-replica behind (``abort``).
+``finish`` it checks the declared length and ``ETag`` (422 on a mismatch)
+and the container and account quotas, runs its ``before_commit`` step (the
+versioned write archives the current version there), then commits the
+replicas (quorum, fsync) and updates the container listing.  Anything that
+fails before the commit leaves no replica behind (``abort``).
+
+``ObjectWriter`` is the plain write path every other part uses (uploads,
+copies, version archives, S3 parts, deletes); it knows nothing of
+versioning, which is layered on top of it (``versioning``, ``objects``).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from onestack.common.exceptions import BadRequest, PreconditionFailed
-from onestack.object.diskfile import new_timestamp
+from onestack.object.core import ObjectCore
 from onestack.object.exceptions import ObjectTooLarge, QuotaExceeded, UnprocessableEntity
+from onestack.object.models import Container
 from onestack.object.store import StoredObject, object_metadata
+from onestack.object.timestamps import new_timestamp
 
-if TYPE_CHECKING:
-    from onestack.object.manager import ObjectManager
-    from onestack.object.models import Container
+#: a step run after the data is verified and before it replaces the current version
+BeforeCommit = Callable[[], None]
 
 
 @dataclass
@@ -43,21 +47,28 @@ class UploadSpec:
 
 class Upload:
     def __init__(
-        self, manager: ObjectManager, account: str, row: Container, obj: str, spec: UploadSpec
+        self,
+        core: ObjectCore,
+        account: str,
+        row: Container,
+        obj: str,
+        spec: UploadSpec,
+        before_commit: BeforeCommit | None = None,
     ) -> None:
-        self.manager = manager
+        self.core = core
         self.account = account
         self.row = row
         self.obj = obj
         self.spec = spec
-        self.limit = manager.conf.max_file_size
+        self.before_commit = before_commit
+        self.limit = core.conf.max_file_size
         if spec.length is not None and spec.length > self.limit:
             raise ObjectTooLarge(limit=self.limit)
         if spec.check_quota:
             self._check_quota(spec.length or 0, new_object=True)
-        if spec.if_none_match and manager.stored(account, row.name, obj) is not None:
+        if spec.if_none_match and core.stored(account, row.name, obj) is not None:
             raise PreconditionFailed("The object already exists (If-None-Match: *).")
-        self.stream = manager.store.begin_put(account, row.name, obj)
+        self.stream = core.store.begin_put(account, row.name, obj)
         self.md5 = hashlib.md5(usedforsecurity=False)
         self.size = 0
         self.done = False
@@ -68,7 +79,7 @@ class Upload:
         quota_count = meta.get("x-container-meta-quota-count")
         account_quota = account_count = None
         if quota_bytes is None and quota_count is None:
-            account = self.manager.listings.account(self.account)
+            account = self.core.listings.account(self.account)
             account_meta = account.metadata_ if account else {}
             account_quota = account_meta.get("x-account-quota-bytes") or account_meta.get(
                 "x-account-meta-quota-bytes"
@@ -77,7 +88,7 @@ class Upload:
             if account_quota is None and account_count is None:
                 return
         if quota_bytes is not None or quota_count is not None:
-            usage = self.manager.listings.container_usage(self.row.id)
+            usage = self.core.listings.container_usage(self.row.id)
             if str(quota_bytes or "").isdigit() and usage.bytes + size > int(quota_bytes or 0):
                 raise QuotaExceeded()
             if (
@@ -87,7 +98,7 @@ class Upload:
             ):
                 raise QuotaExceeded()
         if account_quota is not None or account_count is not None:
-            _, used = self.manager.listings.account_usage(self.account)
+            _, used = self.core.listings.account_usage(self.account)
             if str(account_quota or "").isdigit() and used.bytes + size > int(account_quota or 0):
                 raise QuotaExceeded()
             if (
@@ -130,10 +141,8 @@ class Upload:
                 raise UnprocessableEntity()
             if spec.check_quota and spec.length is None:
                 self._check_quota(self.size, new_object=True)
-            if spec.versioning and self.row.versions_location:
-                from onestack.object.versioning import archive_current
-
-                archive_current(self.manager, self.account, self.row, self.obj)
+            if self.before_commit is not None:
+                self.before_commit()
             ts = new_timestamp()
             path = f"/{self.account}/{self.row.name}/{self.obj}"
             metadata = object_metadata(
@@ -145,7 +154,7 @@ class Upload:
             self.abort()
             raise
         stored = StoredObject(path, ts, etag, self.size, spec.content_type, dict(spec.headers))
-        self.manager.record(
+        self.core.updates.record(
             self.account,
             self.row.name,
             self.obj,
@@ -154,3 +163,38 @@ class Upload:
             etag=spec.listing_etag,
         )
         return stored
+
+
+class ObjectWriter:
+    """Writes and deletes objects as they are asked for (no versioning, no access checks)."""
+
+    def __init__(self, core: ObjectCore) -> None:
+        self.core = core
+
+    def begin(
+        self,
+        account: str,
+        row: Container,
+        obj: str,
+        spec: UploadSpec,
+        before_commit: BeforeCommit | None = None,
+    ) -> Upload:
+        return Upload(self.core, account, row, obj, spec, before_commit)
+
+    def write(
+        self,
+        account: str,
+        row: Container,
+        obj: str,
+        spec: UploadSpec,
+        chunks: Iterable[bytes],
+        before_commit: BeforeCommit | None = None,
+    ) -> StoredObject:
+        """Write a whole object from chunks; a failure leaves nothing behind."""
+        return self.begin(account, row, obj, spec, before_commit).write_all(chunks)
+
+    def remove(self, account: str, container: str, obj: str) -> None:
+        """Delete the object's replicas (a tombstone) and its listing entry."""
+        ts = new_timestamp()
+        self.core.store.delete(account, container, obj, ts)
+        self.core.updates.deleted(account, container, obj, ts)

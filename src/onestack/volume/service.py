@@ -88,17 +88,13 @@ def _catalog(settings: Settings) -> list[CatalogEntry]:
 
 
 def _service(cloud: Cloud) -> VolumeService:
-    service = cloud.services.get("volume")
-    if not isinstance(service, VolumeService):
-        service = VolumeService(
-            cloud.db,
-            cloud.enforcer,
-            _settings(cloud.settings),
-            cloud.bus,
-            cloud.neighbours,
-        )
-        cloud.services["volume"] = service
-    return service
+    return cloud.services.get_or_create(
+        "volume",
+        VolumeService,
+        lambda: VolumeService(
+            cloud.db, cloud.enforcer, _settings(cloud.settings), cloud.bus, cloud.neighbours
+        ),
+    )
 
 
 def _prepare(cloud: Cloud) -> None:

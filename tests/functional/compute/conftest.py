@@ -6,12 +6,12 @@ no root.  ``tests/e2e/compute`` runs real containers.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
+from tests.support.names import unique
 from tests.support.server import RunningCloud, new_cloud
 
 
@@ -39,10 +39,6 @@ def image_id(admin: Any) -> str:
     image = admin.image.find_image("onestack-busybox")
     assert image is not None, "the default image is missing"
     return str(image.id)
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture()

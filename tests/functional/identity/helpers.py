@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
+import httpx
 import requests
 
+from tests.support.http import RawClient
+from tests.support.names import unique as unique
 from tests.support.server import RunningCloud
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
 def password_auth(
@@ -53,38 +51,16 @@ def token(
     return response.headers["X-Subject-Token"]
 
 
-class Client:
-    """requests against the identity API with one token."""
+class Client(RawClient):
+    """The identity API with one token."""
 
     def __init__(self, cloud: RunningCloud, token: str) -> None:
-        self.base = cloud.auth_url
-        self.session = requests.Session()
-        self.session.headers["X-Auth-Token"] = token
-
-    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        kwargs.setdefault("timeout", 30)
-        return self.session.request(method, f"{self.base}{path}", **kwargs)
-
-    def get(self, path: str, **kwargs: Any) -> requests.Response:
-        return self.request("GET", path, **kwargs)
-
-    def post(self, path: str, **kwargs: Any) -> requests.Response:
-        return self.request("POST", path, **kwargs)
-
-    def patch(self, path: str, **kwargs: Any) -> requests.Response:
-        return self.request("PATCH", path, **kwargs)
-
-    def put(self, path: str, **kwargs: Any) -> requests.Response:
-        return self.request("PUT", path, **kwargs)
-
-    def delete(self, path: str, **kwargs: Any) -> requests.Response:
-        return self.request("DELETE", path, **kwargs)
-
-    def head(self, path: str, **kwargs: Any) -> requests.Response:
-        return self.request("HEAD", path, **kwargs)
+        super().__init__(cloud.auth_url, token, timeout=30)
 
 
-def assert_error(response: requests.Response, code: int, fragment: str = "") -> dict[str, Any]:
+def assert_error(
+    response: requests.Response | httpx.Response, code: int, fragment: str = ""
+) -> dict[str, Any]:
     """The response is Keystone's error body with ``code`` (and mentions ``fragment``)."""
     assert response.status_code == code, (response.status_code, response.text)
     body = response.json()

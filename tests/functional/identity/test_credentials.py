@@ -85,9 +85,9 @@ def test_application_credential_lifecycle(cloud: RunningCloud, admin: Any) -> No
 
 def test_app_cred_refuses_roles_the_user_lacks(cloud: RunningCloud) -> None:
     demo = Client(cloud, token(cloud, "demo", "demo"))
-    me = demo.get(
-        "/auth/tokens", headers={"X-Subject-Token": demo.session.headers["X-Auth-Token"]}
-    ).json()["token"]["user"]["id"]
+    me = demo.get("/auth/tokens", headers={"X-Subject-Token": demo.token}).json()["token"]["user"][
+        "id"
+    ]
     refused = demo.post(
         f"/users/{me}/application_credentials",
         json={"application_credential": {"name": unique("x"), "roles": [{"name": "admin"}]}},
@@ -97,9 +97,7 @@ def test_app_cred_refuses_roles_the_user_lacks(cloud: RunningCloud) -> None:
 
 def test_ec2_credentials(cloud: RunningCloud, admin: Any) -> None:
     client = Client(cloud, token(cloud, "demo", "demo"))
-    info = client.get(
-        "/auth/tokens", headers={"X-Subject-Token": client.session.headers["X-Auth-Token"]}
-    ).json()["token"]
+    info = client.get("/auth/tokens", headers={"X-Subject-Token": client.token}).json()["token"]
     user_id, project_id = info["user"]["id"], info["project"]["id"]
     created = client.post(f"/users/{user_id}/credentials/OS-EC2", json={"tenant_id": project_id})
     assert created.status_code == 201
@@ -134,9 +132,9 @@ def test_ec2_credentials(cloud: RunningCloud, admin: Any) -> None:
 
 def test_credentials_crud(cloud: RunningCloud, admin: Any) -> None:
     client = Client(cloud, token(cloud))
-    me = client.get(
-        "/auth/tokens", headers={"X-Subject-Token": client.session.headers["X-Auth-Token"]}
-    ).json()["token"]["user"]["id"]
+    me = client.get("/auth/tokens", headers={"X-Subject-Token": client.token}).json()["token"][
+        "user"
+    ]["id"]
     created = client.post(
         "/credentials",
         json={"credential": {"user_id": me, "type": "totp-seed", "blob": "secret-blob"}},

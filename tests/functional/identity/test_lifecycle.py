@@ -200,9 +200,9 @@ def test_runs_on_the_rabbitmq_bus(tmp_path: Path) -> None:
 def test_restart_keeps_a_password_changed_through_the_api(own_cloud: RunningCloud) -> None:
     own_cloud.start()
     demo = Client(own_cloud, token(own_cloud, "demo", "demo"))
-    me = demo.get(
-        "/auth/tokens", headers={"X-Subject-Token": demo.session.headers["X-Auth-Token"]}
-    ).json()["token"]["user"]["id"]
+    me = demo.get("/auth/tokens", headers={"X-Subject-Token": demo.token}).json()["token"]["user"][
+        "id"
+    ]
     changed = demo.post(
         f"/users/{me}/password",
         json={

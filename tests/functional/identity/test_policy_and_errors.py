@@ -60,9 +60,9 @@ def test_demo_cannot_see_or_change_another_project(demo_client: Client, admin: A
 
 
 def test_demo_reads_own_project_and_user(cloud: RunningCloud, demo_client: Client) -> None:
-    me = demo_client.get(
-        "/auth/tokens", headers={"X-Subject-Token": demo_client.session.headers["X-Auth-Token"]}
-    ).json()["token"]
+    me = demo_client.get("/auth/tokens", headers={"X-Subject-Token": demo_client.token}).json()[
+        "token"
+    ]
     assert demo_client.get(f"/projects/{me['project']['id']}").status_code == 200
     assert demo_client.get(f"/users/{me['user']['id']}").status_code == 200
     admin_id = (

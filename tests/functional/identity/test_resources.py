@@ -169,9 +169,9 @@ def test_groups_and_membership(admin: Any) -> None:
 
 def test_user_projects(cloud: RunningCloud) -> None:
     client = Client(cloud, token(cloud, "demo", "demo"))
-    me = client.get(
-        "/auth/tokens", headers={"X-Subject-Token": client.session.headers["X-Auth-Token"]}
-    ).json()["token"]["user"]["id"]
+    me = client.get("/auth/tokens", headers={"X-Subject-Token": client.token}).json()["token"][
+        "user"
+    ]["id"]
     projects = client.get(f"/users/{me}/projects").json()["projects"]
     assert [p["name"] for p in projects] == ["demo"]
 
@@ -179,9 +179,9 @@ def test_user_projects(cloud: RunningCloud) -> None:
 def test_user_projects_of_someone_else_need_the_right(cloud: RunningCloud) -> None:
     admin = Client(cloud, token(cloud))
     demo = Client(cloud, token(cloud, "demo", "demo"))
-    admin_id = admin.get(
-        "/auth/tokens", headers={"X-Subject-Token": admin.session.headers["X-Auth-Token"]}
-    ).json()["token"]["user"]["id"]
+    admin_id = admin.get("/auth/tokens", headers={"X-Subject-Token": admin.token}).json()["token"][
+        "user"
+    ]["id"]
     assert_error(demo.get(f"/users/{admin_id}/projects"), 403)
     missing = unique("nobody")
     assert_error(admin.get(f"/users/{missing}/projects"), 404, f"Could not find user: {missing}.")

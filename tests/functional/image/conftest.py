@@ -2,40 +2,26 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
+from tests.support.http import RawClient
 from tests.support.server import RunningCloud
 
 
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
-
-
-class ImageAPI:
+class ImageAPI(RawClient):
     """Raw HTTP to the image API, for what the SDK cannot express."""
 
     def __init__(self, cloud: RunningCloud, conn: Any) -> None:
-        self.base = cloud.url("image")
+        super().__init__(
+            cloud.url("image"),
+            lambda: str(conn.session.get_token()),
+            headers={"Accept": "application/json"},
+        )
         self.conn = conn
-
-    @property
-    def token(self) -> str:
-        return str(self.conn.session.get_token())
-
-    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        headers = {
-            "X-Auth-Token": self.token,
-            "Accept": "application/json",
-            **kwargs.pop("headers", {}),
-        }
-        with httpx.Client(timeout=60) as client:
-            return client.request(method, self.base + path, headers=headers, **kwargs)
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.functional.image.conftest import unique
+from tests.support.names import unique
 from tests.support.server import RunningCloud
 
 pytestmark = pytest.mark.cli

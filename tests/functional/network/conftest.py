@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import requests
 
-from tests.functional.network.helpers import unique
+from tests.support.http import RawClient
+from tests.support.names import unique
 from tests.support.server import RunningCloud
 
 
@@ -44,23 +44,12 @@ def demo_network(demo: Any) -> Iterator[Any]:
     demo.network.delete_network(net, ignore_missing=True)
 
 
-class Raw:
-    """Plain HTTP against the network endpoint with a token (for what the SDK hides)."""
-
-    def __init__(self, cloud: RunningCloud, token: str) -> None:
-        self.base = cloud.url("network")
-        self.headers = {"X-Auth-Token": token}
-
-    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        headers = {**self.headers, **kwargs.pop("headers", {})}
-        return requests.request(method, self.base + path, headers=headers, timeout=30, **kwargs)
+@pytest.fixture(scope="session")
+def raw_admin(cloud: RunningCloud, admin: Any) -> RawClient:
+    """Plain HTTP to the network endpoint as admin (for what the SDK hides)."""
+    return RawClient(cloud.url("network"), admin.session.get_token(), timeout=30)
 
 
 @pytest.fixture(scope="session")
-def raw_admin(cloud: RunningCloud, admin: Any) -> Raw:
-    return Raw(cloud, admin.session.get_token())
-
-
-@pytest.fixture(scope="session")
-def raw_demo(cloud: RunningCloud, demo: Any) -> Raw:
-    return Raw(cloud, demo.session.get_token())
+def raw_demo(cloud: RunningCloud, demo: Any) -> RawClient:
+    return RawClient(cloud.url("network"), demo.session.get_token(), timeout=30)

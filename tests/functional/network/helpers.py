@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from openstack import exceptions
 
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+from tests.support.names import unique as unique
 
 
 def neutron_error(call: Callable[[], Any], status: int, error_type: str) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from typing import Any
 
 import requests
 
-from tests.functional.network.conftest import Raw
+from tests.support.http import RawClient as Raw
 from tests.support.server import RunningCloud
 
 REQUIRED = {

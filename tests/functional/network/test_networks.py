@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.functional.network.conftest import Raw
 from tests.functional.network.helpers import neutron_error, unique
+from tests.support.http import RawClient as Raw
 
 
 def test_create_show_update_delete(admin: Any) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.functional.network.conftest import Raw
 from tests.functional.network.helpers import neutron_error, unique
+from tests.support.http import RawClient
 
 
 def test_port_gets_address_mac_and_default_group(admin: Any, network: Any, subnet: Any) -> None:
@@ -134,7 +134,7 @@ def test_router_ports_cannot_be_deleted_directly(admin: Any, network: Any, subne
 
 
 def test_bulk_ports_with_a_taken_address_create_nothing(
-    admin: Any, network: Any, subnet: Any, raw_admin: Raw
+    admin: Any, network: Any, subnet: Any, raw_admin: RawClient
 ) -> None:
     items = [
         {"network_id": network.id, "name": "bulk-a", "fixed_ips": [{"ip_address": "10.20.0.50"}]},

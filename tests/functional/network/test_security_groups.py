@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from openstack import exceptions
 
-from tests.functional.network.conftest import Raw
 from tests.functional.network.helpers import neutron_error, unique
+from tests.support.http import RawClient as Raw
 
 
 def test_default_group_and_its_rules(demo: Any) -> None:

@@ -7,7 +7,6 @@ the state directory, as ``onestack ring replicate`` does); the expirer runs.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -16,6 +15,7 @@ import pytest
 import swiftclient
 from botocore.config import Config
 
+from tests.support.names import unique
 from tests.support.server import RunningCloud, new_cloud
 
 
@@ -31,10 +31,6 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCloud]:
         yield running
     finally:
         running.stop()
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 def swift_connection(cloud: RunningCloud, user: str, project: str | None = None) -> Any:

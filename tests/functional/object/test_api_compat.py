@@ -11,21 +11,23 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 import requests
 import swiftclient
 from swiftclient.utils import generate_temp_url
 
-from tests.functional.object.conftest import unique
+from tests.support.errors import swift_error
+from tests.support.http import RawClient
+from tests.support.names import unique
 from tests.support.server import RunningCloud
 
 TRANS_ID = re.compile(r"^tx[0-9a-f]{21}-[0-9a-f]{10}")
 
 
-def _raw(swift: Any, method: str, path: str = "", **kwargs: Any) -> requests.Response:
+def _raw(swift: Any, method: str, path: str = "", **kwargs: Any) -> httpx.Response:
     url, token = swift.get_auth()
-    headers = {"X-Auth-Token": token, **kwargs.pop("headers", {})}
-    return requests.request(method, f"{url}{path}", headers=headers, timeout=30, **kwargs)
+    return RawClient(url, token, timeout=30).request(method, path, **kwargs)
 
 
 def test_every_response_has_a_swift_trans_id_and_content_type(swift: Any, container: str) -> None:
@@ -170,17 +172,17 @@ def reseller(cloud: RunningCloud, admin: Any) -> Iterator[Any]:
 def test_account_object_count_quota(swift: Any, reseller: Any, container: str) -> None:
     with pytest.raises(swiftclient.ClientException) as denied:
         swift.post_account({"X-Account-Quota-Count": "0"})
-    assert denied.value.http_status == 403
+    swift_error(denied.value, 403, "Access was denied")
     used = int(swift.head_account()["x-account-object-count"])
     reseller.post_account({"X-Account-Quota-Count": str(used)})
     try:
         assert swift.head_account()["x-account-quota-count"] == str(used)
         with pytest.raises(swiftclient.ClientException) as over:
             swift.put_object(container, "one-too-many", b"")
-        assert over.value.http_status == 413
+        swift_error(over.value, 413, "Upload exceeds quota.")
         with pytest.raises(swiftclient.ClientException) as bad:
             reseller.post_account({"X-Account-Quota-Count": "lots"})
-        assert bad.value.http_status == 400
+        swift_error(bad.value, 400, "Invalid X-Account-Quota-Count: an integer is required.")
     finally:
         reseller.post_account({"X-Remove-Account-Quota-Count": "x"})
     assert "x-account-quota-count" not in swift.head_account()

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.functional.object.conftest import unique
+from tests.support.names import unique
 from tests.support.server import RunningCloud
 
 pytestmark = pytest.mark.cli

@@ -10,7 +10,8 @@ import pytest
 import requests
 import swiftclient
 
-from tests.functional.object.conftest import unique
+from tests.support.errors import swift_error
+from tests.support.names import unique
 from tests.support.server import RunningCloud
 
 
@@ -45,7 +46,7 @@ def test_container_lifecycle_with_metadata(swift: Any) -> None:
     swift.delete_container(name)
     with pytest.raises(swiftclient.ClientException) as info:
         swift.head_container(name)
-    assert info.value.http_status == 404
+    swift_error(info.value, 404, head=True)
 
 
 def test_put_existing_container_is_202(swift: Any, container: str) -> None:
@@ -58,17 +59,16 @@ def test_delete_non_empty_container_conflicts(swift: Any, container: str) -> Non
     swift.put_object(container, "keep", b"x")
     with pytest.raises(swiftclient.ClientException) as info:
         swift.delete_container(container)
-    assert info.value.http_status == 409
     # Swift's wording, which clients match on
-    body = info.value.http_response_content.decode()
-    assert "There was a conflict when trying to complete your request." in body
+    swift_error(info.value, 409, "There was a conflict when trying to complete your request.")
 
 
 def test_missing_container_is_404_plain_text(swift: Any) -> None:
+    name = unique("missing")
     with pytest.raises(swiftclient.ClientException) as info:
-        swift.get_container(unique("missing"))
-    assert info.value.http_status == 404
-    assert b"Not Found" in info.value.http_response_content
+        swift.get_container(name)
+    assert info.value.http_response_content.startswith(b"404 Not Found\n\n")
+    swift_error(info.value, 404, f"The container {name} could not be found.")
 
 
 def test_account_counts_and_metadata(swift: Any, container: str) -> None:
@@ -152,28 +152,25 @@ def test_listing_formats(cloud: RunningCloud, swift: Any, filled: str) -> None:
 def test_listing_limit_over_maximum_is_412(swift: Any, container: str) -> None:
     with pytest.raises(swiftclient.ClientException) as info:
         swift.get_container(container, limit=10001)
-    assert info.value.http_status == 412
-    assert b"Maximum limit is 10000" in info.value.http_response_content
+    swift_error(info.value, 412, "Maximum limit is 10000")
 
 
 def test_invalid_metadata_is_400(swift: Any) -> None:
     with pytest.raises(swiftclient.ClientException) as info:
         swift.put_container(unique("meta"), headers={"X-Container-Meta-" + "k" * 200: "v"})
-    assert info.value.http_status == 400
-    assert b"Metadata name too long" in info.value.http_response_content
+    swift_error(info.value, 400, "Metadata name too long")
 
 
 def test_container_sync_is_not_supported(swift: Any, container: str) -> None:
     with pytest.raises(swiftclient.ClientException) as info:
         swift.post_container(container, {"X-Container-Sync-To": "//realm/cluster/AUTH_x/c"})
-    assert info.value.http_status == 501
-    assert b"Container sync" in info.value.http_response_content
+    swift_error(info.value, 501, "Container sync")
 
 
 def test_account_put_is_405(swift: Any) -> None:
     url, token = swift.get_auth()
     response = requests.put(url, headers={"X-Auth-Token": token})
-    assert response.status_code == 405
+    swift_error(response, 405, "not allowed for accounts")
 
 
 def test_sdk_container_and_object_roundtrip(admin: Any) -> None:

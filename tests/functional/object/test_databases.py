@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.functional.object.conftest import swift_connection, unique
+from tests.functional.object.conftest import swift_connection
 from tests.support.databases import mariadb_database, postgres_database
+from tests.support.names import unique
 from tests.support.server import new_cloud
 
 NAMES = ["b", "B", "a", "A", "\u00e9", "a/b", "a.b", "Z"]

@@ -12,7 +12,9 @@ import botocore.exceptions
 import pytest
 import requests
 
-from tests.functional.object.conftest import s3_client, unique
+from tests.functional.object.conftest import s3_client
+from tests.support.errors import s3_client_error, s3_error_body
+from tests.support.names import unique
 from tests.support.server import RunningCloud
 
 
@@ -30,11 +32,6 @@ def bucket(s3: Any) -> Iterator[str]:
         pass
 
 
-def error_of(exc: pytest.ExceptionInfo[botocore.exceptions.ClientError]) -> tuple[str, int]:
-    response = exc.value.response
-    return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"]
-
-
 def test_bucket_lifecycle(s3: Any) -> None:
     name = unique("life")
     s3.create_bucket(Bucket=name)
@@ -42,11 +39,11 @@ def test_bucket_lifecycle(s3: Any) -> None:
     s3.head_bucket(Bucket=name)
     with pytest.raises(botocore.exceptions.ClientError) as info:
         s3.create_bucket(Bucket=name)
-    assert error_of(info) == ("BucketAlreadyOwnedByYou", 409)
+    s3_client_error(info, "BucketAlreadyOwnedByYou", 409, "you already own it")
     s3.put_object(Bucket=name, Key="k", Body=b"x")
     with pytest.raises(botocore.exceptions.ClientError) as info:
         s3.delete_bucket(Bucket=name)
-    assert error_of(info) == ("BucketNotEmpty", 409)
+    s3_client_error(info, "BucketNotEmpty", 409, "conflict")
     s3.delete_object(Bucket=name, Key="k")
     s3.delete_bucket(Bucket=name)
     with pytest.raises(botocore.exceptions.ClientError) as info:
@@ -57,7 +54,7 @@ def test_bucket_lifecycle(s3: Any) -> None:
 def test_invalid_bucket_name(s3: Any) -> None:
     with pytest.raises(botocore.exceptions.ClientError) as info:
         s3.create_bucket(Bucket="Bad_Name")
-    assert error_of(info) == ("InvalidBucketName", 400)
+    s3_client_error(info, "InvalidBucketName", 400, "not valid")
 
 
 def test_object_roundtrip_range_head_copy(s3: Any, bucket: str) -> None:
@@ -79,7 +76,7 @@ def test_object_roundtrip_range_head_copy(s3: Any, bucket: str) -> None:
     s3.delete_object(Bucket=bucket, Key="dir/o.bin")
     with pytest.raises(botocore.exceptions.ClientError) as info:
         s3.get_object(Bucket=bucket, Key="dir/o.bin")
-    assert error_of(info) == ("NoSuchKey", 404)
+    s3_client_error(info, "NoSuchKey", 404, "dir/o.bin could not be found")
 
 
 def test_same_objects_through_swift(s3: Any, swift: Any, bucket: str) -> None:
@@ -154,11 +151,11 @@ def test_multipart_abort_and_errors(s3: Any, bucket: str) -> None:
                 ]
             },
         )
-    assert error_of(info) == ("EntityTooSmall", 400)
+    s3_client_error(info, "EntityTooSmall", 400)
     s3.abort_multipart_upload(Bucket=bucket, Key="ab", UploadId=upload_id)
     with pytest.raises(botocore.exceptions.ClientError) as info:
         s3.list_parts(Bucket=bucket, Key="ab", UploadId=upload_id)
-    assert error_of(info) == ("NoSuchUpload", 404)
+    s3_client_error(info, "NoSuchUpload", 404)
 
 
 def test_presigned_urls_v4_and_default(cloud: RunningCloud, s3: Any, bucket: str) -> None:
@@ -181,9 +178,7 @@ def test_presigned_urls_v4_and_default(cloud: RunningCloud, s3: Any, bucket: str
     )
     time.sleep(2)
     response = requests.get(expired)
-    assert response.status_code == 403
-    assert b"<Code>AccessDenied</Code>" in response.content
-    assert b"expired" in response.content
+    s3_error_body(response, "AccessDenied", 403, "expired", resource=f"/{bucket}/p")
 
 
 def test_bad_signature_and_unknown_key(cloud: RunningCloud, s3: Any) -> None:
@@ -191,25 +186,25 @@ def test_bad_signature_and_unknown_key(cloud: RunningCloud, s3: Any) -> None:
     wrong = s3_client(cloud, creds.access_key, "wrong-secret")
     with pytest.raises(botocore.exceptions.ClientError) as info:
         wrong.list_buckets()
-    assert error_of(info) == ("SignatureDoesNotMatch", 403)
+    s3_client_error(info, "SignatureDoesNotMatch", 403)
     unknown = s3_client(cloud, "no-such-access-key", "x")
     with pytest.raises(botocore.exceptions.ClientError) as info:
         unknown.list_buckets()
-    assert error_of(info) == ("InvalidAccessKeyId", 403)
+    s3_client_error(info, "InvalidAccessKeyId", 403)
     anonymous = requests.get(cloud.url("s3") + "/")
-    assert anonymous.status_code == 403
-    assert b"<Error><Code>AccessDenied</Code>" in anonymous.content
+    s3_error_body(anonymous, "AccessDenied", 403, "Anonymous access", resource="/")
 
 
 def test_projects_do_not_see_each_others_buckets(s3: Any, s3_demo: Any, bucket: str) -> None:
     s3.put_object(Bucket=bucket, Key="private", Body=b"x")
     assert bucket not in [b["Name"] for b in s3_demo.list_buckets()["Buckets"]]
+    # Buckets are named per project: demo's account has no bucket of that name.
     with pytest.raises(botocore.exceptions.ClientError) as info:
         s3_demo.get_object(Bucket=bucket, Key="private")
-    assert error_of(info)[1] in (403, 404)
+    s3_client_error(info, "NoSuchBucket", 404, bucket)
     with pytest.raises(botocore.exceptions.ClientError) as info:
         s3_demo.list_objects_v2(Bucket=bucket)
-    assert error_of(info)[1] in (403, 404)
+    s3_client_error(info, "NoSuchBucket", 404, bucket)
 
 
 def test_delete_objects_and_unsupported_subresource(s3: Any, bucket: str) -> None:
@@ -221,13 +216,13 @@ def test_delete_objects_and_unsupported_subresource(s3: Any, bucket: str) -> Non
     assert sorted(d["Key"] for d in result["Deleted"]) == ["x1", "x2", "x3"]
     with pytest.raises(botocore.exceptions.ClientError) as info:
         s3.get_bucket_policy(Bucket=bucket)
-    assert error_of(info) == ("NotImplemented", 501)
+    s3_client_error(info, "NotImplemented", 501, "?policy")
 
 
 def test_content_md5_mismatch_is_bad_digest(s3: Any, bucket: str) -> None:
     with pytest.raises(botocore.exceptions.ClientError) as info:
         s3.put_object(Bucket=bucket, Key="md5", Body=b"abc", ContentMD5="AAAAAAAAAAAAAAAAAAAAAA==")
-    assert error_of(info) == ("BadDigest", 400)
+    s3_client_error(info, "BadDigest", 400)
 
 
 def test_s3_uses_the_users_real_roles(cloud: RunningCloud, admin: Any) -> None:
@@ -250,8 +245,16 @@ def test_s3_uses_the_users_real_roles(cloud: RunningCloud, admin: Any) -> None:
         admin.identity.unassign_project_role_from_user(project, user, member)
         with pytest.raises(botocore.exceptions.ClientError) as info:
             client.list_buckets()
-        assert error_of(info) == ("AccessDenied", 403)
+        s3_client_error(info, "AccessDenied", 403)
         admin.identity.delete_credential(created)
     finally:
         admin.identity.delete_user(user)
         admin.identity.delete_project(project)
+
+
+def test_missing_bucket_is_no_such_bucket_with_its_resource(cloud: RunningCloud, s3: Any) -> None:
+    name = unique("nobucket")
+    with pytest.raises(botocore.exceptions.ClientError) as info:
+        s3.get_object(Bucket=name, Key="k")
+    error = s3_client_error(info, "NoSuchBucket", 404, f"The container {name} could not be found")
+    assert error["Resource"] == f"/{name}/k"

@@ -19,7 +19,9 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from tests.functional.object.conftest import ec2_credentials, unique
+from tests.functional.object.conftest import ec2_credentials
+from tests.support.errors import s3_error_body
+from tests.support.names import unique
 from tests.support.server import RunningCloud
 
 STREAMING = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
@@ -98,8 +100,7 @@ def test_a_forged_chunk_is_refused_and_stores_nothing(
     access, secret = ec2_credentials(admin)
     chunks = [os.urandom(65536), os.urandom(65536), os.urandom(1000)]
     response = _chunked_put(cloud, access, secret, f"/{bucket}/forged", chunks, forge=1)
-    assert response.status_code == 403, response.text
-    assert b"<Code>SignatureDoesNotMatch</Code>" in response.content
+    s3_error_body(response, "SignatureDoesNotMatch", 403, resource=f"/{bucket}/forged")
     with pytest.raises(botocore.exceptions.ClientError) as missing:
         s3.head_object(Bucket=bucket, Key="forged")
     assert missing.value.response["Error"]["Code"] in ("404", "NoSuchKey")

@@ -3,29 +3,27 @@
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.support.http import RawClient
+from tests.support.names import unique
 from tests.support.server import RunningCloud
 
 
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
-
-
-class VolumeAPI:
+class VolumeAPI(RawClient):
     """Raw HTTP to the block-storage API (error bodies, microversions, odd URLs)."""
 
     def __init__(self, cloud: RunningCloud, conn: Any) -> None:
-        self.root = cloud.url("volume")
+        super().__init__(cloud.url("volume"), lambda: str(conn.session.get_token()))
+        self.root = self.base
         self.conn = conn
         self.project_id = str(conn.current_project_id)
 
-    def request(
+    def request(  # type: ignore[override]
         self,
         method: str,
         path: str,
@@ -34,12 +32,11 @@ class VolumeAPI:
         project: bool = True,
         **kwargs: Any,
     ) -> httpx.Response:
-        headers = {"X-Auth-Token": str(self.conn.session.get_token()), **kwargs.pop("headers", {})}
+        headers = dict(kwargs.pop("headers", {}))
         if version:
             headers["OpenStack-API-Version"] = f"volume {version}"
         prefix = f"/v3/{self.project_id}" if project else "/v3"
-        with httpx.Client(timeout=60) as client:
-            return client.request(method, self.root + prefix + path, headers=headers, **kwargs)
+        return super().request(method, prefix + path, headers=headers, **kwargs)
 
     def wait(self, path: str, key: str, status: str, timeout: float = 30) -> dict[str, Any]:
         deadline = time.monotonic() + timeout

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from onestack.common.exceptions import BadRequest, Forbidden, UnsupportedMediaType
-from onestack.image.patch import MEDIA_V20, MEDIA_V21, Change, parse_patch, validate_core
+from onestack.image.attributes import validate_core
+from onestack.image.patch import MEDIA_V20, MEDIA_V21, Change, parse_patch
 
 
 def test_v21_and_v20_forms() -> None:

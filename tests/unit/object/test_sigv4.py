@@ -14,8 +14,8 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from starlette.requests import Request
 
-from onestack.object.s3 import sigv4
-from onestack.object.s3.errors import S3Error
+from onestack.object.api.s3 import sigv4
+from onestack.object.api.s3.errors import S3Error
 
 CREDS = Credentials("AKID", "SECRET")
 

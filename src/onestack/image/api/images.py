@@ -34,7 +34,7 @@ def create_image(
 ) -> JSONResponse:
     if not isinstance(body, dict):
         raise BadRequest("The request body must be a JSON object describing the image.")
-    image = manager(request).create(ctx, body)
+    image = manager(request).images.create(ctx, body)
     headers = {**IMPORT_HEADER, "Location": f"{base_url(request)}/v2/images/{image.id}"}
     return JSONResponse(views.image(image), status_code=201, headers=headers)
 
@@ -49,7 +49,7 @@ def empty_image_id() -> None:
 
 @router.get("/{image_id}")
 def show_image(request: Request, image_id: str, ctx: RequestContext = Ctx) -> JSONResponse:
-    image = manager(request).show(ctx, image_id)
+    image = manager(request).images.show(ctx, image_id)
     return JSONResponse(views.image(image), headers=IMPORT_HEADER)
 
 
@@ -68,25 +68,25 @@ def update_image(
 ) -> JSONResponse:
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     changes = parse_patch(media, body)
-    image = manager(request).update(ctx, image_id, changes)
+    image = manager(request).images.update(ctx, image_id, changes)
     return JSONResponse(views.image(image), headers=IMPORT_HEADER)
 
 
 @router.delete("/{image_id}")
 def delete_image(request: Request, image_id: str, ctx: RequestContext = Ctx) -> Response:
-    manager(request).delete(ctx, image_id)
+    manager(request).images.delete(ctx, image_id)
     return Response(status_code=204)
 
 
 @router.post("/{image_id}/actions/deactivate")
 def deactivate(request: Request, image_id: str, ctx: RequestContext = Ctx) -> Response:
-    manager(request).set_active(ctx, image_id, False)
+    manager(request).images.set_active(ctx, image_id, False)
     return Response(status_code=204)
 
 
 @router.post("/{image_id}/actions/reactivate")
 def reactivate(request: Request, image_id: str, ctx: RequestContext = Ctx) -> Response:
-    manager(request).set_active(ctx, image_id, True)
+    manager(request).images.set_active(ctx, image_id, True)
     return Response(status_code=204)
 
 

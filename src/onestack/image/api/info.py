@@ -43,7 +43,7 @@ def stores(ctx: RequestContext = Ctx) -> JSONResponse:
 
 @router.get("/v2/info/usage")
 def usage(request: Request, ctx: RequestContext = Ctx) -> JSONResponse:
-    return JSONResponse({"usage": manager(request).usage(ctx)})
+    return JSONResponse({"usage": manager(request).images.usage(ctx)})
 
 
 def _unsupported(operation: str) -> None:

@@ -17,14 +17,11 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from sqlalchemy import select
-
 from onestack.common.context import RequestContext
 from onestack.image import states
 from onestack.image.defaults import busybox, vm
 from onestack.image.interface import ImageRecord
-from onestack.image.manager import ImageManager, to_record
-from onestack.image.models import Image
+from onestack.image.manager import ImageManager
 
 LOG = logging.getLogger(__name__)
 CACHE_DIR = "image-cache"
@@ -44,9 +41,7 @@ def owner_context(project_id: str) -> RequestContext:
 def find_default(
     manager: ImageManager, project_id: str, name: str = busybox.NAME
 ) -> list[ImageRecord]:
-    with manager.db.reader() as session:
-        rows = session.scalars(select(Image).where(Image.name == name, Image.owner == project_id))
-        return [to_record(r) for r in rows]
+    return manager.images.owned_named(project_id, name)
 
 
 def register(manager: ImageManager, project_id: str, path: Path) -> ImageRecord:
@@ -77,7 +72,7 @@ def ensure_default_images(manager: ImageManager, state_dir: Path, project_id: st
         return
     ctx = owner_context(project_id)
     for stale in found:  # a queued or failed leftover of an interrupted first start
-        manager.delete(ctx, stale.id)
+        manager.images.delete(ctx, stale.id)
     record = register(manager, project_id, cached)
     LOG.info("registered the default image %s (%s)", record.name, record.id)
 
@@ -90,7 +85,7 @@ def rebuild(manager: ImageManager, state_dir: Path, project_id: str) -> ImageRec
     found = find_default(manager, project_id)
     record = register(manager, project_id, cached)
     for old in found:
-        manager.delete(ctx, old.id)
+        manager.images.delete(ctx, old.id)
     return record
 
 
@@ -123,7 +118,7 @@ def ensure_vm_image(manager: ImageManager, project_id: str) -> ImageRecord | Non
             return None
     ctx = owner_context(project_id)
     for stale in found:
-        manager.delete(ctx, stale.id)
+        manager.images.delete(ctx, stale.id)
     record = register_vm(manager, project_id, cached)
     LOG.info("the VM image %s is available (%s)", record.name, record.id)
     return record

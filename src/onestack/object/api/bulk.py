@@ -69,9 +69,9 @@ def _delete_paths(
         container, _, obj = path.lstrip("/").partition("/")
         try:
             if obj:
-                manager.delete_object(caller, account, container, obj)
+                manager.objects.delete_object(caller, account, container, obj)
             elif container:
-                manager.delete_container(caller, account, container)
+                manager.containers.delete_container(caller, account, container)
             else:
                 raise BadRequest("Invalid bulk delete path.")
             deleted += 1
@@ -108,7 +108,7 @@ def _slo_segment_paths(
     manager: ObjectManager, account: str, container: str, obj: str, depth: int = 0
 ) -> list[str]:
     paths: list[str] = []
-    for entry in json.loads(manifest_bytes(manager, account, container, obj)):
+    for entry in json.loads(manifest_bytes(manager.core, account, container, obj)):
         seg_container, seg_obj = _split_path(entry["name"])
         if entry.get("sub_slo") and depth < 10:
             paths.extend(_slo_segment_paths(manager, account, seg_container, seg_obj, depth + 1))
@@ -125,8 +125,8 @@ async def delete_slo(
     obj: str,
 ) -> Response:
     def work() -> dict[str, Any]:
-        manager.container_access(caller, account, container, write=True)
-        stored = manager.stored(account, container, obj)
+        manager.core.container_access(caller, account, container, write=True)
+        stored = manager.core.stored(account, container, obj)
         if stored is None:
             return {
                 "Number Deleted": 0,
@@ -154,7 +154,7 @@ async def extract_archive(
     modes = {"tar": "r:", "tar.gz": "r:gz", "tgz": "r:gz", "tar.bz2": "r:bz2"}
     if kind not in modes:
         raise BadRequest("Unsupported archive format; use tar, tar.gz or tar.bz2.")
-    tmp_dir = manager.root / "tmp"
+    tmp_dir = manager.core.root / "tmp"
     tmp_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryFile(dir=tmp_dir) as spool:
         async for chunk in request.stream():
@@ -196,13 +196,15 @@ def _extract(
                 continue
             try:
                 if target_container not in known:
-                    if manager.listings.container(account, target_container) is None:
-                        manager.put_container(caller, account, target_container, {})
+                    if manager.core.listings.container(account, target_container) is None:
+                        manager.containers.put_container(caller, account, target_container, {})
                     known.add(target_container)
                 handle = archive.extractfile(member)
                 assert handle is not None
                 spec = UploadSpec(content_type=guess_type(obj), length=member.size)
-                manager.write_object(caller, account, target_container, obj, spec, _blocks(handle))
+                manager.objects.write_object(
+                    caller, account, target_container, obj, spec, _blocks(handle)
+                )
                 created += 1
             except OneStackError as exc:
                 errors.append([member.name, _status(exc)])

@@ -12,9 +12,15 @@ from starlette.responses import Response
 from onestack.common.exceptions import BadRequest, NotSupported
 from onestack.object.acl import Caller, validate_acl
 from onestack.object.api import bulk
-from onestack.object.api.http import account_quota_changes, listing_format, meta_changes
+from onestack.object.api.http import (
+    account_quota_changes,
+    listing_format,
+    meta_changes,
+    not_allowed,
+)
 from onestack.object.api.views import account_headers, container_headers, render_listing
-from onestack.object.manager import ObjectManager, listing_options, not_allowed
+from onestack.object.containers import listing_options
+from onestack.object.manager import ObjectManager
 
 
 def _owner(caller: Caller, account: str) -> bool:
@@ -30,11 +36,11 @@ async def account(
     method = request.method
     if method in ("GET", "HEAD"):
         if method == "HEAD":
-            info = await run_in_threadpool(manager.account_info, caller, account_name)
+            info = await run_in_threadpool(manager.containers.account_info, caller, account_name)
             return Response(status_code=204, headers=account_headers(info, owner=True))
         options = listing_options(dict(request.query_params))
         info, items = await run_in_threadpool(
-            manager.list_containers, caller, account_name, options
+            manager.containers.list_containers, caller, account_name, options
         )
         headers = account_headers(info, owner=True)
         return render_listing(listing_format(request), "account", account_name, items, headers)
@@ -43,7 +49,7 @@ async def account(
         return await bulk.bulk_delete(request, manager, caller, account_name)
     if method == "POST":
         changes = {**meta_changes(request, "account"), **account_quota_changes(request)}
-        await run_in_threadpool(manager.post_account, caller, account_name, changes)
+        await run_in_threadpool(manager.containers.post_account, caller, account_name, changes)
         return Response(status_code=204)
     if method == "PUT" and "extract-archive" in request.query_params:
         return await bulk.extract_archive(request, manager, caller, account_name, "", "")
@@ -102,12 +108,14 @@ async def container(
     method = request.method
     owner = _owner(caller, account_name)
     if method == "HEAD":
-        row, usage = await run_in_threadpool(manager.container_info, caller, account_name, name)
+        row, usage = await run_in_threadpool(
+            manager.containers.container_info, caller, account_name, name
+        )
         return Response(status_code=204, headers=container_headers(row, usage, owner=owner))
     if method == "GET":
         options = listing_options(dict(request.query_params))
         row, usage, items = await run_in_threadpool(
-            manager.list_objects, caller, account_name, name, options
+            manager.containers.list_objects, caller, account_name, name, options
         )
         headers = container_headers(row, usage, owner=owner)
         return render_listing(listing_format(request), "container", name, items, headers)
@@ -115,13 +123,17 @@ async def container(
         if "extract-archive" in request.query_params:
             return await bulk.extract_archive(request, manager, caller, account_name, name, "")
         fields = container_fields(request)
-        created = await run_in_threadpool(manager.put_container, caller, account_name, name, fields)
+        created = await run_in_threadpool(
+            manager.containers.put_container, caller, account_name, name, fields
+        )
         return Response(status_code=201 if created else 202)
     if method == "POST":
         fields = container_fields(request)
-        await run_in_threadpool(manager.post_container, caller, account_name, name, fields)
+        await run_in_threadpool(
+            manager.containers.post_container, caller, account_name, name, fields
+        )
         return Response(status_code=204)
     if method == "DELETE":
-        await run_in_threadpool(manager.delete_container, caller, account_name, name)
+        await run_in_threadpool(manager.containers.delete_container, caller, account_name, name)
         return Response(status_code=204)
     raise not_allowed("containers")

@@ -145,4 +145,4 @@ def _write(
     spec: UploadSpec,
     data: Any,
 ) -> None:
-    manager.write_object(caller, *target, spec, [data])
+    manager.objects.write_object(caller, *target, spec, [data])

@@ -10,8 +10,12 @@ from email.utils import formatdate, parsedate_to_datetime
 
 from starlette.requests import Request
 
-from onestack.common.exceptions import BadRequest
+from onestack.common.exceptions import BadRequest, MethodNotAllowed
 from onestack.object.exceptions import ConditionFailed, RangeNotSatisfiable
+
+
+def not_allowed(what: str) -> MethodNotAllowed:
+    return MethodNotAllowed(f"The method is not allowed for {what}.")
 
 
 def http_date(timestamp: str | float) -> str:

@@ -74,7 +74,7 @@ async def get_or_head(
         manifest = "raw"
     result = await run_in_threadpool(
         open_read,
-        manager,
+        manager.core,
         caller,
         account,
         container,
@@ -191,7 +191,7 @@ async def copy(
         content_type = request.headers.get("content-type")
     source, stored = await run_in_threadpool(
         copy_object,
-        manager,
+        manager.objects,
         caller,
         src,
         dst,
@@ -245,7 +245,9 @@ async def put(
     )
     if request.query_params.get("multipart-manifest") == "put":
         return await _put_manifest(request, manager, caller, (account, container, obj), spec)
-    upload = await run_in_threadpool(manager.begin_upload, caller, account, container, obj, spec)
+    upload = await run_in_threadpool(
+        manager.objects.begin_upload, caller, account, container, obj, spec
+    )
     try:
         buffer = bytearray()
         async for chunk in request.stream():
@@ -279,7 +281,7 @@ async def _put_manifest(
             raise BadRequest(f"Manifest larger than {MAX_MANIFEST_SIZE} bytes.")
     account = target[0]
     segments, total, slo_etag = await run_in_threadpool(
-        parse_manifest_put, manager, caller, account, bytes(body)
+        parse_manifest_put, manager.core, caller, account, bytes(body)
     )
     if spec.expected_etag and spec.expected_etag.strip('"') != slo_etag:
         raise UnprocessableEntity()
@@ -296,7 +298,7 @@ async def _put_manifest(
     spec.listing_etag = slo_etag
 
     def write() -> StoredObject:
-        return manager.write_object(caller, *target, spec, [data])
+        return manager.objects.write_object(caller, *target, spec, [data])
 
     stored = await run_in_threadpool(write)
     return _written(stored, etag=f'"{slo_etag}"')
@@ -308,7 +310,7 @@ async def post(
     headers = _stored_headers(request)
     content_type = request.headers.get("content-type") or None
     await run_in_threadpool(
-        manager.post_object, caller, account, container, obj, headers, content_type
+        manager.objects.post_object, caller, account, container, obj, headers, content_type
     )
     return Response(status_code=202, headers={"Content-Type": "text/html; charset=UTF-8"})
 
@@ -318,7 +320,7 @@ async def delete(
 ) -> Response:
     if request.query_params.get("multipart-manifest") == "delete":
         return await bulk.delete_slo(request, manager, caller, account, container, obj)
-    await run_in_threadpool(manager.delete_object, caller, account, container, obj)
+    await run_in_threadpool(manager.objects.delete_object, caller, account, container, obj)
     return Response(status_code=204)
 
 

@@ -8,8 +8,6 @@ CORS headers for containers that allow the request's ``Origin``.
 
 from __future__ import annotations
 
-import time
-import uuid
 from typing import Any
 
 from fastapi import FastAPI
@@ -24,8 +22,7 @@ from onestack.common.pipeline import PipelineSpec
 from onestack.object import tempurl
 from onestack.object.acl import Caller, project_of
 from onestack.object.api import containers, formpost, objects, staticweb
-from onestack.object.large import MAX_MANIFEST_SIZE, MAX_SEGMENTS
-from onestack.object.manager import (
+from onestack.object.core import (
     LISTING_LIMIT,
     MAX_CONTAINER_NAME,
     MAX_META_COUNT,
@@ -33,8 +30,9 @@ from onestack.object.manager import (
     MAX_META_SIZE,
     MAX_META_VALUE,
     MAX_OBJECT_NAME,
-    ObjectManager,
 )
+from onestack.object.large import MAX_MANIFEST_SIZE, MAX_SEGMENTS
+from onestack.object.manager import ObjectManager
 
 METHODS = ["GET", "HEAD", "PUT", "POST", "DELETE", "COPY", "OPTIONS"]
 CORS_METHODS = "HEAD, GET, PUT, POST, COPY, OPTIONS, DELETE"
@@ -48,7 +46,7 @@ def swift_info(manager: ObjectManager) -> dict[str, Any]:
     return {
         "swift": {
             "version": "2.34.0",
-            "max_file_size": manager.conf.max_file_size,
+            "max_file_size": manager.core.conf.max_file_size,
             "max_meta_name_length": MAX_META_NAME,
             "max_meta_value_length": MAX_META_VALUE,
             "max_meta_count": MAX_META_COUNT,
@@ -101,12 +99,12 @@ def _split(path: str) -> tuple[str, str, str]:
 
 def _tempurl_keys(manager: ObjectManager, account: str, container: str) -> list[str]:
     keys = []
-    row = manager.listings.account(account)
+    row = manager.core.listings.account(account)
     if row is not None:
         for name in ("x-account-meta-temp-url-key", "x-account-meta-temp-url-key-2"):
             if row.metadata_.get(name):
                 keys.append(str(row.metadata_[name]))
-    crow = manager.listings.container(account, container)
+    crow = manager.core.listings.container(account, container)
     if crow is not None:
         for name in ("x-container-meta-temp-url-key", "x-container-meta-temp-url-key-2"):
             if crow.metadata_.get(name):
@@ -117,7 +115,7 @@ def _tempurl_keys(manager: ObjectManager, account: str, container: str) -> list[
 def _cors_origin_allowed(
     manager: ObjectManager, account: str, container: str, origin: str
 ) -> dict[str, Any] | None:
-    row = manager.listings.container(account, container) if container else None
+    row = manager.core.listings.container(account, container) if container else None
     if row is None:
         return None
     allowed = str(row.metadata_.get("x-container-meta-access-control-allow-origin", ""))
@@ -233,52 +231,10 @@ async def healthcheck(request: Request) -> Response:
     return Response("OK", media_type="text/plain")
 
 
-def trans_id(request_id: str) -> str:
-    """Swift's transaction id (``tx`` + 21 hex digits + ``-`` + hex seconds).
-
-    The digits come from the request id (``req-<uuid>``), so the two can be
-    matched up in the logs.
-    """
-    digits = request_id.removeprefix("req-").replace("-", "")
-    if len(digits) < 21 or any(c not in "0123456789abcdef" for c in digits[:21]):
-        digits = uuid.uuid4().hex
-    return f"tx{digits[:21]}-{int(time.time()):010x}"
-
-
-def _default_type(method: str) -> bytes:
-    """The content type Swift gives a response without a body of its own."""
-    if method in ("GET", "HEAD"):
-        return b"text/plain; charset=utf-8"
-    return b"text/html; charset=UTF-8"
-
-
-class _TransId:
-    """Adds Swift's ``X-Trans-Id`` (and a ``Content-Type`` when missing) to every response."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_id(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                request_id = scope.get("state", {}).get("request_id", "")
-                headers = list(message.get("headers", []))
-                if not any(name.lower() == b"content-type" for name, _ in headers):
-                    # Swift labels every response, bodiless ones too.
-                    headers.append((b"content-type", _default_type(scope["method"])))
-                headers.append((b"x-trans-id", trans_id(request_id).encode()))
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_id)
-
-
 def build_app(manager: ObjectManager, validator: Any, identity_url: str) -> FastAPI:
-    spec = PipelineSpec(service="object", error_style=ErrorStyle.PLAIN, max_body=None)
+    spec = PipelineSpec(
+        service="object", error_style=ErrorStyle.PLAIN, max_body=None, trans_id=True
+    )
     app = create_app(
         spec, validator, identity_url, title="onestack object storage (Swift v1)", version="1"
     )
@@ -286,5 +242,4 @@ def build_app(manager: ObjectManager, validator: Any, identity_url: str) -> Fast
     app.add_api_route("/info", info, methods=["GET", "HEAD"])
     app.add_api_route("/healthcheck", healthcheck, methods=["GET", "HEAD"])
     app.add_api_route("/v1/{path:path}", dispatch, methods=METHODS)
-    app.add_middleware(_TransId)
     return app

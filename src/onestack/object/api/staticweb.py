@@ -28,8 +28,9 @@ from starlette.responses import Response
 from onestack.common.exceptions import NotFound
 from onestack.object.acl import Caller
 from onestack.object.api import objects
+from onestack.object.containers import listing_options
 from onestack.object.listings import Subdir
-from onestack.object.manager import ObjectManager, listing_options
+from onestack.object.manager import ObjectManager
 
 META = "x-container-meta-web-"
 TRUE = ("true", "1", "yes", "on", "t", "y")
@@ -43,7 +44,7 @@ def web_mode(request: Request, caller: Caller) -> bool:
 
 
 def _settings(manager: ObjectManager, account: str, container: str) -> dict[str, str] | None:
-    row = manager.listings.container(account, container)
+    row = manager.core.listings.container(account, container)
     if row is None:
         return None
     return {
@@ -103,7 +104,7 @@ def _is_directory(
 ) -> bool:
     options = listing_options({"prefix": obj + "/", "limit": "1"})
     try:
-        _, _, items = manager.list_objects(caller, account, container, options)
+        _, _, items = manager.containers.list_objects(caller, account, container, options)
     except NotFound:
         return False
     return bool(items)
@@ -141,7 +142,9 @@ async def _listing(
     settings: dict[str, str],
 ) -> Response:
     options = listing_options({"prefix": prefix, "delimiter": "/"})
-    _, _, items = await run_in_threadpool(manager.list_objects, caller, account, container, options)
+    _, _, items = await run_in_threadpool(
+        manager.containers.list_objects, caller, account, container, options
+    )
     if prefix and not items:
         return await _error(request, manager, caller, account, container, settings)
     return Response(

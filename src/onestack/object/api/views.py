@@ -11,8 +11,8 @@ from xml.sax.saxutils import escape, quoteattr
 from starlette.responses import Response
 
 from onestack.object.api.http import http_date, title
+from onestack.object.containers import AccountInfo
 from onestack.object.listings import ContainerEntry, Subdir, Usage
-from onestack.object.manager import AccountInfo
 from onestack.object.models import Container, ObjectRow
 
 CONTENT_TYPES = {

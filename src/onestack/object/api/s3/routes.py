@@ -4,14 +4,14 @@ A request signed with SigV4 by an EC2 credential acts for the credential's
 user in its project: buckets are the containers of ``AUTH_<project_id>``.
 Multipart parts live in the container ``<bucket>+segments`` (as Swift's s3api
 keeps them) and a completed upload is a static large object.  Errors are
-S3's XML documents.  Unsigned requests are refused.
+S3's XML documents, rendered by the pipeline (``ErrorStyle.S3``), and every
+response carries ``x-amz-request-id``.  Unsigned requests are refused.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from typing import Any
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
@@ -20,15 +20,16 @@ from starlette.responses import Response
 
 from onestack.common.app import create_app
 from onestack.common.errors import ErrorStyle
-from onestack.common.exceptions import OneStackError, Unauthorized
-from onestack.common.pipeline import PipelineSpec
+from onestack.common.exceptions import Unauthorized
+from onestack.common.pipeline import PipelineSpec, TokenValidator
 from onestack.config import Settings
 from onestack.object.acl import Caller, account_for
+from onestack.object.api.s3 import multipart, objects, sigv2, sigv4
+from onestack.object.api.s3.context import S3Context
+from onestack.object.api.s3.errors import S3Error
+from onestack.object.api.s3.xml import Doc, iso
 from onestack.object.listings import ContainerEntry
 from onestack.object.manager import ObjectManager
-from onestack.object.s3 import multipart, objects, sigv2, sigv4
-from onestack.object.s3.errors import S3Error, render
-from onestack.object.s3.xml import Doc, iso
 
 LOG = logging.getLogger(__name__)
 
@@ -63,27 +64,17 @@ UNSUPPORTED_SUBRESOURCES = (
 )
 
 
-class S3Context:
-    """What every S3 handler needs: the manager, the caller and its account."""
-
-    def __init__(self, manager: ObjectManager, caller: Caller, account: str, owner: str) -> None:
-        self.manager = manager
-        self.caller = caller
-        self.account = account
-        self.owner = owner
-
-
 def valid_bucket(name: str) -> bool:
     return bool(BUCKET_NAME.match(name)) and ".." not in name
 
 
-async def authenticate(request: Request, identity: Any, manager: ObjectManager) -> S3Context:
+async def authenticate(request: Request, manager: ObjectManager) -> S3Context:
     v2 = sigv2.parse(request)
     signed = None if v2 is not None else sigv4.parse(request)
     if signed is None and v2 is None:
         raise S3Error("AccessDenied", "Anonymous access is not allowed; sign the request.")
     access = v2.access_key if v2 is not None else signed.access_key if signed else ""
-    secret = await run_in_threadpool(identity.lookup_ec2, access)
+    secret = await run_in_threadpool(manager.ec2_credential, access)
     if secret is None:
         raise S3Error(
             "InvalidAccessKeyId",
@@ -101,7 +92,7 @@ async def authenticate(request: Request, identity: Any, manager: ObjectManager) 
     request_id = request.scope.get("state", {}).get("request_id", "")
     try:
         ctx = await run_in_threadpool(
-            identity.context_for, secret.user_id, secret.project_id, request_id
+            manager.acting_as, secret.user_id, secret.project_id, request_id
         )
     except Unauthorized:
         raise S3Error("AccessDenied", "The credential's user may not act on its project.") from None
@@ -110,7 +101,7 @@ async def authenticate(request: Request, identity: Any, manager: ObjectManager) 
 
 async def list_buckets(s3: S3Context) -> Response:
     _, items = await run_in_threadpool(
-        s3.manager.list_containers, s3.caller, s3.account, {"limit": 10000}
+        s3.manager.containers.list_containers, s3.caller, s3.account, {"limit": 10000}
     )
     doc = Doc("ListAllMyBucketsResult")
     owner = doc.child("Owner")
@@ -140,7 +131,7 @@ async def bucket_request(request: Request, s3: S3Context, bucket: str) -> Respon
             raise S3Error("InvalidBucketName", "The specified bucket is not valid.")
         await request.body()
         created = await run_in_threadpool(
-            s3.manager.put_container, s3.caller, s3.account, bucket, {}
+            s3.manager.containers.put_container, s3.caller, s3.account, bucket, {}
         )
         if not created:
             raise S3Error(
@@ -150,19 +141,23 @@ async def bucket_request(request: Request, s3: S3Context, bucket: str) -> Respon
             )
         return Response(status_code=200, headers={"Location": f"/{bucket}"})
     if method == "HEAD":
-        await run_in_threadpool(s3.manager.container_info, s3.caller, s3.account, bucket)
+        await run_in_threadpool(s3.manager.containers.container_info, s3.caller, s3.account, bucket)
         return Response(status_code=200, headers={"x-amz-bucket-region": "us-east-1"})
     if method == "DELETE":
         await run_in_threadpool(multipart.delete_bucket, s3, bucket)
         return Response(status_code=204)
     if method == "GET":
         if "location" in query:
-            await run_in_threadpool(s3.manager.container_info, s3.caller, s3.account, bucket)
+            await run_in_threadpool(
+                s3.manager.containers.container_info, s3.caller, s3.account, bucket
+            )
             doc = Doc("LocationConstraint")
             doc.root.text = None
             return xml_response(doc)
         if "versioning" in query:
-            await run_in_threadpool(s3.manager.container_info, s3.caller, s3.account, bucket)
+            await run_in_threadpool(
+                s3.manager.containers.container_info, s3.caller, s3.account, bucket
+            )
             return xml_response(Doc("VersioningConfiguration"))
         if "uploads" in query:
             return await run_in_threadpool(multipart.list_uploads, s3, bucket, dict(query))
@@ -207,38 +202,31 @@ async def object_request(request: Request, s3: S3Context, bucket: str, key: str)
     raise S3Error("MethodNotAllowed", "The specified method is not allowed against this resource.")
 
 
-def build_app(manager: ObjectManager, identity: Any, settings: Settings) -> FastAPI:
-    spec = PipelineSpec(service="s3", error_style=ErrorStyle.PLAIN, max_body=None)
+def build_app(manager: ObjectManager, validator: TokenValidator, settings: Settings) -> FastAPI:
+    spec = PipelineSpec(
+        service="s3",
+        error_style=ErrorStyle.S3,
+        max_body=None,
+        request_id_headers=("x-amz-request-id",),
+    )
     app = create_app(
         spec,
-        identity.tokens,
+        validator,
         settings.url("identity") + "/v3",
         title="onestack S3 API",
         version="2006-03-01",
     )
 
     async def dispatch(request: Request) -> Response:
-        request_id = request.scope.get("state", {}).get("request_id", "")
-        path = request.scope["path"]
-        bucket, _, key = path.lstrip("/").partition("/")
-        try:
-            s3 = await authenticate(request, identity, manager)
-            if not bucket:
-                if request.method != "GET":
-                    raise S3Error("MethodNotAllowed", "Only GET is allowed on the service.")
-                response = await list_buckets(s3)
-            elif not key:
-                response = await bucket_request(request, s3, bucket)
-            else:
-                response = await object_request(request, s3, bucket, key)
-        except OneStackError as exc:
-            return render(exc, request_id, path, head=request.method == "HEAD")
-        except Exception:
-            LOG.exception("unexpected S3 error in %s %s [%s]", request.method, path, request_id)
-            error = S3Error("InternalError", f"We encountered an internal error ({request_id}).")
-            return render(error, request_id, path, head=request.method == "HEAD")
-        response.headers["x-amz-request-id"] = request_id
-        return response
+        bucket, _, key = request.scope["path"].lstrip("/").partition("/")
+        s3 = await authenticate(request, manager)
+        if not bucket:
+            if request.method != "GET":
+                raise S3Error("MethodNotAllowed", "Only GET is allowed on the service.")
+            return await list_buckets(s3)
+        if not key:
+            return await bucket_request(request, s3, bucket)
+        return await object_request(request, s3, bucket, key)
 
     app.add_api_route("/{path:path}", dispatch, methods=METHODS)
     return app

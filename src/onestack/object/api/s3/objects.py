@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote, unquote
 
 from starlette.concurrency import run_in_threadpool
@@ -14,17 +14,15 @@ from starlette.responses import Response, StreamingResponse
 
 from onestack.common.exceptions import NotFound, OneStackError
 from onestack.object.api.http import check_conditions, guess_type, http_date, parse_ranges, title
+from onestack.object.api.s3 import sigv4
+from onestack.object.api.s3.context import S3Context
+from onestack.object.api.s3.errors import S3Error, s3_code
+from onestack.object.api.s3.xml import Doc, iso, parse
 from onestack.object.exceptions import UnprocessableEntity
 from onestack.object.listings import Subdir, ts_datetime
 from onestack.object.models import ObjectRow
 from onestack.object.reader import ReadResult, open_read, public_headers
-from onestack.object.s3 import sigv4
-from onestack.object.s3.errors import S3Error, s3_code
-from onestack.object.s3.xml import Doc, iso, parse
 from onestack.object.upload import UploadSpec
-
-if TYPE_CHECKING:
-    from onestack.object.s3.routes import S3Context
 
 BATCH = 1 << 20
 MAX_KEYS = 1000
@@ -62,7 +60,7 @@ def list_objects(s3: S3Context, bucket: str, query: dict[str, str]) -> Response:
         "marker": marker,
         "limit": max_keys + 1,
     }
-    _, _, items = s3.manager.list_objects(s3.caller, s3.account, bucket, options)
+    _, _, items = s3.manager.containers.list_objects(s3.caller, s3.account, bucket, options)
     truncated = len(items) > max_keys
     items = items[:max_keys]
     doc = Doc("ListBucketResult")
@@ -128,7 +126,7 @@ def _headers(result: ReadResult) -> dict[str, str]:
 async def get_object(request: Request, s3: S3Context, bucket: str, key: str) -> Response:
     head = request.method == "HEAD"
     result = await run_in_threadpool(
-        open_read, s3.manager, s3.caller, s3.account, bucket, key, with_body=not head
+        open_read, s3.manager.core, s3.caller, s3.account, bucket, key, with_body=not head
     )
     try:
         headers = _headers(result)
@@ -202,7 +200,7 @@ async def stream_upload(
     request: Request, s3: S3Context, container: str, name: str, spec: UploadSpec
 ) -> Any:
     upload = await run_in_threadpool(
-        s3.manager.begin_upload, s3.caller, s3.account, container, name, spec
+        s3.manager.objects.begin_upload, s3.caller, s3.account, container, name, spec
     )
     try:
         buffer = bytearray()
@@ -260,7 +258,7 @@ async def copy_object(request: Request, s3: S3Context, bucket: str, key: str) ->
         )
 
     def work() -> tuple[Any, Any]:
-        source = open_read(s3.manager, s3.caller, s3.account, src_bucket, src_key)
+        source = open_read(s3.manager.core, s3.caller, s3.account, src_bucket, src_key)
         try:
             stored = source.stored
             etag = stored.headers.get("x-object-sysmeta-s3-etag") or source.etag
@@ -284,7 +282,9 @@ async def copy_object(request: Request, s3: S3Context, bucket: str, key: str) ->
             spec = UploadSpec(content_type=content_type, headers=headers)
             assert source.body is not None
             chunks = source.body.read(0, source.length)
-            return stored, s3.manager.write_object(s3.caller, s3.account, bucket, key, spec, chunks)
+            return stored, s3.manager.objects.write_object(
+                s3.caller, s3.account, bucket, key, spec, chunks
+            )
         finally:
             source.close()
 
@@ -296,11 +296,11 @@ async def copy_object(request: Request, s3: S3Context, bucket: str, key: str) ->
 
 
 def delete_object(s3: S3Context, bucket: str, key: str) -> None:
-    s3.manager.container_access(s3.caller, s3.account, bucket, write=True)
+    s3.manager.core.container_access(s3.caller, s3.account, bucket, write=True)
     try:
-        s3.manager.delete_object(s3.caller, s3.account, bucket, key)
+        s3.manager.objects.delete_object(s3.caller, s3.account, bucket, key)
     except NotFound as exc:
-        if s3_code(exc)[0] == "NoSuchBucket":
+        if s3_code(exc) == "NoSuchBucket":
             raise
 
 
@@ -313,7 +313,7 @@ async def delete_objects(request: Request, s3: S3Context, bucket: str) -> Respon
         raise S3Error("MalformedXML", "At most 1000 keys can be deleted per request.")
 
     def work() -> Doc:
-        s3.manager.container_access(s3.caller, s3.account, bucket, write=True)
+        s3.manager.core.container_access(s3.caller, s3.account, bucket, write=True)
         doc = Doc("DeleteResult")
         for key in keys:
             try:
@@ -323,7 +323,7 @@ async def delete_objects(request: Request, s3: S3Context, bucket: str) -> Respon
             except OneStackError as exc:
                 error = doc.child("Error")
                 doc.add("Key", key, error)
-                doc.add("Code", s3_code(exc)[0], error)
+                doc.add("Code", s3_code(exc), error)
                 doc.add("Message", exc.message, error)
         return doc
 

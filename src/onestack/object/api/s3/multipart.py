@@ -13,7 +13,7 @@ import hashlib
 import json
 import re
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -21,21 +21,19 @@ from starlette.responses import Response
 
 from onestack.common.exceptions import OneStackError
 from onestack.object.api.http import guess_type
-from onestack.object.large import parse_manifest_put
-from onestack.object.listings import ts_datetime
-from onestack.object.models import ObjectRow
-from onestack.object.s3.errors import S3Error
-from onestack.object.s3.objects import (
+from onestack.object.api.s3.context import S3Context
+from onestack.object.api.s3.errors import S3Error
+from onestack.object.api.s3.objects import (
     _content_md5,
     _declared_length,
     _user_headers,
     stream_upload,
 )
-from onestack.object.s3.xml import Doc, iso, parse
+from onestack.object.api.s3.xml import Doc, iso, parse
+from onestack.object.large import parse_manifest_put
+from onestack.object.listings import ts_datetime
+from onestack.object.models import ObjectRow
 from onestack.object.upload import UploadSpec
-
-if TYPE_CHECKING:
-    from onestack.object.s3.routes import S3Context
 
 MIN_PART = 5 * 1024 * 1024
 MAX_PART_NUMBER = 10000
@@ -49,22 +47,24 @@ def segments_of(bucket: str) -> str:
 def _marker(s3: S3Context, bucket: str, key: str, upload_id: str) -> Any:
     if not UPLOAD_ID.match(upload_id):
         raise S3Error("NoSuchUpload", "The specified upload does not exist.")
-    s3.manager.container_access(s3.caller, s3.account, bucket, write=True)
-    stored = s3.manager.stored(s3.account, segments_of(bucket), f"{key}/{upload_id}")
+    s3.manager.core.container_access(s3.caller, s3.account, bucket, write=True)
+    stored = s3.manager.core.stored(s3.account, segments_of(bucket), f"{key}/{upload_id}")
     if stored is None:
         raise S3Error("NoSuchUpload", "The specified upload does not exist.")
     return stored
 
 
 def _parts(s3: S3Context, bucket: str, key: str, upload_id: str) -> dict[int, ObjectRow]:
-    row = s3.manager.listings.container(s3.account, segments_of(bucket))
+    row = s3.manager.core.listings.container(s3.account, segments_of(bucket))
     if row is None:
         return {}
     prefix = f"{key}/{upload_id}/"
     parts: dict[int, ObjectRow] = {}
     marker = ""
     while True:
-        rows = s3.manager.listings.list_objects(row.id, prefix=prefix, marker=marker, limit=1000)
+        rows = s3.manager.core.listings.list_objects(
+            row.id, prefix=prefix, marker=marker, limit=1000
+        )
         for entry in rows:
             if isinstance(entry, ObjectRow):
                 number = entry.name[len(prefix) :]
@@ -79,10 +79,10 @@ async def create(request: Request, s3: S3Context, bucket: str, key: str) -> Resp
     upload_id = uuid.uuid4().hex
 
     def work() -> None:
-        s3.manager.container_access(s3.caller, s3.account, bucket, write=True)
+        s3.manager.core.container_access(s3.caller, s3.account, bucket, write=True)
         segments = segments_of(bucket)
-        if s3.manager.listings.container(s3.account, segments) is None:
-            s3.manager.put_container(s3.caller, s3.account, segments, {})
+        if s3.manager.core.listings.container(s3.account, segments) is None:
+            s3.manager.containers.put_container(s3.caller, s3.account, segments, {})
         info = {
             "content_type": request.headers.get("content-type") or guess_type(key),
             "headers": _user_headers(request),
@@ -92,9 +92,9 @@ async def create(request: Request, s3: S3Context, bucket: str, key: str) -> Resp
             headers={"x-object-sysmeta-s3-upload": json.dumps(info)},
             check_quota=False,
         )
-        row = s3.manager.listings.container(s3.account, segments)
+        row = s3.manager.core.listings.container(s3.account, segments)
         assert row is not None
-        s3.manager.write_internal(s3.account, row, f"{key}/{upload_id}", spec, [b""])
+        s3.manager.objects.write_internal(s3.account, row, f"{key}/{upload_id}", spec, [b""])
 
     await request.body()
     await run_in_threadpool(work)
@@ -199,7 +199,7 @@ async def complete(
         s3_etag = f"{digest.hexdigest()}-{len(wanted)}"
         info = json.loads(marker.headers.get("x-object-sysmeta-s3-upload", "{}"))
         stored_manifest, total, slo_etag = parse_manifest_put(
-            s3.manager, s3.caller, s3.account, json.dumps(manifest).encode()
+            s3.manager.core, s3.caller, s3.account, json.dumps(manifest).encode()
         )
         data = json.dumps(stored_manifest).encode()
         spec = UploadSpec(
@@ -214,13 +214,13 @@ async def complete(
             listing_size=total,
             listing_etag=slo_etag,
         )
-        stored = s3.manager.write_object(s3.caller, s3.account, bucket, key, spec, [data])
+        stored = s3.manager.objects.write_object(s3.caller, s3.account, bucket, key, spec, [data])
         # Parts the client left out are garbage now.
         used = {n for n, _ in wanted}
         for number, row in parts.items():
             if number not in used:
-                s3.manager.remove(s3.account, segments, row.name)
-        s3.manager.remove(s3.account, segments, f"{key}/{upload_id}")
+                s3.manager.objects.remove(s3.account, segments, row.name)
+        s3.manager.objects.remove(s3.account, segments, f"{key}/{upload_id}")
         return s3_etag, stored
 
     s3_etag, _ = await run_in_threadpool(work)
@@ -236,13 +236,13 @@ def abort(s3: S3Context, bucket: str, key: str, upload_id: str) -> None:
     _marker(s3, bucket, key, upload_id)
     segments = segments_of(bucket)
     for row in _parts(s3, bucket, key, upload_id).values():
-        s3.manager.remove(s3.account, segments, row.name)
-    s3.manager.remove(s3.account, segments, f"{key}/{upload_id}")
+        s3.manager.objects.remove(s3.account, segments, row.name)
+    s3.manager.objects.remove(s3.account, segments, f"{key}/{upload_id}")
 
 
 def list_uploads(s3: S3Context, bucket: str, query: dict[str, str]) -> Response:
-    s3.manager.container_access(s3.caller, s3.account, bucket, write=False)
-    row = s3.manager.listings.container(s3.account, segments_of(bucket))
+    s3.manager.core.container_access(s3.caller, s3.account, bucket, write=False)
+    row = s3.manager.core.listings.container(s3.account, segments_of(bucket))
     prefix = query.get("prefix", "")
     doc = Doc("ListMultipartUploadsResult")
     doc.add("Bucket", bucket)
@@ -252,7 +252,7 @@ def list_uploads(s3: S3Context, bucket: str, query: dict[str, str]) -> Response:
     doc.add("MaxUploads", 1000)
     doc.add("IsTruncated", "false")
     if row is not None:
-        entries = s3.manager.listings.list_objects(row.id, prefix=prefix, limit=10000)
+        entries = s3.manager.core.listings.list_objects(row.id, prefix=prefix, limit=10000)
         for entry in entries:
             if not isinstance(entry, ObjectRow):
                 continue
@@ -267,8 +267,8 @@ def list_uploads(s3: S3Context, bucket: str, query: dict[str, str]) -> Response:
 
 
 def delete_bucket(s3: S3Context, bucket: str) -> None:
-    s3.manager.delete_container(s3.caller, s3.account, bucket)
+    s3.manager.containers.delete_container(s3.caller, s3.account, bucket)
     try:
-        s3.manager.delete_container(s3.caller, s3.account, segments_of(bucket))
+        s3.manager.containers.delete_container(s3.caller, s3.account, segments_of(bucket))
     except OneStackError:  # the segments container is optional and may still hold parts
         pass

@@ -1,0 +1,1 @@
+"""Object storage backends: implementations of ``onestack.object.backend.ObjectDevice``."""
