@@ -321,6 +321,9 @@ def bench_vms(boots: int, concurrent: int) -> None:
             conn.network.delete_network(net)
         finally:
             cloud.stop()
+            from tests.e2e.vm.conftest import _kill_leftovers
+
+            _kill_leftovers(cloud.state_dir)  # QEMUs, namespaces and devices of this cloud
 
 
 def main() -> None:

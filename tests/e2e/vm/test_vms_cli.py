@@ -210,6 +210,22 @@ def test_create_image_boots_a_new_vm_with_the_file(plane: VmCloud, vm: BootedVm)
     plane.cli("image", "delete", name)
 
 
+def test_an_interface_hot_plugs_into_the_running_vm_and_out(plane: VmCloud, vm: BootedVm) -> None:
+    name = f"second-{uuid.uuid4().hex[:6]}"
+    plane.cli("network", "create", name)
+    plane.cli("subnet", "create", name, "--network", name, "--subnet-range", "10.213.9.0/24")
+    plane.cli("server", "add", "network", vm.id, name)
+    ports = plane.cli("port", "list", "--server", vm.id, "--network", name, "-f", "json")
+    assert len(ports) == 1
+    mac = ports[0]["MAC Address"]
+    seen = wait_for(lambda: mac in plane.ssh_ok(vm.address, "cat /sys/class/net/*/address"), 30)
+    assert seen, "the guest did not see the hot-plugged NIC"
+    plane.cli("server", "remove", "port", vm.id, ports[0]["ID"])
+    assert wait_for(lambda: mac not in plane.ssh_ok(vm.address, "cat /sys/class/net/*/address"))
+    assert wait_for(lambda: plane.ping(vm.address), 30)  # the first NIC is untouched
+    plane.cli("network", "delete", name)
+
+
 def test_resize_gives_the_guest_its_new_flavor_at_the_next_boot(
     plane: VmCloud, vm: BootedVm
 ) -> None:
