@@ -160,6 +160,11 @@ def _run(settings: Settings, started: float) -> None:
             click.echo(f"  {name:<14} {url}")
         click.echo(f"  admin / {result.admin_password}  (project admin)")
         click.echo(f"  demo  / {result.demo_password}  (project demo)")
+        if "dashboard" in endpoints:
+            click.echo(
+                f"dashboard: {endpoints['dashboard']}/ (domain Default, "
+                f"user demo, password {result.demo_password})"
+            )
         click.echo(
             f"clouds.yaml: {settings.state_dir / 'clouds.yaml'}; try "
             "`openstack --os-cloud onestack token issue`"
@@ -347,6 +352,58 @@ def keys_rotate(state_dir: Path | None, config: Path | None) -> None:
     repo.initialize()
     index = repo.rotate()
     click.echo(f"rotated: key {index} is now primary in {repo.directory}")
+
+
+@main.command("dashboard")
+@click.option(
+    "--auth-url",
+    required=True,
+    envvar="OS_AUTH_URL",
+    help="Keystone v3 URL of the cloud, e.g. http://controller:5000/v3.",
+)
+@click.option("--region", default=None, envvar="OS_REGION_NAME", help="Region of the endpoints.")
+@click.option("--bind", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, help="Port to listen on.")
+@click.option(
+    "--secret-file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="File holding the CSRF signing secret (made when missing); share it between "
+    "replicas. Default: a new secret per process.",
+)
+@click.option("--secure-cookies", is_flag=True, help="Mark the session cookie Secure (HTTPS).")
+def dashboard_command(
+    auth_url: str,
+    region: str | None,
+    bind: str,
+    port: int,
+    secret_file: Path | None,
+    secure_cookies: bool,
+) -> None:
+    """Serve the web dashboard on its own, against any onestack (or OpenStack) cloud."""
+    import secrets as secrets_module
+
+    import uvicorn
+
+    from onestack.dashboard.app import DashboardConfig, build_app
+    from onestack.dashboard.conf import DashboardSettings
+    from onestack.dashboard.service import load_secret
+
+    defaults = DashboardSettings()
+    secret = load_secret(secret_file) if secret_file else secrets_module.token_bytes(32)
+    config = DashboardConfig(
+        auth_url=auth_url,
+        secret=secret,
+        region=region,
+        secure_cookies=secure_cookies,
+        session_check_seconds=defaults.session_check_seconds,
+        vendor_dir=defaults.vendor_dir,
+        novnc_dir=defaults.novnc_dir,
+        npm_dir=defaults.npm_path,
+        console_ttl_seconds=defaults.console_ttl_seconds,
+    )
+    click.echo(f"dashboard: http://{bind}:{port}/ (Keystone {auth_url})")
+    uvicorn.run(build_app(config), host=bind, port=port, log_level="warning", server_header=False)
 
 
 main.add_command(image_commands)

@@ -17,11 +17,15 @@ from typing import Any
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from onestack.alarming.conf import AlarmingSettings
 from onestack.compute.conf import ComputeSettings
+from onestack.dashboard.conf import DashboardSettings
 from onestack.identity.conf import IdentitySettings
 from onestack.image.conf import ImageSettings
 from onestack.network.conf import NetworkSettings
 from onestack.object.conf import ObjectSettings
+from onestack.orchestration.conf import OrchestrationSettings
+from onestack.telemetry.conf import TelemetrySettings
 from onestack.volume.conf import VolumeSettings
 
 SERVICE_NAMES = (
@@ -33,6 +37,7 @@ SERVICE_NAMES = (
     "object",
     "orchestration",
     "telemetry",
+    "alarming",
     "dashboard",
     "s3",
     "novncproxy",
@@ -59,6 +64,7 @@ class Ports(BaseModel):
     object: int = Field(8080, ge=0, le=65535)
     orchestration: int = Field(8004, ge=0, le=65535)
     telemetry: int = Field(8041, ge=0, le=65535)
+    alarming: int = Field(8042, ge=0, le=65535)
     dashboard: int = Field(8000, ge=0, le=65535)
     s3: int = Field(8081, ge=0, le=65535)
     novncproxy: int = Field(6080, ge=0, le=65535)
@@ -105,6 +111,10 @@ class Settings(BaseSettings):
     object: ObjectSettings = Field(default_factory=ObjectSettings)
     network: NetworkSettings = Field(default_factory=NetworkSettings)
     volume: VolumeSettings = Field(default_factory=VolumeSettings)
+    telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
+    alarming: AlarmingSettings = Field(default_factory=AlarmingSettings)
+    dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
+    orchestration: OrchestrationSettings = Field(default_factory=OrchestrationSettings)
 
     @field_validator("user_clouds_yaml", mode="before")
     @classmethod

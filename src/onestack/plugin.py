@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -42,3 +43,11 @@ class ServicePlugin:
     #: APIs are built (slow, GIL-releasing work such as hashing and writing files);
     #: done before ``start``
     warm_up: Callable[[Cloud], None] | None = None
+
+
+def service_password(state_dir: Path, user: str, given: str | None = None) -> str:
+    """A service user's password: ``given`` (from the service's settings), else the one
+    the bootstrap keeps in ``<state_dir>/secrets/<user>-password``."""
+    if given:
+        return given
+    return (state_dir / "secrets" / f"{user}-password").read_text().strip()

@@ -34,8 +34,9 @@ from onestack.registry import ServiceRegistry
 LOG = logging.getLogger(__name__)
 
 #: Every service of the all-in-one, as ``module:attribute`` of its ServicePlugin.
-#: Started in this order: compute's agent comes last, once the services it calls
-#: over the bus (network, volume) serve there.
+#: Started in this order: compute's agent comes after the services it calls over the
+#: bus (network, volume); orchestration and telemetry (whose poller reads this host's
+#: compute driver) after compute.
 SERVICES = (
     "onestack.identity.service:PLUGIN",
     "onestack.image.service:PLUGIN",
@@ -44,6 +45,10 @@ SERVICES = (
     "onestack.object.service:S3_PLUGIN",
     "onestack.volume.service:PLUGIN",
     "onestack.compute.service:PLUGIN",
+    "onestack.orchestration.service:PLUGIN",
+    "onestack.telemetry.service:PLUGIN",
+    "onestack.alarming.service:PLUGIN",
+    "onestack.dashboard.service:PLUGIN",
     "onestack.compute.consoleproxy:NOVNC_PLUGIN",
     "onestack.compute.consoleproxy:SERIAL_PLUGIN",
 )
@@ -146,8 +151,9 @@ def _server(app: Any) -> _Server:
         access_log=False,
         server_header=False,
         timeout_graceful_shutdown=5,
-        # longer than clients' polling intervals (the CLI's --wait polls every 5 s): a
-        # keep-alive connection closed just as the client reuses it is reset
+        # longer than clients' polling periods (heatclient's and the openstack CLI's
+        # --wait poll every 5 s): a kept-alive connection closed just as a client
+        # reuses it is a reset for it
         timeout_keep_alive=75,
         backlog=2048,
     )

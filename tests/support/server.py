@@ -29,6 +29,7 @@ SERVICE_NAMES = (
     "object",
     "orchestration",
     "telemetry",
+    "alarming",
     "dashboard",
     "s3",
     "novncproxy",
@@ -195,6 +196,12 @@ class RunningCloud:
             auth["project_name"] = project
             auth["project_domain_id"] = "default"
         return {"auth": auth, "region_name": "RegionOne", "identity_api_version": "3"}
+
+    def session(self, user: str = "admin", project: str | None = "admin") -> Any:
+        """A keystoneauth1 session as ``user`` (for the services' own client libraries)."""
+        from keystoneauth1 import identity, session
+
+        return session.Session(auth=identity.Password(**self.cloud_config(user, project)["auth"]))
 
     def connect(self, user: str = "admin", project: str | None = "admin", **auth: Any) -> Any:
         import openstack

@@ -11,6 +11,7 @@ import enum
 import html
 import json
 from http import HTTPStatus
+from typing import Any
 from xml.sax.saxutils import escape
 
 from onestack.common.exceptions import OneStackError
@@ -26,6 +27,12 @@ class ErrorStyle(enum.Enum):
     #: S3: ``<Error><Code>NoSuchKey</Code><Message>..</Message><Resource>..</Resource>
     #: <RequestId>..</RequestId></Error>``; the S3 code decides the status
     S3 = "s3"
+    #: {"code", "title", "explanation", "error": {"type", "message", "traceback"}}
+    HEAT = "heat"
+    #: Gnocchi: {"code": 404, "title": "Not Found", "description": "..." or {...}}
+    GNOCCHI = "gnocchi"
+    #: Aodh (WSME): {"error_message": {"faultcode": "Client", "faultstring", "debuginfo"}}
+    AODH = "aodh"
 
 
 # Nova's and Cinder's body key per status (webob fault names).
@@ -116,6 +123,25 @@ def _s3(code: int, message: str, s3_code: str | None, resource: str, request_id:
     ).encode()
 
 
+# webob's explanation of each status, which Heat's fault middleware puts in its body.
+_EXPLANATIONS = {
+    400: "The server could not comply with the request since it is either malformed or "
+    "otherwise incorrect.",
+    401: "This server could not verify that you are authorized to access the document you "
+    "requested. Either you supplied the wrong credentials (e.g., bad password), or your "
+    "browser does not understand how to supply the credentials required.",
+    403: "Access was denied to this resource.",
+    404: "The resource could not be found.",
+    405: "The method is not allowed for this resource.",
+    409: "There was a conflict when trying to complete your request.",
+    413: "The body of your request was too large for this server.",
+    415: "The request media type is not supported by this server.",
+    500: "The server has either erred or is incapable of performing the requested operation.",
+    501: "The server has not implemented the requested operation.",
+    503: "The server is currently unavailable. Please try again at a later time.",
+}
+
+
 def status_title(code: int) -> str:
     try:
         return HTTPStatus(code).phrase
@@ -167,6 +193,7 @@ def render(
     type_name: str = "",
     fault_name: str | None = None,
     accept: str | None = None,
+    description: Any = None,
     s3_code: str | None = None,
     resource: str = "",
     request_id: str = "",
@@ -174,19 +201,44 @@ def render(
     """The body and content type of an error in ``style``.
 
     ``accept`` is the request's Accept header (None when absent); only
-    ``ErrorStyle.WEBOB`` looks at it.  ``s3_code``, ``resource`` (the request
-    path) and ``request_id`` are for ``ErrorStyle.S3``.
+    ``ErrorStyle.WEBOB`` looks at it.  ``description`` is a structured error
+    description (Gnocchi's ``{"cause", "reason", "detail"}``) that replaces the
+    message where the style has room for one.  ``s3_code``, ``resource`` (the
+    request path) and ``request_id`` are for ``ErrorStyle.S3``.
     """
     title = title or status_title(code)
     if style is ErrorStyle.WEBOB:
         return _webob(code, title, message, accept)
+    if style is ErrorStyle.GNOCCHI:
+        gnocchi: dict[str, Any] = {
+            "code": code,
+            "title": title,
+            "description": message if description is None else description,
+        }
+        return json.dumps(gnocchi).encode(), "application/json"
+    if style is ErrorStyle.AODH:
+        fault = {
+            "faultcode": "Server" if code >= 500 else "Client",
+            "faultstring": message,
+            "debuginfo": None,
+        }
+        return json.dumps({"error_message": fault}).encode(), "application/json"
     if style is ErrorStyle.S3:
         return _s3(code, message, s3_code, resource, request_id), "application/xml"
+    body: dict[str, object]
     if style is ErrorStyle.KEYSTONE:
         body = {"error": {"code": code, "title": title, "message": message}}
     elif style is ErrorStyle.NOVA:
         key = fault_name or _NOVA_KEYS.get(code, "computeFault" if code >= 500 else "badRequest")
         body = {key: {"code": code, "message": message}}
+    elif style is ErrorStyle.HEAT:
+        body = {
+            "code": code,
+            "title": title,
+            "explanation": _EXPLANATIONS.get(code, _EXPLANATIONS[500 if code >= 500 else 400]),
+            "error": {"type": type_name or title.replace(" ", ""), "message": message,
+                      "traceback": None},
+        }  # fmt: skip
     elif style is ErrorStyle.NEUTRON:
         body = {
             "NeutronError": {
@@ -218,6 +270,7 @@ def render_exception(
         type_name=exc.type_name,
         fault_name=exc.fault_name,
         accept=accept,
+        description=exc.description,
         s3_code=exc.s3_code,
         resource=resource,
         request_id=request_id,

@@ -19,6 +19,9 @@ class OneStackError(Exception):
     error_type: ClassVar[str | None] = None
     #: The body key of Nova-style errors when it is not the status code's usual one.
     fault_name: ClassVar[str | None] = None
+    #: A structured description for error bodies that carry one (Gnocchi's
+    #: ``{"cause", "reason", "detail"}``); None: the message is the description.
+    description: Any = None
     #: The S3 error code (``NoSuchKey``, ...) when it is not the status code's usual one.
     s3_code: str | None = None
 

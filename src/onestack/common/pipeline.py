@@ -8,6 +8,8 @@
     Microversion   negotiate ``OpenStack-API-Version`` (services that have it)
     UrlProject     ``/v3/<project_id>/rest`` -> ``/v3/rest``, the id kept in the
                    request state (services whose URLs carry it: Cinder)
+    CollapseSlashes  ``/v1/a//b`` -> ``/v1/a/b`` (Gnocchi's router ignores doubled
+                   slashes, and gnocchiclient sends some)
     -> the service's routes
 
 ``install_pipeline`` wraps a service's app in exactly this order.
@@ -71,6 +73,8 @@ class PipelineSpec:
     streamed_paths: tuple[str, ...] = ()
     #: Swift's ``X-Trans-Id`` (and default ``Content-Type``) on every response.
     trans_id: bool = False
+    #: Route ``/a//b`` as ``/a/b`` (Gnocchi).
+    collapse_slashes: bool = False
 
 
 def _state(scope: Scope) -> dict[str, Any]:
@@ -307,6 +311,17 @@ class Microversion:
         await self.app(scope, receive, send_with_version)
 
 
+class CollapseSlashes:
+    def __init__(self, app: ASGIApp, spec: PipelineSpec) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and "//" in scope.get("path", ""):
+            path = re.sub("/{2,}", "/", scope["path"])
+            scope = dict(scope, path=path, raw_path=path.encode())
+        await self.app(scope, receive, send)
+
+
 class UrlProject:
     """Move a project id found after the version segment into the request state
     (``url_project_id``) and route the rest: one set of routes serves both
@@ -339,6 +354,8 @@ def install_pipeline(
 ) -> None:
     """Add the chain above to a Starlette/FastAPI app (``add_middleware`` wraps
     outward, so the innermost step is added first)."""
+    if spec.collapse_slashes:
+        app.add_middleware(CollapseSlashes, spec=spec)
     if spec.project_path is not None:
         app.add_middleware(UrlProject, spec=spec)
     if spec.microversion is not None:

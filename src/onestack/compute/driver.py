@@ -54,6 +54,8 @@ class Capabilities:
     interface_attach: bool = False
     #: remote consoles (``console_socket``): serial and VNC
     remote_consoles: bool = False
+    #: usage statistics of an instance (CPU time, memory, disk I/O) for metering
+    instance_stats: bool = False
 
     def as_dict(self) -> dict[str, bool]:
         return {f.name: bool(getattr(self, f.name)) for f in fields(self)}
@@ -75,6 +77,7 @@ CAPABILITY_METHODS: Mapping[str, tuple[str, ...]] = {
     "volume_attach": ("attach_volume", "detach_volume"),
     "interface_attach": ("attach_interface", "detach_interface"),
     "remote_consoles": ("console_socket",),
+    "instance_stats": ("instance_stats",),
 }
 
 
@@ -112,6 +115,30 @@ class TapVif:
     mtu: int
     netns_path: str  # /run/netns/osnet-<network id>
     device: str  # the tap's name there
+
+
+@dataclass(frozen=True)
+class DiskStats:
+    """Cumulative I/O of one of an instance's disks, named as the instance sees it."""
+
+    device: str  # vda, vdb...
+    read_bytes: int
+    write_bytes: int
+    read_requests: int
+    write_requests: int
+
+
+@dataclass(frozen=True)
+class InstanceStats:
+    """What the hypervisor measured of one instance (the metering poller's input)."""
+
+    #: CPU time used since the instance started (nanoseconds)
+    cpu_time_ns: int
+    #: memory in use by the instance, page cache it could drop excluded (bytes)
+    memory_usage_bytes: int
+    #: resident memory of the instance's processes (bytes)
+    memory_resident_bytes: int
+    disks: tuple[DiskStats, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -294,3 +321,10 @@ class ComputeDriver(abc.ABC):
     def console_socket(self, instance_id: str, kind: str) -> Path:
         """The Unix socket of the running instance's ``serial`` port or ``vnc`` display."""
         raise DriverNotSupported(operation=f"{kind} console", driver=self.name)
+
+    def instance_stats(self, instance_id: str) -> InstanceStats:
+        """Usage counters of a running instance (what the metering poller publishes).
+
+        Read-only; ``InstanceNotFound`` when the instance does not run on this host.
+        """
+        raise DriverNotSupported(operation="instance statistics", driver=self.name)

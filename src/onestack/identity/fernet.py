@@ -8,7 +8,7 @@ beyond ``max_active``; every token issued before a rotation stays valid.
 
 A token is a Fernet token (AES-CBC + HMAC-SHA256) whose payload is a compact
 JSON document: user, methods, scope, expiry, audit ids, and the application
-credential it came from.
+credential or trust it came from.
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ class TokenPayload:
     domain_id: str | None = None
     system: str | None = None
     app_cred_id: str | None = None
+    #: OS-TRUST: the trust a trust-scoped token was issued with
+    trust_id: str | None = None
 
     def encode(self) -> bytes:
         doc: dict[str, object] = {
@@ -52,6 +54,7 @@ class TokenPayload:
             ("d", self.domain_id),
             ("s", self.system),
             ("c", self.app_cred_id),
+            ("t", self.trust_id),
         ):
             if value is not None:
                 doc[key] = value
@@ -70,6 +73,7 @@ class TokenPayload:
             domain_id=doc.get("d"),
             system=doc.get("s"),
             app_cred_id=doc.get("c"),
+            trust_id=doc.get("t"),
         )
 
 

@@ -26,6 +26,15 @@ class IdentityService(Protocol):
         """Validates ``X-Auth-Token`` values for the request pipeline."""
         ...
 
+    def ensure_service_user(
+        self, name: str, password: str, roles: tuple[str, ...] = ("service",)
+    ) -> str:
+        """The id of a service's own user in the service project with ``roles`` there
+        (created, or its password set, when needed); the orchestration engine is the
+        trustee of stacks' trusts, the metering poller and the alarm evaluator are admins
+        of the service project as Ceilometer's and Aodh's install guides make them."""
+        ...
+
     def lookup_ec2(self, access: str) -> Ec2Secret | None:
         """The EC2 credential with this access key, or None."""
         ...

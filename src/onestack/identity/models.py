@@ -209,3 +209,25 @@ class RevocationEvent(Base):
     application_credential_id: Mapped[str | None] = mapped_column(ID)
     issued_before: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Trust(Base):
+    """OS-TRUST: a trustor delegates roles on a project to a trustee (identity/trusts.py)."""
+
+    __tablename__ = "identity_trusts"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    trustor_user_id: Mapped[str] = mapped_column(ID, index=True)
+    trustee_user_id: Mapped[str] = mapped_column(ID, index=True)
+    project_id: Mapped[str | None] = mapped_column(ID)
+    impersonation: Mapped[bool] = mapped_column(Boolean, default=False)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: None: unlimited; decremented by every token issued with the trust
+    remaining_uses: Mapped[int | None] = mapped_column()
+    #: how many times more it may be redelegated (0: not at all)
+    redelegation_count: Mapped[int] = mapped_column(default=0)
+    redelegated_trust_id: Mapped[str | None] = mapped_column(ID, index=True)
+    role_ids: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)

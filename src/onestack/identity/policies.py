@@ -125,4 +125,18 @@ RULES: dict[str, str] = {
     "identity:ec2_list_credentials": f"{ADMIN_OR_SYSTEM_READER} or rule:owner",
     "identity:ec2_create_credential": f"{ADMIN} or rule:owner",
     "identity:ec2_delete_credential": f"{ADMIN} or user_id:%(target.credential.user_id)s",
+    # OS-TRUST (identity/trusts.py)
+    "identity:create_trust": "user_id:%(trust.trustor_user_id)s",
+    "identity:list_trusts": ADMIN_OR_SYSTEM_READER,
+    "identity:list_trusts_for_trustor": f"{ADMIN_OR_SYSTEM_READER} or "
+    "user_id:%(trust.trustor_user_id)s",
+    "identity:list_trusts_for_trustee": f"{ADMIN_OR_SYSTEM_READER} or "
+    "user_id:%(trust.trustee_user_id)s",
+    "identity:get_trust": f"{ADMIN_OR_SYSTEM_READER} or user_id:%(trust.trustor_user_id)s "
+    "or user_id:%(trust.trustee_user_id)s",
+    "identity:delete_trust": f"{ADMIN} or user_id:%(trust.trustor_user_id)s",
+    "identity:list_roles_for_trust": f"{ADMIN_OR_SYSTEM_READER} or "
+    "user_id:%(trust.trustor_user_id)s or user_id:%(trust.trustee_user_id)s",
+    "identity:get_role_for_trust": f"{ADMIN_OR_SYSTEM_READER} or "
+    "user_id:%(trust.trustor_user_id)s or user_id:%(trust.trustee_user_id)s",
 }

@@ -39,6 +39,7 @@ from onestack.identity.models import (
     User,
 )
 from onestack.identity.resources import project_ancestors, revoke
+from onestack.identity.trusts import TrustManager, TrustScope
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class TokenData:
     project_domain: Domain | None = None
     domain: Domain | None = None
     app_cred: ApplicationCredential | None = None
+    trust: TrustScope | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -82,6 +84,7 @@ class TokenData:
             auth_token=token,
             audit_id=self.payload.audit_ids[0],
             application_credential_id=self.payload.app_cred_id,
+            extra={"trust_id": self.trust.id} if self.trust else {},
         )
 
 
@@ -100,6 +103,7 @@ class TokenManager:
         self._cache: OrderedDict[str, tuple[tuple[int, int], float, TokenData]] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._cache_size = 20000
+        self.trusts = TrustManager(core)
 
     # -- authentication -------------------------------------------------
 
@@ -117,6 +121,7 @@ class TokenManager:
         audit_ids: tuple[str, ...] = (_audit_id(),)
         app_cred: ApplicationCredential | None = None
         user_id: str | None = None
+        trust_scope: TrustScope | None = None
         # A rescoped token carries the methods of the token it came from too.
         all_methods: list[str] = []
         for method in methods:
@@ -133,7 +138,12 @@ class TokenManager:
                 found = prior.user.id
                 expires = min(expires, prior.payload.expires_at)
                 audit_ids = (audit_ids[0], prior.payload.audit_ids[0])
-                if scope is None and prior.scoped:
+                if prior.trust is not None:
+                    if scope is not None and scope != _scope_of(prior):
+                        raise Forbidden("A trust-scoped token cannot be rescoped.")
+                    scope = None
+                    trust_scope = prior.trust
+                elif scope is None and prior.scoped:
                     scope = _scope_of(prior)
                 if prior.payload.app_cred_id:
                     raise Forbidden("A token from an application credential cannot be rescoped.")
@@ -150,6 +160,19 @@ class TokenManager:
             user_id = found
             all_methods.append(method)
         assert user_id is not None
+        if isinstance(scope, dict) and "OS-TRUST:trust" in scope:
+            trust_scope, expires = self._trust_scope(user_id, scope, expires)
+            scope = None
+        if trust_scope is not None:
+            # the trust's project; the trustor is the token's user when impersonating
+            resolved: dict[str, Any] = {
+                "project_id": trust_scope.project_id or None,
+                "trust_id": trust_scope.id,
+            }
+            if trust_scope.impersonation:
+                user_id = trust_scope.trustor_user_id
+        else:
+            resolved = self._resolve_scope(user_id, scope)
         payload = TokenPayload(
             user_id=user_id,
             methods=tuple(dict.fromkeys(all_methods)),
@@ -157,13 +180,33 @@ class TokenManager:
             issued_at=now,
             audit_ids=audit_ids,
             app_cred_id=app_cred.id if app_cred else None,
-            **self._resolve_scope(user_id, scope),
+            **resolved,
         )
         data = self._build(payload)
-        if scope is not None and scope != "unscoped" and not data.roles:
+        if (
+            (trust_scope is not None and trust_scope.project_id)
+            or (scope is not None and scope != "unscoped")
+        ) and not data.roles:
             raise Unauthorized("The user has no role on the requested scope.")
         token = self.formatter.issue(payload)
         return token, data
+
+    def _trust_scope(
+        self, user_id: str, scope: dict[str, Any], expires: datetime
+    ) -> tuple[TrustScope, datetime]:
+        """Authenticate the trustee with a trust (one use spent); the token ends no
+        later than the trust."""
+        ref = scope["OS-TRUST:trust"]
+        if not isinstance(ref, dict) or not isinstance(ref.get("id"), str):
+            raise BadRequest("'OS-TRUST:trust' scope needs an 'id'.")
+        trust_scope = self.trusts.consume(ref["id"], user_id)
+        with self.core.read() as session:
+            from onestack.identity.models import Trust
+
+            trust = session.get(Trust, trust_scope.id)
+            if trust is not None and trust.expires_at is not None:
+                expires = min(expires, trust.expires_at)
+        return trust_scope, expires
 
     def _find_user(self, session: Session, ref: dict[str, Any]) -> User | None:
         if ref.get("id"):
@@ -297,8 +340,6 @@ class TokenManager:
                 if scope["system"] != {"all": True}:
                     raise BadRequest("The system scope is {'all': true}.")
                 return {"system": "all"}
-        if "OS-TRUST:trust" in scope:
-            raise Forbidden("Trusts are not supported by onestack.")
         raise BadRequest("Unknown scope.")
 
     # -- validation -----------------------------------------------------
@@ -341,7 +382,12 @@ class TokenManager:
             if user_domain is None or not user_domain.enabled:
                 raise TokenNotFound("The token's user domain is disabled.")
             project = project_domain = domain = app_cred = None
+            trust: TrustScope | None = None
             role_ids: set[str] = set()
+            if payload.trust_id:
+                trust = self.trusts.validate(session, payload.trust_id)
+                if trust is None:
+                    raise TokenNotFound("The token's trust is deleted, expired or void.")
             if payload.project_id:
                 project = session.get(Project, payload.project_id)
                 if project is None or not project.enabled:
@@ -351,7 +397,10 @@ class TokenManager:
                 project_domain = session.get(Domain, project.domain_id)
                 if project_domain is None or not project_domain.enabled:
                     raise TokenNotFound("The token's project domain is disabled.")
-                role_ids = effective_role_ids(session, user.id, project=project)
+                if trust is not None:
+                    role_ids = set(trust.role_ids)
+                else:
+                    role_ids = effective_role_ids(session, user.id, project=project)
             elif payload.domain_id:
                 domain = session.get(Domain, payload.domain_id)
                 if domain is None or not domain.enabled:
@@ -379,6 +428,7 @@ class TokenManager:
                 project_domain=project_domain,
                 domain=domain,
                 app_cred=app_cred,
+                trust=trust,
             )
 
     @staticmethod
@@ -453,6 +503,8 @@ class TokenManager:
 
 
 def _scope_of(data: TokenData) -> dict[str, Any]:
+    if data.trust:
+        return {"OS-TRUST:trust": {"id": data.trust.id}}
     if data.project:
         return {"project": {"id": data.project.id}}
     if data.domain:

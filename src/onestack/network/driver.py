@@ -77,9 +77,13 @@ class MetadataSource:
     """Where the metadata service gets instance data: a provider named in the settings
     wins over the one the compute service registers."""
 
-    def __init__(self, configured: MetadataProvider | None = None) -> None:
+    def __init__(
+        self, configured: MetadataProvider | None = None, proxies: dict[str, str] | None = None
+    ) -> None:
         self.configured = configured
         self.registered: MetadataProvider | None = None
+        #: path prefix -> base URL of the API the metadata service forwards it to
+        self.proxies = dict(proxies or {})
 
     def current(self) -> MetadataProvider | None:
         return self.configured or self.registered

@@ -37,7 +37,12 @@ def manager_of(cloud: Cloud) -> NetworkManager:
 
     def build() -> NetworkManager:
         settings = cloud.settings.network
-        metadata = MetadataSource(_configured_provider(settings))
+        # wait condition signals from instances reach the orchestration API through the
+        # metadata address (MetadataSource.proxies)
+        metadata = MetadataSource(
+            _configured_provider(settings),
+            proxies={"/heat/": cloud.settings.url("orchestration")},
+        )
         plane = select_data_plane(settings, cloud.settings.state_dir, metadata)
         return NetworkManager(
             settings, cloud.db, cloud.enforcer, data_plane=plane, metadata=metadata

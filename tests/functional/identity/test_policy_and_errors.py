@@ -188,7 +188,6 @@ def test_wrong_method_is_405(admin_client: Client) -> None:
 
 
 def test_unimplemented_apis_are_501(admin_client: Client) -> None:
-    assert_error(admin_client.get("/OS-TRUST/trusts"), 501, "trust")
     assert_error(admin_client.get("/OS-FEDERATION/identity_providers"), 501)
     assert_error(admin_client.get("/limits"), 501)
 

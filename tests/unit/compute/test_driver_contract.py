@@ -40,7 +40,7 @@ from onestack.compute.drivers import (
     capability_matrix,
     driver_class,
 )
-from onestack.compute.exceptions import DriverNotSupported
+from onestack.compute.exceptions import DriverNotSupported, InstanceNotFound
 from onestack.compute.states import PowerState
 from onestack.image.defaults import vm as vm_image
 
@@ -214,6 +214,7 @@ def test_unclaimed_operations_raise_not_supported(
         "attach_interface": lambda: driver.attach_interface(spec.id, vif),
         "detach_interface": lambda: driver.detach_interface(spec.id, "port"),
         "console_socket": lambda: driver.console_socket(spec.id, "serial"),
+        "instance_stats": lambda: driver.instance_stats(spec.id),
     }
     assert set(calls) == {m for methods in CAPABILITY_METHODS.values() for m in methods}
     for capability, methods in CAPABILITY_METHODS.items():
@@ -355,3 +356,23 @@ def test_failed_spawn_leaves_nothing(
         driver.spawn(broken)
     assert broken.id not in driver.list_instances()
     assert driver.get_power_state(broken.id) is PowerState.NOSTATE
+
+
+def test_instance_stats_name_the_disks_and_end_with_the_instance(
+    driver: ComputeDriver, spec: InstanceSpec, block_device: str
+) -> None:
+    if not driver.capabilities.instance_stats:
+        pytest.skip(f"{driver.name} reports no instance statistics")
+    driver.spawn(spec)
+    stats = driver.instance_stats(spec.id)
+    assert [d.device for d in stats.disks][:1] == ["vda"]
+    if driver.capabilities.real_workloads:
+        assert stats.cpu_time_ns > 0 and stats.memory_usage_bytes > 0
+    if driver.capabilities.volume_attach:
+        driver.attach_volume(spec.id, AttachedVolume("vol-1", "/dev/vdb", block_device))
+        assert "vdb" in {d.device for d in driver.instance_stats(spec.id).disks}
+    later = driver.instance_stats(spec.id)
+    assert later.cpu_time_ns >= stats.cpu_time_ns
+    driver.destroy(spec.id)
+    with pytest.raises(InstanceNotFound):
+        driver.instance_stats(spec.id)

@@ -101,11 +101,16 @@ CAPABILITY_LABELS = {
     "tap_vifs": "ports as tap devices (VIF type tap)",
     "interface_attach": "interface hot-plug (os-interface)",
     "remote_consoles": "remote consoles (serial, noVNC)",
+    "instance_stats": "instance statistics (metering)",
 }
 
 
 #: what a host without the capability answers (default: the API's 501 before any cast)
-_WITHOUT = {"boot_from_volume": "no (never scheduled there)", "real_workloads": "no"}
+_WITHOUT = {
+    "boot_from_volume": "no (never scheduled there)",
+    "real_workloads": "no",
+    "instance_stats": "no (not metered)",
+}
 
 
 def capability_matrix() -> str:

@@ -39,10 +39,11 @@ from onestack.compute.driver import (
     ComputeDriver,
     HostInfo,
     InstanceSpec,
+    InstanceStats,
 )
-from onestack.compute.drivers import _block, _rootfs
+from onestack.compute.drivers import _block, _rootfs, _stats
 from onestack.compute.drivers._runc import Runc
-from onestack.compute.exceptions import DriverError
+from onestack.compute.exceptions import DriverError, InstanceNotFound
 from onestack.compute.states import PowerState
 
 LOG = logging.getLogger(__name__)
@@ -84,6 +85,7 @@ class ContainerComputeDriver(ComputeDriver):
         volume_attach=True,
         boot_from_volume=True,
         real_workloads=True,
+        instance_stats=True,
     )
 
     def __init__(self, settings: ComputeSettings, state_dir: Path, host: str) -> None:
@@ -405,6 +407,15 @@ class ContainerComputeDriver(ComputeDriver):
         state = self.runc.state(instance_id)
         if state is not None and state.status in ("running", "paused", "created"):
             _block.unplug(state.pid, volume)
+
+    def instance_stats(self, instance_id: str) -> InstanceStats:
+        state = self.runc.state(instance_id)
+        if state is None or state.status not in ("running", "paused") or state.pid <= 0:
+            raise InstanceNotFound(instance_id=instance_id)
+        try:
+            return _stats.read(state.pid, self._dir(instance_id))
+        except FileNotFoundError:  # the container ended between the two reads
+            raise InstanceNotFound(instance_id=instance_id) from None
 
     def console_output(self, instance_id: str, length: int | None) -> str:
         console = self._dir(instance_id) / "console.log"

@@ -19,9 +19,12 @@ from onestack.compute.driver import (
     AttachedVolume,
     Capabilities,
     ComputeDriver,
+    DiskStats,
     HostInfo,
     InstanceSpec,
+    InstanceStats,
 )
+from onestack.compute.exceptions import InstanceNotFound
 from onestack.compute.states import PowerState
 
 
@@ -36,6 +39,7 @@ class FakeComputeDriver(ComputeDriver):
         console_output=True,
         volume_attach=True,
         boot_from_volume=True,
+        instance_stats=True,
     )
 
     def __init__(self, settings: ComputeSettings, state_dir: Path, host: str) -> None:
@@ -139,6 +143,21 @@ class FakeComputeDriver(ComputeDriver):
             devices.pop(volume.device_name, None)
             record["volumes"] = devices
             self._save()
+
+    def instance_stats(self, instance_id: str) -> InstanceStats:
+        """A fake instance runs nothing: no CPU time, no memory, no I/O on its disks.
+
+        Read from the host's file, so that another reader of this host (the metering
+        poller builds its own driver) sees the instances the agent's driver made."""
+        with self._lock:
+            stored = json.loads(self.path.read_text() or "{}") if self.path.is_file() else {}
+            record = stored.get(instance_id)
+        if record is None or record.get("power") != int(PowerState.RUNNING):
+            raise InstanceNotFound(instance_id=instance_id)
+        attached = record.get("volumes")
+        names = attached if isinstance(attached, dict) else {}
+        devices = ["vda", *sorted(str(d).removeprefix("/dev/") for d in names)]
+        return InstanceStats(0, 0, 0, tuple(DiskStats(name, 0, 0, 0, 0) for name in devices))
 
     def console_output(self, instance_id: str, length: int | None) -> str:
         lines = [f"onestack fake instance {instance_id}", "onestack busybox image booted"]

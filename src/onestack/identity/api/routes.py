@@ -14,6 +14,7 @@ from onestack.identity.api import (
     credentials,
     resources,
     roles,
+    trusts,
     unsupported,
     versions,
 )
@@ -34,6 +35,6 @@ def build_app(identity: IdentityManager, settings: Settings) -> FastAPI:
         version="3.14",
     )
     app.state.identity = identity
-    for module in (versions, auth, resources, roles, catalog, credentials, unsupported):
+    for module in (versions, auth, resources, roles, catalog, credentials, trusts, unsupported):
         app.include_router(module.router)
     return app

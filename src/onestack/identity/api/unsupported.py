@@ -13,7 +13,6 @@ from onestack.common.exceptions import NotSupported
 router = APIRouter(prefix="/v3")
 
 UNSUPPORTED = {
-    "OS-TRUST": "Trusts",
     "OS-FEDERATION": "Federation",
     "auth/OS-FEDERATION": "Federated authentication",
     "OS-OAUTH1": "OAuth1",

@@ -252,6 +252,13 @@ def token(data: TokenData, catalog: list[dict[str, Any]] | None) -> dict[str, An
         body["roles"] = [{"id": r.id, "name": r.name} for r in data.roles]
         if catalog is not None:
             body["catalog"] = catalog
+    if data.trust is not None:
+        body["OS-TRUST:trust"] = {
+            "id": data.trust.id,
+            "impersonation": data.trust.impersonation,
+            "trustee_user": {"id": data.trust.trustee_user_id},
+            "trustor_user": {"id": data.trust.trustor_user_id},
+        }
     if data.app_cred is not None:
         body["application_credential"] = {
             "id": data.app_cred.id,

@@ -155,6 +155,9 @@ def build_tree(root: Path, busybox: Path) -> int:
     (root / "var/run").symlink_to("/run")
     (root / "sbin/init").write_text(_script("init.sh"))
     (root / "usr/share/udhcpc/default.script").write_text(_script("udhcpc.sh"))
+    if not (root / "usr/bin/curl").exists():
+        (root / "usr/bin/curl").write_text(_script("curl.sh"))
+        os.chmod(root / "usr/bin/curl", 0o755)
     os.chmod(root / "sbin/init", 0o755)
     os.chmod(root / "usr/share/udhcpc/default.script", 0o755)
     for path in [root, *root.rglob("*")]:

@@ -62,6 +62,49 @@ if [ -n "$meta" ]; then
   echo "onestack: $(wc -l < /root/.ssh/authorized_keys) ssh key(s) from $meta"
 fi
 
+# User data, as cloud-init runs it: a script (#!) runs once the instance is up; a
+# multipart MIME document runs its parts that are scripts (text/x-shellscript, and
+# Heat's cfn-userdata). Output goes to /run/onestack/user-data.log.
+ud=""
+for f in /run/onestack/config/openstack/latest/user_data /mnt/config/openstack/latest/user_data \
+         /run/onestack/config-drive/openstack/latest/user_data; do
+  if [ -s "$f" ]; then ud="$f"; break; fi
+done
+if [ -z "$ud" ] && [ -z "$meta" -o "$meta" = /run/onestack/meta_data.json ] && \
+    wget -q -T 2 -O /run/onestack/user_data \
+      http://169.254.169.254/openstack/latest/user_data 2>/dev/null && \
+    [ -s /run/onestack/user_data ]; then
+  ud=/run/onestack/user_data
+fi
+if [ -n "$ud" ]; then
+  parts=/run/onestack/user-data
+  mkdir -p "$parts"
+  if [ "$(head -c 2 "$ud")" = "#!" ]; then
+    cp "$ud" "$parts/00"
+  elif grep -qi '^content-type: *multipart' "$ud"; then
+    awk -v dir="$parts" '
+      { sub(/\r$/, "") }
+      boundary == "" && tolower($0) ~ /^content-type: *multipart/ && match($0, /boundary="[^"]*"/) {
+        boundary = substr($0, RSTART + 10, RLENGTH - 11); next }
+      boundary != "" && $0 == "--" boundary "--" { out = ""; head = 0; next }
+      boundary != "" && $0 == "--" boundary { n++; head = 1; keep = 0; b64 = 0; out = ""; next }
+      head && tolower($0) ~ /^content-type:.*(x-shellscript|x-cfninitdata)/ { keep = 1 }
+      head && tolower($0) ~ /^content-transfer-encoding: *base64/ { b64 = 1 }
+      head && $0 == "" { head = 0; if (keep) out = sprintf("%s/%02d%s", dir, n, b64 ? ".b64" : ""); next }
+      !head && out != "" { print > out }
+    ' "$ud"
+    for f in "$parts"/*.b64; do
+      [ -e "$f" ] && base64 -d < "$f" > "${f%.b64}" && rm -f "$f"
+    done
+  fi
+  for f in "$parts"/*; do
+    [ -f "$f" ] && [ "$(head -c 2 "$f")" = "#!" ] || continue
+    chmod +x "$f"
+    echo "onestack: running user data $(basename "$f")"
+    "$f" >> /run/onestack/user-data.log 2>&1 &
+  done
+fi
+
 echo "onestack: ready"
 # Stay PID 1: reap children, exit cleanly on SIGTERM.
 while true; do

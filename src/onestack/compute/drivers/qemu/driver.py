@@ -31,14 +31,16 @@ from onestack.compute.driver import (
     AttachedVolume,
     Capabilities,
     ComputeDriver,
+    DiskStats,
     HostInfo,
     InstanceSpec,
+    InstanceStats,
     TapVif,
 )
 from onestack.compute.drivers.qemu import accel, disks, process, taps
 from onestack.compute.drivers.qemu.layout import VmFiles, remove_socket_link, socket_base
 from onestack.compute.drivers.qemu.qmp import QmpClient, QmpClosed, QmpError
-from onestack.compute.exceptions import DriverError
+from onestack.compute.exceptions import DriverError, InstanceNotFound
 from onestack.compute.states import PowerState
 
 LOG = logging.getLogger(__name__)
@@ -64,6 +66,8 @@ _STATUS_POWER = {
 QUIT_TIMEOUT = 10.0
 #: seconds between two unplug requests to a guest that has not answered
 UNPLUG_RETRY = 3.0
+#: block node of the root disk -> its name in the guest
+_ROOT_DISK = {"disk0": "vda"}
 
 
 class QemuComputeDriver(ComputeDriver):
@@ -81,6 +85,7 @@ class QemuComputeDriver(ComputeDriver):
         tap_vifs=True,
         interface_attach=True,
         remote_consoles=True,
+        instance_stats=True,
     )
 
     def __init__(self, settings: ComputeSettings, state_dir: Path, host: str) -> None:
@@ -263,6 +268,10 @@ class QemuComputeDriver(ComputeDriver):
             for fd in fds:
                 os.close(fd)
         process.join_cgroups(_cgroup(spec.id), pid)
+        names = {
+            _volume_node(v.volume_id): v.device_name.removeprefix("/dev/") for v in spec.volumes
+        }
+        files.disk_names.write_text(json.dumps(names))
         files.launched.write_text(json.dumps({"vcpus": spec.vcpus, "memory_mb": spec.memory_mb}))
         self._monitor(spec.id)
 
@@ -438,6 +447,58 @@ class QemuComputeDriver(ComputeDriver):
             if monitor is not None and paused:
                 monitor.execute("cont")
 
+    def instance_stats(self, instance_id: str) -> InstanceStats:
+        """QEMU's CPU time and resident memory (its guest's, as the host pays for them)
+        and each disk's I/O from QMP ``query-blockstats``."""
+        pid = self._pid(instance_id)
+        if pid is None:
+            raise InstanceNotFound(instance_id=instance_id)
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            status = Path(f"/proc/{pid}/status").read_text()
+        except FileNotFoundError:
+            raise InstanceNotFound(instance_id=instance_id) from None
+        ticks = int(fields[11]) + int(fields[12])  # utime + stime
+        cpu_ns = ticks * 1_000_000_000 // os.sysconf("SC_CLK_TCK")
+        rss = next((int(line.split()[1]) * 1024 for line in status.splitlines()
+                    if line.startswith("VmRSS:")), 0)  # fmt: skip
+        disks = []
+        names = self._disk_names(instance_id)
+        try:
+            for entry in self._monitor(instance_id).execute("query-blockstats"):
+                node = entry.get("node-name") or entry.get("device") or ""
+                name = names.get(node, node)
+                stats = entry.get("stats", {})
+                disks.append(
+                    DiskStats(
+                        device=name,
+                        read_bytes=int(stats.get("rd_bytes", 0)),
+                        write_bytes=int(stats.get("wr_bytes", 0)),
+                        read_requests=int(stats.get("rd_operations", 0)),
+                        write_requests=int(stats.get("wr_operations", 0)),
+                    )
+                )
+        except (QmpClosed, QmpError, TimeoutError) as exc:
+            LOG.warning("instance %s: query-blockstats failed: %s", instance_id, exc)
+        return InstanceStats(cpu_ns, rss, rss, tuple(disks))
+
+    def _disk_names(self, instance_id: str) -> dict[str, str]:
+        """Block node -> the name the instance knows the disk by (root, volumes)."""
+        names = dict(_ROOT_DISK)
+        try:
+            names.update(json.loads(self.files(instance_id).disk_names.read_text()))
+        except (OSError, ValueError):
+            pass
+        return names
+
+    def _name_disk(self, instance_id: str, node: str, name: str | None) -> None:
+        names = self._disk_names(instance_id)
+        if name is None:
+            names.pop(node, None)
+        else:
+            names[node] = name
+        self.files(instance_id).disk_names.write_text(json.dumps(names))
+
     def console_output(self, instance_id: str, length: int | None) -> str:
         return self.files(instance_id).console_text(self.settings.console_log_max_bytes, length)
 
@@ -467,12 +528,14 @@ class QemuComputeDriver(ComputeDriver):
         except BaseException:
             monitor.execute("blockdev-del", {"node-name": node})
             raise
+        self._name_disk(instance_id, node, volume.device_name.removeprefix("/dev/"))
 
     def detach_volume(self, instance_id: str, volume: AttachedVolume) -> None:
         if self._pid(instance_id) is None:
             return
         node = _volume_node(volume.volume_id)
         self._unplug(instance_id, f"{node}-dev")
+        self._name_disk(instance_id, node, None)
         try:
             self._monitor(instance_id).execute("blockdev-del", {"node-name": node})
         except QmpError as exc:

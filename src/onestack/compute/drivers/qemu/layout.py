@@ -99,6 +99,10 @@ class VmFiles:
         return self.directory / "suspended"
 
     @property
+    def disk_names(self) -> Path:
+        return self.directory / "disk_names.json"
+
+    @property
     def crashed(self) -> Path:
         return self.directory / "crashed"
 

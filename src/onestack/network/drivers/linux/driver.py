@@ -60,7 +60,9 @@ class LinuxDataPlane(NetworkDataPlane):
     async def start(self) -> None:
         await asyncio.to_thread(self.dir.mkdir, parents=True, exist_ok=True)
         loop = asyncio.get_running_loop()
-        self.metadata = MetadataServers(loop, self.resolve, self.metadata_source.current)
+        self.metadata = MetadataServers(
+            loop, self.resolve, self.metadata_source.current, self.metadata_source.proxies
+        )
 
     async def stop(self) -> None:
         if self.metadata is not None:

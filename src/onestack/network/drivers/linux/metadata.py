@@ -9,6 +9,11 @@ makes that trustworthy); the answer comes from the MetadataProvider that
 compute registers.  Paths: ``/openstack/<version>/{meta_data.json,
 user_data, network_data.json, vendor_data.json}`` and the EC2-style
 ``/<version>/{meta-data/..., user-data}``.
+
+Proxied paths: a request under a prefix of ``proxies`` (``/heat/`` → the
+orchestration API, so that wait condition signals reach it from isolated
+tenant networks) is forwarded, method, body and ``X-Auth-Token``/``Content-Type``
+headers unchanged, to that API; its answer is passed back.
 """
 
 from __future__ import annotations
@@ -150,11 +155,17 @@ class MetadataServers:
     """Listening sockets in namespaces, all served by one asyncio loop."""
 
     def __init__(
-        self, loop: asyncio.AbstractEventLoop, resolve: Resolver, provider: Callable[[], Any]
+        self,
+        loop: asyncio.AbstractEventLoop,
+        resolve: Resolver,
+        provider: Callable[[], Any],
+        proxies: dict[str, str] | None = None,
     ) -> None:
         self.loop = loop
         self.resolve = resolve
         self.provider = provider
+        #: path prefix -> base URL of the API it is forwarded to
+        self.proxies = dict(proxies or {})
         self.servers: dict[str, asyncio.base_events.Server] = {}
 
     def ensure(self, netns: str) -> None:
@@ -188,11 +199,17 @@ class MetadataServers:
             line = request.split(b"\r\n", 1)[0].decode("latin-1").split()
             method, path = (line[0], line[1]) if len(line) >= 2 else ("GET", "/")
             peer = writer.get_extra_info("peername")[0]
-            status, ctype, body = await asyncio.get_running_loop().run_in_executor(
-                None, self._answer, netns, peer, path
-            )
+            upstream = next((p for p in self.proxies if path.startswith(p)), None)
+            if upstream is not None:
+                status, ctype, body = await self._proxy(upstream, method, path, request, reader)
+            else:
+                status, ctype, body = await asyncio.get_running_loop().run_in_executor(
+                    None, self._answer, netns, peer, path
+                )
             body_out = b"" if method == "HEAD" else body
-            reason = {200: "OK", 404: "Not Found", 405: "Method Not Allowed"}.get(status, "Error")
+            reasons = {200: "OK", 202: "Accepted", 204: "No Content", 401: "Unauthorized",
+                       404: "Not Found", 405: "Method Not Allowed"}  # fmt: skip
+            reason = reasons.get(status, "Error")
             head = (
                 f"HTTP/1.0 {status} {reason}\r\nContent-Type: {ctype}\r\n"
                 f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
@@ -211,6 +228,31 @@ class MetadataServers:
             LOG.exception("metadata request in %s failed", netns)
         finally:
             writer.close()
+
+    async def _proxy(
+        self, prefix: str, method: str, path: str, head: bytes, reader: asyncio.StreamReader
+    ) -> tuple[int, str, bytes]:
+        import httpx
+
+        headers: dict[str, str] = {}
+        for raw in head.decode("latin-1").split("\r\n")[1:]:
+            name, _, value = raw.partition(":")
+            if name.strip().lower() in ("x-auth-token", "content-type", "accept", "content-length"):
+                headers[name.strip()] = value.strip()
+        length = int(headers.pop("Content-Length", headers.pop("content-length", "0")) or 0)
+        body = await asyncio.wait_for(reader.readexactly(length), 10) if length else b""
+        url = self.proxies[prefix].rstrip("/") + "/" + path[len(prefix) :]
+        try:
+            async with httpx.AsyncClient(timeout=30) as client:
+                answer = await client.request(method, url, headers=headers, content=body)
+        except httpx.HTTPError:
+            LOG.exception("metadata proxy to %s failed", url)
+            return 502, "text/plain", b"Bad Gateway"
+        return (
+            answer.status_code,
+            answer.headers.get("content-type", "application/octet-stream"),
+            answer.content,
+        )
 
     def _answer(self, netns: str, peer: str, path: str) -> tuple[int, str, bytes]:
         found = self.resolve(netns, peer)

@@ -1,0 +1,1 @@
+"""The orchestration API: HTTP only (routes, request shapes, rendering)."""

@@ -1,0 +1,1 @@
+"""Typed HTTP access to the other services (the catalog, trust-scoped tokens)."""

@@ -1,0 +1,1 @@
+"""The engine: stack definitions, the dependency graph, actions, persistence, restarts."""

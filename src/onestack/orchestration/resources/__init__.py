@@ -1,0 +1,1 @@
+"""Resource plugins, one module per service (registry.py lists them)."""

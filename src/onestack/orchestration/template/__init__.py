@@ -1,0 +1,1 @@
+"""Templates: parsing, HOT versions and their functions, parameters, environments."""

@@ -1,0 +1,10 @@
+"""The metering poller: Ceilometer's compute and central agents, small.
+
+Every ``telemetry.poll_interval`` seconds the poller of a compute host measures
+the instances that run there (``compute.py``: CPU, memory and disk I/O from the
+hypervisor driver, network counters from the instances' tap/veth devices), and
+the poller of the controller the services' resources (``services.py``: volumes,
+images, floating IPs, object storage accounts).  Samples go to the Metric API
+over HTTP as Ceilometer's Gnocchi publisher sends them (``publisher.py``), with
+Ceilometer's meter names, units, resource types and resource ids.
+"""
