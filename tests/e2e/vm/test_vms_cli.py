@@ -56,16 +56,17 @@ def test_serial_console_websocket_gives_a_login_prompt(plane: VmCloud, vm: Boote
 
     async def talk() -> bytes:
         async with websockets.connect(url, subprotocols=["binary"]) as ws:  # type: ignore[list-item]
-            await ws.send(b"\r")
             seen = b""
-            for _ in range(30):
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 90  # a TCG guest on a busy host types slowly
+            while b"login:" not in seen and loop.time() < deadline:
+                if not seen.endswith(b" "):  # ask getty for its prompt (again)
+                    await ws.send(b"\r")
                 try:
-                    data = await asyncio.wait_for(ws.recv(), 1)
+                    data = await asyncio.wait_for(ws.recv(), 10)
                     seen += data if isinstance(data, bytes) else data.encode()
                 except TimeoutError:
-                    pass
-                if b"login:" in seen:
-                    break
+                    seen += b"\n"
             return seen
 
     seen = asyncio.run(talk())
