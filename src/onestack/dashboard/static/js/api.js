@@ -48,7 +48,13 @@ function messageOf(status, text) {
   return clean.slice(0, 300) || `HTTP ${status}`;
 }
 
+let leaving = false;
+
 export function expired() {
+  // several calls may find the token gone at once: navigate once, or each new
+  // navigation aborts the one before it
+  if (leaving) return;
+  leaving = true;
   location.assign("/login?expired=1");
 }
 
