@@ -40,6 +40,8 @@ SERVICE_NAMES = (
     "alarming",
     "dashboard",
     "s3",
+    "novncproxy",
+    "serialproxy",
 )
 
 
@@ -65,6 +67,8 @@ class Ports(BaseModel):
     alarming: int = Field(8042, ge=0, le=65535)
     dashboard: int = Field(8000, ge=0, le=65535)
     s3: int = Field(8081, ge=0, le=65535)
+    novncproxy: int = Field(6080, ge=0, le=65535)
+    serialproxy: int = Field(6083, ge=0, le=65535)
 
 
 class Settings(BaseSettings):

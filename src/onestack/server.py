@@ -49,6 +49,8 @@ SERVICES = (
     "onestack.telemetry.service:PLUGIN",
     "onestack.alarming.service:PLUGIN",
     "onestack.dashboard.service:PLUGIN",
+    "onestack.compute.consoleproxy:NOVNC_PLUGIN",
+    "onestack.compute.consoleproxy:SERIAL_PLUGIN",
 )
 
 
@@ -153,8 +155,9 @@ def _server(app: Any) -> _Server:
         access_log=False,
         server_header=False,
         timeout_graceful_shutdown=5,
-        # longer than clients' polling periods (heatclient's --wait polls every 5 s):
-        # a kept-alive connection closed just as a client reuses it is a reset for it
+        # longer than clients' polling periods (heatclient's and the openstack CLI's
+        # --wait poll every 5 s): a kept-alive connection closed just as a client
+        # reuses it is a reset for it
         timeout_keep_alive=75,
         backlog=2048,
     )

@@ -32,6 +32,8 @@ SERVICE_NAMES = (
     "alarming",
     "dashboard",
     "s3",
+    "novncproxy",
+    "serialproxy",
 )
 
 

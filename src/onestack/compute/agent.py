@@ -37,7 +37,7 @@ from onestack.compute import netinfo, states
 from onestack.compute.block_devices import BlockDevices
 from onestack.compute.conf import ComputeSettings
 from onestack.compute.core import COMPUTE_BINARY
-from onestack.compute.driver import ComputeDriver, InstanceSpec
+from onestack.compute.driver import ComputeDriver, InstanceSpec, TapVif
 from onestack.compute.exceptions import InstanceNotFound
 from onestack.compute.images import ImageCache, ImageClient
 from onestack.compute.instances import (
@@ -210,24 +210,26 @@ class ComputeAgent:
 
     def _image(
         self, image_id: str, request_id: str, fetch: bool
-    ) -> tuple[Path | None, dict[str, str]]:
-        """The image's file on this host and its properties.
+    ) -> tuple[Path | None, dict[str, str], str]:
+        """The image's file on this host, its properties and its disk format.
 
         ``fetch``: download it into the cache if needed, and fail if that fails
         (spawn, rebuild).  Otherwise use what the cache has; an image the image
         service no longer shows only costs its properties (logged).
         """
         if not image_id:
-            return None, {}
+            return None, {}, "raw"
         if fetch:
             record: ImageRecord = self.clients.images.get_image(image_id)
-            return self.image_cache.fetch(record), dict(record.properties)
+            fetched = self.image_cache.fetch(record)
+            return fetched, dict(record.properties), record.disk_format or "raw"
         try:
-            properties = dict(self.clients.images.get_image(image_id).properties)
+            record = self.clients.images.get_image(image_id)
         except OneStackError as exc:
             LOG.warning("[%s] image %s: no properties (%s)", request_id, image_id, exc)
-            properties = {}
-        return self.image_cache.cached(image_id), properties
+            return self.image_cache.cached(image_id), {}, "raw"
+        path = self.image_cache.cached(image_id)
+        return path, dict(record.properties), record.disk_format or "raw"
 
     def _spec(
         self,
@@ -238,7 +240,19 @@ class ComputeAgent:
         flavor: dict[str, Any] | None = None,
     ) -> InstanceSpec:
         flavor = flavor or instance.flavor
-        path, properties = self._image(instance.image_ref, request_id, fetch)
+        path, properties, disk_format = self._image(instance.image_ref, request_id, fetch)
+        kernel: Path | None = None
+        ramdisk: Path | None = None
+        vifs: tuple[TapVif, ...] = ()
+        netns: str | None = None
+        if self.driver.capabilities.tap_vifs:
+            if properties.get("kernel_id"):  # an AMI: boot its AKI (and ARI) directly
+                kernel = self._image(properties["kernel_id"], request_id, True)[0]
+                if properties.get("ramdisk_id"):
+                    ramdisk = self._image(properties["ramdisk_id"], request_id, True)[0]
+            vifs = netinfo.tap_vifs(self.clients.network, instance)
+        else:
+            netns = netinfo.netns_path(self.clients.network, instance)
         return InstanceSpec(
             id=instance.id,
             name=instance.name,
@@ -258,7 +272,14 @@ class ComputeAgent:
             user_data=instance.user_data,
             metadata=dict(instance.meta or {}),
             **self.block.spec_fields(instance.id),
-            netns_path=netinfo.netns_path(self.clients.network, instance),
+            netns_path=netns,
+            image_disk_format=disk_format,
+            kernel_path=kernel,
+            ramdisk_path=ramdisk,
+            ephemeral_gb=int(flavor.get("ephemeral") or 0),
+            swap_mb=int(flavor.get("swap") or 0),
+            config_drive=str(instance.config_drive).lower() in ("true", "1", "yes"),
+            vifs=vifs,
         )
 
     def _load(self, instance_id: str) -> Instance:
@@ -484,7 +505,8 @@ class ComputeAgent:
             instance = self._load(instance_id)
             snapshots = self.work_dir / "snapshots"
             snapshots.mkdir(parents=True, exist_ok=True)
-            target = snapshots / f"{uuid.uuid4().hex}.raw"
+            disk_format = self.driver.snapshot_disk_format
+            target = snapshots / f"{uuid.uuid4().hex}.{disk_format}"
             try:
                 with self.events.event(
                     instance_id, request.request_id, "compute_snapshot_instance"
@@ -496,18 +518,20 @@ class ComputeAgent:
                             "image_type": "snapshot",
                             "instance_uuid": instance_id,
                             "base_image_ref": instance.image_ref,
-                            "onestack_rootfs": "ext4",
                             "user_id": request.user_id,
                         }
                     )
-                    _, base = self._image(instance.image_ref, request.request_id, fetch=False)
-                    for key in ("os_distro", "os_type", "hw_architecture"):
+                    if disk_format == "raw":  # the container driver's root filesystem
+                        properties["onestack_rootfs"] = "ext4"
+                    _, base, _ = self._image(instance.image_ref, request.request_id, fetch=False)
+                    for key in ("os_distro", "os_type", "hw_architecture", "hypervisor_type"):
                         if key in base and key not in properties:
                             properties[key] = base[key]
                     return self.clients.images.create_image(
                         target,
                         name=request.name,
                         owner=request.project_id,
+                        disk_format=disk_format,
                         properties=properties,
                         min_disk=int(instance.root_gb),
                     )
@@ -523,6 +547,25 @@ class ComputeAgent:
                         states.IMAGE_UPLOADING,
                     ):
                         touch(row, task_state=None)
+
+    def console_socket(self, instance_id: str, kind: str) -> str:
+        """The Unix socket of the instance's ``serial`` or ``vnc`` console (for the proxies)."""
+        return str(self.driver.console_socket(instance_id, kind))
+
+    def attach_interface(self, instance_id: str, port_id: str) -> None:
+        """Plug the port (already the instance's) into the running VM as a tap."""
+        with self.locks(instance_id):
+            instance = self._load(instance_id)
+            vifs = netinfo.tap_vifs(self.clients.network, instance)
+            vif = next((v for v in vifs if v.port_id == port_id), None)
+            if vif is None:
+                raise InstanceNotFound(instance_id=instance_id)
+            self.driver.attach_interface(instance_id, vif)
+
+    def detach_interface(self, instance_id: str, port_id: str) -> None:
+        """Unplug the port's NIC from the VM (before the network removes its tap)."""
+        with self.locks(instance_id):
+            self.driver.detach_interface(instance_id, port_id)
 
     def get_console_output(self, instance_id: str, length: int | None) -> str:
         output = self.driver.console_output(instance_id, length)

@@ -8,12 +8,21 @@ from pydantic import BaseModel, Field
 
 
 class ComputeSettings(BaseModel):
-    driver: Literal["container", "fake", "auto"] = Field(
+    driver: Literal["container", "qemu", "fake", "auto"] = Field(
         "auto",
-        description="Instance driver: container (runc), fake (no workloads) or auto "
-        "(container where runc and root are available, fake otherwise).",
+        description="Instance driver: container (runc), qemu (virtual machines), fake (no "
+        "workloads) or auto (container where runc and root are available, fake otherwise).",
     )
     host: str | None = Field(None, description="This agent's host name; the machine's by default.")
+    vm_host: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="A second compute host on this machine running virtual machines (the qemu "
+        "driver) beside the first one: on, off, or auto (on where onestack runs as root with "
+        "QEMU installed and the first host runs containers).",
+    )
+    vm_host_name: str | None = Field(
+        None, description="Host name of the VM host; the first host's name plus '-vm' by default."
+    )
     availability_zone: str = Field("nova", description="Availability zone of this host.")
     cpu_allocation_ratio: float = Field(16.0, gt=0, description="Virtual CPUs per host CPU.")
     ram_allocation_ratio: float = Field(1.5, gt=0, description="Virtual RAM per host RAM.")
@@ -24,6 +33,13 @@ class ComputeSettings(BaseModel):
         10.0, ge=0, description="Seconds between SIGTERM and SIGKILL when stopping a container."
     )
     runc: str = Field("runc", description="The runc binary.")
+    qemu: str = Field("qemu-system-x86_64", description="The QEMU binary of the qemu driver.")
+    qemu_accel: Literal["auto", "kvm", "tcg"] = Field(
+        "auto",
+        description="Accelerator of the qemu driver: kvm, tcg (emulation) or auto (KVM where "
+        "a probe guest boots under it, TCG otherwise).",
+    )
+    qemu_machine: str = Field("pc", description="QEMU machine type of virtual machines.")
     fake_vcpus: int = Field(1000, ge=1, description="vCPUs the fake driver reports.")
     fake_memory_mb: int = Field(800000, ge=1, description="RAM the fake driver reports.")
     fake_local_gb: int = Field(6000, ge=1, description="Disk the fake driver reports.")

@@ -48,6 +48,12 @@ class Capabilities:
     boot_from_volume: bool = False
     #: instances really run (the fake driver runs nothing)
     real_workloads: bool = False
+    #: the instance's ports are tap devices (``InstanceSpec.vifs``), not a namespace
+    tap_vifs: bool = False
+    #: hot-plug a port into a running instance (tap VIFs)
+    interface_attach: bool = False
+    #: remote consoles (``console_socket``): serial and VNC
+    remote_consoles: bool = False
     #: usage statistics of an instance (CPU time, memory, disk I/O) for metering
     instance_stats: bool = False
 
@@ -69,6 +75,8 @@ CAPABILITY_METHODS: Mapping[str, tuple[str, ...]] = {
     "snapshot": ("snapshot",),
     "console_output": ("console_output",),
     "volume_attach": ("attach_volume", "detach_volume"),
+    "interface_attach": ("attach_interface", "detach_interface"),
+    "remote_consoles": ("console_socket",),
     "instance_stats": ("instance_stats",),
 }
 
@@ -96,6 +104,17 @@ class AttachedVolume:
     device_name: str  # /dev/vdb
     host_device: str  # /dev/loop3
     read_only: bool = False
+
+
+@dataclass(frozen=True)
+class TapVif:
+    """One port as a tap device on its network's bridge, in the network's namespace."""
+
+    port_id: str
+    mac_address: str
+    mtu: int
+    netns_path: str  # /run/netns/osnet-<network id>
+    device: str  # the tap's name there
 
 
 @dataclass(frozen=True)
@@ -150,6 +169,17 @@ class InstanceSpec:
     root_device: str | None = None
     #: a named network namespace prepared by the network service (None: a private one)
     netns_path: str | None = None
+    #: the image's Glance ``disk_format`` (how a VM driver reads ``image_path``)
+    image_disk_format: str = "raw"
+    #: direct kernel boot (the image's ``kernel_id``/``ramdisk_id`` images)
+    kernel_path: Path | None = None
+    ramdisk_path: Path | None = None
+    ephemeral_gb: int = 0
+    swap_mb: int = 0
+    #: the user asked for a config drive
+    config_drive: bool = False
+    #: ports as taps (drivers with ``Capabilities.tap_vifs``)
+    vifs: tuple[TapVif, ...] = ()
 
 
 class ComputeDriver(abc.ABC):
@@ -165,6 +195,8 @@ class ComputeDriver(abc.ABC):
     name: ClassVar[str] = "base"
     #: what this driver supports (all False unless the driver says so)
     capabilities: ClassVar[Capabilities] = Capabilities()
+    #: the disk format ``snapshot`` writes (Glance ``disk_format``)
+    snapshot_disk_format: ClassVar[str] = "raw"
 
     def __init__(self, settings: ComputeSettings, state_dir: Path, host: str) -> None:
         """Every driver is built alike: the compute settings, its own directory
@@ -277,6 +309,18 @@ class ComputeDriver(abc.ABC):
         Idempotent: detaching a device the instance does not have succeeds.
         """
         raise DriverNotSupported(operation="volume detach", driver=self.name)
+
+    def attach_interface(self, instance_id: str, vif: TapVif) -> None:
+        """Plug one more port into the running instance.  On failure it does not see it."""
+        raise DriverNotSupported(operation="interface attach", driver=self.name)
+
+    def detach_interface(self, instance_id: str, port_id: str) -> None:
+        """Unplug a port from the instance.  Idempotent."""
+        raise DriverNotSupported(operation="interface detach", driver=self.name)
+
+    def console_socket(self, instance_id: str, kind: str) -> Path:
+        """The Unix socket of the running instance's ``serial`` port or ``vnc`` display."""
+        raise DriverNotSupported(operation=f"{kind} console", driver=self.name)
 
     def instance_stats(self, instance_id: str) -> InstanceStats:
         """Usage counters of a running instance (what the metering poller publishes).

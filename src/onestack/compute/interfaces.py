@@ -52,13 +52,34 @@ class InterfaceManager:
                 f"Cannot 'attach_interface' instance {server_id} while it is in vm_state "
                 f"{instance.vm_state}"
             )
-        return network.attach_interface(ctx, instance.id, instance.host or "", request)
+        port = network.attach_interface(ctx, instance.id, instance.host or "", request)
+        if self._hot_plugs(instance.host):  # a VM: its agent plugs the tap into QEMU
+            agents = self.core.rpc.agents
+            self.core.call(agents.attach_interface(instance.host or "", instance.id, port.id))
+        return port
+
+    def _hot_plugs(self, host: str | None) -> bool:
+        """Whether the host's driver plugs ports into running instances itself (VMs)."""
+        from sqlalchemy import select
+
+        from onestack.compute.driver import Capabilities
+        from onestack.compute.models import ComputeNode
+
+        if host is None:
+            return False
+        with self.core.db.reader() as session:
+            node = session.scalars(select(ComputeNode).where(ComputeNode.host == host)).first()
+            recorded = node.capabilities if node is not None else None
+        return Capabilities.from_dict(recorded).interface_attach
 
     def detach(self, ctx: RequestContext, server_id: str, port_id: str) -> None:
         instance = self.servers.get(ctx, server_id)
         network = self._network()
         if port_id not in {p.id for p in network.get_instance_nw_info(ctx, instance.id)}:
             raise NotFound(f"Port {port_id} is not attached")
+        if self._hot_plugs(instance.host):
+            agents = self.core.rpc.agents
+            self.core.call(agents.detach_interface(instance.host or "", instance.id, port_id))
         network.detach_interface(ctx, instance.id, port_id)
 
     def change_security_group(

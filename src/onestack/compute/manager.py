@@ -14,6 +14,7 @@ from onestack.common.db import Database
 from onestack.common.policy import Enforcer
 from onestack.compute.attachments import VolumeAttachmentManager
 from onestack.compute.conf import ComputeSettings
+from onestack.compute.consoles import ConsoleManager
 from onestack.compute.core import ComputeCore
 from onestack.compute.flavors import FlavorManager
 from onestack.compute.hosts import HostManager
@@ -53,6 +54,7 @@ class ComputeManager:
         self.servers = ServerManager(self.core, self.keypairs, self.attachments)
         self.actions = ServerActions(self.core, self.servers, self.keypairs, self.attachments)
         self.interfaces = InterfaceManager(self.core, self.servers)
+        self.consoles = ConsoleManager(self.core)
         self._metadata = InstanceMetadataProvider(db)
         #: the scheduler, conductor and this host's agent while the server runs
         self.runtime: ComputeRuntime | None = None

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from onestack.common.context import RequestContext
 from onestack.common.db import Database
 from onestack.common.exceptions import NotSupported
+from onestack.compute.driver import TapVif
 from onestack.compute.models import Instance
 
 if TYPE_CHECKING:
@@ -83,6 +84,20 @@ def netns_path(network: NetworkService | None, instance: Instance) -> str | None
         return str(network.setup_instance_network(instance.id, ports))
     except NotSupported:
         return None
+
+
+def tap_vifs(network: NetworkService | None, instance: Instance) -> tuple[TapVif, ...]:
+    """Plug the instance's ports as taps on this host (VMs); None without a data plane."""
+    if network is None:
+        return ()
+    ports = network.get_instance_nw_info(owner_context(instance), instance.id)
+    if not ports:
+        return ()
+    try:
+        vifs = network.setup_instance_taps(instance.id, ports)
+    except NotSupported:
+        return ()
+    return tuple(TapVif(v.port_id, v.mac_address, v.mtu, v.netns_path, v.device) for v in vifs)
 
 
 def release(network: NetworkService | None, instance: Instance, request_id: str = "") -> None:

@@ -48,6 +48,7 @@ RULES: dict[str, str] = {
     "os_compute_api:os-lock-server:unlock": MEMBER_OR_ADMIN,
     "os_compute_api:os-lock-server:unlock:unlock_override": ADMIN,
     "os_compute_api:os-console-output": MEMBER_OR_ADMIN,
+    "os_compute_api:os-remote-consoles": MEMBER_OR_ADMIN,
     "os_compute_api:server-metadata:index": READER_OR_ADMIN,
     "os_compute_api:server-metadata:update": MEMBER_OR_ADMIN,
     "os_compute_api:os-server-tags:index": READER_OR_ADMIN,

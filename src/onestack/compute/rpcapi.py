@@ -140,6 +140,24 @@ class AgentAPI:
         )
         return str(result)
 
+    async def attach_interface(self, host: str, instance_id: str, port_id: str) -> None:
+        """Hot-plug a port into a running VM (hosts with ``interface_attach``)."""
+        await self.bus.call(
+            AGENT_TOPIC, "attach_interface", server=host, instance_id=instance_id, port_id=port_id
+        )
+
+    async def detach_interface(self, host: str, instance_id: str, port_id: str) -> None:
+        await self.bus.call(
+            AGENT_TOPIC, "detach_interface", server=host, instance_id=instance_id, port_id=port_id
+        )
+
+    async def console_socket(self, host: str, instance_id: str, kind: str) -> str:
+        """The Unix socket of a running instance's ``serial`` port or ``vnc`` display."""
+        result = await self.bus.call(
+            AGENT_TOPIC, "console_socket", server=host, instance_id=instance_id, kind=kind
+        )
+        return str(result)
+
     async def get_console_output(self, host: str, instance_id: str, length: int | None) -> str:
         result = await self.bus.call(
             AGENT_TOPIC, "get_console_output", server=host, instance_id=instance_id, length=length
@@ -241,6 +259,15 @@ class AgentEndpoint:
 
     async def get_console_output(self, instance_id: str, length: int | None) -> str:
         return await self._run(self._agent.get_console_output, instance_id, length)
+
+    async def console_socket(self, instance_id: str, kind: str) -> str:
+        return await self._run(self._agent.console_socket, instance_id, kind)
+
+    async def attach_interface(self, instance_id: str, port_id: str) -> None:
+        await self._run(self._agent.attach_interface, instance_id, port_id)
+
+    async def detach_interface(self, instance_id: str, port_id: str) -> None:
+        await self._run(self._agent.detach_interface, instance_id, port_id)
 
     async def attach_volume(self, bdm_id: str, request_id: str) -> None:
         await self._run(self._agent.block.attach_volume, bdm_id, request_id)

@@ -1,11 +1,15 @@
 """The scheduler: picks a host for each new instance and claims its resources.
 
 Filters (all must pass): the compute service is enabled and up, the
-availability zone matches, the host's driver boots from volumes when the
-instance needs it, free vCPUs, RAM and disk (capacity * allocation
-ratio - what the host's instances use), and the server group's policy
-(affinity: the group's hosts only; anti-affinity: none of them, or at most
-``max_server_per_host``).  Weighers: most free RAM first (spreading), then
+availability zone matches, the host's hypervisor runs the image (Nova's
+ImagePropertiesFilter: the image's ``hypervisor_type`` property when set;
+otherwise the container root-filesystem format of docs/image-format.md goes
+to container hosts and every other image to VM hosts; a volume-backed server
+by the image its boot volume is made from; the fake driver takes any), the
+host's driver boots from volumes when the instance needs it, free vCPUs, RAM
+and disk (capacity * allocation ratio - what the host's instances use), and
+the server group's policy (affinity: the group's hosts only; anti-affinity:
+none of them, or at most ``max_server_per_host``).  Weighers: most free RAM first (spreading), then
 soft-(anti-)affinity.  Selection and claim happen in one write transaction,
 so concurrent builds can never over-commit a host.
 """
@@ -20,7 +24,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from onestack.common.context import RequestContext
 from onestack.common.db import Database, utcnow
+from onestack.common.exceptions import NotFound
 from onestack.compute import states
 from onestack.compute.conf import ComputeSettings
 from onestack.compute.driver import Capabilities
@@ -31,6 +37,35 @@ from onestack.compute.models import (
     Instance,
     ServerGroup,
 )
+from onestack.image.interface import ImageRecord, ImageService
+
+#: image ``hypervisor_type`` values (lower case) each kind of host runs
+HOST_HV_TYPES = {
+    "container": {"container", "lxc", "exe"},
+    "qemu": {"qemu"},
+    "kvm": {"qemu", "kvm"},
+}
+
+
+def image_hypervisor(image: ImageRecord | None) -> str | None:
+    """What the image asks for: its ``hypervisor_type``, else ``container`` for a
+    container root filesystem, else ``qemu`` (any disk image); None without an image."""
+    if image is None:
+        return None
+    wanted = image.properties.get("hypervisor_type") or image.properties.get("img_hv_type")
+    if wanted:
+        return wanted.lower()
+    if image.properties.get("onestack_rootfs"):
+        return "container"
+    return "qemu"
+
+
+def runs(hypervisor_type: str, wanted: str | None) -> bool:
+    """Whether a host of ``hypervisor_type`` (os-hypervisors) runs an image asking ``wanted``."""
+    kind = hypervisor_type.lower()
+    if wanted is None or kind == "fake":
+        return True
+    return wanted in HOST_HV_TYPES.get(kind, {kind})
 
 
 @dataclass
@@ -38,6 +73,7 @@ class HostState:
     host: str
     node: str
     zone: str
+    hypervisor_type: str
     free_vcpus: float
     free_ram: float
     free_disk: float
@@ -46,9 +82,20 @@ class HostState:
 
 
 class Scheduler:
-    def __init__(self, db: Database, settings: ComputeSettings) -> None:
+    def __init__(
+        self, db: Database, settings: ComputeSettings, images: ImageService | None = None
+    ) -> None:
         self.db = db
         self.settings = settings
+        self.images = images
+
+    def _image(self, image_ref: str) -> ImageRecord | None:
+        if not image_ref or self.images is None:
+            return None
+        try:
+            return self.images.get_image(RequestContext.admin(), image_ref)
+        except NotFound:
+            return None
 
     def _hosts(self, session: Session) -> dict[str, HostState]:
         cutoff = utcnow() - timedelta(seconds=self.settings.service_down_time)
@@ -84,6 +131,7 @@ class Scheduler:
                 host=node.host,
                 node=node.hypervisor_hostname,
                 zone=service.zone,
+                hypervisor_type=node.hypervisor_type or "",
                 free_vcpus=node.vcpus * node.cpu_allocation_ratio - (used.vcpus if used else 0),
                 free_ram=(node.memory_mb - node.reserved_memory_mb) * node.ram_allocation_ratio
                 - (used.ram if used else 0),
@@ -165,9 +213,24 @@ class Scheduler:
             )
             or 0
         ) > 0
+        image_ref = instance.image_ref
+        if not image_ref and volume_backed:  # the image its boot volume is made from
+            image_ref = (
+                session.scalar(
+                    select(BlockDeviceMapping.image_id).where(
+                        BlockDeviceMapping.instance_id == instance.id,
+                        BlockDeviceMapping.boot_index == 0,
+                    )
+                )
+                or ""
+            )
+        wanted = image_hypervisor(self._image(image_ref))
         candidates = []
         reasons = set()
         for state in hosts.values():
+            if not runs(state.hypervisor_type, wanted):
+                reasons.add(f"hypervisor type {wanted}")
+                continue
             if instance.requested_az and state.zone != instance.requested_az:
                 reasons.add("availability zone")
                 continue

@@ -26,6 +26,7 @@ from onestack.common.db import Database, utcnow
 from onestack.common.periodic import PeriodicTask, TaskRunner
 from onestack.compute import policies
 from onestack.compute.conf import ComputeSettings
+from onestack.compute.drivers import vm_host
 from onestack.compute.flavors import ensure_default_flavors
 from onestack.compute.manager import ComputeManager
 from onestack.compute.rpcapi import (
@@ -90,18 +91,26 @@ def agent_clients(settings: Settings, bus: Bus, bridge: LoopBridge) -> AgentClie
     )
 
 
-def build_agent(settings: Settings, db: Database, host: str, clients: AgentClients) -> ComputeAgent:
-    """This host's agent with the driver the settings choose."""
+def build_agent(
+    settings: Settings,
+    db: Database,
+    host: str,
+    clients: AgentClients,
+    driver: str | None = None,
+) -> ComputeAgent:
+    """A host's agent with ``driver`` (by default the one the settings choose)."""
     from onestack.compute.agent import ComputeAgent
     from onestack.compute.drivers import driver_name, load_driver
 
     name, reason = driver_name(settings.compute)
+    if driver is not None:
+        name, reason = driver, None
     if reason:
         LOG.warning("compute: using the fake driver (no real instances): %s", reason)
-    driver = load_driver(settings.compute, settings.state_dir, host)
+    loaded = load_driver(settings.compute, settings.state_dir, host, name)
     work_dir = settings.state_dir / "compute"
     LOG.info("compute: host %s with the %s driver", host, name)
-    return ComputeAgent(db, settings.compute, driver, host, clients, work_dir)
+    return ComputeAgent(db, settings.compute, loaded, host, clients, work_dir)
 
 
 class ComputeHost:
@@ -172,7 +181,7 @@ class ComputeControl:
         self.manager = manager
         self.bus = bus
         self.host = host
-        self.scheduler = Scheduler(core.db, core.settings)
+        self.scheduler = Scheduler(core.db, core.settings, core.neighbours.image)
         self.conductor = Conductor(core.db, core.rpc.scheduler, core.rpc.agents)
         self.tasks = TaskRunner(
             "compute control",
@@ -201,21 +210,21 @@ class ComputeControl:
 
 
 class ComputeRuntime:
-    """What runs while the server runs: the control plane's part and this host's agent
-    (none on a controller)."""
+    """What runs while the server runs: the control plane's part and this machine's
+    agents (the first host, and the VM host when there is one; none on a controller)."""
 
-    def __init__(self, control: ComputeControl, host: ComputeHost | None) -> None:
+    def __init__(self, control: ComputeControl, hosts: list[ComputeHost]) -> None:
         self.control = control
-        self.host = host
+        self.hosts = hosts
 
     async def start(self) -> None:
         await self.control.start()
-        if self.host is not None:
-            await self.host.start()
+        for host in self.hosts:
+            await host.start()
 
     async def stop(self) -> None:
-        if self.host is not None:
-            await self.host.stop()
+        for host in reversed(self.hosts):
+            await host.stop()
         await self.control.stop()
 
 
@@ -232,13 +241,17 @@ def manager_of(cloud: Cloud) -> ComputeManager:
     settings = cloud.settings.compute
     if settings.cross_host_attach is None:
         settings = settings.model_copy(update={"cross_host_attach": not cloud.settings.controller})
-    return cloud.services.get_or_create(
+    manager = cloud.services.get_or_create(
         "compute",
         ComputeManager,
         lambda: ComputeManager(
             cloud.db, cloud.enforcer, settings, cloud.neighbours, ComputeRPC.over(cloud.bus)
         ),
     )
+    urls = cloud.settings
+    manager.consoles.novnc_base = urls.url("novncproxy") + "/vnc_lite.html"
+    manager.consoles.serial_base = urls.url("serialproxy").replace("http://", "ws://", 1) + "/"
+    return manager
 
 
 def _prepare(cloud: Cloud) -> None:
@@ -260,12 +273,19 @@ async def _start(cloud: Cloud) -> None:
     if network is not None:  # a provider named in the network settings still wins
         network.set_metadata_provider(manager)
     host = host_name(cloud.settings.compute)
-    local: ComputeHost | None = None
+    hosts: list[ComputeHost] = []
     if not cloud.settings.controller:
         bridge = LoopBridge(loop, owner="compute")
         clients = agent_clients(cloud.settings, cloud.bus, bridge)
-        local = ComputeHost(build_agent(cloud.settings, cloud.db, host, clients), cloud.bus)
-    runtime = ComputeRuntime(ComputeControl(manager, cloud.bus, host), local)
+        hosts.append(ComputeHost(build_agent(cloud.settings, cloud.db, host, clients), cloud.bus))
+        wanted, why = vm_host(cloud.settings.compute)
+        if wanted:
+            name = cloud.settings.compute.vm_host_name or f"{host}-vm"
+            agent = build_agent(cloud.settings, cloud.db, name, clients, driver="qemu")
+            hosts.append(ComputeHost(agent, cloud.bus))
+        else:
+            LOG.info("compute: no VM host: %s", why)
+    runtime = ComputeRuntime(ComputeControl(manager, cloud.bus, host), hosts)
     manager.runtime = runtime
     await runtime.start()
 

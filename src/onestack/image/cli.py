@@ -58,3 +58,20 @@ def build(state_dir: Path | None, config: Path | None, output: Path | None) -> N
     finally:
         cloud.close()
     click.echo(f"registered {record.name} {record.id} ({record.size} bytes, {record.checksum})")
+
+
+@image.command("build-vm")
+@click.option("--force", is_flag=True, help="Build again even if the cached image exists.")
+def build_vm(force: bool) -> None:
+    """Build the onestack-vm image into this machine's cache (clouds register it at start)."""
+    from onestack.image.defaults import vm
+
+    target = vm.cached_image()
+    if target.is_file() and not force:
+        click.echo(f"{vm.NAME}: {target} (cached; --force builds it again)")
+        return
+    try:
+        built = vm.build(target)
+    except vm.VmBuildError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"built {built.path} (kernel {built.kernel_version}, {len(built.modules)} modules)")

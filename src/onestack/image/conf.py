@@ -29,3 +29,8 @@ class ImageSettings(BaseModel):
     default_images: bool = Field(
         True, description="Build and register the onestack-busybox image on first start."
     )
+    default_vm_image: bool = Field(
+        True,
+        description="Register the onestack-vm image (bootable qcow2) at start, building it in "
+        "the background the first time on this machine.",
+    )

@@ -8,6 +8,8 @@ image.
 
 from __future__ import annotations
 
+import logging
+import threading
 from typing import TYPE_CHECKING, Any
 
 from onestack.identity.bootstrap import CatalogEntry
@@ -20,6 +22,8 @@ from onestack.plugin import ServicePlugin
 if TYPE_CHECKING:
     from onestack.config import Settings
     from onestack.server import Cloud
+
+LOG = logging.getLogger(__name__)
 
 
 def manager_of(cloud: Cloud) -> ImageManager:
@@ -44,6 +48,23 @@ def _warm_up(cloud: Cloud) -> None:
     result = cloud.bootstrap_result
     if cloud.settings.image.default_images and result is not None:
         ensure_default_images(manager_of(cloud), cloud.settings.state_dir, result.admin_project_id)
+    if cloud.settings.image.default_vm_image and result is not None:
+        # not awaited: the cloud is ready before the VM image is (the log says when)
+        threading.Thread(
+            target=_vm_image,
+            args=(manager_of(cloud), result.admin_project_id),
+            name="vm image",
+            daemon=True,
+        ).start()
+
+
+def _vm_image(manager: ImageManager, project_id: str) -> None:
+    from onestack.image.defaults.register import ensure_vm_image
+
+    try:
+        ensure_vm_image(manager, project_id)
+    except Exception:
+        LOG.exception("registering the VM image failed")
 
 
 def _build_app(cloud: Cloud) -> Any:

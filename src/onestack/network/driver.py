@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from onestack.network.exceptions import NotSupported
-from onestack.network.interface import MetadataProvider, PortInfo
+from onestack.network.interface import MetadataProvider, PortInfo, VifTap
 from onestack.network.topology import Desired
 
 
@@ -129,12 +129,19 @@ class NetworkDataPlane(abc.ABC):
         ``instance_ports``."""
         raise NotSupported(operation=f"Instance networking with the {self.name} data plane")
 
+    def plug_instance_taps(self, plug: InstancePlug) -> list[VifTap]:
+        """One tap device per port on its network's bridge (VIF type ``tap``, for VMs),
+        named and filtered as a namespace's interface would be; taps of the instance
+        no longer listed are removed.  Idempotent.  NotSupported without
+        ``instance_ports``."""
+        raise NotSupported(operation=f"Instance networking with the {self.name} data plane")
+
     def unplug_port(self, instance_id: str, port_id: str) -> None:
-        """Remove the port's interface from the instance's namespace (no error if absent)."""
+        """Remove the port's interface or tap from the instance (no error if absent)."""
         return None
 
     def unplug_instance(self, instance_id: str) -> None:
-        """Remove the instance's namespace and its interfaces (no error if absent)."""
+        """Remove the instance's namespace or taps and their interfaces (no error if absent)."""
         return None
 
     def instance_plugged(self, instance_id: str) -> bool:

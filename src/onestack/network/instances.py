@@ -31,6 +31,7 @@ from onestack.network.interface import (
     PortInfo,
     Requested,
     SecurityGroupInfo,
+    VifTap,
 )
 from onestack.network.models import (
     FloatingIP,
@@ -337,6 +338,16 @@ class InstancePorts:
         has wired them (DHCP host entries, security-group chains), so that the instance's
         first DHCP request is answered (Nova waits for network-vif-plugged likewise)."""
         path = self.core.plane.plug_instance(InstancePlug(instance_id, tuple(ports)))
+        self._activated(instance_id, ports)
+        return path
+
+    def setup_instance_taps(self, instance_id: str, ports: list[PortInfo]) -> list[VifTap]:
+        """Plug the ports as taps (VIF type ``tap``); return once the agent wired them."""
+        vifs = self.core.plane.plug_instance_taps(InstancePlug(instance_id, tuple(ports)))
+        self._activated(instance_id, ports)
+        return vifs
+
+    def _activated(self, instance_id: str, ports: list[PortInfo]) -> None:
         with self.core.db.writer() as session:
             for info in ports:
                 port = session.get(Port, info.id)
@@ -347,7 +358,6 @@ class InstancePorts:
         agent = self.core.agent
         if agent is not None and not agent.wait_for_pass(VIF_PLUG_TIMEOUT):
             LOG.warning("instance %s: the network agent did not finish a pass in time", instance_id)
-        return path
 
     def teardown_instance_network(self, instance_id: str) -> None:
         self.core.plane.unplug_instance(instance_id)

@@ -25,6 +25,13 @@ which implements the same Protocol over the bus:
 Every call raises the networking service's errors (``onestack.network.exceptions``:
 NetworkNotFound, PortInUse, ...), which carry their status.
 
+A virtual machine takes its ports as tap devices instead (VIF type ``tap``):
+``setup_instance_taps`` puts one tap per port on the network's bridge, in the
+network's namespace, with the same security groups, anti-spoofing and
+metadata as a namespace's interface; the hypervisor opens each tap there and
+gives the guest NIC the port's MAC.  ``teardown_instance_network`` removes
+them too.
+
 Instance metadata (``http://169.254.169.254/...``) is served by the network
 agent; the data itself comes from a ``MetadataProvider`` that the compute
 service registers with ``set_metadata_provider`` (a provider named in the
@@ -113,6 +120,17 @@ class InstanceMetadata:
     launch_index: int = 0
 
 
+@dataclass(frozen=True)
+class VifTap:
+    """A port as a tap device (VIF type ``tap``): ``device`` in the namespace ``netns_path``."""
+
+    port_id: str
+    mac_address: str
+    mtu: int
+    netns_path: str
+    device: str
+
+
 class MetadataProvider(Protocol):
     def instance_metadata(self, instance_id: str) -> InstanceMetadata | None:
         """The instance's metadata, or None when there is no such instance."""
@@ -186,8 +204,17 @@ class NetworkService(Protocol):
         """
         ...
 
+    def setup_instance_taps(self, instance_id: str, ports: list[PortInfo]) -> list[VifTap]:
+        """One tap device per port on its network's bridge (VIF type ``tap``, for VMs).
+
+        Idempotent; taps of the instance whose port is not in ``ports`` are removed.
+        Raises NotSupported when this host has no data plane.  Returns once the agent
+        has wired them (DHCP host entries, security-group chains).
+        """
+        ...
+
     def teardown_instance_network(self, instance_id: str) -> None:
-        """Remove the instance's namespace and its bridge ports (no error if absent)."""
+        """Remove the instance's namespace or taps and its bridge ports (no error if absent)."""
         ...
 
     def set_metadata_provider(self, provider: MetadataProvider | None) -> None:

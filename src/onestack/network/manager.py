@@ -51,6 +51,7 @@ from onestack.network.interface import (
     PortInfo,
     Requested,
     SecurityGroupInfo,
+    VifTap,
 )
 from onestack.network.networks import Networks
 from onestack.network.ports import Ports
@@ -233,6 +234,9 @@ class NetworkManager:
 
     def setup_instance_network(self, instance_id: str, ports: list[PortInfo]) -> Path:
         return self.instances.setup_instance_network(instance_id, ports)
+
+    def setup_instance_taps(self, instance_id: str, ports: list[PortInfo]) -> list[VifTap]:
+        return self.instances.setup_instance_taps(instance_id, ports)
 
     def teardown_instance_network(self, instance_id: str) -> None:
         self.instances.teardown_instance_network(instance_id)

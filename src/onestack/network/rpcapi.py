@@ -12,8 +12,9 @@ addressed to its host:
 
 - control-plane calls (ports, addresses, security groups) go to any server of
   the topic: they only need the database;
-- ``setup_instance_network`` and ``teardown_instance_network`` act on the data
-  plane of one host, so the client addresses them to its own host
+- ``setup_instance_network``, ``setup_instance_taps`` and
+  ``teardown_instance_network`` act on the data plane of one host, so the
+  client addresses them to its own host
   (``network.<host>``); no networking service on that host means no server
   there, which the bus reports at once as MessagingTimeout.
 
@@ -47,6 +48,7 @@ from onestack.network.interface import (
     PortInfo,
     Requested,
     SecurityGroupInfo,
+    VifTap,
 )
 
 if TYPE_CHECKING:
@@ -152,6 +154,10 @@ class NetworkEndpoint:
     def setup_instance_network(self, instance_id: str, ports: list[Wire]) -> str:
         path = self._service.setup_instance_network(instance_id, [port_from_wire(p) for p in ports])
         return str(path)
+
+    def setup_instance_taps(self, instance_id: str, ports: list[Wire]) -> list[Wire]:
+        vifs = self._service.setup_instance_taps(instance_id, [port_from_wire(p) for p in ports])
+        return [dataclasses.asdict(v) for v in vifs]
 
     def teardown_instance_network(self, instance_id: str) -> None:
         self._service.teardown_instance_network(instance_id)
@@ -299,6 +305,16 @@ class NetworkClient:
             ports=[port_to_wire(p) for p in ports],
         )
         return Path(path)
+
+    def setup_instance_taps(self, instance_id: str, ports: list[PortInfo]) -> list[VifTap]:
+        vifs = self._call(
+            "setup_instance_taps",
+            timeout=SLOW_TIMEOUT,
+            local=True,
+            instance_id=instance_id,
+            ports=[port_to_wire(p) for p in ports],
+        )
+        return [VifTap(**v) for v in vifs]
 
     def teardown_instance_network(self, instance_id: str) -> None:
         self._call("teardown_instance_network", local=True, instance_id=instance_id)

@@ -171,7 +171,7 @@ def test_zones_and_services(admin: Any, demo_api: VolumeAPI) -> None:
 
 
 def test_volume_from_image_and_upload(demo: Any, make_volume: Callable[..., Any]) -> None:
-    images = [i for i in demo.image.images() if i.status == "active"]
+    images = [i for i in demo.image.images(name="onestack-busybox") if i.status == "active"]
     if not images:
         pytest.skip("no active image to copy")
     image = images[0]

@@ -1,10 +1,15 @@
-"""One contract for every compute driver: fake always, container as root.
+"""One contract for every compute driver: fake always, container and qemu as root.
 
 Each driver joins with one ``pytest.param`` in ``DRIVERS``: a
 :class:`Candidate` says how to build it, why it cannot run here (None when it
 can) and how to make the image an ``InstanceSpec`` boots from.  Operations a
 driver's ``Capabilities`` do not claim must raise ``DriverNotSupported``;
 operations it claims must work.
+
+The qemu driver boots the onestack-vm image (``scripts/install`` builds it):
+a guest must be up to let a hot-plugged disk go.  Any bytes make a running VM
+(Nova's VMs boot whatever they are given), so its failed spawn is a missing
+image file instead.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from onestack.compute.driver import (
     Capabilities,
     ComputeDriver,
     InstanceSpec,
+    TapVif,
 )
 from onestack.compute.drivers import (
     CAPABILITY_LABELS,
@@ -36,6 +42,7 @@ from onestack.compute.drivers import (
 )
 from onestack.compute.exceptions import DriverNotSupported, InstanceNotFound
 from onestack.compute.states import PowerState
+from onestack.image.defaults import vm as vm_image
 
 INIT = """#!/bin/sh
 echo "onestack busybox image booted"
@@ -81,18 +88,46 @@ class Candidate:
     image: Callable[[Path], Path | None]
     #: a console line the instance writes once it runs (None: no check)
     console_line: str | None = "onestack busybox image booted"
+    #: an image file a spawn must fail on
+    broken_image: Callable[[Path], Path] = lambda tmp: _bad_bytes(tmp)
+    disk_format: str = "raw"
+    memory_mb: int = 64
 
     def build(self, tmp: Path) -> ComputeDriver:
-        settings = ComputeSettings(stop_timeout=2)
+        settings = ComputeSettings(stop_timeout=2, qemu_accel="tcg")
         return driver_class(self.name)(settings, tmp / "compute", "contract-host")
+
+
+def _bad_bytes(tmp: Path) -> Path:
+    bad = tmp / "bad.raw"
+    bad.write_bytes(b"not a filesystem" * 100)
+    return bad
+
+
+def _qemu_unavailable() -> str | None:
+    if os.environ.get("CI"):
+        return None  # never skip on CI: it runs as root with qemu-system-x86 installed
+    if os.geteuid() != 0:
+        return "the qemu driver needs root"
+    if shutil.which("qemu-system-x86_64") is None or shutil.which("genisoimage") is None:
+        return "the qemu driver needs qemu-system-x86 and genisoimage"
+    if not vm_image.cached_image().is_file():
+        return "the onestack-vm image is not built (scripts/install builds it)"
+    return None
 
 
 FAKE = Candidate("fake", lambda: None, lambda tmp: None)
 CONTAINER = Candidate("container", _container_unavailable, busybox_ext4)
+QEMU = Candidate(
+    "qemu", _qemu_unavailable, lambda tmp: vm_image.cached_image(),
+    console_line="onestack-vm: ready", broken_image=lambda tmp: tmp / "no-such-image",
+    disk_format="qcow2", memory_mb=128,
+)  # fmt: skip
 
 DRIVERS = [
     pytest.param(FAKE, id="fake"),
     pytest.param(CONTAINER, id="container", marks=pytest.mark.root),
+    pytest.param(QEMU, id="qemu", marks=pytest.mark.root),
 ]
 
 
@@ -137,9 +172,10 @@ def spec(candidate: Candidate, tmp_path: Path) -> InstanceSpec:
         user_id="u",
         image_id="img",
         image_path=candidate.image(tmp_path),
+        image_disk_format=candidate.disk_format,
         image_properties={},
         vcpus=1,
-        memory_mb=64,
+        memory_mb=candidate.memory_mb,
         root_gb=1,
         availability_zone="nova",
         key_name="k",
@@ -164,6 +200,7 @@ def test_unclaimed_operations_raise_not_supported(
 ) -> None:
     driver.spawn(spec)
     device = AttachedVolume("v", "/dev/vdb", "/dev/null")
+    vif = TapVif("port", "fa:16:3e:00:00:01", 1500, "/run/netns/none", "tap0")
     calls: dict[str, Callable[[], object]] = {
         "pause": lambda: driver.pause(spec.id),
         "unpause": lambda: driver.unpause(spec.id),
@@ -174,6 +211,9 @@ def test_unclaimed_operations_raise_not_supported(
         "console_output": lambda: driver.console_output(spec.id, None),
         "attach_volume": lambda: driver.attach_volume(spec.id, device),
         "detach_volume": lambda: driver.detach_volume(spec.id, device),
+        "attach_interface": lambda: driver.attach_interface(spec.id, vif),
+        "detach_interface": lambda: driver.detach_interface(spec.id, "port"),
+        "console_socket": lambda: driver.console_socket(spec.id, "serial"),
         "instance_stats": lambda: driver.instance_stats(spec.id),
     }
     assert set(calls) == {m for methods in CAPABILITY_METHODS.values() for m in methods}
@@ -264,7 +304,7 @@ def test_console_output_tails(
     assert last.count("\n") <= 1
 
 
-def _wait_for(check: Callable[[], bool], timeout: float = 20.0) -> None:
+def _wait_for(check: Callable[[], bool], timeout: float = 60.0) -> None:
     import time
 
     deadline = time.monotonic() + timeout
@@ -305,16 +345,14 @@ def test_volume_attach_and_detach(
 
 
 def test_failed_spawn_leaves_nothing(
-    driver: ComputeDriver, spec: InstanceSpec, tmp_path: Path
+    driver: ComputeDriver, spec: InstanceSpec, tmp_path: Path, candidate: Candidate
 ) -> None:
-    bad = tmp_path / "bad.raw"
-    bad.write_bytes(b"not a filesystem" * 100)
-    broken = dataclasses.replace(spec, image_path=bad, image_id="bad")
+    broken = dataclasses.replace(spec, image_path=candidate.broken_image(tmp_path), image_id="bad")
     if not driver.capabilities.real_workloads:
         driver.spawn(broken)  # a driver without workloads never reads image bytes
         assert driver.list_instances() == {broken.id: PowerState.RUNNING}
         return
-    with pytest.raises(Exception, match=r"ext4|unpack|failed"):
+    with pytest.raises(Exception, match=r"ext4|unpack|failed|No such file"):
         driver.spawn(broken)
     assert broken.id not in driver.list_instances()
     assert driver.get_power_state(broken.id) is PowerState.NOSTATE

@@ -1,8 +1,8 @@
 """``POST /v2.1/servers/{id}/action``: one handler per Nova action name.
 
-Actions onestack does not implement (migration, remote consoles, rescue,
-shelve, ...) answer 501 ``notImplemented``; so does an action the driver of
-the server's host cannot do (see ``server_actions.NEEDS``).
+Actions onestack does not implement (migration, rescue, shelve, ...) answer
+501 ``notImplemented``; so does an action the driver of the server's host
+cannot do (see ``server_actions.NEEDS``).  Remote consoles: ``consoles``.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from onestack.common.context import RequestContext
 from onestack.common.exceptions import BadRequest, Conflict, NotSupported
 from onestack.common.microversion import APIVersion
 from onestack.compute.api import schemas
+from onestack.compute.api.consoles import LEGACY, legacy_action
 from onestack.compute.api.deps import Body, Ctx, Version, at_least, base, compute, data
 from onestack.compute.api.servers import render_changed
 
@@ -44,10 +45,6 @@ UNSUPPORTED = {
     "removeFixedIp": "Fixed IPs",
     "addFloatingIp": "Floating IPs",
     "removeFloatingIp": "Floating IPs",
-    "os-getVNCConsole": "VNC consoles",
-    "os-getSPICEConsole": "SPICE consoles",
-    "os-getRDPConsole": "RDP consoles",
-    "os-getSerialConsole": "Serial consoles",
     "createBackup": "Backups",
     "trigger_crash_dump": "Crash dumps",
     "injectNetworkInfo": "Injecting network info",
@@ -132,6 +129,8 @@ def server_action(
             raise BadRequest("Invalid input for field/attribute state.")
         actions.reset_state(ctx, server_id, state)
         return Response(status_code=202)
+    if name in LEGACY:
+        return legacy_action(request, server_id, ctx, name, params, version)
     if name in ("addSecurityGroup", "removeSecurityGroup"):
         group = params.get("name") if isinstance(params, dict) else None
         if not isinstance(group, str) or not group:

@@ -12,7 +12,14 @@ from onestack.common.app import create_app
 from onestack.common.errors import ErrorStyle
 from onestack.common.microversion import APIVersion, MicroversionSpec
 from onestack.common.pipeline import PipelineSpec
-from onestack.compute.api import actions, interfaces, resources, servers, volume_attachments
+from onestack.compute.api import (
+    actions,
+    consoles,
+    interfaces,
+    resources,
+    servers,
+    volume_attachments,
+)
 from onestack.compute.api.deps import base
 
 if TYPE_CHECKING:
@@ -77,6 +84,6 @@ def build_app(compute: ComputeManager, cloud: Cloud) -> FastAPI:
     )
     app.state.compute = compute
     app.include_router(versions)
-    for module in (servers, actions, resources, volume_attachments, interfaces):
+    for module in (servers, actions, resources, volume_attachments, interfaces, consoles):
         app.include_router(module.router)
     return app

@@ -1,4 +1,4 @@
-"""Compute drivers: ``fake`` (no workloads) and ``container`` (runc).
+"""Compute drivers: ``fake`` (no workloads), ``container`` (runc) and ``qemu`` (VMs).
 
 Each driver lives in ``onestack.compute.drivers.<name>`` (a module or a
 package) and exposes its class as ``DRIVER``; ``DRIVER_NAMES`` lists them.
@@ -21,7 +21,7 @@ from onestack.compute.driver import Capabilities, ComputeDriver
 LOG = logging.getLogger(__name__)
 
 #: every driver onestack ships, by the name the ``driver`` setting uses
-DRIVER_NAMES: tuple[str, ...] = ("fake", "container")
+DRIVER_NAMES: tuple[str, ...] = ("fake", "container", "qemu")
 
 
 def driver_class(name: str) -> type[ComputeDriver]:
@@ -44,6 +44,17 @@ def container_unavailable(settings: ComputeSettings) -> str | None:
     return None
 
 
+def qemu_unavailable(settings: ComputeSettings) -> str | None:
+    """Why the qemu driver cannot run here (None when it can)."""
+    if os.geteuid() != 0:
+        return "onestack is not running as root"
+    if shutil.which(settings.qemu) is None:
+        return f"{settings.qemu} is not installed (Debian package qemu-system-x86)"
+    if shutil.which("qemu-img") is None:
+        return "qemu-img is not installed (Debian package qemu-utils)"
+    return None
+
+
 def driver_name(settings: ComputeSettings) -> tuple[str, str | None]:
     """The driver to use and, when ``auto`` fell back to fake, why."""
     if settings.driver != "auto":
@@ -52,9 +63,29 @@ def driver_name(settings: ComputeSettings) -> tuple[str, str | None]:
     return ("fake", reason) if reason else ("container", None)
 
 
-def load_driver(settings: ComputeSettings, state_dir: Path, host: str) -> ComputeDriver:
-    name, _ = driver_name(settings)
-    return driver_class(name)(settings, state_dir / "compute", host)
+def vm_host(settings: ComputeSettings) -> tuple[bool, str]:
+    """Whether this machine runs a VM host beside the first host, and why (not)."""
+    if settings.vm_host == "off":
+        return False, "disabled by [compute] vm_host = off"
+    first, _ = driver_name(settings)
+    if first == "qemu":
+        return False, "the first host already runs the qemu driver"
+    if first == "fake" and settings.vm_host == "auto":
+        return False, "the first host runs the fake driver (no real workloads)"
+    reason = qemu_unavailable(settings)
+    if reason is None:
+        return True, "QEMU is available"
+    if settings.vm_host == "on":
+        return True, f"enabled by [compute] vm_host = on, but {reason}"
+    return False, reason
+
+
+def load_driver(
+    settings: ComputeSettings, state_dir: Path, host: str, name: str | None = None
+) -> ComputeDriver:
+    """The driver ``name`` (by default the first host's, from the settings)."""
+    chosen = name or driver_name(settings)[0]
+    return driver_class(chosen)(settings, state_dir / "compute", host)
 
 
 #: how docs/compute-drivers.md names each capability (every field of Capabilities)
@@ -67,6 +98,9 @@ CAPABILITY_LABELS = {
     "volume_attach": "volume attach / detach",
     "boot_from_volume": "boot from volume",
     "real_workloads": "runs real workloads",
+    "tap_vifs": "ports as tap devices (VIF type tap)",
+    "interface_attach": "interface hot-plug (os-interface)",
+    "remote_consoles": "remote consoles (serial, noVNC)",
     "instance_stats": "instance statistics (metering)",
 }
 

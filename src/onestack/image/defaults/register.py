@@ -4,6 +4,12 @@
 ``onestack-busybox`` into ``<state_dir>/image-cache/`` the first time and
 imports it as a public image of the admin project; later starts find it and
 do nothing.  ``onestack image build`` rebuilds and replaces it.
+
+``ensure_vm_image`` registers ``onestack-vm`` (a bootable qcow2, see
+``vm``) the same way, in a background thread: the image is built once per
+machine into the shared cache (``scripts/install`` does it; otherwise the
+first start builds it, which takes a few seconds plus downloading Debian's
+kernel package) and the log says when it is available.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from pathlib import Path
 
 from onestack.common.context import RequestContext
 from onestack.image import states
-from onestack.image.defaults import busybox
+from onestack.image.defaults import busybox, vm
 from onestack.image.interface import ImageRecord
 from onestack.image.manager import ImageManager
 
@@ -32,8 +38,10 @@ def owner_context(project_id: str) -> RequestContext:
     )
 
 
-def find_default(manager: ImageManager, project_id: str) -> list[ImageRecord]:
-    return manager.images.owned_named(project_id, busybox.NAME)
+def find_default(
+    manager: ImageManager, project_id: str, name: str = busybox.NAME
+) -> list[ImageRecord]:
+    return manager.images.owned_named(project_id, name)
 
 
 def register(manager: ImageManager, project_id: str, path: Path) -> ImageRecord:
@@ -78,4 +86,39 @@ def rebuild(manager: ImageManager, state_dir: Path, project_id: str) -> ImageRec
     record = register(manager, project_id, cached)
     for old in found:
         manager.images.delete(ctx, old.id)
+    return record
+
+
+def register_vm(manager: ImageManager, project_id: str, path: Path) -> ImageRecord:
+    return manager.create_from_file(
+        owner_context(project_id),
+        vm.NAME,
+        path,
+        disk_format="qcow2",
+        container_format="bare",
+        properties=dict(vm.PROPERTIES),
+        visibility="public",
+        min_disk=vm.MIN_DISK_GIB,
+        min_ram=vm.MIN_RAM_MIB,
+    )
+
+
+def ensure_vm_image(manager: ImageManager, project_id: str) -> ImageRecord | None:
+    """Build (once per machine) and register onestack-vm unless an active one exists."""
+    found = find_default(manager, project_id, vm.NAME)
+    if any(r.status in states.HAS_DATA for r in found):
+        return None
+    cached = vm.cached_image()
+    if not cached.is_file():
+        LOG.info("building the VM image %s in the background", vm.NAME)
+        try:
+            vm.build(cached)
+        except (vm.VmBuildError, OSError) as exc:
+            LOG.warning("the VM image %s is not available: %s", vm.NAME, exc)
+            return None
+    ctx = owner_context(project_id)
+    for stale in found:
+        manager.images.delete(ctx, stale.id)
+    record = register_vm(manager, project_id, cached)
+    LOG.info("the VM image %s is available (%s)", record.name, record.id)
     return record

@@ -29,6 +29,7 @@ from onestack.network.drivers.linux.hostconf import HostConfig
 from onestack.network.drivers.linux.metadata import MetadataServers
 from onestack.network.drivers.linux.plumbing import InstancePlumber
 from onestack.network.drivers.linux.registry import Registry, registry_dir
+from onestack.network.interface import VifTap
 from onestack.network.topology import Desired, digest
 
 LOG = logging.getLogger(__name__)
@@ -109,11 +110,16 @@ class LinuxDataPlane(NetworkDataPlane):
     def plug_instance(self, plug: InstancePlug) -> Path:
         return self.plumber.plug_instance(plug.instance_id, list(plug.ports))
 
+    def plug_instance_taps(self, plug: InstancePlug) -> list[VifTap]:
+        return self.plumber.plug_instance_taps(plug.instance_id, list(plug.ports))
+
     def unplug_port(self, instance_id: str, port_id: str) -> None:
         self.plumber.unplug_port(instance_id, port_id)
+        self.plumber.unplug_taps(instance_id, port_id)
 
     def unplug_instance(self, instance_id: str) -> None:
         self.plumber.unplug_instance(instance_id)
+        self.plumber.unplug_taps(instance_id)
 
     def instance_plugged(self, instance_id: str) -> bool:
         return self.plumber.instance_exists(instance_id)

@@ -93,6 +93,31 @@ def plug(
             commands.ip("addr", "replace", address, "dev", ifname, netns=target_ns)
 
 
+def plug_tap(host: HostConfig, network_id: str, port_id: str, mtu: int, alias: str) -> str:
+    """A tap device for ``port_id`` on the network's bridge (idempotent); its name.
+
+    It has the name a port's veth would have, so the security-group chains
+    (``physdev`` matches on that name) apply to it unchanged.
+    """
+    ns = names.net_ns(network_id, host.scope)
+    tap = names.tap(port_id)
+    if tap not in commands.links(ns):
+        commands.ip("tuntap", "add", "dev", tap, "mode", "tap", "vnet_hdr", netns=ns)
+    commands.ip_batch(
+        [f"link set {tap} master {names.bridge(network_id)} mtu {mtu} alias {alias} up"], netns=ns
+    )
+    return tap
+
+
+def aliased_links(ns: str, alias: str) -> list[str]:
+    """The devices of ``ns`` whose alias is ``alias``."""
+    found = []
+    for line in commands.ip("-o", "link", "show", netns=ns, check=False).splitlines():
+        if line.rstrip().endswith(f"alias {alias}"):
+            found.append(line.split(":", 2)[1].strip().split("@")[0])
+    return found
+
+
 def unplug(host: HostConfig, network_id: str, port_id: str) -> None:
     ns = names.net_ns(network_id, host.scope)
     commands.ip("link", "del", names.tap(port_id), netns=ns, check=False)

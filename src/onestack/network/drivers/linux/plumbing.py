@@ -13,7 +13,7 @@ from pathlib import Path
 from onestack.network.drivers.linux import commands, l2, names
 from onestack.network.drivers.linux.hostconf import HostConfig
 from onestack.network.drivers.linux.registry import Registry
-from onestack.network.interface import PortInfo
+from onestack.network.interface import PortInfo, VifTap
 
 LOG = logging.getLogger(__name__)
 
@@ -77,6 +77,37 @@ class InstancePlumber:
                     self.registry.discard(ns)
                 raise
         return commands.NETNS_DIR / ns
+
+    def plug_instance_taps(self, instance_id: str, ports: list[PortInfo]) -> list[VifTap]:
+        """A tap per port on its network's bridge (alias ``vm:<instance>``)."""
+        alias = f"vm:{instance_id}"
+        vifs = []
+        with self._lock:
+            wanted = {names.tap(p.id) for p in ports}
+            for ns in self._network_namespaces():
+                for device in l2.aliased_links(ns, alias):
+                    if device not in wanted:
+                        commands.ip("link", "del", device, netns=ns, check=False)
+            for port in ports:
+                l2.ensure_network(self.host, port.network_id, port.mtu)
+                device = l2.plug_tap(self.host, port.network_id, port.id, port.mtu, alias)
+                path = str(commands.NETNS_DIR / names.net_ns(port.network_id, self.host.scope))
+                vifs.append(VifTap(port.id, port.mac_address, port.mtu, path, device))
+        return vifs
+
+    def _network_namespaces(self) -> list[str]:
+        """This host's network namespaces (a simulated host's carry its scope)."""
+        prefix = names.net_ns("", self.host.scope) if self.host.scope else names.NET_NS
+        return [ns for ns in commands.namespaces() if ns.startswith(prefix)]
+
+    def unplug_taps(self, instance_id: str, port_id: str | None = None) -> None:
+        """Remove the instance's taps (only ``port_id``'s when given)."""
+        alias = f"vm:{instance_id}"
+        with self._lock:
+            for ns in self._network_namespaces():
+                for device in l2.aliased_links(ns, alias):
+                    if port_id is None or device == names.tap(port_id):
+                        commands.ip("link", "del", device, netns=ns, check=False)
 
     def unplug_port(self, instance_id: str, port_id: str) -> None:
         ns = names.vm_ns(instance_id)
