@@ -15,6 +15,20 @@ from typing import Any
 from tests.support.server import RunningCloud
 
 
+def _forget_plugin_clients() -> None:
+    """Drop the client handles the CLI keeps for its plugins (heat, metric, alarming).
+
+    python-openstackclient hangs each plugin's client on osc-lib's ClientManager *class*,
+    made once per process: without this, a second cloud in the same test process
+    would be sent to the first cloud's endpoints with the first cloud's token.
+    """
+    from osc_lib.clientmanager import ClientCache, ClientManager
+
+    for attribute in vars(ClientManager).values():
+        if isinstance(attribute, ClientCache):
+            attribute._handle = None
+
+
 class Cli:
     """The ``openstack`` CLI run in this process (python-openstackclient's shell)."""
 
@@ -24,6 +38,7 @@ class Cli:
     def __call__(self, *args: str, cloud_name: str = "onestack", check: bool = True) -> str:
         from openstackclient import shell
 
+        _forget_plugin_clients()
         out, err = io.StringIO(), io.StringIO()
         previous = os.environ.get("OS_CLIENT_CONFIG_FILE")
         os.environ["OS_CLIENT_CONFIG_FILE"] = str(self.cloud.clouds_yaml)
