@@ -95,6 +95,13 @@ def main() -> None:
     help="Port of one service, e.g. --port identity=15000 (repeatable).",
 )
 @click.option("--bus-url", default=None, help="memory:// (default) or amqp://...")
+@click.option(
+    "--public-cidr",
+    default=None,
+    metavar="CIDR",
+    help="Range of the external network `public` (network.public_cidr; default "
+    "172.24.4.0/24, or the first free 172.24.N.0/24 when another cloud on this host has it).",
+)
 @click.option("--detach", is_flag=True, help="Run in the background; `onestack down` stops it.")
 @click.option(
     "--controller",
@@ -114,6 +121,7 @@ def up(
     bind: str | None,
     ports: tuple[str, ...],
     bus_url: str | None,
+    public_cidr: str | None,
     detach: bool,
     controller: bool | None,
     no_user_clouds: bool,
@@ -121,6 +129,8 @@ def up(
     """Start the whole cloud (foreground unless --detach)."""
     started = time.monotonic()
     extra: dict[str, Any] = {"bus_url": bus_url, "controller": controller}
+    if public_cidr is not None:
+        extra["network"] = {"public_cidr": public_cidr}
     if no_user_clouds:
         extra["user_clouds_yaml"] = ""
     settings = _settings(state_dir, config, db_url, bind, ports, **extra)
@@ -142,10 +152,17 @@ def _run(settings: Settings, started: float) -> None:
     except BlockingIOError:
         raise click.ClickException(f"another onestack is running on {settings.state_dir}") from None
     from onestack.clouds import write_clouds
+    from onestack.network.public_range import PublicRangeInUse
     from onestack.server import Cloud, PortInUse, serve
 
+    _claim(settings.state_dir)
     cloud = Cloud(settings)
-    result = cloud.prepare()
+    try:
+        result = cloud.prepare()
+    except PublicRangeInUse as exc:
+        cloud.close()
+        lock.close()
+        raise click.ClickException(str(exc)) from None
     for warning in write_clouds(settings, result):
         click.echo(f"warning: {warning}", err=True)
     state_path = settings.state_dir / STATE_FILE
@@ -158,6 +175,7 @@ def _run(settings: Settings, started: float) -> None:
             "endpoints": endpoints,
             "state_dir": str(settings.state_dir),
             "db": _redact(settings.database_url),
+            "notices": cloud.notices,
         }
         state_path.write_text(json.dumps(state, indent=2))
         elapsed = time.monotonic() - started
@@ -167,6 +185,8 @@ def _run(settings: Settings, started: float) -> None:
         )
         for name, url in endpoints.items():
             click.echo(f"  {name:<14} {url}")
+        for notice in cloud.notices:
+            click.echo(f"note: {notice}")
         click.echo(f"  admin / {result.admin_password}  (project admin)")
         click.echo(f"  demo  / {result.demo_password}  (project demo)")
         if "dashboard" in endpoints:
@@ -193,8 +213,34 @@ def _run(settings: Settings, started: float) -> None:
     finally:
         cloud.close()
         state_path.unlink(missing_ok=True)
+        _release(settings.state_dir)
         lock.close()
     click.echo("onestack stopped")
+
+
+def _claim(state_dir: Path) -> None:
+    """Write this cloud's host-wide owner record (root only: others make nothing on the
+    host that outlives them)."""
+    if os.geteuid() != 0:
+        return
+    from onestack.common import owners
+
+    try:
+        owners.claim(state_dir)
+    except OSError as exc:
+        click.echo(f"warning: no host-wide owner record ({exc})", err=True)
+
+
+def _release(state_dir: Path) -> None:
+    """Forget the owner record when the cloud left nothing on the host."""
+    if os.geteuid() != 0:
+        return
+    from onestack import lifecycle
+    from onestack.common import owners
+
+    owner = owners.read(state_dir)
+    if owner is not None and lifecycle.trace(owner).empty():
+        owners.forget(owner)
 
 
 def _join_token(settings: Settings) -> Path | None:
@@ -268,6 +314,8 @@ def _detach(settings: Settings) -> None:
                 )
                 for name, url in state["endpoints"].items():
                     click.echo(f"  {name:<14} {url}")
+                for notice in state.get("notices", []):
+                    click.echo(f"note: {notice}")
                 click.echo(f"clouds.yaml: {settings.state_dir / 'clouds.yaml'}")
                 return
         time.sleep(0.05)
@@ -296,14 +344,39 @@ def _read_state(state_dir: Path) -> dict[str, Any] | None:
 @main.command()
 @_common
 @click.option("--timeout", default=30.0, show_default=True, help="Seconds to wait.")
-def down(state_dir: Path | None, config: Path | None, timeout: float) -> None:
-    """Stop a running onestack (sends SIGTERM and waits)."""
+@click.option(
+    "--purge",
+    is_flag=True,
+    help="Also end the instances (containers, VMs) and remove everything the cloud made "
+    "on the host.",
+)
+@click.option(
+    "--delete-state", is_flag=True, help="Also delete the state directory (implies --purge)."
+)
+def down(
+    state_dir: Path | None, config: Path | None, timeout: float, purge: bool, delete_state: bool
+) -> None:
+    """Stop onestack: the APIs and agents stop; when no instance runs (or with --purge),
+    everything it made on the host goes too."""
     settings = _settings(state_dir, config, None, None, ())
     state = _read_state(settings.state_dir)
     if state is None:
         click.echo(f"onestack is not running on {settings.state_dir}")
-        return
-    pid = int(state["pid"])
+    else:
+        _stop(int(state["pid"]), timeout)
+    purge = purge or delete_state
+    if os.geteuid() == 0:
+        _clean_host(settings.state_dir, purge)
+    elif purge:
+        raise click.ClickException("--purge needs root (it ends instances and removes devices)")
+    if delete_state and settings.state_dir.exists():
+        import shutil
+
+        shutil.rmtree(settings.state_dir)
+        click.echo(f"deleted the state directory {settings.state_dir}")
+
+
+def _stop(pid: int, timeout: float) -> None:
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -314,6 +387,34 @@ def down(state_dir: Path | None, config: Path | None, timeout: float) -> None:
             return
         time.sleep(0.05)
     raise click.ClickException(f"onestack (pid {pid}) did not stop within {timeout}s")
+
+
+def _clean_host(state_dir: Path, purge: bool) -> None:
+    """Say what stays on the host, or remove it (``lifecycle.after_stop``)."""
+    from onestack import lifecycle
+
+    try:
+        report = lifecycle.after_stop(state_dir, purge)
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
+    if report.kept is not None:
+        kept = report.kept
+        click.echo(
+            f"{len(kept.instances)} instance(s) still run and stay: "
+            f"{', '.join(kept.instances)} (instances outlive the service)"
+        )
+        click.echo(
+            f"kept on the host for them: {kept.summary()} (their networks, DHCP, routers "
+            "and floating IPs keep working); `onestack up` takes them back, "
+            "`onestack down --purge` ends them and removes everything"
+        )
+    elif report.removed is not None:
+        ended = report.removed.instances
+        if ended:
+            click.echo(f"ended {len(ended)} instance(s): {', '.join(ended)}")
+        click.echo(f"removed from the host: {report.removed.summary()}")
+    for problem in report.problems:
+        click.echo(f"warning: not removed: {problem}", err=True)
 
 
 @main.command()
@@ -442,6 +543,7 @@ def host_join(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     state_dir.mkdir(parents=True, exist_ok=True)
+    _claim(state_dir)
     state_path = state_dir / HOST_STATE_FILE
 
     def ready() -> None:

@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from onestack.common import owners
+
 CLUSTER_FILE = "cluster.json"
 UNDERLAY_PREFIX = "100.64.0."
 #: a simulated host's database connections: PostgreSQL's default limit (100) is shared by
@@ -355,6 +357,9 @@ class Cluster:
         owned = Registry(registry_dir(directory)).names()
         for name in sorted(owned & commands.namespaces()):
             _delete_netns(name)
+        owner = owners.read(directory)
+        if owner is not None and not owner.alive():
+            owners.forget(owner)  # the host's record: nothing of it is left
 
 
 def _destroy_instances(state_dir: Path, name: str) -> None:

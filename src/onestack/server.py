@@ -85,6 +85,8 @@ class Cloud:
         #: the typed view of ``services`` that every service's constructor receives
         self.neighbours = Neighbours.of(self.services)
         self.bootstrap_result: BootstrapResult | None = None
+        #: what the operator must be told at start (a choice made for them), by the plugins
+        self.notices: list[str] = []
         #: the plugins' warm-up work, started by ``prepare`` and awaited by ``serve``
         self.warming: list[concurrent.futures.Future[None]] = []
         self._warm_pool: concurrent.futures.ThreadPoolExecutor | None = None

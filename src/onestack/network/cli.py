@@ -1,10 +1,14 @@
 """``onestack doctor``: find (and with --fix remove) data-plane leftovers.
 
 A leftover is a namespace, host device, DHCP server or state directory that
-this onestack created (its registry in the state directory lists them) and
-that no database record accounts for: what a crash or a killed process can
-leave behind.  Namespaces of another onestack on the same host are never
-touched.
+this onestack created (its registry lists them) and that no database record
+accounts for: what a crash or a killed process can leave behind.  Beyond its
+own state directory, doctor reads the host-wide owner records
+(``onestack.common.owners``): everything an onestack whose state directory is
+gone left on the host (namespaces, links, processes, mounts, loop devices,
+cgroups: ``onestack.lifecycle``) is a leftover too.  A running cloud's
+resources are never touched, nor those of a stopped cloud whose state
+directory still exists.
 """
 
 from __future__ import annotations
@@ -90,28 +94,71 @@ def remove(leftover: Leftover, state_dir: Path) -> None:
 @click.option("--db-url", default=None, help="SQLAlchemy URL (default: SQLite in the state dir).")
 @click.option("--fix", is_flag=True, help="Remove what no database record accounts for.")
 def doctor(state_dir: Path | None, config: Path | None, db_url: str | None, fix: bool) -> None:
-    """Report data-plane leftovers (namespaces, devices, DHCP state); --fix removes them."""
+    """Report data-plane leftovers (namespaces, devices, DHCP state) of this cloud, and
+    everything onestacks whose state directory is gone left on the host; --fix removes them."""
     from onestack.config import load_settings
     from onestack.network.drivers.linux import commands
 
     settings = load_settings(state_dir=state_dir, config_file=config, db_url=db_url)
-    if not Path(settings.database_url.removeprefix("sqlite:///")).exists() and (
-        settings.database_url.startswith("sqlite")
-    ):
-        raise click.ClickException(f"no onestack database in {settings.state_dir}")
     forwarding = Path("/proc/sys/net/ipv4/ip_forward").read_text().strip()
     if forwarding == "1":
         click.echo("note: IP forwarding is on in the host namespace (onestack never turns it on)")
     if commands.missing_tools():
         click.echo(f"data plane: unavailable here ({commands.missing_tools()})")
-    leftovers = find_leftovers(settings.database_url, settings.state_dir)
-    if not leftovers:
-        click.echo("no leftovers")
         return
-    for item in leftovers:
-        action = "removed" if fix else "leftover"
-        if fix:
-            remove(item, settings.state_dir)
-        click.echo(f"{action}: {item.kind} {item.name} ({item.why})")
-    if not fix:
+    found = 0
+    sqlite = settings.database_url.startswith("sqlite")
+    if sqlite and not Path(settings.database_url.removeprefix("sqlite:///")).exists():
+        click.echo(f"no onestack database in {settings.state_dir}: the host-wide check only")
+    else:
+        leftovers = find_leftovers(settings.database_url, settings.state_dir)
+        for item in leftovers:
+            if fix:
+                remove(item, settings.state_dir)
+            click.echo(f"{'removed' if fix else 'leftover'}: {item.kind} {item.name} ({item.why})")
+        found += len(leftovers)
+    found += _host_wide(settings.state_dir, fix)
+    if not found:
+        click.echo("no leftovers")
+    elif not fix:
         raise SystemExit(1)
+
+
+def _host_wide(state_dir: Path, fix: bool) -> int:
+    """What other onestacks on this host left (their owner records); returns how many
+    leftovers were found.  A running cloud's resources are never touched, nor a stopped
+    one's whose state directory exists (`onestack up` takes them back)."""
+    from onestack import lifecycle
+    from onestack.common import owners
+
+    found = 0
+    own = owners.key_of(state_dir)
+    for item in lifecycle.host_owners():
+        where = item.owner.state_dir
+        if item.status == "running":
+            if item.owner.key != own:
+                click.echo(f"running: onestack in {where} (pid {item.owner.pid}): not touched")
+            continue
+        if item.trace.empty():
+            if fix or item.status == "orphaned":
+                owners.forget(item.owner)  # a record of nothing
+            continue
+        if item.status == "stopped":
+            instances = ", ".join(item.trace.instances) or "none"
+            click.echo(
+                f"stopped: onestack in {where} keeps {item.trace.summary()} on the host "
+                f"(instances: {instances}); `onestack up --state-dir {where}` takes them "
+                f"back, `onestack down --purge --state-dir {where}` removes them"
+            )
+            continue
+        why = f"of the onestack in {where}, whose state directory is gone"
+        for line in item.trace.lines():
+            click.echo(f"{'removed' if fix else 'leftover'}: {line} ({why})")
+        found += len(item.trace.lines())
+        if fix:
+            problems = lifecycle.remove(item.trace)
+            for problem in problems:
+                click.echo(f"warning: not removed: {problem}", err=True)
+            if not problems:
+                owners.forget(item.owner)
+    return found

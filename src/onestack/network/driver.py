@@ -27,6 +27,7 @@ from typing import ClassVar
 
 from onestack.network.exceptions import NotSupported
 from onestack.network.interface import MetadataProvider, PortInfo, VifTap
+from onestack.network.public_range import HeldRange
 from onestack.network.topology import Desired
 
 
@@ -121,6 +122,13 @@ class NetworkDataPlane(abc.ABC):
     @abc.abstractmethod
     def present(self) -> Presence:
         """What this data plane has built and still finds on the host."""
+
+    def host_ranges(self, public_network_id: str | None) -> list[HeldRange]:
+        """The address ranges the host's own namespace holds (other clouds' host links,
+        real interfaces), except this cloud's link to ``public_network_id``: what the
+        range of ``public`` must not overlap.  Empty for a data plane that gives the
+        host no address."""
+        return []
 
     def plug_instance(self, plug: InstancePlug) -> Path:
         """Create (or complete) the instance's namespace with one interface per port and

@@ -151,18 +151,34 @@ class NetworkManager:
 
     # bootstrap ----------------------------------------------------------------------------
 
-    def ensure_public_network(self, admin_project: str, host_leg: bool) -> str | None:
-        """Create the external network ``public`` once; returns its id."""
-        ctx = RequestContext.admin()
+    def public_network(self) -> tuple[str, str | None] | None:
+        """(id, first subnet's range) of the external network ``public``; None before it
+        is made."""
         with self.core.db.reader() as session:
             existing = session.scalar(
                 select(models.Network.id).where(
                     models.Network.name == "public", models.Network.external
                 )
             )
+            if not existing:
+                return None
+            cidr = session.scalar(
+                select(models.Subnet.cidr)
+                .where(models.Subnet.network_id == existing)
+                .order_by(models.Subnet.ip_version, models.Subnet.created_at)
+            )
+        return str(existing), (str(cidr) if cidr else None)
+
+    def ensure_public_network(
+        self, admin_project: str, host_leg: bool, cidr_text: str | None = None
+    ) -> str | None:
+        """Create the external network ``public`` once (on ``cidr_text``, by default
+        ``network.public_cidr``); returns its id."""
+        ctx = RequestContext.admin()
+        existing = self.public_network()
         if existing:
-            return str(existing)
-        cidr = ipaddress.ip_network(self.settings.public_cidr)
+            return existing[0]
+        cidr = ipaddress.ip_network(cidr_text or self.settings.public_cidr)
         network = self.networks.create(
             ctx,
             {

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import ipaddress
 import logging
 import socket
 from typing import TYPE_CHECKING, Any
 
+from onestack.common import owners
 from onestack.common.bus import Bus
 from onestack.identity.bootstrap import CatalogEntry
 from onestack.network import policies
@@ -24,6 +26,7 @@ from onestack.network.driver import NetworkDataPlane
 from onestack.network.drivers import MetadataSource, NoDataPlane, select_data_plane
 from onestack.network.interface import MetadataProvider
 from onestack.network.manager import NetworkManager
+from onestack.network.public_range import HeldRange, check_existing, choose
 from onestack.network.rpcapi import (
     AGENT_NOTIFY_TOPIC,
     TOPIC,
@@ -85,10 +88,43 @@ def _prepare(cloud: Cloud) -> None:
     result = cloud.bootstrap_result
     if settings.create_public_network and result is not None:
         # a controller's network hosts give their own host the address
-        host_address = cloud.settings.controller or manager.core.plane.capabilities().host_address
-        manager.ensure_public_network(
-            result.admin_project_id, host_leg=host_address and settings.public_host_address
-        )
+        plane = manager.core.plane
+        host_address = cloud.settings.controller or plane.capabilities().host_address
+        host_leg = host_address and settings.public_host_address
+        cidr = _public_range(cloud, plane, host_leg and not cloud.settings.controller)
+        manager.ensure_public_network(result.admin_project_id, host_leg=host_leg, cidr_text=cidr)
+
+
+def _public_range(cloud: Cloud, plane: NetworkDataPlane, check: bool) -> str | None:
+    """The range ``public`` is made on (None: it exists already), checked against what
+    this host holds when the host gets an address on it (``public_range``)."""
+    settings = cloud.settings.network
+    existing = manager_of(cloud).public_network()
+    if not check:
+        return None if existing else settings.public_cidr
+    state_dir = cloud.settings.state_dir
+    held = plane.host_ranges(existing[0] if existing else None)
+    for owner in owners.all_owners():
+        if (
+            owner.key != owners.key_of(state_dir)
+            and owner.public_cidr
+            and (owner.alive() or owner.state_dir.exists())
+        ):
+            held.append(HeldRange(
+                ipaddress.ip_network(owner.public_cidr),
+                f"the cloud of state directory {owner.state_dir}",
+            ))  # fmt: skip
+    if existing:
+        if existing[1] is not None:
+            check_existing(existing[1], held)
+            owners.set_public_cidr(state_dir, existing[1])
+        return None
+    choice = choose(settings.public_cidr, held, explicit="public_cidr" in settings.model_fields_set)
+    if choice.notice:
+        LOG.warning("network: %s", choice.notice)
+        cloud.notices.append(choice.notice)
+    owners.set_public_cidr(state_dir, choice.cidr)
+    return choice.cidr
 
 
 def host_of(cloud: Cloud) -> str:

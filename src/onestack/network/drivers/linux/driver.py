@@ -30,6 +30,7 @@ from onestack.network.drivers.linux.metadata import MetadataServers
 from onestack.network.drivers.linux.plumbing import InstancePlumber
 from onestack.network.drivers.linux.registry import Registry, registry_dir
 from onestack.network.interface import VifTap
+from onestack.network.public_range import HeldRange, parse_addresses
 from onestack.network.topology import Desired, digest
 
 LOG = logging.getLogger(__name__)
@@ -104,6 +105,12 @@ class LinuxDataPlane(NetworkDataPlane):
             routers=ids(names.ROUTER_NS),
             instances=ids(names.VM_NS),
         )
+
+    def host_ranges(self, public_network_id: str | None) -> list[HeldRange]:
+        if self.host.underlay_netns is not None:
+            return []  # a simulated host's address is in a namespace of its own
+        own = {names.host_leg(public_network_id)} if public_network_id else set()
+        return parse_addresses(commands.ip("-o", "addr", "show", check=False), own)
 
     # instances -----------------------------------------------------------------------------
 

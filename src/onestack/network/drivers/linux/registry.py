@@ -2,12 +2,17 @@
 
 Several clouds (or test runs) can share a host; each agent only ever
 removes what its own registry lists, so one never takes away another's
-namespaces.  ``onestack doctor`` reads the same registry.
+namespaces.  ``onestack doctor`` and ``onestack down`` read the same registry.
+It lives in the cloud's host-wide owner record (``onestack.common.owners``),
+not in the state directory, so that what a cloud made can still be found
+after its state directory was deleted.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+
+from onestack.common import owners
 
 
 class Registry:
@@ -31,4 +36,14 @@ class Registry:
 
 
 def registry_dir(state_dir: Path) -> Path:
-    return state_dir / "network" / "owned"
+    """The registry of the cloud of ``state_dir`` (in its owner record); names a registry
+    of an older onestack kept in the state directory are moved there."""
+    directory = owners.record_dir(state_dir) / "network"
+    legacy = state_dir / "network" / "owned"
+    if legacy.is_dir():
+        directory.mkdir(parents=True, exist_ok=True)
+        for entry in legacy.iterdir():
+            (directory / entry.name).touch()
+            entry.unlink()
+        legacy.rmdir()
+    return directory
