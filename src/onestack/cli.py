@@ -380,13 +380,20 @@ def _stop(pid: int, timeout: float) -> None:
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+        if not _runs(pid):
             click.echo(f"onestack (pid {pid}) stopped")
             return
         time.sleep(0.05)
     raise click.ClickException(f"onestack (pid {pid}) did not stop within {timeout}s")
+
+
+def _runs(pid: int) -> bool:
+    """Whether ``pid`` still runs (a process that ended but was not reaped yet does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def _clean_host(state_dir: Path, purge: bool) -> None:

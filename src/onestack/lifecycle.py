@@ -6,9 +6,10 @@ the same way whether the state directory still exists or not:
 
 - namespaces and host links: the network registry in the owner record;
 - processes: every process inside one of those namespaces (dnsmasq, router
-  advertisement daemons, QEMU, containers), every process whose root
-  directory is inside the state directory (containers), and QEMU or a DHCP
-  or RA daemon whose command line names the state directory;
+  advertisement daemons, QEMU, containers), every process in the
+  ``onestack-<id>`` cgroup of one of its instances (known from its instance
+  namespaces, and from its instance directories while they exist), and QEMU
+  or a DHCP or RA daemon whose command line names the state directory;
 - mounts: every mount point inside the state directory (the volume pool,
   containers' overlays and volume roots);
 - loop devices: every loop device whose backing file is inside it;
@@ -131,8 +132,29 @@ def _read(path: str) -> str:
         return ""
 
 
+def _cgroup_instance(pid: int) -> str:
+    """The instance id in the name of the process's ``onestack-*`` cgroup ('' if none)."""
+    for line in _read(f"/proc/{pid}/cgroup").splitlines():
+        leaf = line.rsplit("/", 1)[-1]
+        if leaf.startswith("onestack-"):
+            return leaf.removeprefix("onestack-").removeprefix("vm-")
+    return ""
+
+
+def _known_instances(state_dir: str, namespaces: list[str]) -> set[str]:
+    """Ids of the cloud's instances: its instance namespaces and, while the state
+    directory exists, its instance directories."""
+    known = {names.record_id(n) for n in namespaces if n.startswith(names.VM_NS)}
+    for kind in ("instances", "vms"):
+        directory = Path(state_dir) / "compute" / kind
+        if directory.is_dir():
+            known |= {entry.name for entry in directory.iterdir()}
+    return known
+
+
 def _processes(state_dir: str, namespaces: list[str], skip: set[int]) -> list[Process]:
     in_namespaces = {pid for ns in namespaces for pid in commands.pids_in(ns)}
+    known = _known_instances(state_dir, namespaces)
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) in skip:
@@ -140,18 +162,19 @@ def _processes(state_dir: str, namespaces: list[str], skip: set[int]) -> list[Pr
         pid = int(entry.name)
         name = _read(f"/proc/{pid}/comm").strip()
         cmdline = _read(f"/proc/{pid}/cmdline")
-        try:
-            root = os.readlink(f"/proc/{pid}/root")
-        except OSError:
+        if not name:
             continue
-        ours = pid in in_namespaces or _inside(root, state_dir)
+        instance = _cgroup_instance(pid)
+        if instance not in known:
+            instance = ""
+        match = INSTANCE_PATH.search(cmdline) if name.startswith("qemu") else None
+        if match and state_dir.rstrip("/") + "/" in cmdline:
+            instance = match.group(1)
+        ours = bool(instance) or pid in in_namespaces
         if not ours and state_dir.rstrip("/") + "/" in cmdline:
-            ours = name in DAEMONS or name.startswith("qemu")
-        if not ours:
-            continue
-        match = INSTANCE_PATH.search(root) or INSTANCE_PATH.search(cmdline)
-        instance = match.group(1) if match and (root != "/" or name.startswith("qemu")) else ""
-        found.append(Process(pid, name, instance))
+            ours = name in DAEMONS
+        if ours:
+            found.append(Process(pid, name, instance))
     return found
 
 
@@ -316,6 +339,6 @@ def host_owners() -> list[HostOwner]:
         if owner.alive():
             found.append(HostOwner(owner, Trace(), "running"))
             continue
-        status = "stopped" if owner.state_dir.exists() else "orphaned"
+        status = "orphaned" if owner.state_gone() else "stopped"
         found.append(HostOwner(owner, trace(owner), status))
     return found

@@ -12,7 +12,10 @@ cloud still has namespaces, links, processes or mounts on the host,
 the records go with a reboot, as do the things they describe.
 
 A record is *live* while its process runs (pid and start time both match);
-a live cloud's record is never acted on by another onestack.
+a live cloud's record is never acted on by another onestack.  A state
+directory holds the marker file ``onestack.owner``: a record whose marker is
+gone (the directory deleted, or emptied by ``rm -rf`` but for the mount points
+it could not remove) belongs to nobody any more.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ from pathlib import Path
 #: where the records live; ONESTACK_OWNERS_DIR moves them (tests)
 DEFAULT_ROOT = Path("/run/onestack/owners")
 RECORD = "owner.json"
+#: the file in the state directory that says it still holds its cloud (`rm -rf` of a
+#: directory with mounts inside leaves the mount points, and so the directory)
+MARKER = "onestack.owner"
 
 
 def owners_root() -> Path:
@@ -43,18 +49,22 @@ def record_dir(state_dir: Path, root: Path | None = None) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     if not (directory / RECORD).exists():
         _write(directory, {"state_dir": str(Path(state_dir).absolute())})
+    marker = Path(state_dir) / MARKER
+    if Path(state_dir).is_dir() and not marker.exists():
+        marker.write_text(directory.name + "\n")
     return directory
 
 
 def start_time(pid: int) -> int | None:
-    """The process's start time in clock ticks since boot (None when it does not run)."""
+    """The process's start time in clock ticks since boot (None when it does not run,
+    or ended and waits to be reaped)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
     # the command name (field 2) may hold spaces and parentheses: split after its end
     fields = stat.rsplit(")", 1)[1].split()
-    return int(fields[19])
+    return None if fields[0] == "Z" else int(fields[19])
 
 
 def own_cgroups(pid: int | str = "self") -> dict[str, str]:
@@ -91,9 +101,13 @@ class Owner:
             return False
         return start_time(self.pid) == self.started
 
+    def state_gone(self) -> bool:
+        """Whether its state directory is gone (or emptied but for busy mount points)."""
+        return not (self.state_dir / MARKER).exists()
+
     def orphaned(self) -> bool:
         """Not running, and its state directory is gone: nobody else will clean up."""
-        return not self.alive() and not self.state_dir.exists()
+        return not self.alive() and self.state_gone()
 
     def names(self, registry: str) -> set[str]:
         """The names in one of its registries (``network``)."""

@@ -108,7 +108,7 @@ def _public_range(cloud: Cloud, plane: NetworkDataPlane, check: bool) -> str | N
         if (
             owner.key != owners.key_of(state_dir)
             and owner.public_cidr
-            and (owner.alive() or owner.state_dir.exists())
+            and (owner.alive() or not owner.state_gone())
         ):
             held.append(HeldRange(
                 ipaddress.ip_network(owner.public_cidr),

@@ -29,7 +29,11 @@ def test_a_record_of_an_ended_process_is_not_alive(tmp_path: Path) -> None:
     # its state directory was never made: nobody else will clean up after it
     assert owner.orphaned()
     (tmp_path / "gone").mkdir()
+    owners.record_dir(tmp_path / "gone", root)  # marks the directory as the cloud's
     assert not owner.orphaned()
+    # `rm -rf` that leaves busy mount points behind: the directory is there, its cloud gone
+    (tmp_path / "gone" / owners.MARKER).unlink()
+    assert owner.orphaned()
 
 
 def test_a_reused_pid_is_not_the_recorded_process(tmp_path: Path) -> None:
