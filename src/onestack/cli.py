@@ -161,6 +161,7 @@ def _run(settings: Settings, started: float) -> None:
         result = cloud.prepare()
     except PublicRangeInUse as exc:
         cloud.close()
+        _release(settings.state_dir)
         lock.close()
         raise click.ClickException(str(exc)) from None
     for warning in write_clouds(settings, result):

@@ -20,10 +20,13 @@ it could not remove) belongs to nobody any more.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -177,10 +180,24 @@ def all_owners(root: Path | None = None) -> list[Owner]:
         return []
     found = []
     for directory in sorted(base.iterdir()):
-        owner = _read(directory) if directory.is_dir() else None
+        owner = _read(directory) if directory.is_dir() and directory.name[0] != "." else None
         if owner is not None:
             found.append(owner)
     return found
+
+
+@contextlib.contextmanager
+def host_lock(root: Path | None = None) -> Iterator[None]:
+    """Held while a cloud chooses what must be unique on the host (its ``public``
+    range), so that two clouds starting at once do not choose the same."""
+    base = root or owners_root()
+    base.mkdir(parents=True, exist_ok=True)
+    with open(base / ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def forget(owner: Owner) -> None:

@@ -13,6 +13,7 @@ directory still exists.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -105,7 +106,6 @@ def doctor(state_dir: Path | None, config: Path | None, db_url: str | None, fix:
         click.echo("note: IP forwarding is on in the host namespace (onestack never turns it on)")
     if commands.missing_tools():
         click.echo(f"data plane: unavailable here ({commands.missing_tools()})")
-        return
     found = 0
     sqlite = settings.database_url.startswith("sqlite")
     if sqlite and not Path(settings.database_url.removeprefix("sqlite:///")).exists():
@@ -117,7 +117,8 @@ def doctor(state_dir: Path | None, config: Path | None, db_url: str | None, fix:
                 remove(item, settings.state_dir)
             click.echo(f"{'removed' if fix else 'leftover'}: {item.kind} {item.name} ({item.why})")
         found += len(leftovers)
-    found += _host_wide(settings.state_dir, fix)
+    if os.geteuid() == 0:  # other clouds' processes, mounts and devices: root's to see
+        found += _host_wide(settings.state_dir, fix)
     if not found:
         click.echo("no leftovers")
     elif not fix:

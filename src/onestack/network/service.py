@@ -97,33 +97,33 @@ def _prepare(cloud: Cloud) -> None:
 
 def _public_range(cloud: Cloud, plane: NetworkDataPlane, check: bool) -> str | None:
     """The range ``public`` is made on (None: it exists already), checked against what
-    this host holds when the host gets an address on it (``public_range``)."""
+    this host holds when the host gets an address on it (``public_range``): the
+    addresses on the host, and the ranges running clouds recorded (one that has not
+    made its host link yet).  A stopped cloud's link, if it left one, is an address."""
     settings = cloud.settings.network
     existing = manager_of(cloud).public_network()
     if not check:
         return None if existing else settings.public_cidr
     state_dir = cloud.settings.state_dir
-    held = plane.host_ranges(existing[0] if existing else None)
-    for owner in owners.all_owners():
-        if (
-            owner.key != owners.key_of(state_dir)
-            and owner.public_cidr
-            and (owner.alive() or not owner.state_gone())
-        ):
-            held.append(HeldRange(
-                ipaddress.ip_network(owner.public_cidr),
-                f"the cloud of state directory {owner.state_dir}",
-            ))  # fmt: skip
-    if existing:
-        if existing[1] is not None:
-            check_existing(existing[1], held)
-            owners.set_public_cidr(state_dir, existing[1])
-        return None
-    choice = choose(settings.public_cidr, held, explicit="public_cidr" in settings.model_fields_set)
+    with owners.host_lock():
+        held = plane.host_ranges(existing[0] if existing else None)
+        for owner in owners.all_owners():
+            if owner.key != owners.key_of(state_dir) and owner.public_cidr and owner.alive():
+                held.append(HeldRange(
+                    ipaddress.ip_network(owner.public_cidr),
+                    f"the running cloud of state directory {owner.state_dir}",
+                ))  # fmt: skip
+        if existing:
+            if existing[1] is not None:
+                check_existing(existing[1], held)
+                owners.set_public_cidr(state_dir, existing[1])
+            return None
+        explicit = "public_cidr" in settings.model_fields_set
+        choice = choose(settings.public_cidr, held, explicit=explicit)
+        owners.set_public_cidr(state_dir, choice.cidr)
     if choice.notice:
         LOG.warning("network: %s", choice.notice)
         cloud.notices.append(choice.notice)
-    owners.set_public_cidr(state_dir, choice.cidr)
     return choice.cidr
 
 

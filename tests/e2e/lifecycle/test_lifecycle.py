@@ -177,6 +177,21 @@ def test_two_clouds_take_their_own_public_ranges_and_both_answer(
     _wait_pong(b.address)
 
 
+def test_a_cloud_given_a_range_in_use_refuses_to_start_naming_it_and_the_fix(
+    clouds: dict[str, Placed], tmp_path: Path
+) -> None:
+    taken = clouds["b"].public
+    cloud = new_cloud(
+        tmp_path, ONESTACK_NETWORK__DATA_PLANE="on", ONESTACK_NETWORK__PUBLIC_CIDR=taken
+    )
+    with pytest.raises(RuntimeError) as caught:
+        cloud.start(timeout=120)
+    message = str(caught.value)
+    assert f"{taken} (the range of the network `public`) is in use" in message, message
+    assert "osx-" in message and "--public-cidr" in message, message
+    assert owners.read(cloud.state_dir) is None  # it made nothing on the host
+
+
 def test_doctor_fix_removes_what_a_killed_cloud_left_and_nothing_of_a_live_one(
     clouds: dict[str, Placed],
 ) -> None:
