@@ -14,7 +14,8 @@ the same way whether the state directory still exists or not:
   containers' overlays and volume roots);
 - loop devices: every loop device whose backing file is inside it;
 - cgroups: the ``onestack-*`` cgroups of those processes (runc's and QEMU's,
-  named after the instance), read before the processes are ended.
+  named after the instance), read before the processes are ended;
+- the short links to its VMs' socket directories (``/run/onestack-vms``).
 
 iptables chains live inside the cloud's namespaces and go with them.
 ``remove`` ends the processes (TERM, then KILL), removes the cgroups and
@@ -35,6 +36,7 @@ from pathlib import Path
 
 from onestack.common import owners
 from onestack.common.owners import Owner
+from onestack.compute.drivers.qemu.layout import SHORT_LINKS
 from onestack.network.drivers.linux import commands, names
 from onestack.network.drivers.linux.registry import registry_dir
 
@@ -62,6 +64,8 @@ class Trace:
     mounts: list[str] = field(default_factory=list)
     loops: list[str] = field(default_factory=list)
     cgroups: list[Path] = field(default_factory=list)
+    #: files outside the state directory (the short links to VMs' socket directories)
+    links_to_state: list[Path] = field(default_factory=list)
 
     @property
     def instances(self) -> list[str]:
@@ -70,7 +74,7 @@ class Trace:
     def empty(self) -> bool:
         return not (
             self.namespaces or self.links or self.processes or self.mounts or self.loops
-            or self.cgroups
+            or self.cgroups or self.links_to_state
         )  # fmt: skip
 
     def summary(self) -> str:
@@ -79,6 +83,7 @@ class Trace:
             ("namespace", self.namespaces), ("host link", self.links),
             ("process", self.processes), ("mount", self.mounts),
             ("loop device", self.loops), ("cgroup", self.cgroups),
+            ("socket link", self.links_to_state),
         ):  # fmt: skip
             if items:
                 plural = "es" if label == "process" else "s"
@@ -95,6 +100,7 @@ class Trace:
         out += [f"mount {m}" for m in self.mounts]
         out += [f"loop device {d}" for d in self.loops]
         out += [f"cgroup {c}" for c in self.cgroups]
+        out += [f"socket link {p}" for p in self.links_to_state]
         return out
 
 
@@ -122,6 +128,19 @@ def _loops(state_dir: str) -> list[str]:
             continue
         if _inside(target, state_dir):
             found.append(f"/dev/{backing.parent.parent.name}")
+    return sorted(found)
+
+
+def _links_to(state_dir: str) -> list[Path]:
+    if not SHORT_LINKS.is_dir():
+        return []
+    found = []
+    for link in SHORT_LINKS.iterdir():
+        try:
+            if link.is_symlink() and _inside(os.readlink(link), state_dir):
+                found.append(link)
+        except OSError:
+            continue
     return sorted(found)
 
 
@@ -206,6 +225,7 @@ def trace(owner: Owner, *, skip: set[int] | None = None) -> Trace:
         mounts=_mounts(state_dir),
         loops=_loops(state_dir),
         cgroups=_cgroups(processes),
+        links_to_state=_links_to(state_dir),
     )
 
 
@@ -292,6 +312,8 @@ def remove(found: Trace, runc_root: Path | None = None) -> list[str]:
             done = subprocess.run(["umount", "-l", mount], capture_output=True, text=True)
             if done.returncode != 0:
                 problems.append(f"mount {mount}: {done.stderr.strip()}")
+    for short in found.links_to_state:
+        short.unlink(missing_ok=True)
     for device in found.loops:
         if Path(f"/sys/block/{Path(device).name}/loop/backing_file").exists():
             done = subprocess.run(["losetup", "-d", device], capture_output=True, text=True)
