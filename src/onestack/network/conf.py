@@ -26,7 +26,9 @@ class NetworkSettings(BaseModel):
     )
     public_cidr: str = Field(
         "172.24.4.0/24",
-        description="Subnet of `public` (host-internal bridge, no uplink; DevStack's range).",
+        description="Subnet of `public` (host-internal bridge, no uplink; DevStack's range). "
+        "Left unset, a cloud whose default range another cloud on this host holds takes the "
+        "first free 172.24.N.0/24 (and says so); set, a range in use stops the start.",
     )
     public_host_address: bool = Field(
         True,

@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from onestack.common import owners
 from onestack.common.context import RequestContext
 from onestack.common.db import Database
 from onestack.common.policy import Enforcer
@@ -190,6 +191,9 @@ def dataplane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DataPlane]:
         for link in commands.links() & owned:
             commands.ip("link", "del", link, check=False)
         shutil.rmtree(cloud.state_dir / "network", ignore_errors=True)
+        record = owners.read(cloud.state_dir)
+        if record is not None:
+            owners.forget(record)  # the host-wide record of what it made: nothing is left
 
 
 def _delete_everything(plane: DataPlane) -> None:
