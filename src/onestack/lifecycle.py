@@ -306,15 +306,30 @@ def remove(found: Trace, runc_root: Path | None = None) -> list[str]:
             problems.append(f"namespace {ns}: still there")
     for link in found.links:
         commands.ip("link", "del", link, check=False)
+    # volumes' loop devices first: their files keep the pool busy.  Never a lazy unmount:
+    # the pool mounted again at the next start while a lazily detached one lives on would
+    # be the same filesystem mounted twice
+    mounted = _mount_sources()
+    late = [d for d in found.loops if d in mounted]
+    problems += _detach([d for d in found.loops if d not in mounted])
     for mount in found.mounts:
         done = subprocess.run(["umount", mount], capture_output=True, text=True, check=False)
         if done.returncode != 0:
-            done = subprocess.run(["umount", "-l", mount], capture_output=True, text=True)
-            if done.returncode != 0:
-                problems.append(f"mount {mount}: {done.stderr.strip()}")
+            problems.append(f"mount {mount}: {done.stderr.strip()}")
+    problems += _detach(late)  # autoclear released them with their mount, usually
     for short in found.links_to_state:
         short.unlink(missing_ok=True)
-    for device in found.loops:
+    return problems
+
+
+def _mount_sources() -> set[str]:
+    with open("/proc/self/mountinfo") as handle:
+        return {line.split(" - ", 1)[1].split()[1] for line in handle if " - " in line}
+
+
+def _detach(devices: list[str]) -> list[str]:
+    problems = []
+    for device in devices:
         if Path(f"/sys/block/{Path(device).name}/loop/backing_file").exists():
             done = subprocess.run(["losetup", "-d", device], capture_output=True, text=True)
             if done.returncode != 0:

@@ -105,6 +105,11 @@ def _boot(cloud: RunningCloud) -> Placed:
         name=unique("lc"), image_id=image.id, flavor_id=flavor.id, networks=[{"uuid": net.id}]
     )
     server = conn.compute.wait_for_server(server, wait=180)
+    # an attached volume: a loop device on a file inside the loop-mounted pool
+    volume = conn.block_storage.create_volume(size=1, name=unique("lc"))
+    conn.block_storage.wait_for_status(volume, "available", wait=60)
+    conn.compute.create_volume_attachment(server, volume_id=volume.id)
+    conn.block_storage.wait_for_status(volume, "in-use", wait=60)
     port = next(iter(conn.network.ports(device_id=server.id)))
     fip = conn.network.create_ip(floating_network_id=public.id, port_id=port.id)
     subnet = next(iter(conn.network.subnets(network_id=public.id)))
@@ -135,7 +140,8 @@ def _assert_everything_made(found: lifecycle.Trace, placed: Placed) -> None:
     assert found.links, found
     assert placed.server_id in found.instances, found
     assert any(p.name == "dnsmasq" for p in found.processes), found
-    assert found.mounts and found.loops and found.cgroups, found
+    assert found.mounts and found.cgroups, found
+    assert len(found.loops) >= 2, found  # the pool's and the attached volume's
 
 
 @pytest.fixture(scope="module")
