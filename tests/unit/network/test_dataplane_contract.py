@@ -52,8 +52,13 @@ def _linux_missing() -> str:
 
 @pytest.fixture(params=["none", pytest.param("linux", marks=pytest.mark.root)])
 def plane(
-    request: pytest.FixtureRequest, tmp_path: Path, loop_thread: LoopThread
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    loop_thread: LoopThread,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Plane]:
+    # the registry lives in the host-wide owner records: this test's own, in its directory
+    monkeypatch.setenv("ONESTACK_OWNERS_DIR", str(tmp_path / "owners"))
     if request.param == "none":
         created: NetworkDataPlane = NoDataPlane("contract test")
     else:
