@@ -162,4 +162,30 @@ def _host_wide(state_dir: Path, fix: bool) -> int:
                 click.echo(f"warning: not removed: {problem}", err=True)
             if not problems:
                 owners.forget(item.owner)
+    _unowned(state_dir)
     return found
+
+
+def _unowned(state_dir: Path) -> None:
+    """Say how many namespaces and host links carry onestack's names but no owner record
+    lists (an onestack older than the records made them, or one whose records are
+    elsewhere): they cannot be told apart from a running cloud's, so they stay."""
+    from onestack.common import owners
+    from onestack.network.drivers.linux import commands, names
+    from onestack.network.drivers.linux.registry import Registry, registry_dir
+
+    recorded: set[str] = set()
+    for owner in owners.all_owners():
+        recorded |= owner.names("network")
+    recorded |= Registry(registry_dir(state_dir)).names() if state_dir.is_dir() else set()
+    spaces = {n for n in commands.namespaces() if n.startswith(names.NAMESPACE_PREFIXES)}
+    links = {n for n in commands.links() if n.startswith(names.ROOT_DEVICE_PREFIXES)}
+    spaces, links = spaces - recorded, links - recorded
+    if spaces or links:
+        click.echo(
+            f"note: {len(spaces)} namespace(s) and {len(links)} host link(s) with onestack's "
+            "names are recorded by no onestack on this host (made by an onestack without "
+            "owner records, or by one whose records are elsewhere); doctor leaves them: "
+            + ", ".join(sorted(links) + sorted(spaces)[:10])
+            + (" ..." if len(spaces) > 10 else "")
+        )
