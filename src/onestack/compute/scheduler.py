@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from onestack.common.context import RequestContext
 from onestack.common.db import Database, utcnow
 from onestack.common.exceptions import NotFound
+from onestack.common.faults import FaultKind, FaultStore
 from onestack.compute import states
 from onestack.compute.conf import ComputeSettings
 from onestack.compute.driver import Capabilities
@@ -88,6 +89,8 @@ class Scheduler:
         self.db = db
         self.settings = settings
         self.images = images
+        #: injected faults: a ``build`` fault finds no host, an ``agent_down`` one hides it
+        self.faults = FaultStore(db)
 
     def _image(self, image_ref: str) -> ImageRecord | None:
         if not image_ref or self.images is None:
@@ -120,9 +123,12 @@ class Scheduler:
             )
         }
         hosts = {}
+        down = self.faults.hosts_down("compute")
         for node in session.scalars(select(ComputeNode)):
             service = services.get(node.host)
             if service is None or service.disabled or service.forced_down:
+                continue
+            if down is None or node.host in down:
                 continue
             if service.updated_at < cutoff:
                 continue
@@ -152,6 +158,10 @@ class Scheduler:
                 if instance is None or instance.deleted or instance.host is not None:
                     continue
                 if instance.task_state == states.DELETING:
+                    continue
+                fault = self.faults.take(FaultKind.BUILD, instance.project_id)
+                if fault is not None:
+                    result[instance_id] = {"error": fault.reason()}
                     continue
                 chosen, reason = self._pick(session, instance, hosts, group_hosts)
                 if chosen is None:

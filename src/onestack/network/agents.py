@@ -70,6 +70,8 @@ class NetworkAgents:
     def alive(self, row: models.Agent, now: datetime | None = None) -> bool:
         if row.heartbeat_timestamp is None:
             return False
+        if self.core.faults.agent_down("network", row.host):
+            return False  # an injected agent_down fault
         limit = timedelta(seconds=self.core.settings.agent_down_time)
         return (now or utcnow()) - row.heartbeat_timestamp <= limit
 

@@ -73,6 +73,8 @@ class ServiceManager:
         return BackendCapabilities(**{k: bool(v) for k, v in reported.items() if k in known})
 
     def is_up(self, service: Service) -> bool:
+        if service.binary == VOLUME_BINARY and self.core.faults.agent_down("volume", service.host):
+            return False  # an injected agent_down fault
         seen = service.updated_at or service.created_at
         return utcnow() - seen <= timedelta(seconds=self.core.settings.service_down_time)
 

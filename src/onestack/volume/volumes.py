@@ -16,6 +16,7 @@ from sqlalchemy import select
 from onestack.common.context import RequestContext
 from onestack.common.db import utcnow
 from onestack.common.exceptions import NotFound
+from onestack.common.faults import FaultKind
 from onestack.common.pagination import parse_bool, parse_limit, parse_sort
 from onestack.volume import states
 from onestack.volume.core import VolumeCore, new_id
@@ -179,9 +180,12 @@ class VolumeManager:
             volume.multiattach = is_multiattach(vtype)
             volume.host = host or self.services.choose_host(zone)
             self.core.quotas.check(session, volume.project_id, {"volumes": 1, "gigabytes": size})
+            fault = self.core.faults.take(FaultKind.VOLUME_CREATE, volume.project_id)
+            if fault is not None:
+                volume.host = None  # an injected fault: the scheduler found no backend
             if volume.host is None:
                 volume.status = states.ERROR
-                volume.fail_reason = "No valid backend was found."
+                volume.fail_reason = fault.reason() if fault else "No valid backend was found."
             session.add(volume)
         if volume.host is not None:
             self.core.agents.create_volume(ctx, volume.host, volume.id)

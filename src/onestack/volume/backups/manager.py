@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from onestack.common.context import RequestContext
 from onestack.common.db import utcnow
+from onestack.common.faults import FaultKind
 from onestack.common.pagination import parse_bool, parse_limit, parse_sort
 from onestack.volume import states
 from onestack.volume.core import VolumeCore, new_id
@@ -92,6 +93,13 @@ class BackupManager:
                 created_at=now,
             )
             session.add(backup)
+            fault = self.core.faults.take(FaultKind.BACKUP_CREATE, volume.project_id)
+            if fault is not None:
+                # an injected fault: the end a failed backup reaches on the agent (the
+                # backup in error, the volume as it was), without casting to it
+                backup.status = states.ERROR
+                backup.fail_reason = fault.reason()
+                return backup
             volume.previous_status = volume.status
             volume.status = states.BACKING_UP
         self.core.agents.create_backup(ctx, backup.host, backup.id)
