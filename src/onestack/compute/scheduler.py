@@ -147,9 +147,24 @@ class Scheduler:
             )
         return hosts
 
+    def _injected(self, instance_ids: list[str]) -> dict[str, str]:
+        """The instances an injected ``build`` fault fails: {id: reason}."""
+        with self.db.reader() as session:
+            rows = session.execute(
+                select(Instance.id, Instance.project_id).where(Instance.id.in_(instance_ids))
+            )
+            projects = {row.id: row.project_id for row in rows}
+        failed = {}
+        for instance_id in instance_ids:
+            fault = self.faults.take(FaultKind.BUILD, projects.get(instance_id))
+            if fault is not None:
+                failed[instance_id] = fault.reason()
+        return failed
+
     def select_destinations(self, instance_ids: list[str]) -> dict[str, Any]:
         """``{instance_id: host}``, or ``{instance_id: {"error": reason}}``."""
         result: dict[str, Any] = {}
+        injected = self._injected(instance_ids)
         with self.db.writer() as session:
             hosts = self._hosts(session)
             group_hosts: dict[str, dict[str, int]] = {}
@@ -159,9 +174,8 @@ class Scheduler:
                     continue
                 if instance.task_state == states.DELETING:
                     continue
-                fault = self.faults.take(FaultKind.BUILD, instance.project_id)
-                if fault is not None:
-                    result[instance_id] = {"error": fault.reason()}
+                if instance_id in injected:
+                    result[instance_id] = {"error": injected[instance_id]}
                     continue
                 chosen, reason = self._pick(session, instance, hosts, group_hosts)
                 if chosen is None:

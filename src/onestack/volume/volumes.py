@@ -180,14 +180,21 @@ class VolumeManager:
             volume.multiattach = is_multiattach(vtype)
             volume.host = host or self.services.choose_host(zone)
             self.core.quotas.check(session, volume.project_id, {"volumes": 1, "gigabytes": size})
-            fault = self.core.faults.take(FaultKind.VOLUME_CREATE, volume.project_id)
-            if fault is not None:
-                volume.host = None  # an injected fault: the scheduler found no backend
             if volume.host is None:
                 volume.status = states.ERROR
-                volume.fail_reason = fault.reason() if fault else "No valid backend was found."
+                volume.fail_reason = "No valid backend was found."
             session.add(volume)
         if volume.host is not None:
+            fault = self.core.faults.take(FaultKind.VOLUME_CREATE, volume.project_id)
+            if fault is not None:
+                # an injected fault: the scheduler found no backend after all
+                with self.core.db.writer() as session:
+                    row = session.get(Volume, volume.id)
+                    if row is not None:
+                        row.host = None
+                        row.status = states.ERROR
+                        row.fail_reason = fault.reason()
+                return volume
             self.core.agents.create_volume(ctx, volume.host, volume.id)
         return volume
 
