@@ -115,7 +115,7 @@ def main() -> None:
                 demo = cloud.connect("demo", "demo")
                 assert list(demo.compute.servers()) == []
                 assert list(demo.object_store.containers()) == []
-                rows.append((made, took, report["deleted"]))
+                rows.append((made, took, report["steps"]))
             demo = cloud.connect("demo", "demo")
             quiet = _latency(demo)
             add_fault(system, service="network", path="/nowhere", status=500)
@@ -128,8 +128,8 @@ def main() -> None:
     print(f"driver {args.driver}, n = {args.n}")
     print(f"fresh `onestack up` (command to every API ready): {fresh.startup_seconds:.2f} s")
     print(f"reset of the bootstrapped cloud (nothing to delete): {empty:.2f} s")
-    for made, took, deleted in rows:
-        print(f"reset after creating {made} resources: {took:.2f} s  {deleted}")
+    for made, took, steps in rows:
+        print(f"reset after creating {made} resources: {took:.2f} s; steps (s): {steps}")
     print(f"reset median: {statistics.median(t for _, t, _ in rows):.2f} s")
     print(f"GET /flavors median: {quiet:.2f} ms with no fault, {faulted:.2f} ms with one")
 

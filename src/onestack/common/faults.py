@@ -35,6 +35,7 @@ from http import HTTPStatus
 from typing import Any
 
 from sqlalchemy import delete, or_, select, update
+from sqlalchemy.orm import Session
 
 from onestack.common.db import Database, utcnow
 from onestack.common.exceptions import BadRequest, NotFound, OneStackError
@@ -392,24 +393,26 @@ class FaultStore:
         rows = self._candidates(kind, KIND_SERVICE[kind], project_id)
         return self._consume(rows) if rows else None
 
-    def hosts_down(self, service: str) -> set[str] | None:
-        """The hosts whose ``service`` agent is reported down; None when all are."""
-        now = utcnow()
-        with self.db.reader() as session:
-            hosts = list(
-                session.scalars(
-                    select(InjectedFault.host).where(
-                        InjectedFault.kind == FaultKind.AGENT_DOWN.value,
-                        InjectedFault.service == service,
-                        self._live(now),
-                    )
-                )
-            )
+    def hosts_down(self, service: str, session: Session | None = None) -> set[str] | None:
+        """The hosts whose ``service`` agent is reported down; None when all are.
+
+        ``session``: the caller's open session, when it has one (a second connection
+        inside its transaction is not possible on every database)."""
+        stmt = select(InjectedFault.host).where(
+            InjectedFault.kind == FaultKind.AGENT_DOWN.value,
+            InjectedFault.service == service,
+            self._live(utcnow()),
+        )
+        if session is not None:
+            hosts = list(session.scalars(stmt))
+        else:
+            with self.db.reader() as own:
+                hosts = list(own.scalars(stmt))
         if any(h is None for h in hosts):
             return None
         return {h for h in hosts if h is not None}
 
-    def agent_down(self, service: str, host: str) -> bool:
+    def agent_down(self, service: str, host: str, session: Session | None = None) -> bool:
         """Whether ``host``'s agent is reported down (``host@backend`` counts as ``host``)."""
-        down = self.hosts_down(service)
+        down = self.hosts_down(service, session)
         return down is None or host in down or host.split("@", 1)[0] in down

@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from onestack.common.context import RequestContext
 from onestack.common.db import Database, utcnow
@@ -74,7 +74,9 @@ class ComputeCore:
         """Nova's servicegroup check: reported within ``service_down_time``, not forced down."""
         if service.forced_down:
             return False
-        if service.binary == COMPUTE_BINARY and self.faults.agent_down("compute", service.host):
+        if service.binary == COMPUTE_BINARY and self.faults.agent_down(
+            "compute", service.host, object_session(service)
+        ):
             return False  # an injected agent_down fault
         cutoff = utcnow() - timedelta(seconds=self.settings.service_down_time)
         return service.updated_at >= cutoff

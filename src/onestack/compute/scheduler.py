@@ -123,7 +123,7 @@ class Scheduler:
             )
         }
         hosts = {}
-        down = self.faults.hosts_down("compute")
+        down = self.faults.hosts_down("compute", session)
         for node in session.scalars(select(ComputeNode)):
             service = services.get(node.host)
             if service is None or service.disabled or service.forced_down:
