@@ -223,6 +223,8 @@ class NetworkCore:
         if not hosts:
             return
         live = _live_l2_hosts(session, hosts, self.settings.agent_down_time)
+        down = self.faults.hosts_down("network", session)  # injected agent_down faults
+        live = set() if down is None else live - down
         for port in ports:
             if port.binding_host_id:
                 port.vif_type = "bridge" if port.binding_host_id in live else "binding_failed"
