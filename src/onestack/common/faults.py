@@ -268,7 +268,8 @@ class FaultStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._checked = 0.0
-        self._active = True
+        #: the services with api faults in force at the last look
+        self._active: set[str] = set()
 
     def _fresh(self) -> None:
         self._checked = 0.0
@@ -321,18 +322,21 @@ class FaultStore:
 
     # -- matching --------------------------------------------------------------------
 
-    def maybe_active(self) -> bool:
-        """False when no fault was in force at the last look (at most ``CACHE_SECONDS``
-        ago): the pipeline's fast path, one cheap query a second."""
+    def maybe_active(self, service: str) -> bool:
+        """False when no ``api`` fault of ``service`` was in force at the last look (at
+        most ``CACHE_SECONDS`` ago): the pipeline's fast path, one cheap query a
+        second for every service of the process."""
         now = time.monotonic()
         if now - self._checked >= CACHE_SECONDS:
             with self.db.reader() as session:
-                found = session.scalar(
-                    select(InjectedFault.id).where(self._live(utcnow())).limit(1)
+                found = session.scalars(
+                    select(InjectedFault.service)
+                    .where(InjectedFault.kind == FaultKind.API.value, self._live(utcnow()))
+                    .distinct()
                 )
-            self._active = found is not None
+                self._active = set(found)
             self._checked = now
-        return self._active
+        return service in self._active
 
     def _consume(self, candidates: list[InjectedFault]) -> Fault | None:
         """The first candidate that fires (its probability), used once."""

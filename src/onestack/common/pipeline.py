@@ -296,7 +296,7 @@ class Auth:
 class FaultSource(Protocol):
     """What the fault step needs: ``onestack.common.faults.FaultStore``."""
 
-    def maybe_active(self) -> bool: ...
+    def maybe_active(self, service: str) -> bool: ...
 
     def match_request(
         self, service: str, method: str, path: str, project_id: str | None
@@ -320,7 +320,7 @@ class Faults:
             scope["type"] != "http"
             or source is None
             or path.startswith("/onestack/")
-            or not source.maybe_active()
+            or not source.maybe_active(self.service)
         ):
             await self.app(scope, receive, send)
             return
