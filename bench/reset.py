@@ -82,6 +82,28 @@ def _fill(cloud: RunningCloud, n: int, round_: int) -> int:
     return n * 20
 
 
+def _remove_host_leftovers(cloud: RunningCloud) -> None:
+    """What a stopped cloud leaves on the host (its public network's namespace and link;
+    containers of a failed run): only what its own registry names."""
+    if cloud.extra_env.get("ONESTACK_NETWORK__DATA_PLANE") != "on":
+        return
+    import subprocess
+
+    from tests.e2e.compute.conftest import cleanup_containers
+
+    from onestack.network.drivers.linux import commands
+    from onestack.network.drivers.linux.registry import Registry, registry_dir
+
+    cleanup_containers(cloud.state_dir)
+    owned = Registry(registry_dir(cloud.state_dir)).names()
+    for ns in commands.namespaces() & owned:
+        for pid in commands.pids_in(ns):
+            subprocess.run(["kill", str(pid)], check=False)
+        commands.delete_netns(ns)
+    for link in commands.links() & owned:
+        commands.ip("link", "del", link, check=False)
+
+
 def _latency(conn: Any, calls: int = 200) -> float:
     times = []
     for _ in range(calls):
@@ -123,8 +145,10 @@ def main() -> None:
             onestack(system, "DELETE", "/faults")
         finally:
             cloud.stop()
+            _remove_host_leftovers(cloud)
         fresh = new_cloud(Path(tmp), **_env(args.driver)).start(timeout=180)
         fresh.stop()
+        _remove_host_leftovers(fresh)
     print(f"driver {args.driver}, n = {args.n}")
     print(f"fresh `onestack up` (command to every API ready): {fresh.startup_seconds:.2f} s")
     print(f"reset of the bootstrapped cloud (nothing to delete): {empty:.2f} s")
