@@ -106,3 +106,18 @@ def test_injected_errors_render_in_each_services_format() -> None:
     assert status == 409 and b'"type": "Conflict"' in body.replace(b'":"', b'": "')
     status, body, _ = render_exception(ErrorStyle.KEYSTONE, injected_error(500, "x"), None)
     assert status == 500 and b'"title": "Internal Server Error"' in body.replace(b'":"', b'": "')
+
+
+def test_a_fault_acts_on_its_own_cloud_only(tmp_path: Path, store: FaultStore) -> None:
+    other_db = Database(f"sqlite:///{tmp_path / 'other-cloud.db'}")
+    upgrade(other_db, [])
+    try:
+        other = FaultStore(other_db)
+        store.add(spec(service="compute"))
+        store.add(spec(kind="agent_down", service="compute"))
+        assert store.match_request("compute", "GET", "/servers", None) is not None
+        assert other.match_request("compute", "GET", "/servers", None) is None
+        assert not other.maybe_active("compute")
+        assert not other.agent_down("compute", "host-1")
+    finally:
+        other_db.dispose()
