@@ -18,6 +18,8 @@ import click
 
 from onestack import __version__
 from onestack.config import SERVICE_NAMES, Settings, default_state_dir, load_settings
+from onestack.fixture.cli import fault as fault_commands
+from onestack.fixture.cli import reset as reset_command
 from onestack.image.cli import image as image_commands
 from onestack.network.cli import doctor as doctor_command
 from onestack.object.cli import ring as ring_commands
@@ -714,3 +716,5 @@ def dashboard_command(
 main.add_command(image_commands)
 main.add_command(ring_commands)
 main.add_command(doctor_command)
+main.add_command(reset_command)
+main.add_command(fault_commands)

@@ -43,6 +43,9 @@ class ServicePlugin:
     #: APIs are built (slow, GIL-releasing work such as hashing and writing files);
     #: done before ``start``
     warm_up: Callable[[Cloud], None] | None = None
+    #: runs on every service's app right after it is built, with the service's name
+    #: (adds routes to another service's app or sets its ``state``)
+    extend_app: Callable[[Cloud, str, Any], None] | None = None
 
 
 def service_password(state_dir: Path, user: str, given: str | None = None) -> str:

@@ -22,6 +22,7 @@ import uvicorn
 
 from onestack.common.bus import Bus, create_bus
 from onestack.common.db import Database
+from onestack.common.faults import FaultStore
 from onestack.common.migrations import upgrade
 from onestack.common.policy import Enforcer
 from onestack.config import Settings
@@ -51,6 +52,7 @@ SERVICES = (
     "onestack.dashboard.service:PLUGIN",
     "onestack.compute.consoleproxy:NOVNC_PLUGIN",
     "onestack.compute.consoleproxy:SERIAL_PLUGIN",
+    "onestack.fixture.service:PLUGIN",
 )
 
 
@@ -78,6 +80,8 @@ class Cloud:
         for plugin in self.plugins:
             self.enforcer.register_defaults(plugin.policies)
         self.bus: Bus = create_bus(settings.bus_url)
+        #: the faults injected into this cloud (onestack.common.faults)
+        self.faults = FaultStore(self.db)
         self.identity = IdentityManager(settings, self.db, self.enforcer)
         #: each service's manager, registered by its plugin (onestack.registry)
         self.services = ServiceRegistry()
@@ -204,6 +208,9 @@ async def serve(cloud: Cloud, on_ready: Callable[[], None] | None = None) -> Non
                 app = plugin.build_app(cloud)
             else:
                 app = await asyncio.to_thread(plugin.build_app, cloud)
+            for extension in cloud.plugins:
+                if extension.extend_app is not None:
+                    extension.extend_app(cloud, plugin.name, app)
             server = _server(app)
             servers.append((server, sockets[plugin.name]))
             tasks.append(asyncio.create_task(server.serve(sockets=[sockets[plugin.name]])))

@@ -5,6 +5,8 @@
     ErrorRenderer  turn any exception into the service's own error body
     BodyLimit      refuse bodies above the service's limit with 413
     Auth           validate ``X-Auth-Token``; attach the RequestContext
+    Faults         answer an injected fault's error, or wait its delay
+                   (``onestack.common.faults``; only when the app has a fault source)
     Microversion   negotiate ``OpenStack-API-Version`` (services that have it)
     UrlProject     ``/v3/<project_id>/rest`` -> ``/v3/rest``, the id kept in the
                    request state (services whose URLs carry it: Cinder)
@@ -17,6 +19,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -28,6 +31,7 @@ from typing import Any, Protocol
 from onestack.common.context import RequestContext
 from onestack.common.errors import ErrorStyle, render, render_exception
 from onestack.common.exceptions import OneStackError, PayloadTooLarge, Unauthorized
+from onestack.common.faults import injected_error
 from onestack.common.microversion import MicroversionSpec
 
 LOG = logging.getLogger(__name__)
@@ -289,6 +293,50 @@ class Auth:
         await self.app(scope, receive, send)
 
 
+class FaultSource(Protocol):
+    """What the fault step needs: ``onestack.common.faults.FaultStore``."""
+
+    def maybe_active(self, service: str) -> bool: ...
+
+    def match_request(
+        self, service: str, method: str, path: str, project_id: str | None
+    ) -> Any: ...
+
+
+class Faults:
+    """Injected API faults (``onestack fault add``): the first matching one answers its
+    error in this service's format, or delays the request.  The source is the app's
+    ``state.fault_source`` (the server sets it on every app of a cloud); onestack's own
+    ``/onestack/`` paths are never faulted."""
+
+    def __init__(self, app: ASGIApp, spec: PipelineSpec) -> None:
+        self.app = app
+        self.service = spec.service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        source = getattr(getattr(scope.get("app"), "state", None), "fault_source", None)
+        path = scope.get("path", "")
+        if (
+            scope["type"] != "http"
+            or source is None
+            or path.startswith("/onestack/")
+            or not source.maybe_active(self.service)
+        ):
+            await self.app(scope, receive, send)
+            return
+        context = _state(scope).get("context")
+        project = context.project_id if isinstance(context, RequestContext) else None
+        fault = await asyncio.to_thread(
+            source.match_request, self.service, scope["method"], path, project
+        )
+        if fault is not None:
+            if fault.delay:
+                await asyncio.sleep(fault.delay)
+            if fault.status:
+                raise injected_error(fault.status, fault.message)
+        await self.app(scope, receive, send)
+
+
 class Microversion:
     def __init__(self, app: ASGIApp, spec: PipelineSpec) -> None:
         self.app = app
@@ -360,6 +408,7 @@ def install_pipeline(
         app.add_middleware(UrlProject, spec=spec)
     if spec.microversion is not None:
         app.add_middleware(Microversion, spec=spec)
+    app.add_middleware(Faults, spec=spec)
     app.add_middleware(Auth, spec=spec, validator=validator, identity_url=identity_url)
     app.add_middleware(BodyLimit, spec=spec)
     app.add_middleware(ErrorRenderer, spec=spec)

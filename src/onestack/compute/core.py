@@ -15,10 +15,11 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from onestack.common.context import RequestContext
 from onestack.common.db import Database, utcnow
+from onestack.common.faults import FaultStore
 from onestack.common.policy import Enforcer
 from onestack.compute.conf import ComputeSettings
 from onestack.compute.driver import Capabilities
@@ -50,6 +51,8 @@ class ComputeCore:
         self.neighbours = neighbours
         self.rpc = rpc
         self.quota = engine()
+        #: injected faults (``agent_down`` makes a compute service down)
+        self.faults = FaultStore(db)
 
     # -- policy ------------------------------------------------------------------
 
@@ -71,6 +74,10 @@ class ComputeCore:
         """Nova's servicegroup check: reported within ``service_down_time``, not forced down."""
         if service.forced_down:
             return False
+        if service.binary == COMPUTE_BINARY and self.faults.agent_down(
+            "compute", service.host, object_session(service)
+        ):
+            return False  # an injected agent_down fault
         cutoff = utcnow() - timedelta(seconds=self.settings.service_down_time)
         return service.updated_at >= cutoff
 

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from onestack.common.context import RequestContext
 from onestack.common.db import Database, utcnow
 from onestack.common.exceptions import NotFound
+from onestack.common.faults import FaultKind, FaultStore
 from onestack.compute import states
 from onestack.compute.conf import ComputeSettings
 from onestack.compute.driver import Capabilities
@@ -88,6 +89,8 @@ class Scheduler:
         self.db = db
         self.settings = settings
         self.images = images
+        #: injected faults: a ``build`` fault finds no host, an ``agent_down`` one hides it
+        self.faults = FaultStore(db)
 
     def _image(self, image_ref: str) -> ImageRecord | None:
         if not image_ref or self.images is None:
@@ -120,9 +123,12 @@ class Scheduler:
             )
         }
         hosts = {}
+        down = self.faults.hosts_down("compute", session)
         for node in session.scalars(select(ComputeNode)):
             service = services.get(node.host)
             if service is None or service.disabled or service.forced_down:
+                continue
+            if down is None or node.host in down:
                 continue
             if service.updated_at < cutoff:
                 continue
@@ -141,9 +147,24 @@ class Scheduler:
             )
         return hosts
 
+    def _injected(self, instance_ids: list[str]) -> dict[str, str]:
+        """The instances an injected ``build`` fault fails: {id: reason}."""
+        with self.db.reader() as session:
+            rows = session.execute(
+                select(Instance.id, Instance.project_id).where(Instance.id.in_(instance_ids))
+            )
+            projects = {row.id: row.project_id for row in rows}
+        failed = {}
+        for instance_id in instance_ids:
+            fault = self.faults.take(FaultKind.BUILD, projects.get(instance_id))
+            if fault is not None:
+                failed[instance_id] = fault.reason()
+        return failed
+
     def select_destinations(self, instance_ids: list[str]) -> dict[str, Any]:
         """``{instance_id: host}``, or ``{instance_id: {"error": reason}}``."""
         result: dict[str, Any] = {}
+        injected = self._injected(instance_ids)
         with self.db.writer() as session:
             hosts = self._hosts(session)
             group_hosts: dict[str, dict[str, int]] = {}
@@ -152,6 +173,9 @@ class Scheduler:
                 if instance is None or instance.deleted or instance.host is not None:
                     continue
                 if instance.task_state == states.DELETING:
+                    continue
+                if instance_id in injected:
+                    result[instance_id] = {"error": injected[instance_id]}
                     continue
                 chosen, reason = self._pick(session, instance, hosts, group_hosts)
                 if chosen is None:

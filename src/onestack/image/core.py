@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from onestack.common.context import RequestContext
 from onestack.common.db import Database
 from onestack.common.exceptions import BadRequest
+from onestack.common.faults import FaultStore
 from onestack.common.policy import Enforcer
 from onestack.common.quota import QuotaEngine, QuotaResource
 from onestack.image import states
@@ -125,6 +126,8 @@ class ImageCore:
         self.store = store
         #: where staged (``PUT /stage``) data waits for ``POST /import``
         self.staging = staging
+        #: injected faults (an ``image_upload`` fault kills the upload)
+        self.faults = FaultStore(db)
         self.quotas = quota_engine(settings)
 
     # -- policy -----------------------------------------------------------------

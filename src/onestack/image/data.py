@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 
 from onestack.common.context import RequestContext
 from onestack.common.db import utcnow
-from onestack.common.exceptions import BadRequest, Conflict, Forbidden
+from onestack.common.exceptions import BadRequest, Conflict, Forbidden, ServiceUnavailable
+from onestack.common.faults import FaultKind
 from onestack.common.quota import UNLIMITED
 from onestack.image import states
 from onestack.image.core import ImageCore, mib
@@ -141,13 +142,24 @@ class ImageDataManager:
         """Verify and commit the data; the image becomes active (or stays staged)."""
         core = self.core
         sink = transfer.sink
+        wanted = states.UPLOADING if transfer.staged else states.SAVING
+        fault = core.faults.take(FaultKind.IMAGE_UPLOAD, transfer.owner)
+        if fault is not None:
+            # an injected store failure: no data kept, the image killed (as Glance's
+            # upload ends when its store fails)
+            transfer.writer.abort()
+            with core.db.writer() as session:
+                image = session.get(Image, transfer.image_id)
+                if image is not None and image.status == wanted:
+                    image.status = states.KILLED
+                    image.updated_at = utcnow()
+            raise ServiceUnavailable(fault.reason())
         try:
             virtual_size = sink.verify(transfer.disk_format, transfer.container_format)
             location = transfer.writer.commit()
         except BaseException:
             self.abort(transfer)
             raise
-        wanted = states.UPLOADING if transfer.staged else states.SAVING
         try:
             with core.db.writer() as session:
                 image = session.get(Image, transfer.image_id)

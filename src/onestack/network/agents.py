@@ -30,7 +30,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from onestack.common.context import RequestContext
 from onestack.common.db import utcnow
@@ -70,6 +70,8 @@ class NetworkAgents:
     def alive(self, row: models.Agent, now: datetime | None = None) -> bool:
         if row.heartbeat_timestamp is None:
             return False
+        if self.core.faults.agent_down("network", row.host, object_session(row)):
+            return False  # an injected agent_down fault
         limit = timedelta(seconds=self.core.settings.agent_down_time)
         return (now or utcnow()) - row.heartbeat_timestamp <= limit
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from onestack.common.context import RequestContext
 from onestack.common.db import Database, utcnow
 from onestack.common.exceptions import PolicyNotAuthorized as CommonPolicyNotAuthorized
+from onestack.common.faults import FaultStore
 from onestack.common.policy import Enforcer
 from onestack.common.quota import QuotaEngine, QuotaResource
 from onestack.network import models
@@ -104,6 +105,8 @@ class NetworkCore:
         self.settings = settings
         self.db = db
         self.enforcer = enforcer
+        #: injected faults (``agent_down`` makes a host's agents not alive)
+        self.faults = FaultStore(db)
         resources = [
             QuotaResource(name, getattr(settings, f"quota_{name}"), _counter(model))
             for name, model in QUOTA_MODELS.items()
@@ -220,6 +223,8 @@ class NetworkCore:
         if not hosts:
             return
         live = _live_l2_hosts(session, hosts, self.settings.agent_down_time)
+        down = self.faults.hosts_down("network", session)  # injected agent_down faults
+        live = set() if down is None else live - down
         for port in ports:
             if port.binding_host_id:
                 port.vif_type = "bridge" if port.binding_host_id in live else "binding_failed"

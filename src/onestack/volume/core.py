@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from onestack.common.context import RequestContext
 from onestack.common.db import Database
+from onestack.common.faults import FaultStore
 from onestack.common.policy import Enforcer
 from onestack.volume.conf import VolumeSettings
 from onestack.volume.exceptions import (
@@ -53,6 +54,8 @@ class VolumeCore:
         self.agents = agents
         self.neighbours = neighbours
         self.quotas = VolumeQuotas(settings)
+        #: injected faults (volume and backup creation, volume services down)
+        self.faults = FaultStore(db)
 
     @property
     def images(self) -> ImageService:

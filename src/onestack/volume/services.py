@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import object_session
 
 from onestack.common.context import RequestContext
 from onestack.common.db import utcnow
@@ -73,6 +74,10 @@ class ServiceManager:
         return BackendCapabilities(**{k: bool(v) for k, v in reported.items() if k in known})
 
     def is_up(self, service: Service) -> bool:
+        if service.binary == VOLUME_BINARY and self.core.faults.agent_down(
+            "volume", service.host, object_session(service)
+        ):
+            return False  # an injected agent_down fault
         seen = service.updated_at or service.created_at
         return utcnow() - seen <= timedelta(seconds=self.core.settings.service_down_time)
 

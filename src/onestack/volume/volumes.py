@@ -16,6 +16,7 @@ from sqlalchemy import select
 from onestack.common.context import RequestContext
 from onestack.common.db import utcnow
 from onestack.common.exceptions import NotFound
+from onestack.common.faults import FaultKind
 from onestack.common.pagination import parse_bool, parse_limit, parse_sort
 from onestack.volume import states
 from onestack.volume.core import VolumeCore, new_id
@@ -184,6 +185,16 @@ class VolumeManager:
                 volume.fail_reason = "No valid backend was found."
             session.add(volume)
         if volume.host is not None:
+            fault = self.core.faults.take(FaultKind.VOLUME_CREATE, volume.project_id)
+            if fault is not None:
+                # an injected fault: the scheduler found no backend after all
+                with self.core.db.writer() as session:
+                    row = session.get(Volume, volume.id)
+                    if row is not None:
+                        row.host = None
+                        row.status = states.ERROR
+                        row.fail_reason = fault.reason()
+                return volume
             self.core.agents.create_volume(ctx, volume.host, volume.id)
         return volume
 

@@ -95,7 +95,9 @@ def test_the_database_holds_only_the_object_service_and_the_framework(
 ) -> None:
     with manager.core.listings.db.engine.connect() as connection:
         tables = set(inspect(connection).get_table_names())
-    assert {t for t in tables if not t.startswith(("object_", "quota_", "alembic_"))} == set()
+    assert {
+        t for t in tables if not t.startswith(("object_", "quota_", "alembic_", "injected_faults"))
+    } == set()
     assert not (tmp_path / "object" / "devices").exists(), "memory devices need no directories"
 
 

@@ -71,7 +71,11 @@ def _read(manager: TelemetryManager, metric: str, aggregation: str, granularity:
 def test_the_database_holds_only_the_telemetry_tables(manager: TelemetryManager) -> None:
     with manager.core.db.engine.connect() as connection:
         tables = set(inspect(connection).get_table_names())
-    assert {t for t in tables if not t.startswith(("telemetry_", "quota_", "alembic_"))} == set()
+    assert {
+        t
+        for t in tables
+        if not t.startswith(("telemetry_", "quota_", "alembic_", "injected_faults"))
+    } == set()
     assert {"telemetry_raw", "telemetry_aggregates", "telemetry_metrics"} <= tables
 
 

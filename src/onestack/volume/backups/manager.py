@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from onestack.common.context import RequestContext
 from onestack.common.db import utcnow
+from onestack.common.faults import FaultKind
 from onestack.common.pagination import parse_bool, parse_limit, parse_sort
 from onestack.volume import states
 from onestack.volume.core import VolumeCore, new_id
@@ -94,6 +95,20 @@ class BackupManager:
             session.add(backup)
             volume.previous_status = volume.status
             volume.status = states.BACKING_UP
+        fault = self.core.faults.take(FaultKind.BACKUP_CREATE, backup.project_id)
+        if fault is not None:
+            # an injected fault: the end a failed backup reaches on the agent (the backup
+            # in error, the volume back to its status), without casting to it
+            with self.core.db.writer() as session:
+                row = session.get(Backup, backup.id)
+                source = session.get(Volume, backup.volume_id)
+                if row is not None:
+                    row.status = states.ERROR
+                    row.fail_reason = fault.reason()
+                if source is not None and source.status == states.BACKING_UP:
+                    source.status = source.previous_status or states.AVAILABLE
+                    source.previous_status = None
+            return backup
         self.core.agents.create_backup(ctx, backup.host, backup.id)
         return backup
 
