@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 
 from onestack.common.context import RequestContext
 from onestack.common.db import Database
+from onestack.common.keystone_client import Credentials
 from onestack.common.policy import Enforcer
 from onestack.config import Settings
-from onestack.orchestration.clients.session import Credentials
 from onestack.orchestration.core import OrchestrationCore
 from onestack.orchestration.engine.engine import Engine
 from onestack.orchestration.inspection import Inspection

@@ -24,8 +24,7 @@ from sqlalchemy import func, select
 from onestack.common.context import RequestContext
 from onestack.common.pagination import parse_bool
 from onestack.orchestration import constraints
-from onestack.orchestration.clients.session import CloudSession
-from onestack.orchestration.clients.user import user_session
+from onestack.orchestration.clients.session import CloudSession, user_session
 from onestack.orchestration.core import OrchestrationCore, check_name
 from onestack.orchestration.engine.definition import StackDefinition
 from onestack.orchestration.engine.runtime import StackRuntime

@@ -26,14 +26,14 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from onestack.common.db import Database
-from onestack.orchestration.clients.session import (
+from onestack.common.keystone_client import (
     TIMEOUT,
-    CloudSession,
+    AsyncPasswordToken,
+    AsyncTrustTokens,
     Credentials,
-    ServiceToken,
-    TokenProvider,
     failure,
 )
+from onestack.orchestration.clients.session import CloudSession, call_failed
 from onestack.orchestration.conf import OrchestrationSettings
 from onestack.orchestration.engine.runtime import ActionFailed, StackRuntime
 from onestack.orchestration.engine.store import EngineStore, SignalStore
@@ -70,8 +70,8 @@ class Engine:
         self.engine_id = uuid.uuid4().hex
         self.credentials: Credentials | None = None
         self._http: httpx.AsyncClient | None = None
-        self._providers: dict[str, TokenProvider] = {}
-        self._service_token: ServiceToken | None = None
+        self._providers: dict[str, AsyncTrustTokens] = {}
+        self._service_token: AsyncPasswordToken | None = None
         #: the top-level action running per stack
         self.tasks: dict[str, asyncio.Task[None]] = {}
         #: other work in flight (signals being handled)
@@ -121,11 +121,11 @@ class Engine:
         Redelegation is allowed: resources act with tokens of this trust, and an
         ``OS::Aodh`` alarm with a ``trust+`` action makes the alarm API create a trust
         (to its own user) with such a token, as Heat does with the user's token."""
-        assert self.credentials is not None
+        trustee = await self.service_token().user_id()
         body = {
             "trust": {
                 "trustor_user_id": user_id,
-                "trustee_user_id": self.credentials.user_id,
+                "trustee_user_id": trustee,
                 "project_id": project_id,
                 "impersonation": True,
                 "allow_redelegation": True,
@@ -136,21 +136,25 @@ class Engine:
             f"{self.identity_url}/v3/OS-TRUST/trusts", json=body, headers={"X-Auth-Token": token}
         )
         if response.status_code != 201:
-            raise failure(response)
+            raise call_failed(failure(response))
         return str(response.json()["trust"]["id"])
 
     async def delete_trust(self, trust_id: str, cloud: CloudSession) -> None:
         await cloud.request("identity", "DELETE", f"/OS-TRUST/trusts/{trust_id}", missing_ok=True)
         self._providers.pop(trust_id, None)
 
-    def session(self, row: Stack) -> CloudSession:
+    def service_token(self) -> AsyncPasswordToken:
+        """The engine's own (unscoped) token: the trustee of every stack's trust."""
         assert self.credentials is not None
+        if self._service_token is None:
+            self._service_token = AsyncPasswordToken(self.http, self.credentials)
+        return self._service_token
+
+    def session(self, row: Stack) -> CloudSession:
         trust_id = row.trust_id or ""
         provider = self._providers.get(trust_id)
         if provider is None:
-            if self._service_token is None:
-                self._service_token = ServiceToken(self.http, self.credentials)
-            provider = TokenProvider(self.http, self.credentials, trust_id, self._service_token)
+            provider = AsyncTrustTokens(self.service_token(), trust_id)
             self._providers[trust_id] = provider
         return CloudSession(self.http, provider, self.region, row.project_id)
 
