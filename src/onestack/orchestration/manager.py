@@ -10,6 +10,7 @@ import asyncio
 import socket
 from typing import Any
 
+import httpx
 from sqlalchemy import func, select
 
 from onestack.common.context import RequestContext
@@ -38,8 +39,8 @@ class OrchestrationManager:
         self.engine.software = self.software.store
         self.templates = TemplateService(self.core, self.stacks)
 
-    async def start(self, credentials: Credentials) -> None:
-        await self.engine.start(credentials)
+    async def start(self, credentials: Credentials, http: httpx.AsyncClient | None = None) -> None:
+        await self.engine.start(credentials, http)
 
     async def stop(self) -> None:
         await self.engine.stop()

@@ -80,10 +80,13 @@ class Engine:
 
     # -- lifecycle ------------------------------------------------------------------------------
 
-    async def start(self, credentials: Credentials) -> None:
+    async def start(self, credentials: Credentials, http: httpx.AsyncClient | None = None) -> None:
+        """Start acting as the service user of ``credentials``; ``http`` is the client
+        the other services' APIs are reached through (a new one by default; closed at
+        ``stop``)."""
         self.credentials = credentials
         self.loop = asyncio.get_running_loop()
-        self._http = httpx.AsyncClient(timeout=TIMEOUT)
+        self._http = http or httpx.AsyncClient(timeout=TIMEOUT)
         await self.recover()
 
     async def stop(self) -> None:
