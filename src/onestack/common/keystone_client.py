@@ -202,6 +202,19 @@ def failure(response: httpx.Response) -> ServiceError:
     return ServiceError(response.status_code, error_message(body, response.text), body)
 
 
+def decoded(response: httpx.Response, ok: tuple[int, ...]) -> Any:
+    """The JSON of an answer whose status is in ``ok`` (its text when it is not JSON,
+    None when empty); ServiceError otherwise."""
+    if response.status_code not in ok:
+        raise failure(response)
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return response.text
+
+
 # -- tokens and the catalog -------------------------------------------------------------
 
 
@@ -356,14 +369,7 @@ class KeystoneSession:
     ) -> Any:
         """The decoded JSON answer (None when empty); ServiceError otherwise."""
         response = self.raw(service_type, method, path, json=json, params=params, headers=headers)
-        if response.status_code not in ok:
-            raise failure(response)
-        if not response.content:
-            return None
-        try:
-            return response.json()
-        except ValueError:
-            return response.text
+        return decoded(response, ok)
 
     def raw(
         self,
@@ -610,14 +616,7 @@ class AsyncKeystoneSession:
             break
         if missing_ok and response.status_code == 404:
             return None
-        if response.status_code not in ok:
-            raise failure(response)
-        if not response.content:
-            return None
-        try:
-            return response.json()
-        except ValueError:
-            return response.text
+        return decoded(response, ok)
 
 
 def post_json(

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
+from onestack import __version__
 from onestack.common.context import RequestContext
 from onestack.common.db import Database
 from onestack.common.keystone_client import Credentials
@@ -47,8 +48,6 @@ class OrchestrationManager:
 
     def build_info(self, ctx: RequestContext) -> dict[str, Any]:
         self.core.enforce(ctx, "build_info")
-        from onestack import __version__
-
         return {"api": {"revision": __version__}, "engine": {"revision": __version__}}
 
     def services(self, ctx: RequestContext) -> list[dict[str, Any]]:

@@ -37,7 +37,11 @@ from onestack.orchestration.clients.session import CloudSession, call_failed
 from onestack.orchestration.conf import OrchestrationSettings
 from onestack.orchestration.engine.runtime import ActionFailed, StackRuntime
 from onestack.orchestration.engine.store import EngineStore, SignalStore
-from onestack.orchestration.exceptions import ResourceFailure, StackValidationFailed
+from onestack.orchestration.exceptions import (
+    EngineUnavailable,
+    ResourceFailure,
+    StackValidationFailed,
+)
 from onestack.orchestration.models import Stack
 from onestack.orchestration.resources.base import short_id
 
@@ -109,8 +113,6 @@ class Engine:
     @property
     def http(self) -> httpx.AsyncClient:
         if self._http is None:
-            from onestack.orchestration.exceptions import EngineUnavailable
-
             raise EngineUnavailable()
         return self._http
 
@@ -183,8 +185,6 @@ class Engine:
         """Run ``body`` as the stack's action (from the event loop or any thread)."""
         loop = self.loop
         if loop is None:
-            from onestack.orchestration.exceptions import EngineUnavailable
-
             raise EngineUnavailable()
 
         def start() -> None:
