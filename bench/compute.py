@@ -190,7 +190,7 @@ def _plain_qemu_boot(work: Path, key: Path, accel: str) -> tuple[float, float]:
 
     from tests.support.server import free_port
 
-    from onestack.image.defaults import vm as vm_image
+    from onestack.guests import vm as vm_image
 
     base = vm_image.cached_image()
     disk = work / "plain.qcow2"

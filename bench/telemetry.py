@@ -133,7 +133,7 @@ def rss():
     fields = dict(line.split(":", 1) for line in open("/proc/self/status"))
     return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
 settings = load_settings(state_dir={str(cloud.state_dir)!r})
-poller = build_poller(settings, central=False)
+poller = build_poller(settings, False, None, None)
 poller.session.token()
 before, _ = rss()
 began = time.perf_counter()

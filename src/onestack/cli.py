@@ -255,7 +255,7 @@ def _join_token(settings: Settings) -> Path | None:
                 "postgresql://... or mysql://..., and --bus-url amqp://..."
             )
         return None
-    from onestack.compute.service_auth import password_file
+    from onestack.common.keystone_client import password_file
     from onestack.node import write_token
 
     password = settings.compute.service_password or (

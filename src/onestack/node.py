@@ -195,13 +195,14 @@ async def _start_compute(settings: Settings, db: Database, bus: Bus, parts: Node
     parts.stops.append(compute.stop)
 
 
-async def _start_poller(settings: Settings, parts: NodeParts) -> None:
+async def _start_poller(settings: Settings, bus: Bus, parts: NodeParts) -> None:
     """The metering poller of this host's instances (Ceilometer's compute agent)."""
     from onestack.telemetry.service import build_poller
 
     if settings.telemetry.poll_interval <= 0 or not settings.telemetry.service_password:
         return
-    poller = build_poller(settings, central=False)
+    bridge = LoopBridge(asyncio.get_running_loop(), owner="telemetry")
+    poller = build_poller(settings, False, bus, bridge)
     tasks = poller.tasks(settings.telemetry.poll_interval)
     tasks.start()
 
@@ -290,7 +291,7 @@ async def run_node(
             await _start_volume(settings, db, bus, parts)
         if "compute" in roles:
             await _start_compute(settings, db, bus, parts)
-            await _start_poller(settings, parts)
+            await _start_poller(settings, bus, parts)
         if ready is not None:
             ready()
         await stop.wait()

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from onestack.common.keystone_client import ServiceUser
     from onestack.config import Settings
     from onestack.identity.bootstrap import CatalogEntry
     from onestack.server import Cloud
@@ -37,8 +37,9 @@ class ServicePlugin:
     stop: Callable[[Cloud], Awaitable[None]] | None = None
     #: runs once per start before the APIs listen, after migrations (bootstrap)
     prepare: Callable[[Cloud], None] | None = None
-    #: the user its agents call other services' APIs as (made at bootstrap; None: none)
-    service_user: str | None = None
+    #: the user it calls other services' APIs as (made at bootstrap; None: none), by
+    #: the settings (see onestack.common.keystone_client)
+    service_user: Callable[[Settings], ServiceUser] | None = None
     #: runs once per start in a worker thread, from the end of ``prepare`` while the
     #: APIs are built (slow, GIL-releasing work such as hashing and writing files);
     #: done before ``start``
@@ -46,11 +47,3 @@ class ServicePlugin:
     #: runs on every service's app right after it is built, with the service's name
     #: (adds routes to another service's app or sets its ``state``)
     extend_app: Callable[[Cloud, str, Any], None] | None = None
-
-
-def service_password(state_dir: Path, user: str, given: str | None = None) -> str:
-    """A service user's password: ``given`` (from the service's settings), else the one
-    the bootstrap keeps in ``<state_dir>/secrets/<user>-password``."""
-    if given:
-        return given
-    return (state_dir / "secrets" / f"{user}-password").read_text().strip()

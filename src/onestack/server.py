@@ -101,7 +101,7 @@ class Cloud:
     def prepare(self) -> BootstrapResult:
         """Migrate the database and bootstrap; safe to run at every start."""
         upgrade(self.db, [p.package for p in self.plugins if p.package])
-        service_users = [p.service_user for p in self.plugins if p.service_user]
+        service_users = [p.service_user(self.settings) for p in self.plugins if p.service_user]
         self.bootstrap_result = bootstrap(
             self.identity, self.settings, self.catalog_entries(), service_users
         )

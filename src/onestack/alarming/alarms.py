@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -268,7 +269,7 @@ class AlarmManager:
             if timezone:
                 try:
                     cron.within(str(item["start"]), 0, timezone, utcnow())
-                except Exception:
+                except (zoneinfo.ZoneInfoNotFoundError, ValueError):
                     raise ClientSideError(error=f"Timezone {timezone} is not valid") from None
             constraints.append(
                 {

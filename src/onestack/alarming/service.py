@@ -15,16 +15,20 @@ from typing import TYPE_CHECKING, Any
 from onestack.alarming import policies
 from onestack.alarming.conf import AlarmingSettings
 from onestack.alarming.manager import AlarmingManager
-from onestack.common.keystone_client import Credentials, KeystoneSession
+from onestack.common.keystone_client import (
+    KeystoneSession,
+    ServiceUser,
+    service_credentials,
+    service_password,
+)
 from onestack.identity.bootstrap import CatalogEntry
-from onestack.plugin import ServicePlugin, service_password
+from onestack.plugin import ServicePlugin
 
 if TYPE_CHECKING:
     from onestack.config import Settings
     from onestack.server import Cloud
 
 LOG = logging.getLogger(__name__)
-SERVICE_USER = "aodh"
 
 
 def _settings(settings: Settings) -> AlarmingSettings:
@@ -50,30 +54,20 @@ def manager_of(cloud: Cloud) -> AlarmingManager:
 
 
 def _password(settings: Settings) -> str:
-    return service_password(settings.state_dir, SERVICE_USER, _settings(settings).service_password)
+    alarming = _settings(settings)
+    return service_password(settings.state_dir, alarming.service_user, alarming.service_password)
 
 
 def _prepare(cloud: Cloud) -> None:
     manager = manager_of(cloud)
     settings = cloud.settings
     alarming = _settings(settings)
-    credentials = Credentials(
-        auth_url=_identity_url(settings),
-        username=alarming.service_user,
-        password=_password(settings),
-        project_name="service",
-        region=settings.region,
-    )
+    url, name, password = _identity_url(settings), alarming.service_user, _password(settings)
 
     def session(trust_id: str | None) -> KeystoneSession:
         if trust_id is None:
-            return KeystoneSession(credentials)
-        trustee = Credentials(
-            auth_url=credentials.auth_url,
-            username=credentials.username,
-            password=credentials.password,
-            region=credentials.region,
-        )
+            return KeystoneSession(service_credentials(url, name, password, settings.region))
+        trustee = service_credentials(url, name, password, settings.region, project=None)
         return KeystoneSession(trustee, trust_id=trust_id)
 
     manager.core.session_factory = session
@@ -124,5 +118,5 @@ PLUGIN = ServicePlugin(
     start=_start,
     stop=_stop,
     prepare=_prepare,
-    service_user=SERVICE_USER,
+    service_user=lambda settings: ServiceUser(_settings(settings).service_user),
 )

@@ -37,7 +37,7 @@ from onestack.compute import netinfo, states
 from onestack.compute.block_devices import BlockDevices
 from onestack.compute.conf import ComputeSettings
 from onestack.compute.core import COMPUTE_BINARY
-from onestack.compute.driver import ComputeDriver, InstanceSpec, TapVif
+from onestack.compute.driver import ComputeDriver, InstanceSpec, InstanceStats, TapVif
 from onestack.compute.exceptions import InstanceNotFound
 from onestack.compute.images import ImageCache, ImageClient
 from onestack.compute.instances import (
@@ -566,6 +566,12 @@ class ComputeAgent:
         """Unplug the port's NIC from the VM (before the network removes its tap)."""
         with self.locks(instance_id):
             self.driver.detach_interface(instance_id, port_id)
+
+    def instance_stats(self, instance_id: str) -> InstanceStats:
+        """What the driver measures of a running instance (the metering poller's input);
+        NotFound when it does not run here, NotSupported when the driver measures
+        nothing."""
+        return self.driver.instance_stats(instance_id)
 
     def get_console_output(self, instance_id: str, length: int | None) -> str:
         output = self.driver.console_output(instance_id, length)

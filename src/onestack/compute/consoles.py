@@ -28,6 +28,7 @@ from onestack.common.db import utcnow
 from onestack.common.exceptions import BadRequest, Conflict, NotFound
 from onestack.compute import states
 from onestack.compute.core import ComputeCore
+from onestack.compute.exceptions import ConsoleTypeUnavailable
 from onestack.compute.models import ConsoleAuthToken, Instance
 
 #: seconds a console token stays valid (Nova's [consoleauth] token_ttl)
@@ -41,10 +42,6 @@ KNOWN_TYPES = {
     "serial": ("serial",),
     "mks": ("webmks",),
 }
-
-
-class ConsoleTypeUnavailable(BadRequest):
-    msg_fmt = "Unavailable console type {console_type}."
 
 
 @dataclass(frozen=True)

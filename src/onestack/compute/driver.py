@@ -11,10 +11,11 @@ after a failure.
 from __future__ import annotations
 
 import abc
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from onestack.compute.conf import ComputeSettings
 from onestack.compute.exceptions import DriverNotSupported
@@ -139,6 +140,19 @@ class InstanceStats:
     #: resident memory of the instance's processes (bytes)
     memory_resident_bytes: int
     disks: tuple[DiskStats, ...] = ()
+
+    def to_wire(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> InstanceStats:
+        disks = tuple(DiskStats(**d) for d in data.get("disks") or ())
+        return cls(
+            cpu_time_ns=int(data["cpu_time_ns"]),
+            memory_usage_bytes=int(data["memory_usage_bytes"]),
+            memory_resident_bytes=int(data["memory_resident_bytes"]),
+            disks=disks,
+        )
 
 
 @dataclass(frozen=True)

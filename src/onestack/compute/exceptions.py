@@ -148,3 +148,7 @@ class ImageDataInvalid(OneStackError):
     code = 500
     title = "Compute Error"
     msg_fmt = "The data of image {image_id} is not valid: {reason}"
+
+
+class ConsoleTypeUnavailable(BadRequest):
+    msg_fmt = "Unavailable console type {console_type}."

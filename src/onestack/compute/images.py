@@ -25,12 +25,16 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
+import httpx
+
+from onestack.common.exceptions import OneStackError
+from onestack.common.keystone_client import KeystoneSession, ServiceError
 from onestack.compute.exceptions import ImageDataInvalid
-from onestack.compute.service_auth import ServiceSession
 from onestack.image.interface import ImageRecord
 
 LOG = logging.getLogger(__name__)
@@ -99,28 +103,43 @@ def image_record(data: dict[str, Any]) -> ImageRecord:
 class HTTPImageClient:
     """:class:`ImageClient` over the Image API v2; see the module docstring."""
 
-    def __init__(self, session: ServiceSession) -> None:
+    def __init__(self, session: KeystoneSession) -> None:
         self.session = session
 
+    @contextmanager
+    def _answer(
+        self,
+        method: str,
+        path: str,
+        what: str,
+        content: bytes | IO[bytes] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Iterator[httpx.Response]:
+        """The streamed 2xx answer; an error answer is onestack's exception of its status."""
+        try:
+            with self.session.stream(
+                "image", method, path, content=content, headers=headers
+            ) as answer:
+                yield answer
+        except ServiceError as exc:
+            raise exc.as_error(what) from None
+
     def get_image(self, image_id: str) -> ImageRecord:
-        with self.session.request(
-            "GET", "image", f"/v2/images/{image_id}", what=f"image {image_id}"
-        ) as answer:
-            return image_record(json.load(answer))
+        with self._answer("GET", f"/v2/images/{image_id}", f"image {image_id}") as answer:
+            return image_record(json.loads(answer.read()))
 
     def download(self, image: ImageRecord, target: Path) -> None:
-        raw = self.session.request(
-            "GET", "image", f"/v2/images/{image.id}/file", what=f"the data of image {image.id}"
-        )
         digest = hashlib.md5(usedforsecurity=False)
         size = 0
-        with raw, open(target, "wb") as out:
-            while chunk := raw.read(CHUNK):
-                out.write(chunk)
-                size += len(chunk)
-                digest.update(chunk)
-            out.flush()
-            os.fsync(out.fileno())
+        what = f"the data of image {image.id}"
+        with self._answer("GET", f"/v2/images/{image.id}/file", what) as raw:
+            with open(target, "wb") as out:
+                for chunk in raw.iter_bytes(CHUNK):
+                    out.write(chunk)
+                    size += len(chunk)
+                    digest.update(chunk)
+                out.flush()
+                os.fsync(out.fileno())
         if image.size is not None and size != image.size:
             raise ImageDataInvalid(
                 image_id=image.id, reason=f"{size} bytes arrived instead of {image.size}"
@@ -149,28 +168,26 @@ class HTTPImageClient:
             "min_ram": 0,
             "owner": owner,
         }
-        with self.session.request(
+        with self._answer(
             "POST",
-            "image",
             "/v2/images",
-            body=json.dumps(body).encode(),
+            f"creating image {name}",
+            content=json.dumps(body).encode(),
             headers={"Content-Type": "application/json"},
-            what=f"creating image {name}",
         ) as answer:
-            image_id = str(json.load(answer)["id"])
+            image_id = str(json.loads(answer.read())["id"])
         try:
             with open(path, "rb") as data:
                 headers = {
                     "Content-Type": "application/octet-stream",
                     "Content-Length": str(path.stat().st_size),
                 }
-                with self.session.request(
+                with self._answer(
                     "PUT",
-                    "image",
                     f"/v2/images/{image_id}/file",
-                    body=data,
+                    f"uploading image {image_id}",
+                    content=data,
                     headers=headers,
-                    what=f"uploading image {image_id}",
                 ):
                     pass
         except BaseException:
@@ -180,9 +197,9 @@ class HTTPImageClient:
 
     def _delete(self, image_id: str) -> None:
         try:
-            with self.session.request("DELETE", "image", f"/v2/images/{image_id}"):
+            with self._answer("DELETE", f"/v2/images/{image_id}", f"deleting image {image_id}"):
                 pass
-        except Exception:
+        except OneStackError:
             LOG.exception("could not delete the unfinished image %s", image_id)
 
 

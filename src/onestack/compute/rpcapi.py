@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from onestack.common.bus import Bus
 from onestack.common.bus.bridge import LoopBridge
+from onestack.compute.driver import InstanceStats
 
 if TYPE_CHECKING:
     from onestack.compute.agent import ComputeAgent
@@ -30,6 +31,8 @@ SCHEDULER_TOPIC = "scheduler"
 AGENT_TOPIC = "compute"
 #: seconds the API waits for an agent's snapshot (its answer is the new image's id)
 SNAPSHOT_TIMEOUT = 600.0
+#: seconds the metering poller waits for an instance's statistics
+STATS_TIMEOUT = 30.0
 
 T = TypeVar("T")
 
@@ -167,6 +170,18 @@ class AgentAPI:
     async def attach_volume(self, host: str, bdm_id: str, request_id: str) -> None:
         await self._cast(host, "attach_volume", bdm_id=bdm_id, request_id=request_id)
 
+    async def instance_stats(self, host: str, instance_id: str) -> InstanceStats:
+        """What the host's driver measures of a running instance (NotFound when it does
+        not run there, NotSupported when the driver measures nothing)."""
+        result = await self.bus.call(
+            AGENT_TOPIC,
+            "instance_stats",
+            server=host,
+            timeout=STATS_TIMEOUT,
+            instance_id=instance_id,
+        )
+        return InstanceStats.from_wire(result)
+
     async def detach_volume(self, host: str, bdm_id: str, request_id: str) -> None:
         await self._cast(host, "detach_volume", bdm_id=bdm_id, request_id=request_id)
 
@@ -272,6 +287,10 @@ class AgentEndpoint:
     async def attach_volume(self, bdm_id: str, request_id: str) -> None:
         await self._run(self._agent.block.attach_volume, bdm_id, request_id)
 
+    async def instance_stats(self, instance_id: str) -> dict[str, Any]:
+        stats = await self._run(self._agent.instance_stats, instance_id)
+        return stats.to_wire()
+
     async def detach_volume(self, bdm_id: str, request_id: str) -> None:
         await self._run(self._agent.block.detach_volume, bdm_id, request_id)
 
@@ -289,3 +308,17 @@ class ComputeRPC:
     def over(cls, bus: Bus) -> ComputeRPC:
         bridge = LoopBridge(owner="compute")
         return cls(bridge, AgentAPI(bus), ConductorAPI(bus), SchedulerAPI(bus))
+
+
+class InstanceStatsClient:
+    """The statistics of one host's instances, from its compute agent over the bus, for
+    code in worker threads (the metering poller of that host)."""
+
+    def __init__(self, bus: Bus, bridge: LoopBridge, host: str) -> None:
+        self.agents = AgentAPI(bus)
+        self.bridge = bridge
+        self.host = host
+
+    def instance_stats(self, instance_id: str) -> InstanceStats:
+        coro = self.agents.instance_stats(self.host, instance_id)
+        return self.bridge.run(coro, STATS_TIMEOUT + 5)

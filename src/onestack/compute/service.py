@@ -23,6 +23,12 @@ from typing import TYPE_CHECKING, Any
 from onestack.common.bus import Bus
 from onestack.common.bus.bridge import LoopBridge
 from onestack.common.db import Database, utcnow
+from onestack.common.keystone_client import (
+    KeystoneSession,
+    ServiceUser,
+    service_credentials,
+    service_password,
+)
 from onestack.common.periodic import PeriodicTask, TaskRunner
 from onestack.compute import policies
 from onestack.compute.conf import ComputeSettings
@@ -35,12 +41,6 @@ from onestack.compute.rpcapi import (
     SCHEDULER_TOPIC,
     AgentEndpoint,
     ComputeRPC,
-)
-from onestack.compute.service_auth import (
-    SERVICE_USER,
-    ServiceCredentials,
-    ServiceSession,
-    password_file,
 )
 from onestack.identity.bootstrap import CatalogEntry
 from onestack.plugin import ServicePlugin
@@ -57,19 +57,19 @@ def host_name(settings: ComputeSettings) -> str:
     return settings.host or socket.gethostname()
 
 
-def service_session(settings: Settings) -> ServiceSession:
-    """The compute service user's session (its password from the settings, else the one
-    the bootstrap saved in the state directory)."""
+def service_session(settings: Settings) -> KeystoneSession:
+    """The compute service user's session on the catalog's internal endpoints (its
+    password from the settings, else the one the bootstrap saved in the state
+    directory)."""
     compute = settings.compute
-    password = compute.service_password
-    if password is None:
-        password = password_file(settings.state_dir, compute.service_user).read_text().strip()
-    return ServiceSession(
-        ServiceCredentials(
-            auth_url=settings.url("identity") + "/v3",
-            username=compute.service_user,
-            password=password,
-            region=settings.region,
+    password = service_password(settings.state_dir, compute.service_user, compute.service_password)
+    return KeystoneSession(
+        service_credentials(
+            settings.url("identity") + "/v3",
+            compute.service_user,
+            password,
+            settings.region,
+            interface="internal",
         )
     )
 
@@ -306,5 +306,5 @@ PLUGIN = ServicePlugin(
     start=_start,
     stop=_stop,
     prepare=_prepare,
-    service_user=SERVICE_USER,
+    service_user=lambda settings: ServiceUser(settings.compute.service_user),
 )

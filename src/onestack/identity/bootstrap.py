@@ -1,10 +1,12 @@
 """First-start bootstrap: the default domain, roles, admin and demo, the catalog,
 and the services' own users.
 
-A service user (Nova's ``nova``, ...) is what a service's agents call other
-services' APIs as: a user of the ``service`` project with the ``admin`` and
-``service`` roles there, its password generated once and kept in the state
-directory (``secrets/<name>-password``, 0600) for the agents to read.
+A service user (Nova's ``nova``, Heat's ``heat``, ...) is what a service's agents,
+pollers and engines call other services' APIs as: each plugin declares its
+``onestack.common.keystone_client.ServiceUser`` (a name and its roles on the
+``service`` project); its password is generated once and kept in the state
+directory (``secrets/<name>-password``, 0600) for the service to read.  This is
+the only place service users are made.
 
 Idempotent: every start runs it, creating only what is missing and keeping
 the catalog's URLs in step with the configured host and ports.
@@ -24,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onestack.common.db import utcnow
+from onestack.common.keystone_client import ServiceUser, password_file
 from onestack.config import Settings
 from onestack.identity.assignment import GLOBAL
 from onestack.identity.core import DEFAULT_DOMAIN_ID, IdentityCore, new_id
@@ -111,7 +114,7 @@ def bootstrap(
     identity: IdentityManager,
     settings: Settings,
     catalog: Sequence[CatalogEntry],
-    service_users: Sequence[str] = (),
+    service_users: Sequence[ServiceUser] = (),
 ) -> BootstrapResult:
     identity.initialize_keys()
     admin_password = _secret(
@@ -125,8 +128,9 @@ def bootstrap(
         "admin": (admin_password, settings.admin_password),
         "demo": (demo_password, settings.demo_password),
     }
-    for name in service_users:
-        path = settings.state_dir / "secrets" / f"{name}-password"
+    for service_user in service_users:
+        name = service_user.name
+        path = password_file(settings.state_dir, name)
         existed = path.is_file()
         password = _secret(path, None)
         # a password made now (its file was lost) must reach the user's record
@@ -160,7 +164,9 @@ def bootstrap(
                     enabled=True,
                 )
             )
-        roles = {name: _role(session, name) for name in ("admin", "member", "reader", "service")}
+        wanted_roles = {"admin", "member", "reader", "service"}
+        wanted_roles.update(role for user in service_users for role in user.roles)
+        roles = {name: _role(session, name) for name in sorted(wanted_roles)}
         session.flush()
         for prior, implied in (("admin", "member"), ("member", "reader")):
             key = (roles[prior].id, roles[implied].id)
@@ -172,14 +178,19 @@ def bootstrap(
         session.flush()
         admin = _user(session, "admin", admin_project.id, hashes.get("admin"))
         demo = _user(session, "demo", demo_project.id, hashes.get("demo"))
-        services = [_user(session, n, service_project.id, hashes.get(n)) for n in service_users]
+        services = [
+            (_user(session, u.name, service_project.id, hashes.get(u.name)), u.roles)
+            for u in service_users
+        ]
         session.flush()
         _grant(session, "UserProject", admin.id, admin_project.id, roles["admin"].id)
         _grant(session, "UserSystem", admin.id, "system", roles["admin"].id)
         _grant(session, "UserProject", demo.id, demo_project.id, roles["member"].id)
-        for user in services:
-            for role in ("admin", "service"):
-                _grant(session, "UserProject", user.id, service_project.id, roles[role].id)
+        for service_record, granted in services:
+            for role in granted:
+                _grant(
+                    session, "UserProject", service_record.id, service_project.id, roles[role].id
+                )
         if session.get(Region, settings.region) is None:
             session.add(Region(id=settings.region, description=""))
         session.flush()

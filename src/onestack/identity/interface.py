@@ -6,7 +6,8 @@ through ``lookup_ec2`` and ``context_for``.  Nothing else of identity is used by
 another service, and never its tables.  (The all-in-one server builds the
 ``IdentityManager`` and runs ``identity.bootstrap`` at start, and the CLI
 rotates the Fernet keys with ``identity.fernet``: identity's own start-up and
-administration, not another service's use.)
+administration, not another service's use; the services' own users are declared
+on their plugins and made by that bootstrap.)
 """
 
 from __future__ import annotations
@@ -24,15 +25,6 @@ class IdentityService(Protocol):
     @property
     def tokens(self) -> TokenValidator:
         """Validates ``X-Auth-Token`` values for the request pipeline."""
-        ...
-
-    def ensure_service_user(
-        self, name: str, password: str, roles: tuple[str, ...] = ("service",)
-    ) -> str:
-        """The id of a service's own user in the service project with ``roles`` there
-        (created, or its password set, when needed); the orchestration engine is the
-        trustee of stacks' trusts, the metering poller and the alarm evaluator are admins
-        of the service project as Ceilometer's and Aodh's install guides make them."""
         ...
 
     def lookup_ec2(self, access: str) -> Ec2Secret | None:

@@ -19,7 +19,6 @@ from onestack.identity.credentials import CredentialManager, Ec2Secret
 from onestack.identity.fernet import KeyRepository, TokenFormatter
 from onestack.identity.models import Domain, Project, User
 from onestack.identity.resources import ResourceManager
-from onestack.identity.service_users import ensure_service_user
 from onestack.identity.tokens import TokenManager
 
 
@@ -42,12 +41,6 @@ class IdentityManager:
     def initialize_keys(self) -> None:
         self.token_keys.initialize()
         self.credential_keys.initialize()
-
-    def ensure_service_user(
-        self, name: str, password: str, roles: tuple[str, ...] = ("service",)
-    ) -> str:
-        """The id of a service's own user (see identity/service_users.py)."""
-        return ensure_service_user(self.core, name, password, roles)
 
     def lookup_ec2(self, access: str) -> Ec2Secret | None:
         return self.credentials.lookup_ec2(access)

@@ -30,7 +30,7 @@ def image() -> None:
 )
 def build(state_dir: Path | None, config: Path | None, output: Path | None) -> None:
     """Rebuild onestack-busybox and register it (replacing the old one)."""
-    from onestack.image.defaults import busybox
+    from onestack.guests import busybox
 
     if output is not None:
         try:
@@ -64,7 +64,7 @@ def build(state_dir: Path | None, config: Path | None, output: Path | None) -> N
 @click.option("--force", is_flag=True, help="Build again even if the cached image exists.")
 def build_vm(force: bool) -> None:
     """Build the onestack-vm image into this machine's cache (clouds register it at start)."""
-    from onestack.image.defaults import vm
+    from onestack.guests import vm
 
     target = vm.cached_image()
     if target.is_file() and not force:

@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
 from onestack.network.exceptions import NotSupported
-from onestack.network.interface import MetadataProvider, PortInfo, VifTap
+from onestack.network.interface import MetadataProvider, PortCounters, PortInfo, VifTap
 from onestack.network.public_range import HeldRange
 from onestack.network.topology import Desired
 
@@ -155,3 +156,9 @@ class NetworkDataPlane(abc.ABC):
     def instance_plugged(self, instance_id: str) -> bool:
         """True when the instance's namespace exists on this host."""
         return False
+
+    def port_counters(self, ports: Sequence[tuple[str, str]]) -> dict[str, PortCounters]:
+        """port id -> the counters of its device here, for ``(port id, network id)``
+        pairs (the instance's view: rx is what it received); ports without a device
+        are left out.  A data plane that plugs nothing measures nothing."""
+        return {}

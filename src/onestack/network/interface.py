@@ -131,6 +131,24 @@ class VifTap:
     device: str
 
 
+@dataclass(frozen=True)
+class PortCounters:
+    """The counters of an instance's port, as the instance sees them (rx: what it
+    received), read from the port's device on its host (the metering poller's input)."""
+
+    port_id: str
+    #: the port's device on the host (``tap...``), which names Ceilometer's resource
+    device: str
+    rx_bytes: int = 0
+    tx_bytes: int = 0
+    rx_packets: int = 0
+    tx_packets: int = 0
+    rx_drop: int = 0
+    tx_drop: int = 0
+    rx_errors: int = 0
+    tx_errors: int = 0
+
+
 class MetadataProvider(Protocol):
     def instance_metadata(self, instance_id: str) -> InstanceMetadata | None:
         """The instance's metadata, or None when there is no such instance."""
@@ -215,6 +233,11 @@ class NetworkService(Protocol):
 
     def teardown_instance_network(self, instance_id: str) -> None:
         """Remove the instance's namespace or taps and its bridge ports (no error if absent)."""
+        ...
+
+    def port_counters(self, ports: Sequence[tuple[str, str]]) -> dict[str, PortCounters]:
+        """port id -> its counters on this host, for ``(port id, network id)`` pairs;
+        a port with no device here is left out (empty without a data plane)."""
         ...
 
     def set_metadata_provider(self, provider: MetadataProvider | None) -> None:

@@ -48,6 +48,7 @@ from onestack.network.interface import (
     MetadataProvider,
     NetworkInfo,
     NetworkRequest,
+    PortCounters,
     PortInfo,
     Requested,
     SecurityGroupInfo,
@@ -256,6 +257,9 @@ class NetworkManager:
 
     def teardown_instance_network(self, instance_id: str) -> None:
         self.instances.teardown_instance_network(instance_id)
+
+    def port_counters(self, ports: Sequence[tuple[str, str]]) -> dict[str, PortCounters]:
+        return self.core.plane.port_counters(ports)
 
     def set_metadata_provider(self, provider: MetadataProvider | None) -> None:
         self.instances.set_metadata_provider(provider)

@@ -45,6 +45,7 @@ from onestack.network.interface import (
     MetadataProvider,
     NetworkInfo,
     NetworkRequest,
+    PortCounters,
     PortInfo,
     Requested,
     SecurityGroupInfo,
@@ -161,6 +162,10 @@ class NetworkEndpoint:
 
     def teardown_instance_network(self, instance_id: str) -> None:
         self._service.teardown_instance_network(instance_id)
+
+    def port_counters(self, ports: list[list[str]]) -> list[Wire]:
+        found = self._service.port_counters([(p[0], p[1]) for p in ports])
+        return [dataclasses.asdict(c) for c in found.values()]
 
     def get_port_info(self, ctx: Wire, port_id: str) -> Wire:
         return port_to_wire(self._service.get_port_info(RequestContext.from_wire(ctx), port_id))
@@ -318,6 +323,11 @@ class NetworkClient:
 
     def teardown_instance_network(self, instance_id: str) -> None:
         self._call("teardown_instance_network", local=True, instance_id=instance_id)
+
+    def port_counters(self, ports: Sequence[tuple[str, str]]) -> dict[str, PortCounters]:
+        """Read by this host's network agent (``network.<host>``)."""
+        found = self._call("port_counters", local=True, ports=[list(p) for p in ports])
+        return {c["port_id"]: PortCounters(**c) for c in found}
 
     def set_metadata_provider(self, provider: MetadataProvider | None) -> None:
         raise NotSupported(

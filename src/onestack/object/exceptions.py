@@ -6,6 +6,7 @@ under the S3 code each names (``s3_code``) or its status's usual one.
 
 from __future__ import annotations
 
+from onestack.common.errors import S3_STATUS
 from onestack.common.exceptions import (
     BadRequest,
     Conflict,
@@ -13,6 +14,7 @@ from onestack.common.exceptions import (
     OneStackError,
     PayloadTooLarge,
     PreconditionFailed,
+    Unauthorized,
 )
 
 
@@ -67,3 +69,24 @@ class InvalidMetadata(BadRequest):
 
 class ConditionFailed(PreconditionFailed):
     msg_fmt = "A precondition of the request failed."
+
+
+class TempUrlInvalid(Unauthorized):
+    msg_fmt = "Temp URL invalid"
+
+
+class TempUrlExpired(Unauthorized):
+    msg_fmt = "Temp URL expired"
+
+
+class S3Error(OneStackError):
+    """An error of the S3 API that names its S3 code (``NoSuchKey``,
+    ``SignatureDoesNotMatch``); the code decides the status."""
+
+    def __init__(self, s3_code: str, message: str) -> None:
+        super().__init__(message)
+        self.s3_code = s3_code
+
+    @property
+    def status(self) -> int:
+        return S3_STATUS.get(self.s3_code or "", 400)

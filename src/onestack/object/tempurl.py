@@ -18,19 +18,11 @@ import time
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from onestack.common.exceptions import Unauthorized
+from onestack.object.exceptions import TempUrlExpired, TempUrlInvalid
 
 METHODS = ("GET", "HEAD", "PUT", "POST", "DELETE")
 DIGESTS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "sha512": hashlib.sha512}
 _HEX_LENGTHS = {40: "sha1", 64: "sha256", 128: "sha512"}
-
-
-class TempUrlInvalid(Unauthorized):
-    msg_fmt = "Temp URL invalid"
-
-
-class TempUrlExpired(Unauthorized):
-    msg_fmt = "Temp URL expired"
 
 
 def is_tempurl(query: Mapping[str, str]) -> bool:

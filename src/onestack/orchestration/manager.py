@@ -10,13 +10,15 @@ import asyncio
 import socket
 from typing import Any
 
+import httpx
 from sqlalchemy import func, select
 
+from onestack import __version__
 from onestack.common.context import RequestContext
 from onestack.common.db import Database
+from onestack.common.keystone_client import Credentials
 from onestack.common.policy import Enforcer
 from onestack.config import Settings
-from onestack.orchestration.clients.session import Credentials
 from onestack.orchestration.core import OrchestrationCore
 from onestack.orchestration.engine.engine import Engine
 from onestack.orchestration.inspection import Inspection
@@ -38,16 +40,14 @@ class OrchestrationManager:
         self.engine.software = self.software.store
         self.templates = TemplateService(self.core, self.stacks)
 
-    async def start(self, credentials: Credentials) -> None:
-        await self.engine.start(credentials)
+    async def start(self, credentials: Credentials, http: httpx.AsyncClient | None = None) -> None:
+        await self.engine.start(credentials, http)
 
     async def stop(self) -> None:
         await self.engine.stop()
 
     def build_info(self, ctx: RequestContext) -> dict[str, Any]:
         self.core.enforce(ctx, "build_info")
-        from onestack import __version__
-
         return {"api": {"revision": __version__}, "engine": {"revision": __version__}}
 
     def services(self, ctx: RequestContext) -> list[dict[str, Any]]:

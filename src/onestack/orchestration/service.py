@@ -1,21 +1,19 @@
 """The orchestration service's plug-in to the all-in-one server.
 
-``cloud.services["orchestration"]`` is the ``OrchestrationManager``.  At start the
-engine's service user (the trustee of every stack's trust) is made sure of in
-identity, with a password kept in ``<state_dir>/secrets/heat-password``; then the
-engine starts and recovers what a previous run left in progress.
+``cloud.services["orchestration"]`` is the ``OrchestrationManager``.  The engine's
+service user (``heat``, the trustee of every stack's trust, with the ``service``
+role) is declared here and made at bootstrap, with a password kept in
+``<state_dir>/secrets/heat-password``.  At start the engine starts and recovers what a
+previous run left in progress.
 """
 
 from __future__ import annotations
 
-import os
-import secrets
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from onestack.common.keystone_client import ServiceUser, service_credentials, service_password
 from onestack.identity.bootstrap import CatalogEntry
 from onestack.orchestration import policies
-from onestack.orchestration.clients.session import Credentials
 from onestack.orchestration.manager import OrchestrationManager
 from onestack.plugin import ServicePlugin
 
@@ -38,25 +36,8 @@ def manager_of(cloud: Cloud) -> OrchestrationManager:
     )
 
 
-def _password(state_dir: Path) -> str:
-    path = state_dir / "secrets" / "heat-password"
-    if path.is_file():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_urlsafe(24)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(value + "\n")
-    return value
-
-
-def _warm_up(cloud: Cloud) -> None:
-    manager = manager_of(cloud)
-    settings = cloud.settings
-    password = _password(settings.state_dir)
-    identity = cloud.neighbours.require(cloud.neighbours.identity, "identity")
-    user_id = identity.ensure_service_user(settings.orchestration.service_user, password)
-    manager.engine.credentials = Credentials(settings.url("identity") + "/v3", user_id, password)
+def _service_user(settings: Settings) -> ServiceUser:
+    return ServiceUser(settings.orchestration.service_user, ("service",))
 
 
 def _build_app(cloud: Cloud) -> Any:
@@ -66,10 +47,12 @@ def _build_app(cloud: Cloud) -> Any:
 
 
 async def _start(cloud: Cloud) -> None:
-    manager = manager_of(cloud)
-    credentials = manager.engine.credentials
-    assert credentials is not None, "the warm-up made the service user"
-    await manager.start(credentials)
+    settings = cloud.settings
+    name = settings.orchestration.service_user
+    password = service_password(settings.state_dir, name)
+    auth_url = settings.url("identity") + "/v3"
+    credentials = service_credentials(auth_url, name, password, settings.region, project=None)
+    await manager_of(cloud).start(credentials)
 
 
 async def _stop(cloud: Cloud) -> None:
@@ -84,5 +67,5 @@ PLUGIN = ServicePlugin(
     build_app=_build_app,
     start=_start,
     stop=_stop,
-    warm_up=_warm_up,
+    service_user=_service_user,
 )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,8 +25,7 @@ from sqlalchemy import func, select
 from onestack.common.context import RequestContext
 from onestack.common.pagination import parse_bool
 from onestack.orchestration import constraints
-from onestack.orchestration.clients.session import CloudSession
-from onestack.orchestration.clients.user import user_session
+from onestack.orchestration.clients.session import CloudSession, user_session
 from onestack.orchestration.core import OrchestrationCore, check_name
 from onestack.orchestration.engine.definition import StackDefinition
 from onestack.orchestration.engine.runtime import StackRuntime
@@ -36,6 +36,7 @@ from onestack.orchestration.exceptions import (
     ImmutableParameterModified,
     NotSupported,
     RequestLimitExceeded,
+    ServiceCallFailed,
     StackExists,
     StackValidationFailed,
 )
@@ -43,6 +44,8 @@ from onestack.orchestration.models import Stack
 from onestack.orchestration.template import functions as fn
 from onestack.orchestration.template.environment import Environment
 from onestack.orchestration.template.format import parse_environment, parse_template
+
+LOG = logging.getLogger(__name__)
 
 SORT_KEYS = {
     "stack_name": Stack.name,
@@ -291,10 +294,8 @@ class StackManager:
             await self.user_cloud(ctx).request(
                 "identity", "DELETE", f"/OS-TRUST/trusts/{trust_id}", missing_ok=True
             )
-        except Exception:  # the stack was refused; a dangling trust is only untidy
-            import logging
-
-            logging.getLogger(__name__).exception("could not delete trust %s", trust_id)
+        except ServiceCallFailed:  # the stack was refused; a dangling trust is only untidy
+            LOG.exception("could not delete trust %s", trust_id)
 
     def _check_new(self, ctx: RequestContext, name: str) -> None:
         with self.core.db.reader() as session:

@@ -2,22 +2,30 @@
 
 ``cloud.services["telemetry"]`` is the ``TelemetryManager``.  At every start the
 archive policies and resource types Gnocchi and Ceilometer create are ensured.
-The metering poller acts as the ``ceilometer`` service user (made at bootstrap,
-admin of the ``service`` project, and ``ResellerAdmin`` to read every object
-storage account, as Ceilometer's install guide has it).  When
+The metering poller acts as the ``ceilometer`` service user (declared here, made
+at bootstrap: admin of the ``service`` project, and ``ResellerAdmin`` to read every
+object storage account, as Ceilometer's install guide has it).  When
 ``telemetry.poll_interval`` is above 0 it polls this host's instances and, on
 this controller, the services' resources.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 from typing import TYPE_CHECKING, Any
 
-from onestack.common.keystone_client import Credentials, KeystoneSession
+from onestack.common.bus import Bus
+from onestack.common.bus.bridge import LoopBridge
+from onestack.common.keystone_client import (
+    KeystoneSession,
+    ServiceUser,
+    service_credentials,
+    service_password,
+)
 from onestack.identity.bootstrap import CatalogEntry
-from onestack.plugin import ServicePlugin, service_password
+from onestack.plugin import ServicePlugin
 from onestack.telemetry import policies
 from onestack.telemetry.conf import TelemetrySettings
 from onestack.telemetry.manager import TelemetryManager
@@ -28,7 +36,6 @@ if TYPE_CHECKING:
     from onestack.telemetry.poller.host import MeteringPoller
 
 LOG = logging.getLogger(__name__)
-SERVICE_USER = "ceilometer"
 
 
 def _settings(settings: Settings) -> TelemetrySettings:
@@ -49,19 +56,17 @@ def manager_of(cloud: Cloud) -> TelemetryManager:
     )
 
 
+def _service_user(settings: Settings) -> ServiceUser:
+    return ServiceUser(_settings(settings).service_user, ("admin", "service", "ResellerAdmin"))
+
+
 def _password(settings: Settings) -> str:
-    return service_password(settings.state_dir, SERVICE_USER, _settings(settings).service_password)
+    telemetry = _settings(settings)
+    return service_password(settings.state_dir, telemetry.service_user, telemetry.service_password)
 
 
 def _prepare(cloud: Cloud) -> None:
     manager_of(cloud).prepare()
-
-
-def _warm_up(cloud: Cloud) -> None:
-    identity = cloud.neighbours.require(cloud.neighbours.identity, "identity")
-    identity.ensure_service_user(
-        SERVICE_USER, _password(cloud.settings), ("admin", "service", "ResellerAdmin")
-    )
 
 
 def _build_app(cloud: Cloud) -> Any:
@@ -70,26 +75,39 @@ def _build_app(cloud: Cloud) -> Any:
     return build_app(manager_of(cloud), cloud)
 
 
-def build_poller(settings: Settings, central: bool) -> MeteringPoller:
-    """This host's poller: the compute driver the settings choose, the service user's
-    session against the identity URL."""
-    from onestack.compute.drivers import load_driver
+def build_poller(
+    settings: Settings, central: bool, bus: Bus | None, bridge: LoopBridge | None
+) -> MeteringPoller:
+    """This host's poller: the service user's session against the identity URL; the
+    statistics of this host's compute and network agents through their bus clients
+    (none without a bus: the poller then publishes what the APIs tell)."""
+    from onestack.compute.rpcapi import InstanceStatsClient
+    from onestack.network.rpcapi import NetworkClient
     from onestack.telemetry.poller.host import MeteringPoller
 
     telemetry = _settings(settings)
     host = telemetry.host or settings.compute.host or socket.gethostname()
     session = KeystoneSession(
-        Credentials(
-            auth_url=telemetry.auth_url or settings.url("identity") + "/v3",
-            username=telemetry.service_user,
-            password=_password(settings),
-            project_name=telemetry.service_project,
-            region=settings.region,
+        service_credentials(
+            telemetry.auth_url or settings.url("identity") + "/v3",
+            telemetry.service_user,
+            _password(settings),
+            settings.region,
+            project=telemetry.service_project,
         )
     )
-    driver = load_driver(settings.compute, settings.state_dir, host)
+    stats = network = None
+    if bus is not None and bridge is not None:
+        stats = InstanceStatsClient(bus, bridge, host)
+        network = NetworkClient(bus, bridge, settings.network.host or socket.gethostname())
     return MeteringPoller(
-        session, host, driver, telemetry.archive_policy, telemetry.archive_policy_rate, central
+        session,
+        host,
+        stats,
+        telemetry.archive_policy,
+        telemetry.archive_policy_rate,
+        central,
+        network=network,
     )
 
 
@@ -97,7 +115,8 @@ async def _start(cloud: Cloud) -> None:
     telemetry = _settings(cloud.settings)
     if telemetry.poll_interval <= 0:
         return
-    poller = build_poller(cloud.settings, central=telemetry.poll_services)
+    bridge = LoopBridge(asyncio.get_running_loop(), owner="telemetry")
+    poller = build_poller(cloud.settings, telemetry.poll_services, cloud.bus, bridge)
     tasks = poller.tasks(telemetry.poll_interval)
     manager = manager_of(cloud)
     manager.runtime = (poller, tasks)
@@ -123,6 +142,5 @@ PLUGIN = ServicePlugin(
     start=_start,
     stop=_stop,
     prepare=_prepare,
-    warm_up=_warm_up,
-    service_user=SERVICE_USER,
+    service_user=_service_user,
 )

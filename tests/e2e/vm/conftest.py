@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from onestack.image.defaults import vm as vm_image
+from onestack.guests import vm as vm_image
 from onestack.network.drivers.linux import commands as linux
 from onestack.network.drivers.linux.registry import Registry, registry_dir
 from tests.support.server import RunningCloud, new_cloud

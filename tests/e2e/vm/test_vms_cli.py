@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import websockets
 
-from onestack.image.defaults import vm as vm_image
+from onestack.guests import vm as vm_image
 from onestack.network.drivers.linux import commands as linux
 from tests.e2e.vm.conftest import BootedVm, VmCloud, wait_for
 

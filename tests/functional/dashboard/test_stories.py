@@ -14,11 +14,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.support.browser import login, open_page
+from tests.support.names import unique
 from tests.support.server import RunningCloud
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:6]}"
 
 
 def wait_for(predicate: Any, timeout: float = 30.0, what: str = "condition") -> Any:

@@ -7,15 +7,10 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 from tests.support.server import RunningCloud
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 def api(conn: Any, method: str, path: str, **kwargs: Any) -> Any:

@@ -7,15 +7,8 @@ from typing import Any
 
 import httpx
 
-from tests.functional.orchestration.helpers import (
-    api,
-    create,
-    delete,
-    heat_error,
-    resources,
-    unique,
-    wait,
-)
+from tests.functional.orchestration.helpers import api, create, delete, heat_error, resources, wait
+from tests.support.names import unique
 from tests.support.server import RunningCloud
 
 SIMPLE = {

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from tests.functional.orchestration.helpers import api, heat_error, unique
+from tests.functional.orchestration.helpers import api, heat_error
+from tests.support.names import unique
 
 GOOD = {
     "heat_template_version": "2018-08-31",

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from tests.functional.orchestration import templates
-from tests.functional.orchestration.helpers import openstack, unique, wait
+from tests.functional.orchestration.helpers import openstack, wait
+from tests.support.names import unique
 from tests.support.server import RunningCloud
 
 pytestmark = pytest.mark.cli

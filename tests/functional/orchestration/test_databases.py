@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.functional.orchestration.helpers import api, create, delete, resources, unique, wait
+from tests.functional.orchestration.helpers import api, create, delete, resources, wait
 from tests.support.databases import mariadb_database, postgres_database
+from tests.support.names import unique
 from tests.support.server import new_cloud
 
 TEMPLATE = {

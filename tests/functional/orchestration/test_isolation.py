@@ -9,15 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.functional.orchestration.helpers import (
-    api,
-    create,
-    delete,
-    heat_error,
-    stack,
-    unique,
-    wait,
-)
+from tests.functional.orchestration.helpers import api, create, delete, heat_error, stack, wait
+from tests.support.names import unique
 from tests.support.server import RunningCloud
 
 SIMPLE = {

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.functional.orchestration.helpers import api, create, delete, resources, unique, wait
+from tests.functional.orchestration.helpers import api, create, delete, resources, wait
+from tests.support.names import unique
 
 
 def _outputs(shown: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.functional.orchestration.helpers import api, create, delete, resources, stack, unique
+from tests.functional.orchestration.helpers import api, create, delete, resources, stack
+from tests.support.names import unique
 from tests.support.server import RunningCloud, new_cloud
 
 

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.functional.orchestration.helpers import create, delete, resources, unique, wait
+from tests.functional.orchestration.helpers import create, delete, resources, wait
+from tests.support.names import unique
 from tests.support.server import RunningCloud, new_cloud
 
 

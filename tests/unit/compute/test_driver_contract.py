@@ -42,7 +42,7 @@ from onestack.compute.drivers import (
 )
 from onestack.compute.exceptions import DriverNotSupported, InstanceNotFound
 from onestack.compute.states import PowerState
-from onestack.image.defaults import vm as vm_image
+from onestack.guests import vm as vm_image
 
 INIT = """#!/bin/sh
 echo "onestack busybox image booted"

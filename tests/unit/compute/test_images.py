@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 
 from onestack.common.exceptions import NotFound, OverQuota, Unauthorized
+from onestack.common.keystone_client import KeystoneSession, service_credentials
 from onestack.compute.exceptions import ImageDataInvalid
 from onestack.compute.images import HTTPImageClient, ImageCache
-from onestack.compute.service_auth import ServiceCredentials, ServiceSession
 
 DATA = os.urandom(300_000)
 
@@ -138,11 +138,11 @@ def fake() -> Iterator[Fake]:
         thread.join(5)
 
 
-def _session(fake: Fake, password: str = "secret") -> ServiceSession:
-    return ServiceSession(
-        ServiceCredentials(auth_url=fake.url + "/v3", username="nova", password=password),
-        timeout=10,
+def _session(fake: Fake, password: str = "secret") -> KeystoneSession:
+    credentials = service_credentials(
+        fake.url + "/v3", "nova", password, "RegionOne", interface="internal"
     )
+    return KeystoneSession(credentials, timeout=10)
 
 
 def _publish(fake: Fake, image_id: str, data: bytes, checksum: str | None = None) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 import logging
 import time
 import uuid
@@ -28,6 +29,7 @@ from onestack.common.policy import Enforcer
 from onestack.compute import policies, states
 from onestack.compute.agent import AgentClients, ComputeAgent
 from onestack.compute.conf import ComputeSettings
+from onestack.compute.driver import DiskStats, InstanceStats
 from onestack.compute.drivers.fake import FakeComputeDriver
 from onestack.compute.exceptions import DriverError
 from onestack.compute.flavors import ensure_default_flavors
@@ -402,6 +404,17 @@ def test_the_agent_client_and_endpoint_name_the_same_operations() -> None:
         sent = [p for p in signature.parameters if p not in ("self", "host")]
         served = [p for p in endpoint[name].parameters if p != "self"]
         assert sent == served, name
+
+
+def test_instance_statistics_survive_the_wire() -> None:
+    stats = InstanceStats(
+        cpu_time_ns=12_000_000,
+        memory_usage_bytes=64 << 20,
+        memory_resident_bytes=80 << 20,
+        disks=(DiskStats("vda", 4096, 8192, 1, 2), DiskStats("vdb", 0, 512, 0, 1)),
+    )
+    # what the bus carries is JSON: the disks arrive as a list of objects
+    assert InstanceStats.from_wire(json.loads(json.dumps(stats.to_wire()))) == stats
 
 
 def test_a_failed_build_is_an_error_with_a_fault_and_a_logged_traceback(

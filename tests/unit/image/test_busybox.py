@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from onestack.image.defaults import busybox
+from onestack.guests import busybox
 
 pytestmark = pytest.mark.skipif(
     not Path("/bin/busybox").exists() and busybox.shutil.which("busybox") is None,

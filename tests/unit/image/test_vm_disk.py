@@ -6,7 +6,7 @@ import gzip
 import struct
 from pathlib import Path
 
-from onestack.image.defaults import _vmdisk
+from onestack.guests import _vmdisk
 
 
 def test_mbr_places_partitions_aligned_with_the_boot_flag(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ in-process bus on an event loop of its own, and the client called from this
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import pytest
@@ -21,13 +21,14 @@ from onestack.common.migrations import upgrade
 from onestack.common.policy import Enforcer
 from onestack.network import policies
 from onestack.network.conf import NetworkSettings
+from onestack.network.drivers.noop import NoDataPlane
 from onestack.network.exceptions import (
     NetworkNotFound,
     NotSupported,
     PortNotFound,
     SecurityGroupNotFound,
 )
-from onestack.network.interface import NetworkRequest
+from onestack.network.interface import NetworkRequest, PortCounters
 from onestack.network.manager import NetworkManager
 from onestack.network.rpcapi import (
     TOPIC,
@@ -146,3 +147,40 @@ def test_plugging_goes_to_the_clients_host(remote: Remote) -> None:
         remote.elsewhere.setup_instance_network(instance, ports)
     with pytest.raises(NotSupported):
         remote.client.set_metadata_provider(None)
+
+
+class CountingPlane(NoDataPlane):
+    """A data plane that finds one device: the port's counters as its host reads them."""
+
+    def port_counters(self, ports: Sequence[tuple[str, str]]) -> dict[str, PortCounters]:
+        return {
+            port_id: PortCounters(port_id, f"tap{port_id[:11]}", rx_bytes=1500, tx_packets=3)
+            for port_id, network_id in ports
+            if network_id == "net-here"
+        }
+
+
+def test_port_counters_are_read_by_the_clients_host(loop_thread: LoopThread) -> None:
+    db = Database("sqlite://")
+    upgrade(db, ["onestack.network"])
+    manager = NetworkManager(
+        NetworkSettings(), db, Enforcer(policies.RULES), data_plane=CountingPlane()
+    )
+    bus = InProcessBus()
+
+    async def start() -> None:
+        await bus.start()
+        await bus.serve(TOPIC, NetworkEndpoint(manager), server="node-1")
+
+    bridge = LoopBridge(loop_thread.loop, owner="network")
+    try:
+        loop_thread.run(start())
+        client = NetworkClient(bus, bridge, "node-1")
+        found = client.port_counters([("port-a", "net-here"), ("port-b", "net-elsewhere")])
+        assert found == {"port-a": PortCounters("port-a", "tapport-a", rx_bytes=1500, tx_packets=3)}
+        # nothing serves networking on node-2: the bus says so at once
+        with pytest.raises(MessagingTimeout):
+            NetworkClient(bus, bridge, "node-2").port_counters([("port-a", "net-here")])
+    finally:
+        loop_thread.run(bus.stop())
+        db.dispose()

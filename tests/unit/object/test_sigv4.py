@@ -15,7 +15,7 @@ from botocore.credentials import Credentials
 from starlette.requests import Request
 
 from onestack.object.api.s3 import sigv4
-from onestack.object.api.s3.errors import S3Error
+from onestack.object.exceptions import S3Error
 
 CREDS = Credentials("AKID", "SECRET")
 

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from onestack.common.context import RequestContext
-from onestack.object import tempurl
+from onestack.object import exceptions, tempurl
 from onestack.object.acl import Caller, read_allowed, write_allowed
 
 
@@ -31,9 +31,9 @@ def test_wrong_key_method_or_expired() -> None:
     expires = int(time.time()) + 60
     sig = sign("k", "GET", expires, "/v1/AUTH_a/c/o")
     query = {"temp_url_sig": sig, "temp_url_expires": str(expires)}
-    with pytest.raises(tempurl.TempUrlInvalid):
+    with pytest.raises(exceptions.TempUrlInvalid):
         tempurl.check(query, "GET", "AUTH_a", "c", "o", ["nope"])
-    with pytest.raises(tempurl.TempUrlInvalid):
+    with pytest.raises(exceptions.TempUrlInvalid):
         tempurl.check(query, "PUT", "AUTH_a", "c", "o", ["k"])
     old = {"temp_url_sig": sign("k", "GET", 1000, "/v1/AUTH_a/c/o"), "temp_url_expires": "1000"}
     with pytest.raises(tempurl.TempUrlExpired):
@@ -45,7 +45,7 @@ def test_prefix_signature() -> None:
     sig = sign("k", "GET", expires, "prefix:/v1/AUTH_a/c/dir/")
     query = {"temp_url_sig": sig, "temp_url_expires": str(expires), "temp_url_prefix": "dir/"}
     tempurl.check(query, "GET", "AUTH_a", "c", "dir/file", ["k"])
-    with pytest.raises(tempurl.TempUrlInvalid):
+    with pytest.raises(exceptions.TempUrlInvalid):
         tempurl.check(query, "GET", "AUTH_a", "c", "other", ["k"])
 
 

@@ -18,8 +18,8 @@ import logging
 from pathlib import Path
 
 from onestack.common.context import RequestContext
+from onestack.guests import busybox, vm
 from onestack.image import states
-from onestack.image.defaults import busybox, vm
 from onestack.image.interface import ImageRecord
 from onestack.image.manager import ImageManager
 

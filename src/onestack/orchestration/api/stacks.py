@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
+from onestack.common.app import json_body
 from onestack.common.context import RequestContext
 from onestack.orchestration.api import views
 from onestack.orchestration.api.deps import (
@@ -173,8 +174,6 @@ async def update_stack(
         return await asyncio.to_thread(
             _redirect_sub, request, tenant_id, stack_name, stack_id, "", ctx
         )
-    from onestack.common.app import json_body
-
     body = await json_body(request)
     if not isinstance(body, dict):
         raise HTTPBadRequest(detail="The request body must be an object.")

@@ -26,18 +26,22 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from onestack.common.db import Database
-from onestack.orchestration.clients.session import (
+from onestack.common.keystone_client import (
     TIMEOUT,
-    CloudSession,
+    AsyncPasswordToken,
+    AsyncTrustTokens,
     Credentials,
-    ServiceToken,
-    TokenProvider,
     failure,
 )
+from onestack.orchestration.clients.session import CloudSession, call_failed
 from onestack.orchestration.conf import OrchestrationSettings
 from onestack.orchestration.engine.runtime import ActionFailed, StackRuntime
 from onestack.orchestration.engine.store import EngineStore, SignalStore
-from onestack.orchestration.exceptions import ResourceFailure, StackValidationFailed
+from onestack.orchestration.exceptions import (
+    EngineUnavailable,
+    ResourceFailure,
+    StackValidationFailed,
+)
 from onestack.orchestration.models import Stack
 from onestack.orchestration.resources.base import short_id
 
@@ -70,8 +74,8 @@ class Engine:
         self.engine_id = uuid.uuid4().hex
         self.credentials: Credentials | None = None
         self._http: httpx.AsyncClient | None = None
-        self._providers: dict[str, TokenProvider] = {}
-        self._service_token: ServiceToken | None = None
+        self._providers: dict[str, AsyncTrustTokens] = {}
+        self._service_token: AsyncPasswordToken | None = None
         #: the top-level action running per stack
         self.tasks: dict[str, asyncio.Task[None]] = {}
         #: other work in flight (signals being handled)
@@ -80,10 +84,13 @@ class Engine:
 
     # -- lifecycle ------------------------------------------------------------------------------
 
-    async def start(self, credentials: Credentials) -> None:
+    async def start(self, credentials: Credentials, http: httpx.AsyncClient | None = None) -> None:
+        """Start acting as the service user of ``credentials``; ``http`` is the client
+        the other services' APIs are reached through (a new one by default; closed at
+        ``stop``)."""
         self.credentials = credentials
         self.loop = asyncio.get_running_loop()
-        self._http = httpx.AsyncClient(timeout=TIMEOUT)
+        self._http = http or httpx.AsyncClient(timeout=TIMEOUT)
         await self.recover()
 
     async def stop(self) -> None:
@@ -106,8 +113,6 @@ class Engine:
     @property
     def http(self) -> httpx.AsyncClient:
         if self._http is None:
-            from onestack.orchestration.exceptions import EngineUnavailable
-
             raise EngineUnavailable()
         return self._http
 
@@ -121,11 +126,11 @@ class Engine:
         Redelegation is allowed: resources act with tokens of this trust, and an
         ``OS::Aodh`` alarm with a ``trust+`` action makes the alarm API create a trust
         (to its own user) with such a token, as Heat does with the user's token."""
-        assert self.credentials is not None
+        trustee = await self.service_token().user_id()
         body = {
             "trust": {
                 "trustor_user_id": user_id,
-                "trustee_user_id": self.credentials.user_id,
+                "trustee_user_id": trustee,
                 "project_id": project_id,
                 "impersonation": True,
                 "allow_redelegation": True,
@@ -136,21 +141,25 @@ class Engine:
             f"{self.identity_url}/v3/OS-TRUST/trusts", json=body, headers={"X-Auth-Token": token}
         )
         if response.status_code != 201:
-            raise failure(response)
+            raise call_failed(failure(response))
         return str(response.json()["trust"]["id"])
 
     async def delete_trust(self, trust_id: str, cloud: CloudSession) -> None:
         await cloud.request("identity", "DELETE", f"/OS-TRUST/trusts/{trust_id}", missing_ok=True)
         self._providers.pop(trust_id, None)
 
-    def session(self, row: Stack) -> CloudSession:
+    def service_token(self) -> AsyncPasswordToken:
+        """The engine's own (unscoped) token: the trustee of every stack's trust."""
         assert self.credentials is not None
+        if self._service_token is None:
+            self._service_token = AsyncPasswordToken(self.http, self.credentials)
+        return self._service_token
+
+    def session(self, row: Stack) -> CloudSession:
         trust_id = row.trust_id or ""
         provider = self._providers.get(trust_id)
         if provider is None:
-            if self._service_token is None:
-                self._service_token = ServiceToken(self.http, self.credentials)
-            provider = TokenProvider(self.http, self.credentials, trust_id, self._service_token)
+            provider = AsyncTrustTokens(self.service_token(), trust_id)
             self._providers[trust_id] = provider
         return CloudSession(self.http, provider, self.region, row.project_id)
 
@@ -176,8 +185,6 @@ class Engine:
         """Run ``body`` as the stack's action (from the event loop or any thread)."""
         loop = self.loop
         if loop is None:
-            from onestack.orchestration.exceptions import EngineUnavailable
-
             raise EngineUnavailable()
 
         def start() -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 
 from onestack.common.db import Database, utcnow
+from onestack.orchestration.exceptions import HTTPBadRequest
 from onestack.orchestration.models import Event, Resource, Signal, Stack
 from onestack.orchestration.resources.base import ResourceState
 
@@ -222,8 +223,6 @@ class SignalStore:
             details = {"data": details}
         status = str(details.get("status") or "SUCCESS").upper()
         if status not in ("SUCCESS", "FAILURE"):
-            from onestack.orchestration.exceptions import HTTPBadRequest
-
             raise HTTPBadRequest(detail="Metadata format invalid")
         with self.db.writer() as session:
             count = (

@@ -268,19 +268,7 @@ class Resource:
 
     def attribute(self, name: str, path: Sequence[Any] = ()) -> Any:
         value = self.attrs.get("show", self.attrs) if name == "show" else self.attrs.get(name)
-        for key in path:
-            if value is None:
-                return None
-            if isinstance(value, Mapping):
-                value = value.get(key)
-            elif isinstance(value, list):
-                try:
-                    value = value[int(key)]
-                except (ValueError, IndexError):
-                    return None
-            else:
-                raise TypeError("get_attr can't traverse path")
-        return value
+        return traverse(value, path)
 
     async def wait_for(
         self,
@@ -354,3 +342,21 @@ class Resource:
 
 class UnknownType(Resource):
     """Placeholder never instantiated."""
+
+
+def traverse(value: Any, path: Sequence[Any]) -> Any:
+    """``get_attr``'s path into an attribute's value: keys of maps, indexes of lists;
+    None where the path leads nowhere."""
+    for key in path:
+        if value is None:
+            return None
+        if isinstance(value, Mapping):
+            value = value.get(key)
+        elif isinstance(value, list):
+            try:
+                value = value[int(key)]
+            except (ValueError, IndexError):
+                return None
+        else:
+            raise TypeError("get_attr can't traverse path")
+    return value

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from onestack.orchestration.exceptions import ResourceFailure, StackValidationFailed
-from onestack.orchestration.resources.base import Prop, Resource
+from onestack.orchestration.resources.base import Prop, Resource, traverse
 from onestack.orchestration.template.format import parse_template
 
 
@@ -130,23 +130,7 @@ class TemplateResource(NestedStackResource):
             value = {"outputs": outputs}
         else:
             value = None
-        return _path(value, path)
-
-
-def _path(value: Any, path: Sequence[Any]) -> Any:
-    for key in path:
-        if value is None:
-            return None
-        if isinstance(value, dict):
-            value = value.get(key)
-        elif isinstance(value, list):
-            try:
-                value = value[int(key)]
-            except (ValueError, IndexError):
-                return None
-        else:
-            raise TypeError("get_attr can't traverse path")
-    return value
+        return traverse(value, path)
 
 
 def _replace_index(value: Any, index_var: str, index: int) -> Any:
@@ -165,9 +149,9 @@ class GroupAttributes(NestedStackResource):
     def attribute(self, name: str, path: Sequence[Any] = ()) -> Any:
         members = self.attrs.get("_members") or []
         if name == "refs":
-            return _path([m["ref"] for m in members], path)
+            return traverse([m["ref"] for m in members], path)
         if name == "refs_map":
-            return _path({m["name"]: m["ref"] for m in members}, path)
+            return traverse({m["name"]: m["ref"] for m in members}, path)
         if name in ("current_size",):
             return len(members)
         if name == "outputs" and path:
@@ -175,22 +159,22 @@ class GroupAttributes(NestedStackResource):
         if name == "outputs_list" and path:
             return [m["attrs"].get(path[0]) for m in members]
         if name == "attributes" and path:
-            return {m["name"]: _path(m["attrs"].get(path[0]), path[1:]) for m in members}
+            return {m["name"]: traverse(m["attrs"].get(path[0]), path[1:]) for m in members}
         if name.startswith("resource."):
             parts = name.split(".", 2)
             member = next((m for m in members if m["name"] == parts[1]), None)
             if member is None:
                 return None
             if len(parts) == 3:
-                return _path(member["attrs"].get(parts[2]), path)
+                return traverse(member["attrs"].get(parts[2]), path)
             if path:
-                return _path(member["attrs"].get(path[0]), path[1:])
+                return traverse(member["attrs"].get(path[0]), path[1:])
             return member["ref"]
         if name == "removed_rsrc_list":
             return list(self.data.get("removed", []))
         if name == "show":
             return {"members": [m["name"] for m in members]}
-        return [_path(m["attrs"].get(name), path) for m in members]
+        return [traverse(m["attrs"].get(name), path) for m in members]
 
     def member_names(self, child: Any) -> list[str]:
         names = list(child.resources)
@@ -438,7 +422,7 @@ class StackResource(NestedStackResource):
     def attribute(self, name: str, path: Sequence[Any] = ()) -> Any:
         outputs = self.attrs.get("_outputs") or {}
         if name == "outputs":
-            return _path(outputs, path)
+            return traverse(outputs, path)
         if name == "stack_name":
             return self.data.get("stack_name")
         return None

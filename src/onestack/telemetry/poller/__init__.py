@@ -2,7 +2,8 @@
 
 Every ``telemetry.poll_interval`` seconds the poller of a compute host measures
 the instances that run there (``compute.py``: CPU, memory and disk I/O from the
-hypervisor driver, network counters from the instances' tap/veth devices), and
+host's compute agent, the counters of the instances' ports from its network
+agent, both over the bus through their services' typed clients), and
 the poller of the controller the services' resources (``services.py``: volumes,
 images, floating IPs, object storage accounts).  Samples go to the Metric API
 over HTTP as Ceilometer's Gnocchi publisher sends them (``publisher.py``), with

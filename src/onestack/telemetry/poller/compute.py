@@ -3,8 +3,9 @@
 The instances come from the compute API (``servers/detail?all_tenants&host=``,
 as Ceilometer's ``local_instances`` discovery asks Nova), their flavors from
 ``flavors/detail``, their ports from the networking API; CPU time, memory and
-disk I/O from this host's hypervisor driver (``instance_stats``), network
-counters from the instances' devices (``netstats``).  Meters, units and
+disk I/O from this host's compute agent (``StatsSource``: the agent's
+``instance_stats`` over the bus), network counters of the instances' ports from
+this host's network agent (``CounterSource``: networking's ``port_counters``).  Meters, units and
 resource ids are Ceilometer's:
 
 - ``instance`` (the server id): cpu (ns), vcpus, memory, memory.usage,
@@ -20,13 +21,12 @@ that come from its flavor.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from onestack.common.exceptions import NotFound, NotSupported
+from onestack.common.exceptions import NotFound, NotSupported, OneStackError
 from onestack.common.keystone_client import KeystoneSession, ServiceError
-from onestack.telemetry.poller import netstats
 from onestack.telemetry.poller.meters import Sample, sample
 
 LOG = logging.getLogger(__name__)
@@ -34,11 +34,21 @@ MiB = 1024 * 1024
 
 
 class StatsSource(Protocol):
-    """This host's hypervisor, as the pollster uses it (a compute driver)."""
+    """This host's hypervisor, as the pollster uses it (compute's
+    ``rpcapi.InstanceStatsClient``)."""
 
     def instance_stats(self, instance_id: str) -> Any:
         """``InstanceStats`` of a running instance; NotFound when it does not run here,
         NotSupported when the driver measures nothing."""
+        ...
+
+
+class CounterSource(Protocol):
+    """This host's data plane, as the pollster uses it (networking's
+    ``NetworkService.port_counters``)."""
+
+    def port_counters(self, ports: Sequence[tuple[str, str]]) -> Mapping[str, Any]:
+        """port id -> ``PortCounters`` (the instance's view) of ``(port, network)`` pairs."""
         ...
 
 
@@ -82,10 +92,17 @@ class Server:
 
 
 class ComputePollster:
-    def __init__(self, session: KeystoneSession, host: str, driver: StatsSource | None) -> None:
+    def __init__(
+        self,
+        session: KeystoneSession,
+        host: str,
+        driver: StatsSource | None,
+        network: CounterSource | None = None,
+    ) -> None:
         self.session = session
         self.host = host
         self.driver = driver
+        self.network = network
 
     # -- discovery -------------------------------------------------------------------
 
@@ -133,7 +150,7 @@ class ComputePollster:
             return [], []
         flavors = self.flavors()
         ports = self.ports()
-        vnics = netstats.read([(p["id"], p["network_id"]) for ps in ports.values() for p in ps])
+        vnics = self.counters([(p["id"], p["network_id"]) for ps in ports.values() for p in ps])
         samples: list[Sample] = []
         for server in servers:
             samples.extend(self._server(server, flavors.get(server.flavor_id, {}), now))
@@ -198,6 +215,15 @@ class ComputePollster:
                                       server.user_id, disk_attributes))  # fmt: skip
         return samples
 
+    def counters(self, ports: list[tuple[str, str]]) -> Mapping[str, Any]:
+        if self.network is None or not ports:
+            return {}
+        try:
+            return self.network.port_counters(ports)
+        except OneStackError as exc:  # no network agent here, or it failed
+            LOG.warning("metering: cannot read the port counters of %s: %s", self.host, exc)
+            return {}
+
     def _stats(self, server: Server) -> Any:
         if self.driver is None or server.power_state != 1:  # 1: RUNNING
             return None
@@ -205,12 +231,15 @@ class ComputePollster:
             return self.driver.instance_stats(server.id)
         except (NotFound, NotSupported):
             return None
+        except OneStackError as exc:  # no compute agent here, or it failed
+            LOG.warning("metering: no statistics of %s: %s", server.id, exc)
+            return None
 
     def _network(
         self,
         server: Server,
         ports: list[dict[str, Any]],
-        vnics: dict[str, netstats.VnicStats],
+        vnics: Mapping[str, Any],
         now: str,
     ) -> list[Sample]:
         samples: list[Sample] = []
@@ -218,8 +247,8 @@ class ComputePollster:
             stats = vnics.get(port["id"])
             if stats is None:
                 continue
-            resource = f"{server.instance_name}-{server.id}-{stats.name}"
-            attributes = {"name": stats.name, "instance_id": server.id}
+            resource = f"{server.instance_name}-{server.id}-{stats.device}"
+            attributes = {"name": stats.device, "instance_id": server.id}
             for name, value in (
                 ("network.incoming.bytes", stats.rx_bytes),
                 ("network.outgoing.bytes", stats.tx_bytes),

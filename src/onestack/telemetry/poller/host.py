@@ -8,8 +8,9 @@
   images, floating IPs and object storage accounts (``ServicesPollster``), and
   the ``ended_at`` of those that are gone.
 
-It reaches every API over HTTP as the ``ceilometer`` service user, so a poller on
-another host works unchanged given the identity URL and the user's password.
+It reaches every API over HTTP as the ``ceilometer`` service user, and this host's
+compute and network agents over the bus (their typed clients), so a poller on
+another host works unchanged given the identity URL, the bus and the user's password.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 from onestack.common.keystone_client import KeystoneSession, ServiceError
 from onestack.common.periodic import PeriodicTask, TaskRunner
 from onestack.telemetry.client import MetricClient
-from onestack.telemetry.poller.compute import ComputePollster, StatsSource, gone
+from onestack.telemetry.poller.compute import ComputePollster, CounterSource, StatsSource, gone
 from onestack.telemetry.poller.publisher import GnocchiPublisher
 from onestack.telemetry.poller.services import ServicesPollster
 
@@ -43,12 +44,13 @@ class MeteringPoller:
         rate_policy: str,
         central: bool,
         clock: Callable[[], str] = _now,
+        network: CounterSource | None = None,
     ) -> None:
         self.session = session
         self.host = host
         self.metrics = MetricClient(session)
         self.publisher = GnocchiPublisher(self.metrics, policy, rate_policy)
-        self.compute = ComputePollster(session, host, driver)
+        self.compute = ComputePollster(session, host, driver, network)
         self.services = ServicesPollster(session) if central else None
         self.clock = clock
         #: what the last polls did (tests and `onestack status` read it)

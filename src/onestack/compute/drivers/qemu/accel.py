@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 
 from onestack.compute.drivers.qemu.process import Accelerator, probe_accelerator
-from onestack.image.defaults import vm as vm_image
+from onestack.guests import vm as vm_image
 
 LOG = logging.getLogger(__name__)
 

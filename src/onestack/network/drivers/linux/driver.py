@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +25,12 @@ from onestack.network.driver import (
     NetworkDataPlane,
     Presence,
 )
-from onestack.network.drivers.linux import commands, dhcp, firewall, l2, l3, names, ra
+from onestack.network.drivers.linux import commands, counters, dhcp, firewall, l2, l3, names, ra
 from onestack.network.drivers.linux.hostconf import HostConfig
 from onestack.network.drivers.linux.metadata import MetadataServers
 from onestack.network.drivers.linux.plumbing import InstancePlumber
 from onestack.network.drivers.linux.registry import Registry, registry_dir
-from onestack.network.interface import VifTap
+from onestack.network.interface import PortCounters, VifTap
 from onestack.network.public_range import HeldRange, parse_addresses
 from onestack.network.topology import Desired, digest
 
@@ -130,6 +131,9 @@ class LinuxDataPlane(NetworkDataPlane):
 
     def instance_plugged(self, instance_id: str) -> bool:
         return self.plumber.instance_exists(instance_id)
+
+    def port_counters(self, ports: Sequence[tuple[str, str]]) -> dict[str, PortCounters]:
+        return counters.read(ports, self.host.scope)
 
     # one pass ----------------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""S3's errors: ``S3Error`` names an S3 error code (``NoSuchKey``, ``SignatureDoesNotMatch``).
+"""S3's error codes as a client sees them (``S3Error`` itself is in
+``onestack.object.exceptions``: it names an S3 code, ``NoSuchKey``).
 
 The pipeline renders every error of the S3 app as S3's XML document
 (``onestack.common.errors.ErrorStyle.S3``): an ``S3Error`` with its code, the
@@ -8,18 +9,8 @@ is ``NoSuchBucket``), anything else with the usual code of its status.
 
 from __future__ import annotations
 
-from onestack.common.errors import S3_STATUS, s3_error
+from onestack.common.errors import s3_error
 from onestack.common.exceptions import OneStackError
-
-
-class S3Error(OneStackError):
-    def __init__(self, s3_code: str, message: str) -> None:
-        super().__init__(message)
-        self.s3_code = s3_code
-
-    @property
-    def status(self) -> int:
-        return S3_STATUS.get(self.s3_code or "", 400)
 
 
 def s3_code(exc: OneStackError) -> str:

@@ -22,7 +22,6 @@ from starlette.responses import Response
 from onestack.common.exceptions import OneStackError
 from onestack.object.api.http import guess_type
 from onestack.object.api.s3.context import S3Context
-from onestack.object.api.s3.errors import S3Error
 from onestack.object.api.s3.objects import (
     _content_md5,
     _declared_length,
@@ -30,6 +29,7 @@ from onestack.object.api.s3.objects import (
     stream_upload,
 )
 from onestack.object.api.s3.xml import Doc, iso, parse
+from onestack.object.exceptions import S3Error
 from onestack.object.large import parse_manifest_put
 from onestack.object.listings import ts_datetime
 from onestack.object.models import ObjectRow

@@ -16,9 +16,9 @@ from onestack.common.exceptions import NotFound, OneStackError
 from onestack.object.api.http import check_conditions, guess_type, http_date, parse_ranges, title
 from onestack.object.api.s3 import sigv4
 from onestack.object.api.s3.context import S3Context
-from onestack.object.api.s3.errors import S3Error, s3_code
+from onestack.object.api.s3.errors import s3_code
 from onestack.object.api.s3.xml import Doc, iso, parse
-from onestack.object.exceptions import UnprocessableEntity
+from onestack.object.exceptions import S3Error, UnprocessableEntity
 from onestack.object.listings import Subdir, ts_datetime
 from onestack.object.models import ObjectRow
 from onestack.object.reader import ReadResult, open_read, public_headers

@@ -26,8 +26,8 @@ from onestack.config import Settings
 from onestack.object.acl import Caller, account_for
 from onestack.object.api.s3 import multipart, objects, sigv2, sigv4
 from onestack.object.api.s3.context import S3Context
-from onestack.object.api.s3.errors import S3Error
 from onestack.object.api.s3.xml import Doc, iso
+from onestack.object.exceptions import S3Error
 from onestack.object.listings import ContainerEntry
 from onestack.object.manager import ObjectManager
 

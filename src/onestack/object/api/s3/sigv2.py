@@ -17,7 +17,7 @@ from email.utils import parsedate_to_datetime
 
 from starlette.requests import Request
 
-from onestack.object.api.s3.errors import S3Error
+from onestack.object.exceptions import S3Error
 
 SUBRESOURCES = frozenset(
     {

@@ -25,7 +25,7 @@ from urllib.parse import quote, unquote
 
 from starlette.requests import Request
 
-from onestack.object.api.s3.errors import S3Error
+from onestack.object.exceptions import S3Error
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 UNSIGNED = "UNSIGNED-PAYLOAD"

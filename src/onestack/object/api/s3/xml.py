@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from xml.etree import ElementTree
 
-from onestack.object.api.s3.errors import S3Error
+from onestack.object.exceptions import S3Error
 
 NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 

@@ -124,7 +124,7 @@ def _tool(name: str) -> str:
 
 
 def _script(name: str) -> str:
-    return resources.files("onestack.image.defaults").joinpath(name).read_text()
+    return resources.files("onestack.guests").joinpath(name).read_text()
 
 
 def build_tree(root: Path, busybox: Path) -> int:

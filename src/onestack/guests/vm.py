@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from onestack.image.defaults import _kernel, _vmdisk, busybox
+from onestack.guests import _kernel, _vmdisk, busybox
 
 NAME = "onestack-vm"
 IMAGE_FILE = "onestack-vm.qcow2"
@@ -88,7 +88,7 @@ def cache_dir() -> Path:
 
 
 def _guest_file(name: str) -> str:
-    return resources.files("onestack.image.defaults").joinpath("vm", name).read_text()
+    return resources.files("onestack.guests").joinpath("vm", name).read_text()
 
 
 def _libraries(binary: str) -> list[Path]:
