@@ -143,4 +143,6 @@ def test_a_stack_lives_on_its_owners_trust_alone(
     tables = set(inspect(db.engine).get_table_names())
     assert {t for t in tables if t.startswith("orchestration_")}
     # the framework's own tables (quotas, migrations) and the service's: no other service's
-    assert all(t.startswith(("orchestration_", "quota_", "alembic")) for t in tables), tables
+    assert all(
+        t.startswith(("orchestration_", "quota_", "alembic", "injected_faults")) for t in tables
+    ), tables
