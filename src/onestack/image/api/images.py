@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
+from onestack.common import jsonbody
 from onestack.common.app import base_url, json_body, require_context
 from onestack.common.context import RequestContext
 from onestack.common.exceptions import BadRequest, NotFound
@@ -55,11 +55,7 @@ def show_image(request: Request, image_id: str, ctx: RequestContext = Ctx) -> JS
 
 async def patch_body(request: Request) -> Any:
     """The JSON patch document (its media type is not ``application/json``)."""
-    raw = await request.body()
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequest(f"Malformed JSON in request body: {exc}") from None
+    return jsonbody.loads(await request.body())
 
 
 @router.patch("/{image_id}")

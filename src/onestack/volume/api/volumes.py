@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
+from onestack.common.app import parse_body
 from onestack.common.context import RequestContext
 from onestack.common.exceptions import BadRequest, NotSupported
 from onestack.common.microversion import APIVersion
@@ -24,6 +25,7 @@ from onestack.volume.api.deps import (
     section,
     service,
 )
+from onestack.volume.api.schemas import VolumeCreate
 
 if TYPE_CHECKING:
     from onestack.volume.models import Volume
@@ -50,6 +52,7 @@ def create(
     request: Request, ctx: RequestContext = Ctx, body: Any = Body, version: APIVersion = Version
 ) -> JSONResponse:
     data = dict(section(body, "volume"))
+    parse_body(VolumeCreate, data)
     if data.get("backup_id") and not at_least(version, "3.47"):
         raise BadRequest("Creating a volume from a backup requires microversion 3.47.")
     volume = service(request).volumes.create(ctx, data)
