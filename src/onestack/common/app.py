@@ -18,7 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from onestack.common import jsonbody
+from onestack.common import jsonbody, openapi
 from onestack.common.context import RequestContext
 from onestack.common.exceptions import (
     BadRequest,
@@ -42,6 +42,14 @@ def create_app(
         title=title, version=version, docs_url=None, redoc_url=None, openapi_url="/openapi.json"
     )
     install_pipeline(app, spec, validator, identity_url)
+    generate = app.openapi
+
+    def document() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = openapi.complete(generate())
+        return app.openapi_schema
+
+    app.openapi = document  # type: ignore[method-assign]
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)

@@ -11,6 +11,7 @@ from onestack.common.app import parse_body
 from onestack.common.context import RequestContext
 from onestack.common.exceptions import BadRequest, NotSupported
 from onestack.common.microversion import APIVersion
+from onestack.common.openapi import request_body
 from onestack.common.pagination import parse_bool
 from onestack.volume.api import views
 from onestack.volume.api.deps import (
@@ -47,7 +48,7 @@ def _one(
     return views.volume(volume, details, ctx, version, prefix, extended=extended)
 
 
-@router.post("/v3/volumes")
+@router.post("/v3/volumes", openapi_extra=request_body(VolumeCreate, "volume"))
 def create(
     request: Request, ctx: RequestContext = Ctx, body: Any = Body, version: APIVersion = Version
 ) -> JSONResponse:
