@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -67,3 +68,20 @@ def test_the_largest_64_bit_limit_lists_networks(raw_admin: RawClient, network: 
     response = raw_admin.get("/v2.0/networks", params={"limit": str(2**63 - 1)})
     assert response.status_code == 200, response.text
     assert network.id in {n["id"] for n in response.json()["networks"]}
+
+
+def test_a_refused_create_for_another_project_leaves_no_default_security_group(
+    raw_admin: RawClient, raw_demo: RawClient, admin: Any
+) -> None:
+    for client in (raw_demo, raw_admin):
+        stranger = uuid.uuid4().hex
+        for collection, key, extra in (
+            ("ports", "port", {"network_id": str(uuid.uuid4())}),
+            ("ports", "port", {"name": None}),
+            ("security-groups", "security_group", {"name": 5}),
+        ):
+            body = {key: {"project_id": stranger, **extra}}
+            response = client.post(f"/v2.0/{collection}", json=body)
+            assert 400 <= response.status_code < 500, response.text
+            assert "NeutronError" in response.json()
+        assert list(admin.network.security_groups(project_id=stranger)) == []
