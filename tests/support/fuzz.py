@@ -226,11 +226,19 @@ def fuzz_operation(
     counts: Callable[[], dict[str, int]],
     findings: Findings,
     examples: int,
+    *,
+    known: tuple[str, ...] = (),
+    tokens: tuple[str | None, ...] = (None,),
 ) -> None:
+    """Send ``examples`` requests for ``operation``; path parameters are now and then
+    ``known`` values (real ids), and each request goes with one of ``tokens`` (None:
+    the client's own headers; "" for no token at all)."""
+    values = st.one_of(PATH_VALUES, st.sampled_from(known)) if known else PATH_VALUES
     strategies: dict[str, st.SearchStrategy[Any]] = {
-        "path": st.fixed_dictionaries({name: PATH_VALUES for name in operation.params}),
+        "path": st.fixed_dictionaries({name: values for name in operation.params}),
         "body": _body_strategy(operation),
         "query": LIST_QUERY if operation.method == "get" else st.just({}),
+        "token": st.sampled_from(tokens),
     }
 
     @settings(
@@ -242,18 +250,21 @@ def fuzz_operation(
         suppress_health_check=list(HealthCheck),
     )
     @given(**strategies)
-    def run(path: dict[str, str], body: Any, query: dict[str, str]) -> None:
+    def run(path: dict[str, str], body: Any, query: dict[str, str], token: str | None) -> None:
         url = operation.path
         for name, value in path.items():
             url = url.replace("{" + name + "}", quote(value, safe=""))
-        kwargs: dict[str, Any] = {"params": query}
+        headers = {} if token is None else {"X-Auth-Token": token}
+        kwargs: dict[str, Any] = {"params": query, "headers": headers}
         if body is not None:
             kwargs["content"] = json.dumps(body).encode()
-            kwargs["headers"] = {"Content-Type": "application/json"}
+            headers["Content-Type"] = "application/json"
         before = counts() if operation.method in MUTATIONS else None
         response = client.request(operation.method.upper(), base + url, **kwargs)
         findings.requests += 1
-        label = f"{operation.service} {operation.method.upper()} {url} {kwargs.get('content')!r}"
+        who = "admin" if token is None else ("anonymous" if not token else "member")
+        label = f"{operation.service} {operation.method.upper()} {url} as {who}: "
+        label += repr(kwargs.get("content"))
         if response.status_code >= 500 and response.status_code != 501:
             findings.failures.append(f"{label} -> {response.status_code} {response.text[:300]}")
         elif before is not None and response.status_code >= 400:

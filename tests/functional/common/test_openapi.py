@@ -8,6 +8,7 @@ no other test.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -41,6 +42,10 @@ WARM_UP = {"network": ("/v2.0/security-groups",)}
 
 #: examples per operation: with a described body, other mutations, reads
 EXAMPLES_DESCRIBED, EXAMPLES_MUTATION, EXAMPLES_READ = 16, 6, 3
+#: more for services with few operations that route many requests (Swift's /v1/...)
+SERVICE_SCALE = {"object": 8.0, "s3": 2.0}
+#: a longer run on demand: ONESTACK_FUZZ_SCALE=10 runs ten times the examples
+SCALE = float(os.environ.get("ONESTACK_FUZZ_SCALE", "1"))
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +60,28 @@ def fuzz_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningClou
 @pytest.fixture(scope="module")
 def token(fuzz_cloud: RunningCloud) -> str:
     return str(fuzz_cloud.connect("admin", "admin").session.get_token())
+
+
+@pytest.fixture(scope="module")
+def member(fuzz_cloud: RunningCloud) -> tuple[str, tuple[str, ...]]:
+    """The demo member's token, and real ids of the demo project for path parameters:
+    its project and user, its Swift account, a container and an object in it, a network
+    and its default security group.  Admin's own ids are not offered, so that the fuzz
+    run cannot disable or delete the admin it runs as."""
+    demo = fuzz_cloud.connect("demo", "demo")
+    project, user = str(demo.current_project_id), str(demo.current_user_id)
+    network = demo.network.create_network(name="fuzz-net")
+    groups = [g.id for g in demo.network.security_groups(project_id=project)]
+    token = str(demo.session.get_token())
+    swift = f"{fuzz_cloud.url('object')}/v1/AUTH_{project}"
+    assert httpx.put(f"{swift}/fuzz", headers={"X-Auth-Token": token}).status_code == 201
+    put = httpx.put(f"{swift}/fuzz/obj", content=b"x", headers={"X-Auth-Token": token})
+    assert put.status_code == 201
+    known = (
+        project, user, f"AUTH_{project}", f"AUTH_{project}/fuzz", f"AUTH_{project}/fuzz/obj",
+        "default", network.id, *groups,
+    )  # fmt: skip
+    return token, known
 
 
 def _document(cloud: RunningCloud, service: str) -> dict[str, Any]:
@@ -89,7 +116,7 @@ def test_routes_with_a_schema_describe_their_request_bodies(fuzz_cloud: RunningC
 
 @pytest.mark.parametrize("service", sorted(SERVICES))
 def test_fuzzing_finds_no_500_and_no_half_written_record(
-    fuzz_cloud: RunningCloud, token: str, service: str
+    fuzz_cloud: RunningCloud, token: str, member: tuple[str, tuple[str, ...]], service: str
 ) -> None:
     prefix, volatile = SERVICES[service]
     counts = RowCounts(fuzz_cloud.state_dir / "onestack.db", prefix, volatile)
@@ -106,7 +133,11 @@ def test_fuzzing_finds_no_500_and_no_half_written_record(
                     examples = EXAMPLES_MUTATION
                 else:
                     examples = EXAMPLES_READ
-                fuzz_operation(client, base, operation, counts, findings, examples)
+                examples = max(1, round(examples * SCALE * SERVICE_SCALE.get(service, 1.0)))
+                fuzz_operation(
+                    client, base, operation, counts, findings, examples,
+                    known=member[1], tokens=(None, None, member[0], ""),
+                )  # fmt: skip
     finally:
         counts.close()
     assert findings.requests > 0
