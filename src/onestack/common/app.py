@@ -9,6 +9,7 @@ request context with ``Depends(require_context)`` and their JSON body with
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
@@ -46,7 +47,11 @@ def create_app(
 
     def document() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = openapi.complete(generate())
+            with warnings.catch_warnings():
+                # FastAPI warns of the operation ids several methods share; complete()
+                # gives each its own
+                warnings.filterwarnings("ignore", "Duplicate Operation ID", UserWarning)
+                app.openapi_schema = openapi.complete(generate())
         return app.openapi_schema
 
     app.openapi = document  # type: ignore[method-assign]

@@ -24,6 +24,11 @@ def test_a_body_nested_5000_deep_is_a_400_without_a_token(cloud: RunningCloud) -
             "/auth/tokens", data=body, headers={"Content-Type": "application/json"}
         )
         _keystone_400(response, "nested deeper than")
+        # refused as bad input: no traceback logged for it
+        request_id = response.headers["x-openstack-request-id"]
+        log = cloud.log_path.read_text(errors="replace")
+        assert not any(request_id in line and "unexpected" in line for line in log.splitlines())
+    assert "RecursionError" not in cloud.log_path.read_text(errors="replace")
 
 
 def test_patching_a_project_name_to_null_is_a_400_and_keeps_the_name(

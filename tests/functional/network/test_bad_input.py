@@ -22,10 +22,21 @@ def _neutron_400(response: Any, fragment: str, kind: str | None = None) -> None:
     assert error["detail"] == ""
 
 
-def test_a_body_nested_5000_deep_is_a_400_without_a_token(cloud: RunningCloud) -> None:
+def test_a_body_nested_5000_deep_is_a_400_and_unread_without_a_token(
+    cloud: RunningCloud, raw_admin: RawClient, admin: Any
+) -> None:
     deep = b'{"network": ' + b"[" * 5000 + b"]" * 5000 + b"}"
-    response = RawClient(cloud.url("network")).post("/v2.0/networks", data=deep, headers=JSON)
+    before = {n.id for n in admin.network.networks()}
+    response = raw_admin.post("/v2.0/networks", data=deep, headers=JSON)
     _neutron_400(response, "nested deeper than", "MalformedRequestBody")
+    # Without a token the body is not even read: 401, as behind Neutron's auth middleware.
+    anonymous = RawClient(cloud.url("network"))
+    for path in ("/v2.0/networks", "/v2.0/routers/x/add_router_interface"):
+        method = anonymous.post if path.endswith("networks") else anonymous.put
+        response = method(path, data=deep, headers=JSON)
+        assert response.status_code == 401, response.text
+        assert response.json()["NeutronError"]["type"] == "Unauthorized"
+    assert {n.id for n in admin.network.networks()} == before
 
 
 @pytest.mark.parametrize(

@@ -113,7 +113,7 @@ def _add(router: APIRouter, res: Resource) -> None:
         return JSONResponse(body)
 
     def create(
-        request: Request, body: Any = Depends(json_body), ctx: RequestContext = Ctx
+        request: Request, ctx: RequestContext = Ctx, body: Any = Depends(json_body)
     ) -> JSONResponse:
         collection = _collection(request, res)
         if isinstance(body, dict) and res.key in body and res.key != res.singular:
@@ -133,7 +133,7 @@ def _add(router: APIRouter, res: Resource) -> None:
         return JSONResponse({res.singular: body})
 
     def update(
-        request: Request, item_id: str, body: Any = Depends(json_body), ctx: RequestContext = Ctx
+        request: Request, item_id: str, ctx: RequestContext = Ctx, body: Any = Depends(json_body)
     ) -> JSONResponse:
         values = deps.wrapped(body, res.singular)
         row = _collection(request, res).update(
