@@ -11,8 +11,10 @@ from onestack.common import jsonbody
 from onestack.common.app import base_url, json_body, require_context
 from onestack.common.context import RequestContext
 from onestack.common.exceptions import BadRequest, NotFound
+from onestack.common.openapi import request_body
 from onestack.image.api import views
 from onestack.image.api.deps import manager, query
+from onestack.image.api.schemas import image_schema
 from onestack.image.data import IMPORT_METHODS
 from onestack.image.patch import parse_patch
 
@@ -28,7 +30,7 @@ def list_images(request: Request, ctx: RequestContext = Ctx) -> JSONResponse:
     return JSONResponse(views.images(page.images, params, page.next_marker))
 
 
-@router.post("")
+@router.post("", openapi_extra=request_body(schema=image_schema()))
 def create_image(
     request: Request, ctx: RequestContext = Ctx, body: Any = Depends(json_body)
 ) -> JSONResponse:
