@@ -21,6 +21,7 @@ same model checks the body at run time through ``parse_body``.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections import Counter
 from typing import Any
@@ -81,8 +82,10 @@ def _hoist_defs(node: Any, components: dict[str, Any]) -> None:
             _hoist_defs(value, components)
 
 
-def complete(doc: dict[str, Any]) -> dict[str, Any]:
-    """Repair FastAPI's document in place (see the module docstring); returns it."""
+def complete(document: dict[str, Any]) -> dict[str, Any]:
+    """The repaired document (see the module docstring); ``document`` and the schemas
+    routes share are left as they are."""
+    doc = copy.deepcopy(document)
     paths: dict[str, Any] = doc.get("paths", {})
     seen: Counter[str] = Counter()
     components = doc.setdefault("components", {}).setdefault("schemas", {})
