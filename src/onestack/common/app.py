@@ -9,7 +9,7 @@ request context with ``Depends(require_context)`` and their JSON body with
 
 from __future__ import annotations
 
-import json
+import warnings
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from onestack.common import jsonbody, openapi
 from onestack.common.context import RequestContext
 from onestack.common.exceptions import (
     BadRequest,
@@ -42,6 +43,18 @@ def create_app(
         title=title, version=version, docs_url=None, redoc_url=None, openapi_url="/openapi.json"
     )
     install_pipeline(app, spec, validator, identity_url)
+    generate = app.openapi
+
+    def document() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            with warnings.catch_warnings():
+                # FastAPI warns of the operation ids several methods share; complete()
+                # gives each its own
+                warnings.filterwarnings("ignore", "Duplicate Operation ID", UserWarning)
+                app.openapi_schema = openapi.complete(generate())
+        return app.openapi_schema
+
+    app.openapi = document  # type: ignore[method-assign]
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
@@ -86,7 +99,8 @@ def api_version(request: Request) -> APIVersion:
 
 
 async def json_body(request: Request) -> Any:
-    """The request's JSON document; 400 when it is missing or malformed."""
+    """The request's JSON document; 400 when it is missing, malformed or breaks a limit
+    of ``onestack.common.jsonbody`` (nesting, integer range, lone surrogates)."""
     content_type = request.headers.get("content-type", "application/json")
     media = content_type.split(";")[0].strip().lower()
     body = await request.body()
@@ -96,10 +110,7 @@ async def json_body(request: Request) -> Any:
         raise UnsupportedMediaType(content_type=media)
     if not body:
         raise BadRequest("The request body is empty; a JSON document is required.")
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequest(f"Malformed JSON in request body: {exc}") from None
+    return jsonbody.loads(body)
 
 
 def describe_errors(errors: Sequence[Any]) -> str:

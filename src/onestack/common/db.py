@@ -9,6 +9,12 @@ and writers take ``BEGIN IMMEDIATE`` behind one in-process lock, so
 concurrent writers queue instead of failing with "database is locked"
 (another process waits up to ``busy_timeout``).  PostgreSQL and MariaDB use
 their own row locking.
+
+No value a client sent can make a statement fail inside the database driver: an
+integer outside the signed 64-bit range or a string with a lone surrogate (no UTF-8
+for it) is refused before it is sent, and a value the database itself rejects (an
+out-of-range number for a narrower column, PostgreSQL's ``DataError``) becomes the
+same 400, ``InvalidValue``, with the transaction rolled back.
 """
 
 from __future__ import annotations
@@ -21,10 +27,12 @@ from typing import Any
 
 from sqlalchemy import JSON, DateTime, Engine, MetaData, String, create_engine, event
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 from sqlalchemy.types import TypeDecorator
+
+from onestack.common.exceptions import BadRequest
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -77,6 +85,37 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class InvalidValue(BadRequest):
+    msg_fmt = "Invalid input: {reason}"
+
+
+_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
+
+
+def _check_value(value: Any) -> None:
+    if type(value) is int and not _INT_MIN <= value <= _INT_MAX:
+        raise InvalidValue(reason=f"the integer {str(value)[:40]} is out of range")
+    if type(value) is str and not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidValue(reason="the text is not valid Unicode (a lone surrogate)") from None
+
+
+def check_parameters(parameters: Any) -> None:
+    """Raise ``InvalidValue`` when a statement's parameters hold a value no database
+    stores (checked before every statement; see the module docstring)."""
+    if isinstance(parameters, dict):
+        for value in parameters.values():
+            _check_value(value)
+    elif isinstance(parameters, (list, tuple)):
+        for value in parameters:
+            if isinstance(value, (dict, list, tuple)):
+                check_parameters(value)
+            else:
+                _check_value(value)
+
+
 class Database:
     def __init__(
         self, url: str, *, echo: bool = False, pool_size: int = 10, max_overflow: int = 30
@@ -101,6 +140,7 @@ class Database:
         self.engine: Engine = create_engine(url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
+        event.listen(self.engine, "before_cursor_execute", _before_execute)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
         self._write_lock = threading.Lock() if self.is_sqlite else None
 
@@ -109,6 +149,8 @@ class Database:
         session = self._sessions()
         try:
             yield session
+        except DataError as exc:
+            raise InvalidValue(reason=_data_error(exc)) from None
         finally:
             session.close()  # ends the transaction; loaded objects stay readable
 
@@ -122,6 +164,9 @@ class Database:
             try:
                 yield session
                 session.commit()
+            except DataError as exc:
+                session.rollback()
+                raise InvalidValue(reason=_data_error(exc)) from None
             except BaseException:
                 session.rollback()
                 raise
@@ -130,6 +175,17 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _before_execute(
+    conn: Connection, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
+) -> None:
+    check_parameters(parameters)
+
+
+def _data_error(exc: DataError) -> str:
+    """The first line of the database's complaint (no statement, no parameters)."""
+    return str(exc.orig).strip().splitlines()[0][:200] if exc.orig is not None else "bad value"
 
 
 def _configure_sqlite(engine: Engine) -> None:

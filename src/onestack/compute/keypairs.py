@@ -7,6 +7,7 @@ import hashlib
 import re
 from typing import TYPE_CHECKING, Any
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
@@ -34,7 +35,8 @@ def fingerprint(public_key: str) -> str:
     try:
         serialization.load_ssh_public_key(f"{parts[0]} {parts[1]}".encode())
         blob = base64.b64decode(parts[1], validate=True)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        # An unknown key type word (``foo AAAA...``) is UnsupportedAlgorithm.
         raise BadRequest("Keypair data is invalid: failed to generate fingerprint") from None
     digest = hashlib.md5(blob, usedforsecurity=False).hexdigest()
     return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))

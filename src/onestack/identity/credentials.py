@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from onestack.common import jsonbody
 from onestack.common.context import RequestContext
 from onestack.common.db import utcnow
 from onestack.common.exceptions import BadRequest, Forbidden
@@ -226,9 +227,9 @@ class CredentialManager:
         if kind != "ec2":
             return blob, None, None
         try:
-            doc = json.loads(blob)
+            doc = jsonbody.loads(blob)
             access = doc["access"]
-        except (ValueError, KeyError, TypeError):
+        except (jsonbody.MalformedBody, KeyError, TypeError):
             raise BadRequest(
                 "An ec2 credential's blob is JSON with 'access' and 'secret'."
             ) from None

@@ -125,7 +125,7 @@ def parse_page(spec: ListSpec, query: Sequence[tuple[str, str]]) -> tuple[PageRe
             raise BadRequest(
                 resource="limit", msg=f"Limit must be an integer 0 or greater and not '{raw_limit}'"
             ) from None
-        if limit < 0:
+        if not 0 <= limit <= 2**63 - 1:
             raise BadRequest(
                 resource="limit", msg=f"Limit must be an integer 0 or greater and not '{raw_limit}'"
             )

@@ -112,10 +112,7 @@ class Ports(Collection[Port]):
         return self.core.ports_visible(ctx)
 
     def _prepare(self, ctx: RequestContext, bodies: Sequence[Mapping[str, Any]]) -> None:
-        for body in bodies:
-            project = body.get("project_id") or body.get("tenant_id") or ctx.project_id
-            if isinstance(project, str):
-                self.groups.ensure_default_group(project)
+        self.groups.prepare_default_groups(ctx, bodies)
 
     def _find(self, session: Session, ctx: RequestContext, item_id: str) -> Any:
         return self.core.port(session, ctx, item_id)

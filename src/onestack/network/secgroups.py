@@ -96,9 +96,19 @@ class SecurityGroups(Collection[SecurityGroup]):
         return self.core.security_groups_visible(ctx)
 
     def _prepare(self, ctx: RequestContext, bodies: Sequence[Mapping[str, Any]]) -> None:
+        self.prepare_default_groups(ctx, bodies)
+
+    def prepare_default_groups(
+        self, ctx: RequestContext, bodies: Sequence[Mapping[str, Any]]
+    ) -> None:
+        """Make the caller's project's default group before a create's transaction
+        (as listing its groups would), so that concurrent first creates do not collide.
+        Only for the caller's own project: a body naming another project, which the
+        create may yet refuse, leaves nothing behind (the create's own transaction
+        makes that project's group when it needs it)."""
         for body in bodies:
             project = body.get("project_id") or body.get("tenant_id") or ctx.project_id
-            if isinstance(project, str):
+            if isinstance(project, str) and project == ctx.project_id:
                 self.ensure_default_group(project)
 
     def _find(self, session: Session, ctx: RequestContext, item_id: str) -> Any:

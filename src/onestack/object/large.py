@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 from urllib.parse import unquote
 
+from onestack.common import jsonbody
 from onestack.common.exceptions import BadRequest, Conflict
 from onestack.object.acl import Caller
 from onestack.object.backend import CorruptObject
@@ -132,8 +133,8 @@ def parse_manifest_put(
     if len(data) > MAX_MANIFEST_SIZE:
         raise BadRequest(f"Manifest larger than {MAX_MANIFEST_SIZE} bytes.")
     try:
-        segments = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
+        segments = jsonbody.loads(data)
+    except jsonbody.MalformedBody:
         raise BadRequest("Manifest must be valid JSON.") from None
     if not isinstance(segments, list) or not segments:
         raise BadRequest("Manifest must be a non-empty JSON list of segments.")

@@ -7,7 +7,6 @@ are Aodh's ``{"error_message": {"faultcode", "faultstring", "debuginfo"}}``
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any, cast
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -16,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from onestack.alarming.alarms import Query
 from onestack.alarming.exceptions import ClientSideError
+from onestack.common import jsonbody
 from onestack.common.app import base_url, create_app, require_context
 from onestack.common.context import RequestContext
 from onestack.common.errors import ErrorStyle
@@ -42,9 +42,9 @@ async def _body(request: Request) -> Any:
     if not raw:
         return None
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ClientSideError(error=f"Malformed JSON in request body: {exc}") from None
+        return jsonbody.loads(raw)
+    except jsonbody.MalformedBody as exc:
+        raise ClientSideError(error=exc.message) from None
 
 
 def _queries(request: Request) -> list[Query]:

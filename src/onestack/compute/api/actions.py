@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from onestack.common.context import RequestContext
 from onestack.common.exceptions import BadRequest, Conflict, NotSupported
 from onestack.common.microversion import APIVersion
+from onestack.common.openapi import json_schema, request_body
 from onestack.compute.api import schemas
 from onestack.compute.api.consoles import LEGACY, legacy_action
 from onestack.compute.api.deps import Body, Ctx, Version, at_least, base, compute, data
@@ -52,7 +53,27 @@ UNSUPPORTED = {
 }
 
 
-@router.post("/servers/{server_id}/action")
+# the actions handled one by one below, besides SIMPLE, LEGACY and UNSUPPORTED
+_OTHERS = (
+    "reboot", "lock", "unlock", "confirmResize", "revertResize", "os-getConsoleOutput",
+    "forceDelete", "restore", "os-resetState", "addSecurityGroup", "removeSecurityGroup",
+)  # fmt: skip
+#: The OpenAPI description of an action body: one action name and its parameters
+#: (described where a model checks them).
+ACTION_BODY: dict[str, Any] = {
+    "type": "object",
+    "minProperties": 1,
+    "maxProperties": 1,
+    "properties": {
+        **{name: {} for name in (*SIMPLE, *LEGACY, *UNSUPPORTED, *_OTHERS)},
+        "rebuild": json_schema(schemas.Rebuild),
+        "resize": json_schema(schemas.Resize),
+        "createImage": json_schema(schemas.CreateImage),
+    },
+}
+
+
+@router.post("/servers/{server_id}/action", openapi_extra=request_body(schema=ACTION_BODY))
 def server_action(
     request: Request,
     server_id: str,

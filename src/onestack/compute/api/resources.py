@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from onestack.common.context import RequestContext
 from onestack.common.exceptions import BadRequest, NotFound, NotSupported
 from onestack.common.microversion import APIVersion
+from onestack.common.openapi import request_body
 from onestack.compute.api import schemas, views
 from onestack.compute.api.deps import (
     Body,
@@ -70,7 +71,7 @@ def show_flavor(
     return JSONResponse({"flavor": views.flavor(base(request), item, version)})
 
 
-@router.post("/flavors")
+@router.post("/flavors", openapi_extra=request_body(schemas.FlavorCreate, "flavor"))
 def create_flavor(
     request: Request, ctx: RequestContext = Ctx, body: Any = Body, version: APIVersion = Version
 ) -> JSONResponse:
@@ -102,7 +103,7 @@ def create_flavor(
     return JSONResponse({"flavor": views.flavor(base(request), item, version)})
 
 
-@router.put("/flavors/{flavor_id}")
+@router.put("/flavors/{flavor_id}", openapi_extra=request_body(schemas.FlavorUpdate, "flavor"))
 def update_flavor(
     request: Request,
     flavor_id: str,
@@ -226,7 +227,7 @@ def list_keypairs(
     return JSONResponse(body)
 
 
-@router.post("/os-keypairs")
+@router.post("/os-keypairs", openapi_extra=request_body(schemas.KeypairCreate, "keypair"))
 def create_keypair(
     request: Request, ctx: RequestContext = Ctx, body: Any = Body, version: APIVersion = Version
 ) -> JSONResponse:
@@ -280,7 +281,9 @@ def list_groups(
     return JSONResponse({"server_groups": [views.server_group(g, version) for g in items]})
 
 
-@router.post("/os-server-groups")
+@router.post(
+    "/os-server-groups", openapi_extra=request_body(schemas.ServerGroupCreate, "server_group")
+)
 def create_group(
     request: Request, ctx: RequestContext = Ctx, body: Any = Body, version: APIVersion = Version
 ) -> JSONResponse:
@@ -469,7 +472,7 @@ def list_services(
     return JSONResponse({"services": [views.service(s, version, hosts.is_up(s)) for s in items]})
 
 
-@router.put("/os-services/{service_id}")
+@router.put("/os-services/{service_id}", openapi_extra=request_body(schemas.ServiceUpdate))
 def update_service(
     request: Request,
     service_id: str,

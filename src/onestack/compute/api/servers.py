@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from onestack.common.context import RequestContext
 from onestack.common.exceptions import BadRequest, NotFound
 from onestack.common.microversion import APIVersion
+from onestack.common.openapi import request_body
 from onestack.compute.api import schemas, views
 from onestack.compute.api.deps import (
     Body,
@@ -146,7 +147,7 @@ def _networks(value: Any, version: APIVersion) -> Any:
     return result
 
 
-@router.post("/servers")
+@router.post("/servers", openapi_extra=request_body(schemas.ServerCreate, "server"))
 def create_server(
     request: Request, ctx: RequestContext = Ctx, body: Any = Body, version: APIVersion = Version
 ) -> JSONResponse:
@@ -252,7 +253,7 @@ def show_server(
     return JSONResponse({"server": render(request, found, version, ctx)})
 
 
-@router.put("/servers/{server_id}")
+@router.put("/servers/{server_id}", openapi_extra=request_body(schemas.ServerUpdate, "server"))
 def update_server(
     request: Request,
     server_id: str,

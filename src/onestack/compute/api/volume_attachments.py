@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from onestack.common.context import RequestContext
 from onestack.common.exceptions import BadRequest, NotSupported
 from onestack.common.microversion import APIVersion
+from onestack.common.openapi import request_body
 from onestack.compute.api.deps import Body, Ctx, Version, at_least, compute, data, query
 
 router = APIRouter(prefix="/v2.1")
@@ -107,7 +108,10 @@ def show_attachment(
     return JSONResponse({"volumeAttachment": view(row, version)})
 
 
-@router.post("/servers/{server_id}/os-volume_attachments")
+@router.post(
+    "/servers/{server_id}/os-volume_attachments",
+    openapi_extra=request_body(AttachRequest, "volumeAttachment"),
+)
 def attach_volume(
     request: Request,
     server_id: str,
@@ -146,7 +150,10 @@ def attach_volume(
     return JSONResponse({"volumeAttachment": attachment})
 
 
-@router.put("/servers/{server_id}/os-volume_attachments/{volume_id}")
+@router.put(
+    "/servers/{server_id}/os-volume_attachments/{volume_id}",
+    openapi_extra=request_body(UpdateRequest, "volumeAttachment"),
+)
 def update_attachment(
     request: Request,
     server_id: str,

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from onestack.common.app import json_body, parse_body, require_context
 from onestack.common.context import RequestContext
+from onestack.common.openapi import request_body
 from onestack.identity.api import schemas, views
 from onestack.identity.api.deps import base, identity, query, self_url
 
@@ -31,7 +32,7 @@ def list_regions(request: Request, ctx: RequestContext = Ctx) -> JSONResponse:
     )
 
 
-@router.post("/regions")
+@router.post("/regions", openapi_extra=request_body(schemas.RegionCreate, "region"))
 def create_region(request: Request, ctx: RequestContext = Ctx, body: Any = Body) -> JSONResponse:
     region = identity(request).catalog.create_region(
         ctx, _data(schemas.RegionCreate, body, "region")
@@ -39,7 +40,7 @@ def create_region(request: Request, ctx: RequestContext = Ctx, body: Any = Body)
     return JSONResponse({"region": views.region(base(request), region)}, status_code=201)
 
 
-@router.put("/regions/{region_id}")
+@router.put("/regions/{region_id}", openapi_extra=request_body(schemas.RegionCreate, "region"))
 def create_region_with_id(
     request: Request, region_id: str, ctx: RequestContext = Ctx, body: Any = Body
 ) -> JSONResponse:
@@ -54,7 +55,7 @@ def show_region(request: Request, region_id: str, ctx: RequestContext = Ctx) -> 
     return JSONResponse({"region": views.region(base(request), region)})
 
 
-@router.patch("/regions/{region_id}")
+@router.patch("/regions/{region_id}", openapi_extra=request_body(schemas.RegionUpdate, "region"))
 def update_region(
     request: Request, region_id: str, ctx: RequestContext = Ctx, body: Any = Body
 ) -> JSONResponse:
@@ -80,7 +81,7 @@ def list_services(request: Request, ctx: RequestContext = Ctx) -> JSONResponse:
     )
 
 
-@router.post("/services")
+@router.post("/services", openapi_extra=request_body(schemas.ServiceCreate, "service"))
 def create_service(request: Request, ctx: RequestContext = Ctx, body: Any = Body) -> JSONResponse:
     service = identity(request).catalog.create_service(
         ctx, _data(schemas.ServiceCreate, body, "service")
@@ -94,7 +95,9 @@ def show_service(request: Request, service_id: str, ctx: RequestContext = Ctx) -
     return JSONResponse({"service": views.service(base(request), service)})
 
 
-@router.patch("/services/{service_id}")
+@router.patch(
+    "/services/{service_id}", openapi_extra=request_body(schemas.ServiceUpdate, "service")
+)
 def update_service(
     request: Request, service_id: str, ctx: RequestContext = Ctx, body: Any = Body
 ) -> JSONResponse:
@@ -120,7 +123,7 @@ def list_endpoints(request: Request, ctx: RequestContext = Ctx) -> JSONResponse:
     )
 
 
-@router.post("/endpoints")
+@router.post("/endpoints", openapi_extra=request_body(schemas.EndpointCreate, "endpoint"))
 def create_endpoint(request: Request, ctx: RequestContext = Ctx, body: Any = Body) -> JSONResponse:
     endpoint = identity(request).catalog.create_endpoint(
         ctx, _data(schemas.EndpointCreate, body, "endpoint")
@@ -134,7 +137,9 @@ def show_endpoint(request: Request, endpoint_id: str, ctx: RequestContext = Ctx)
     return JSONResponse({"endpoint": views.endpoint(base(request), endpoint)})
 
 
-@router.patch("/endpoints/{endpoint_id}")
+@router.patch(
+    "/endpoints/{endpoint_id}", openapi_extra=request_body(schemas.EndpointUpdate, "endpoint")
+)
 def update_endpoint(
     request: Request, endpoint_id: str, ctx: RequestContext = Ctx, body: Any = Body
 ) -> JSONResponse:

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from onestack.common.app import json_body, parse_body, require_context
 from onestack.common.context import RequestContext
 from onestack.common.exceptions import BadRequest
+from onestack.common.openapi import request_body
 from onestack.identity.api import schemas, views
 from onestack.identity.api.deps import base, identity, query, self_url
 from onestack.identity.credentials import Ec2Secret
@@ -19,7 +20,10 @@ Ctx = Depends(require_context)
 Body = Depends(json_body)
 
 
-@router.post("/users/{user_id}/application_credentials")
+@router.post(
+    "/users/{user_id}/application_credentials",
+    openapi_extra=request_body(schemas.AppCredCreate, "application_credential"),
+)
 def create_app_cred(
     request: Request, user_id: str, ctx: RequestContext = Ctx, body: Any = Body
 ) -> JSONResponse:
@@ -83,7 +87,7 @@ def list_credentials(request: Request, ctx: RequestContext = Ctx) -> JSONRespons
     )
 
 
-@router.post("/credentials")
+@router.post("/credentials", openapi_extra=request_body(schemas.CredentialCreate, "credential"))
 def create_credential(
     request: Request, ctx: RequestContext = Ctx, body: Any = Body
 ) -> JSONResponse:
@@ -98,7 +102,9 @@ def show_credential(request: Request, cred_id: str, ctx: RequestContext = Ctx) -
     return JSONResponse({"credential": _credential(request, cred)})
 
 
-@router.patch("/credentials/{cred_id}")
+@router.patch(
+    "/credentials/{cred_id}", openapi_extra=request_body(schemas.CredentialUpdate, "credential")
+)
 def update_credential(
     request: Request, cred_id: str, ctx: RequestContext = Ctx, body: Any = Body
 ) -> JSONResponse:
@@ -131,7 +137,7 @@ def _ec2(request: Request, secret: Ec2Secret) -> dict[str, Any]:
     }
 
 
-@router.post("/users/{user_id}/credentials/OS-EC2")
+@router.post("/users/{user_id}/credentials/OS-EC2", openapi_extra=request_body(schemas.Ec2Create))
 def create_ec2(
     request: Request, user_id: str, ctx: RequestContext = Ctx, body: Any = Body
 ) -> JSONResponse:

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from onestack.common.app import json_body, parse_body, require_context
 from onestack.common.context import RequestContext
+from onestack.common.openapi import request_body
 from onestack.identity.api import schemas, views
 from onestack.identity.api.deps import base, identity, query, self_url
 
@@ -34,7 +35,7 @@ def list_domains(request: Request, ctx: RequestContext = Ctx) -> JSONResponse:
     )
 
 
-@router.post("/domains")
+@router.post("/domains", openapi_extra=request_body(schemas.DomainCreate, "domain"))
 def create_domain(request: Request, ctx: RequestContext = Ctx, body: Any = Body) -> JSONResponse:
     domain = identity(request).resources.create_domain(
         ctx, _data(schemas.DomainCreate, body, "domain")
@@ -48,7 +49,7 @@ def show_domain(request: Request, domain_id: str, ctx: RequestContext = Ctx) -> 
     return JSONResponse({"domain": views.domain(base(request), domain)})
 
 
-@router.patch("/domains/{domain_id}")
+@router.patch("/domains/{domain_id}", openapi_extra=request_body(schemas.DomainUpdate, "domain"))
 def update_domain(
     request: Request, domain_id: str, ctx: RequestContext = Ctx, body: Any = Body
 ) -> JSONResponse:
@@ -77,7 +78,7 @@ def list_projects(request: Request, ctx: RequestContext = Ctx) -> JSONResponse:
     )
 
 
-@router.post("/projects")
+@router.post("/projects", openapi_extra=request_body(schemas.ProjectCreate, "project"))
 def create_project(request: Request, ctx: RequestContext = Ctx, body: Any = Body) -> JSONResponse:
     project = identity(request).resources.create_project(
         ctx, _data(schemas.ProjectCreate, body, "project")
@@ -116,7 +117,9 @@ def _tree(root: str, children: list[Any]) -> dict[str, Any] | None:
     return {c.id: _tree(c.id, children) for c in direct}
 
 
-@router.patch("/projects/{project_id}")
+@router.patch(
+    "/projects/{project_id}", openapi_extra=request_body(schemas.ProjectUpdate, "project")
+)
 def update_project(
     request: Request, project_id: str, ctx: RequestContext = Ctx, body: Any = Body
 ) -> JSONResponse:
@@ -137,7 +140,7 @@ def list_tags(request: Request, project_id: str, ctx: RequestContext = Ctx) -> J
     return JSONResponse({"tags": identity(request).resources.project_tags(ctx, project_id)})
 
 
-@router.put("/projects/{project_id}/tags")
+@router.put("/projects/{project_id}/tags", openapi_extra=request_body(schemas.ProjectTags))
 def replace_tags(
     request: Request, project_id: str, ctx: RequestContext = Ctx, body: Any = Body
 ) -> JSONResponse:
@@ -182,7 +185,7 @@ def list_users(request: Request, ctx: RequestContext = Ctx) -> JSONResponse:
     )
 
 
-@router.post("/users")
+@router.post("/users", openapi_extra=request_body(schemas.UserCreate, "user"))
 def create_user(request: Request, ctx: RequestContext = Ctx, body: Any = Body) -> JSONResponse:
     user = identity(request).resources.create_user(ctx, _data(schemas.UserCreate, body, "user"))
     return JSONResponse({"user": views.user(base(request), user)}, status_code=201)
@@ -194,7 +197,7 @@ def show_user(request: Request, user_id: str, ctx: RequestContext = Ctx) -> JSON
     return JSONResponse({"user": views.user(base(request), user)})
 
 
-@router.patch("/users/{user_id}")
+@router.patch("/users/{user_id}", openapi_extra=request_body(schemas.UserUpdate, "user"))
 def update_user(
     request: Request, user_id: str, ctx: RequestContext = Ctx, body: Any = Body
 ) -> JSONResponse:
@@ -210,7 +213,9 @@ def delete_user(request: Request, user_id: str, ctx: RequestContext = Ctx) -> Re
     return Response(status_code=204)
 
 
-@router.post("/users/{user_id}/password")
+@router.post(
+    "/users/{user_id}/password", openapi_extra=request_body(schemas.PasswordChange, "user")
+)
 def change_password(
     request: Request, user_id: str, ctx: RequestContext = Ctx, body: Any = Body
 ) -> Response:
@@ -254,7 +259,7 @@ def list_groups(request: Request, ctx: RequestContext = Ctx) -> JSONResponse:
     )
 
 
-@router.post("/groups")
+@router.post("/groups", openapi_extra=request_body(schemas.GroupCreate, "group"))
 def create_group(request: Request, ctx: RequestContext = Ctx, body: Any = Body) -> JSONResponse:
     group = identity(request).resources.create_group(ctx, _data(schemas.GroupCreate, body, "group"))
     return JSONResponse({"group": views.group(base(request), group)}, status_code=201)
@@ -266,7 +271,7 @@ def show_group(request: Request, group_id: str, ctx: RequestContext = Ctx) -> JS
     return JSONResponse({"group": views.group(base(request), group)})
 
 
-@router.patch("/groups/{group_id}")
+@router.patch("/groups/{group_id}", openapi_extra=request_body(schemas.GroupUpdate, "group"))
 def update_group(
     request: Request, group_id: str, ctx: RequestContext = Ctx, body: Any = Body
 ) -> JSONResponse:

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from onestack.common.app import json_body, parse_body, require_context
 from onestack.common.context import RequestContext
+from onestack.common.openapi import request_body
 from onestack.common.pagination import parse_bool
 from onestack.identity.api import schemas, views
 from onestack.identity.api.deps import base, identity, query, self_url
@@ -27,7 +28,7 @@ def list_roles(request: Request, ctx: RequestContext = Ctx) -> JSONResponse:
     )
 
 
-@router.post("/roles")
+@router.post("/roles", openapi_extra=request_body(schemas.RoleCreate, "role"))
 def create_role(request: Request, ctx: RequestContext = Ctx, body: Any = Body) -> JSONResponse:
     data = parse_body(schemas.RoleCreate, body, wrapper="role").model_dump(exclude_unset=True)
     role = identity(request).assignments.create_role(ctx, data)
@@ -40,7 +41,7 @@ def show_role(request: Request, role_id: str, ctx: RequestContext = Ctx) -> JSON
     return JSONResponse({"role": views.role(base(request), role)})
 
 
-@router.patch("/roles/{role_id}")
+@router.patch("/roles/{role_id}", openapi_extra=request_body(schemas.RoleUpdate, "role"))
 def update_role(
     request: Request, role_id: str, ctx: RequestContext = Ctx, body: Any = Body
 ) -> JSONResponse:

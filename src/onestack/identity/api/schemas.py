@@ -9,12 +9,39 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictStr,
+    field_validator,
+)
 
 Name = Annotated[StrictStr, Field(min_length=1, max_length=255)]
 ShortName = Annotated[StrictStr, Field(min_length=1, max_length=64)]
 Id = Annotated[StrictStr, Field(min_length=1, max_length=64)]
 Description = StrictStr | None
+
+
+def _not_null(value: Any) -> Any:
+    if value is None:
+        raise ValueError("None is not of type 'string'")
+    return value
+
+
+def _not_null_bool(value: Any) -> Any:
+    if value is None:
+        raise ValueError("None is not of type 'boolean'")
+    return value
+
+
+# An attribute an update may leave out but never set to null (Keystone's schemas
+# type it "string" or "boolean" without "null"); the default None means "unchanged".
+NameUpdate = Annotated[ShortName | None, BeforeValidator(_not_null)]
+LongNameUpdate = Annotated[Name | None, BeforeValidator(_not_null)]
+EnabledUpdate = Annotated[StrictBool | None, BeforeValidator(_not_null_bool)]
 
 
 class _Open(BaseModel):
@@ -34,9 +61,9 @@ class DomainCreate(_Open):
 
 
 class DomainUpdate(_Open):
-    name: ShortName | None = None
+    name: NameUpdate = None
     description: Description = None
-    enabled: StrictBool | None = None
+    enabled: EnabledUpdate = None
     options: dict[str, Any] | None = None
 
 
@@ -52,9 +79,9 @@ class ProjectCreate(_Open):
 
 
 class ProjectUpdate(_Open):
-    name: ShortName | None = None
+    name: NameUpdate = None
     description: Description = None
-    enabled: StrictBool | None = None
+    enabled: EnabledUpdate = None
     tags: list[StrictStr] | None = None
     options: dict[str, Any] | None = None
 
@@ -71,8 +98,8 @@ class UserCreate(_Open):
 
 
 class UserUpdate(_Open):
-    name: Name | None = None
-    enabled: StrictBool | None = None
+    name: LongNameUpdate = None
+    enabled: EnabledUpdate = None
     password: Annotated[StrictStr, Field(max_length=4096)] | None = None
     default_project_id: Id | None = None
     description: Description = None
@@ -92,7 +119,7 @@ class GroupCreate(_Open):
 
 
 class GroupUpdate(_Open):
-    name: ShortName | None = None
+    name: NameUpdate = None
     description: Description = None
 
 
@@ -104,7 +131,7 @@ class RoleCreate(_Open):
 
 
 class RoleUpdate(_Open):
-    name: Name | None = None
+    name: LongNameUpdate = None
     description: Description = None
     options: dict[str, Any] | None = None
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
+from onestack.common import jsonbody
 from onestack.common.app import base_url, json_body, require_context
 from onestack.common.context import RequestContext
 from onestack.common.exceptions import BadRequest, NotFound
+from onestack.common.openapi import request_body
 from onestack.image.api import views
 from onestack.image.api.deps import manager, query
+from onestack.image.api.schemas import image_schema
 from onestack.image.data import IMPORT_METHODS
 from onestack.image.patch import parse_patch
 
@@ -28,7 +30,7 @@ def list_images(request: Request, ctx: RequestContext = Ctx) -> JSONResponse:
     return JSONResponse(views.images(page.images, params, page.next_marker))
 
 
-@router.post("")
+@router.post("", openapi_extra=request_body(schema=image_schema()))
 def create_image(
     request: Request, ctx: RequestContext = Ctx, body: Any = Depends(json_body)
 ) -> JSONResponse:
@@ -55,11 +57,7 @@ def show_image(request: Request, image_id: str, ctx: RequestContext = Ctx) -> JS
 
 async def patch_body(request: Request) -> Any:
     """The JSON patch document (its media type is not ``application/json``)."""
-    raw = await request.body()
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequest(f"Malformed JSON in request body: {exc}") from None
+    return jsonbody.loads(await request.body())
 
 
 @router.patch("/{image_id}")

@@ -18,14 +18,14 @@ Ctx = Depends(require_context)
 
 @router.put("/v2.0/routers/{router_id}/add_router_interface")
 def add_router_interface(
-    request: Request, router_id: str, body: Any = Depends(json_body), ctx: RequestContext = Ctx
+    request: Request, router_id: str, ctx: RequestContext = Ctx, body: Any = Depends(json_body)
 ) -> JSONResponse:
     return JSONResponse(deps.manager(request).routers.add_router_interface(ctx, router_id, body))
 
 
 @router.put("/v2.0/routers/{router_id}/remove_router_interface")
 def remove_router_interface(
-    request: Request, router_id: str, body: Any = Depends(json_body), ctx: RequestContext = Ctx
+    request: Request, router_id: str, ctx: RequestContext = Ctx, body: Any = Depends(json_body)
 ) -> JSONResponse:
     return JSONResponse(deps.manager(request).routers.remove_router_interface(ctx, router_id, body))
 
@@ -51,8 +51,8 @@ def replace_tags(
     request: Request,
     collection: str,
     resource_id: str,
-    body: Any = Depends(json_body),
     ctx: RequestContext = Ctx,
+    body: Any = Depends(json_body),
 ) -> JSONResponse:
     if not isinstance(body, dict) or "tags" not in body:
         raise HTTPBadRequest(detail="Invalid tags body: 'tags' is required")
@@ -122,7 +122,7 @@ def quota_details(request: Request, project_id: str, ctx: RequestContext = Ctx) 
 
 @router.put("/v2.0/quotas/{project_id}")
 def update_quota(
-    request: Request, project_id: str, body: Any = Depends(json_body), ctx: RequestContext = Ctx
+    request: Request, project_id: str, ctx: RequestContext = Ctx, body: Any = Depends(json_body)
 ) -> JSONResponse:
     values = deps.wrapped(body, "quota")
     return JSONResponse({"quota": deps.manager(request).quotas.update(ctx, project_id, values)})
@@ -175,7 +175,7 @@ def show_agent(request: Request, agent_id: str, ctx: RequestContext = Ctx) -> JS
 
 @router.put("/v2.0/agents/{agent_id}")
 def update_agent(
-    request: Request, agent_id: str, body: Any = Depends(json_body), ctx: RequestContext = Ctx
+    request: Request, agent_id: str, ctx: RequestContext = Ctx, body: Any = Depends(json_body)
 ) -> JSONResponse:
     values = deps.wrapped(body, "agent")
     return JSONResponse(

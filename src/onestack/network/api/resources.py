@@ -18,8 +18,16 @@ from fastapi.responses import JSONResponse, Response
 
 from onestack.common.app import json_body, require_context
 from onestack.common.context import RequestContext
+from onestack.common.openapi import request_body
 from onestack.network.api import deps, views
 from onestack.network.exceptions import HTTPBadRequest
+from onestack.network.floatingips import FIP_ATTRS
+from onestack.network.networks import NETWORK_ATTRS
+from onestack.network.ports import PORT_ATTRS
+from onestack.network.routers import ROUTER_ATTRS
+from onestack.network.secgroups import RULE_ATTRS, SG_ATTRS
+from onestack.network.subnetpools import POOL_ATTRS
+from onestack.network.subnets import SUBNET_ATTRS
 
 if TYPE_CHECKING:
     from onestack.network.collection import Collection
@@ -33,22 +41,53 @@ class Resource:
     key: str  # JSON collection key (networks, security_groups...)
     singular: str  # JSON body key
     render: Callable[[Any, RequestContext], dict[str, Any]]
+    #: the attributes a create accepts (the manager checks their values)
+    attributes: frozenset[str]
     updatable: bool = True
 
+    def body_schema(self, *, bulk: bool) -> dict[str, Any]:
+        """The OpenAPI description of a create (``bulk``: one or a list) or update body:
+        the attribute names, whose values the manager checks by hand."""
+        names = self.attributes if bulk else self.attributes - _FIXED
+        item = {
+            "type": "object",
+            "properties": {name: {} for name in sorted(names)},
+            "additionalProperties": False,
+        }
+        if not bulk:
+            return request_body(schema=item, wrapper=self.singular)
+        both = {
+            "type": "object",
+            "properties": {self.singular: item, self.key: {"type": "array", "items": item}},
+            "minProperties": 1,
+            "maxProperties": 1,
+        }
+        return request_body(schema=both)
+
+
+# attributes a create sets once
+_FIXED = frozenset({"project_id", "tenant_id", "network_id"})
 
 RESOURCES = (
-    Resource("networks", "networks", "network", views.network),
-    Resource("subnets", "subnets", "subnet", views.subnet),
-    Resource("subnetpools", "subnetpools", "subnetpool", views.subnetpool),
-    Resource("ports", "ports", "port", views.port),
-    Resource("routers", "routers", "router", views.router),
-    Resource("floatingips", "floatingips", "floatingip", views.floatingip),
-    Resource("security-groups", "security_groups", "security_group", views.security_group),
+    Resource("networks", "networks", "network", views.network, frozenset(NETWORK_ATTRS)),
+    Resource("subnets", "subnets", "subnet", views.subnet, frozenset(SUBNET_ATTRS)),
+    Resource("subnetpools", "subnetpools", "subnetpool", views.subnetpool, frozenset(POOL_ATTRS)),
+    Resource("ports", "ports", "port", views.port, frozenset(PORT_ATTRS)),
+    Resource("routers", "routers", "router", views.router, frozenset(ROUTER_ATTRS)),
+    Resource("floatingips", "floatingips", "floatingip", views.floatingip, frozenset(FIP_ATTRS)),
+    Resource(
+        "security-groups",
+        "security_groups",
+        "security_group",
+        views.security_group,
+        frozenset(SG_ATTRS),
+    ),
     Resource(
         "security-group-rules",
         "security_group_rules",
         "security_group_rule",
         views.security_group_rule,
+        frozenset(RULE_ATTRS),
         updatable=False,
     ),
 )
@@ -74,7 +113,7 @@ def _add(router: APIRouter, res: Resource) -> None:
         return JSONResponse(body)
 
     def create(
-        request: Request, body: Any = Depends(json_body), ctx: RequestContext = Ctx
+        request: Request, ctx: RequestContext = Ctx, body: Any = Depends(json_body)
     ) -> JSONResponse:
         collection = _collection(request, res)
         if isinstance(body, dict) and res.key in body and res.key != res.singular:
@@ -94,7 +133,7 @@ def _add(router: APIRouter, res: Resource) -> None:
         return JSONResponse({res.singular: body})
 
     def update(
-        request: Request, item_id: str, body: Any = Depends(json_body), ctx: RequestContext = Ctx
+        request: Request, item_id: str, ctx: RequestContext = Ctx, body: Any = Depends(json_body)
     ) -> JSONResponse:
         values = deps.wrapped(body, res.singular)
         row = _collection(request, res).update(
@@ -107,10 +146,12 @@ def _add(router: APIRouter, res: Resource) -> None:
         return Response(status_code=204)
 
     router.add_api_route(base, list_, methods=["GET"])
-    router.add_api_route(base, create, methods=["POST"])
+    router.add_api_route(base, create, methods=["POST"], openapi_extra=res.body_schema(bulk=True))
     router.add_api_route(base + "/{item_id}", show, methods=["GET"])
     if res.updatable:
-        router.add_api_route(base + "/{item_id}", update, methods=["PUT"])
+        router.add_api_route(
+            base + "/{item_id}", update, methods=["PUT"], openapi_extra=res.body_schema(bulk=False)
+        )
     router.add_api_route(base + "/{item_id}", delete, methods=["DELETE"])
 
 

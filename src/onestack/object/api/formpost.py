@@ -25,8 +25,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from onestack.common.exceptions import BadRequest
 from onestack.object import tempurl
 from onestack.object.acl import Caller
+from onestack.object.api.http import expiry
 from onestack.object.manager import ObjectManager
 from onestack.object.upload import UploadSpec
 
@@ -109,10 +111,12 @@ async def handle(
     if not tempurl.signature_matches(signed, fields.get("signature", ""), keys):
         return _plain(401, "Unauthorized", "Invalid Signature")
     headers: dict[str, str] = {}
-    if fields.get("x_delete_at", "").isdigit():
-        headers["x-delete-at"] = fields["x_delete_at"]
-    elif fields.get("x_delete_after", "").isdigit():
-        headers["x-delete-at"] = str(int(time.time()) + int(fields["x_delete_after"]))
+    try:
+        when = expiry(fields.get("x_delete_at") or None, fields.get("x_delete_after") or None)
+    except BadRequest as exc:
+        return _plain(400, "Bad Request", exc.message)
+    if when is not None:
+        headers["x-delete-at"] = when
     status, reason, message = 201, "Created", ""
     if len(files) > max_count:
         status, reason, message = 400, "Bad Request", "max file count exceeded"

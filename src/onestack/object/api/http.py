@@ -64,21 +64,36 @@ def guess_type(name: str) -> str:
     return guessed or "application/octet-stream"
 
 
+#: The latest expiry time Swift represents (its timestamps have ten digits).
+MAX_DELETE_AT = 9_999_999_999
+
+
 def delete_at(request: Request) -> str | None:
     """X-Delete-At from X-Delete-At or X-Delete-After; 400 when in the past or bad."""
-    after = request.headers.get("x-delete-after")
-    at = request.headers.get("x-delete-at")
+    return expiry(request.headers.get("x-delete-at"), request.headers.get("x-delete-after"))
+
+
+def expiry(at: str | None, after: str | None) -> str | None:
+    """The expiry time from an X-Delete-At or X-Delete-After value (headers, form
+    fields); 400 when it is not an integer, in the past, or past ``MAX_DELETE_AT``
+    (checked before anything is stored)."""
     now = time.time()
     if after is not None:
         if not after.strip().isdigit():
             raise BadRequest("Non-integer X-Delete-After")
-        return str(int(now + int(after.strip())))
+        when = int(now + min(int(after.strip()), MAX_DELETE_AT))
+        if when > MAX_DELETE_AT:
+            raise BadRequest(f"X-Delete-After too large (expiry past {MAX_DELETE_AT})")
+        return str(when)
     if at is not None:
         if not at.strip().isdigit():
             raise BadRequest("Non-integer X-Delete-At")
-        if int(at) < now:
+        when = int(at.strip())
+        if when < now:
             raise BadRequest("X-Delete-At in past")
-        return str(int(at))
+        if when > MAX_DELETE_AT:
+            raise BadRequest(f"X-Delete-At too large (at most {MAX_DELETE_AT})")
+        return str(when)
     return None
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
+from onestack.common import jsonbody
 from onestack.common.app import context_of, require_context
 from onestack.common.context import RequestContext
 from onestack.orchestration.api import views
@@ -94,11 +95,9 @@ async def signal_resource(
     raw = await request.body()
     details: Any = None
     if raw.strip():
-        import json
-
         try:
-            details = json.loads(raw)
-        except ValueError:
+            details = jsonbody.loads(raw)
+        except jsonbody.MalformedBody:
             details = {"data": raw.decode(errors="replace")}
     await service(request).inspection.signal(
         ctx, stack_name, stack_id, resource_name, details, token

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import email.utils
-import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote, urlencode
@@ -11,6 +10,7 @@ from urllib.parse import quote, urlencode
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse, Response
 
+from onestack.common import jsonbody
 from onestack.common.app import base_url, require_context
 from onestack.common.exceptions import BadRequest, UnsupportedMediaType
 from onestack.telemetry.exceptions import ArgumentError
@@ -66,9 +66,9 @@ async def body_or_none(request: Request) -> Any:
     if media and media != "application/json" and not media.endswith("+json"):
         raise UnsupportedMediaType(content_type=media)
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequest(f"Unable to decode body: {exc}") from None
+        return jsonbody.loads(raw)
+    except jsonbody.MalformedBody as exc:
+        raise BadRequest(f"Unable to decode body: {exc.kwargs.get('reason')}") from None
 
 
 def page_response(request: Request, page: Page) -> JSONResponse:

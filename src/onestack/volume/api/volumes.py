@@ -7,9 +7,11 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
+from onestack.common.app import parse_body
 from onestack.common.context import RequestContext
 from onestack.common.exceptions import BadRequest, NotSupported
 from onestack.common.microversion import APIVersion
+from onestack.common.openapi import request_body
 from onestack.common.pagination import parse_bool
 from onestack.volume.api import views
 from onestack.volume.api.deps import (
@@ -24,6 +26,7 @@ from onestack.volume.api.deps import (
     section,
     service,
 )
+from onestack.volume.api.schemas import VolumeCreate
 
 if TYPE_CHECKING:
     from onestack.volume.models import Volume
@@ -45,11 +48,12 @@ def _one(
     return views.volume(volume, details, ctx, version, prefix, extended=extended)
 
 
-@router.post("/v3/volumes")
+@router.post("/v3/volumes", openapi_extra=request_body(VolumeCreate, "volume"))
 def create(
     request: Request, ctx: RequestContext = Ctx, body: Any = Body, version: APIVersion = Version
 ) -> JSONResponse:
     data = dict(section(body, "volume"))
+    parse_body(VolumeCreate, data)
     if data.get("backup_id") and not at_least(version, "3.47"):
         raise BadRequest("Creating a volume from a backup requires microversion 3.47.")
     volume = service(request).volumes.create(ctx, data)
