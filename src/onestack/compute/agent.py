@@ -60,6 +60,10 @@ if TYPE_CHECKING:
 
 LOG = logging.getLogger(__name__)
 
+#: markers left by a whole-cloud restore, one per instance (``resume_restored``)
+RESUME_DIR = "resume-on-start"
+_RESUMABLE = (PowerState.RUNNING, PowerState.PAUSED, PowerState.SUSPENDED)
+
 #: vm_state after a successful action (None: decided from the power state)
 _AFTER = {
     "stop": states.STOPPED,
@@ -204,7 +208,53 @@ class ComputeAgent:
     def start(self) -> None:
         """Register and reconcile (in a worker thread), then ``tasks.start()`` on the loop."""
         self.register()
+        self.resume_restored()
         self.power_sync.sync_all(True)
+
+    def resume_restored(self) -> None:
+        """Bring the instances a whole-cloud restore put back to their recorded power state.
+
+        ``onestack snapshot restore`` (``onestack.snapshots``) leaves one marker per
+        restored instance in ``<work_dir>/resume-on-start/``; their disks are back but
+        nothing runs.  Like Nova's ``resume_guests_state_on_host_boot``, an instance of
+        this host recorded running (or paused, or suspended) with no task under way is
+        started (and paused or suspended) again; the power-state sync that follows
+        records what really runs.  Its marker is removed either way.
+        """
+        markers = self.work_dir / RESUME_DIR
+        if not markers.is_dir():
+            return
+        with self.db.reader() as session:
+            rows = list(
+                session.scalars(
+                    select(Instance).where(Instance.host == self.host, ~Instance.deleted)
+                )
+            )
+        for row in rows:
+            marker = markers / row.id
+            if not marker.exists():
+                continue
+            with self.locks(row.id):
+                try:
+                    self._resume_one(row)
+                except Exception:
+                    LOG.exception(
+                        "compute agent %s: resuming restored %s failed", self.host, row.id
+                    )
+                marker.unlink(missing_ok=True)
+
+    def _resume_one(self, instance: Instance) -> None:
+        wanted = instance.power_state
+        if instance.task_state is not None or wanted not in _RESUMABLE:
+            return
+        if self.driver.get_power_state(instance.id) != PowerState.SHUTDOWN:
+            return
+        LOG.info("compute agent %s: starting restored instance %s", self.host, instance.id)
+        self.driver.power_on(self._spec(instance, ""))
+        if wanted == PowerState.PAUSED:
+            self.driver.pause(instance.id)
+        elif wanted == PowerState.SUSPENDED:
+            self.driver.suspend(instance.id)
 
     # -- helpers ---------------------------------------------------------------
 
