@@ -250,6 +250,7 @@ class ComputeAgent:
         if self.driver.get_power_state(instance.id) != PowerState.SHUTDOWN:
             return
         LOG.info("compute agent %s: starting restored instance %s", self.host, instance.id)
+        self.block.reconnect(instance)
         self.driver.power_on(self._spec(instance, ""))
         if wanted == PowerState.PAUSED:
             self.driver.pause(instance.id)

@@ -29,9 +29,12 @@ def _options(fn: Any) -> Any:
 
 def _summary(outcome: Outcome) -> str:
     c = outcome.counts
+    steps = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in outcome.phases.items())
     return (
         f"{c.files} files, {c.bytes / 1024**2:.1f} MiB: {c.linked} hard-linked, "
-        f"{c.reflinked} reflinked, {c.copied} copied (volume pool: {outcome.pool_filesystem})"
+        f"{c.reflinked} reflinked, {c.copied} copied, {c.unchanged} unchanged "
+        f"(volume pool: {outcome.pool_filesystem})"
+        f"\n  steps: {steps}"
     )
 
 

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+from typing import Protocol
 
 #: the FICLONE ioctl (linux/fs.h: _IOW(0x94, 9, int))
 FICLONE = 0x40049409
@@ -45,22 +46,33 @@ class How(Enum):
 Rule = Callable[[str], How]
 
 
+class LinkSink(Protocol):
+    """Where ``copy_tree`` puts what the rule links (``links.LinkStore``)."""
+
+    def add_tree(self, path: str, relative: str, counts: Counts) -> None: ...
+
+    def add_file(self, path: str, relative: str, counts: Counts) -> None: ...
+
+
 @dataclass
 class Counts:
     linked: int = 0
     reflinked: int = 0
     copied: int = 0
     bytes: int = 0
+    #: files a restore found already equal to the saved ones (same inode)
+    unchanged: int = 0
 
     @property
     def files(self) -> int:
-        return self.linked + self.reflinked + self.copied
+        return self.linked + self.reflinked + self.copied + self.unchanged
 
     def add(self, other: Counts) -> None:
         self.linked += other.linked
         self.reflinked += other.reflinked
         self.copied += other.copied
         self.bytes += other.bytes
+        self.unchanged += other.unchanged
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -68,6 +80,7 @@ class Counts:
             "linked": self.linked,
             "reflinked": self.reflinked,
             "copied": self.copied,
+            "unchanged": self.unchanged,
             "bytes": self.bytes,
         }
 
@@ -173,14 +186,16 @@ def link_file(src: Path, dst: Path, counts: Counts) -> None:
     counts.bytes += os.stat(dst).st_size
 
 
-def copy_tree(src: Path, dst: Path, rule: Rule, prefix: str = "") -> Counts:
+def copy_tree(
+    src: Path, dst: Path, rule: Rule, prefix: str = "", links: LinkSink | None = None
+) -> Counts:
     """Copy the tree under ``src`` into ``dst`` (made as needed) as ``rule`` says.
 
     ``prefix`` is ``src``'s path relative to the root the rule knows.  Regular files
     are linked or cloned, symbolic links, devices (overlay whiteouts) and FIFOs made
     again, directories made with their mode, owner and extended attributes; sockets
-    are skipped.  Files that vanish meanwhile are
-    skipped.
+    are skipped.  Files that vanish meanwhile are skipped.  With ``links``, what the
+    rule links (a file or a whole directory) goes there instead of into ``dst``.
     """
     counts = Counts()
     try:
@@ -198,9 +213,13 @@ def copy_tree(src: Path, dst: Path, rule: Rule, prefix: str = "") -> Counts:
                 how = rule(relative + "/")
                 if how is How.SKIP:
                     continue
+                if how is How.LINK and links is not None:
+                    links.add_tree(entry.path, relative + "/", counts)
+                    continue
                 target = dst / entry.name
-                target.mkdir(exist_ok=True)
-                counts.add(copy_tree(Path(entry.path), target, rule, relative + "/"))
+                counts.add(copy_tree(Path(entry.path), target, rule, relative + "/", links))
+                if not target.is_dir():
+                    continue
                 copy_xattrs(entry.path, target)
                 shutil.copystat(entry.path, target)
                 if os.geteuid() == 0:
@@ -208,7 +227,9 @@ def copy_tree(src: Path, dst: Path, rule: Rule, prefix: str = "") -> Counts:
                     os.chown(target, info.st_uid, info.st_gid)
             elif entry.is_file():
                 how = rule(relative)
-                if how is How.LINK:
+                if how is How.LINK and links is not None:
+                    links.add_file(entry.path, relative, counts)
+                elif how is How.LINK:
                     link_file(Path(entry.path), dst / entry.name, counts)
                 elif how is How.CLONE:
                     clone_file(Path(entry.path), dst / entry.name, counts)

@@ -4,11 +4,13 @@ A snapshot ``NAME`` of the state directory ``S`` is:
 
 - ``S/snapshots/NAME/onestack.db``: the SQLite database, copied with SQLite's
   online backup API (a consistent copy, WAL included);
+- ``S/snapshots/NAME/links/`` and ``links.json``: the areas whose files are never
+  changed in place (``LINK_AREAS``: image data, object replicas, unpacked and cached
+  images) as hard links in one flat directory and an index of their trees
+  (``links``);
 - ``S/snapshots/NAME/files/``: every other file of the state directory that
-  describes the cloud (image data, object replicas and the ring, instance disks,
-  unpacked image trees, Fernet and credential keys, service secrets, volume
-  backups), hard-linked where the file is never changed in place (``LINK_AREAS``)
-  and cloned (reflink, else a sparse copy) elsewhere;
+  describes the cloud (instance disks, the ring, Fernet and credential keys, service
+  secrets, volume backups), cloned (reflink, else a sparse copy);
 - ``<volume pool>/.snapshots/NAME/``: the volume and volume-snapshot files, cloned
   inside the pool itself, so that on the XFS (reflink) pool a 1 GiB volume costs
   one ``FICLONE`` and no data;
@@ -64,6 +66,7 @@ from typing import IO, Any
 from onestack import __version__
 from onestack.config import Settings
 from onestack.snapshots.copy import Counts, How, copy_tree, remove_tree_files
+from onestack.snapshots.links import INDEX_FILE, LinkStore, prune, read_index, restore_links, wanted
 
 LOG = logging.getLogger(__name__)
 
@@ -114,14 +117,17 @@ LINK_AREAS = (
 )
 
 
+_SKIP = re.compile("|".join(fnmatch.translate(pattern) for pattern in SKIPPED))
+_LINK = re.compile("|".join(fnmatch.translate(pattern) for pattern in LINK_AREAS))
+
+
 def state_rule(relative: str) -> How:
-    """What a snapshot does with a path of the state directory."""
-    for pattern in SKIPPED:
-        if fnmatch.fnmatchcase(relative, pattern):
-            return How.SKIP
-    for pattern in LINK_AREAS:
-        if fnmatch.fnmatchcase(relative, pattern):
-            return How.LINK
+    """What a snapshot does with a path of the state directory (one regular
+    expression per list: a snapshot asks once per file and directory)."""
+    if _SKIP.match(relative):
+        return How.SKIP
+    if _LINK.match(relative):
+        return How.LINK
     return How.CLONE
 
 
@@ -158,6 +164,8 @@ class Outcome:
     pool_filesystem: str = "directory"
     instances_removed: int = 0
     instances_to_resume: int = 0
+    #: seconds per step, in order
+    phases: dict[str, float] = field(default_factory=dict)
 
 
 class SnapshotManager:
@@ -296,15 +304,24 @@ class SnapshotManager:
         self.root.mkdir(parents=True, exist_ok=True)
         partial = self.root / f".{name}.{uuid.uuid4().hex[:8]}.partial"
         counts = Counts()
+        phases: dict[str, float] = {}
         with self._cloud_lock() as running, self._pool() as (pool, filesystem):
             pool_partial = pool / POOL_SNAPSHOTS_DIR / partial.name
             try:
                 partial.mkdir()
+                paused = time.monotonic()
                 with _writes_paused(db_path):
-                    _backup_database(db_path, partial / DB_FILE)
-                    counts.add(copy_tree(self.state_dir, partial / "files", state_rule))
-                    (pool / POOL_SNAPSHOTS_DIR).mkdir(exist_ok=True)
-                    counts.add(copy_tree(pool, pool_partial, _pool_rule))
+                    with _phase(phases, "database"):
+                        _backup_database(db_path, partial / DB_FILE)
+                    with _phase(phases, "files"):
+                        links = LinkStore(partial / "links", state_rule)
+                        files = partial / "files"
+                        counts.add(copy_tree(self.state_dir, files, state_rule, links=links))
+                        links.write(partial / INDEX_FILE)
+                    with _phase(phases, "volumes"):
+                        (pool / POOL_SNAPSHOTS_DIR).mkdir(exist_ok=True)
+                        counts.add(copy_tree(pool, pool_partial, _pool_rule))
+                phases["writes paused"] = time.monotonic() - paused
                 seconds = time.monotonic() - started
                 manifest = {
                     "name": name,
@@ -314,6 +331,7 @@ class SnapshotManager:
                     "pool_filesystem": filesystem,
                     "seconds": round(seconds, 3),
                     "counts": counts.as_dict(),
+                    "phases": {k: round(v, 3) for k, v in phases.items()},
                 }
                 _write_json(partial / MANIFEST, manifest)
                 pool_partial.rename(pool / POOL_SNAPSHOTS_DIR / name)
@@ -322,7 +340,7 @@ class SnapshotManager:
                 shutil.rmtree(partial, ignore_errors=True)
                 shutil.rmtree(pool_partial, ignore_errors=True)
                 raise
-        return Outcome(name, seconds, counts, running, filesystem)
+        return Outcome(name, seconds, counts, running, filesystem, phases=phases)
 
     # -- restore ----------------------------------------------------------------------
 
@@ -334,23 +352,29 @@ class SnapshotManager:
             raise SnapshotError(f"no snapshot {name!r} in {self.root}")
         started = time.monotonic()
         counts = Counts()
+        phases: dict[str, float] = {}
         with self._cloud_lock() as running:
             if running:
                 raise SnapshotError(
                     f"onestack is running on {self.state_dir}: stop it with `onestack down "
                     f"--state-dir {self.state_dir}`, restore, then `onestack up` again"
                 )
-            removed = self._remove_instances()
-            with self._pool() as (pool, filesystem):
+            with _phase(phases, "instances"):
+                removed = self._remove_instances()
+            with _phase(phases, "volumes"), self._pool() as (pool, filesystem):
                 saved_pool = pool / POOL_SNAPSHOTS_DIR / name
                 if not saved_pool.is_dir():
                     raise SnapshotError(f"snapshot {name!r} has no volume files in the pool {pool}")
                 _release_loop_devices(pool)
                 remove_tree_files(pool, _pool_rule)
                 counts.add(copy_tree(saved_pool, pool, _pool_rule))
-            remove_tree_files(self.state_dir, state_rule)
-            counts.add(copy_tree(source / "files", self.state_dir, state_rule))
-            _restore_database(source / DB_FILE, db_path)
+            with _phase(phases, "files"):
+                entries = read_index(source / INDEX_FILE)
+                prune(self.state_dir, state_rule, wanted(entries))
+                counts.unchanged += restore_links(self.state_dir, source / "links", entries, counts)
+                counts.add(copy_tree(source / "files", self.state_dir, state_rule))
+            with _phase(phases, "database"):
+                _restore_database(source / DB_FILE, db_path)
             resumed = self._request_resume()
         return Outcome(
             name,
@@ -360,6 +384,7 @@ class SnapshotManager:
             filesystem,
             instances_removed=removed,
             instances_to_resume=resumed,
+            phases=phases,
         )
 
     def _remove_instances(self) -> int:
@@ -395,6 +420,15 @@ class SnapshotManager:
             for instance_id in ids:
                 (markers / instance_id).touch()
         return len(ids)
+
+
+@contextlib.contextmanager
+def _phase(phases: dict[str, float], name: str) -> Iterator[None]:
+    began = time.monotonic()
+    try:
+        yield
+    finally:
+        phases[name] = phases.get(name, 0.0) + time.monotonic() - began
 
 
 @contextlib.contextmanager

@@ -1,7 +1,8 @@
 """Whole-cloud snapshots on a real cloud: containers, the XFS reflink pool, objects, images.
 
-A volume's bytes (written through its loop device), an object's, an image's and a
-file written inside a running container server are saved (on the running cloud),
+A volume's bytes (written through its loop device), an attached volume's (written
+by the server), an object's, an image's and a file written inside a running
+container server are saved (on the running cloud),
 changed, and read back identical after ``onestack snapshot restore`` and a new
 ``onestack up``; the server runs again, what was made after the save is gone.
 
@@ -118,6 +119,24 @@ def _read_volume(admin: Any, volume_id: str) -> str:
         return _sha256(device)
 
 
+def run_in(cloud: RunningCloud, server_id: str, script: str) -> str:
+    root = cloud.state_dir / "compute" / "runc"
+    proc = subprocess.run(
+        ["runc", "--root", str(root), "exec", server_id, "sh", "-c", script],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, f"{script}: {proc.stderr}{proc.stdout}"
+    return proc.stdout.strip()
+
+
+WRITE_VDB = (
+    "head -c 1048576 /dev/urandom > /tmp/data && "
+    "dd if=/tmp/data of=/dev/vdb bs=1048576 count=1 conv=fsync 2>/dev/null && "
+    "sha256sum < /tmp/data"
+)
+READ_VDB = "dd if=/dev/vdb bs=1048576 count=1 2>/dev/null | sha256sum"
+
+
 def _container_pid(cloud: RunningCloud, server_id: str) -> int:
     state = wait_for(lambda: runc_state(cloud.state_dir, server_id), 30)
     assert state is not None and state["status"] == "running", state
@@ -142,6 +161,14 @@ def test_volume_object_image_and_server_file_come_back_after_restore(
     admin.block_storage.wait_for_status(volume, "available", interval=0.2, wait=120)
     volume_digest = _write_volume(admin, volume.id, os.urandom(3 * 1024 * 1024 + 7))
 
+    # a volume attached to the server, written from inside it
+    disk = admin.block_storage.create_volume(size=1, name="snap-attached")
+    admin.block_storage.wait_for_status(disk, "available", interval=0.2, wait=120)
+    admin.compute.create_volume_attachment(server, volume_id=disk.id)
+    admin.block_storage.wait_for_status(disk, "in-use", interval=0.2, wait=120)
+    disk_digest = run_in(cloud, server.id, WRITE_VDB)
+    assert run_in(cloud, server.id, READ_VDB) == disk_digest
+
     object_bytes = os.urandom(1024 * 1024 + 3)
     admin.object_store.create_container("snap-container")
     admin.object_store.upload_object(container="snap-container", name="o", data=object_bytes)
@@ -161,6 +188,7 @@ def test_volume_object_image_and_server_file_come_back_after_restore(
 
     # change everything after the save
     in_server.write_text("changed after the save\n")
+    assert run_in(cloud, server.id, WRITE_VDB) != disk_digest
     assert _write_volume(admin, volume.id, os.urandom(4096)) != volume_digest
     admin.object_store.upload_object(container="snap-container", name="o", data=b"changed")
     admin.image.delete_image(image)
@@ -186,8 +214,11 @@ def test_volume_object_image_and_server_file_come_back_after_restore(
     assert Path(f"/proc/{pid}/root/root/saved.txt").read_text() == "written before the save\n"
     assert runc_state(cloud.state_dir, later.id) is None
     # the volume's bytes, the object's and the image's are the saved ones
-    assert {v.id for v in admin.block_storage.volumes()} == {volume.id}
+    assert {v.id for v in admin.block_storage.volumes()} == {volume.id, disk.id}
     assert _read_volume(admin, volume.id) == volume_digest
+    # the attached volume is attached again, with its saved bytes
+    assert admin.block_storage.get_volume(disk.id).status == "in-use"
+    assert run_in(cloud, server.id, READ_VDB) == disk_digest
     assert admin.object_store.download_object("o", container="snap-container") == object_bytes
     image = admin.image.get_image(image.id)
     assert image.status == "active"

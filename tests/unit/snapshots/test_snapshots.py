@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 import sqlite3
 import stat
 from pathlib import Path
@@ -120,6 +121,13 @@ def _state_dir(tmp_path: Path) -> Path:
     (device / "1.data").write_bytes(b"object bytes")
     (state / "secrets").mkdir()
     (state / "secrets" / "admin-password").write_text("pw")
+    base = state / "compute" / "base" / "img"
+    (base / "proc").mkdir(parents=True)
+    (base / "tmp").mkdir(mode=0o777)
+    (base / "tmp").chmod(0o1777)
+    (base / "bin").mkdir()
+    (base / "bin" / "busybox").write_bytes(b"ELF")
+    (base / "bin" / "sh").symlink_to("busybox")
     (state / "volume" / "pool").mkdir(parents=True)
     (state / "volume" / "pool" / "volume-1").write_bytes(b"volume bytes")
     db = sqlite3.connect(state / "onestack.db")
@@ -143,7 +151,7 @@ def test_save_and_restore_a_stopped_cloud(tmp_path: Path) -> None:
     state = _state_dir(tmp_path)
     manager = SnapshotManager(load_settings(state_dir=state, user_clouds_yaml=""))
     outcome = manager.save("one")
-    assert not outcome.running and outcome.counts.linked == 2  # the image and the object
+    assert not outcome.running and outcome.counts.linked == 3  # image, object, busybox
     assert [s.name for s in manager.snapshots()] == ["one"]
 
     db = sqlite3.connect(state / "onestack.db")
@@ -156,8 +164,15 @@ def test_save_and_restore_a_stopped_cloud(tmp_path: Path) -> None:
     (state / "volume" / "pool" / "volume-1").write_bytes(b"overwritten")
     (state / "volume" / "pool" / "volume-2").write_bytes(b"later volume")
 
-    manager.restore("one")
+    shutil.rmtree(state / "compute" / "base")  # an unpacked image pruned after the save
+    outcome = manager.restore("one")
+    assert outcome.counts.unchanged == 1  # the object: still the saved file
     assert _rows(state) == ["saved"]
+    base = state / "compute" / "base" / "img"
+    assert (base / "proc").is_dir() and not any((base / "proc").iterdir())
+    assert stat.S_IMODE((base / "tmp").stat().st_mode) == 0o1777
+    assert os.readlink(base / "bin" / "sh") == "busybox"
+    assert (base / "bin" / "busybox").read_bytes() == b"ELF"
     assert sorted(p.name for p in (state / "images").iterdir()) == ["img-1"]
     assert (state / "images" / "img-1").read_bytes() == b"image bytes"
     assert (state / "secrets" / "admin-password").read_text() == "pw"
