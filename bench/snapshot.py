@@ -189,7 +189,7 @@ def main() -> None:
     )
     print(f"snapshot: {json.dumps(listing['counts'])}")
     for name, seconds in figures.items():
-        print(f"{name:<52} {seconds:7.2f} s")
+        print(f"{name:<52} {seconds:8.3f} s")
 
 
 if __name__ == "__main__":
