@@ -214,3 +214,21 @@ def test_a_postgresql_cloud_is_refused_with_the_reason(tmp_path: Path) -> None:
     )
     with pytest.raises(SnapshotError, match=r"need the embedded SQLite database.*pg_dump"):
         SnapshotManager(settings).save("one")
+
+
+def test_writes_of_a_running_cloud_wait_while_the_copy_runs(tmp_path: Path) -> None:
+    from onestack.snapshots.manager import _writes_paused
+
+    state = _state_dir(tmp_path)
+    writer = sqlite3.connect(state / "onestack.db", timeout=0.2, isolation_level=None)
+    try:
+        with _writes_paused(state / "onestack.db"):
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                writer.execute("BEGIN IMMEDIATE")
+            assert _rows(state) == ["saved"]  # readers go on
+        writer.execute("BEGIN IMMEDIATE")  # and writes go on after
+        writer.execute("INSERT INTO t VALUES ('after')")
+        writer.execute("COMMIT")
+    finally:
+        writer.close()
+    assert _rows(state) == ["saved", "after"]
