@@ -49,6 +49,7 @@ import contextlib
 import errno
 import fcntl
 import fnmatch
+import functools
 import json
 import logging
 import os
@@ -57,7 +58,8 @@ import shutil
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -393,19 +395,22 @@ class SnapshotManager:
         from onestack.compute.drivers import load_driver
 
         compute = self.state_dir / "compute"
-        removed = 0
         drivers = []
         if (compute / "runc").is_dir() or any((compute / "instances").glob("*")):
             drivers.append("container")
         if any((compute / "vms").glob("*")):
             drivers.append("qemu")
+        work: list[Callable[[], None]] = []
         for driver_name in drivers:
             settings = ComputeSettings(driver=driver_name)
             driver = load_driver(settings, self.state_dir, "snapshot-restore", driver_name)
-            for instance_id in driver.list_instances():
-                driver.destroy(instance_id)
-                removed += 1
-        return removed
+            work += [functools.partial(driver.destroy, i) for i in driver.list_instances()]
+        if work:
+            # each destroy waits on runc or QEMU and umount: several at once
+            with ThreadPoolExecutor(min(8, len(work)), thread_name_prefix="restore") as pool:
+                for future in [pool.submit(item) for item in work]:
+                    future.result()
+        return len(work)
 
     def _request_resume(self) -> int:
         """A marker per restored instance: its agent brings it back to its recorded
