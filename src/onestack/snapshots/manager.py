@@ -6,11 +6,11 @@ A snapshot ``NAME`` of the state directory ``S`` is:
   online backup API (a consistent copy, WAL included);
 - ``S/snapshots/NAME/links/`` and ``links.json``: the areas whose files are never
   changed in place (``LINK_AREAS``: image data, object replicas, unpacked and cached
-  images) as hard links in one flat directory and an index of their trees
+  images, volume backups) as hard links in one flat directory and an index of their trees
   (``links``);
 - ``S/snapshots/NAME/files/``: every other file of the state directory that
   describes the cloud (instance disks, the ring, Fernet and credential keys, service
-  secrets, volume backups), cloned (reflink, else a sparse copy);
+  secrets), cloned (reflink, else a sparse copy);
 - ``<volume pool>/.snapshots/NAME/``: the volume and volume-snapshot files, cloned
   inside the pool itself, so that on the XFS (reflink) pool a 1 GiB volume costs
   one ``FICLONE`` and no data;
@@ -35,8 +35,9 @@ instances that run on this host (they are the state being replaced), releases
 loop devices still on pool files, puts the database and every file back, and
 asks each compute agent (a marker per instance in ``compute/resume-on-start/``)
 to bring the instances back to their recorded power state when the cloud starts.
-Instances that did not exist at save time have no record any more and are
-destroyed by the agent's power-state sync at start, like any orphan.
+The agent exports their attached volumes again first (the restore released the
+old loop devices).  Instances that did not exist at save time have no record any
+more and are destroyed by the agent's power-state sync at start, like any orphan.
 
 PostgreSQL and MariaDB databases are refused: their data is outside the state
 directory (use the database's own dump and the same ``onestack snapshot`` of
@@ -48,7 +49,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import fnmatch
 import functools
 import json
 import logging
@@ -81,8 +81,8 @@ LOCK_FILE = "onestack.lock"
 RESUME_DIR = "compute/resume-on-start"
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
-#: paths (relative to the state directory; a trailing "/" for a directory) never saved
-#: nor replaced by a restore
+#: paths (relative to the state directory; a trailing "/" for a directory; ``*`` within
+#: one component) never saved nor replaced by a restore
 SKIPPED = (
     "snapshots/",
     "onestack.db",
@@ -106,21 +106,31 @@ SKIPPED = (
     "images/.incoming/",
     "images/staging/",
     "object/devices/*/tmp/",
+    "volume/backups/*/*.part",
 )
-#: files that onestack never changes in place (it writes a new file and renames it):
-#: hard links are safe copies of them
+#: directories whose files onestack never changes in place (it writes a new file and
+#: renames it): hard links are safe copies of them
 LINK_AREAS = (
-    "images/*",
-    "image-cache/*",
-    "compute/base/*",
-    "compute/images/*",
-    "compute/vm-base/*",
-    "object/devices/*/objects/*",
+    "images/",
+    "image-cache/",
+    "compute/base/",
+    "compute/images/",
+    "compute/vm-base/",
+    "object/devices/*/objects/",
+    "volume/backups/",
 )
 
 
-_SKIP = re.compile("|".join(fnmatch.translate(pattern) for pattern in SKIPPED))
-_LINK = re.compile("|".join(fnmatch.translate(pattern) for pattern in LINK_AREAS))
+def _patterns(patterns: tuple[str, ...], tail: str = "") -> re.Pattern[str]:
+    """One regular expression for glob patterns whose ``*`` stays within one path
+    component (``compute/instances/*/work/`` is no directory called work inside an
+    instance's disk); ``tail`` is what may follow."""
+    parts = ["[^/]*".join(re.escape(piece) for piece in p.split("*")) for p in patterns]
+    return re.compile("(?:" + "|".join(parts) + ")" + tail + r"\Z")
+
+
+_SKIP = _patterns(SKIPPED)
+_LINK = _patterns(LINK_AREAS, tail=".*")
 
 
 def state_rule(relative: str) -> How:

@@ -41,6 +41,13 @@ from onestack.snapshots.manager import RESUME_DIR, SnapshotError, SnapshotManage
         ("secrets/admin-password", How.CLONE),
         ("fernet-keys/0", How.CLONE),
         ("snapshots/", How.SKIP),
+        ("volume/backups/b1/chunk-00001", How.LINK),
+        ("volume/backups/b1/.chunk-00002.part", How.SKIP),
+        # what an instance wrote is never mistaken for onestack's own files
+        ("compute/instances/i1/upper/home/work/", How.CLONE),
+        ("compute/instances/i1/upper/srv/rootfs/", How.CLONE),
+        ("compute/instances/i1/upper/var/log/app.log", How.CLONE),
+        ("compute/instances/i1/console.log", How.CLONE),
     ],
 )
 def test_what_a_snapshot_does_with_each_path(path: str, how: How) -> None:
