@@ -177,6 +177,8 @@ def test_volume_object_image_and_server_file_come_back_after_restore(
         name="snap-image", data=image_bytes, disk_format="raw", container_format="bare"
     )
 
+    network = admin.network.create_network(name="snap-network")
+
     # save on the running cloud (its writes wait for the copy)
     saved = onestack("snapshot", "save", "before", "--state-dir", str(cloud.state_dir))
     assert saved.returncode == 0, saved.stderr
@@ -196,6 +198,7 @@ def test_volume_object_image_and_server_file_come_back_after_restore(
         name="snap-later", image_id=busybox.id, flavor_id=flavor.id, networks="none"
     )
     later = admin.compute.wait_for_server(later, interval=0.2, wait=120)
+    admin.network.create_network(name="snap-later-network")
     later_volume = admin.block_storage.create_volume(size=1, name="snap-later")
     admin.block_storage.wait_for_status(later_volume, "available", interval=0.2, wait=120)
 
@@ -223,6 +226,10 @@ def test_volume_object_image_and_server_file_come_back_after_restore(
     image = admin.image.get_image(image.id)
     assert image.status == "active"
     assert admin.image.download_image(image).content == image_bytes
+
+    names = {n.name for n in admin.network.networks()}
+    assert "snap-network" in names and "snap-later-network" not in names
+    assert admin.network.get_network(network.id).name == "snap-network"
 
     listed = onestack("snapshot", "list", "--state-dir", str(cloud.state_dir))
     assert listed.returncode == 0 and "before" in listed.stdout
