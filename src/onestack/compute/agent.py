@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -230,18 +231,19 @@ class ComputeAgent:
                     select(Instance).where(Instance.host == self.host, ~Instance.deleted)
                 )
             )
-        for row in rows:
-            marker = markers / row.id
-            if not marker.exists():
-                continue
+        restored = [row for row in rows if (markers / row.id).exists()]
+
+        def resume(row: Instance) -> None:
             with self.locks(row.id):
                 try:
                     self._resume_one(row)
                 except Exception:
-                    LOG.exception(
-                        "compute agent %s: resuming restored %s failed", self.host, row.id
-                    )
-                marker.unlink(missing_ok=True)
+                    LOG.exception("compute agent %s: resuming %s failed", self.host, row.id)
+                (markers / row.id).unlink(missing_ok=True)
+
+        if restored:  # each start waits on runc or QEMU: several at once
+            with ThreadPoolExecutor(min(4, len(restored)), thread_name_prefix="resume") as pool:
+                list(pool.map(resume, restored))
 
     def _resume_one(self, instance: Instance) -> None:
         wanted = instance.power_state
