@@ -1,4 +1,4 @@
-"""The ``onestack`` command: up, down, status, keys rotate."""
+"""The ``onestack`` command: up, down, status, keys rotate, snapshot."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from onestack.fixture.cli import reset as reset_command
 from onestack.image.cli import image as image_commands
 from onestack.network.cli import doctor as doctor_command
 from onestack.object.cli import ring as ring_commands
+from onestack.snapshots.cli import snapshot as snapshot_commands
 
 STATE_FILE = "onestack.state.json"
 LOCK_FILE = "onestack.lock"
@@ -718,3 +719,4 @@ main.add_command(ring_commands)
 main.add_command(doctor_command)
 main.add_command(reset_command)
 main.add_command(fault_commands)
+main.add_command(snapshot_commands)

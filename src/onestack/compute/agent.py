@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -59,6 +60,10 @@ if TYPE_CHECKING:
     from onestack.volume.interface import VolumeService
 
 LOG = logging.getLogger(__name__)
+
+#: markers left by a whole-cloud restore, one per instance (``resume_restored``)
+RESUME_DIR = "resume-on-start"
+_RESUMABLE = (PowerState.RUNNING, PowerState.PAUSED, PowerState.SUSPENDED)
 
 #: vm_state after a successful action (None: decided from the power state)
 _AFTER = {
@@ -204,7 +209,55 @@ class ComputeAgent:
     def start(self) -> None:
         """Register and reconcile (in a worker thread), then ``tasks.start()`` on the loop."""
         self.register()
+        self.resume_restored()
         self.power_sync.sync_all(True)
+
+    def resume_restored(self) -> None:
+        """Bring the instances a whole-cloud restore put back to their recorded power state.
+
+        ``onestack snapshot restore`` (``onestack.snapshots``) leaves one marker per
+        restored instance in ``<work_dir>/resume-on-start/``; their disks are back but
+        nothing runs.  Like Nova's ``resume_guests_state_on_host_boot``, an instance of
+        this host recorded running (or paused, or suspended) with no task under way is
+        started (and paused or suspended) again; the power-state sync that follows
+        records what really runs.  Its marker is removed either way.
+        """
+        markers = self.work_dir / RESUME_DIR
+        if not markers.is_dir():
+            return
+        with self.db.reader() as session:
+            rows = list(
+                session.scalars(
+                    select(Instance).where(Instance.host == self.host, ~Instance.deleted)
+                )
+            )
+        restored = [row for row in rows if (markers / row.id).exists()]
+
+        def resume(row: Instance) -> None:
+            with self.locks(row.id):
+                try:
+                    self._resume_one(row)
+                except Exception:
+                    LOG.exception("compute agent %s: resuming %s failed", self.host, row.id)
+                (markers / row.id).unlink(missing_ok=True)
+
+        if restored:  # each start waits on runc or QEMU: several at once
+            with ThreadPoolExecutor(min(4, len(restored)), thread_name_prefix="resume") as pool:
+                list(pool.map(resume, restored))
+
+    def _resume_one(self, instance: Instance) -> None:
+        wanted = instance.power_state
+        if instance.task_state is not None or wanted not in _RESUMABLE:
+            return
+        if self.driver.get_power_state(instance.id) != PowerState.SHUTDOWN:
+            return
+        LOG.info("compute agent %s: starting restored instance %s", self.host, instance.id)
+        self.block.reconnect(instance)
+        self.driver.power_on(self._spec(instance, ""))
+        if wanted == PowerState.PAUSED:
+            self.driver.pause(instance.id)
+        elif wanted == PowerState.SUSPENDED:
+            self.driver.suspend(instance.id)
 
     # -- helpers ---------------------------------------------------------------
 

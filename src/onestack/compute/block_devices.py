@@ -104,6 +104,21 @@ class BlockDevices:
             "root_device": root.host_device if root is not None else None,
         }
 
+    def reconnect(self, instance: Instance, request_id: str = "") -> None:
+        """Export the instance's attached volumes to this host again (their devices went
+        away: a whole-cloud restore released them) and record the new devices."""
+        with self.db.reader() as session:
+            rows = bdms.mappings_of(session, instance.id)
+        attached = [r for r in rows if r.status == "attached" and r.attachment_id]
+        if not attached:
+            return
+        volumes = self._volumes()
+        ctx = bdms.owner_context(instance, request_id)
+        for row in attached:
+            assert row.attachment_id is not None
+            conn = volumes.connect(ctx, row.attachment_id, self.host, row.device_name)
+            self._update(row.id, host_device=conn.device_path)
+
     def prepare_boot(self, instance_id: str, request_id: str = "") -> None:
         """Create, reserve and connect the volumes a new instance boots with."""
         with self.db.reader() as session:

@@ -232,7 +232,7 @@ class VolumeAgent:
             attachment = session.get(Attachment, attachment_id)
             current = dict(attachment.connection_info or {}) if attachment else {}
         device = current.get("data", {}).get("device_path")
-        if device:
+        if device and self.backend.exported(device, volume_id):
             return current
         device = self.backend.export(volume_id, readonly)
         block = self.backend.info().capabilities.block_devices

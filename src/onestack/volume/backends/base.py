@@ -108,6 +108,12 @@ class VolumeBackend(abc.ABC):
         """Release what ``export`` returned; the volume's bytes are durable after.
         Absent: nothing to do."""
 
+    def exported(self, device: str, volume_id: str) -> bool:
+        """Whether ``device``, returned by an earlier ``export``, still exposes the volume
+        (a restart of the host or a whole-cloud restore releases devices).  Backends
+        whose exports cannot go away answer True."""
+        return True
+
     def revert_to_snapshot(self, volume_id: str, snapshot_id: str) -> None:
         """Make the volume's bytes equal the snapshot's again (its size stays)."""
         raise NotSupported(operation="Reverting a volume to a snapshot")

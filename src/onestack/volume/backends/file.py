@@ -52,6 +52,10 @@ class FileVolumeBackend(FileBackedBackend):
     def export(self, volume_id: str, readonly: bool) -> str:
         return loop.attach(self.volume_path(volume_id), readonly)
 
+    def exported(self, device: str, volume_id: str) -> bool:
+        backing = loop.backing_file(device)
+        return backing is not None and backing == self.volume_path(volume_id).resolve()
+
     def unexport(self, device: str) -> None:
         backing = loop.backing_file(device)
         with contextlib.suppress(FileNotFoundError):

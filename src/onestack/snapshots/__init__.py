@@ -1,0 +1,1 @@
+"""Whole-cloud snapshots: ``onestack snapshot save|restore|list|delete`` (see ``manager``)."""
