@@ -18,10 +18,11 @@ A snapshot ``NAME`` of the state directory ``S`` is:
   and bytes went each way.
 
 Not in a snapshot (``SKIPPED``): the process's lock, state and log files, the
-settings file and clouds.yaml, the host-wide owner marker, runc's state of
-running containers, mount points and overlay work directories, the network
-agent's files (the data plane is rebuilt from the database by the network agent when the cloud starts, and its
-record of what it made on the host stays current) and writes in progress.
+settings file and clouds.yaml, the host-wide owner marker, runc's state of running
+containers, mount points and overlay work directories, the network agent's files
+(the data plane is rebuilt from the database by the network agent when the cloud
+starts, and its record of what it made on the host stays current) and writes in
+progress.
 
 **Save** works on a stopped cloud and on a running one: it first takes SQLite's
 write lock (``BEGIN IMMEDIATE``), so every write of the running cloud waits (up
