@@ -194,10 +194,15 @@ class KeystoneSession:
         json: Any = None,
         params: Params = None,
         headers: Mapping[str, str] | None = None,
+        content: Any = None,
     ) -> httpx.Response:
+        """The answer, whatever its status.  ``content`` (bytes, or an iterator of bytes
+        sent chunked) is the body; a body that is an iterator is not sent twice, so a
+        401 then comes back as it is."""
         base = self.endpoint(service_type)
         url = path if path.startswith("http") else base + path
         response: httpx.Response | None = None
+        replayable = content is None or isinstance(content, bytes)
         for attempt in (1, 2):
             all_headers = {"X-Auth-Token": self.token(), **(headers or {})}
             try:
@@ -207,15 +212,41 @@ class KeystoneSession:
                     json=json,
                     params=params,
                     headers=all_headers,
+                    content=content,
                 )
             except httpx.HTTPError as exc:
                 raise ServiceError(0, f"{service_type} is unreachable: {exc}") from None
-            if response.status_code == 401 and attempt == 1:
+            if response.status_code == 401 and attempt == 1 and replayable:
                 self.forget()
                 continue
             break
         assert response is not None
         return response
+
+    def stream(
+        self, service_type: str, path: str, headers: Mapping[str, str] | None = None
+    ) -> httpx.Response:
+        """A GET whose body is read as it arrives (``iter_bytes``); close the response."""
+        base = self.endpoint(service_type)
+        url = path if path.startswith("http") else base + path
+        for attempt in (1, 2):
+            request = self.http.build_request(
+                "GET", url, headers={"X-Auth-Token": self.token(), **(headers or {})}
+            )
+            try:
+                response = self.http.send(request, stream=True)
+            except httpx.HTTPError as exc:
+                raise ServiceError(0, f"{service_type} is unreachable: {exc}") from None
+            if response.status_code == 401 and attempt == 1:
+                response.close()
+                self.forget()
+                continue
+            if response.status_code != 200:
+                response.read()
+                response.close()
+                raise _failure(response)
+            return response
+        raise AssertionError("unreachable")
 
 
 def _failure(response: httpx.Response) -> ServiceError:

@@ -26,7 +26,8 @@ from onestack.image.conf import ImageSettings
 from onestack.image.exceptions import ImageNotFound, ImageQuotaExceeded
 from onestack.image.interface import ImageRecord
 from onestack.image.models import Image, ImageMember
-from onestack.image.store import FilesystemStore
+from onestack.image.store import FilesystemStore, ImageStore
+from onestack.image.stores import StoreSet
 
 MIB = 1 << 20
 
@@ -115,15 +116,16 @@ class ImageCore:
         settings: ImageSettings,
         db: Database,
         enforcer: Enforcer,
-        store: FilesystemStore,
+        stores: StoreSet,
         staging: FilesystemStore,
     ) -> None:
         self.settings = settings
         self.db = db
         self.enforcer = enforcer
-        #: where active images' data lives
-        self.store = store
-        #: where staged (``PUT /stage``) data waits for ``POST /import``
+        #: where active images' data lives (one or more stores per image)
+        self.stores = stores
+        #: where staged (``PUT /stage``) data waits for ``POST /import``, and where
+        #: data read from a remote store is checked before it is served
         self.staging = staging
         self.quotas = quota_engine(settings)
 
@@ -173,9 +175,15 @@ class ImageCore:
 
     # -- data -------------------------------------------------------------------
 
-    def store_for(self, staged: bool) -> FilesystemStore:
-        return self.staging if staged else self.store
+    def store_named(self, name: str) -> ImageStore | None:
+        """An enabled store (None: the store is no longer enabled)."""
+        return self.stores.stores.get(name)
 
-    def delete_data(self, location: str | None, staged: bool = False) -> None:
-        if location:
-            self.store_for(staged).delete(location)
+    def delete_data(self, staged: str | None, locations: list[tuple[str, str]]) -> None:
+        """Remove staged data and the data at ``(store, url)`` locations."""
+        if staged:
+            self.staging.delete(staged)
+        for name, url in locations:
+            store = self.store_named(name)
+            if store is not None:
+                store.delete(url)

@@ -12,18 +12,50 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
+from onestack.common.keystone_client import Credentials, KeystoneSession
 from onestack.identity.bootstrap import CatalogEntry
 from onestack.image import policies
 from onestack.image.api.routes import build_app
 from onestack.image.defaults.register import ensure_default_images
 from onestack.image.manager import ImageManager
-from onestack.plugin import ServicePlugin
+from onestack.image.store import ImageStore
+from onestack.image.swift_store import SwiftStore
+from onestack.plugin import ServicePlugin, service_password
 
 if TYPE_CHECKING:
     from onestack.config import Settings
     from onestack.server import Cloud
 
 LOG = logging.getLogger(__name__)
+
+#: the image service's own user (as Glance's), owner of its object storage account
+SERVICE_USER = "glance"
+SERVICE_PROJECT = "service"
+
+
+def _remote_stores(cloud: Cloud) -> list[ImageStore]:
+    """The ``swift`` store, when it is enabled and the object service runs here."""
+    settings = cloud.settings
+    image = settings.image
+    if "swift" not in image.enabled_backends:
+        return []
+    if not any(plugin.name == "object" for plugin in cloud.plugins):
+        return []
+
+    def session() -> KeystoneSession:
+        return KeystoneSession(
+            Credentials(
+                auth_url=settings.url("identity") + "/v3",
+                username=SERVICE_USER,
+                password=service_password(settings.state_dir, SERVICE_USER, image.service_password),
+                project_name=SERVICE_PROJECT,
+                region=settings.region,
+            ),
+            timeout=300.0,
+        )
+
+    spool = settings.state_dir / "images" / "staging" / ".incoming"
+    return [SwiftStore(session, image.swift_container, image.swift_chunk_size, spool)]
 
 
 def manager_of(cloud: Cloud) -> ImageManager:
@@ -32,7 +64,9 @@ def manager_of(cloud: Cloud) -> ImageManager:
     return cloud.services.get_or_create(
         "image",
         ImageManager,
-        lambda: ImageManager(settings.image, cloud.db, cloud.enforcer, settings.state_dir),
+        lambda: ImageManager(
+            settings.image, cloud.db, cloud.enforcer, settings.state_dir, _remote_stores(cloud)
+        ),
     )
 
 
@@ -79,4 +113,5 @@ PLUGIN = ServicePlugin(
     build_app=_build_app,
     prepare=_prepare,
     warm_up=_warm_up,
+    service_user=SERVICE_USER,
 )

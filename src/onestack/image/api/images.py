@@ -13,12 +13,19 @@ from onestack.common.context import RequestContext
 from onestack.common.exceptions import BadRequest, NotFound
 from onestack.image.api import views
 from onestack.image.api.deps import manager, query
-from onestack.image.data import IMPORT_METHODS
 from onestack.image.patch import parse_patch
 
 router = APIRouter(prefix="/v2/images")
 Ctx = Depends(require_context)
-IMPORT_HEADER = {"OpenStack-image-import-methods": ",".join(IMPORT_METHODS)}
+
+
+def import_header(request: Request) -> dict[str, str]:
+    """The import methods and stores, as Glance names them on an image's answers."""
+    image = manager(request)
+    return {
+        "OpenStack-image-import-methods": ",".join(image.importer.methods),
+        "OpenStack-image-store-ids": ",".join(image.core.stores.names),
+    }
 
 
 @router.get("")
@@ -35,7 +42,7 @@ def create_image(
     if not isinstance(body, dict):
         raise BadRequest("The request body must be a JSON object describing the image.")
     image = manager(request).images.create(ctx, body)
-    headers = {**IMPORT_HEADER, "Location": f"{base_url(request)}/v2/images/{image.id}"}
+    headers = {**import_header(request), "Location": f"{base_url(request)}/v2/images/{image.id}"}
     return JSONResponse(views.image(image), status_code=201, headers=headers)
 
 
@@ -50,7 +57,7 @@ def empty_image_id() -> None:
 @router.get("/{image_id}")
 def show_image(request: Request, image_id: str, ctx: RequestContext = Ctx) -> JSONResponse:
     image = manager(request).images.show(ctx, image_id)
-    return JSONResponse(views.image(image), headers=IMPORT_HEADER)
+    return JSONResponse(views.image(image), headers=import_header(request))
 
 
 async def patch_body(request: Request) -> Any:
@@ -69,7 +76,7 @@ def update_image(
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     changes = parse_patch(media, body)
     image = manager(request).images.update(ctx, image_id, changes)
-    return JSONResponse(views.image(image), headers=IMPORT_HEADER)
+    return JSONResponse(views.image(image), headers=import_header(request))
 
 
 @router.delete("/{image_id}")
