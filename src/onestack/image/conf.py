@@ -36,12 +36,13 @@ class ImageSettings(BaseModel):
         description="Register the onestack-vm image (bootable qcow2) at start, building it in "
         "the background the first time on this machine.",
     )
-    enabled_backends: list[Literal["file", "swift"]] = Field(
+    enabled_backends: list[Literal["file", "swift", "cinder"]] = Field(
         default_factory=lambda: ["file", "swift"],  # type: ignore[arg-type]
         description="Stores images may be kept in (Glance's enabled_backends): 'file' (the "
-        "state directory) and 'swift' (the cloud's own object storage, when it runs).",
+        "state directory), 'swift' (the cloud's own object storage, when it runs) and "
+        "'cinder' (a volume per image, when the volume service runs; attaching needs root).",
     )
-    default_backend: Literal["file", "swift"] | None = Field(
+    default_backend: Literal["file", "swift", "cinder"] | None = Field(
         None,
         description="The store new image data goes to (Glance's default_backend); unset: "
         "'swift' when the object service runs, else 'file'.",

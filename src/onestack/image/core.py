@@ -11,6 +11,7 @@ knows the others or the façade (``manager.ImageManager``).
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import exists, func, select
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from onestack.common.context import RequestContext
 from onestack.common.db import Database
-from onestack.common.exceptions import BadRequest
+from onestack.common.exceptions import BadRequest, OneStackError
 from onestack.common.policy import Enforcer
 from onestack.common.quota import QuotaEngine, QuotaResource
 from onestack.image import states
@@ -29,6 +30,7 @@ from onestack.image.models import Image, ImageMember
 from onestack.image.store import FilesystemStore, ImageStore
 from onestack.image.stores import StoreSet
 
+LOG = logging.getLogger(__name__)
 MIB = 1 << 20
 
 
@@ -185,5 +187,9 @@ class ImageCore:
             self.staging.delete(staged)
         for name, url in locations:
             store = self.store_named(name)
-            if store is not None:
+            if store is None:
+                continue
+            try:
                 store.delete(url)
+            except (OneStackError, OSError) as exc:  # the record is gone: log what is left
+                LOG.warning("the data at %s in the %s store was not deleted: %s", url, name, exc)

@@ -29,6 +29,7 @@ from onestack.common.quota import UNLIMITED
 from onestack.image import states
 from onestack.image.core import ImageCore, mib
 from onestack.image.exceptions import ImageGone, InvalidStatus, LimitExceeded
+from onestack.image.interface import DataLocation
 from onestack.image.models import Image, ImageLocation, ImageTask
 from onestack.image.reader import DataCopies, ImageReader
 from onestack.image.store import FilesystemStore, ImageStore, StoreWriter
@@ -276,6 +277,13 @@ class ImageDataManager:
             raise Conflict(f"Image {image_id} is {image.status}, not active; it has no data.")
         path, _ = self.reader.local_copy(copies, keep=True)
         return path
+
+    def data_locations(self, ctx: RequestContext, image_id: str) -> list[DataLocation]:
+        """The active image's copies (for other services; no download policy)."""
+        image, copies = self._copies(ctx, image_id, policy=False)
+        if image.status != states.ACTIVE:
+            raise Conflict(f"Image {image_id} is {image.status}, not active; it has no data.")
+        return [DataLocation(store, url) for store, url in copies.copies]
 
     def download(self, ctx: RequestContext, image_id: str) -> tuple[Image, Path | None, bool]:
         """The image, a local file with its checked data (None when it has no data

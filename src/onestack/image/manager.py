@@ -27,7 +27,7 @@ from onestack.image.core import ImageCore
 from onestack.image.data import ImageDataManager
 from onestack.image.images import ImageRecords
 from onestack.image.imports import ImageImporter
-from onestack.image.interface import ImageRecord
+from onestack.image.interface import DataLocation, ImageRecord
 from onestack.image.listing import ImageLister
 from onestack.image.locations import StoreLocations
 from onestack.image.members import MemberManager
@@ -84,6 +84,9 @@ class ImageManager:
 
     def data_path(self, ctx: RequestContext, image_id: str) -> Path:
         return self.data.data_path(ctx, image_id)
+
+    def data_locations(self, ctx: RequestContext, image_id: str) -> list[DataLocation]:
+        return self.data.data_locations(ctx, image_id)
 
     def create_from_file(
         self,

@@ -108,9 +108,9 @@ class ImageReader:
         (the caller then deletes it).  ``keep``: a fetched copy stays in the cache."""
         corrupt: str | None = None
         cached = self.cache / data.image_id
-        ordered = sorted(
-            data.copies, key=lambda c: self.core.store_named(c[0]) is None or c[0] != "file"
-        )
+        # local files first, volumes (which must be attached to be read) last
+        rank = {"file": 0, "swift": 1}
+        ordered = sorted(data.copies, key=lambda c: rank.get(c[0], 2))
         for name, url in ordered:
             store = self.core.store_named(name)
             if store is None:

@@ -9,6 +9,7 @@ image.
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ from onestack.common.keystone_client import Credentials, KeystoneSession
 from onestack.identity.bootstrap import CatalogEntry
 from onestack.image import policies
 from onestack.image.api.routes import build_app
+from onestack.image.cinder_store import CinderStore
 from onestack.image.defaults.register import ensure_default_images
 from onestack.image.manager import ImageManager
 from onestack.image.store import ImageStore
@@ -34,13 +36,11 @@ SERVICE_PROJECT = "service"
 
 
 def _remote_stores(cloud: Cloud) -> list[ImageStore]:
-    """The ``swift`` store, when it is enabled and the object service runs here."""
+    """The ``swift`` and ``cinder`` stores, when they are enabled and the object or
+    volume service runs in this cloud."""
     settings = cloud.settings
     image = settings.image
-    if "swift" not in image.enabled_backends:
-        return []
-    if not any(plugin.name == "object" for plugin in cloud.plugins):
-        return []
+    running = {plugin.name for plugin in cloud.plugins}
 
     def session() -> KeystoneSession:
         return KeystoneSession(
@@ -55,7 +55,12 @@ def _remote_stores(cloud: Cloud) -> list[ImageStore]:
         )
 
     spool = settings.state_dir / "images" / "staging" / ".incoming"
-    return [SwiftStore(session, image.swift_container, image.swift_chunk_size, spool)]
+    stores: list[ImageStore] = []
+    if "swift" in image.enabled_backends and "object" in running:
+        stores.append(SwiftStore(session, image.swift_container, image.swift_chunk_size, spool))
+    if "cinder" in image.enabled_backends and "volume" in running:
+        stores.append(CinderStore(session, spool, socket.gethostname()))
+    return stores
 
 
 def manager_of(cloud: Cloud) -> ImageManager:

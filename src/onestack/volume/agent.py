@@ -28,6 +28,15 @@ if TYPE_CHECKING:
     from onestack.neighbours import Neighbours
 
 LOG = logging.getLogger(__name__)
+
+
+def _image_volume(url: str) -> str | None:
+    """The volume of a Glance cinder-store location (``cinder://[<store>/]<volume id>``)."""
+    if not url.startswith("cinder://"):
+        return None
+    return url[len("cinder://") :].rsplit("/", 1)[-1] or None
+
+
 GiB = 1024**3
 
 
@@ -116,10 +125,7 @@ class VolumeAgent:
             elif volume.source_volid:
                 self.backend.clone_volume(volume_id, volume.source_volid, size)
             elif volume.image_id:
-                images = self.images
-                record = images.get_image(RequestContext.admin(), volume.image_id)
-                path = images.data_path(RequestContext.admin(), volume.image_id)
-                self.backend.create_from_file(volume_id, path, record.disk_format or "raw", size)
+                self._create_from_image(volume_id, volume.image_id, size, request_id)
             else:
                 self.backend.create_volume(volume_id, size)
             if volume.backup_id:
@@ -137,6 +143,26 @@ class VolumeAgent:
             (Volume, volume_id, {"status": states.AVAILABLE, "launched_at": utcnow()}),
             *self._backup_freed(volume.backup_id),
         )
+
+    def _create_from_image(self, volume_id: str, image_id: str, size: int, request_id: str) -> None:
+        """The image's bytes in a new volume: a clone of the image's own volume when
+        the image is raw and in the cinder store of this backend, else a copy."""
+        images = self.images
+        admin = RequestContext.admin()
+        record = images.get_image(admin, image_id)
+        disk_format = record.disk_format or "raw"
+        if disk_format == "raw":
+            for location in images.data_locations(admin, image_id):
+                source = _image_volume(location.url) if location.store == "cinder" else None
+                if source is None or not self.backend.volume_path(source).is_file():
+                    continue
+                LOG.info(
+                    "[%s] volume %s: cloned from image volume %s", request_id, volume_id, source
+                )
+                self.backend.clone_volume(volume_id, source, size)
+                return
+        path = images.data_path(admin, image_id)
+        self.backend.create_from_file(volume_id, path, disk_format, size)
 
     @staticmethod
     def _backup_freed(backup_id: str | None) -> list[tuple[type[Any], str, dict[str, Any]]]:
