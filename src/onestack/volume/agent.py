@@ -20,7 +20,9 @@ from onestack.common.db import Database, utcnow
 from onestack.common.exceptions import OneStackError
 from onestack.volume import states
 from onestack.volume.backends.base import VolumeBackend
+from onestack.volume.backups.base import BackupPlace
 from onestack.volume.backups.engine import BackupEngine
+from onestack.volume.exceptions import InvalidBackup
 from onestack.volume.models import Attachment, Backup, Snapshot, Volume
 
 if TYPE_CHECKING:
@@ -319,7 +321,8 @@ class VolumeAgent:
                 self.backend.create_snapshot(temp_snapshot, backup.volume_id)
                 source_id = temp_snapshot
             path = self.backend.snapshot_path(source_id)
-            result = self.backups.backup(backup_id, path, backup.parent_id)
+            place = self._place(backup)
+            result = self.backups.backup(backup_id, path, backup.parent_id, place)
         except Exception as exc:
             self._failed("backup %s: failed", backup_id, request_id)
             self._update_together(
@@ -334,15 +337,27 @@ class VolumeAgent:
             "status": states.AVAILABLE,
             "object_count": result.object_count,
             "checksum": result.checksum,
-            "container": self.backups.store.container,
+            "container": self.backups.store.container_of(place),
         }
         self._update_together(
             (Volume, backup.volume_id, {"status": back, "previous_status": None}),
             (Backup, backup_id, done),
         )
 
+    def _place(self, backup: Backup) -> BackupPlace:
+        """Where the backup's data is: its project's account, its container."""
+        container = backup.container
+        if container is not None and container == self.backups.store.container_of(
+            BackupPlace(backup.project_id)
+        ):
+            container = None
+        return BackupPlace(backup.project_id, container)
+
     def _restore_into(self, backup_id: str, volume_id: str) -> None:
-        self.backups.restore(backup_id, self.backend.volume_path(volume_id))
+        backup = self._load(Backup, backup_id)
+        if backup is None:
+            raise InvalidBackup(reason=f"backup {backup_id} is gone")
+        self.backups.restore(backup_id, self.backend.volume_path(volume_id), self._place(backup))
 
     def restore_backup(self, backup_id: str, volume_id: str, request_id: str = "") -> None:
         try:
@@ -361,7 +376,9 @@ class VolumeAgent:
 
     def delete_backup(self, backup_id: str, request_id: str = "") -> None:
         try:
-            self.backups.store.delete(backup_id)
+            backup = self._load(Backup, backup_id)
+            if backup is not None:
+                self.backups.store.delete(self._place(backup), backup_id)
         except Exception:
             self._failed("backup %s: delete failed", backup_id, request_id)
             self._update(Backup, backup_id, status="error_deleting")

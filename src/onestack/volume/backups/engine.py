@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from onestack.volume.backups.base import BackupStore
+from onestack.volume.backups.base import DEFAULT_PLACE, BackupPlace, BackupStore
 from onestack.volume.exceptions import InvalidBackup
 
 MANIFEST = "manifest.json"
@@ -41,15 +41,22 @@ class BackupEngine:
         self.store = store
         self.chunk_size = chunk_size
 
-    def manifest(self, backup_id: str) -> dict[str, Any]:
+    def manifest(self, backup_id: str, place: BackupPlace = DEFAULT_PLACE) -> dict[str, Any]:
         try:
-            return dict(json.loads(self.store.get(backup_id, MANIFEST)))
+            return dict(json.loads(self.store.get(place, backup_id, MANIFEST)))
         except FileNotFoundError:
             raise InvalidBackup(reason=f"backup {backup_id} has no data in the store") from None
 
-    def backup(self, backup_id: str, source: Path, parent_id: str | None) -> BackupResult:
-        """Back ``source`` up; on failure the store holds nothing of this backup."""
-        parent: dict[str, Any] | None = self.manifest(parent_id) if parent_id else None
+    def backup(
+        self,
+        backup_id: str,
+        source: Path,
+        parent_id: str | None,
+        place: BackupPlace = DEFAULT_PLACE,
+    ) -> BackupResult:
+        """Back ``source`` up (an incremental's parent is at the same ``place``); on
+        failure the store holds nothing of this backup."""
+        parent: dict[str, Any] | None = self.manifest(parent_id, place) if parent_id else None
         chunk_size = int(parent["chunk_size"]) if parent else self.chunk_size
         parent_chunks: list[dict[str, Any]] = parent["chunks"] if parent else []
         whole = hashlib.sha256()
@@ -72,7 +79,7 @@ class BackupEngine:
                     elif old is not None and old["sha256"] == digest and not old.get("zero"):
                         entry["ref"] = old["ref"]
                     else:
-                        self.store.put(backup_id, _chunk_name(index), zlib.compress(data, 1))
+                        self.store.put(place, backup_id, _chunk_name(index), zlib.compress(data, 1))
                         entry["ref"] = backup_id
                         stored += 1
                     chunks.append(entry)
@@ -86,16 +93,16 @@ class BackupEngine:
                 "parent_id": parent_id,
                 "chunks": chunks,
             }
-            self.store.put(backup_id, MANIFEST, json.dumps(manifest).encode())
+            self.store.put(place, backup_id, MANIFEST, json.dumps(manifest).encode())
         except BaseException:
-            self.store.delete(backup_id)
+            self.store.delete(place, backup_id)
             raise
         return BackupResult(size=size, checksum=whole.hexdigest(), object_count=stored)
 
-    def restore(self, backup_id: str, target: Path) -> str:
+    def restore(self, backup_id: str, target: Path, place: BackupPlace = DEFAULT_PLACE) -> str:
         """Write the backup into ``target`` (an existing volume at least as large);
         the restored bytes' sha256, which equals the backup's or raises."""
-        manifest = self.manifest(backup_id)
+        manifest = self.manifest(backup_id, place)
         whole = hashlib.sha256()
         with open(target, "r+b") as handle:
             offset = 0
@@ -105,7 +112,8 @@ class BackupEngine:
                     data = bytes(length)
                     handle.seek(offset + length)
                 else:
-                    data = zlib.decompress(self.store.get(entry["ref"], _chunk_name(index)))
+                    stored = self.store.get(place, entry["ref"], _chunk_name(index))
+                    data = zlib.decompress(stored)
                     if hashlib.sha256(data).hexdigest() != entry["sha256"]:
                         raise InvalidBackup(reason=f"chunk {index} of {backup_id} is corrupt")
                     handle.seek(offset)

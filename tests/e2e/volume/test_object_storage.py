@@ -1,4 +1,5 @@
-"""Images in the cinder store (a volume per image) and volumes cloned from them.
+"""Object storage and volumes: images in the cinder store (a volume per image),
+volumes cloned from them, and backups to object storage (Cinder's swift driver).
 
 Root only (loop devices, the loop-mounted reflink pool); never skipped on CI.
 """
@@ -14,9 +15,10 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.volume.test_volume_data import attached
+from tests.e2e.volume.test_volume_data import _delete_volume, _sha256, attached
 from tests.functional.image.conftest import ImageAPI
 from tests.functional.volume.conftest import VolumeAPI, unique
+from tests.support.cli import Cli
 from tests.support.errors import glance_error
 from tests.support.server import RunningCloud, new_cloud
 
@@ -140,3 +142,99 @@ def test_copy_into_the_cinder_store_and_delete_from_it(
     # the image's volume goes with the image
     gone = volumes.request("GET", f"/volumes/{url.removeprefix('cinder://')}")
     assert gone.status_code == 404 or gone.json()["volume"]["status"] == "deleting"
+
+
+def _volume(volumes: VolumeAPI, **fields: Any) -> str:
+    response = volumes.request(
+        "POST", "/volumes", json={"volume": {"name": unique("bk"), "size": 1, **fields}}
+    )
+    assert response.status_code == 202, response.text
+    volume_id = str(response.json()["volume"]["id"])
+    volumes.wait(f"/volumes/{volume_id}", "volume", "available", timeout=120)
+    return volume_id
+
+
+def _write(volumes: VolumeAPI, volume_id: str, writes: list[tuple[int, bytes]]) -> str:
+    """Write at offsets; the sha256 of the whole volume afterwards."""
+    with attached(volumes, volume_id) as device:
+        with open(device, "r+b") as handle:
+            for offset, data in writes:
+                handle.seek(offset)
+                handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        return _sha256(device)
+
+
+def _backup(volumes: VolumeAPI, backup_id: str) -> dict[str, Any]:
+    return volumes.wait(f"/backups/{backup_id}", "backup", "available", timeout=180)
+
+
+def _restored(volumes: VolumeAPI, backup_id: str, volume_id: str | None = None) -> str:
+    """Restore the backup (into a new volume, or ``volume_id``); that volume's id."""
+    body: dict[str, Any] = {"restore": {"volume_id": volume_id} if volume_id else {}}
+    response = volumes.request("POST", f"/backups/{backup_id}/restore", json=body)
+    assert response.status_code == 202, response.text
+    target = str(response.json()["restore"]["volume_id"])
+    volumes.wait(f"/volumes/{target}", "volume", "available", timeout=180)
+    _backup(volumes, backup_id)
+    return target
+
+
+def test_backups_to_object_storage_full_and_incremental(
+    conn: Any, volumes: VolumeAPI, cinder_cloud: RunningCloud
+) -> None:
+    container = unique("bk")
+    chunk = 4 << 20
+    source = _volume(volumes)
+    made = [source]
+    try:
+        full_sha = _write(volumes, source, [(0, DATA[: 3 * chunk]), (600 << 20, DATA[-chunk:])])
+        # the CLI's user story: a full backup into a container of the user's choosing
+        cli = Cli(cinder_cloud)
+        created = cli.json("volume", "backup", "create", "--container", container, source)
+        full = _backup(volumes, created["id"])
+        assert full["container"] == container and full["is_incremental"] is False
+        incremental_sha = _write(volumes, source, [(chunk + 100, b"changed" * 100)])
+        answer = volumes.request(
+            "POST",
+            "/backups",
+            json={"backup": {"volume_id": source, "incremental": True, "container": container}},
+        )
+        assert answer.status_code == 202, answer.text
+        incremental = _backup(volumes, answer.json()["backup"]["id"])
+        assert incremental["is_incremental"] is True and incremental["container"] == container
+
+        # the objects are in the owner's account, in its container
+        names = [o.name for o in conn.object_store.objects(container)]
+        full_objects = [n for n in names if n.startswith(f"backup_{full['id']}/")]
+        incremental_objects = [n for n in names if n.startswith(f"backup_{incremental['id']}/")]
+        assert len(full_objects) == 5 and f"backup_{full['id']}/manifest.json" in full_objects
+        assert len(incremental_objects) == 2, incremental_objects  # one chunk and its manifest
+        assert full["object_count"] == 4 and incremental["object_count"] == 1
+
+        # restored byte-exact into new volumes, and into an existing one
+        new_full = _restored(volumes, full["id"])
+        made.append(new_full)
+        with attached(volumes, new_full) as device:
+            assert _sha256(device) == full_sha
+        new_incremental = _restored(volumes, incremental["id"])
+        made.append(new_incremental)
+        with attached(volumes, new_incremental) as device:
+            assert _sha256(device) == incremental_sha
+        _restored(volumes, incremental["id"], new_full)
+        with attached(volumes, new_full) as device:
+            assert _sha256(device) == incremental_sha
+
+        # deleting the backups removes their objects
+        for backup_id in (incremental["id"], full["id"]):
+            assert volumes.request("DELETE", f"/backups/{backup_id}").status_code == 202
+            for _ in range(300):
+                if volumes.request("GET", f"/backups/{backup_id}").status_code == 404:
+                    break
+                time.sleep(0.1)
+        assert [o.name for o in conn.object_store.objects(container)] == []
+    finally:
+        for volume_id in made:
+            _delete_volume(volumes, volume_id)
+        conn.object_store.delete_container(container, ignore_missing=True)
