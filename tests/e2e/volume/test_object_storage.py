@@ -114,6 +114,29 @@ def test_a_volume_from_a_cinder_store_image_is_a_clone(
         volumes.request("DELETE", f"/volumes/{volume_id}")
 
 
+def test_a_volume_from_an_image_in_object_storage_has_its_bytes(
+    conn: Any, images: ImageAPI, volumes: VolumeAPI
+) -> None:
+    data = DATA[: 5 << 20]
+    image = conn.image.create_image(
+        name=unique("in-swift"),
+        data=data,
+        disk_format="raw",
+        container_format="bare",
+        allow_duplicates=True,
+    )
+    try:
+        assert images.request("GET", f"/v2/images/{image.id}").json()["stores"] == "swift"
+        volume_id = _volume(volumes, imageRef=image.id)
+        try:
+            with attached(volumes, volume_id) as device, open(device, "rb") as handle:
+                assert handle.read(len(data)) == data
+        finally:
+            _delete_volume(volumes, volume_id)
+    finally:
+        conn.image.delete_image(image.id, ignore_missing=True)
+
+
 def test_copy_into_the_cinder_store_and_delete_from_it(
     conn: Any, images: ImageAPI, volumes: VolumeAPI
 ) -> None:
