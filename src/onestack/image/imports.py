@@ -36,7 +36,7 @@ from onestack.image import states
 from onestack.image.core import ImageCore, mib
 from onestack.image.data import data_copies, record_data
 from onestack.image.exceptions import AlreadyInStore, ImageGone, InvalidStatus
-from onestack.image.models import Image, ImageLocation, ImageTask
+from onestack.image.models import Image, ImageLocation, ImageProperty, ImageTask
 from onestack.image.reader import ImageReader
 from onestack.image.store import FanOutWriter, ImageStore
 from onestack.image.upload import DECLARED_MD5, DECLARED_SHA256, DataSink, Expectations
@@ -47,6 +47,8 @@ GLANCE_DIRECT = "glance-direct"
 WEB_DOWNLOAD = "web-download"
 COPY_IMAGE = "copy-image"
 CHUNK = 4 << 20
+#: the stores an import with all_stores_must_succeed=false could not write
+FAILED_IMPORT = "os_glance_failed_import"
 
 
 def import_methods(allowed_hosts: list[str]) -> list[str]:
@@ -62,6 +64,19 @@ def _declared(image: Image, names: tuple[str, ...]) -> str | None:
         if prop.name in names and prop.value:
             return prop.value
     return None
+
+
+def _failed_stores(image: Image, failed: list[str]) -> None:
+    """Glance's ``os_glance_failed_import``: the stores a partial import missed."""
+    if not failed:
+        return
+    names = [p.value for p in image.properties if p.name == FAILED_IMPORT]
+    merged = ",".join(dict.fromkeys([*(names[0].split(",") if names else []), *failed]))
+    for prop in image.properties:
+        if prop.name == FAILED_IMPORT:
+            prop.value = merged
+            return
+    image.properties.append(ImageProperty(name=FAILED_IMPORT, value=merged))
 
 
 def finish_task(
@@ -110,11 +125,11 @@ class ImageImporter:
             raise BadRequest("all_stores_must_succeed must be a boolean.")
         targets = self._targets(body.get("stores"), all_stores, header_store)
         if name == GLANCE_DIRECT:
-            self._glance_direct(ctx, image_id, body, targets)
+            self._glance_direct(ctx, image_id, body, targets, must_succeed)
         elif name == COPY_IMAGE:
-            self._copy_image(ctx, image_id, body, targets, all_stores)
+            self._copy_image(ctx, image_id, body, targets, all_stores, must_succeed)
         else:
-            self._web_download(ctx, image_id, body, method.get("uri"), targets)
+            self._web_download(ctx, image_id, body, method.get("uri"), targets, must_succeed)
 
     def _targets(self, stores: Any, all_stores: bool, header_store: str | None) -> list[ImageStore]:
         core = self.core
@@ -166,7 +181,12 @@ class ImageImporter:
     # -- glance-direct ------------------------------------------------------------
 
     def _glance_direct(
-        self, ctx: RequestContext, image_id: str, body: Any, targets: list[ImageStore]
+        self,
+        ctx: RequestContext,
+        image_id: str,
+        body: Any,
+        targets: list[ImageStore],
+        must_succeed: bool,
     ) -> None:
         core = self.core
         with core.db.writer() as session:
@@ -185,13 +205,24 @@ class ImageImporter:
             task_id = self._task(session, ctx, image_id, body, [t.name for t in targets])
         staged = core.staging.local_path(staged_location)
         written: list[tuple[str, str]] = []
+        failed: list[str] = []
         try:
             # every store but the last gets a copy; the last takes the staged file over
-            for store in targets[:-1]:
-                copy = staged.with_name(f"{staged.name}.{store.name}")
-                shutil.copyfile(staged, copy)
-                written.append((store.name, store.adopt(image_id, copy)))
-            written.append((targets[-1].name, targets[-1].adopt(image_id, staged)))
+            for store in targets:
+                last = store is targets[-1]
+                source = staged if last else staged.with_name(f"{staged.name}.{store.name}")
+                try:
+                    if not last:
+                        shutil.copyfile(staged, source)
+                    written.append((store.name, store.adopt(image_id, source)))
+                except Exception:
+                    if must_succeed or (last and not written):
+                        raise
+                    LOG.exception("image %s: the import into %s failed", image_id, store.name)
+                    if not last:
+                        source.unlink(missing_ok=True)
+                    failed.append(store.name)
+            staged.unlink(missing_ok=True)
         except BaseException as exc:
             core.delete_data(None, written)
             self._fail(task_id, image_id, exc, states.UPLOADING)
@@ -202,6 +233,7 @@ class ImageImporter:
                 core.delete_data(None, written)
                 raise ImageGone(image_id=image_id)
             done.locations = [ImageLocation(store=n, url=u) for n, u in written]
+            _failed_stores(done, failed)
             done.location = None
             done.size = size
             done.staged_size = None
@@ -218,6 +250,7 @@ class ImageImporter:
         body: Any,
         targets: list[ImageStore],
         all_stores: bool,
+        must_succeed: bool,
     ) -> None:
         core = self.core
         with core.db.writer() as session:
@@ -240,7 +273,7 @@ class ImageImporter:
         try:
             source, temporary = self.reader.local_copy(copies, keep=False)
             try:
-                writer = FanOutWriter(wanted, image_id)
+                writer = FanOutWriter(wanted, image_id, must_succeed)
                 try:
                     with open(source, "rb") as handle:
                         while chunk := handle.read(CHUNK):
@@ -264,6 +297,7 @@ class ImageImporter:
                 return
             for name, url in writer.locations:
                 done.locations.append(ImageLocation(store=name, url=url))
+            _failed_stores(done, writer.failed)
             done.updated_at = utcnow()
             finish_task(session, task_id, "success", result={"image_id": image_id})
 
@@ -292,6 +326,7 @@ class ImageImporter:
         body: Any,
         uri: Any,
         targets: list[ImageStore],
+        must_succeed: bool,
     ) -> None:
         core = self.core
         url = self._check_uri(uri)
@@ -317,7 +352,7 @@ class ImageImporter:
             task_id = self._task(session, ctx, image_id, body, [t.name for t in targets])
         writer: FanOutWriter | None = None
         try:
-            writer = FanOutWriter(targets, image_id)
+            writer = FanOutWriter(targets, image_id, must_succeed)
             sink = DataSink(writer, expect)
             with (
                 httpx.Client(timeout=httpx.Timeout(60.0, connect=10.0)) as client,
@@ -350,6 +385,7 @@ class ImageImporter:
                     finish_task(session, task_id, "failure", message=str(exc))
                     return
             record_data(done, sink, writer.locations)
+            _failed_stores(done, writer.failed)
             done.virtual_size = virtual_size
             done.status = states.ACTIVE
             done.updated_at = utcnow()

@@ -195,29 +195,56 @@ class FanOutWriter(StoreWriter):
     """One stream written to several stores at once (an import into many stores).
 
     ``commit`` commits every writer and returns the first location; ``locations``
-    then holds ``(store name, location)`` of each.  On any failure every writer is
-    aborted and what was already committed is deleted.
+    then holds ``(store name, location)`` of each.  With ``must_succeed`` (Glance's
+    ``all_stores_must_succeed``, the default) any failure aborts every writer and
+    deletes what was already committed; without it a store that fails is dropped
+    (named in ``failed``) as long as another one still succeeds.
     """
 
-    def __init__(self, stores: list[ImageStore], key: str) -> None:
-        self.stores = stores
+    def __init__(self, stores: list[ImageStore], key: str, must_succeed: bool = True) -> None:
+        self.stores: list[ImageStore] = []
         self.writers: list[StoreWriter] = []
         self.locations: list[tuple[str, str]] = []
-        try:
-            for store in stores:
+        self.failed: list[str] = []
+        self.must_succeed = must_succeed
+        for store in stores:
+            try:
                 self.writers.append(store.writer(key))
-        except BaseException:
-            self.abort()
-            raise
+                self.stores.append(store)
+            except Exception:
+                if must_succeed or (store is stores[-1] and not self.writers):
+                    self.abort()
+                    raise
+                self.failed.append(store.name)
+
+    def _drop(self, index: int) -> None:
+        """Forget a store that failed (only without ``must_succeed``, never the last)."""
+        self.failed.append(self.stores[index].name)
+        self.writers.pop(index).abort()
+        self.stores.pop(index)
 
     def write(self, chunk: bytes) -> None:
-        for writer in self.writers:
-            writer.write(chunk)
+        for index in range(len(self.writers) - 1, -1, -1):
+            try:
+                self.writers[index].write(chunk)
+            except Exception:
+                if self.must_succeed or len(self.writers) == 1:
+                    raise
+                self._drop(index)
 
     def commit(self) -> str:
         try:
-            for store, writer in zip(self.stores, self.writers, strict=True):
-                self.locations.append((store.name, writer.commit()))
+            index = 0
+            while index < len(self.writers):
+                try:
+                    location = self.writers[index].commit()
+                except Exception:
+                    if self.must_succeed or len(self.writers) == 1:
+                        raise
+                    self._drop(index)
+                    continue
+                self.locations.append((self.stores[index].name, location))
+                index += 1
         except BaseException:
             self.abort()
             raise

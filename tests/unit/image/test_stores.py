@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from onestack.image.exceptions import StoreNotAvailable, StoreNotFound
-from onestack.image.store import FanOutWriter, FilesystemStore
+from onestack.image.store import FanOutWriter, FilesystemStore, StoreWriter
 from onestack.image.stores import StoreSet
 
 
@@ -48,3 +48,34 @@ def test_fan_out_writes_every_store_or_none(stores: StoreSet, tmp_path: Path) ->
     failed.abort()
     assert not (tmp_path / "a" / "img2").exists() and not (tmp_path / "b" / "img2").exists()
     assert list((tmp_path / "a" / ".incoming").iterdir()) == []
+
+
+class _BrokenStore(FilesystemStore):
+    """A store whose disk is full."""
+
+    def writer(self, key: str) -> StoreWriter:
+        writer = super().writer(key)
+
+        def full(chunk: bytes) -> None:
+            raise OSError(28, "No space left on device")
+
+        writer.write = full  # type: ignore[method-assign]
+        return writer
+
+
+def test_fan_out_without_must_succeed_drops_a_failing_store(tmp_path: Path) -> None:
+    good = FilesystemStore(tmp_path / "good")
+    broken = _BrokenStore(tmp_path / "broken", name="broken")
+    strict = FanOutWriter([good, broken], "img")
+    with pytest.raises(OSError):
+        strict.write(b"data")
+    strict.abort()
+    assert not (tmp_path / "good" / "img").exists()
+    lenient = FanOutWriter([good, broken], "img", must_succeed=False)
+    lenient.write(b"data")
+    lenient.commit()
+    assert lenient.locations == [("file", good.location_of(tmp_path / "good" / "img"))]
+    assert lenient.failed == ["broken"]
+    alone = FanOutWriter([broken], "img2", must_succeed=False)
+    with pytest.raises(OSError):
+        alone.write(b"data")
