@@ -57,7 +57,7 @@ def _remote_stores(cloud: Cloud) -> list[ImageStore]:
     spool = settings.state_dir / "images" / "staging" / ".incoming"
     stores: list[ImageStore] = []
     if "swift" in image.enabled_backends and "object" in running:
-        stores.append(SwiftStore(session, image.swift_container, image.swift_chunk_size, spool))
+        stores.append(SwiftStore(session, image.swift_container, image.swift_chunk_size))
     if "cinder" in image.enabled_backends and "volume" in running:
         stores.append(CinderStore(session, spool, socket.gethostname()))
     return stores

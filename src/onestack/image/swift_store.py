@@ -8,21 +8,23 @@ project), reached through the Object Storage API with that user's token
 replicas, repair and fallover.  The location of an image is
 ``swift+config://onestack/<container>/<image id>``.
 
-An image larger than one segment (``image.swift_chunk_size``) is a dynamic
-large object: its segments ``<id>-<attempt>-00001...`` are written first and
-a manifest ``<id>`` (``X-Object-Manifest: <container>/<id>-<attempt>-``)
-last, so a reader sees the image whole or not at all.  A segment is spooled
-to a local file before it is sent (the writer's bytes come in pieces from
-another thread).  After ``abort`` (or a failure before ``commit``) the
-segments written so far are deleted.
+An image up to 8 MiB is one object.  A larger one is a dynamic large object:
+its segments ``<id>-<attempt>-00001...`` (``image.swift_chunk_size`` each)
+are written first, each streamed as the bytes arrive (chunked transfer
+encoding, from a thread of its own), and a manifest ``<id>``
+(``X-Object-Manifest: <container>/<id>-<attempt>-``) last, so a reader sees
+the image whole or not at all.  After ``abort`` (or a failure before
+``commit``) the segments written so far are deleted.
 """
 
 from __future__ import annotations
 
 import io
+import logging
+import queue
+import threading
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import quote
 
@@ -34,16 +36,12 @@ from onestack.image.store import ImageStore, StoreWriter
 
 SCHEME = "swift+config://onestack/"
 SEND = 1 << 20
+SMALL_OBJECT = 8 << 20
+LOG = logging.getLogger(__name__)
 
 
 class StoreUnavailable(ServiceUnavailable):
     msg_fmt = "The {store} store is unavailable: {reason}"
-
-
-def _file_chunks(path: Path) -> Iterator[bytes]:
-    with open(path, "rb") as source:
-        while chunk := source.read(SEND):
-            yield chunk
 
 
 class _ResponseReader(io.RawIOBase):
@@ -71,60 +69,138 @@ class _ResponseReader(io.RawIOBase):
         super().close()
 
 
+class _SegmentUpload:
+    """One object PUT whose body arrives in pieces from the writer's thread (sent
+    with chunked transfer encoding by a thread of its own)."""
+
+    def __init__(self, store: SwiftStore, name: str) -> None:
+        self.store = store
+        self.name = name
+        self.pieces: queue.Queue[bytes | None] = queue.Queue(maxsize=4)
+        self.error: BaseException | None = None
+        self.status = 0
+        self.thread = threading.Thread(target=self._run, name=f"swift {name}", daemon=True)
+        self.thread.start()
+
+    def _body(self) -> Iterator[bytes]:
+        while (piece := self.pieces.get()) is not None:
+            yield piece
+
+    def _run(self) -> None:
+        try:
+            self.status = self.store.put_stream(self.name, self._body())
+        except BaseException as exc:  # handed to the writer's thread in send/finish
+            self.error = exc
+        finally:  # let a producer blocked on a full queue go on
+            while not self.pieces.empty():
+                self.pieces.get_nowait()
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            raise self.error
+        if self.status and self.status != 201:
+            raise StoreUnavailable(
+                store=self.store.name, reason=f"writing {self.name}: HTTP {self.status}"
+            )
+
+    def send(self, piece: bytes) -> None:
+        while True:
+            self._raise()
+            if not self.thread.is_alive():
+                raise StoreUnavailable(store=self.store.name, reason=f"{self.name} ended early")
+            try:
+                self.pieces.put(piece, timeout=1.0)
+                return
+            except queue.Full:
+                continue
+
+    def finish(self) -> None:
+        while self.thread.is_alive():
+            try:
+                self.pieces.put(None, timeout=1.0)
+                break
+            except queue.Full:
+                continue
+        self.thread.join()
+        self._raise()
+
+    def cancel(self) -> None:
+        if self.error is None:
+            self.error = StoreUnavailable(store=self.store.name, reason="upload aborted")
+        self.finish_quietly()
+
+    def finish_quietly(self) -> None:
+        try:
+            self.finish()
+        except Exception as exc:  # the upload was abandoned anyway
+            LOG.debug("abandoned segment %s: %s", self.name, exc)
+
+
 class _SwiftWriter(StoreWriter):
+    """Small images become one object; larger ones stream into segments."""
+
     def __init__(self, store: SwiftStore, key: str) -> None:
         self.store = store
         self.key = key
         self.prefix = f"{key}-{uuid.uuid4().hex[:8]}-"
+        #: the first bytes, kept until they prove to be more than one small object
+        self.head = bytearray()
         self.segments: list[str] = []
-        self.spool_path = store.spool / f"{self.prefix}spool"
-        self.spool: BinaryIO | None = open(self.spool_path, "w+b")  # noqa: SIM115 (closed in commit/abort)
-        self.spooled = 0
+        self.current: _SegmentUpload | None = None
+        self.in_segment = 0
+        self.closed = False
+
+    def _next_segment(self) -> _SegmentUpload:
+        name = f"{self.prefix}{len(self.segments) + 1:05d}"
+        self.segments.append(name)
+        self.in_segment = 0
+        return _SegmentUpload(self.store, name)
+
+    def _stream(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            if self.current is None:
+                self.current = self._next_segment()
+            room = self.store.chunk_size - self.in_segment
+            piece = bytes(view[:room])
+            self.current.send(piece)
+            self.in_segment += len(piece)
+            view = view[len(piece) :]
+            if self.in_segment >= self.store.chunk_size:
+                current, self.current = self.current, None
+                current.finish()
 
     def write(self, chunk: bytes) -> None:
-        assert self.spool is not None, "writer already closed"
-        view = memoryview(chunk)
-        while view:
-            room = self.store.chunk_size - self.spooled
-            piece = view[:room]
-            self.spool.write(piece)
-            self.spooled += len(piece)
-            view = view[len(piece) :]
-            if self.spooled >= self.store.chunk_size:
-                self._flush_segment()
-
-    def _flush_segment(self) -> None:
-        assert self.spool is not None
-        name = f"{self.prefix}{len(self.segments) + 1:05d}"
-        self.spool.flush()
-        self.store.put(name, _file_chunks(self.spool_path), self.spooled)
-        self.segments.append(name)
-        self.spool.seek(0)
-        self.spool.truncate()
-        self.spooled = 0
+        assert not self.closed, "writer already closed"
+        if self.segments or len(self.head) + len(chunk) > self.store.small_object:
+            if self.head:
+                head, self.head = bytes(self.head), bytearray()
+                self._stream(head)
+            self._stream(chunk)
+        else:
+            self.head += chunk
 
     def commit(self) -> str:
-        assert self.spool is not None, "writer already closed"
+        assert not self.closed, "writer already closed"
         store = self.store
         if not self.segments:  # one object holds it all
-            self.spool.flush()
-            store.put(self.key, _file_chunks(self.spool_path), self.spooled)
+            store.put(self.key, bytes(self.head), len(self.head))
         else:
-            if self.spooled:
-                self._flush_segment()
+            if self.current is not None:
+                current, self.current = self.current, None
+                current.finish()
             manifest = f"{store.container}/{self.prefix}"
             store.put(self.key, b"", 0, {"X-Object-Manifest": manifest})
-        self._close_spool()
+        self.closed = True
+        self.head = bytearray()
         return f"{SCHEME}{store.container}/{self.key}"
 
-    def _close_spool(self) -> None:
-        if self.spool is not None:
-            self.spool.close()
-            self.spool = None
-        self.spool_path.unlink(missing_ok=True)
-
     def abort(self) -> None:
-        self._close_spool()
+        self.closed = True
+        self.head = bytearray()
+        if self.current is not None:
+            current, self.current = self.current, None
+            current.cancel()
         for name in self.segments:
             self.store.delete_object(name)
         self.segments = []
@@ -141,15 +217,14 @@ class SwiftStore(ImageStore):
         session: Callable[[], KeystoneSession],
         container: str,
         chunk_size: int,
-        spool: Path,
         description: str = "",
     ) -> None:
         self._session_factory = session
         self._session: KeystoneSession | None = None
         self.container = container
         self.chunk_size = chunk_size
-        self.spool = spool
-        self.spool.mkdir(parents=True, exist_ok=True)
+        #: an image up to this size is one object (kept in memory until it is sent)
+        self.small_object = min(chunk_size, SMALL_OBJECT)
         self.description = description or "The cloud's object storage (Swift)"
         self._container_ready = False
 
@@ -199,6 +274,11 @@ class SwiftStore(ImageStore):
             raise StoreUnavailable(
                 store=self.name, reason=f"writing {name}: HTTP {response.status_code}"
             )
+
+    def put_stream(self, name: str, body: Iterator[bytes]) -> int:
+        """PUT an object whose size is not known yet (chunked); the status code."""
+        self._ensure_container()
+        return self._call("PUT", self._path(name), content=body).status_code
 
     def delete_object(self, name: str) -> None:
         response = self._call("DELETE", self._path(name))
