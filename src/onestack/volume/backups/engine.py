@@ -1,6 +1,7 @@
 """Full and incremental backups by chunks, and checksum-verified restores.
 
-A backup reads the volume in ``chunk_size`` pieces.  All-zero chunks are
+A backup reads the volume in ``chunk_size`` pieces (written to the store up
+to four at a time).  All-zero chunks are
 recorded, not stored.  An incremental backup stores only the chunks whose
 SHA-256 differs from its parent's manifest and refers to the parent's
 copy of the others; so a backup's manifest names, for every chunk, the
@@ -15,6 +16,7 @@ import ctypes.util
 import hashlib
 import json
 import zlib
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,8 @@ from onestack.volume.backups.base import DEFAULT_PLACE, BackupPlace, BackupStore
 from onestack.volume.exceptions import InvalidBackup
 
 MANIFEST = "manifest.json"
+#: chunks written to the store at once
+PARALLEL = 4
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,10 @@ class BackupEngine:
         chunks: list[dict[str, Any]] = []
         stored = 0
         zero = bytes(chunk_size)
+        # chunks go to the store a few at a time: an object store's latency per object
+        # (replicas, fsyncs) overlaps, and at most PARALLEL compressed chunks wait
+        pool = ThreadPoolExecutor(max_workers=PARALLEL, thread_name_prefix="backup")
+        pending: list[Future[None]] = []
         try:
             with open(source, "rb") as handle:
                 index = 0
@@ -79,11 +87,17 @@ class BackupEngine:
                     elif old is not None and old["sha256"] == digest and not old.get("zero"):
                         entry["ref"] = old["ref"]
                     else:
-                        self.store.put(place, backup_id, _chunk_name(index), zlib.compress(data, 1))
+                        if len(pending) >= PARALLEL:
+                            pending.pop(0).result()
+                        blob = zlib.compress(data, 1)
+                        name = _chunk_name(index)
+                        pending.append(pool.submit(self.store.put, place, backup_id, name, blob))
                         entry["ref"] = backup_id
                         stored += 1
                     chunks.append(entry)
                     index += 1
+            for future in pending:
+                future.result()
             size = sum(c["length"] for c in chunks)
             manifest = {
                 "version": 1,
@@ -95,8 +109,11 @@ class BackupEngine:
             }
             self.store.put(place, backup_id, MANIFEST, json.dumps(manifest).encode())
         except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
             self.store.delete(place, backup_id)
             raise
+        finally:
+            pool.shutdown(wait=True)
         return BackupResult(size=size, checksum=whole.hexdigest(), object_count=stored)
 
     def restore(self, backup_id: str, target: Path, place: BackupPlace = DEFAULT_PLACE) -> str:
