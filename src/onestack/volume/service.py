@@ -125,13 +125,11 @@ def _password(settings: Settings) -> str:
     return service_password(settings.state_dir, SERVICE_USER, _settings(settings).service_password)
 
 
-def backup_store(cloud: Cloud) -> BackupStore | None:
-    """Cinder's swift backup driver when chosen (or ``auto`` and the object service runs
-    here); None: the directory store."""
-    settings = cloud.settings
+def swift_backup_store(settings: Settings, object_runs: bool) -> BackupStore | None:
+    """Cinder's swift backup driver when chosen (or ``auto`` and the cloud runs the
+    object service); None: the directory store."""
     volume = _settings(settings)
-    runs_object = any(plugin.name == "object" for plugin in cloud.plugins)
-    if volume.backup_driver == "directory" or (volume.backup_driver == "auto" and not runs_object):
+    if volume.backup_driver == "directory" or (volume.backup_driver == "auto" and not object_runs):
         return None
 
     def session() -> KeystoneSession:
@@ -181,7 +179,7 @@ async def _start(cloud: Cloud) -> None:
         cloud.settings.state_dir,
         service,
         cloud.neighbours,
-        backup_store(cloud),
+        swift_backup_store(cloud.settings, any(p.name == "object" for p in cloud.plugins)),
     )
     service.runtime = host
     await host.start()
