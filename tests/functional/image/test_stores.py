@@ -117,7 +117,9 @@ def _objects(glance_swift: Any, image_id: str) -> list[str]:
     return sorted(o.name for o in glance_swift.objects("glance") if o.name.startswith(image_id))
 
 
-def test_stores_are_listed_with_the_default(api: ImageAPI, stores_cloud: RunningCloud) -> None:
+def test_stores_are_listed_with_the_default(
+    conn: Any, api: ImageAPI, stores_cloud: RunningCloud
+) -> None:
     stores = api.request("GET", "/v2/info/stores").json()["stores"]
     assert {s["id"]: s.get("default", False) for s in stores} == {"file": False, "swift": True}
     detail = api.request("GET", "/v2/info/stores/detail").json()["stores"]
@@ -125,6 +127,11 @@ def test_stores_are_listed_with_the_default(api: ImageAPI, stores_cloud: Running
     assert swift["type"] == "swift" and swift["properties"]["container"] == "glance"
     demo = ImageAPI(stores_cloud, stores_cloud.connect("demo", "demo"))
     glance_error(demo.request("GET", "/v2/info/stores/detail"), 403)
+    # the default image is public, in the file store; its locations are the admin's
+    busybox = conn.image.find_image("onestack-busybox", ignore_missing=False)
+    glance_error(demo.request("GET", f"/v2/images/{busybox.id}/locations"), 403)
+    shown = api.request("GET", f"/v2/images/{busybox.id}/locations").json()
+    assert [loc["metadata"]["store"] for loc in shown] == ["file"]
 
 
 def test_upload_to_each_store_downloads_byte_exact(
