@@ -1,6 +1,7 @@
 """Volume benchmark: create-from-image for a 1 GiB image, snapshot and clone
-times, and sequential write/read on an attached volume against the same I/O
-on the host's disk in the same run.
+times, sequential write/read on an attached volume against the same I/O on
+the host's disk in the same run, and backups of a 1 GiB volume to object
+storage (full, then incremental after 10% changed) with their restores.
 
 Starts its own ``onestack up`` (temporary state directory, free ports) and
 drives it with openstacksdk.  Needs root (loop devices).  The volume I/O runs
@@ -63,6 +64,50 @@ def io(target: str, mib: int) -> tuple[float, float]:
     return write, read
 
 
+def backup_figures(conn: Any, image_id: str) -> dict[str, float]:
+    """Backups of a 1 GiB volume of random bytes to object storage: full, then an
+    incremental after 10% of it changed; each restored into a new volume."""
+    bs = conn.block_storage
+    volume = bs.create_volume(size=1, image_id=image_id, name="bench-backup")
+    wait(lambda: bs.get_volume(volume.id), "available")
+    figures: dict[str, float] = {}
+    full = bs.create_backup(volume_id=volume.id, name="bench-full")
+    figures["backup, full (object storage):"] = wait(lambda: bs.get_backup(full.id), "available")
+    attachment = bs.create_attachment(
+        volume.id, connector={"host": "bench"}, instance_id=str(uuid.uuid4())
+    )
+    device = attachment.connection_info["data"]["device_path"]
+    try:  # 10%: 4 MiB of new bytes every 40 MiB
+        with open(device, "r+b") as handle:
+            for offset in range(0, GiB, 40 << 20):
+                handle.seek(offset)
+                handle.write(os.urandom(4 << 20))
+            handle.flush()
+            os.fsync(handle.fileno())
+    finally:
+        bs.delete_attachment(attachment.id)
+    wait(lambda: bs.get_volume(volume.id), "available")
+    incremental = bs.create_backup(volume_id=volume.id, name="bench-incr", is_incremental=True)
+    figures["backup, incremental (10% changed):"] = wait(
+        lambda: bs.get_backup(incremental.id), "available"
+    )
+    made = [volume.id]
+    for label, backup in (("restore, full:", full), ("restore, incremental:", incremental)):
+        began = time.monotonic()
+        answer = bs.post(f"/backups/{backup.id}/restore", json={"restore": {"name": "bench"}})
+        target = answer.json()["restore"]["volume_id"]
+        made.append(target)
+        wait(lambda: bs.get_volume(target), "available")  # noqa: B023 (called at once)
+        figures[label] = time.monotonic() - began
+        wait(lambda: bs.get_backup(backup.id), "available")  # noqa: B023
+    for backup in (incremental, full):
+        bs.delete_backup(backup)
+        bs.wait_for_delete(bs.get_backup(backup.id), interval=0.2, wait=300)
+    for item in made:
+        bs.delete(f"/volumes/{item}?cascade=true")
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--io-mib", type=int, default=512)
@@ -109,6 +154,7 @@ def main() -> None:
         host_file.write_bytes(b"")
         host_write, host_read = io(str(host_file), args.io_mib)
         host_file.unlink()
+        backups = backup_figures(conn, image.id)
         for item in (clone.id, volume.id):
             bs.delete(f"/volumes/{item}?cascade=true")
         conn.image.delete_image(image)
@@ -126,6 +172,8 @@ def main() -> None:
         f"sequential write, attached volume:    {vol_write:.0f} MB/s (host disk {host_write:.0f})"
     )
     print(f"sequential read, attached volume:     {vol_read:.0f} MB/s (host disk {host_read:.0f})")
+    for label, seconds in backups.items():
+        print(f"{label:<38}{seconds:.2f} s  ({1024 / seconds:.0f} MiB/s of volume)")
 
 
 if __name__ == "__main__":

@@ -258,6 +258,7 @@ def _join_token(settings: Settings) -> Path | None:
         return None
     from onestack.common.keystone_client import password_file
     from onestack.node import write_token
+    from onestack.volume.service import SERVICE_USER as VOLUME_USER
 
     password = settings.compute.service_password or (
         password_file(settings.state_dir, settings.compute.service_user).read_text().strip()
@@ -266,7 +267,11 @@ def _join_token(settings: Settings) -> Path | None:
     metering_file = password_file(settings.state_dir, settings.telemetry.service_user)
     if not metering and metering_file.exists():
         metering = metering_file.read_text().strip()
-    return write_token(settings, password, metering)
+    volume_file = password_file(settings.state_dir, VOLUME_USER)
+    volume = settings.volume.service_password or (
+        volume_file.read_text().strip() if volume_file.exists() else ""
+    )
+    return write_token(settings, password, metering, volume)
 
 
 def _loop_factory() -> Any:

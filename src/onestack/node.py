@@ -70,6 +70,8 @@ class JoinToken:
     service_password: str
     #: the metering poller's user (``ceilometer``); '' when the cloud has no telemetry
     telemetry_password: str = ""
+    #: the volume service's user (``cinder``, backups to object storage); '' without one
+    volume_password: str = ""
 
     def encode(self) -> str:
         data = json.dumps(asdict(self), separators=(",", ":")).encode()
@@ -100,7 +102,9 @@ class JoinToken:
         return flags
 
 
-def write_token(settings: Settings, password: str, telemetry_password: str = "") -> Path:
+def write_token(
+    settings: Settings, password: str, telemetry_password: str = "", volume_password: str = ""
+) -> Path:
     """The controller's join token, written (mode 0600) into its state directory."""
     token = JoinToken(
         db_url=settings.database_url,
@@ -110,6 +114,7 @@ def write_token(settings: Settings, password: str, telemetry_password: str = "")
         service_user=settings.compute.service_user,
         service_password=password,
         telemetry_password=telemetry_password,
+        volume_password=volume_password,
     )
     path = settings.state_dir / TOKEN_FILE
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -133,7 +138,9 @@ def host_settings(token: JoinToken, name: str, roles: set[str], **given: Any) ->
     network = base.network.model_copy(
         update={"host": name, "dhcp_agent": network_role, "l3_agent": network_role}
     )
-    volume = base.volume.model_copy(update={"host": name})
+    volume = base.volume.model_copy(
+        update={"host": name, "service_password": token.volume_password or None}
+    )
     telemetry = base.telemetry.model_copy(
         update={"host": name, "auth_url": token.identity_url + "/v3",
                 "service_password": token.telemetry_password or None}
@@ -218,13 +225,16 @@ async def _start_volume(settings: Settings, db: Database, bus: Bus, parts: NodeP
     from onestack.registry import ServiceRegistry
     from onestack.volume import policies
     from onestack.volume.manager import VolumeService
-    from onestack.volume.service import VolumeHost
+    from onestack.volume.service import VolumeHost, swift_backup_store
 
     enforcer = Enforcer({}, settings.policy_file)
     enforcer.register_defaults(policies.RULES)
     neighbours = Neighbours.of(ServiceRegistry())  # no other service in this process
     service = VolumeService(db, enforcer, settings.volume, bus, neighbours)
-    host = VolumeHost(db, bus, settings.state_dir, service, neighbours)
+    # backups go to the controller's object storage when the token gave the volume
+    # service's password (the controller runs the volume service)
+    store = swift_backup_store(settings, bool(settings.volume.service_password))
+    host = VolumeHost(db, bus, settings.state_dir, service, neighbours, store)
     await host.start()
     parts.stops.append(host.stop)
 

@@ -380,22 +380,30 @@ class KeystoneSession:
         json: Any = None,
         params: Params = None,
         headers: Mapping[str, str] | None = None,
+        content: Any = None,
     ) -> httpx.Response:
-        """The answer, whatever its status (read in full); a second try with a new
-        token after a 401."""
+        """The answer, whatever its status.  ``content`` (bytes, or an iterator of bytes
+        sent chunked) is the body; a body that is an iterator is not sent twice, so a
+        401 then comes back as it is."""
         base = self.endpoint(service_type)
         url = path if path.startswith("http") else base + path
         response: httpx.Response | None = None
+        replayable = content is None or isinstance(content, bytes)
         for attempt in (1, 2):
             token = self.token()
             all_headers = {"X-Auth-Token": token, **(headers or {})}
             try:
                 response = self.http.request(
-                    method, url, json=json, params=params, headers=all_headers
+                    method,
+                    url,
+                    json=json,
+                    params=params,
+                    headers=all_headers,
+                    content=content,
                 )
             except httpx.HTTPError as exc:
                 raise ServiceError(0, f"{service_type} is unreachable: {exc}") from None
-            if response.status_code == 401 and attempt == 1:
+            if response.status_code == 401 and attempt == 1 and replayable:
                 self.forget(token)
                 continue
             break
@@ -437,6 +445,32 @@ class KeystoneSession:
                 return
             finally:
                 response.close()
+
+    def open_stream(
+        self, service_type: str, path: str, headers: Mapping[str, str] | None = None
+    ) -> httpx.Response:
+        """A 200 answer to a GET whose body is read as it arrives, left open for a
+        reader that outlives this call (the caller closes it); ServiceError otherwise."""
+        url = self.endpoint(service_type) + path
+        for attempt in (1, 2):
+            token = self.token()
+            request = self.http.build_request(
+                "GET", url, headers={**(headers or {}), "X-Auth-Token": token}
+            )
+            try:
+                response = self.http.send(request, stream=True)
+            except httpx.HTTPError as exc:
+                raise ServiceError(0, f"{service_type} is unreachable: {exc}") from None
+            if response.status_code == 401 and attempt == 1:
+                response.close()
+                self.forget(token)
+                continue
+            if response.status_code != 200:
+                response.read()
+                response.close()
+                raise failure(response)
+            return response
+        raise AssertionError("unreachable")
 
 
 # -- the asynchronous session -----------------------------------------------------------------

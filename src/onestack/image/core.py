@@ -11,6 +11,7 @@ knows the others or the façade (``manager.ImageManager``).
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import exists, func, select
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from onestack.common.context import RequestContext
 from onestack.common.db import Database
-from onestack.common.exceptions import BadRequest
+from onestack.common.exceptions import BadRequest, OneStackError
 from onestack.common.faults import FaultStore
 from onestack.common.policy import Enforcer
 from onestack.common.quota import QuotaEngine, QuotaResource
@@ -27,8 +28,10 @@ from onestack.image.conf import ImageSettings
 from onestack.image.exceptions import ImageNotFound, ImageQuotaExceeded
 from onestack.image.interface import ImageRecord
 from onestack.image.models import Image, ImageMember
-from onestack.image.store import FilesystemStore
+from onestack.image.store import FilesystemStore, ImageStore
+from onestack.image.stores import StoreSet
 
+LOG = logging.getLogger(__name__)
 MIB = 1 << 20
 
 
@@ -116,15 +119,16 @@ class ImageCore:
         settings: ImageSettings,
         db: Database,
         enforcer: Enforcer,
-        store: FilesystemStore,
+        stores: StoreSet,
         staging: FilesystemStore,
     ) -> None:
         self.settings = settings
         self.db = db
         self.enforcer = enforcer
-        #: where active images' data lives
-        self.store = store
-        #: where staged (``PUT /stage``) data waits for ``POST /import``
+        #: where active images' data lives (one or more stores per image)
+        self.stores = stores
+        #: where staged (``PUT /stage``) data waits for ``POST /import``, and where
+        #: data read from a remote store is checked before it is served
         self.staging = staging
         #: injected faults (an ``image_upload`` fault kills the upload)
         self.faults = FaultStore(db)
@@ -176,9 +180,19 @@ class ImageCore:
 
     # -- data -------------------------------------------------------------------
 
-    def store_for(self, staged: bool) -> FilesystemStore:
-        return self.staging if staged else self.store
+    def store_named(self, name: str) -> ImageStore | None:
+        """An enabled store (None: the store is no longer enabled)."""
+        return self.stores.stores.get(name)
 
-    def delete_data(self, location: str | None, staged: bool = False) -> None:
-        if location:
-            self.store_for(staged).delete(location)
+    def delete_data(self, staged: str | None, locations: list[tuple[str, str]]) -> None:
+        """Remove staged data and the data at ``(store, url)`` locations."""
+        if staged:
+            self.staging.delete(staged)
+        for name, url in locations:
+            store = self.store_named(name)
+            if store is None:
+                continue
+            try:
+                store.delete(url)
+            except (OneStackError, OSError) as exc:  # the record is gone: log what is left
+                LOG.warning("the data at %s in the %s store was not deleted: %s", url, name, exc)

@@ -7,20 +7,20 @@ data that contradicts the declared size, hashes or ``disk_format``, a quota,
 the client going away — the writer is aborted, no file is left behind and
 the image goes back to ``queued``, so the client can simply retry.
 
+The data goes to the store the client names (``X-Image-Meta-Store``) or to
+the default store; each store that holds it is one ``image_locations`` row.
 Staging (``PUT /stage``) does the same into the staging area and leaves the
-image ``uploading``; ``POST /import`` with ``glance-direct`` then moves the
-staged file into the store (``importing -> active``).
+image ``uploading``; ``POST /import`` (``imports.py``) then moves the staged
+file into the stores.  Downloads read from any store that holds the data
+(``reader.py``), checked against the hash recorded at upload.
 """
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from onestack.common.context import RequestContext
 from onestack.common.db import utcnow
@@ -30,8 +30,10 @@ from onestack.common.quota import UNLIMITED
 from onestack.image import states
 from onestack.image.core import ImageCore, mib
 from onestack.image.exceptions import ImageGone, InvalidStatus, LimitExceeded
-from onestack.image.models import Image, ImageTask
-from onestack.image.store import StoreWriter
+from onestack.image.interface import DataLocation
+from onestack.image.models import Image, ImageLocation, ImageTask
+from onestack.image.reader import DataCopies, ImageReader
+from onestack.image.store import FilesystemStore, ImageStore, StoreWriter
 from onestack.image.upload import (
     DECLARED_MD5,
     DECLARED_SHA256,
@@ -40,7 +42,6 @@ from onestack.image.upload import (
     Expectations,
 )
 
-IMPORT_METHODS = ("glance-direct",)
 CHUNK = 4 << 20
 
 
@@ -55,6 +56,8 @@ class Transfer:
     container_format: str | None
     writer: StoreWriter
     sink: DataSink
+    #: the store the data goes to (the staging area for a stage)
+    store: ImageStore
 
 
 def _declared(image: Image, names: tuple[str, ...]) -> str | None:
@@ -64,17 +67,44 @@ def _declared(image: Image, names: tuple[str, ...]) -> str | None:
     return None
 
 
+def data_copies(image: Image) -> DataCopies:
+    return DataCopies(
+        image.id,
+        image.os_hash_algo,
+        image.os_hash_value,
+        tuple((loc.store, loc.url) for loc in image.locations),
+    )
+
+
+def record_data(image: Image, sink: DataSink, locations: list[tuple[str, str]]) -> None:
+    """What an image's new data says of it, and where the data now lives."""
+    image.checksum = sink.checksum
+    image.os_hash_algo = HASH_ALGO
+    image.os_hash_value = sink.hash_value
+    image.size = sink.size
+    image.locations = [ImageLocation(store=name, url=url) for name, url in locations]
+
+
 class ImageDataManager:
-    def __init__(self, core: ImageCore) -> None:
+    def __init__(self, core: ImageCore, reader: ImageReader) -> None:
         self.core = core
+        self.reader = reader
 
     # -- upload and staging -------------------------------------------------
 
     def begin(
-        self, ctx: RequestContext, image_id: str, size: int | None, *, staged: bool = False
+        self,
+        ctx: RequestContext,
+        image_id: str,
+        size: int | None,
+        *,
+        staged: bool = False,
+        store: str | None = None,
     ) -> Transfer:
-        """Claim a queued image for an upload of ``size`` bytes (None: unknown)."""
+        """Claim a queued image for an upload of ``size`` bytes (None: unknown) into
+        ``store`` (None: the default store)."""
         core = self.core
+        target = core.staging if staged else core.stores.get(store, for_upload=True)
         cap = core.settings.image_size_cap
         wanted = states.UPLOADING if staged else states.SAVING
         with core.db.writer() as session:
@@ -116,14 +146,20 @@ class ImageDataManager:
                 image.disk_format,
                 image.container_format,
             )
-        store = core.store_for(staged)
         try:
-            writer = store.writer(image_id)
+            writer = target.writer(image_id)
         except BaseException:
             self._release(image_id, wanted)
             raise
         return Transfer(
-            image_id, owner, staged, disk_format, container_format, writer, DataSink(writer, expect)
+            image_id,
+            owner,
+            staged,
+            disk_format,
+            container_format,
+            writer,
+            DataSink(writer, expect),
+            target,
         )
 
     def _release(self, image_id: str, status: str) -> None:
@@ -169,25 +205,27 @@ class ImageDataManager:
                     raise Conflict(f"Image {image.id} changed to {image.status} during the upload.")
                 if transfer.owner and not transfer.staged:
                     core.quotas.check(session, transfer.owner, {"image_size_total": mib(sink.size)})
-                image.checksum = sink.checksum
-                image.os_hash_algo = HASH_ALGO
-                image.os_hash_value = sink.hash_value
                 image.virtual_size = virtual_size
-                image.location = location
                 if transfer.staged:
+                    image.checksum = sink.checksum
+                    image.os_hash_algo = HASH_ALGO
+                    image.os_hash_value = sink.hash_value
+                    image.location = location
                     image.staged_size = sink.size
                 else:
-                    image.size = sink.size
+                    record_data(image, sink, [(transfer.store.name, location)])
                     image.status = states.ACTIVE
                 image.updated_at = utcnow()
         except BaseException:
-            core.store_for(transfer.staged).delete(location)
+            transfer.store.delete(location)
             self._release(transfer.image_id, wanted)
             raise
 
-    def upload_file(self, ctx: RequestContext, image_id: str, path: Path) -> None:
+    def upload_file(
+        self, ctx: RequestContext, image_id: str, path: Path, store: str | None = None
+    ) -> None:
         """Upload a local file (the caller keeps it)."""
-        transfer = self.begin(ctx, image_id, path.stat().st_size)
+        transfer = self.begin(ctx, image_id, path.stat().st_size, store=store)
         try:
             with open(path, "rb") as source:
                 while chunk := source.read(CHUNK):
@@ -196,73 +234,6 @@ class ImageDataManager:
             self.abort(transfer)
             raise
         self.finish(transfer)
-
-    # -- import ---------------------------------------------------------------
-
-    def import_image(self, ctx: RequestContext, image_id: str, body: Any) -> None:
-        core = self.core
-        method = body.get("method") if isinstance(body, dict) else None
-        name = method.get("name") if isinstance(method, dict) else None
-        if not isinstance(name, str):
-            raise BadRequest("The import request needs 'method': {'name': ...}.")
-        if name not in IMPORT_METHODS:
-            raise BadRequest(
-                f"Import method {name} is not enabled; onestack supports "
-                f"{', '.join(IMPORT_METHODS)}."
-            )
-        stores = body.get("stores")
-        if stores is not None and (not isinstance(stores, list) or set(stores) - {"file"}):
-            raise Conflict("Unknown store requested; onestack has the store 'file' only.")
-        with core.db.writer() as session:
-            image = core.load(session, ctx, image_id)
-            core.enforce(ctx, "import_image", image)
-            if image.status != states.UPLOADING or image.staged_size is None or not image.location:
-                raise Conflict(
-                    f"Image {image_id} has no staged data to import (status {image.status})."
-                )
-            if image.owner:
-                core.quotas.check(
-                    session, image.owner, {"image_size_total": mib(image.staged_size)}
-                )
-            image.status = states.IMPORTING
-            staged_location, size = image.location, image.staged_size
-            task_id = str(uuid.uuid4())
-            session.add(
-                ImageTask(
-                    id=task_id,
-                    image_id=image_id,
-                    type="api_image_import",
-                    status="processing",
-                    owner=ctx.project_id,
-                    user_id=ctx.user_id,
-                    request_id=ctx.request_id,
-                    input={
-                        "image_id": image_id,
-                        "import_req": body,
-                        "backend": ["file"],
-                    },
-                )
-            )
-        try:
-            location = core.store.adopt(image_id, core.staging.local_path(staged_location))
-        except BaseException as exc:
-            with core.db.writer() as session:
-                row = session.get(Image, image_id)
-                if row is not None and row.status == states.IMPORTING:
-                    row.status = states.UPLOADING
-                _finish_task(session, task_id, "failure", message=str(exc))
-            raise
-        with core.db.writer() as session:
-            done = session.get(Image, image_id)
-            if done is None:
-                core.store.delete(location)
-                raise ImageGone(image_id=image_id)
-            done.location = location
-            done.size = size
-            done.staged_size = None
-            done.status = states.ACTIVE
-            done.updated_at = utcnow()
-            _finish_task(session, task_id, "success", result={"image_id": image_id})
 
     def tasks(self, ctx: RequestContext, image_id: str) -> list[ImageTask]:
         """The image's import tasks, oldest first."""
@@ -286,7 +257,9 @@ class ImageDataManager:
         Returns how many uploads were reset.
         """
         core = self.core
-        core.store.clean_incoming()
+        for store in core.stores.stores.values():
+            if isinstance(store, FilesystemStore):
+                store.clean_incoming()
         core.staging.clean_incoming()
         with core.db.writer() as session:
             rows = list(session.scalars(select(Image).where(Image.status == states.SAVING)))
@@ -298,42 +271,41 @@ class ImageDataManager:
 
     # -- download -------------------------------------------------------------
 
-    def data_path(self, ctx: RequestContext, image_id: str) -> Path:
-        """The active image's data file (for other services; no download policy)."""
+    def _copies(
+        self, ctx: RequestContext, image_id: str, *, policy: bool
+    ) -> tuple[Image, DataCopies]:
         core = self.core
         with core.db.reader() as session:
             image = core.load(session, ctx, image_id)
-            if image.status != states.ACTIVE or not image.location:
-                raise Conflict(f"Image {image_id} is {image.status}, not active; it has no data.")
-            location = image.location
-        return core.store.local_path(location)
+            if policy:
+                core.enforce(ctx, "download_image", image)
+            return image, data_copies(image)
 
-    def download(self, ctx: RequestContext, image_id: str) -> tuple[Image, Path | None]:
-        """The image and its data file (None when it has no data yet)."""
-        core = self.core
-        with core.db.reader() as session:
-            image = core.load(session, ctx, image_id)
-            core.enforce(ctx, "download_image", image)
+    def data_path(self, ctx: RequestContext, image_id: str) -> Path:
+        """A local file with the active image's checked bytes (for other services; no
+        download policy).  A copy from a remote store stays cached until the image goes."""
+        image, copies = self._copies(ctx, image_id, policy=False)
+        if image.status != states.ACTIVE or not copies.copies:
+            raise Conflict(f"Image {image_id} is {image.status}, not active; it has no data.")
+        path, _ = self.reader.local_copy(copies, keep=True)
+        return path
+
+    def data_locations(self, ctx: RequestContext, image_id: str) -> list[DataLocation]:
+        """The active image's copies (for other services; no download policy)."""
+        image, copies = self._copies(ctx, image_id, policy=False)
+        if image.status != states.ACTIVE:
+            raise Conflict(f"Image {image_id} is {image.status}, not active; it has no data.")
+        return [DataLocation(store, url) for store, url in copies.copies]
+
+    def download(self, ctx: RequestContext, image_id: str) -> tuple[Image, Path | None, bool]:
+        """The image, a local file with its checked data (None when it has no data
+        yet) and whether that file is temporary (the caller deletes it once sent)."""
+        image, copies = self._copies(ctx, image_id, policy=True)
         if image.status == states.DEACTIVATED and not ctx.is_admin:
             raise Forbidden(
                 "The requested image has been deactivated. Image data download is forbidden."
             )
-        if image.status not in states.HAS_DATA or not image.location:
-            return image, None
-        return image, core.store.local_path(image.location)
-
-
-def _finish_task(
-    session: Session,
-    task_id: str,
-    status: str,
-    *,
-    message: str = "",
-    result: dict[str, Any] | None = None,
-) -> None:
-    task = session.get(ImageTask, task_id)
-    if task is not None:
-        task.status = status
-        task.message = message
-        task.result = result
-        task.updated_at = utcnow()
+        if image.status not in states.HAS_DATA or not copies.copies:
+            return image, None, False
+        path, temporary = self.reader.local_copy(copies, keep=False)
+        return image, path, temporary

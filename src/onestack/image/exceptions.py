@@ -9,6 +9,7 @@ from onestack.common.exceptions import (
     NotFound,
     OneStackError,
     OverQuota,
+    ServiceUnavailable,
 )
 
 
@@ -69,3 +70,36 @@ class ImageGone(OneStackError):
         "Image {image_id} could not be found after upload. "
         "The image may have been deleted during the upload."
     )
+
+
+class StoreNotFound(BadRequest):
+    """An upload names a store this cloud does not have."""
+
+    msg_fmt = "Store for identifier {store} not found"
+
+
+class StoreNotAvailable(Conflict):
+    """An import, copy or store deletion names a store that is unknown or disabled."""
+
+    msg_fmt = "The selected store {store} is not available on this node."
+
+
+class ImageNotInStore(NotFound):
+    msg_fmt = "Image {image_id} is not present in store {store}."
+
+
+class LastStore(Forbidden):
+    msg_fmt = (
+        "Cannot delete image data from the only store containing it. "
+        "Consider deleting the image instead."
+    )
+
+
+class AlreadyInStore(BadRequest):
+    msg_fmt = "Image is already present at store '{store}'"
+
+
+class ImageCorrupt(ServiceUnavailable):
+    """Every copy of the data contradicts the hash recorded at upload."""
+
+    msg_fmt = "Corrupt image download. Hash was {actual} expected {expected}"

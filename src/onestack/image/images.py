@@ -9,7 +9,7 @@ record is gone.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -40,8 +40,12 @@ from onestack.image.patch import Change, apply_changes
 
 
 class ImageRecords:
-    def __init__(self, core: ImageCore) -> None:
+    def __init__(
+        self, core: ImageCore, after_delete: Callable[[str], None] = lambda image_id: None
+    ) -> None:
         self.core = core
+        #: called with an image's id once it is deleted (the reader forgets its copies)
+        self.after_delete = after_delete
 
     def show(self, ctx: RequestContext, image_id: str) -> Image:
         core = self.core
@@ -128,9 +132,13 @@ class ImageRecords:
             core.enforce(ctx, "delete_image", image)
             if image.protected:
                 raise ImageProtected(image_id=image_id)
-            location, staged = image.location, image.status in (states.UPLOADING, states.IMPORTING)
+            staged = (
+                image.location if image.status in (states.UPLOADING, states.IMPORTING) else None
+            )
+            locations = [(loc.store, loc.url) for loc in image.locations]
             session.delete(image)
-        core.delete_data(location, staged)
+        core.delete_data(staged, locations)
+        self.after_delete(image_id)
 
     def set_active(self, ctx: RequestContext, image_id: str, active: bool) -> None:
         """Deactivate (``active`` False) or reactivate an image."""

@@ -31,6 +31,15 @@ class ImageRecord:
     properties: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class DataLocation:
+    """One copy of an active image's data: its store and the store's URL for it
+    (``cinder://<volume id>`` for the cinder store)."""
+
+    store: str
+    url: str
+
+
 class ImageService(Protocol):
     def get_image(self, ctx: RequestContext, image_id: str) -> ImageRecord:
         """The image if ``ctx`` may see it; raises a NotFound subclass otherwise."""
@@ -42,6 +51,11 @@ class ImageService(Protocol):
         Raises NotFound when ``ctx`` may not see the image, Conflict when the
         image is not active (no data or deactivated).
         """
+        ...
+
+    def data_locations(self, ctx: RequestContext, image_id: str) -> list[DataLocation]:
+        """Where the active image's data is, one entry per store (the volume service
+        clones a volume of the cinder store instead of copying the bytes)."""
         ...
 
     def create_from_file(

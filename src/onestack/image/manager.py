@@ -16,6 +16,7 @@ HTTP routes call the sub-managers.  The image service needs no other service.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from onestack.common.context import RequestContext
@@ -25,26 +26,56 @@ from onestack.image.conf import ImageSettings
 from onestack.image.core import ImageCore
 from onestack.image.data import ImageDataManager
 from onestack.image.images import ImageRecords
-from onestack.image.interface import ImageRecord
+from onestack.image.imports import ImageImporter
+from onestack.image.interface import DataLocation, ImageRecord
 from onestack.image.listing import ImageLister
+from onestack.image.locations import StoreLocations
 from onestack.image.members import MemberManager
-from onestack.image.store import FilesystemStore
+from onestack.image.reader import ImageReader
+from onestack.image.store import FilesystemStore, ImageStore
+from onestack.image.stores import StoreSet
 
 
 class ImageManager:
     """Glance's logic; implements ``ImageService``."""
 
     def __init__(
-        self, settings: ImageSettings, db: Database, enforcer: Enforcer, state_dir: Path
+        self,
+        settings: ImageSettings,
+        db: Database,
+        enforcer: Enforcer,
+        state_dir: Path,
+        remote_stores: Sequence[ImageStore] = (),
     ) -> None:
+        """``remote_stores``: the enabled stores besides ``file`` (the plugin builds
+        them: ``swift`` when the object service runs)."""
         root = state_dir / "images"
+        stores: dict[str, ImageStore] = {}
+        if "file" in settings.enabled_backends:
+            stores["file"] = FilesystemStore(root)
+        for store in remote_stores:
+            stores[store.name] = store
+        default = settings.default_backend or ("swift" if "swift" in stores else "file")
         self.core = ImageCore(
-            settings, db, enforcer, FilesystemStore(root), FilesystemStore(root / "staging")
+            settings,
+            db,
+            enforcer,
+            StoreSet(stores, default),
+            FilesystemStore(root / "staging", name="staging"),
         )
-        self.images = ImageRecords(self.core)
-        self.data = ImageDataManager(self.core)
+        self.reader = ImageReader(self.core, root / "cache")
+        self.images = ImageRecords(self.core, after_delete=self.reader.forget)
+        self.data = ImageDataManager(self.core, self.reader)
+        self.importer = ImageImporter(self.core, self.reader)
+        self.locations = StoreLocations(self.core, forget=self.reader.forget)
         self.lister = ImageLister(self.core)
         self.members = MemberManager(self.core)
+
+    @property
+    def local_store(self) -> str | None:
+        """``file`` when it is enabled: the default images are registered there, at
+        start, before the object storage API answers."""
+        return "file" if "file" in self.core.stores.stores else None
 
     # -- the public interface (onestack.image.interface.ImageService) ------------
 
@@ -53,6 +84,9 @@ class ImageManager:
 
     def data_path(self, ctx: RequestContext, image_id: str) -> Path:
         return self.data.data_path(ctx, image_id)
+
+    def data_locations(self, ctx: RequestContext, image_id: str) -> list[DataLocation]:
+        return self.data.data_locations(ctx, image_id)
 
     def create_from_file(
         self,
@@ -66,6 +100,7 @@ class ImageManager:
         visibility: str = "private",
         min_disk: int = 0,
         min_ram: int = 0,
+        store: str | None = None,
     ) -> ImageRecord:
         data = {
             "name": name,
@@ -78,7 +113,7 @@ class ImageManager:
         }
         image = self.images.create(ctx, data)
         try:
-            self.data.upload_file(ctx, image.id, path)
+            self.data.upload_file(ctx, image.id, path, store)
         except BaseException:
             self.images.delete(RequestContext.admin(), image.id)
             raise

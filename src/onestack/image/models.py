@@ -29,7 +29,8 @@ class Image(Base):
     min_ram: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     protected: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     os_hidden: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    #: where the data lives in the store (``file:///...``); None without data
+    #: where staged data waits for its import (``file:///...``); active data is in
+    #: ``locations``, one per store
     location: Mapped[str | None] = mapped_column(Text)
     #: bytes staged for a glance-direct import (counted by image_stage_total)
     staged_size: Mapped[int | None] = mapped_column(BigInteger)
@@ -42,6 +43,25 @@ class Image(Base):
     tags: Mapped[list[ImageTag]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", passive_deletes=True
     )
+    locations: Mapped[list[ImageLocation]] = relationship(
+        cascade="all, delete-orphan",
+        lazy="selectin",
+        passive_deletes=True,
+        order_by="ImageLocation.created_at",
+    )
+
+
+class ImageLocation(Base):
+    """A copy of an active image's data in one store (Glance's image locations)."""
+
+    __tablename__ = "image_locations"
+
+    image_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("image_images.id", ondelete="CASCADE"), primary_key=True
+    )
+    store: Mapped[str] = mapped_column(String(64), primary_key=True)
+    url: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
 
 class ImageProperty(Base):

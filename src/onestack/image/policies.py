@@ -34,4 +34,8 @@ RULES: dict[str, str] = {
     "image:stage_image": OWNER_OR_ADMIN,
     "image:import_image": OWNER_OR_ADMIN,
     "image:get_usage": "role:reader or role:member or role:admin",
+    "image:copy_image": ADMIN,
+    "image:delete_image_location": ADMIN,
+    "image:get_image_location": f"{ADMIN} or role:service",
+    "image:get_stores_detail": ADMIN,
 }

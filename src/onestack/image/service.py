@@ -9,14 +9,24 @@ image.
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from typing import TYPE_CHECKING, Any
 
+from onestack.common.keystone_client import (
+    Credentials,
+    KeystoneSession,
+    ServiceUser,
+    service_password,
+)
 from onestack.identity.bootstrap import CatalogEntry
 from onestack.image import policies
 from onestack.image.api.routes import build_app
+from onestack.image.cinder_store import CinderStore
 from onestack.image.defaults.register import ensure_default_images
 from onestack.image.manager import ImageManager
+from onestack.image.store import ImageStore
+from onestack.image.swift_store import SwiftStore
 from onestack.plugin import ServicePlugin
 
 if TYPE_CHECKING:
@@ -25,6 +35,38 @@ if TYPE_CHECKING:
 
 LOG = logging.getLogger(__name__)
 
+#: the image service's own user (as Glance's), owner of its object storage account
+SERVICE_USER = "glance"
+SERVICE_PROJECT = "service"
+
+
+def _remote_stores(cloud: Cloud) -> list[ImageStore]:
+    """The ``swift`` and ``cinder`` stores, when they are enabled and the object or
+    volume service runs in this cloud."""
+    settings = cloud.settings
+    image = settings.image
+    running = {plugin.name for plugin in cloud.plugins}
+
+    def session() -> KeystoneSession:
+        return KeystoneSession(
+            Credentials(
+                auth_url=settings.url("identity") + "/v3",
+                username=SERVICE_USER,
+                password=service_password(settings.state_dir, SERVICE_USER, image.service_password),
+                project_name=SERVICE_PROJECT,
+                region=settings.region,
+            ),
+            timeout=300.0,
+        )
+
+    spool = settings.state_dir / "images" / "staging" / ".incoming"
+    stores: list[ImageStore] = []
+    if "swift" in image.enabled_backends and "object" in running:
+        stores.append(SwiftStore(session, image.swift_container, image.swift_chunk_size))
+    if "cinder" in image.enabled_backends and "volume" in running:
+        stores.append(CinderStore(session, spool, socket.gethostname()))
+    return stores
+
 
 def manager_of(cloud: Cloud) -> ImageManager:
     """The cloud's ImageManager, created and registered once."""
@@ -32,7 +74,9 @@ def manager_of(cloud: Cloud) -> ImageManager:
     return cloud.services.get_or_create(
         "image",
         ImageManager,
-        lambda: ImageManager(settings.image, cloud.db, cloud.enforcer, settings.state_dir),
+        lambda: ImageManager(
+            settings.image, cloud.db, cloud.enforcer, settings.state_dir, _remote_stores(cloud)
+        ),
     )
 
 
@@ -79,4 +123,5 @@ PLUGIN = ServicePlugin(
     build_app=_build_app,
     prepare=_prepare,
     warm_up=_warm_up,
+    service_user=lambda settings: ServiceUser(SERVICE_USER),
 )

@@ -40,27 +40,49 @@ class StoreWriter(ABC):
 
 
 class ImageStore(ABC):
-    """The five operations the image service needs from a store."""
+    """What the image service needs of a store (Glance's glance_store drivers).
+
+    ``name`` is the store's identifier in the API (``file``, ``swift``), ``type``
+    its kind, as ``/v2/info/stores/detail`` shows them.
+    """
+
+    name: str = ""
+    type: str = ""
+    description: str = ""
 
     @abstractmethod
     def writer(self, key: str) -> StoreWriter:
         """A writer for a new blob named ``key`` (an image id)."""
 
     @abstractmethod
-    def adopt(self, key: str, path: Path) -> str:
-        """Take over a local file (moved when possible); returns its location."""
-
-    @abstractmethod
-    def local_path(self, location: str) -> Path:
-        """A local file with the blob's bytes (read-only for the caller)."""
-
-    @abstractmethod
     def open(self, location: str) -> BinaryIO:
-        """The blob, opened for reading."""
+        """The blob, opened for reading (NotFound when it is gone)."""
 
     @abstractmethod
     def delete(self, location: str) -> None:
         """Remove the blob; a missing blob is not an error."""
+
+    def local_path(self, location: str) -> Path | None:
+        """A local file with the blob's bytes, when the store keeps one (read-only)."""
+        return None
+
+    def adopt(self, key: str, path: Path) -> str:
+        """Take over a local file (copied, then removed); returns its location."""
+        writer = self.writer(key)
+        try:
+            with open(path, "rb") as source:
+                while chunk := source.read(1 << 22):
+                    writer.write(chunk)
+            location = writer.commit()
+        except BaseException:
+            writer.abort()
+            raise
+        path.unlink(missing_ok=True)
+        return location
+
+    def properties(self) -> dict[str, object]:
+        """What ``/v2/info/stores/detail`` shows of the store's configuration."""
+        return {}
 
 
 class _FileWriter(StoreWriter):
@@ -106,7 +128,11 @@ class _FileWriter(StoreWriter):
 class FilesystemStore(ImageStore):
     """Blobs as files in one directory (``<state_dir>/images``), written atomically."""
 
-    def __init__(self, root: Path) -> None:
+    type = "file"
+
+    def __init__(self, root: Path, name: str = "file", description: str = "") -> None:
+        self.name = name
+        self.description = description or "Local filesystem (the state directory)"
         self.root = root
         self.incoming = root / ".incoming"
         self.incoming.mkdir(parents=True, exist_ok=True)
@@ -125,19 +151,12 @@ class FilesystemStore(ImageStore):
         try:
             os.replace(path, final)
         except OSError:  # another file system: copy through a temporary file
-            writer = self.writer(key)
-            try:
-                with open(path, "rb") as source:
-                    while chunk := source.read(1 << 22):
-                        writer.write(chunk)
-                location = writer.commit()
-            except BaseException:
-                writer.abort()
-                raise
-            path.unlink(missing_ok=True)
-            return location
+            return super().adopt(key, path)
         self.sync_dir()
         return self.location_of(final)
+
+    def properties(self) -> dict[str, object]:
+        return {"datadir": str(self.root), "chunk_size": SPARSE_BLOCK}
 
     def local_path(self, location: str) -> Path:
         if not location.startswith("file://"):
@@ -170,3 +189,71 @@ class FilesystemStore(ImageStore):
             elif path.is_dir():
                 shutil.rmtree(path, ignore_errors=True)
         return count
+
+
+class FanOutWriter(StoreWriter):
+    """One stream written to several stores at once (an import into many stores).
+
+    ``commit`` commits every writer and returns the first location; ``locations``
+    then holds ``(store name, location)`` of each.  With ``must_succeed`` (Glance's
+    ``all_stores_must_succeed``, the default) any failure aborts every writer and
+    deletes what was already committed; without it a store that fails is dropped
+    (named in ``failed``) as long as another one still succeeds.
+    """
+
+    def __init__(self, stores: list[ImageStore], key: str, must_succeed: bool = True) -> None:
+        self.stores: list[ImageStore] = []
+        self.writers: list[StoreWriter] = []
+        self.locations: list[tuple[str, str]] = []
+        self.failed: list[str] = []
+        self.must_succeed = must_succeed
+        for store in stores:
+            try:
+                self.writers.append(store.writer(key))
+                self.stores.append(store)
+            except Exception:
+                if must_succeed or (store is stores[-1] and not self.writers):
+                    self.abort()
+                    raise
+                self.failed.append(store.name)
+
+    def _drop(self, index: int) -> None:
+        """Forget a store that failed (only without ``must_succeed``, never the last)."""
+        self.failed.append(self.stores[index].name)
+        self.writers.pop(index).abort()
+        self.stores.pop(index)
+
+    def write(self, chunk: bytes) -> None:
+        for index in range(len(self.writers) - 1, -1, -1):
+            try:
+                self.writers[index].write(chunk)
+            except Exception:
+                if self.must_succeed or len(self.writers) == 1:
+                    raise
+                self._drop(index)
+
+    def commit(self) -> str:
+        try:
+            index = 0
+            while index < len(self.writers):
+                try:
+                    location = self.writers[index].commit()
+                except Exception:
+                    if self.must_succeed or len(self.writers) == 1:
+                        raise
+                    self._drop(index)
+                    continue
+                self.locations.append((self.stores[index].name, location))
+                index += 1
+        except BaseException:
+            self.abort()
+            raise
+        return self.locations[0][1]
+
+    def abort(self) -> None:
+        for writer in self.writers:
+            writer.abort()
+        stores = {store.name: store for store in self.stores}
+        for name, location in self.locations:
+            stores[name].delete(location)
+        self.locations = []

@@ -20,7 +20,9 @@ from onestack.common.db import Database, utcnow
 from onestack.common.exceptions import OneStackError
 from onestack.volume import states
 from onestack.volume.backends.base import VolumeBackend
+from onestack.volume.backups.base import BackupPlace
 from onestack.volume.backups.engine import BackupEngine
+from onestack.volume.exceptions import InvalidBackup
 from onestack.volume.models import Attachment, Backup, Snapshot, Volume
 
 if TYPE_CHECKING:
@@ -28,6 +30,15 @@ if TYPE_CHECKING:
     from onestack.neighbours import Neighbours
 
 LOG = logging.getLogger(__name__)
+
+
+def _image_volume(url: str) -> str | None:
+    """The volume of a Glance cinder-store location (``cinder://[<store>/]<volume id>``)."""
+    if not url.startswith("cinder://"):
+        return None
+    return url[len("cinder://") :].rsplit("/", 1)[-1] or None
+
+
 GiB = 1024**3
 
 
@@ -116,10 +127,7 @@ class VolumeAgent:
             elif volume.source_volid:
                 self.backend.clone_volume(volume_id, volume.source_volid, size)
             elif volume.image_id:
-                images = self.images
-                record = images.get_image(RequestContext.admin(), volume.image_id)
-                path = images.data_path(RequestContext.admin(), volume.image_id)
-                self.backend.create_from_file(volume_id, path, record.disk_format or "raw", size)
+                self._create_from_image(volume_id, volume.image_id, size, request_id)
             else:
                 self.backend.create_volume(volume_id, size)
             if volume.backup_id:
@@ -137,6 +145,26 @@ class VolumeAgent:
             (Volume, volume_id, {"status": states.AVAILABLE, "launched_at": utcnow()}),
             *self._backup_freed(volume.backup_id),
         )
+
+    def _create_from_image(self, volume_id: str, image_id: str, size: int, request_id: str) -> None:
+        """The image's bytes in a new volume: a clone of the image's own volume when
+        the image is raw and in the cinder store of this backend, else a copy."""
+        images = self.images
+        admin = RequestContext.admin()
+        record = images.get_image(admin, image_id)
+        disk_format = record.disk_format or "raw"
+        if disk_format == "raw":
+            for location in images.data_locations(admin, image_id):
+                source = _image_volume(location.url) if location.store == "cinder" else None
+                if source is None or not self.backend.volume_path(source).is_file():
+                    continue
+                LOG.info(
+                    "[%s] volume %s: cloned from image volume %s", request_id, volume_id, source
+                )
+                self.backend.clone_volume(volume_id, source, size)
+                return
+        path = images.data_path(admin, image_id)
+        self.backend.create_from_file(volume_id, path, disk_format, size)
 
     @staticmethod
     def _backup_freed(backup_id: str | None) -> list[tuple[type[Any], str, dict[str, Any]]]:
@@ -293,7 +321,8 @@ class VolumeAgent:
                 self.backend.create_snapshot(temp_snapshot, backup.volume_id)
                 source_id = temp_snapshot
             path = self.backend.snapshot_path(source_id)
-            result = self.backups.backup(backup_id, path, backup.parent_id)
+            place = self._place(backup)
+            result = self.backups.backup(backup_id, path, backup.parent_id, place)
         except Exception as exc:
             self._failed("backup %s: failed", backup_id, request_id)
             self._update_together(
@@ -308,15 +337,27 @@ class VolumeAgent:
             "status": states.AVAILABLE,
             "object_count": result.object_count,
             "checksum": result.checksum,
-            "container": self.backups.store.container,
+            "container": self.backups.store.container_of(place),
         }
         self._update_together(
             (Volume, backup.volume_id, {"status": back, "previous_status": None}),
             (Backup, backup_id, done),
         )
 
+    def _place(self, backup: Backup) -> BackupPlace:
+        """Where the backup's data is: its project's account, its container."""
+        container = backup.container
+        if container is not None and container == self.backups.store.container_of(
+            BackupPlace(backup.project_id)
+        ):
+            container = None
+        return BackupPlace(backup.project_id, container)
+
     def _restore_into(self, backup_id: str, volume_id: str) -> None:
-        self.backups.restore(backup_id, self.backend.volume_path(volume_id))
+        backup = self._load(Backup, backup_id)
+        if backup is None:
+            raise InvalidBackup(reason=f"backup {backup_id} is gone")
+        self.backups.restore(backup_id, self.backend.volume_path(volume_id), self._place(backup))
 
     def restore_backup(self, backup_id: str, volume_id: str, request_id: str = "") -> None:
         try:
@@ -335,7 +376,9 @@ class VolumeAgent:
 
     def delete_backup(self, backup_id: str, request_id: str = "") -> None:
         try:
-            self.backups.store.delete(backup_id)
+            backup = self._load(Backup, backup_id)
+            if backup is not None:
+                self.backups.store.delete(self._place(backup), backup_id)
         except Exception:
             self._failed("backup %s: delete failed", backup_id, request_id)
             self._update(Backup, backup_id, status="error_deleting")

@@ -36,6 +36,23 @@ class VolumeSettings(BaseModel):
     backup_chunk_size: int = Field(
         4 * 1024 * 1024, ge=65536, description="Bytes per backup chunk (incremental unit)."
     )
+    backup_driver: Literal["auto", "swift", "directory"] = Field(
+        "auto",
+        description="Where backups go: `swift` (the cloud's object storage, Cinder's swift "
+        "backup driver), `directory` (the state directory); `auto`: swift when the object "
+        "service runs in this cloud.",
+    )
+    backup_swift_container: str = Field(
+        "volumebackups",
+        min_length=1,
+        description="Container of the owner's object storage account a backup goes to "
+        "without --container.",
+    )
+    service_password: str | None = Field(
+        None,
+        description="Password of the volume service's user (cinder, which writes backups to "
+        "object storage); unset: the one the bootstrap keeps in secrets/cinder-password.",
+    )
     heartbeat_interval: float = Field(10.0, gt=0, description="Seconds between service reports.")
     service_down_time: float = Field(
         60.0, gt=0, description="A service not heard from for this long is down."

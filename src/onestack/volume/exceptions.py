@@ -12,6 +12,7 @@ from onestack.common.exceptions import (
     NotFound,
     OneStackError,
     OverQuota,
+    ServiceUnavailable,
 )
 
 
@@ -147,3 +148,7 @@ class CommandFailed(OneStackError):
 
     code = 500
     msg_fmt = "{command} failed: {stderr}"
+
+
+class BackupStoreUnavailable(ServiceUnavailable):
+    msg_fmt = "The backup store is unavailable: {reason}"

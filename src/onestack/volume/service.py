@@ -17,10 +17,18 @@ from typing import TYPE_CHECKING, Any
 
 from onestack.common.bus import Bus
 from onestack.common.db import Database
+from onestack.common.keystone_client import (
+    Credentials,
+    KeystoneSession,
+    ServiceUser,
+    service_password,
+)
 from onestack.common.periodic import PeriodicTask, TaskRunner
 from onestack.identity.bootstrap import CatalogEntry
 from onestack.plugin import ServicePlugin
 from onestack.volume import policies
+from onestack.volume.backups.base import BackupStore
+from onestack.volume.backups.swift import SwiftBackupStore
 from onestack.volume.client import SERVICE_TOPIC, VolumeServiceEndpoint
 from onestack.volume.conf import VolumeSettings
 from onestack.volume.manager import VolumeService
@@ -32,6 +40,11 @@ if TYPE_CHECKING:
     from onestack.neighbours import Neighbours
     from onestack.server import Cloud
     from onestack.volume.agent import VolumeAgent
+
+
+#: the volume service's own user (as Cinder's), which writes backups to object storage
+SERVICE_USER = "cinder"
+SERVICE_PROJECT = "service"
 
 
 def _settings(settings: Settings) -> VolumeSettings:
@@ -49,9 +62,12 @@ class VolumeHost:
         state_dir: Path,
         service: VolumeService,
         neighbours: Neighbours,
+        backup_store: BackupStore | None = None,
     ) -> None:
+        """``backup_store``: where backups go (None: the state directory's)."""
         self.db = db
         self.bus = bus
+        self.backup_store = backup_store
         self.state_dir = state_dir
         self.neighbours = neighbours
         self.service = service
@@ -71,9 +87,8 @@ class VolumeHost:
         self.service.bridge.loop = asyncio.get_running_loop()
         root = self.state_dir / "volume"
         backend = await asyncio.to_thread(open_backend, self.settings, root)
-        engine = BackupEngine(
-            DirectoryBackupStore(root / "backups"), self.settings.backup_chunk_size
-        )
+        store = self.backup_store or DirectoryBackupStore(root / "backups")
+        engine = BackupEngine(store, self.settings.backup_chunk_size)
         self.agent = VolumeAgent(self.db, self.name, backend, engine, self.neighbours)
         await asyncio.to_thread(self.agent.recover)
         await self._report()
@@ -111,6 +126,37 @@ def _service(cloud: Cloud) -> VolumeService:
     )
 
 
+def _password(settings: Settings) -> str:
+    return service_password(settings.state_dir, SERVICE_USER, _settings(settings).service_password)
+
+
+def swift_backup_store(settings: Settings, object_runs: bool) -> BackupStore | None:
+    """Cinder's swift backup driver when chosen (or ``auto`` and the cloud runs the
+    object service); None: the directory store."""
+    volume = _settings(settings)
+    if volume.backup_driver == "directory" or (volume.backup_driver == "auto" and not object_runs):
+        return None
+
+    def session() -> KeystoneSession:
+        return KeystoneSession(
+            Credentials(
+                auth_url=settings.url("identity") + "/v3",
+                username=SERVICE_USER,
+                password=_password(settings),
+                project_name=SERVICE_PROJECT,
+                region=settings.region,
+            ),
+            timeout=300.0,
+        )
+
+    return SwiftBackupStore(session, volume.backup_swift_container)
+
+
+def _service_user(settings: Settings) -> ServiceUser:
+    # the backup driver writes into the volume owners' object storage accounts
+    return ServiceUser(SERVICE_USER, ("admin", "service", "ResellerAdmin"))
+
+
 def _prepare(cloud: Cloud) -> None:
     service = _service(cloud)
     ensure_default_type(cloud.db, service.core.settings.default_volume_type)
@@ -129,7 +175,14 @@ async def _start(cloud: Cloud) -> None:
     await cloud.bus.serve(SERVICE_TOPIC, VolumeServiceEndpoint(service))
     if cloud.settings.controller:
         return  # volume hosts run the agents
-    host = VolumeHost(cloud.db, cloud.bus, cloud.settings.state_dir, service, cloud.neighbours)
+    host = VolumeHost(
+        cloud.db,
+        cloud.bus,
+        cloud.settings.state_dir,
+        service,
+        cloud.neighbours,
+        swift_backup_store(cloud.settings, any(p.name == "object" for p in cloud.plugins)),
+    )
     service.runtime = host
     await host.start()
 
@@ -150,4 +203,5 @@ PLUGIN = ServicePlugin(
     start=_start,
     stop=_stop,
     prepare=_prepare,
+    service_user=_service_user,
 )

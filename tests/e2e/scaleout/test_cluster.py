@@ -154,6 +154,25 @@ def test_floating_ip_and_security_groups_across_hosts(
     wait_for("the neighbour gets through", lambda: cluster.ping(_vm(neighbour), _ip(far)), 20)
 
 
+def test_a_volume_host_backs_up_to_the_controllers_object_storage(conn: Any) -> None:
+    bs = conn.block_storage
+    container = f"so-{uuid.uuid4().hex[:6]}"
+    volume = bs.create_volume(size=1, name=container)
+    volume = bs.wait_for_status(volume, "available", interval=0.2, wait=60)
+    assert volume.host.split("@")[0] == "host-2"
+    backup = bs.create_backup(volume_id=volume.id, container=container)
+    backup = bs.wait_for_status(backup, "available", interval=0.2, wait=120)
+    assert backup.container == container
+    # host-2 wrote the backup into the owner's account as the volume service's user
+    names = [o.name for o in conn.object_store.objects(container)]
+    assert names == [f"backup_{backup.id}/manifest.json"]  # a blank volume: zeros only
+    bs.delete_backup(backup)
+    bs.wait_for_delete(backup, interval=0.2, wait=60)
+    assert list(conn.object_store.objects(container)) == []
+    conn.object_store.delete_container(container)
+    bs.delete_volume(volume)
+
+
 def test_volumes_attach_only_on_their_own_host(
     cluster: RunningCluster, conn: Any, tenant: dict[str, Any]
 ) -> None:

@@ -35,7 +35,10 @@ def pool_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningClou
     """An onestack of its own with the loop-mounted reflink pool (XFS or btrfs when
     their tools are installed; a directory otherwise).  The pool mount is gone after."""
     running = new_cloud(
-        tmp_path_factory.mktemp("volume-e2e"), ONESTACK_VOLUME__POOL_FILESYSTEM="auto"
+        tmp_path_factory.mktemp("volume-e2e"),
+        ONESTACK_VOLUME__POOL_FILESYSTEM="auto",
+        # the directory backup store (tests/e2e/volume/test_object_storage.py: object storage)
+        ONESTACK_VOLUME__BACKUP_DRIVER="directory",
     ).start()
     pool = running.state_dir / "volume" / "pool"
     try:

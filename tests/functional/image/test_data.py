@@ -32,7 +32,7 @@ def _new(api: ImageAPI, made: list[str], **fields: Any) -> str:
     body = {"name": unique("data"), "disk_format": "raw", "container_format": "bare", **fields}
     response = api.request("POST", "/v2/images", json=body)
     assert response.status_code == 201, response.text
-    assert response.headers["OpenStack-image-import-methods"] == "glance-direct"
+    assert response.headers["OpenStack-image-import-methods"] == "glance-direct,copy-image"
     made.append(response.json()["id"])
     return str(response.json()["id"])
 
@@ -199,7 +199,7 @@ def test_upload_needs_queued_image_and_formats(admin_api: ImageAPI, made: list[s
 
 def test_glance_direct_import(admin: Any, admin_api: ImageAPI, made: list[str]) -> None:
     info = admin_api.request("GET", "/v2/info/import").json()
-    assert info["import-methods"]["value"] == ["glance-direct"]
+    assert info["import-methods"]["value"] == ["glance-direct", "copy-image"]
     data = b"staged bytes" * 2048
     image = admin.image.create_image(
         name=unique("import"),
@@ -244,7 +244,8 @@ def test_import_is_recorded_as_an_image_task(admin_api: ImageAPI, made: list[str
 
 def test_delete_removes_the_data(admin_api: ImageAPI, made: list[str], store_dir: Path) -> None:
     image_id = _new(admin_api, made)
-    admin_api.request("PUT", f"/v2/images/{image_id}/file", content=b"bye", headers=OCTET)
+    to_file = {**OCTET, "X-Image-Meta-Store": "file"}
+    admin_api.request("PUT", f"/v2/images/{image_id}/file", content=b"bye", headers=to_file)
     assert (store_dir / image_id).is_file()
     assert admin_api.request("DELETE", f"/v2/images/{image_id}").status_code == 204
     assert not (store_dir / image_id).exists()

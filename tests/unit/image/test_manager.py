@@ -20,6 +20,7 @@ from onestack.image.exceptions import ImageNotFound, ImageProtected, LimitExceed
 from onestack.image.interface import ImageService
 from onestack.image.manager import ImageManager
 from onestack.image.patch import Change
+from onestack.image.store import FilesystemStore
 from onestack.neighbours import NeighbourMissing, Neighbours
 
 OWNER = RequestContext(
@@ -117,4 +118,6 @@ def test_reconcile_puts_interrupted_uploads_back(manager: ImageManager) -> None:
     assert manager.images.show(OWNER, image.id).status == "saving"
     assert manager.reconcile() == 1
     assert manager.images.show(OWNER, image.id).status == "queued"
-    assert list(manager.core.store.incoming.iterdir()) == []
+    store = manager.core.stores.get(None)
+    assert isinstance(store, FilesystemStore)
+    assert list(store.incoming.iterdir()) == []

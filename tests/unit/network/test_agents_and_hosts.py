@@ -20,7 +20,7 @@ from onestack.network.conf import NetworkSettings
 from onestack.network.desired import read_desired
 from onestack.network.interface import NetworkRequest
 from onestack.network.manager import NetworkManager
-from onestack.node import JoinToken, JoinTokenError
+from onestack.node import JoinToken, JoinTokenError, host_settings
 
 ADMIN = RequestContext.admin()
 
@@ -137,3 +137,13 @@ def test_a_join_token_round_trips_and_rejects_garbage() -> None:
         JoinToken.decode("osjoin1.bm90IGpzb24")
     with pytest.raises(JoinTokenError):
         JoinToken.decode("something else")
+
+
+def test_a_join_token_gives_volume_hosts_the_volume_service_password() -> None:
+    token = JoinToken(
+        "sqlite://", "memory://", "http://ctl:5000", "RegionOne", "nova", "pw", volume_password="v"
+    )
+    assert JoinToken.decode(token.encode()).volume_password == "v"
+    assert host_settings(token, "h1", {"volume"}).volume.service_password == "v"
+    old = JoinToken("sqlite://", "memory://", "http://ctl:5000", "RegionOne", "nova", "pw")
+    assert host_settings(old, "h1", {"volume"}).volume.service_password is None

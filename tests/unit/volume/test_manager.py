@@ -22,7 +22,7 @@ from onestack.common.db import Database
 from onestack.common.exceptions import NotSupported, PolicyNotAuthorized
 from onestack.common.migrations import upgrade
 from onestack.common.policy import Enforcer
-from onestack.image.interface import ImageRecord
+from onestack.image.interface import DataLocation, ImageRecord
 from onestack.neighbours import NeighbourMissing, Neighbours
 from onestack.volume import policies
 from onestack.volume.agent import VolumeAgent
@@ -76,6 +76,9 @@ class FakeImages:
 
     def data_path(self, ctx: RequestContext, image_id: str) -> Path:
         return self.path.with_name("missing.raw") if self.broken else self.path
+
+    def data_locations(self, ctx: RequestContext, image_id: str) -> list[DataLocation]:
+        return [DataLocation("file", f"file://{self.path}")]
 
     def create_from_file(
         self, ctx: RequestContext, name: str, path: Path, **kwargs: Any

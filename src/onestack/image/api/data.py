@@ -2,7 +2,9 @@
 
 Uploads are read with ``request.stream()`` (so chunked transfer encoding
 works and the pipeline's body limit does not apply) and handed to a thread in
-4 MiB pieces; downloads are a FileResponse, which honours ``Range``.
+4 MiB pieces (into the store ``X-Image-Meta-Store`` names, else the default
+one); downloads are a FileResponse of a checked local copy, which honours
+``Range`` (a copy fetched from a remote store is deleted once sent).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
@@ -45,8 +48,9 @@ async def _receive(request: Request, image_id: str, ctx: RequestContext, staged:
     if media != OCTET:
         raise UnsupportedMediaType(content_type=media or "none")
     data = manager(request).data
+    store = None if staged else request.headers.get("x-image-meta-store")
     transfer: Transfer = await run_in_threadpool(
-        data.begin, ctx, image_id, _declared_size(request), staged=staged
+        data.begin, ctx, image_id, _declared_size(request), staged=staged, store=store
     )
     try:
         buffer = bytearray()
@@ -82,7 +86,8 @@ async def stage(request: Request, image_id: str, ctx: RequestContext = Ctx) -> R
 def import_image(
     request: Request, image_id: str, ctx: RequestContext = Ctx, body: Any = Depends(json_body)
 ) -> Response:
-    manager(request).data.import_image(ctx, image_id, body)
+    store = request.headers.get("x-image-meta-store")
+    manager(request).importer.import_image(ctx, image_id, body, store)
     return Response(status_code=202)
 
 
@@ -95,10 +100,11 @@ def image_tasks(request: Request, image_id: str, ctx: RequestContext = Ctx) -> J
 
 @router.get("/{image_id}/file")
 def download(request: Request, image_id: str, ctx: RequestContext = Ctx) -> Response:
-    image, path = manager(request).data.download(ctx, image_id)
+    image, path, temporary = manager(request).data.download(ctx, image_id)
     if path is None:
         return Response(status_code=204)
     headers = {}
     if image.checksum and "range" not in request.headers:
         headers["Content-MD5"] = image.checksum
-    return ImageFileResponse(path, media_type=OCTET, headers=headers)
+    cleanup = BackgroundTask(path.unlink, missing_ok=True) if temporary else None
+    return ImageFileResponse(path, media_type=OCTET, headers=headers, background=cleanup)

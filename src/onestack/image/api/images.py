@@ -15,12 +15,19 @@ from onestack.common.openapi import request_body
 from onestack.image.api import views
 from onestack.image.api.deps import manager, query
 from onestack.image.api.schemas import image_schema
-from onestack.image.data import IMPORT_METHODS
 from onestack.image.patch import parse_patch
 
 router = APIRouter(prefix="/v2/images")
 Ctx = Depends(require_context)
-IMPORT_HEADER = {"OpenStack-image-import-methods": ",".join(IMPORT_METHODS)}
+
+
+def import_header(request: Request) -> dict[str, str]:
+    """The import methods and stores, as Glance names them on an image's answers."""
+    image = manager(request)
+    return {
+        "OpenStack-image-import-methods": ",".join(image.importer.methods),
+        "OpenStack-image-store-ids": ",".join(image.core.stores.names),
+    }
 
 
 @router.get("")
@@ -37,7 +44,7 @@ def create_image(
     if not isinstance(body, dict):
         raise BadRequest("The request body must be a JSON object describing the image.")
     image = manager(request).images.create(ctx, body)
-    headers = {**IMPORT_HEADER, "Location": f"{base_url(request)}/v2/images/{image.id}"}
+    headers = {**import_header(request), "Location": f"{base_url(request)}/v2/images/{image.id}"}
     return JSONResponse(views.image(image), status_code=201, headers=headers)
 
 
@@ -52,7 +59,7 @@ def empty_image_id() -> None:
 @router.get("/{image_id}")
 def show_image(request: Request, image_id: str, ctx: RequestContext = Ctx) -> JSONResponse:
     image = manager(request).images.show(ctx, image_id)
-    return JSONResponse(views.image(image), headers=IMPORT_HEADER)
+    return JSONResponse(views.image(image), headers=import_header(request))
 
 
 async def patch_body(request: Request) -> Any:
@@ -67,7 +74,7 @@ def update_image(
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     changes = parse_patch(media, body)
     image = manager(request).images.update(ctx, image_id, changes)
-    return JSONResponse(views.image(image), headers=IMPORT_HEADER)
+    return JSONResponse(views.image(image), headers=import_header(request))
 
 
 @router.delete("/{image_id}")

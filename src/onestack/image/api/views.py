@@ -47,10 +47,9 @@ def image(row: Image) -> dict[str, Any]:
             "schema": "/v2/schemas/image",
         }
     )
-    if row.status in states.HAS_DATA:
-        # The stores holding the data, as Glance lists them once it
-        # advertises its stores (there is one here, "file").
-        body["stores"] = "file"
+    if row.status in states.HAS_DATA and row.locations:
+        # the stores holding the data, as Glance's multi-store lists them
+        body["stores"] = ",".join(loc.store for loc in row.locations)
     return body
 
 

@@ -55,6 +55,7 @@ def register(manager: ImageManager, project_id: str, path: Path) -> ImageRecord:
         visibility="public",
         min_disk=busybox.MIN_DISK_GIB,
         min_ram=busybox.MIN_RAM_MIB,
+        store=manager.local_store,
     )
 
 
@@ -100,6 +101,7 @@ def register_vm(manager: ImageManager, project_id: str, path: Path) -> ImageReco
         visibility="public",
         min_disk=vm.MIN_DISK_GIB,
         min_ram=vm.MIN_RAM_MIB,
+        store=manager.local_store,
     )
 
 

@@ -1,6 +1,7 @@
 """Full and incremental backups by chunks, and checksum-verified restores.
 
-A backup reads the volume in ``chunk_size`` pieces.  All-zero chunks are
+A backup reads the volume in ``chunk_size`` pieces (written to the store up
+to four at a time).  All-zero chunks are
 recorded, not stored.  An incremental backup stores only the chunks whose
 SHA-256 differs from its parent's manifest and refers to the parent's
 copy of the others; so a backup's manifest names, for every chunk, the
@@ -15,14 +16,17 @@ import ctypes.util
 import hashlib
 import json
 import zlib
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from onestack.volume.backups.base import BackupStore
+from onestack.volume.backups.base import DEFAULT_PLACE, BackupPlace, BackupStore
 from onestack.volume.exceptions import InvalidBackup
 
 MANIFEST = "manifest.json"
+#: chunks written to the store at once
+PARALLEL = 4
 
 
 @dataclass(frozen=True)
@@ -41,21 +45,32 @@ class BackupEngine:
         self.store = store
         self.chunk_size = chunk_size
 
-    def manifest(self, backup_id: str) -> dict[str, Any]:
+    def manifest(self, backup_id: str, place: BackupPlace = DEFAULT_PLACE) -> dict[str, Any]:
         try:
-            return dict(json.loads(self.store.get(backup_id, MANIFEST)))
+            return dict(json.loads(self.store.get(place, backup_id, MANIFEST)))
         except FileNotFoundError:
             raise InvalidBackup(reason=f"backup {backup_id} has no data in the store") from None
 
-    def backup(self, backup_id: str, source: Path, parent_id: str | None) -> BackupResult:
-        """Back ``source`` up; on failure the store holds nothing of this backup."""
-        parent: dict[str, Any] | None = self.manifest(parent_id) if parent_id else None
+    def backup(
+        self,
+        backup_id: str,
+        source: Path,
+        parent_id: str | None,
+        place: BackupPlace = DEFAULT_PLACE,
+    ) -> BackupResult:
+        """Back ``source`` up (an incremental's parent is at the same ``place``); on
+        failure the store holds nothing of this backup."""
+        parent: dict[str, Any] | None = self.manifest(parent_id, place) if parent_id else None
         chunk_size = int(parent["chunk_size"]) if parent else self.chunk_size
         parent_chunks: list[dict[str, Any]] = parent["chunks"] if parent else []
         whole = hashlib.sha256()
         chunks: list[dict[str, Any]] = []
         stored = 0
         zero = bytes(chunk_size)
+        # chunks go to the store a few at a time: an object store's latency per object
+        # (replicas, fsyncs) overlaps, and at most PARALLEL compressed chunks wait
+        pool = ThreadPoolExecutor(max_workers=PARALLEL, thread_name_prefix="backup")
+        pending: list[Future[None]] = []
         try:
             with open(source, "rb") as handle:
                 index = 0
@@ -72,11 +87,17 @@ class BackupEngine:
                     elif old is not None and old["sha256"] == digest and not old.get("zero"):
                         entry["ref"] = old["ref"]
                     else:
-                        self.store.put(backup_id, _chunk_name(index), zlib.compress(data, 1))
+                        if len(pending) >= PARALLEL:
+                            pending.pop(0).result()
+                        blob = zlib.compress(data, 1)
+                        name = _chunk_name(index)
+                        pending.append(pool.submit(self.store.put, place, backup_id, name, blob))
                         entry["ref"] = backup_id
                         stored += 1
                     chunks.append(entry)
                     index += 1
+            for future in pending:
+                future.result()
             size = sum(c["length"] for c in chunks)
             manifest = {
                 "version": 1,
@@ -86,16 +107,19 @@ class BackupEngine:
                 "parent_id": parent_id,
                 "chunks": chunks,
             }
-            self.store.put(backup_id, MANIFEST, json.dumps(manifest).encode())
+            self.store.put(place, backup_id, MANIFEST, json.dumps(manifest).encode())
         except BaseException:
-            self.store.delete(backup_id)
+            pool.shutdown(wait=True, cancel_futures=True)
+            self.store.delete(place, backup_id)
             raise
+        finally:
+            pool.shutdown(wait=True)
         return BackupResult(size=size, checksum=whole.hexdigest(), object_count=stored)
 
-    def restore(self, backup_id: str, target: Path) -> str:
+    def restore(self, backup_id: str, target: Path, place: BackupPlace = DEFAULT_PLACE) -> str:
         """Write the backup into ``target`` (an existing volume at least as large);
         the restored bytes' sha256, which equals the backup's or raises."""
-        manifest = self.manifest(backup_id)
+        manifest = self.manifest(backup_id, place)
         whole = hashlib.sha256()
         with open(target, "r+b") as handle:
             offset = 0
@@ -105,7 +129,8 @@ class BackupEngine:
                     data = bytes(length)
                     handle.seek(offset + length)
                 else:
-                    data = zlib.decompress(self.store.get(entry["ref"], _chunk_name(index)))
+                    stored = self.store.get(place, entry["ref"], _chunk_name(index))
+                    data = zlib.decompress(stored)
                     if hashlib.sha256(data).hexdigest() != entry["sha256"]:
                         raise InvalidBackup(reason=f"chunk {index} of {backup_id} is corrupt")
                     handle.seek(offset)

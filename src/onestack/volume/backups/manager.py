@@ -61,14 +61,21 @@ class BackupManager:
                         reason="Snapshot must be an available snapshot of the volume."
                     )
             parent_id = None
+            container = data.get("container")
+            if container is not None and (
+                not isinstance(container, str) or not container or "/" in container
+            ):
+                raise InvalidInput(reason=f"Invalid container name: {container!r}")
             if incremental:
-                parent_id = session.scalar(
-                    select(Backup.id)
+                parent = session.scalars(
+                    select(Backup)
                     .where(Backup.volume_id == volume.id, Backup.status == states.AVAILABLE)
                     .order_by(Backup.data_timestamp.desc(), Backup.created_at.desc())
-                )
-                if parent_id is None:
+                ).first()
+                if parent is None:
                     raise InvalidBackup(reason="No backups available to do an incremental backup.")
+                # an incremental reads its parent's chunks: it lives beside them
+                parent_id, container = parent.id, parent.container
             self.core.quotas.check(
                 session, volume.project_id, {"backups": 1, "backup_gigabytes": volume.size}
             )
@@ -86,7 +93,7 @@ class BackupManager:
                 size=volume.size,
                 status=states.CREATING,
                 availability_zone=volume.availability_zone,
-                container=data.get("container"),
+                container=container,
                 is_incremental=parent_id is not None,
                 metadata_=metadata,
                 data_timestamp=now,
