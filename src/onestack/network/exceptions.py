@@ -100,6 +100,13 @@ class SubnetInUse(Conflict):
         super().__init__(message, **kwargs)
 
 
+class PortBindingFailed(_BadRequest):
+    """A port could not be bound to the host (its network agent is down), as Nova
+    reports it in the instance's fault."""
+
+    msg_fmt = "Binding failed for port {port_id}, please check neutron logs for more information."
+
+
 class PortInUse(Conflict):
     msg_fmt = (
         "Unable to complete operation on port {port_id} for network {net_id}. "

@@ -18,6 +18,7 @@ from onestack.network.exceptions import (
     BadRequest,
     Conflict,
     NetworkAmbiguous,
+    PortBindingFailed,
     PortInUse,
     PortNotFound,
     SecurityGroupNotFound,
@@ -155,6 +156,7 @@ class InstancePorts:
             port = self.ports.get(ctx, request.port_id)
             if port.device_id and port.device_id != instance_id:
                 raise PortInUse(port_id=port.id, net_id=port.network_id, device_id=port.device_id)
+            self._check_binding(host, port.id)
             self.ports.update(admin, port.id, binding, None)
             return port.id
         if not request.network_id:
@@ -169,7 +171,14 @@ class InstancePorts:
         port = self.ports.create(ctx, body)
         created.append(port.id)
         self.ports.update(admin, port.id, {**binding, "binding:profile": {CREATED: True}}, None)
+        self._check_binding(host, port.id)  # a failure releases the port made here
         return port.id
+
+    def _check_binding(self, host: str, port_id: str) -> None:
+        """A port binds only to a host whose network agent is not reported down (by an
+        injected ``agent_down`` fault); Nova's build then fails with this error."""
+        if self.core.faults.agent_down("network", host):
+            raise PortBindingFailed(port_id=port_id)
 
     def missing_security_groups(self, ctx: RequestContext, names: list[str]) -> list[str]:
         missing = []
