@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 
 from tests.functional.orchestration import templates
-from tests.functional.orchestration.helpers import openstack, unique
+from tests.functional.orchestration.helpers import openstack
+from tests.support.names import unique
 from tests.support.server import RunningCloud, new_cloud
 
 pytestmark = [pytest.mark.root, pytest.mark.cli]
