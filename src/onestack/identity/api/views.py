@@ -13,7 +13,9 @@ if TYPE_CHECKING:
         Credential,
         Domain,
         Endpoint,
+        EndpointGroup,
         Group,
+        PolicyBlob,
         Project,
         Region,
         Role,
@@ -151,6 +153,26 @@ def endpoint(base: str, e: Endpoint) -> dict[str, Any]:
         "service_id": e.service_id,
         "enabled": e.enabled,
         "links": _links(base, f"endpoints/{e.id}"),
+    }
+
+
+def policy(base: str, p: PolicyBlob) -> dict[str, Any]:
+    return {
+        **p.extra,
+        "id": p.id,
+        "type": p.type,
+        "blob": p.blob,
+        "links": _links(base, f"policies/{p.id}"),
+    }
+
+
+def endpoint_group(base: str, g: EndpointGroup) -> dict[str, Any]:
+    return {
+        "id": g.id,
+        "name": g.name,
+        "description": g.description or "",
+        "filters": dict(g.filters),
+        "links": _links(base, f"OS-EP-FILTER/endpoint_groups/{g.id}"),
     }
 
 
