@@ -22,6 +22,7 @@ from onestack.compute.interfaces import InterfaceManager
 from onestack.compute.keypairs import KeypairManager
 from onestack.compute.listing import ServerLister
 from onestack.compute.netinfo import InstanceMetadataProvider
+from onestack.compute.proxies import ImageProxy, NetworkProxy
 from onestack.compute.quotas import QuotaManager
 from onestack.compute.rpcapi import ComputeRPC
 from onestack.compute.server_actions import ServerActions
@@ -55,6 +56,9 @@ class ComputeManager:
         self.actions = ServerActions(self.core, self.servers, self.keypairs, self.attachments)
         self.interfaces = InterfaceManager(self.core, self.servers)
         self.consoles = ConsoleManager(self.core)
+        #: Nova's proxies to the image and network services (up to microversion 2.35)
+        self.image_proxy = ImageProxy(self.core)
+        self.network_proxy = NetworkProxy(self.core)
         self._metadata = InstanceMetadataProvider(db)
         #: the scheduler, conductor and this host's agent while the server runs
         self.runtime: ComputeRuntime | None = None

@@ -43,8 +43,6 @@ UNSUPPORTED = {
     "changePassword": "Changing the admin password",
     "addFixedIp": "Fixed IPs",
     "removeFixedIp": "Fixed IPs",
-    "addFloatingIp": "Floating IPs",
-    "removeFloatingIp": "Floating IPs",
     "createBackup": "Backups",
     "trigger_crash_dump": "Crash dumps",
     "injectNetworkInfo": "Injecting network info",
@@ -138,6 +136,15 @@ def server_action(
         compute(request).interfaces.change_security_group(
             ctx, server_id, group, add=name == "addSecurityGroup"
         )
+        return Response(status_code=202)
+    if name in ("addFloatingIp", "removeFloatingIp") and not at_least(version, "2.44"):
+        servers.get(ctx, server_id)
+        params = params if isinstance(params, dict) else {}
+        proxy = compute(request).network_proxy
+        if name == "addFloatingIp":
+            proxy.associate(ctx, server_id, params.get("address"), params.get("fixed_address"))
+        else:
+            proxy.disassociate(ctx, server_id, params.get("address"))
         return Response(status_code=202)
     if name in UNSUPPORTED:
         servers.get(ctx, server_id)
