@@ -17,7 +17,7 @@ from onestack.compute.conf import ComputeSettings
 from onestack.compute.consoles import ConsoleManager
 from onestack.compute.core import ComputeCore
 from onestack.compute.flavors import FlavorManager
-from onestack.compute.hosts import HostManager
+from onestack.compute.hosts import HostManager, LegacyHosts
 from onestack.compute.interfaces import InterfaceManager
 from onestack.compute.keypairs import KeypairManager
 from onestack.compute.listing import ServerLister
@@ -50,6 +50,7 @@ class ComputeManager:
         self.groups = ServerGroupManager(self.core)
         self.quotas = QuotaManager(self.core)
         self.hosts = HostManager(self.core)
+        self.legacy_hosts = LegacyHosts(self.hosts)
         self.lister = ServerLister(self.core)
         self.attachments = VolumeAttachmentManager(self.core)
         self.servers = ServerManager(self.core, self.keypairs, self.attachments)

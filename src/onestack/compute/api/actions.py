@@ -37,8 +37,6 @@ UNSUPPORTED = {
     "unshelve": "Unshelving servers",
     "rescue": "Rescuing servers",
     "unrescue": "Rescuing servers",
-    "migrate": "Cold migration",
-    "os-migrateLive": "Live migration",
     "evacuate": "Evacuation",
     "changePassword": "Changing the admin password",
     "addFixedIp": "Fixed IPs",
@@ -146,6 +144,9 @@ def server_action(
         else:
             proxy.disassociate(ctx, server_id, params.get("address"))
         return Response(status_code=202)
+    if name in ("migrate", "os-migrateLive"):
+        host = params.get("host") if isinstance(params, dict) else None
+        actions.migrate(ctx, server_id, name == "os-migrateLive", host)
     if name in UNSUPPORTED:
         servers.get(ctx, server_id)
         raise NotSupported(operation=UNSUPPORTED[name])

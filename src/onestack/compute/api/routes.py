@@ -16,6 +16,7 @@ from onestack.compute.api import (
     actions,
     consoles,
     interfaces,
+    legacy,
     proxies,
     resources,
     servers,
@@ -117,6 +118,7 @@ def build_app(compute: ComputeManager, cloud: Cloud) -> FastAPI:
         interfaces,
         consoles,
         proxies,
+        legacy,
     ):
         app.include_router(module.router)
     return app
