@@ -122,6 +122,7 @@ RULES: dict[str, str] = {
     "os_compute_api:os-migrate-server:migrate_live:host": ADMIN,
     # the proxies to Neutron (compute/proxies.py; up to microversion 2.35)
     "os_compute_api:os-security-groups:get": READER_OR_ADMIN,
+    "os_compute_api:os-security-groups:list": READER_OR_ADMIN,
     "os_compute_api:os-security-groups:show": READER_OR_ADMIN,
     "os_compute_api:os-security-groups:create": MEMBER_OR_ADMIN,
     "os_compute_api:os-security-groups:update": MEMBER_OR_ADMIN,

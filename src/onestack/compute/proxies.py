@@ -174,6 +174,14 @@ class NetworkProxy:
             raise BadRequest("Unable to delete system group 'default'")
         _nova_errors(lambda: self.network.delete_security_group(ctx, group_id))
 
+    def server_groups(self, ctx: RequestContext, instance_id: str) -> list[SecurityGroupRecord]:
+        """The groups of the server's ports (the caller saw the server already)."""
+        self.core.enforce(ctx, "os-security-groups:list", ctx.project_id)
+        ids: list[str] = []
+        for port in self.ports.get_instance_nw_info(ctx, instance_id):
+            ids.extend(g for g in port.security_groups if g not in ids)
+        return [self.network.get_security_group(ctx, g) for g in ids]
+
     def group_names(self, ctx: RequestContext) -> dict[str, SecurityGroupRecord]:
         """Every group the caller sees, by id (the ``group`` of a rule names its source)."""
         return {g.id: g for g in self.network.list_security_groups(ctx, None)}

@@ -307,6 +307,14 @@ def test_add_and_remove_floating_ip_actions(
         nova_error(again, 409, "conflictingRequest")
         late = raw(admin, "post", action, "2.44", json={"addFloatingIp": {"address": fip["ip"]}})
         nova_error(late, 400, "badRequest")
+        groups = raw(admin, "get", f"/servers/{server.id}/os-security-groups").json()
+        assert [g["name"] for g in groups["security_groups"]] == ["default"]
+        assert groups["security_groups"][0]["rules"]  # the default group's ingress rules
+        nova_error(
+            raw(admin, "get", f"/servers/{server.id}/os-security-groups", "2.36"),
+            404,
+            "itemNotFound",
+        )
     finally:
         raw(admin, "delete", f"/os-floating-ips/{fip['id']}")
 

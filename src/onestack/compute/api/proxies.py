@@ -368,6 +368,18 @@ def delete_security_group(
     return Response(status_code=202)
 
 
+@router.get("/servers/{server_id}/os-security-groups")
+def list_server_security_groups(
+    request: Request, server_id: str, ctx: RequestContext = Ctx, version: APIVersion = Version
+) -> JSONResponse:
+    removed_in_2_36(version)
+    compute(request).servers.get(ctx, server_id)
+    proxy = compute(request).network_proxy
+    groups = proxy.server_groups(ctx, server_id)
+    names = proxy.group_names(ctx)
+    return JSONResponse({"security_groups": [group_view(g, names) for g in groups]})
+
+
 @router.post("/os-security-group-rules")
 def create_security_group_rule(
     request: Request, ctx: RequestContext = Ctx, body: Any = Body, version: APIVersion = Version
