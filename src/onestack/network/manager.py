@@ -56,6 +56,7 @@ from onestack.network.interface import (
     SecurityGroupRuleRecord,
     VifTap,
 )
+from onestack.network.metering import MeteringLabelRules, MeteringLabels
 from onestack.network.networks import Networks
 from onestack.network.nova_proxy import NovaNetworkProxy
 from onestack.network.ports import Ports
@@ -95,6 +96,8 @@ class NetworkManager:
             core, self.networks, self.subnets, self.ports, self.security_groups, self.routers
         )
         self.quotas = NetworkQuotas(core)
+        self.metering_labels = MeteringLabels(core)
+        self.metering_label_rules = MeteringLabelRules(core, self.metering_labels)
         self.ip_availability = IPAvailability(core, self.networks)
         #: the network agents of every host (GET /v2.0/agents), their liveness and bindings
         self.agent_records = NetworkAgents(core)
@@ -109,6 +112,8 @@ class NetworkManager:
             "security-groups": self.security_groups,
             "security_groups": self.security_groups,
             "security-group-rules": self.security_group_rules,
+            "metering/metering-labels": self.metering_labels,
+            "metering/metering-label-rules": self.metering_label_rules,
         }
         self.tags = Tags(core, self.collections)
         #: what Nova's proxy APIs use (interface.NetworkProxyService)

@@ -51,6 +51,20 @@ RESOURCES = (
         views.security_group_rule,
         updatable=False,
     ),
+    Resource(
+        "metering/metering-labels",
+        "metering_labels",
+        "metering_label",
+        views.metering_label,
+        updatable=False,
+    ),
+    Resource(
+        "metering/metering-label-rules",
+        "metering_label_rules",
+        "metering_label_rule",
+        views.metering_label_rule,
+        updatable=False,
+    ),
 )
 
 
