@@ -193,3 +193,64 @@ def test_project_endpoint_associations_filter_the_catalog(
         assert_error(client.put(f"/OS-EP-FILTER/projects/{project['id']}/endpoints/nope"), 404)
     finally:
         client.delete(f"/projects/{project['id']}")
+
+
+def test_project_acting_as_domain(client: Client, cloud: RunningCloud) -> None:
+    name = unique("isdomain")
+    created = client.post("/projects", json={"project": {"name": name, "is_domain": True}})
+    assert created.status_code == 201, created.text
+    project = created.json()["project"]
+    assert project["is_domain"] is True
+    assert project["domain_id"] is None and project["parent_id"] is None
+    pid = project["id"]
+    try:
+        as_domains = {d["id"]: d for d in client.get("/domains").json()["domains"]}
+        assert as_domains[pid]["name"] == name
+        listed = client.get("/projects", params={"is_domain": "true"}).json()["projects"]
+        assert pid in {p["id"] for p in listed}
+        assert "default" in {p["id"] for p in listed}
+        plain = client.get("/projects").json()["projects"]
+        assert pid not in {p["id"] for p in plain}
+        assert all(p["is_domain"] is False for p in plain)
+        shown = client.get(f"/projects/{pid}").json()["project"]
+        assert shown["is_domain"] is True and shown["name"] == name
+        # a project inside it has it as domain and parent
+        inner = client.post("/projects", json={"project": {"name": "in", "domain_id": pid}})
+        assert inner.json()["project"]["parent_id"] == pid
+        subtree = client.get(f"/projects/{pid}", params={"subtree_as_ids": ""}).json()
+        assert subtree["project"]["subtree"] == {inner.json()["project"]["id"]: None}
+        assert_error(
+            client.post(
+                "/projects",
+                json={"project": {"name": unique("x"), "is_domain": True, "domain_id": "default"}},
+            ),
+            400,
+        )
+        updated = client.patch(f"/projects/{pid}", json={"project": {"description": "d"}})
+        assert updated.json()["project"]["description"] == "d"
+        assert client.get(f"/domains/{pid}").json()["domain"]["description"] == "d"
+        assert_error(client.patch(f"/projects/{pid}", json={"project": {"is_domain": False}}), 400)
+        # deleting it deletes the domain, once disabled (as a domain is deleted)
+        assert_error(client.delete(f"/projects/{pid}"), 403)
+    finally:
+        client.patch(f"/projects/{pid}", json={"project": {"enabled": False}})
+        assert client.delete(f"/projects/{pid}").status_code == 204
+    assert_error(client.get(f"/domains/{pid}"), 404)
+    assert_error(client.get(f"/projects/{pid}"), 404)
+
+
+def test_project_show_and_list_have_keystones_fields(client: Client) -> None:
+    project = client.post(
+        "/projects", json={"project": {"name": unique("fields"), "tags": ["a", "b"]}}
+    ).json()["project"]
+    try:
+        shown = client.get(f"/projects/{project['id']}").json()["project"]
+        listed = next(
+            p for p in client.get("/projects").json()["projects"] if p["id"] == project["id"]
+        )
+        fields = {"parent_id", "is_domain", "description", "links", "name", "enabled",
+                  "domain_id", "id", "tags"}  # fmt: skip
+        assert set(shown) == fields
+        assert shown == listed
+    finally:
+        client.delete(f"/projects/{project['id']}")

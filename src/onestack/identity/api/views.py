@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         Service,
         User,
     )
+    from onestack.identity.resources import DomainProject
     from onestack.identity.tokens import TokenData
 
 
@@ -57,8 +58,8 @@ def domain(base: str, d: Domain) -> dict[str, Any]:
     }
 
 
-def project(base: str, p: Project) -> dict[str, Any]:
-    return {
+def project(base: str, p: Project | DomainProject) -> dict[str, Any]:
+    body = {
         **p.extra,
         "id": p.id,
         "name": p.name,
@@ -66,11 +67,13 @@ def project(base: str, p: Project) -> dict[str, Any]:
         "description": p.description or "",
         "enabled": p.enabled,
         "parent_id": p.parent_id,
-        "is_domain": False,
+        "is_domain": getattr(p, "is_domain", False),
         "tags": list(p.tags or []),
-        "options": p.options or {},
         "links": _links(base, f"projects/{p.id}"),
     }
+    if p.options:  # Keystone shows a project's options only when it has some
+        body["options"] = dict(p.options)
+    return body
 
 
 def user(base: str, u: User) -> dict[str, Any]:
