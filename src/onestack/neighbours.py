@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from onestack.compute.interface import ComputeService
     from onestack.identity.interface import IdentityService
     from onestack.image.interface import ImageService
-    from onestack.network.interface import NetworkService
+    from onestack.network.interface import NetworkProxyService, NetworkService
     from onestack.volume.interface import VolumeService
 
 T = TypeVar("T")
@@ -64,6 +64,11 @@ class Neighbours:
     @property
     def network(self) -> NetworkService | None:
         return cast("NetworkService | None", self._get("network"))
+
+    @property
+    def network_proxy(self) -> NetworkProxyService | None:
+        """The network service as Nova's proxy APIs use it (control plane only)."""
+        return cast("NetworkProxyService | None", self._get("network"))
 
     @property
     def volume(self) -> VolumeService | None:

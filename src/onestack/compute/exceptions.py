@@ -45,6 +45,10 @@ class ServiceNotFound(NotFound):
     msg_fmt = "Service {service_id} could not be found."
 
 
+class ComputeHostNotFound(NotFound):
+    msg_fmt = "Compute host {host} could not be found."
+
+
 class HypervisorNotFound(NotFound):
     msg_fmt = "Hypervisor with ID '{hypervisor_id}' could not be found."
 

@@ -1,11 +1,12 @@
 """Hosts as the API shows them: os-services, os-hypervisors,
-os-availability-zone, os-aggregates (none) and os-simple-tenant-usage."""
+os-availability-zone, os-aggregates (none), os-simple-tenant-usage, and the
+older os-hosts (up to microversion 2.42) and os-instance_usage_audit_log."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, or_, select
@@ -13,7 +14,11 @@ from sqlalchemy import func, or_, select
 from onestack.common.context import RequestContext
 from onestack.common.db import utcnow
 from onestack.common.exceptions import BadRequest, Conflict, NotSupported
-from onestack.compute.exceptions import HypervisorNotFound, ServiceNotFound
+from onestack.compute.exceptions import (
+    ComputeHostNotFound,
+    HypervisorNotFound,
+    ServiceNotFound,
+)
 from onestack.compute.models import ComputeNode, ComputeService, Instance
 
 if TYPE_CHECKING:
@@ -278,6 +283,150 @@ class HostManager:
             summary["total_local_gb_usage"] += hours * row.root_gb
             summary["server_usages"].append({"instance": row, "hours": hours})
         return list(projects.values())
+
+
+#: os-hosts' "service" of each binary (Nova's topics)
+TOPICS = {"nova-compute": "compute", "nova-conductor": "conductor", "nova-scheduler": "scheduler"}
+
+
+class LegacyHosts:
+    """``os-hosts`` (until 2.42) and ``os-instance_usage_audit_log``: Nova's older
+    views of the same services and nodes."""
+
+    def __init__(self, hosts: HostManager) -> None:
+        self.hosts = hosts
+        self.db = hosts.db
+        self.enforcer = hosts.enforcer
+
+    def hosts_list(self, ctx: RequestContext, zone: str | None) -> list[dict[str, str]]:
+        self.enforcer.enforce(ctx, "os_compute_api:os-hosts:list")
+        with self.db.reader() as session:
+            services = list(session.scalars(select(ComputeService).order_by(ComputeService.host)))
+        result = []
+        for service in services:
+            entry_zone = service.zone if service.binary == "nova-compute" else "internal"
+            if zone is not None and entry_zone != zone:
+                continue
+            result.append(
+                {
+                    "host_name": service.host,
+                    "service": TOPICS.get(service.binary, service.binary),
+                    "zone": entry_zone,
+                }
+            )
+        return result
+
+    def _compute_service(self, session: Any, host: str) -> ComputeService:
+        service = session.scalars(
+            select(ComputeService).where(
+                ComputeService.host == host, ComputeService.binary == "nova-compute"
+            )
+        ).first()
+        if service is None:
+            raise ComputeHostNotFound(host=host)
+        return service
+
+    def show(self, ctx: RequestContext, host: str) -> list[dict[str, Any]]:
+        """The host's resources: ``(total)``, ``(used_now)``, ``(used_max)``, then one
+        entry per project with instances there."""
+        self.enforcer.enforce(ctx, "os_compute_api:os-hosts:show")
+        with self.db.reader() as session:
+            self._compute_service(session, host)
+            node = session.scalars(select(ComputeNode).where(ComputeNode.host == host)).first()
+            if node is None:
+                raise ComputeHostNotFound(host=host)
+            view = self.hosts._view(session, node, False)
+            rows = session.execute(
+                select(
+                    Instance.project_id,
+                    Instance.vcpus,
+                    Instance.memory_mb,
+                    Instance.root_gb,
+                ).where(Instance.host == host, ~Instance.deleted)
+            ).all()
+
+        def entry(project: str, cpu: int, memory: int, disk: int) -> dict[str, Any]:
+            return {
+                "resource": {
+                    "host": host,
+                    "project": project,
+                    "cpu": cpu,
+                    "memory_mb": memory,
+                    "disk_gb": disk,
+                }
+            }
+
+        projects: dict[str, list[int]] = {}
+        for row in rows:
+            sums = projects.setdefault(row.project_id, [0, 0, 0])
+            sums[0] += row.vcpus
+            sums[1] += row.memory_mb
+            sums[2] += row.root_gb
+        used_max = [sum(p[i] for p in projects.values()) for i in range(3)]
+        return [
+            entry("(total)", node.vcpus, node.memory_mb, node.local_gb),
+            entry("(used_now)", view.vcpus_used, view.memory_mb_used, view.local_gb_used),
+            entry("(used_max)", *used_max),
+            *(entry(project, *sums) for project, sums in sorted(projects.items())),
+        ]
+
+    def update(
+        self, ctx: RequestContext, host: str, status: str | None, maintenance: str | None
+    ) -> dict[str, str]:
+        """Enable or disable the host's compute service; maintenance mode is a 501, as
+        Nova's drivers answer it."""
+        self.enforcer.enforce(ctx, "os_compute_api:os-hosts:update")
+        with self.db.reader() as session:
+            service_id = self._compute_service(session, host).id
+        if maintenance is not None:
+            raise NotSupported(operation="Host maintenance mode")
+        result = {"host": host}
+        if status is not None:
+            disabled = status == "disable"
+            self.hosts.update_service(ctx, service_id, {"disabled": disabled})
+            result["status"] = "disabled" if disabled else "enabled"
+        return result
+
+    def power_action(self, ctx: RequestContext, host: str, action: str) -> None:
+        """startup, shutdown, reboot of a whole host: onestack does not power hosts."""
+        self.enforcer.enforce(ctx, f"os_compute_api:os-hosts:{action}")
+        with self.db.reader() as session:
+            self._compute_service(session, host)
+        raise NotSupported(operation=f"Host power action {action}")
+
+    def audit_log(self, ctx: RequestContext, before: datetime | None) -> dict[str, Any]:
+        """Nova's instance usage audit for the last completed month before ``before``
+        (now by default).  onestack runs no usage audit task, so every compute host is
+        reported as not having run it, as Nova reports with ``instance_usage_audit``
+        off."""
+        rule = "show" if before is not None else "list"
+        self.enforcer.enforce(ctx, f"os_compute_api:os-instance-usage-audit-log:{rule}")
+        moment = before or datetime.now(UTC)
+        ending = moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        beginning = (
+            ending.replace(year=ending.year - 1, month=12)
+            if ending.month == 1
+            else ending.replace(month=ending.month - 1)
+        )
+        with self.db.reader() as session:
+            hosts = sorted(
+                session.scalars(
+                    select(ComputeService.host).where(ComputeService.binary == "nova-compute")
+                )
+            )
+        return {
+            "hosts_not_run": hosts,
+            "log": {},
+            "num_hosts": len(hosts),
+            "num_hosts_done": 0,
+            "num_hosts_not_run": len(hosts),
+            "num_hosts_running": 0,
+            "overall_status": f"0 of {len(hosts)} hosts done. 0 errors.",
+            "period_beginning": beginning.strftime("%Y-%m-%d %H:%M:%S"),
+            "period_ending": ending.strftime("%Y-%m-%d %H:%M:%S"),
+            "total_errors": 0,
+            "total_instances": 0,
+        }
 
 
 def legacy_id(uuid_text: str) -> int:

@@ -17,11 +17,12 @@ from onestack.compute.conf import ComputeSettings
 from onestack.compute.consoles import ConsoleManager
 from onestack.compute.core import ComputeCore
 from onestack.compute.flavors import FlavorManager
-from onestack.compute.hosts import HostManager
+from onestack.compute.hosts import HostManager, LegacyHosts
 from onestack.compute.interfaces import InterfaceManager
 from onestack.compute.keypairs import KeypairManager
 from onestack.compute.listing import ServerLister
 from onestack.compute.netinfo import InstanceMetadataProvider
+from onestack.compute.proxies import ImageProxy, NetworkProxy
 from onestack.compute.quotas import QuotaManager
 from onestack.compute.rpcapi import ComputeRPC
 from onestack.compute.server_actions import ServerActions
@@ -49,12 +50,16 @@ class ComputeManager:
         self.groups = ServerGroupManager(self.core)
         self.quotas = QuotaManager(self.core)
         self.hosts = HostManager(self.core)
+        self.legacy_hosts = LegacyHosts(self.hosts)
         self.lister = ServerLister(self.core)
         self.attachments = VolumeAttachmentManager(self.core)
         self.servers = ServerManager(self.core, self.keypairs, self.attachments)
         self.actions = ServerActions(self.core, self.servers, self.keypairs, self.attachments)
         self.interfaces = InterfaceManager(self.core, self.servers)
         self.consoles = ConsoleManager(self.core)
+        #: Nova's proxies to the image and network services (up to microversion 2.35)
+        self.image_proxy = ImageProxy(self.core)
+        self.network_proxy = NetworkProxy(self.core)
         self._metadata = InstanceMetadataProvider(db)
         #: the scheduler, conductor and this host's agent while the server runs
         self.runtime: ComputeRuntime | None = None

@@ -12,6 +12,7 @@ MEMBER = "rule:project_member_api"
 READER = "rule:project_reader_api"
 MEMBER_OR_ADMIN = "rule:project_member_or_admin"
 READER_OR_ADMIN = "rule:project_reader_or_admin"
+PROJECT_MANAGER_OR_ADMIN = "rule:project_manager_or_admin"
 
 RULES: dict[str, str] = {
     "context_is_admin": "role:admin",
@@ -19,6 +20,8 @@ RULES: dict[str, str] = {
     "project_reader_api": "role:reader and project_id:%(project_id)s",
     "project_member_or_admin": f"{MEMBER} or {ADMIN}",
     "project_reader_or_admin": f"{READER} or {ADMIN}",
+    "project_manager_api": "role:manager and project_id:%(project_id)s",
+    "project_manager_or_admin": f"rule:project_manager_api or {ADMIN}",
     # servers
     "os_compute_api:servers:index": READER_OR_ADMIN,
     "os_compute_api:servers:detail": READER_OR_ADMIN,
@@ -100,6 +103,43 @@ RULES: dict[str, str] = {
     "os_compute_api:os-hypervisors:show": ADMIN,
     "os_compute_api:os-hypervisors:statistics": ADMIN,
     "os_compute_api:os-hypervisors:servers": ADMIN,
+    "os_compute_api:os-hypervisors:search": ADMIN,
+    "os_compute_api:os-quota-class-sets:show": f"{ADMIN} or quota_class:%(quota_class)s",
+    "os_compute_api:os-quota-class-sets:update": ADMIN,
+    # os-hosts (until 2.42) and the usage audit log
+    "os_compute_api:os-hosts:list": ADMIN,
+    "os_compute_api:os-hosts:show": ADMIN,
+    "os_compute_api:os-hosts:update": ADMIN,
+    "os_compute_api:os-hosts:start": ADMIN,
+    "os_compute_api:os-hosts:shutdown": ADMIN,
+    "os_compute_api:os-hosts:reboot": ADMIN,
+    "os_compute_api:os-instance-usage-audit-log:list": ADMIN,
+    "os_compute_api:os-instance-usage-audit-log:show": ADMIN,
+    # migrations: Nova's 2024.1 defaults give them to a project's manager
+    "os_compute_api:os-migrate-server:migrate": PROJECT_MANAGER_OR_ADMIN,
+    "os_compute_api:os-migrate-server:migrate:host": ADMIN,
+    "os_compute_api:os-migrate-server:migrate_live": PROJECT_MANAGER_OR_ADMIN,
+    "os_compute_api:os-migrate-server:migrate_live:host": ADMIN,
+    # the proxies to Neutron (compute/proxies.py; up to microversion 2.35)
+    "os_compute_api:os-security-groups:get": READER_OR_ADMIN,
+    "os_compute_api:os-security-groups:list": READER_OR_ADMIN,
+    "os_compute_api:os-security-groups:show": READER_OR_ADMIN,
+    "os_compute_api:os-security-groups:create": MEMBER_OR_ADMIN,
+    "os_compute_api:os-security-groups:update": MEMBER_OR_ADMIN,
+    "os_compute_api:os-security-groups:delete": MEMBER_OR_ADMIN,
+    "os_compute_api:os-security-groups:rule:create": MEMBER_OR_ADMIN,
+    "os_compute_api:os-security-groups:rule:delete": MEMBER_OR_ADMIN,
+    "os_compute_api:os-floating-ips:list": READER_OR_ADMIN,
+    "os_compute_api:os-floating-ips:show": READER_OR_ADMIN,
+    "os_compute_api:os-floating-ips:create": MEMBER_OR_ADMIN,
+    "os_compute_api:os-floating-ips:delete": MEMBER_OR_ADMIN,
+    "os_compute_api:os-floating-ips:add": MEMBER_OR_ADMIN,
+    "os_compute_api:os-floating-ips:remove": MEMBER_OR_ADMIN,
+    "os_compute_api:os-floating-ip-pools": "@",
+    "os_compute_api:os-networks:list": READER_OR_ADMIN,
+    "os_compute_api:os-networks:view": READER_OR_ADMIN,
+    "os_compute_api:os-tenant-networks:list": READER_OR_ADMIN,
+    "os_compute_api:os-tenant-networks:show": READER_OR_ADMIN,
     # volume attachments
     "os_compute_api:os-volumes-attachments:index": READER_OR_ADMIN,
     "os_compute_api:os-volumes-attachments:show": READER_OR_ADMIN,

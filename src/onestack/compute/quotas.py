@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from onestack.common.context import RequestContext
+from onestack.common.exceptions import NotSupported
 from onestack.common.quota import QuotaEngine, QuotaResource
 from onestack.compute.exceptions import QuotaExceeded
 from onestack.compute.models import Instance, Keypair, ServerGroup
@@ -73,6 +74,8 @@ LEGACY = {
     "security_groups": 10,
     "security_group_rules": 20,
 }
+#: the quota classes Nova reads: only ``default`` (every project's defaults) has effect
+DEFAULT_CLASS = "default"
 REMOVED_IN_2_57 = ("injected_files", "injected_file_content_bytes", "injected_file_path_bytes")
 
 
@@ -125,6 +128,32 @@ class QuotaManager:
         self.enforcer.enforce(ctx, "os_compute_api:os-quota-sets:delete", self._target(project_id))
         with self.db.writer() as session:
             self.engine.reset(session, project_id)
+
+    # -- quota classes (os-quota-class-sets) -------------------------------------------
+
+    def class_limits(self, ctx: RequestContext, quota_class: str) -> dict[str, int]:
+        """A quota class's limits: Nova gives every class the defaults unless it set
+        its own, and onestack keeps only the ``default`` class (the defaults)."""
+        self.enforcer.enforce(
+            ctx, "os_compute_api:os-quota-class-sets:show", {"quota_class": quota_class}
+        )
+        with self.db.reader() as session:
+            return self.engine.defaults(session)
+
+    def update_class(
+        self, ctx: RequestContext, quota_class: str, limits: dict[str, int]
+    ) -> dict[str, int]:
+        """Set the ``default`` class (every project's defaults); other classes, which
+        Nova stores but never applies, are not kept (501)."""
+        self.enforcer.enforce(
+            ctx, "os_compute_api:os-quota-class-sets:update", {"quota_class": quota_class}
+        )
+        if quota_class != DEFAULT_CLASS:
+            raise NotSupported(operation=f"Quota class {quota_class!r} (only 'default')")
+        with self.db.writer() as session:
+            self.engine.set_defaults(session, limits)
+        with self.db.reader() as session:
+            return self.engine.defaults(session)
 
     def absolute_limits(self, ctx: RequestContext, project_id: str | None) -> dict[str, Any]:
         project = project_id or ctx.project_id or ""

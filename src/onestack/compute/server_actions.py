@@ -125,6 +125,17 @@ class ServerActions:
         instance = self._begin(ctx, server_id, action, rule)
         self._cast(ctx, instance, action)
 
+    def migrate(self, ctx: RequestContext, server_id: str, live: bool, host: Any) -> None:
+        """Cold and live migration: a project's manager (or an admin) may ask, as
+        Nova's defaults say; onestack does not move servers between hosts (501)."""
+        with self.db.reader() as session:
+            instance = self.core.instance(session, ctx, server_id)
+        rule = "os-migrate-server:migrate_live" if live else "os-migrate-server:migrate"
+        self.core.enforce(ctx, rule, instance.project_id)
+        if host:
+            self.core.enforce(ctx, rule + ":host", instance.project_id)
+        raise NotSupported(operation="Live migration" if live else "Cold migration")
+
     def reboot(self, ctx: RequestContext, server_id: str, hard: bool) -> None:
         with self.db.reader() as session:
             current = self.core.instance(session, ctx, server_id)

@@ -1,4 +1,5 @@
-"""First-start bootstrap: the default domain, roles, admin and demo, the catalog,
+"""First-start bootstrap: the default domain, roles (Keystone's admin, manager,
+member, reader and service, and Swift's ResellerAdmin), admin and demo, the catalog,
 and the services' own users.
 
 A service user (Nova's ``nova``, Heat's ``heat``, ...) is what a service's agents,
@@ -42,6 +43,14 @@ from onestack.identity.models import (
     Service,
     User,
 )
+
+#: the roles ``keystone-manage bootstrap`` makes (2023.2 and later), and the
+#: ``ResellerAdmin`` role that a deployment with Swift has (account quotas, reseller
+#: requests); only the first four are immutable
+DEFAULT_ROLES = ("admin", "manager", "member", "reader", "service", "ResellerAdmin")
+IMMUTABLE_ROLES = ("admin", "manager", "member", "reader")
+#: the chain of implied roles: admin -> manager -> member -> reader
+IMPLIED_ROLES = (("admin", "manager"), ("manager", "member"), ("member", "reader"))
 
 
 @dataclass(frozen=True)
@@ -164,14 +173,19 @@ def bootstrap(
                     enabled=True,
                 )
             )
-        wanted_roles = {"admin", "member", "reader", "service"}
+        wanted_roles = set(DEFAULT_ROLES)
         wanted_roles.update(role for user in service_users for role in user.roles)
         roles = {name: _role(session, name) for name in sorted(wanted_roles)}
         session.flush()
-        for prior, implied in (("admin", "member"), ("member", "reader")):
+        for prior, implied in IMPLIED_ROLES:
             key = (roles[prior].id, roles[implied].id)
             if session.get(ImpliedRole, key) is None:
                 session.add(ImpliedRole(prior_role_id=key[0], implied_role_id=key[1]))
+        # Keystone 2023.2 put manager between admin and member: admin implies member
+        # through manager now, not directly
+        direct = session.get(ImpliedRole, (roles["admin"].id, roles["member"].id))
+        if direct is not None:
+            session.delete(direct)
         admin_project = _project(session, "admin", "Bootstrap project for the administrator")
         demo_project = _project(session, "demo", "Project of the demo user")
         service_project = _project(session, "service", "Project of the services' own users")
@@ -210,7 +224,7 @@ def _role(session: Session, name: str) -> Role:
             name=name,
             domain_id=None,
             domain_key=GLOBAL,
-            options={"immutable": True} if name in ("admin", "member", "reader") else {},
+            options={"immutable": True} if name in IMMUTABLE_ROLES else {},
         )
         session.add(role)
     return role

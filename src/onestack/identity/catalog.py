@@ -17,6 +17,7 @@ from onestack.common.context import RequestContext
 from onestack.common.exceptions import BadRequest, Forbidden, Unauthorized
 from onestack.common.pagination import apply_filters
 from onestack.identity.core import IdentityCore, get_or_404, new_id
+from onestack.identity.endpoint_filter import filtered_endpoints
 from onestack.identity.models import Endpoint, Region, Service
 from onestack.identity.resources import split_extra
 
@@ -42,6 +43,7 @@ class CatalogManager:
         self._cache: tuple[int, list[dict[str, Any]]] | None = None
         self._per_project: dict[tuple[int, str | None], list[dict[str, Any]]] = {}
         self._lock = threading.Lock()
+        self._filter_cache: tuple[int, dict[str, set[str]]] | None = None
 
     # -- the catalog ------------------------------------------------------
 
@@ -85,7 +87,8 @@ class CatalogManager:
         ``%(tenant_id)s``, ...) made for ``project_id``; endpoints that need a project
         are left out when there is none, as Keystone does."""
         catalog = self.catalog()
-        if not any("(" in e["url"] for s in catalog for e in s["endpoints"]):
+        allowed = self._filters().get(project_id) if project_id else None
+        if allowed is None and not any("(" in e["url"] for s in catalog for e in s["endpoints"]):
             return catalog
         key = (self.core.revision.value, project_id)
         cached = self._per_project.get(key)
@@ -95,6 +98,8 @@ class CatalogManager:
         for service in catalog:
             endpoints = []
             for endpoint in service["endpoints"]:
+                if allowed is not None and endpoint["id"] not in allowed:
+                    continue
                 url = endpoint["url"]
                 if "(" in url:
                     if project_id is None:
@@ -103,11 +108,24 @@ class CatalogManager:
                         url = url.replace(f"$({name})s", project_id)
                         url = url.replace(f"%({name})s", project_id)
                 endpoints.append({**endpoint, "url": url})
-            result.append({**service, "endpoints": endpoints})
+            if endpoints or allowed is None:
+                result.append({**service, "endpoints": endpoints})
         if len(self._per_project) > 1000:
             self._per_project.clear()
         self._per_project[key] = result
         return result
+
+    def _filters(self) -> dict[str, set[str]]:
+        """OS-EP-FILTER: the endpoints of each project that has associations (cached per
+        revision)."""
+        revision = self.core.revision.value
+        cached = self._filter_cache
+        if cached is not None and cached[0] == revision:
+            return cached[1]
+        with self.core.read() as session:
+            filters = filtered_endpoints(session)
+        self._filter_cache = (revision, filters)
+        return filters
 
     def catalog_of_token(self, ctx: RequestContext) -> list[dict[str, Any]]:
         """``GET /auth/catalog``: the catalog for the caller's scope; Unauthorized for an

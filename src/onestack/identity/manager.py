@@ -16,8 +16,10 @@ from onestack.identity.assignment import AssignmentManager, effective_role_ids, 
 from onestack.identity.catalog import CatalogManager
 from onestack.identity.core import IdentityCore
 from onestack.identity.credentials import CredentialManager, Ec2Secret
+from onestack.identity.endpoint_filter import EndpointFilterManager
 from onestack.identity.fernet import KeyRepository, TokenFormatter
 from onestack.identity.models import Domain, Project, User
+from onestack.identity.policy_store import PolicyStore
 from onestack.identity.resources import ResourceManager
 from onestack.identity.tokens import TokenManager
 
@@ -34,6 +36,8 @@ class IdentityManager:
         self.resources = ResourceManager(self.core)
         self.assignments = AssignmentManager(self.core)
         self.catalog = CatalogManager(self.core)
+        self.endpoint_filter = EndpointFilterManager(self.core)
+        self.policies = PolicyStore(self.core)
         self.credentials = CredentialManager(self.core, self.credential_keys)
         self.tokens = TokenManager(self.core, TokenFormatter(self.token_keys))
         self.trusts = self.tokens.trusts

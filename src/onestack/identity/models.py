@@ -231,3 +231,52 @@ class Trust(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     extra: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+
+class PolicyBlob(Base):
+    """``/v3/policies``: a policy document Keystone stores for others to fetch (it
+    enforces none of them)."""
+
+    __tablename__ = "identity_policies"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    type: Mapped[str] = mapped_column(String(255))
+    blob: Mapped[str] = mapped_column(Text)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+
+class EndpointGroup(Base):
+    """OS-EP-FILTER: endpoints chosen by attribute filters (identity/endpoint_filter.py)."""
+
+    __tablename__ = "identity_endpoint_groups"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+    filters: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+
+class ProjectEndpoint(Base):
+    """OS-EP-FILTER: an endpoint associated with a project."""
+
+    __tablename__ = "identity_project_endpoints"
+
+    endpoint_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("identity_endpoints.id", ondelete="CASCADE"), primary_key=True
+    )
+    project_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("identity_projects.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class ProjectEndpointGroup(Base):
+    """OS-EP-FILTER: an endpoint group associated with a project."""
+
+    __tablename__ = "identity_project_endpoint_groups"
+
+    endpoint_group_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("identity_endpoint_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    project_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("identity_projects.id", ondelete="CASCADE"), primary_key=True, index=True
+    )

@@ -8,6 +8,7 @@ and revokes the tokens scoped to it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -93,6 +94,34 @@ def split_extra(
     fields = {k: v for k, v in data.items() if k in known}
     extra = {k: v for k, v in data.items() if k not in known and k not in _EXTRA_EXCLUDED}
     return fields, extra
+
+
+@dataclass(frozen=True)
+class DomainProject:
+    """A domain seen through ``/v3/projects`` (a project acting as a domain,
+    ``is_domain: true``): Keystone keeps domains as such projects; onestack keeps them
+    as domains and shows them this way."""
+
+    id: str
+    name: str
+    description: str | None
+    enabled: bool
+    extra: dict[str, Any] = field(default_factory=dict)
+    domain_id: None = None
+    parent_id: None = None
+    is_domain: bool = True
+    tags: tuple[str, ...] = ()
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def as_project(domain: Domain) -> DomainProject:
+    return DomainProject(
+        id=domain.id,
+        name=domain.name,
+        description=domain.description,
+        enabled=domain.enabled,
+        extra=dict(domain.extra or {}),
+    )
 
 
 class ResourceManager:
@@ -188,8 +217,13 @@ class ResourceManager:
 
     # -- projects -------------------------------------------------------
 
-    def list_projects(self, ctx: RequestContext, query: Query) -> list[Project]:
+    def list_projects(self, ctx: RequestContext, query: Query) -> list[Project | DomainProject]:
+        """Projects; with ``is_domain=true``, the domains as projects (Keystone lists only
+        the projects that are not domains unless asked)."""
         params = dict(query)
+        if "is_domain" in params and parse_bool(params["is_domain"], "is_domain"):
+            wanted = [(k, v) for k, v in query if k in ("name", "enabled")]
+            return [as_project(d) for d in self.list_domains(ctx, wanted)]
         domain_filter = params.get("domain_id") or ctx.domain_id
         self.policy.enforce(ctx, "identity:list_projects", {"target": {"domain_id": domain_filter}})
         if not ctx.is_admin and ctx.domain_id and "domain_id" not in params:
@@ -206,24 +240,26 @@ class ResourceManager:
                 },
                 booleans=("enabled",),
             )
-            if "is_domain" in params and parse_bool(params["is_domain"], "is_domain"):
-                return []
             projects = list(session.scalars(stmt.order_by(Project.name)))
-        return _filter_tags(projects, params)
+        return list(_filter_tags(projects, params))
 
-    def show_project(self, ctx: RequestContext, project_id: str) -> Project:
+    def show_project(self, ctx: RequestContext, project_id: str) -> Project | DomainProject:
         with self.core.read() as session:
+            if session.get(Project, project_id) is None and session.get(Domain, project_id):
+                return as_project(self.show_domain(ctx, project_id))
             project = get_project(session, project_id)
         self.policy.enforce(
             ctx, "identity:get_project", {"target": {"project": _project_target(project)}}
         )
         return project
 
-    def project_parents(self, project: Project) -> list[Project]:
+    def project_parents(self, project: Project | DomainProject) -> list[Project]:
+        if isinstance(project, DomainProject):
+            return []  # a domain is the top of its hierarchy
         with self.core.read() as session:
             return project_ancestors(session, project)
 
-    def project_children(self, project: Project) -> list[Project]:
+    def project_children(self, project: Project | DomainProject) -> list[Project]:
         with self.core.read() as session:
             found: list[Project] = []
             frontier = [project.id]
@@ -234,7 +270,22 @@ class ResourceManager:
                 frontier = [r.id for r in rows]
             return found
 
-    def create_project(self, ctx: RequestContext, data: dict[str, Any]) -> Project:
+    def _create_domain_project(
+        self, ctx: RequestContext, fields: dict[str, Any], extra: dict[str, Any]
+    ) -> DomainProject:
+        """``is_domain: true``: a new domain, shown as a project.  As in Keystone it has
+        neither a domain nor a parent."""
+        for key in ("domain_id", "parent_id"):
+            if fields.get(key) is not None:
+                raise BadRequest(f"A project acting as a domain cannot have a {key}.")
+        if fields.get("tags"):
+            raise BadRequest("A project acting as a domain cannot have tags.")
+        data: dict[str, Any] = {
+            k: fields[k] for k in ("name", "description", "enabled") if k in fields
+        }
+        return as_project(self.create_domain(ctx, {**data, **extra}))
+
+    def create_project(self, ctx: RequestContext, data: dict[str, Any]) -> Project | DomainProject:
         fields, extra = split_extra(
             data,
             (
@@ -249,7 +300,7 @@ class ResourceManager:
             ),
         )
         if fields.get("is_domain"):
-            raise BadRequest("Projects acting as domains are not supported; create a domain.")
+            return self._create_domain_project(ctx, fields, extra)
         with self.core.write("project") as session:
             parent: Project | None = None
             if fields.get("parent_id"):
@@ -289,7 +340,16 @@ class ResourceManager:
             session.flush()
         return project
 
-    def update_project(self, ctx: RequestContext, project_id: str, data: dict[str, Any]) -> Project:
+    def _is_domain(self, project_id: str) -> bool:
+        with self.core.read() as session:
+            return (
+                session.get(Project, project_id) is None
+                and session.get(Domain, project_id) is not None
+            )
+
+    def update_project(
+        self, ctx: RequestContext, project_id: str, data: dict[str, Any]
+    ) -> Project | DomainProject:
         fields, extra = split_extra(
             data,
             (
@@ -303,6 +363,16 @@ class ResourceManager:
                 "is_domain",
             ),
         )
+        if self._is_domain(project_id):
+            if any(key in fields for key in ("domain_id", "parent_id", "tags")) or (
+                fields.get("is_domain", True) is not True
+            ):
+                raise BadRequest("Only the name, description and enabled of a project acting "
+                                 "as a domain can be updated.")  # fmt: skip
+            changes: dict[str, Any] = {
+                k: fields[k] for k in ("name", "description", "enabled") if k in fields
+            }
+            return as_project(self.update_domain(ctx, project_id, {**changes, **extra}))
         with self.core.write("project") as session:
             project = get_project(session, project_id)
             self.policy.enforce(
@@ -324,6 +394,9 @@ class ResourceManager:
         return project
 
     def delete_project(self, ctx: RequestContext, project_id: str) -> None:
+        if self._is_domain(project_id):
+            self.delete_domain(ctx, project_id)
+            return
         with self.core.write("project") as session:
             project = get_project(session, project_id)
             self.policy.enforce(

@@ -98,6 +98,8 @@ def to_record(image: Image) -> ImageRecord:
         protected=image.protected,
         checksum=image.checksum,
         properties={p.name: p.value for p in image.properties},
+        created_at=image.created_at,
+        updated_at=image.updated_at,
     )
 
 

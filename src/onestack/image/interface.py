@@ -2,12 +2,16 @@
 
 The compute service boots from and snapshots to images through exactly
 these calls on ``cloud.neighbours.image`` (the ``ImageManager``), never
-through the image service's tables or HTTP API.
+through the image service's tables or HTTP API; Nova's image proxy
+(``/v2.1/images`` up to microversion 2.35) lists, deletes and edits the
+properties of images through the same object.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -29,6 +33,8 @@ class ImageRecord:
     protected: bool
     checksum: str | None
     properties: dict[str, str] = field(default_factory=dict)
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -73,4 +79,33 @@ class ImageService(Protocol):
     ) -> ImageRecord:
         """Create an active image owned by ``ctx.project_id`` from a local file
         (copied into the store; the caller keeps ``path``).  Quotas apply."""
+        ...
+
+    def list_images(
+        self,
+        ctx: RequestContext,
+        query: Sequence[tuple[str, str]],
+        *,
+        at_least: Mapping[str, int] | None = None,
+    ) -> list[ImageRecord]:
+        """The images ``ctx`` sees, as Glance's ``GET /v2/images`` answers ``query``
+        (filters, custom properties, ``limit``, ``marker``, sorting); ``at_least``
+        keeps those whose ``min_disk``/``min_ram`` is at least the value given.
+        BadRequest for a bad filter or marker."""
+        ...
+
+    def delete_image(self, ctx: RequestContext, image_id: str) -> None:
+        """Delete the image and its data (policy as Glance's delete; NotFound, Forbidden
+        for a protected image)."""
+        ...
+
+    def update_image_properties(
+        self,
+        ctx: RequestContext,
+        image_id: str,
+        set_properties: Mapping[str, str],
+        remove: Sequence[str] = (),
+    ) -> ImageRecord:
+        """Set and remove custom properties in one transaction (Glance's property
+        quota and reserved names apply); the image afterwards."""
         ...

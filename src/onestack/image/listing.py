@@ -13,7 +13,7 @@ default is ``created_at`` descending, and a direction left out is ``desc``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -182,7 +182,11 @@ class ImageLister:
             return mine | Image.visibility.in_(("public", "community")) | shared
         return mine | (Image.visibility == "public") | shared
 
-    def list(self, ctx: RequestContext, query: Query) -> Page:
+    def list(
+        self, ctx: RequestContext, query: Query, at_least: Mapping[str, int] | None = None
+    ) -> Page:
+        """``GET /v2/images``; ``at_least`` (``min_disk``, ``min_ram``) is for Nova's
+        image proxy, whose ``minDisk``/``minRam`` filters Glance's API has not."""
         core = self.core
         core.enforce(ctx, "get_images")
         settings = core.settings
@@ -225,6 +229,8 @@ class ImageLister:
                         ImageProperty.value == value,
                     )
                 )
+        for column, minimum in (at_least or {}).items():
+            stmt = stmt.where(getattr(Image, column) >= minimum)
         page = PageRequest(limit=limit, marker=params.get("marker"), sort=parse_sort(query))
         with core.db.reader() as session:
             try:

@@ -10,20 +10,21 @@ Composition, one direction only::
                        └── each takes the one ImageCore (core.py)
 
 Other services use only the interface's methods (``get_image``,
-``data_path``, ``create_from_file``) through ``cloud.neighbours.image``; the
+``data_path``, ``create_from_file``, and for Nova's image proxy ``list_images``,
+``delete_image``, ``update_image_properties``) through ``cloud.neighbours.image``; the
 HTTP routes call the sub-managers.  The image service needs no other service.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from onestack.common.context import RequestContext
 from onestack.common.db import Database
 from onestack.common.policy import Enforcer
 from onestack.image.conf import ImageSettings
-from onestack.image.core import ImageCore
+from onestack.image.core import ImageCore, to_record
 from onestack.image.data import ImageDataManager
 from onestack.image.images import ImageRecords
 from onestack.image.imports import ImageImporter
@@ -31,6 +32,7 @@ from onestack.image.interface import DataLocation, ImageRecord
 from onestack.image.listing import ImageLister
 from onestack.image.locations import StoreLocations
 from onestack.image.members import MemberManager
+from onestack.image.patch import Change
 from onestack.image.reader import ImageReader
 from onestack.image.store import FilesystemStore, ImageStore
 from onestack.image.stores import StoreSet
@@ -118,6 +120,30 @@ class ImageManager:
             self.images.delete(RequestContext.admin(), image.id)
             raise
         return self.images.get(ctx, image.id)
+
+    def list_images(
+        self,
+        ctx: RequestContext,
+        query: Sequence[tuple[str, str]],
+        *,
+        at_least: Mapping[str, int] | None = None,
+    ) -> list[ImageRecord]:
+        return [to_record(i) for i in self.lister.list(ctx, query, at_least).images]
+
+    def delete_image(self, ctx: RequestContext, image_id: str) -> None:
+        self.images.delete(ctx, image_id)
+
+    def update_image_properties(
+        self,
+        ctx: RequestContext,
+        image_id: str,
+        set_properties: Mapping[str, str],
+        remove: Sequence[str] = (),
+    ) -> ImageRecord:
+        changes = [Change("remove", name) for name in remove]
+        changes += [Change("add", name, value) for name, value in set_properties.items()]
+        self.images.update(ctx, image_id, changes)
+        return self.images.get(ctx, image_id)
 
     # -- onestack's own bookkeeping --------------------------------------------------
 

@@ -43,6 +43,10 @@ def _port(row: models.Port) -> PortState:
             for p in row.allowed_address_pairs or []
         ),
         host=row.binding_host_id,
+        dhcp_opts=tuple(
+            (str(o["opt_name"]), str(o["opt_value"] or ""), int(o.get("ip_version", 4)))
+            for o in row.extra_dhcp_opts or []
+        ),
     )
 
 

@@ -291,3 +291,15 @@ class OverlappingAllocationPools(Conflict):
 
 class OutOfBoundsAllocationPool(InvalidInput):
     msg_fmt = "The allocation pool {pool} spans beyond the subnet cidr {subnet_cidr}."
+
+
+class MeteringLabelNotFound(NotFound):
+    msg_fmt = "Metering label {label_id} does not exist."
+
+
+class MeteringLabelRuleNotFound(NotFound):
+    msg_fmt = "Metering label rule {rule_id} does not exist."
+
+
+class MeteringLabelRuleOverlaps(Conflict):
+    msg_fmt = "Metering label rule with remote_ip_prefix {remote_ip_prefix} overlaps another."

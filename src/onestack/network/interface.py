@@ -269,3 +269,108 @@ class NetworkService(Protocol):
     ) -> PortInfo:
         """Replace the port's security groups (as ``PUT /v2.0/ports/{id}`` would)."""
         ...
+
+
+# -- Nova's network proxy APIs (compute API, microversions up to 2.35/2.43) ------------
+
+
+@dataclass(frozen=True)
+class SecurityGroupRuleRecord:
+    id: str
+    security_group_id: str
+    direction: str  # ingress, egress
+    ethertype: str  # IPv4, IPv6
+    protocol: str | None
+    port_range_min: int | None
+    port_range_max: int | None
+    remote_ip_prefix: str | None
+    remote_group_id: str | None
+
+
+@dataclass(frozen=True)
+class SecurityGroupRecord:
+    id: str
+    name: str
+    description: str
+    project_id: str
+    rules: tuple[SecurityGroupRuleRecord, ...] = ()
+
+
+@dataclass(frozen=True)
+class FloatingIPRecord:
+    id: str
+    floating_ip_address: str
+    floating_network_id: str
+    #: the floating network's name (Nova's "pool")
+    pool: str
+    project_id: str
+    fixed_ip_address: str | None = None
+    port_id: str | None = None
+    #: the device of the associated port (a server's id), if any
+    instance_id: str | None = None
+
+
+class NetworkProxyService(Protocol):
+    """What the compute API's proxies (``os-security-groups``, ``os-floating-ips``,
+    ``os-networks``, ...) use, in the control plane only.  Every call acts as the
+    caller, with Neutron's visibility and policy, and raises Neutron's errors."""
+
+    def list_networks(self, ctx: RequestContext) -> list[NetworkInfo]:
+        """The networks the caller sees (its own, shared and external ones)."""
+        ...
+
+    def list_security_groups(
+        self, ctx: RequestContext, project_id: str | None
+    ) -> list[SecurityGroupRecord]:
+        """The groups the caller sees, only ``project_id``'s when given (the project's
+        ``default`` group is made first, as Neutron does)."""
+        ...
+
+    def get_security_group(self, ctx: RequestContext, group_id: str) -> SecurityGroupRecord: ...
+
+    def create_security_group(
+        self, ctx: RequestContext, name: str, description: str
+    ) -> SecurityGroupRecord: ...
+
+    def update_security_group(
+        self, ctx: RequestContext, group_id: str, name: str, description: str
+    ) -> SecurityGroupRecord: ...
+
+    def delete_security_group(self, ctx: RequestContext, group_id: str) -> None: ...
+
+    def create_security_group_rule(
+        self,
+        ctx: RequestContext,
+        group_id: str,
+        *,
+        ethertype: str,
+        protocol: str | None,
+        port_range_min: int | None,
+        port_range_max: int | None,
+        remote_ip_prefix: str | None,
+        remote_group_id: str | None,
+    ) -> SecurityGroupRuleRecord:
+        """An ingress rule (SecurityGroupRuleExists, a 409, for a duplicate)."""
+        ...
+
+    def delete_security_group_rule(self, ctx: RequestContext, rule_id: str) -> None: ...
+
+    def list_floating_ips(self, ctx: RequestContext) -> list[FloatingIPRecord]:
+        """The caller's project's floating IPs."""
+        ...
+
+    def get_floating_ip(self, ctx: RequestContext, fip_id: str) -> FloatingIPRecord: ...
+
+    def find_floating_ip(self, ctx: RequestContext, address: str) -> FloatingIPRecord:
+        """The caller's floating IP with ``address`` (FloatingIPNotFound otherwise)."""
+        ...
+
+    def create_floating_ip(self, ctx: RequestContext, network_id: str) -> FloatingIPRecord: ...
+
+    def delete_floating_ip(self, ctx: RequestContext, fip_id: str) -> None: ...
+
+    def associate_floating_ip(
+        self, ctx: RequestContext, fip_id: str, port_id: str | None, fixed_address: str | None
+    ) -> FloatingIPRecord:
+        """Associate with the port's fixed address (or disassociate, ``port_id`` None)."""
+        ...

@@ -45,6 +45,7 @@ from onestack.network.floatingips import FloatingIPs
 from onestack.network.instances import InstancePorts
 from onestack.network.interface import (
     Addresses,
+    FloatingIPRecord,
     MetadataProvider,
     NetworkInfo,
     NetworkRequest,
@@ -52,9 +53,13 @@ from onestack.network.interface import (
     PortInfo,
     Requested,
     SecurityGroupInfo,
+    SecurityGroupRecord,
+    SecurityGroupRuleRecord,
     VifTap,
 )
+from onestack.network.metering import MeteringLabelRules, MeteringLabels
 from onestack.network.networks import Networks
+from onestack.network.nova_proxy import NovaNetworkProxy
 from onestack.network.ports import Ports
 from onestack.network.quotas import IPAvailability, NetworkQuotas
 from onestack.network.routers import Routers
@@ -92,6 +97,8 @@ class NetworkManager:
             core, self.networks, self.subnets, self.ports, self.security_groups, self.routers
         )
         self.quotas = NetworkQuotas(core)
+        self.metering_labels = MeteringLabels(core)
+        self.metering_label_rules = MeteringLabelRules(core, self.metering_labels)
         self.ip_availability = IPAvailability(core, self.networks)
         #: the network agents of every host (GET /v2.0/agents), their liveness and bindings
         self.agent_records = NetworkAgents(core)
@@ -106,8 +113,14 @@ class NetworkManager:
             "security-groups": self.security_groups,
             "security_groups": self.security_groups,
             "security-group-rules": self.security_group_rules,
+            "metering/metering-labels": self.metering_labels,
+            "metering/metering-label-rules": self.metering_label_rules,
         }
         self.tags = Tags(core, self.collections)
+        #: what Nova's proxy APIs use (interface.NetworkProxyService)
+        self.nova_proxy = NovaNetworkProxy(
+            core, self.networks, self.security_groups, self.security_group_rules, self.floatingips
+        )
 
     @property
     def settings(self) -> NetworkSettings:
@@ -280,9 +293,84 @@ class NetworkManager:
     ) -> PortInfo:
         return self.instances.set_port_security_groups(ctx, port_id, group_ids)
 
+    # -- Nova's proxy APIs (onestack.network.interface.NetworkProxyService) -----------------
+
+    def list_networks(self, ctx: RequestContext) -> list[NetworkInfo]:
+        return self.nova_proxy.list_networks(ctx)
+
+    def list_security_groups(
+        self, ctx: RequestContext, project_id: str | None
+    ) -> list[SecurityGroupRecord]:
+        return self.nova_proxy.list_security_groups(ctx, project_id)
+
+    def get_security_group(self, ctx: RequestContext, group_id: str) -> SecurityGroupRecord:
+        return self.nova_proxy.get_security_group(ctx, group_id)
+
+    def create_security_group(
+        self, ctx: RequestContext, name: str, description: str
+    ) -> SecurityGroupRecord:
+        return self.nova_proxy.create_security_group(ctx, name, description)
+
+    def update_security_group(
+        self, ctx: RequestContext, group_id: str, name: str, description: str
+    ) -> SecurityGroupRecord:
+        return self.nova_proxy.update_security_group(ctx, group_id, name, description)
+
+    def delete_security_group(self, ctx: RequestContext, group_id: str) -> None:
+        self.nova_proxy.delete_security_group(ctx, group_id)
+
+    def create_security_group_rule(
+        self,
+        ctx: RequestContext,
+        group_id: str,
+        *,
+        ethertype: str,
+        protocol: str | None,
+        port_range_min: int | None,
+        port_range_max: int | None,
+        remote_ip_prefix: str | None,
+        remote_group_id: str | None,
+    ) -> SecurityGroupRuleRecord:
+        return self.nova_proxy.create_security_group_rule(
+            ctx,
+            group_id,
+            ethertype=ethertype,
+            protocol=protocol,
+            port_range_min=port_range_min,
+            port_range_max=port_range_max,
+            remote_ip_prefix=remote_ip_prefix,
+            remote_group_id=remote_group_id,
+        )
+
+    def delete_security_group_rule(self, ctx: RequestContext, rule_id: str) -> None:
+        self.nova_proxy.delete_security_group_rule(ctx, rule_id)
+
+    def list_floating_ips(self, ctx: RequestContext) -> list[FloatingIPRecord]:
+        return self.nova_proxy.list_floating_ips(ctx)
+
+    def get_floating_ip(self, ctx: RequestContext, fip_id: str) -> FloatingIPRecord:
+        return self.nova_proxy.get_floating_ip(ctx, fip_id)
+
+    def find_floating_ip(self, ctx: RequestContext, address: str) -> FloatingIPRecord:
+        return self.nova_proxy.find_floating_ip(ctx, address)
+
+    def create_floating_ip(self, ctx: RequestContext, network_id: str) -> FloatingIPRecord:
+        return self.nova_proxy.create_floating_ip(ctx, network_id)
+
+    def delete_floating_ip(self, ctx: RequestContext, fip_id: str) -> None:
+        self.nova_proxy.delete_floating_ip(ctx, fip_id)
+
+    def associate_floating_ip(
+        self, ctx: RequestContext, fip_id: str, port_id: str | None, fixed_address: str | None
+    ) -> FloatingIPRecord:
+        return self.nova_proxy.associate_floating_ip(ctx, fip_id, port_id, fixed_address)
+
 
 if TYPE_CHECKING:
-    from onestack.network.interface import NetworkService
+    from onestack.network.interface import NetworkProxyService, NetworkService
 
     def _implements_the_protocol(manager: NetworkManager) -> NetworkService:
+        return manager
+
+    def _implements_the_proxy_protocol(manager: NetworkManager) -> NetworkProxyService:
         return manager

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from onestack.common.db import Base, JSONType, UTCDateTime, utcnow
@@ -108,6 +108,10 @@ class Port(StandardAttrs, Base):
     port_security_enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     allowed_address_pairs: Mapped[list[dict[str, str]]] = mapped_column(JSONType, default=list)
     dns_name: Mapped[str] = mapped_column(String(255), nullable=False, default="")
+    #: ``extra_dhcp_opts``: [{"opt_name", "opt_value", "ip_version"}]
+    extra_dhcp_opts: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONType, default=list, server_default=text("'[]'")
+    )
 
     fixed_ips: Mapped[list[IPAllocation]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="IPAllocation.position"
@@ -160,6 +164,10 @@ class Router(StandardAttrs, Base):
     enable_snat: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     routes: Mapped[list[dict[str, str]]] = mapped_column(JSONType, default=list)
     availability_zone_hints: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    #: the ``dvr`` extension's flag: recorded and shown; the router is centralized anyway
+    distributed: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
 
     #: the gateway port's fixed IPs, loaded by the manager (not a column)
     gw_fixed_ips: list[dict[str, str]] = []
@@ -286,3 +294,30 @@ class RouterAgentBinding(Base):
     agent_id: Mapped[str] = mapped_column(
         String(36), ForeignKey("network_agents.id", ondelete="CASCADE"), index=True
     )
+
+
+class MeteringLabel(StandardAttrs, Base):
+    """The metering extension's label (API only: no traffic is counted)."""
+
+    __tablename__ = "network_metering_labels"
+
+    shared: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+
+class MeteringLabelRule(Base):
+    __tablename__ = "network_metering_label_rules"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    metering_label_id: Mapped[str] = mapped_column(
+        String(36),
+        ForeignKey("network_metering_labels.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    )
+    direction: Mapped[str] = mapped_column(String(16), nullable=False)
+    excluded: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    remote_ip_prefix: Mapped[str | None] = mapped_column(String(64))
+    source_ip_prefix: Mapped[str | None] = mapped_column(String(64))
+    destination_ip_prefix: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)

@@ -49,7 +49,10 @@ PORT_ATTRS = {
     "device_id", "device_owner", "project_id", "tenant_id", "security_groups",
     "allowed_address_pairs", "port_security_enabled", "binding:host_id", "binding:vnic_type",
     "binding:profile", "dns_name", "qos_policy_id", "propagate_uplink_status",
+    "extra_dhcp_opts",
 }  # fmt: skip
+#: DHCP options Neutron keeps with an empty value (the others are removed by it)
+BLANK_DHCP_OPTS = ("router", "classless-static-route")
 VNIC_TYPES = ("normal", "direct", "macvtap", "baremetal", "direct-physical", "virtio-forwarder")
 
 
@@ -58,11 +61,14 @@ def _fixed_ips_filter(stmt: Select[Any], values: list[str]) -> Select[Any]:
         key, _, wanted = value.partition("=")
         column = {
             "ip_address": IPAllocation.ip_address,
+            "ip_address_substr": IPAllocation.ip_address,
             "subnet_id": IPAllocation.subnet_id,
         }.get(key)
         if column is None:
             continue
-        if key == "ip_address" and wanted.endswith("*"):
+        if key == "ip_address_substr":  # the ip-substring-filtering extension
+            clause = column.contains(wanted, autoescape=True)
+        elif key == "ip_address" and wanted.endswith("*"):
             clause = column.startswith(wanted[:-1])
         else:
             clause = column == wanted
@@ -221,6 +227,12 @@ class Ports(Collection[Port]):
             if not isinstance(body["binding:profile"], dict | None):
                 raise invalid("binding:profile", "must be a dictionary")
             row.binding_profile = body["binding:profile"] or {}
+        if "extra_dhcp_opts" in body:
+            row.extra_dhcp_opts = merge_dhcp_opts(
+                [] if creating else list(row.extra_dhcp_opts or []), body["extra_dhcp_opts"]
+            )
+        elif creating:
+            row.extra_dhcp_opts = []
         if "allowed_address_pairs" in body:
             row.allowed_address_pairs = self._pairs(body["allowed_address_pairs"])
         elif creating:
@@ -316,3 +328,32 @@ class Ports(Collection[Port]):
         self.core.delete_tags(session, row.id)
         session.delete(row)
         session.flush()
+
+
+def merge_dhcp_opts(current: list[dict[str, Any]], given: Any) -> list[dict[str, Any]]:
+    """Neutron's ``extra_dhcp_opts`` update: each given option (``opt_name``,
+    ``opt_value``, ``ip_version`` 4 or 6, default 4) replaces the one of the same name
+    and IP version, an option given without a value removes it; others stay."""
+    if given is None:
+        given = []
+    if not isinstance(given, list):
+        raise invalid("extra_dhcp_opts", f"'{given}' is not a list")
+    result = [dict(o) for o in current]
+    for item in given:
+        if not isinstance(item, dict) or not set(item) <= {"opt_name", "opt_value", "ip_version"}:
+            raise invalid("extra_dhcp_opts", f"Invalid data format for extra DHCP option: {item}")
+        name = item.get("opt_name")
+        if not isinstance(name, str) or not name.strip():
+            raise invalid("extra_dhcp_opts", f"'{name}' is not a valid DHCP option name")
+        value = item.get("opt_value")
+        if value is not None and not isinstance(value, str):
+            raise invalid("extra_dhcp_opts", f"'{value}' is not a valid DHCP option value")
+        version = item.get("ip_version", 4)
+        if str(version) not in ("4", "6") or isinstance(version, bool):
+            raise invalid("extra_dhcp_opts", f"'{version}' is not a valid IP version")
+        version = int(version)
+        result = [o for o in result if (o["opt_name"], o["ip_version"]) != (name, version)]
+        keep = value is not None if name in BLANK_DHCP_OPTS else bool(value)
+        if keep:
+            result.append({"opt_name": name, "opt_value": value, "ip_version": version})
+    return result

@@ -95,11 +95,14 @@ class Routers(Collection[Router]):
         check_known(body, ROUTER_ATTRS)
         if body.get("routes"):
             raise BadRequest(resource="router", msg="Attribute 'routes' not allowed in POST")
-        for flag in ("distributed", "ha"):
-            if flag in body and as_bool(flag, body[flag]):
-                raise BadRequest(resource="router", msg=f"{flag} routers are not supported")
+        if "ha" in body and as_bool("ha", body["ha"]):
+            raise BadRequest(resource="router", msg="ha routers are not supported")
         project = self.core.owner_for_create(ctx, body)
         self.core.enforce(ctx, "create_router", {"project_id": project})
+        distributed = False
+        if "distributed" in body:
+            self.core.enforce(ctx, "create_router:distributed", {"project_id": project})
+            distributed = as_bool("distributed", body["distributed"])
         self.core.check_quota(session, project, "router")
         row = Router(
             id=new_id(), project_id=project,
@@ -110,6 +113,7 @@ class Routers(Collection[Router]):
             availability_zone_hints=as_str_list(
                 "availability_zone_hints", body.get("availability_zone_hints", [])
             ),
+            distributed=distributed,
         )  # fmt: skip
         session.add(row)
         session.flush()
@@ -195,8 +199,12 @@ class Routers(Collection[Router]):
             for name in ("name", "description"):
                 if name in body:
                     setattr(row, name, as_str(name, body[name], allow_none=True))
+            if "ha" in body and as_bool("ha", body["ha"]):
+                raise BadRequest(resource="router", msg="ha routers are not supported")
             if "admin_state_up" in body:
                 row.admin_state_up = as_bool("admin_state_up", body["admin_state_up"])
+            if "distributed" in body:
+                self._set_distributed(ctx, row, as_bool("distributed", body["distributed"]))
             if "external_gateway_info" in body:
                 self._set_gateway(session, ctx, row, body["external_gateway_info"])
             if "routes" in body:
@@ -206,6 +214,23 @@ class Routers(Collection[Router]):
             self._decorate(session, [row])
         self.core.changed()
         return row
+
+    def _set_distributed(self, ctx: RequestContext, row: Router, wanted: bool) -> None:
+        """The ``dvr`` flag (admins only): as in Neutron, a router changes mode only while
+        its ``admin_state_up`` is false.  onestack's routers are centralized either way
+        (a namespace on the network host), as with a Neutron backend without DVR agents."""
+        self.core.enforce(ctx, "update_router:distributed", {"project_id": row.project_id})
+        if wanted == row.distributed:
+            return
+        if row.admin_state_up:
+            verb = "upgrade" if wanted else "migrate"
+            kind = "distributed" if wanted else "centralized"
+            raise BadRequest(
+                resource="router",
+                msg=f"Cannot {verb} active router to {kind}. Please set router "
+                "admin_state_up to False prior to upgrade",
+            )
+        row.distributed = wanted
 
     def _validated_routes(self, session: Session, row: Router, value: Any) -> list[dict[str, str]]:
         routes = []

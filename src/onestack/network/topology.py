@@ -39,6 +39,8 @@ class PortState:
     pairs: tuple[tuple[str, str], ...]  # (ip or cidr, mac)
     #: the host the port is bound to (``binding:host_id``; '' when unbound)
     host: str = ""
+    #: ``extra_dhcp_opts``: (option name or number, value, IP version)
+    dhcp_opts: tuple[tuple[str, str, int], ...] = ()
 
     @property
     def filtered(self) -> bool:

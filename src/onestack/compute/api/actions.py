@@ -38,14 +38,10 @@ UNSUPPORTED = {
     "unshelve": "Unshelving servers",
     "rescue": "Rescuing servers",
     "unrescue": "Rescuing servers",
-    "migrate": "Cold migration",
-    "os-migrateLive": "Live migration",
     "evacuate": "Evacuation",
     "changePassword": "Changing the admin password",
     "addFixedIp": "Fixed IPs",
     "removeFixedIp": "Fixed IPs",
-    "addFloatingIp": "Floating IPs",
-    "removeFloatingIp": "Floating IPs",
     "createBackup": "Backups",
     "trigger_crash_dump": "Crash dumps",
     "injectNetworkInfo": "Injecting network info",
@@ -160,6 +156,18 @@ def server_action(
             ctx, server_id, group, add=name == "addSecurityGroup"
         )
         return Response(status_code=202)
+    if name in ("addFloatingIp", "removeFloatingIp") and not at_least(version, "2.44"):
+        servers.get(ctx, server_id)
+        params = params if isinstance(params, dict) else {}
+        proxy = compute(request).network_proxy
+        if name == "addFloatingIp":
+            proxy.associate(ctx, server_id, params.get("address"), params.get("fixed_address"))
+        else:
+            proxy.disassociate(ctx, server_id, params.get("address"))
+        return Response(status_code=202)
+    if name in ("migrate", "os-migrateLive"):
+        host = params.get("host") if isinstance(params, dict) else None
+        actions.migrate(ctx, server_id, name == "os-migrateLive", host)
     if name in UNSUPPORTED:
         servers.get(ctx, server_id)
         raise NotSupported(operation=UNSUPPORTED[name])

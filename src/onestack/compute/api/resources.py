@@ -617,6 +617,20 @@ def hypervisor_servers(
     return JSONResponse({"hypervisors": [views.hypervisor(h, version, False, True) for h in items]})
 
 
+@router.get("/os-hypervisors/{pattern}/search")
+def hypervisor_search(
+    request: Request, pattern: str, ctx: RequestContext = Ctx, version: APIVersion = Version
+) -> JSONResponse:
+    """Hypervisors whose name contains ``pattern`` (until 2.53; then the
+    ``hypervisor_hostname_pattern`` filter of the list)."""
+    if at_least(version, "2.53"):
+        raise NotFound("The resource could not be found.")
+    items = compute(request).hosts.hypervisors(ctx, "search", pattern)
+    if not items:
+        raise NotFound(f"No hypervisor matching '{pattern}' could be found.")
+    return JSONResponse({"hypervisors": [views.hypervisor(h, version, False) for h in items]})
+
+
 # -- host aggregates (none) -----------------------------------------------------
 
 

@@ -16,6 +16,8 @@ from onestack.compute.api import (
     actions,
     consoles,
     interfaces,
+    legacy,
+    proxies,
     resources,
     servers,
     volume_attachments,
@@ -56,9 +58,33 @@ def _v21(request: Request) -> dict[str, Any]:
     }
 
 
+def _v20(request: Request, media: bool = False) -> dict[str, Any]:
+    """The legacy v2.0 API Nova still lists (first) and describes; onestack serves
+    only its version document (its resources are v2.1's, without microversions)."""
+    body: dict[str, Any] = {
+        "id": "v2.0",
+        "status": "SUPPORTED",
+        "version": "",
+        "min_version": "",
+        "updated": "2011-01-21T11:33:21Z",
+        "links": [{"rel": "self", "href": f"{base(request)}/v2/"}],
+    }
+    if media:
+        body["media-types"] = [
+            {"base": "application/json", "type": "application/vnd.openstack.compute+json;version=2"}
+        ]
+    return body
+
+
 @versions.get("/")
 def root(request: Request) -> JSONResponse:
-    return JSONResponse({"versions": [_v21(request)]})
+    return JSONResponse({"versions": [_v20(request), _v21(request)]})
+
+
+@versions.get("/v2")
+@versions.get("/v2/")
+def version_2_0(request: Request) -> JSONResponse:
+    return JSONResponse({"version": _v20(request, media=True)})
 
 
 @versions.get("/v2.1")
@@ -84,6 +110,15 @@ def build_app(compute: ComputeManager, cloud: Cloud) -> FastAPI:
     )
     app.state.compute = compute
     app.include_router(versions)
-    for module in (servers, actions, resources, volume_attachments, interfaces, consoles):
+    for module in (
+        servers,
+        actions,
+        resources,
+        volume_attachments,
+        interfaces,
+        consoles,
+        proxies,
+        legacy,
+    ):
         app.include_router(module.router)
     return app

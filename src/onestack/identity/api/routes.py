@@ -12,6 +12,8 @@ from onestack.identity.api import (
     auth,
     catalog,
     credentials,
+    endpoint_filter,
+    policies,
     resources,
     roles,
     trusts,
@@ -35,6 +37,17 @@ def build_app(identity: IdentityManager, settings: Settings) -> FastAPI:
         version="3.14",
     )
     app.state.identity = identity
-    for module in (versions, auth, resources, roles, catalog, credentials, trusts, unsupported):
+    for module in (
+        versions,
+        auth,
+        resources,
+        roles,
+        catalog,
+        endpoint_filter,
+        policies,
+        credentials,
+        trusts,
+        unsupported,
+    ):
         app.include_router(module.router)
     return app

@@ -239,3 +239,25 @@ class Ec2Create(_Open):
 
 class ProjectTags(_Closed):
     tags: list[StrictStr]
+
+
+class PolicyCreate(_Open):
+    blob: StrictStr
+    type: Annotated[StrictStr, Field(max_length=255)]
+
+
+class PolicyUpdate(_Open):
+    blob: StrictStr | None = None
+    type: Annotated[StrictStr, Field(max_length=255)] | None = None
+
+
+class EndpointGroupCreate(_Open):
+    name: Name
+    description: Description = None
+    filters: dict[str, Any]
+
+
+class EndpointGroupUpdate(_Open):
+    name: Name | None = None
+    description: Description = None
+    filters: dict[str, Any] | None = None

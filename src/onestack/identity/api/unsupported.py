@@ -17,11 +17,9 @@ UNSUPPORTED = {
     "auth/OS-FEDERATION": "Federated authentication",
     "OS-OAUTH1": "OAuth1",
     "OS-OAUTH2": "OAuth2",
-    "OS-EP-FILTER": "Endpoint filtering",
     "OS-ENDPOINT-POLICY": "Endpoint policies",
     "OS-SIMPLE-CERT": "Simple certificates",
     "OS-REVOKE": "The revocation events API",
-    "policies": "The policy API",
     "limits": "Unified limits",
     "registered_limits": "Registered limits",
 }

@@ -13,13 +13,16 @@ if TYPE_CHECKING:
         Credential,
         Domain,
         Endpoint,
+        EndpointGroup,
         Group,
+        PolicyBlob,
         Project,
         Region,
         Role,
         Service,
         User,
     )
+    from onestack.identity.resources import DomainProject
     from onestack.identity.tokens import TokenData
 
 
@@ -55,8 +58,8 @@ def domain(base: str, d: Domain) -> dict[str, Any]:
     }
 
 
-def project(base: str, p: Project) -> dict[str, Any]:
-    return {
+def project(base: str, p: Project | DomainProject) -> dict[str, Any]:
+    body = {
         **p.extra,
         "id": p.id,
         "name": p.name,
@@ -64,11 +67,13 @@ def project(base: str, p: Project) -> dict[str, Any]:
         "description": p.description or "",
         "enabled": p.enabled,
         "parent_id": p.parent_id,
-        "is_domain": False,
+        "is_domain": getattr(p, "is_domain", False),
         "tags": list(p.tags or []),
-        "options": p.options or {},
         "links": _links(base, f"projects/{p.id}"),
     }
+    if p.options:  # Keystone shows a project's options only when it has some
+        body["options"] = dict(p.options)
+    return body
 
 
 def user(base: str, u: User) -> dict[str, Any]:
@@ -151,6 +156,26 @@ def endpoint(base: str, e: Endpoint) -> dict[str, Any]:
         "service_id": e.service_id,
         "enabled": e.enabled,
         "links": _links(base, f"endpoints/{e.id}"),
+    }
+
+
+def policy(base: str, p: PolicyBlob) -> dict[str, Any]:
+    return {
+        **p.extra,
+        "id": p.id,
+        "type": p.type,
+        "blob": p.blob,
+        "links": _links(base, f"policies/{p.id}"),
+    }
+
+
+def endpoint_group(base: str, g: EndpointGroup) -> dict[str, Any]:
+    return {
+        "id": g.id,
+        "name": g.name,
+        "description": g.description or "",
+        "filters": dict(g.filters),
+        "links": _links(base, f"OS-EP-FILTER/endpoint_groups/{g.id}"),
     }
 
 

@@ -21,6 +21,7 @@ from onestack.common.context import RequestContext
 from onestack.common.openapi import request_body
 from onestack.network.api import deps, views
 from onestack.network.exceptions import HTTPBadRequest
+from onestack.network import metering
 from onestack.network.floatingips import FIP_ATTRS
 from onestack.network.networks import NETWORK_ATTRS
 from onestack.network.ports import PORT_ATTRS
@@ -88,6 +89,22 @@ RESOURCES = (
         "security_group_rule",
         views.security_group_rule,
         frozenset(RULE_ATTRS),
+        updatable=False,
+    ),
+    Resource(
+        "metering/metering-labels",
+        "metering_labels",
+        "metering_label",
+        views.metering_label,
+        frozenset(metering.LABEL_ATTRS),
+        updatable=False,
+    ),
+    Resource(
+        "metering/metering-label-rules",
+        "metering_label_rules",
+        "metering_label_rule",
+        views.metering_label_rule,
+        frozenset(metering.RULE_ATTRS),
         updatable=False,
     ),
 )

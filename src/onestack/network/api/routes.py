@@ -10,7 +10,7 @@ from onestack.common.app import create_app
 from onestack.common.errors import ErrorStyle
 from onestack.common.pipeline import PipelineSpec, TokenValidator
 from onestack.config import Settings
-from onestack.network.api import actions, resources, unsupported, versions
+from onestack.network.api import actions, resources, service_types, unsupported, versions
 
 if TYPE_CHECKING:
     from onestack.network.manager import NetworkManager
@@ -29,6 +29,6 @@ def build_app(manager: NetworkManager, tokens: TokenValidator, settings: Setting
     )
     app.state.network = manager
     # order matters: port forwardings and unsupported collections before the generic routes
-    for module in (versions, unsupported, resources, actions):
+    for module in (versions, unsupported, service_types, resources, actions):
         app.include_router(module.router)
     return app

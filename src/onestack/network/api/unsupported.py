@@ -20,13 +20,11 @@ UNSUPPORTED = {
     "vpn": "VPN as a service",
     "lbaas": "Load balancing",
     "bgpvpn": "BGP VPN",
-    "metering": "Metering labels",
     "network_segment_ranges": "Network segment ranges",
     "auto-allocated-topology": "Auto-allocated topology (use server create --nic auto)",
     "local-ips": "Local IPs",
     "ndp-proxies": "NDP proxies",
     "log": "Packet logging",
-    "service-providers": "Service providers",
     "flavors": "Networking flavors",
 }
 

@@ -72,6 +72,19 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
      "support to more L2 and L3 resources."),
     ("auto-allocated-topology", "Auto Allocated Topology Services", "Auto Allocated Topology "
      "Services."),
+    ("dvr", "Distributed Virtual Router", "Enables configuration of Distributed Virtual "
+     "Routers."),
+    ("extra_dhcp_opt", "Neutron Extra DHCP options", "Extra options configuration for DHCP. "
+     "For example PXE boot options to DHCP clients can be specified (e.g. tftp-server, "
+     "server-ip-address, bootfile-name)"),
+    ("ip-substring-filtering", "IP address substring filtering", "Provides IP address "
+     "substring filtering when listing ports"),
+    ("metering", "Neutron Metering", "Neutron Metering extension."),
+    ("metering_source_and_destination_fields", "Neutron Metering with source and destination "
+     "filtering", "Neutron Metering extension that enables the use of source and destination "
+     "IP prefixes to create metering label rules."),
+    ("service-type", "Neutron Service Type Management", "API for retrieving service providers "
+     "for Neutron advanced services"),
 )  # fmt: skip
 EXTENSIONS = tuple(e for e in EXTENSIONS if e[0] not in ("multi-provider",
                                                          "auto-allocated-topology"))  # fmt: skip
@@ -109,6 +122,9 @@ async def resources(request: Request) -> JSONResponse:
         ("security_group", "security-groups"), ("security_group_rule", "security-group-rules"),
         ("quota", "quotas"), ("network_ip_availability", "network-ip-availabilities"),
         ("availability_zone", "availability_zones"), ("agent", "agents"),
+        ("metering_label", "metering/metering-labels"),
+        ("metering_label_rule", "metering/metering-label-rules"),
+        ("service_provider", "service-providers"),
     ]  # fmt: skip
     url = f"{base_url(request)}/v2.0"
     return JSONResponse(

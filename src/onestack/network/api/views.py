@@ -115,7 +115,7 @@ def port(row: models.Port, ctx: RequestContext) -> dict[str, Any]:
         "binding:vnic_type": row.binding_vnic_type,
         "dns_name": row.dns_name,
         "dns_assignment": [],
-        "extra_dhcp_opts": [],
+        "extra_dhcp_opts": [dict(o) for o in row.extra_dhcp_opts or []],
         "propagate_uplink_status": False,
     }
     if ctx.is_admin:
@@ -141,7 +141,7 @@ def router(row: models.Router, ctx: RequestContext, az: str = "nova") -> dict[st
             "enable_snat": row.enable_snat,
             "external_fixed_ips": list(getattr(row, "gw_fixed_ips", [])),
         }
-    return {
+    body = {
         **_standard(row),
         "name": row.name,
         "status": row.status,
@@ -150,10 +150,12 @@ def router(row: models.Router, ctx: RequestContext, az: str = "nova") -> dict[st
         "routes": list(row.routes or []),
         "availability_zone_hints": list(row.availability_zone_hints or []),
         "availability_zones": [az],
-        "distributed": False,
-        "ha": False,
         "flavor_id": None,
     }
+    if ctx.is_admin:  # Neutron shows these to admins only
+        body["distributed"] = bool(row.distributed)
+        body["ha"] = False
+    return body
 
 
 def floatingip(row: models.FloatingIP, ctx: RequestContext) -> dict[str, Any]:
@@ -205,6 +207,29 @@ def security_group(row: models.SecurityGroup, ctx: RequestContext) -> dict[str, 
 
 
 Renderer = Callable[[Any, RequestContext], dict[str, Any]]
+
+
+def metering_label(row: models.MeteringLabel, ctx: RequestContext) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "name": row.name,
+        "description": row.description,
+        "project_id": row.project_id,
+        "tenant_id": row.project_id,
+        "shared": row.shared,
+    }
+
+
+def metering_label_rule(row: models.MeteringLabelRule, ctx: RequestContext) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "metering_label_id": row.metering_label_id,
+        "direction": row.direction,
+        "excluded": row.excluded,
+        "remote_ip_prefix": row.remote_ip_prefix,
+        "source_ip_prefix": row.source_ip_prefix,
+        "destination_ip_prefix": row.destination_ip_prefix,
+    }
 
 
 def select_fields(body: dict[str, Any], fields: Sequence[str]) -> dict[str, Any]:

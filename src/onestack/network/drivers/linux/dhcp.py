@@ -5,7 +5,9 @@ with its addresses and ``169.254.169.254/32`` for the metadata service.
 dnsmasq gets one ``static`` range per IPv4 DHCP subnet (no dynamic pool), a
 hosts file with every port's MAC and address, and an options file with the
 gateway, DNS servers and routes (classless static routes carry the
-metadata route, the host routes and the default route).  Changes to hosts
+metadata route, the host routes and the default route), and each port's
+IPv4 ``extra_dhcp_opts`` under a tag of the port (options dnsmasq does not know
+are left out and logged, so that one bad option cannot stop a network's DHCP).  Changes to hosts
 or options reach a running dnsmasq by SIGHUP; a change of subnets restarts
 it.  When dnsmasq is not installed, busybox ``udhcpd`` serves the first
 IPv4 subnet instead (static leases only).
@@ -13,11 +15,14 @@ IPv4 subnet instead (static leases only).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 import os
 import shutil
 import signal
+import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 from onestack.network.drivers.linux import commands, l2, names
@@ -97,11 +102,17 @@ class DhcpServers:
                 opts.append(f"tag:{tag},option:dns-server,{','.join(dns)}")
             opts.append(f"tag:{tag},option:mtu,{net.mtu}")
         wanted = {s.id for s in subnets}
+        tagged_options: list[str] = []
         for each in net.ports:
+            port_tag = f"p{names.short(each.id, 8)}"
+            extra = port_options(each.dhcp_opts, port_tag)
+            tagged_options.extend(extra)
             for address, subnet_id in each.ips:
                 if subnet_id in wanted:
                     host = "host-" + address.replace(".", "-")
-                    hosts.append(f"{each.mac},{host},{address}")
+                    tagged = f"set:{port_tag}," if extra else ""
+                    hosts.append(f"{each.mac},{tagged}{host},{address}")
+        opts.extend(tagged_options)
         (directory / "hosts").write_text("\n".join(hosts) + "\n")
         (directory / "opts").write_text("\n".join(opts) + "\n")
         argv = [
@@ -118,10 +129,15 @@ class DhcpServers:
                 f"--dhcp-range=set:{tag},{net_addr.network_address},static,{net_addr.netmask},"
                 f"{LEASE_SECONDS}s"
             )
-        self._run(ns, directory, argv, "dnsmasq")
+        # a dnsmasq (2.89) sent SIGHUP after a port's tagged options were removed was found
+        # gone: a change of the ports' own options restarts it instead (the lease file
+        # keeps the leases)
+        self._run(ns, directory, argv, "dnsmasq", tagged_options)
 
-    def _run(self, ns: str, directory: Path, argv: list[str], marker: str) -> None:
-        stamp = digest(argv)
+    def _run(
+        self, ns: str, directory: Path, argv: list[str], marker: str, extra: Sequence[str] = ()
+    ) -> None:
+        stamp = digest([*argv, *extra])
         stamp_file = directory / "cmd"
         pid = daemon_pid(directory / "pid", marker)
         unchanged = stamp_file.exists() and stamp_file.read_text() == stamp
@@ -193,6 +209,41 @@ class DhcpServers:
         commands.delete_netns(ns)
         if directory.exists():
             shutil.rmtree(directory, ignore_errors=True)
+
+
+@functools.cache
+def known_options() -> frozenset[str]:
+    """The DHCP option names and numbers this host's dnsmasq knows."""
+    try:
+        listing = subprocess.run(
+            ["dnsmasq", "--help", "dhcp"], capture_output=True, text=True, timeout=10, check=False
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return frozenset()
+    known: set[str] = set()
+    for line in listing.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0].isdigit():
+            known.update(parts)
+    return frozenset(known)
+
+
+def port_options(options: tuple[tuple[str, str, int], ...], tag: str) -> list[str]:
+    """dnsmasq option lines for a port's IPv4 ``extra_dhcp_opts`` (DHCPv6 is not
+    served); an option dnsmasq does not know, or a value with a line break, is left
+    out with a warning."""
+    lines = []
+    for name, value, version in options:
+        if version != 4:
+            continue
+        if name not in known_options() or "\n" in value or "\r" in value:
+            LOG.warning(
+                "DHCP option %r of tag %s is not served: dnsmasq does not know it", name, tag
+            )
+            continue
+        option = name if name.isdigit() else f"option:{name}"
+        lines.append(f"tag:{tag},{option},{value}" if value else f"tag:{tag},{option}")
+    return lines
 
 
 def stop_daemon(pid: int) -> None:
