@@ -128,12 +128,16 @@ def poller_memory(cloud: RunningCloud, instances: int) -> dict[str, float]:
 import json, sys, time, tracemalloc
 sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r})
 from onestack.config import load_settings
+from onestack.compute.drivers import load_driver
 from onestack.telemetry.service import build_poller
 def rss():
     fields = dict(line.split(":", 1) for line in open("/proc/self/status"))
     return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
 settings = load_settings(state_dir={str(cloud.state_dir)!r})
 poller = build_poller(settings, False, None, None)
+# the statistics the host's compute agent answers over the bus, read here from the
+# same driver (the fake driver's host file), so the poll includes the per-instance call
+poller.compute.driver = load_driver(settings.compute, settings.state_dir, poller.host)
 poller.session.token()
 before, _ = rss()
 began = time.perf_counter()
