@@ -19,9 +19,9 @@ from fastapi.responses import JSONResponse, Response
 from onestack.common.app import json_body, require_context
 from onestack.common.context import RequestContext
 from onestack.common.openapi import request_body
+from onestack.network import metering
 from onestack.network.api import deps, views
 from onestack.network.exceptions import HTTPBadRequest
-from onestack.network import metering
 from onestack.network.floatingips import FIP_ATTRS
 from onestack.network.networks import NETWORK_ATTRS
 from onestack.network.ports import PORT_ATTRS
