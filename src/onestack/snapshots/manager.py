@@ -84,6 +84,8 @@ NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 #: paths (relative to the state directory; a trailing "/" for a directory; ``*`` within
 #: one component) never saved nor replaced by a restore
+#: the name of a container instance's overlay work directory (the container driver's)
+OVERLAY_WORKDIR = "work"
 SKIPPED = (
     "snapshots/",
     "onestack.db",
@@ -103,7 +105,7 @@ SKIPPED = (
     "compute/runc/",
     "compute/resume-on-start/",
     "compute/instances/*/rootfs/",
-    "compute/instances/*/work/",
+    f"compute/instances/*/{OVERLAY_WORKDIR}/",
     "compute/vms/*/qemu.pid",
     "images/.incoming/",
     "images/staging/",
@@ -125,8 +127,8 @@ LINK_AREAS = (
 
 def _patterns(patterns: tuple[str, ...], tail: str = "") -> re.Pattern[str]:
     """One regular expression for glob patterns whose ``*`` stays within one path
-    component (``compute/instances/*/work/`` is no directory called work inside an
-    instance's disk); ``tail`` is what may follow."""
+    component (the overlay's work directory of an instance is not a directory of
+    that name inside the instance's disk); ``tail`` is what may follow."""
     parts = ["[^/]*".join(re.escape(piece) for piece in p.split("*")) for p in patterns]
     return re.compile("(?:" + "|".join(parts) + ")" + tail + r"\Z")
 

@@ -15,7 +15,13 @@ import pytest
 from onestack.compute.agent import RESUME_DIR as AGENT_RESUME_DIR
 from onestack.config import load_settings
 from onestack.snapshots.copy import Counts, How, clone_file, copy_tree, link_file
-from onestack.snapshots.manager import RESUME_DIR, SnapshotError, SnapshotManager, state_rule
+from onestack.snapshots.manager import (
+    OVERLAY_WORKDIR,
+    RESUME_DIR,
+    SnapshotError,
+    SnapshotManager,
+    state_rule,
+)
 
 
 @pytest.mark.parametrize(
@@ -44,7 +50,7 @@ from onestack.snapshots.manager import RESUME_DIR, SnapshotError, SnapshotManage
         ("volume/backups/b1/chunk-00001", How.LINK),
         ("volume/backups/b1/.chunk-00002.part", How.SKIP),
         # what an instance wrote is never mistaken for onestack's own files
-        ("compute/instances/i1/upper/home/work/", How.CLONE),
+        (f"compute/instances/i1/upper/home/{OVERLAY_WORKDIR}/", How.CLONE),
         ("compute/instances/i1/upper/srv/rootfs/", How.CLONE),
         ("compute/instances/i1/upper/var/log/app.log", How.CLONE),
         ("compute/instances/i1/console.log", How.CLONE),
