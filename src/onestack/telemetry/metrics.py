@@ -7,9 +7,8 @@ readable and ``refresh=true`` has nothing left to process.
 
 from __future__ import annotations
 
-import operator
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +36,7 @@ from onestack.telemetry.exceptions import (
 )
 from onestack.telemetry.models import ArchivePolicy, Metric, Resource
 from onestack.telemetry.resources import ResourceManager
+from onestack.telemetry.search import MeasurePredicate
 from onestack.telemetry.storage import MeasureStore, Target
 from onestack.telemetry.timeutil import (
     US,
@@ -755,60 +755,3 @@ class MetricManager:
         if found is None:
             raise NoSuchArchivePolicy(name=row.archive_policy_name)
         return Policy.of(found)
-
-
-class MeasurePredicate:
-    """Gnocchi's measure search: ``{"and": [{">=": 10}, {"%": [{"-": 3}, 2]}]}``."""
-
-    BINARY: dict[str, Callable[[Any, Any], Any]] = {
-        **{k: operator.eq for k in ("=", "==", "eq")},
-        **{k: operator.lt for k in ("<", "lt")},
-        **{k: operator.gt for k in (">", "gt")},
-        **{k: operator.le for k in ("<=", "≤", "le")},
-        **{k: operator.ge for k in (">=", "≥", "ge")},
-        **{k: operator.ne for k in ("!=", "≠", "ne")},
-        **{k: operator.mod for k in ("%", "mod")},
-        **{k: operator.add for k in ("+", "add")},
-        **{k: operator.sub for k in ("-", "sub")},
-        **{k: operator.mul for k in ("*", "×", "mul")},
-        **{k: operator.truediv for k in ("/", "÷", "div")},
-        **{k: operator.pow for k in ("**", "^", "pow")},
-    }
-    MULTIPLE: dict[str, Callable[[Any], bool]] = {"or": any, "∨": any, "and": all, "∧": all}
-
-    def __init__(self, tree: Any) -> None:
-        self._evaluate = self._build(tree)
-
-    def __call__(self, value: float) -> bool:
-        try:
-            return bool(self._evaluate(value))
-        except (ZeroDivisionError, OverflowError, ValueError):
-            return False
-
-    def _build(self, tree: Any) -> Callable[[float], Any]:
-        if not isinstance(tree, dict):
-            if isinstance(tree, bool) or not isinstance(tree, int | float):
-                raise BadRequest("Invalid input: expected a number or an operation")
-            return lambda value: tree
-        if len(tree) != 1:
-            raise BadRequest("Invalid input: an operation has exactly one operator")
-        op, nodes = next(iter(tree.items()))
-        if op in self.MULTIPLE:
-            if not isinstance(nodes, list):
-                raise BadRequest(f"Invalid input: {op} needs a list")
-            parts = [self._build(n) for n in nodes]
-            combine = self.MULTIPLE[op]
-            return lambda value: combine(p(value) for p in parts)
-        if op == "not":
-            inner = self._build(nodes[0] if isinstance(nodes, list) and nodes else nodes)
-            return lambda value: not inner(value)
-        if op not in self.BINARY:
-            raise BadRequest(f"Unknown operator {op}")
-        function = self.BINARY[op]
-        if isinstance(nodes, list):
-            if len(nodes) != 2:
-                raise BadRequest(f"Binary operator {op} needs 2 arguments, {len(nodes)} given")
-            left, right = self._build(nodes[0]), self._build(nodes[1])
-            return lambda value: function(left(value), right(value))
-        constant = self._build(nodes)
-        return lambda value: function(value, constant(value))

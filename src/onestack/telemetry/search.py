@@ -15,12 +15,14 @@ quoted strings and ``[lists]``.
 ``ResourceFilter`` turns a tree into a SQLAlchemy condition on the resource
 table (or its history): the base columns, ``created_by_user_id`` and
 ``created_by_project_id``, and the type's attributes (stored in one JSON
-column, compared as their declared type).
+column, compared as their declared type).  ``MeasurePredicate`` is the search of
+measures by value (``POST /v1/search/metric``).
 """
 
 from __future__ import annotations
 
 import datetime
+import operator
 import re
 import uuid
 from collections.abc import Callable
@@ -346,3 +348,60 @@ def _boolean(value: Any) -> bool:
     if text in ("false", "0", "no"):
         return False
     raise ValueError(value)
+
+
+class MeasurePredicate:
+    """Gnocchi's measure search: ``{"and": [{">=": 10}, {"%": [{"-": 3}, 2]}]}``."""
+
+    BINARY: dict[str, Callable[[Any, Any], Any]] = {
+        **{k: operator.eq for k in ("=", "==", "eq")},
+        **{k: operator.lt for k in ("<", "lt")},
+        **{k: operator.gt for k in (">", "gt")},
+        **{k: operator.le for k in ("<=", "≤", "le")},
+        **{k: operator.ge for k in (">=", "≥", "ge")},
+        **{k: operator.ne for k in ("!=", "≠", "ne")},
+        **{k: operator.mod for k in ("%", "mod")},
+        **{k: operator.add for k in ("+", "add")},
+        **{k: operator.sub for k in ("-", "sub")},
+        **{k: operator.mul for k in ("*", "×", "mul")},
+        **{k: operator.truediv for k in ("/", "÷", "div")},
+        **{k: operator.pow for k in ("**", "^", "pow")},
+    }
+    MULTIPLE: dict[str, Callable[[Any], bool]] = {"or": any, "∨": any, "and": all, "∧": all}
+
+    def __init__(self, tree: Any) -> None:
+        self._evaluate = self._build(tree)
+
+    def __call__(self, value: float) -> bool:
+        try:
+            return bool(self._evaluate(value))
+        except (ZeroDivisionError, OverflowError, ValueError):
+            return False
+
+    def _build(self, tree: Any) -> Callable[[float], Any]:
+        if not isinstance(tree, dict):
+            if isinstance(tree, bool) or not isinstance(tree, int | float):
+                raise BadRequest("Invalid input: expected a number or an operation")
+            return lambda value: tree
+        if len(tree) != 1:
+            raise BadRequest("Invalid input: an operation has exactly one operator")
+        op, nodes = next(iter(tree.items()))
+        if op in self.MULTIPLE:
+            if not isinstance(nodes, list):
+                raise BadRequest(f"Invalid input: {op} needs a list")
+            parts = [self._build(n) for n in nodes]
+            combine = self.MULTIPLE[op]
+            return lambda value: combine(p(value) for p in parts)
+        if op == "not":
+            inner = self._build(nodes[0] if isinstance(nodes, list) and nodes else nodes)
+            return lambda value: not inner(value)
+        if op not in self.BINARY:
+            raise BadRequest(f"Unknown operator {op}")
+        function = self.BINARY[op]
+        if isinstance(nodes, list):
+            if len(nodes) != 2:
+                raise BadRequest(f"Binary operator {op} needs 2 arguments, {len(nodes)} given")
+            left, right = self._build(nodes[0]), self._build(nodes[1])
+            return lambda value: function(left(value), right(value))
+        constant = self._build(nodes)
+        return lambda value: function(value, constant(value))
