@@ -423,6 +423,23 @@ class KeystoneSession:
         """A 2xx answer whose body is read as it arrives (``iter_bytes``), sending
         ``content`` (bytes, or a file read as it is sent); ServiceError otherwise.
         A 401 is tried again with a new token unless ``content`` is a file."""
+        response = self.open_stream(service_type, method, path, content=content, headers=headers)
+        try:
+            yield response
+        finally:
+            response.close()
+
+    def open_stream(
+        self,
+        service_type: str,
+        method: str,
+        path: str,
+        *,
+        content: bytes | IO[bytes] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """What :meth:`stream` yields, left open for a reader that outlives this call
+        (the caller closes it)."""
         url = self.endpoint(service_type) + path
         for attempt in (1, 2):
             token = self.token()
@@ -433,43 +450,16 @@ class KeystoneSession:
                 response = self.http.send(request, stream=True)
             except httpx.HTTPError as exc:
                 raise ServiceError(0, f"{service_type} is unreachable: {exc}") from None
+            if response.status_code < 300:
+                return response
             try:
-                if response.status_code >= 300:
-                    response.read()
-                    retry = attempt == 1 and not hasattr(content, "read")
-                    if response.status_code == 401 and retry:
-                        self.forget(token)
-                        continue
-                    raise failure(response)
-                yield response
-                return
+                response.read()
             finally:
                 response.close()
-
-    def open_stream(
-        self, service_type: str, path: str, headers: Mapping[str, str] | None = None
-    ) -> httpx.Response:
-        """A 200 answer to a GET whose body is read as it arrives, left open for a
-        reader that outlives this call (the caller closes it); ServiceError otherwise."""
-        url = self.endpoint(service_type) + path
-        for attempt in (1, 2):
-            token = self.token()
-            request = self.http.build_request(
-                "GET", url, headers={**(headers or {}), "X-Auth-Token": token}
-            )
-            try:
-                response = self.http.send(request, stream=True)
-            except httpx.HTTPError as exc:
-                raise ServiceError(0, f"{service_type} is unreachable: {exc}") from None
-            if response.status_code == 401 and attempt == 1:
-                response.close()
+            if response.status_code == 401 and attempt == 1 and not hasattr(content, "read"):
                 self.forget(token)
                 continue
-            if response.status_code != 200:
-                response.read()
-                response.close()
-                raise failure(response)
-            return response
+            raise failure(response)
         raise AssertionError("unreachable")
 
 

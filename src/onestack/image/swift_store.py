@@ -299,7 +299,7 @@ class SwiftStore(ImageStore):
     def open(self, location: str) -> BinaryIO:
         name = self._name(location)
         try:
-            response = self.session.open_stream("object", self._path(name))
+            response = self.session.open_stream("object", "GET", self._path(name))
         except ServiceError as exc:
             if exc.status == 404:
                 raise NotFound("The image data could not be found in the store.") from None
