@@ -34,7 +34,7 @@ from onestack.compute.exceptions import InvalidBDM
 from onestack.compute.models import BlockDeviceMapping, Instance
 
 if TYPE_CHECKING:
-    from onestack.volume.interface import VolumeService
+    from onestack.volume.interface import VolumeInfo, VolumeService
 
 LOG = logging.getLogger(__name__)
 
@@ -236,8 +236,10 @@ def plan_boot(
         else:
             if max_count > 1:
                 raise BadRequest("Cannot attach one or more volumes to multiple instances")
-            _check_volume(ctx, volumes, m)
+            volume = _check_volume(ctx, volumes, m)
             row["volume_id"] = m.uuid
+            if m is root:  # the scheduler places the server by the image of its boot volume
+                row["image_id"] = volume.image_id
         if m is root:
             device = ROOT_DEVICE
         elif m.device_name and m.device_name in DATA_DEVICES and m.device_name not in used:
@@ -268,7 +270,7 @@ def _check_volume_size(m: Mapping, image: Any) -> None:
         )
 
 
-def _check_volume(ctx: RequestContext, volumes: VolumeService, m: Mapping) -> None:
+def _check_volume(ctx: RequestContext, volumes: VolumeService, m: Mapping) -> VolumeInfo:
     assert m.uuid is not None
     try:
         volume = volumes.get_volume(ctx, m.uuid)
@@ -281,6 +283,7 @@ def _check_volume(ctx: RequestContext, volumes: VolumeService, m: Mapping) -> No
         )
     if m.boot_index == 0 and not volume.bootable:
         raise BadRequest(f"Block Device {m.uuid} is not bootable.")
+    return volume
 
 
 # -- deleting an instance ---------------------------------------------------------

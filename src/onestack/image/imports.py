@@ -49,6 +49,8 @@ COPY_IMAGE = "copy-image"
 CHUNK = 4 << 20
 #: the stores an import with all_stores_must_succeed=false could not write
 FAILED_IMPORT = "os_glance_failed_import"
+#: the stores an import is still writing ("" once it is over)
+IMPORTING = "os_glance_importing_to_stores"
 
 
 def import_methods(allowed_hosts: list[str]) -> list[str]:
@@ -66,17 +68,22 @@ def _declared(image: Image, names: tuple[str, ...]) -> str | None:
     return None
 
 
-def _failed_stores(image: Image, failed: list[str]) -> None:
-    """Glance's ``os_glance_failed_import``: the stores a partial import missed."""
-    if not failed:
-        return
-    names = [p.value for p in image.properties if p.name == FAILED_IMPORT]
-    merged = ",".join(dict.fromkeys([*(names[0].split(",") if names else []), *failed]))
+def _set_property(image: Image, name: str, value: str) -> None:
     for prop in image.properties:
-        if prop.name == FAILED_IMPORT:
-            prop.value = merged
+        if prop.name == name:
+            prop.value = value
             return
-    image.properties.append(ImageProperty(name=FAILED_IMPORT, value=merged))
+    image.properties.append(ImageProperty(name=name, value=value))
+
+
+def _failed_stores(image: Image, failed: list[str]) -> None:
+    """An import is over: Glance's ``os_glance_importing_to_stores`` is empty and
+    ``os_glance_failed_import`` names the stores a partial import missed (a
+    client waiting for a copy polls the first, then reads the second)."""
+    names = [p.value for p in image.properties if p.name == FAILED_IMPORT]
+    earlier = [n for n in (names[0].split(",") if names else []) if n]
+    _set_property(image, FAILED_IMPORT, ",".join(dict.fromkeys([*earlier, *failed])))
+    _set_property(image, IMPORTING, "")
 
 
 def finish_task(

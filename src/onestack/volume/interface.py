@@ -40,6 +40,8 @@ class VolumeInfo:
     multiattach: bool
     availability_zone: str
     host: str | None
+    #: the image the volume's bytes came from (Cinder's ``volume_image_metadata``)
+    image_id: str | None = None
 
 
 @dataclass(frozen=True)

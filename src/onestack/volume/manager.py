@@ -45,6 +45,7 @@ def _volume_info(volume: Volume) -> VolumeInfo:
         multiattach=volume.multiattach,
         availability_zone=volume.availability_zone,
         host=volume.host,
+        image_id=(volume.image_metadata or {}).get("image_id"),
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import urllib.parse
 import urllib.request
 import uuid
@@ -300,6 +301,25 @@ def test_bytes_that_hold_no_os_still_make_an_active_vm(plane: VmCloud) -> None:
     server = plane.boot(name, image=name)
     assert server["OS-EXT-SRV-ATTR:host"].endswith("-vm")
     plane.cli("server", "delete", "--wait", server["id"])
+    plane.cli("image", "delete", name)
+
+
+def test_a_volume_of_bytes_with_no_os_boots_as_a_vm_too(plane: VmCloud) -> None:
+    # Tempest's image dependency test: the user makes the volume, Nova gets only its id
+    name = f"no-os-vol-{uuid.uuid4().hex[:6]}"
+    disk = plane.base / f"{name}.raw"
+    disk.write_bytes(os.urandom(1024))
+    plane.cli("image", "create", "--disk-format", "raw", "--file", str(disk), name)
+    plane.cli("volume", "create", "--image", name, "--size", "1", "--bootable", name)
+    assert wait_for(
+        lambda: plane.cli("volume", "show", name, "-f", "json")["status"] == "available", 60
+    )
+    server = plane.cli("server", "create", name, "--volume", name, "--flavor", "m1.tiny",
+                       "--network", plane.network, "--wait", "-f", "json")  # fmt: skip
+    assert server["status"] == "ACTIVE", server
+    assert server["OS-EXT-SRV-ATTR:host"].endswith("-vm")
+    plane.cli("server", "delete", "--wait", server["id"])
+    plane.cli("volume", "delete", name)
     plane.cli("image", "delete", name)
 
 
