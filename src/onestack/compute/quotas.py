@@ -74,6 +74,10 @@ LEGACY = {
     "security_groups": 10,
     "security_group_rules": 20,
 }
+#: nova-network's keys of the ``default`` quota class (before 2.50): Nova keeps what
+#: is set and shows it, and enforces none of them; their own rows, apart from the
+#: enforced compute limits
+LEGACY_RESOURCES = [QuotaResource(name, default, _zero) for name, default in LEGACY.items()]
 #: the quota classes Nova reads: only ``default`` (every project's defaults) has effect
 DEFAULT_CLASS = "default"
 REMOVED_IN_2_57 = ("injected_files", "injected_file_content_bytes", "injected_file_path_bytes")
@@ -89,6 +93,7 @@ class QuotaManager:
         self.db = core.db
         self.enforcer = core.enforcer
         self.engine = core.quota
+        self.legacy = QuotaEngine("compute-network", LEGACY_RESOURCES, QuotaExceeded)
 
     def _target(self, project_id: str) -> dict[str, Any]:
         return {"project_id": project_id}
@@ -138,7 +143,7 @@ class QuotaManager:
             ctx, "os_compute_api:os-quota-class-sets:show", {"quota_class": quota_class}
         )
         with self.db.reader() as session:
-            return self.engine.defaults(session)
+            return {**self.engine.defaults(session), **self.legacy.defaults(session)}
 
     def update_class(
         self, ctx: RequestContext, quota_class: str, limits: dict[str, int]
@@ -151,9 +156,10 @@ class QuotaManager:
         if quota_class != DEFAULT_CLASS:
             raise NotSupported(operation=f"Quota class {quota_class!r} (only 'default')")
         with self.db.writer() as session:
-            self.engine.set_defaults(session, limits)
+            self.engine.set_defaults(session, {k: v for k, v in limits.items() if k not in LEGACY})
+            self.legacy.set_defaults(session, {k: v for k, v in limits.items() if k in LEGACY})
         with self.db.reader() as session:
-            return self.engine.defaults(session)
+            return {**self.engine.defaults(session), **self.legacy.defaults(session)}
 
     def absolute_limits(self, ctx: RequestContext, project_id: str | None) -> dict[str, Any]:
         project = project_id or ctx.project_id or ""

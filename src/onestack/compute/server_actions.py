@@ -13,13 +13,15 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import func, select
+
 from onestack.common.context import RequestContext
 from onestack.common.exceptions import BadRequest, Conflict, NotSupported, OneStackError
 from onestack.compute import states
 from onestack.compute.exceptions import FlavorNotFound, InstanceLocked, InvalidState
 from onestack.compute.flavors import visible
 from onestack.compute.instances import set_flavor, start_action, touch
-from onestack.compute.models import Flavor, Instance
+from onestack.compute.models import ComputeService, Flavor, Instance
 from onestack.compute.rpcapi import SNAPSHOT_TIMEOUT, SnapshotRequest
 from onestack.compute.servers import check_image_fits, flavor_snapshot
 
@@ -127,13 +129,31 @@ class ServerActions:
 
     def migrate(self, ctx: RequestContext, server_id: str, live: bool, host: Any) -> None:
         """Cold and live migration: a project's manager (or an admin) may ask, as
-        Nova's defaults say; onestack does not move servers between hosts (501)."""
+        Nova's defaults say, and Nova's checks answer first (the server's state: 409; a
+        destination that is no compute host: 400); onestack does not move servers
+        between hosts (501)."""
         with self.db.reader() as session:
             instance = self.core.instance(session, ctx, server_id)
+            known = host is None or (
+                isinstance(host, str)
+                and session.scalar(
+                    select(func.count()).where(
+                        ComputeService.host == host, ComputeService.binary == "nova-compute"
+                    )
+                )
+            )
         rule = "os-migrate-server:migrate_live" if live else "os-migrate-server:migrate"
         self.core.enforce(ctx, rule, instance.project_id)
         if host:
             self.core.enforce(ctx, rule + ":host", instance.project_id)
+        action = "os-migrateLive" if live else "migrate"
+        allowed = (states.ACTIVE, states.PAUSED) if live else (states.ACTIVE, states.STOPPED)
+        if instance.vm_state not in allowed:
+            raise InvalidState(
+                action=action, instance_id=server_id, attr="vm_state", state=instance.vm_state
+            )
+        if not known:
+            raise BadRequest(f"Compute host {host} could not be found.")
         raise NotSupported(operation="Live migration" if live else "Cold migration")
 
     def reboot(self, ctx: RequestContext, server_id: str, hard: bool) -> None:

@@ -116,7 +116,7 @@ def list_hosts(
     request: Request, ctx: RequestContext = Ctx, version: APIVersion = Version
 ) -> JSONResponse:
     _hosts_removed(version)
-    zone = request.query_params.get("zone")
+    zone = request.query_params.get("zone") or None  # Nova: a blank zone filters nothing
     return JSONResponse({"hosts": compute(request).legacy_hosts.hosts_list(ctx, zone)})
 
 
@@ -140,6 +140,8 @@ def update_host(
     if not isinstance(body, dict) or not body or set(body) - {"status", "maintenance_mode"}:
         raise BadRequest("Invalid input: 'status' or 'maintenance_mode' is required")
     status, maintenance = body.get("status"), body.get("maintenance_mode")
+    if status is None and maintenance is None:
+        raise BadRequest("Invalid input: 'status' or 'maintenance_mode' is required")
     for key, value in (("status", status), ("maintenance_mode", maintenance)):
         if value is not None and value not in ("enable", "disable"):
             raise BadRequest(f"Invalid input for field/attribute {key}. Value: {value}.")
@@ -171,7 +173,9 @@ def _class_view(values: dict[str, int], version: APIVersion) -> dict[str, Any]:
     if not at_least(version, "2.50"):
         body.pop("server_groups", None)
         body.pop("server_group_members", None)
-        body.update(LEGACY)
+    else:
+        for key in LEGACY:
+            body.pop(key, None)
     if at_least(version, "2.57"):
         for key in REMOVED_IN_2_57:
             body.pop(key, None)
@@ -209,8 +213,7 @@ def update_quota_class(
             raise BadRequest(f"Invalid input for field/attribute {key}. Value: {value}.") from None
         if number < -1:
             raise BadRequest(f"Invalid input for field/attribute {key}. Value: {value}.")
-        if key not in LEGACY:  # nova-network's keys are accepted and not kept, as Nova
-            limits[key] = number
+        limits[key] = number
     values = compute(request).quotas.update_class(ctx, quota_class, limits)
     return JSONResponse({"quota_class_set": _class_view(values, version)})
 

@@ -511,7 +511,7 @@ def _legacy_service_update(
         changes = {"disabled": False}
     elif action in ("disable", "disable-log-reason"):
         changes = {"disabled": True, "disabled_reason": body.get("disabled_reason")}
-    elif action == "force-down":
+    elif action == "force-down" and at_least(version, "2.11"):
         changes = {"forced_down": bool(body.get("forced_down"))}
     else:
         raise NotFound(f"Unknown action {action}")

@@ -278,7 +278,7 @@ def event(item: InstanceActionEvent, version: APIVersion, ctx: RequestContext) -
 
 
 def service(item: ComputeService, version: APIVersion, up: bool) -> dict[str, Any]:
-    return {
+    body = {
         "id": item.id if v(version, "2.53") else legacy_id(item.id),
         "binary": item.binary,
         "host": item.host,
@@ -287,8 +287,10 @@ def service(item: ComputeService, version: APIVersion, up: bool) -> dict[str, An
         "state": "up" if up else "down",
         "updated_at": iso_us(item.updated_at),
         "disabled_reason": item.disabled_reason,
-        "forced_down": item.forced_down,
     }
+    if v(version, "2.11"):
+        body["forced_down"] = item.forced_down
+    return body
 
 
 def hypervisor(
