@@ -145,6 +145,8 @@ def test_zones_services_hypervisors_and_usage(admin: Any, make_server: Any) -> N
     assert detail["hypervisor"]["vcpus"] == 1000
     usage = raw(admin, "get", "/os-simple-tenant-usage?detailed=1").json()["tenant_usages"]
     assert any(u["server_usages"] for u in usage)
+    # an empty project id is Nova's 404, not the list behind a redirect
+    assert raw(admin, "get", "/os-simple-tenant-usage/").status_code == 404
 
 
 def test_admin_only_apis_refuse_members(demo: Any) -> None:

@@ -694,6 +694,12 @@ def list_usage(request: Request, ctx: RequestContext = Ctx) -> JSONResponse:
     return JSONResponse({"tenant_usages": [_usage_view(s, detailed) for s in items]})
 
 
+@router.get("/os-simple-tenant-usage/", include_in_schema=False)
+def show_usage_of_no_project(request: Request, ctx: RequestContext = Ctx) -> JSONResponse:
+    """A project id left empty: Nova's 404, not the list (a redirect to it)."""
+    raise NotFound("The resource could not be found.")
+
+
 @router.get("/os-simple-tenant-usage/{project_id}")
 def show_usage(request: Request, project_id: str, ctx: RequestContext = Ctx) -> JSONResponse:
     start, end = _period(request)
