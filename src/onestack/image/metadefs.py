@@ -17,14 +17,16 @@ association with an unknown resource type creates it, as Glance does.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from onestack.common.context import RequestContext
-from onestack.common.db import utcnow
+from onestack.common.db import is_duplicate, utcnow
 from onestack.common.exceptions import BadRequest, Conflict, Forbidden, NotFound
 from onestack.image.core import ImageCore
 from onestack.image.models import (
@@ -204,6 +206,20 @@ class MetadefManager:
 
     # -- helpers ---------------------------------------------------------------------
 
+    @contextmanager
+    def _write(self) -> Iterator[Session]:
+        """A write transaction; a name taken by a concurrent request is a 409, as a
+        name taken before is."""
+        try:
+            with self.core.db.writer() as session:
+                yield session
+        except IntegrityError as exc:
+            if not is_duplicate(exc):
+                raise
+            raise Conflict(
+                "A metadata definition with that name already exists (created meanwhile)."
+            ) from None
+
     def _enforce(self, ctx: RequestContext, action: str, owner: str | None) -> None:
         self.core.enforce_owner(ctx, action, owner)
 
@@ -321,15 +337,19 @@ class MetadefManager:
         self._fields(row, body)
         properties = _properties(body.get("properties"), "namespace")
         objects = [self._new_object(o) for o in _list(body.get("objects"), "objects")]
-        tags = [_object(t, "tag").get("name") for t in _list(body.get("tags"), "tags")]
+        tags = [
+            _name(_object(t, "tag").get("name"), "tag", 255)
+            for t in _list(body.get("tags"), "tags")
+        ]
         associations = [
             self._new_association(a)
             for a in _list(body.get("resource_type_associations"), "resource_type_associations")
         ]
         for kind, names in (("object", [o.name for o in objects]), ("tag", tags)):
-            if len(set(names)) != len(names):
-                raise DuplicateItem(kind=kind, name=names, namespace=name)
-        with self.core.db.writer() as session:
+            for i, item in enumerate(names):
+                if item in names[:i]:
+                    raise DuplicateItem(kind=kind, name=item, namespace=name)
+        with self._write() as session:
             self._check_name_free(session, name)
             row.properties = [
                 MetadefProperty(id=str(uuid.uuid4()), name=n, schema=s)
@@ -347,7 +367,7 @@ class MetadefManager:
         body = _object(body, "namespace")
         new_name = _text(body, "namespace", 80, required=True)
         assert new_name is not None
-        with self.core.db.writer() as session:
+        with self._write() as session:
             row = self._writable(session, ctx, namespace, "modify_metadef_namespace")
             if new_name != row.namespace:
                 self._check_name_free(session, new_name)
@@ -360,7 +380,7 @@ class MetadefManager:
             return row
 
     def delete_namespace(self, ctx: RequestContext, namespace: str) -> None:
-        with self.core.db.writer() as session:
+        with self._write() as session:
             row = self._writable(session, ctx, namespace, "delete_metadef_namespace")
             if row.protected:
                 raise NamespaceProtected(namespace=namespace)
@@ -407,7 +427,7 @@ class MetadefManager:
 
     def create_object(self, ctx: RequestContext, namespace: str, body: Any) -> MetadefObject:
         obj = self._new_object(body)
-        with self.core.db.writer() as session:
+        with self._write() as session:
             row = self._writable(session, ctx, namespace, "add_metadef_object")
             if any(o.name == obj.name for o in row.objects):
                 raise DuplicateItem(kind="object", name=obj.name, namespace=namespace)
@@ -420,7 +440,7 @@ class MetadefManager:
     ) -> MetadefObject:
         body = _object(body, "object")
         new_name = _name(body.get("name"), "object", 80)
-        with self.core.db.writer() as session:
+        with self._write() as session:
             row = self._writable(session, ctx, namespace, "modify_metadef_object")
             obj: MetadefObject = self._find(row.objects, name, "object", namespace)
             if new_name != name and any(o.name == new_name for o in row.objects):
@@ -431,13 +451,13 @@ class MetadefManager:
             return obj
 
     def delete_object(self, ctx: RequestContext, namespace: str, name: str) -> None:
-        with self.core.db.writer() as session:
+        with self._write() as session:
             row = self._writable(session, ctx, namespace, "delete_metadef_object")
             row.objects.remove(self._find(row.objects, name, "object", namespace))
             self._touch(row)
 
     def delete_objects(self, ctx: RequestContext, namespace: str) -> None:
-        with self.core.db.writer() as session:
+        with self._write() as session:
             row = self._writable(session, ctx, namespace, "delete_metadef_object")
             if row.protected:
                 raise NamespaceProtected(namespace=namespace)
@@ -473,7 +493,7 @@ class MetadefManager:
         body = _object(body, "property")
         name = _name(body.get("name"), "property", 255)
         prop = MetadefProperty(id=str(uuid.uuid4()), name=name, schema=property_schema(body))
-        with self.core.db.writer() as session:
+        with self._write() as session:
             row = self._writable(session, ctx, namespace, "add_metadef_property")
             if any(p.name == name for p in row.properties):
                 raise DuplicateItem(kind="property", name=name, namespace=namespace)
@@ -487,7 +507,7 @@ class MetadefManager:
         body = _object(body, "property")
         new_name = _name(body.get("name"), "property", 255)
         schema = property_schema(body)
-        with self.core.db.writer() as session:
+        with self._write() as session:
             row = self._writable(session, ctx, namespace, "modify_metadef_property")
             prop: MetadefProperty = self._find(row.properties, name, "property", namespace)
             if new_name != name and any(p.name == new_name for p in row.properties):
@@ -498,13 +518,13 @@ class MetadefManager:
             return prop
 
     def delete_property(self, ctx: RequestContext, namespace: str, name: str) -> None:
-        with self.core.db.writer() as session:
+        with self._write() as session:
             row = self._writable(session, ctx, namespace, "remove_metadef_property")
             row.properties.remove(self._find(row.properties, name, "property", namespace))
             self._touch(row)
 
     def delete_properties(self, ctx: RequestContext, namespace: str) -> None:
-        with self.core.db.writer() as session:
+        with self._write() as session:
             row = self._writable(session, ctx, namespace, "remove_metadef_property")
             if row.protected:
                 raise NamespaceProtected(namespace=namespace)
@@ -553,7 +573,7 @@ class MetadefManager:
 
     def create_tag(self, ctx: RequestContext, namespace: str, name: str) -> MetadefTag:
         name = _name(name, "tag", 255)
-        with self.core.db.writer() as session:
+        with self._write() as session:
             row = self._writable(session, ctx, namespace, "add_metadef_tag")
             if any(t.name == name for t in row.tags):
                 raise DuplicateItem(kind="tag", name=name, namespace=namespace)
@@ -566,11 +586,14 @@ class MetadefManager:
         self, ctx: RequestContext, namespace: str, body: Any, *, append: bool
     ) -> list[MetadefTag]:
         """Several tags at once; they replace the namespace's tags unless ``append``."""
-        items = _list(_object(body, "request body").get("tags"), "tags")
+        body = _object(body, "request body")
+        if "tags" not in body:
+            raise BadRequest("'tags' is a required property")
+        items = _list(body["tags"], "tags")
         names = [_name(_object(t, "tag").get("name"), "tag", 255) for t in items]
         if len(set(names)) != len(names):
             raise Conflict("The request holds the same tag more than once.")
-        with self.core.db.writer() as session:
+        with self._write() as session:
             row = self._writable(session, ctx, namespace, "add_metadef_tags")
             if append:
                 for name in names:
@@ -586,7 +609,7 @@ class MetadefManager:
 
     def update_tag(self, ctx: RequestContext, namespace: str, name: str, body: Any) -> MetadefTag:
         new_name = _name(_object(body, "tag").get("name"), "tag", 255)
-        with self.core.db.writer() as session:
+        with self._write() as session:
             row = self._writable(session, ctx, namespace, "modify_metadef_tag")
             tag: MetadefTag = self._find(row.tags, name, "tag", namespace)
             if new_name != name and any(t.name == new_name for t in row.tags):
@@ -596,13 +619,13 @@ class MetadefManager:
             return tag
 
     def delete_tag(self, ctx: RequestContext, namespace: str, name: str) -> None:
-        with self.core.db.writer() as session:
+        with self._write() as session:
             row = self._writable(session, ctx, namespace, "delete_metadef_tag")
             row.tags.remove(self._find(row.tags, name, "tag", namespace))
             self._touch(row)
 
     def delete_tags(self, ctx: RequestContext, namespace: str) -> None:
-        with self.core.db.writer() as session:
+        with self._write() as session:
             row = self._writable(session, ctx, namespace, "delete_metadef_tags")
             if row.protected:
                 raise NamespaceProtected(namespace=namespace)
@@ -613,7 +636,7 @@ class MetadefManager:
 
     def ensure_resource_types(self) -> None:
         """The built-in resource types (``RESOURCE_TYPES``), protected; at start."""
-        with self.core.db.writer() as session:
+        with self._write() as session:
             for name in RESOURCE_TYPES:
                 if session.get(MetadefResourceType, name) is None:
                     session.add(MetadefResourceType(name=name, protected=True))
@@ -654,7 +677,7 @@ class MetadefManager:
 
     def associate(self, ctx: RequestContext, namespace: str, body: Any) -> MetadefAssociation:
         association = self._new_association(body)
-        with self.core.db.writer() as session:
+        with self._write() as session:
             row = self._writable(session, ctx, namespace, "add_metadef_resource_type_association")
             if any(a.resource_type == association.resource_type for a in row.associations):
                 raise Conflict(
@@ -668,7 +691,7 @@ class MetadefManager:
         return association
 
     def dissociate(self, ctx: RequestContext, namespace: str, resource_type: str) -> None:
-        with self.core.db.writer() as session:
+        with self._write() as session:
             row = self._writable(
                 session, ctx, namespace, "remove_metadef_resource_type_association"
             )

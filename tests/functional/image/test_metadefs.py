@@ -235,6 +235,43 @@ def test_resource_type_associations(admin: Any, admin_api: ImageAPI, namespaces:
 
 
 @pytest.mark.parametrize(
+    "body",
+    [
+        ["not", "an", "object"],
+        {"namespace": 42},
+        {"namespace": ""},
+        {"namespace": "x" * 81},
+        {"namespace": "ok", "protected": "yes"},
+        {"namespace": "ok", "tags": "one"},
+        {"namespace": "ok", "tags": [{"name": "a"}, {"name": "a"}]},
+        {"namespace": "ok", "properties": {"p": {"title": "P", "type": "string", "x": 1}}},
+        {"namespace": "ok", "properties": {"p": {"title": "P", "type": "text"}}},
+        {"namespace": "ok", "resource_type_associations": [{"prefix": "hw_"}]},
+        {"namespace": "ok", "colour": "blue"},
+    ],
+)
+def test_bad_namespace_bodies_are_4xx(admin_api: ImageAPI, body: Any) -> None:
+    response = admin_api.post(NS, json=body)
+    assert response.status_code in (400, 409), response.text
+    glance_error(response, response.status_code)
+    assert admin_api.get(f"{NS}/ok").status_code == 404
+
+
+def test_bad_item_bodies_are_400(admin: Any, admin_api: ImageAPI, namespaces: list[str]) -> None:
+    ns = _namespace(admin, namespaces).namespace
+    glance_error(admin_api.post(f"{NS}/{ns}/tags", json={}), 400, "tags")
+    glance_error(admin_api.post(f"{NS}/{ns}/tags", json={"tags": [{"name": 3}]}), 400)
+    glance_error(admin_api.post(f"{NS}/{ns}/objects", json={"name": "o", "required": "p"}), 400)
+    glance_error(admin_api.post(f"{NS}/{ns}/properties", json=["x"]), 400)
+    glance_error(
+        admin_api.post(f"{NS}/{ns}/properties", json={"name": "p", "title": "P", "type": None}),
+        400,
+    )
+    glance_error(admin_api.post(f"{NS}/{ns}/resource_types", json={"name": ""}), 400)
+    assert admin_api.get(f"{NS}/{ns}").json().keys().isdisjoint({"tags", "objects", "properties"})
+
+
+@pytest.mark.parametrize(
     ("schema", "name"),
     [
         ("namespace", "namespace"),
