@@ -7,6 +7,8 @@ Composition, one direction only::
                  ──> ImageDataManager (data.py)   upload, stage, import, download
                  ──> ImageLister (listing.py)     GET /v2/images
                  ──> MemberManager (members.py)   members and tags
+                 ──> MetadefManager (metadefs.py) the metadata definitions catalog
+                 ──> TaskManager (tasks.py)       /v2/tasks (imports through the importer)
                        └── each takes the one ImageCore (core.py)
 
 Other services use only the interface's methods (``get_image``,
@@ -32,10 +34,12 @@ from onestack.image.interface import DataLocation, ImageRecord
 from onestack.image.listing import ImageLister
 from onestack.image.locations import StoreLocations
 from onestack.image.members import MemberManager
+from onestack.image.metadefs import MetadefManager
 from onestack.image.patch import Change
 from onestack.image.reader import ImageReader
 from onestack.image.store import FilesystemStore, ImageStore
 from onestack.image.stores import StoreSet
+from onestack.image.tasks import TaskManager
 
 
 class ImageManager:
@@ -72,6 +76,8 @@ class ImageManager:
         self.locations = StoreLocations(self.core, forget=self.reader.forget)
         self.lister = ImageLister(self.core)
         self.members = MemberManager(self.core)
+        self.metadefs = MetadefManager(self.core)
+        self.tasks = TaskManager(self.core, self.images, self.importer)
 
     @property
     def local_store(self) -> str | None:
@@ -148,5 +154,7 @@ class ImageManager:
     # -- onestack's own bookkeeping --------------------------------------------------
 
     def reconcile(self) -> int:
-        """After a crash: uploads in flight go back to queued, temp files go."""
-        return self.data.reconcile()
+        """After a crash: uploads in flight go back to queued, temp files go, import
+        tasks in flight fail; the built-in metadefs resource types are there."""
+        self.metadefs.ensure_resource_types()
+        return self.data.reconcile() + self.tasks.reconcile()

@@ -1,10 +1,11 @@
-"""The image service's tables: images, their properties, tags, members and import tasks."""
+"""The image service's tables: images, their properties, tags, members, tasks, and the
+metadata definitions catalog (metadefs)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from onestack.common.db import Base, JSONType, UTCDateTime, utcnow
@@ -102,7 +103,8 @@ class ImageTask(Base):
     __tablename__ = "image_tasks"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    image_id: Mapped[str] = mapped_column(
+    #: None until a ``POST /v2/tasks`` import has created its image
+    image_id: Mapped[str | None] = mapped_column(
         String(36), ForeignKey("image_images.id", ondelete="CASCADE"), index=True
     )
     type: Mapped[str] = mapped_column(String(30), nullable=False)
@@ -113,5 +115,136 @@ class ImageTask(Base):
     input: Mapped[dict[str, object]] = mapped_column(JSONType, nullable=False)
     result: Mapped[dict[str, object] | None] = mapped_column(JSONType)
     message: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+# -- metadata definitions (Glance's metadefs catalog) -------------------------------
+
+
+class MetadefNamespace(Base):
+    """A named set of property, object and tag definitions for some resource types."""
+
+    __tablename__ = "image_md_namespaces"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    namespace: Mapped[str] = mapped_column(String(80), nullable=False, unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(80))
+    description: Mapped[str | None] = mapped_column(Text)
+    visibility: Mapped[str] = mapped_column(String(32), nullable=False, default="private")
+    protected: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    owner: Mapped[str | None] = mapped_column(String(255), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    objects: Mapped[list[MetadefObject]] = relationship(
+        cascade="all, delete-orphan",
+        lazy="selectin",
+        passive_deletes=True,
+        order_by="MetadefObject.name",
+    )
+    properties: Mapped[list[MetadefProperty]] = relationship(
+        cascade="all, delete-orphan",
+        lazy="selectin",
+        passive_deletes=True,
+        order_by="MetadefProperty.name",
+    )
+    tags: Mapped[list[MetadefTag]] = relationship(
+        cascade="all, delete-orphan",
+        lazy="selectin",
+        passive_deletes=True,
+        order_by="MetadefTag.name",
+    )
+    associations: Mapped[list[MetadefAssociation]] = relationship(
+        cascade="all, delete-orphan",
+        lazy="selectin",
+        passive_deletes=True,
+        order_by="MetadefAssociation.resource_type",
+    )
+
+
+class MetadefObject(Base):
+    __tablename__ = "image_md_objects"
+    __table_args__ = (UniqueConstraint("namespace_id", "name"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    namespace_id: Mapped[str] = mapped_column(
+        String(36),
+        ForeignKey("image_md_namespaces.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    )
+    name: Mapped[str] = mapped_column(String(80), nullable=False)
+    description: Mapped[str | None] = mapped_column(Text)
+    required: Mapped[list[str]] = mapped_column(JSONType, nullable=False, default=list)
+    #: property name -> its definition (the same shape as a namespace property)
+    properties: Mapped[dict[str, object]] = mapped_column(JSONType, nullable=False, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class MetadefProperty(Base):
+    __tablename__ = "image_md_properties"
+    __table_args__ = (UniqueConstraint("namespace_id", "name"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    namespace_id: Mapped[str] = mapped_column(
+        String(36),
+        ForeignKey("image_md_namespaces.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    )
+    name: Mapped[str] = mapped_column(String(255), nullable=False)
+    #: the definition without its name: title, type, enum, default, ...
+    schema: Mapped[dict[str, object]] = mapped_column(JSONType, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class MetadefTag(Base):
+    __tablename__ = "image_md_tags"
+    __table_args__ = (UniqueConstraint("namespace_id", "name"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    namespace_id: Mapped[str] = mapped_column(
+        String(36),
+        ForeignKey("image_md_namespaces.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    )
+    name: Mapped[str] = mapped_column(String(255), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class MetadefResourceType(Base):
+    """A kind of resource a namespace applies to (``OS::Glance::Image``, ...)."""
+
+    __tablename__ = "image_md_resource_types"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    protected: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class MetadefAssociation(Base):
+    """A namespace applied to a resource type, with the key prefix used there."""
+
+    __tablename__ = "image_md_associations"
+
+    namespace_id: Mapped[str] = mapped_column(
+        String(36),
+        ForeignKey("image_md_namespaces.id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    resource_type: Mapped[str] = mapped_column(
+        String(80),
+        ForeignKey("image_md_resource_types.name", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    )
+    prefix: Mapped[str | None] = mapped_column(String(80))
+    properties_target: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)

@@ -230,7 +230,7 @@ def test_schemas(admin_api: ImageAPI) -> None:
 
 
 def test_unimplemented_apis_answer_501(admin_api: ImageAPI) -> None:
-    for path in ("/v2/tasks", "/v2/metadefs/namespaces", "/v2/cache"):
+    for path in ("/v2/cache", "/v2/cached_images"):
         response = admin_api.request("GET", path)
         assert response.status_code == 501, path
         assert "not supported" in response.json()["message"]
@@ -270,10 +270,3 @@ def test_image_path_without_an_id_is_404(admin_api: ImageAPI) -> None:
         response = admin_api.request(method, "/v2/images/")
         assert response.status_code == 404, (method, response.status_code)
         assert response.json()["code"] == "404 Not Found"
-
-
-def test_task_and_metadef_schemas_answer_501(admin_api: ImageAPI) -> None:
-    for path in ("/v2/schemas/metadefs/namespace", "/v2/schemas/tasks"):
-        response = admin_api.request("GET", path)
-        assert response.status_code == 501, path
-        assert "not supported" in response.json()["message"]

@@ -275,6 +275,42 @@ def test_web_download_from_an_allowed_host(
     assert task["status"] == "failure" and "404" in task["message"], task
 
 
+def test_import_task_fills_an_image_from_an_allowed_host(
+    conn: Any, api: ImageAPI, images: list[str], web: str
+) -> None:
+    name = unique("task")
+    task = conn.image.create_task(
+        type="import",
+        input={
+            "import_from": f"{web}/image.raw",
+            "import_from_format": "raw",
+            "image_properties": {"name": name, "disk_format": "raw", "container_format": "bare"},
+        },
+    )
+    done = conn.image.wait_for_task(task, status="success", interval=0.2, wait=120)
+    image_id = done.result["image_id"]
+    images.append(image_id)
+    image = conn.image.get_image(image_id)
+    assert image.name == name and image.status == "active" and image.disk_format == "raw"
+    assert conn.image.download_image(image_id).content == DATA
+
+    missing = conn.image.create_task(
+        type="import",
+        input={
+            "import_from": f"{web}/nothing",
+            "import_from_format": "raw",
+            "image_properties": {
+                "name": name + "-missing",
+                "disk_format": "raw",
+                "container_format": "bare",
+            },
+        },
+    )
+    failed = conn.image.wait_for_task(missing, status="failure", interval=0.2, wait=120)
+    assert "404" in failed.message, failed.message
+    assert conn.image.find_image(name + "-missing") is None
+
+
 def test_cli_lists_stores_copies_and_deletes_from_a_store(
     conn: Any, api: ImageAPI, images: list[str], stores_cloud: RunningCloud
 ) -> None:

@@ -2,9 +2,8 @@
 
 Stores: ``/v2/info/stores``, ``/v2/info/stores/detail`` (admin),
 ``DELETE /v2/stores/{store}/{image}`` and ``GET /v2/images/{id}/locations``.
-Unimplemented APIs (tasks, metadata definitions, the cache, adding a
-location) answer 501 Not Implemented rather than 404, so a client can tell
-"not here" from "no such thing".
+Unimplemented APIs (the cache, adding a location) answer 501 Not Implemented
+rather than 404, so a client can tell "not here" from "no such thing".
 """
 
 from __future__ import annotations
@@ -65,20 +64,6 @@ def usage(request: Request, ctx: RequestContext = Ctx) -> JSONResponse:
 
 def _unsupported(operation: str) -> None:
     raise NotSupported(operation=operation)
-
-
-@router.api_route("/v2/tasks", methods=ALL)
-@router.api_route("/v2/tasks/{rest:path}", methods=ALL)
-@router.api_route("/v2/schemas/task", methods=ALL)
-@router.api_route("/v2/schemas/tasks", methods=ALL)
-def tasks(ctx: RequestContext = Ctx) -> None:
-    _unsupported("The tasks API")
-
-
-@router.api_route("/v2/metadefs/{rest:path}", methods=ALL)
-@router.api_route("/v2/schemas/metadefs/{rest:path}", methods=ALL)
-def metadefs(ctx: RequestContext = Ctx) -> None:
-    _unsupported("The metadata definitions API (metadefs)")
 
 
 @router.api_route("/v2/cache", methods=ALL)

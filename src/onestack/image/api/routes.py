@@ -8,7 +8,17 @@ from onestack.common.app import create_app
 from onestack.common.errors import ErrorStyle
 from onestack.common.pipeline import PipelineSpec, TokenValidator
 from onestack.config import Settings
-from onestack.image.api import data, images, info, members, schemas, versions
+from onestack.image.api import (
+    data,
+    images,
+    info,
+    members,
+    metadef_schemas,
+    metadefs,
+    schemas,
+    tasks,
+    versions,
+)
 from onestack.image.manager import ImageManager
 
 #: image data is streamed by the routes themselves: no body limit there
@@ -30,6 +40,16 @@ def build_app(manager: ImageManager, validator: TokenValidator, settings: Settin
         version="2.16",
     )
     app.state.image = manager
-    for module in (versions, info, schemas, data, members, images):
+    for module in (
+        versions,
+        info,
+        schemas,
+        metadef_schemas,
+        metadefs,
+        tasks,
+        data,
+        members,
+        images,
+    ):
         app.include_router(module.router)
     return app
