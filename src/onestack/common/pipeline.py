@@ -4,7 +4,8 @@
     TransId        Swift only: ``X-Trans-Id`` and a ``Content-Type`` on every response
     ErrorRenderer  turn any exception into the service's own error body
     BodyLimit      refuse bodies above the service's limit with 413
-    Auth           validate ``X-Auth-Token``; attach the RequestContext
+    Auth           validate ``X-Auth-Token``; attach the RequestContext (a token from an
+                   application credential with access rules only where a rule allows)
     Faults         answer an injected fault's error, or wait its delay
                    (``onestack.common.faults``; only when the app has a fault source)
     Microversion   negotiate ``OpenStack-API-Version`` (services that have it)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from onestack.common.context import RequestContext
 from onestack.common.exceptions import Forbidden, NotFound
-from onestack.identity.core import IdentityCore
+from onestack.identity.core import DEFAULT_DOMAIN_ID, IdentityCore
 from onestack.identity.models import DomainConfigOption
 from onestack.identity.resources import get_domain
 
@@ -79,6 +79,10 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 }
 #: stored, never shown
 SENSITIVE: dict[str, frozenset[str]] = {"identity": frozenset(), "ldap": frozenset({"password"})}
+
+#: readable by anyone through ``/v3/domains/default/config/security_compliance``
+SECURITY_COMPLIANCE = "security_compliance"
+PASSWORD_RULES: dict[str, Any] = {"password_regex": None, "password_regex_description": None}
 
 Config = dict[str, dict[str, Any]]
 
@@ -193,6 +197,8 @@ class DomainConfigManager:
     def show(
         self, ctx: RequestContext, domain_id: str, group: str | None, option: str | None
     ) -> dict[str, Any]:
+        if group == SECURITY_COMPLIANCE:
+            return self._security_compliance(ctx, domain_id, option)
         self.policy.enforce(ctx, "identity:get_domain_config", {})
         with self.core.read() as session:
             get_domain(session, domain_id)
@@ -203,6 +209,28 @@ class DomainConfigManager:
         if option is not None and group is not None:
             return {option: config[group][option]}
         return config
+
+    def _security_compliance(
+        self, ctx: RequestContext, domain_id: str, option: str | None
+    ) -> dict[str, Any]:
+        """What Keystone lets anyone read of its password rules (for the default domain):
+        onestack sets none, so both are Keystone's default, null."""
+        self.policy.enforce(ctx, "identity:get_security_compliance_domain_config", {})
+        with self.core.read() as session:
+            get_domain(session, domain_id)
+        if domain_id != DEFAULT_DOMAIN_ID:
+            raise InvalidDomainConfig(
+                reason="Reading security compliance information for any domain other than "
+                "the default domain is not allowed or supported"
+            )
+        if option is None:
+            return {SECURITY_COMPLIANCE: dict(PASSWORD_RULES)}
+        if option not in PASSWORD_RULES:
+            raise InvalidDomainConfig(
+                reason="Reading security compliance values other than password_regex and "
+                "password_regex_description is not allowed"
+            )
+        return {option: PASSWORD_RULES[option]}
 
     def update(
         self,

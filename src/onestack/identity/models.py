@@ -311,7 +311,7 @@ class DomainConfigOption(Base):
     )
     group: Mapped[str] = mapped_column(String(255), primary_key=True)
     option: Mapped[str] = mapped_column(String(255), primary_key=True)
-    value: Mapped[Any] = mapped_column(JSONType)
+    value: Mapped[Any] = mapped_column(JSONType, nullable=True)
     sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
 
 

@@ -154,6 +154,7 @@ RULES: dict[str, str] = {
     # domain-specific configuration (identity/domain_config.py)
     "identity:get_domain_config": ADMIN_OR_SYSTEM_READER,
     "identity:get_domain_config_default": ADMIN_OR_SYSTEM_READER,
+    "identity:get_security_compliance_domain_config": "@",
     "identity:create_domain_config": ADMIN,
     "identity:update_domain_config": ADMIN,
     "identity:delete_domain_config": ADMIN,
