@@ -132,3 +132,12 @@ def test_security_compliance_is_readable_by_anyone_for_the_default_domain(
     assert_error(demo.identity.get(f"{path}/lockout_duration"), 403)
     other = demo.identity.get(f"/domains/{domain.id}/config/security_compliance")
     assert_error(other, 403, "default domain")
+
+
+def test_malformed_bodies_are_4xx(admin: Any, domain: Any) -> None:
+    path = f"/domains/{domain.id}/config"
+    assert_error(admin.identity.put(path, json={}), 403, "no options")
+    assert_error(admin.identity.put(path, json=["config"]), 400)
+    assert_error(admin.identity.put(path, json={"config": {"ldap": "url"}}), 403, "dictionary")
+    assert_error(admin.identity.put(path, json={"config": {"ldap": {}}}), 403, "dictionary")
+    assert_error(admin.identity.get(path), 404)

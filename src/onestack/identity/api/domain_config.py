@@ -18,9 +18,10 @@ Body = Depends(json_body)
 
 
 def _config(body: Any) -> Any:
-    if not isinstance(body, dict) or "config" not in body:
-        raise BadRequest("The request body needs a 'config' object.")
-    return body["config"]
+    """The ``config`` object (missing: empty, which the manager refuses as Keystone does)."""
+    if not isinstance(body, dict):
+        raise BadRequest("The request body must be an object with a 'config' object.")
+    return body.get("config", {})
 
 
 # The defaults first: "/domains/config/..." would otherwise match "/domains/{domain_id}/...".
