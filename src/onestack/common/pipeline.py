@@ -4,7 +4,8 @@
     TransId        Swift only: ``X-Trans-Id`` and a ``Content-Type`` on every response
     ErrorRenderer  turn any exception into the service's own error body
     BodyLimit      refuse bodies above the service's limit with 413
-    Auth           validate ``X-Auth-Token``; attach the RequestContext
+    Auth           validate ``X-Auth-Token``; attach the RequestContext (a token from an
+                   application credential with access rules only where a rule allows)
     Faults         answer an injected fault's error, or wait its delay
                    (``onestack.common.faults``; only when the app has a fault source)
     Microversion   negotiate ``OpenStack-API-Version`` (services that have it)
@@ -261,6 +262,47 @@ class BodyLimit:
         await self.app(scope, counting_receive, send)
 
 
+#: the catalog types a service answers as (what an access rule's ``service`` names)
+CATALOG_TYPES: dict[str, tuple[str, ...]] = {
+    "volume": ("block-storage", "volumev3", "volume"),
+    "object": ("object-store",),
+    "telemetry": ("metric",),
+}
+
+
+def access_rule_path_matches(pattern: str, path: str) -> bool:
+    """Keystone's access rule paths: ``*`` (or ``{name}``) is one path segment, ``**``
+    any number of them; everything else is literal."""
+    regex = ""
+    for match in re.finditer(r"(\{[^}]*\}|\*(?=$|[^*]))|(\*\*)|([^{}*])", pattern):
+        one, many, literal = match.groups()
+        if one:
+            regex += r"[^/]+"
+        elif many:
+            regex += ".*"
+        else:
+            regex += re.escape(literal)
+    return re.fullmatch(regex, path) is not None
+
+
+def check_access_rules(
+    context: RequestContext, service_types: tuple[str, ...], method: str, path: str
+) -> None:
+    """A token from an application credential with access rules reaches only what one
+    of its rules names (service type, method, path); raises Unauthorized otherwise."""
+    rules = context.extra.get("access_rules")
+    if not rules:
+        return
+    for rule in rules:
+        if (
+            rule.get("service") in service_types
+            and rule.get("method") == method
+            and access_rule_path_matches(str(rule.get("path", "")), path)
+        ):
+            return
+    raise Unauthorized("The token is not authorized for this request.")
+
+
 class Auth:
     """Validate the token, if any; routes decide whether one is required."""
 
@@ -269,6 +311,7 @@ class Auth:
     ) -> None:
         self.app = app
         self.validator = validator
+        self.service_types = CATALOG_TYPES.get(spec.service, (spec.service,))
         self.www_authenticate = f'Keystone uri="{identity_url}"'
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -287,8 +330,10 @@ class Auth:
         if token:
             try:
                 context = await self.validator.validate(token, request_id)
+                check_access_rules(context, self.service_types, scope["method"], scope["path"])
             except Unauthorized as exc:
                 state["auth_error"] = exc
+                context = RequestContext(request_id=request_id)
         state["context"] = context
         await self.app(scope, receive, send)
 

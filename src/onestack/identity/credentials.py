@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
 
@@ -25,9 +25,9 @@ from onestack.common.db import utcnow
 from onestack.common.exceptions import BadRequest, Forbidden
 from onestack.identity.assignment import effective_role_ids, roles_by_id
 from onestack.identity.core import IdentityCore, new_id
-from onestack.identity.exceptions import Ec2CredentialExists, not_found
+from onestack.identity.exceptions import AccessRuleNotFound, Ec2CredentialExists, not_found
 from onestack.identity.fernet import KeyRepository
-from onestack.identity.models import ApplicationCredential, Credential, Role
+from onestack.identity.models import AccessRule, ApplicationCredential, Credential, Role
 from onestack.identity.resources import get_project, get_user, revoke
 
 
@@ -105,11 +105,81 @@ class CredentialManager:
                 expires_at=expires_at,
                 unrestricted=bool(data.get("unrestricted", False)),
                 roles=[{"id": r.id, "name": r.name, "domain_id": r.domain_id} for r in roles],
-                access_rules=data.get("access_rules") or [],
+                access_rules=[
+                    _rule_dict(self._access_rule(session, user_id, ref))
+                    for ref in data.get("access_rules") or []
+                ],
             )
             session.add(cred)
             session.flush()
         return CreatedAppCred(cred, secret)
+
+    @staticmethod
+    def _access_rule(session: Any, user_id: str, ref: dict[str, Any]) -> AccessRule:
+        """The user's rule named by ``ref["id"]``, or the user's identical rule, or a new one."""
+        if ref.get("id"):
+            rule = session.get(AccessRule, ref["id"])
+            if rule is None or rule.user_id != user_id:
+                raise AccessRuleNotFound(id=ref["id"])
+            return cast(AccessRule, rule)
+        if not all(ref.get(k) for k in ("service", "method", "path")):
+            raise BadRequest("An access rule needs an id, or a service, a method and a path.")
+        rule = session.scalar(
+            select(AccessRule).where(
+                AccessRule.user_id == user_id,
+                AccessRule.service == ref["service"],
+                AccessRule.method == ref["method"],
+                AccessRule.path == ref["path"],
+            )
+        )
+        if rule is None:
+            rule = AccessRule(
+                id=new_id(),
+                user_id=user_id,
+                service=ref["service"],
+                method=ref["method"],
+                path=ref["path"],
+            )
+            session.add(rule)
+            session.flush()
+        return cast(AccessRule, rule)
+
+    # -- access rules ---------------------------------------------------
+
+    def list_access_rules(
+        self, ctx: RequestContext, user_id: str, query: Sequence[tuple[str, str]]
+    ) -> list[AccessRule]:
+        self.policy.enforce(ctx, "identity:list_access_rules", {"user_id": user_id})
+        params = dict(query)
+        with self.core.read() as session:
+            get_user(session, user_id)
+            stmt = select(AccessRule).where(AccessRule.user_id == user_id)
+            for key in ("service", "path", "method"):
+                if key in params:
+                    stmt = stmt.where(getattr(AccessRule, key) == params[key])
+            return list(session.scalars(stmt.order_by(AccessRule.id)))
+
+    def show_access_rule(self, ctx: RequestContext, user_id: str, rule_id: str) -> AccessRule:
+        self.policy.enforce(ctx, "identity:get_access_rule", {"user_id": user_id})
+        with self.core.read() as session:
+            rule = session.get(AccessRule, rule_id)
+            if rule is None or rule.user_id != user_id:
+                raise AccessRuleNotFound(id=rule_id)
+            return rule
+
+    def delete_access_rule(self, ctx: RequestContext, user_id: str, rule_id: str) -> None:
+        """Refused (403) while an application credential of the user uses the rule."""
+        self.policy.enforce(ctx, "identity:delete_access_rule", {"user_id": user_id})
+        with self.core.write("access_rule") as session:
+            rule = session.get(AccessRule, rule_id)
+            if rule is None or rule.user_id != user_id:
+                raise AccessRuleNotFound(id=rule_id)
+            creds = session.scalars(
+                select(ApplicationCredential).where(ApplicationCredential.user_id == user_id)
+            )
+            if any(r.get("id") == rule_id for c in creds for r in c.access_rules or []):
+                raise Forbidden("May not delete access rule in use")
+            session.delete(rule)
 
     @staticmethod
     def _find_role(session: Any, ref: dict[str, Any]) -> Role:
@@ -362,6 +432,10 @@ def _ec2_by_hash(session: Any, key_hash: str) -> Credential | None:
     return session.scalars(
         select(Credential).where(Credential.key_hash == key_hash, Credential.type == "ec2")
     ).first()
+
+
+def _rule_dict(rule: AccessRule) -> dict[str, str]:
+    return {"id": rule.id, "service": rule.service, "method": rule.method, "path": rule.path}
 
 
 def ctx_role_ids(session: Any, names: Sequence[str]) -> list[str]:

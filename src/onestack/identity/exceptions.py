@@ -16,6 +16,10 @@ class NotFoundInIdentity(NotFound):
     msg_fmt = "Could not find {kind}: {id}."
 
 
+class AccessRuleNotFound(NotFound):
+    msg_fmt = "Could not find Access Rule: {id}."
+
+
 def not_found(kind: str, id: str) -> NotFound:
     return NotFoundInIdentity(kind=kind, id=id)
 

@@ -16,9 +16,11 @@ from onestack.identity.assignment import AssignmentManager, effective_role_ids, 
 from onestack.identity.catalog import CatalogManager
 from onestack.identity.core import IdentityCore
 from onestack.identity.credentials import CredentialManager, Ec2Secret
+from onestack.identity.domain_config import DomainConfigManager
 from onestack.identity.endpoint_filter import EndpointFilterManager
 from onestack.identity.fernet import KeyRepository, TokenFormatter
 from onestack.identity.models import Domain, Project, User
+from onestack.identity.oauth1 import ConsumerManager
 from onestack.identity.policy_store import PolicyStore
 from onestack.identity.resources import ResourceManager
 from onestack.identity.tokens import TokenManager
@@ -39,6 +41,8 @@ class IdentityManager:
         self.endpoint_filter = EndpointFilterManager(self.core)
         self.policies = PolicyStore(self.core)
         self.credentials = CredentialManager(self.core, self.credential_keys)
+        self.consumers = ConsumerManager(self.core, self.credential_keys)
+        self.domain_config = DomainConfigManager(self.core)
         self.tokens = TokenManager(self.core, TokenFormatter(self.token_keys))
         self.trusts = self.tokens.trusts
 

@@ -280,3 +280,47 @@ class ProjectEndpointGroup(Base):
     project_id: Mapped[str] = mapped_column(
         ID, ForeignKey("identity_projects.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+class AccessRule(Base):
+    """An application credential access rule: one service, method and path pattern a
+    restricted credential's tokens may reach.  Rules belong to the user and outlive
+    the credentials that use them (``/v3/users/{id}/access_rules``); a credential
+    keeps copies of its rules, ids included, in its ``access_rules`` column."""
+
+    __tablename__ = "identity_access_rules"
+    __table_args__ = (UniqueConstraint("user_id", "service", "path", "method"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    user_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("identity_users.id", ondelete="CASCADE"), index=True
+    )
+    service: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(255))
+    method: Mapped[str] = mapped_column(String(16))
+
+
+class DomainConfigOption(Base):
+    """One option of a domain-specific configuration (``/v3/domains/{id}/config``);
+    sensitive options (the LDAP password) are stored but never returned."""
+
+    __tablename__ = "identity_domain_config"
+
+    domain_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("identity_domains.id", ondelete="CASCADE"), primary_key=True
+    )
+    group: Mapped[str] = mapped_column(String(255), primary_key=True)
+    option: Mapped[str] = mapped_column(String(255), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSONType, nullable=True)
+    sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class OAuthConsumer(Base):
+    """An OS-OAUTH1 consumer; its secret is kept encrypted with the credential keys."""
+
+    __tablename__ = "identity_oauth_consumers"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    encrypted_secret: Mapped[str] = mapped_column(Text)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)

@@ -148,6 +148,22 @@ RULES: dict[str, str] = {
     "identity:ec2_list_credentials": f"{ADMIN_OR_SYSTEM_READER} or rule:owner",
     "identity:ec2_create_credential": f"{ADMIN} or rule:owner",
     "identity:ec2_delete_credential": f"{ADMIN} or user_id:%(target.credential.user_id)s",
+    "identity:get_access_rule": f"{ADMIN_OR_SYSTEM_READER} or rule:owner",
+    "identity:list_access_rules": f"{ADMIN_OR_SYSTEM_READER} or rule:owner",
+    "identity:delete_access_rule": f"{ADMIN} or rule:owner",
+    # domain-specific configuration (identity/domain_config.py)
+    "identity:get_domain_config": ADMIN_OR_SYSTEM_READER,
+    "identity:get_domain_config_default": ADMIN_OR_SYSTEM_READER,
+    "identity:get_security_compliance_domain_config": "@",
+    "identity:create_domain_config": ADMIN,
+    "identity:update_domain_config": ADMIN,
+    "identity:delete_domain_config": ADMIN,
+    # OS-OAUTH1 consumers (identity/oauth1.py)
+    "identity:get_consumer": ADMIN_OR_SYSTEM_READER,
+    "identity:list_consumers": ADMIN_OR_SYSTEM_READER,
+    "identity:create_consumer": ADMIN,
+    "identity:update_consumer": ADMIN,
+    "identity:delete_consumer": ADMIN,
     # OS-TRUST (identity/trusts.py)
     "identity:create_trust": "user_id:%(trust.trustor_user_id)s",
     "identity:list_trusts": ADMIN_OR_SYSTEM_READER,

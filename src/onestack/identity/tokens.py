@@ -84,8 +84,16 @@ class TokenData:
             auth_token=token,
             audit_id=self.payload.audit_ids[0],
             application_credential_id=self.payload.app_cred_id,
-            extra={"trust_id": self.trust.id} if self.trust else {},
+            extra=self._context_extra(),
         )
+
+    def _context_extra(self) -> dict[str, Any]:
+        extra: dict[str, Any] = {}
+        if self.trust:
+            extra["trust_id"] = self.trust.id
+        if self.app_cred is not None and self.app_cred.access_rules:
+            extra["access_rules"] = [dict(r) for r in self.app_cred.access_rules]
+        return extra
 
 
 def _audit_id() -> str:

@@ -25,7 +25,7 @@ from onestack.common.exceptions import (
     PayloadTooLarge,
     Unauthorized,
 )
-from onestack.common.pipeline import PipelineSpec
+from onestack.common.pipeline import PipelineSpec, access_rule_path_matches, check_access_rules
 
 SOURCE = Path(onestack.__file__).parent
 
@@ -174,3 +174,33 @@ def test_s3_codes_decide_the_status() -> None:
     assert s3_error(507) == ("InternalError", 500)
     status, body, _ = render_exception(ErrorStyle.S3, NoSuchThing(thing="x"), resource="/b/k")
     assert status == 404 and b"<Resource>/b/k</Resource>" in body
+
+
+@pytest.mark.parametrize(
+    ("pattern", "path", "matches"),
+    [
+        ("/v2.1/servers/*/ips", "/v2.1/servers/abc/ips", True),
+        ("/v2.1/servers/*/ips", "/v2.1/servers/a/b/ips", False),
+        ("/v2.1/servers/*", "/v2.1/servers/", False),
+        ("/v2.1/servers/**", "/v2.1/servers/a/b/ips", True),
+        ("/v2.1/servers/{server_id}", "/v2.1/servers/x", True),
+        ("/v2.1/servers", "/v2.1/serversX", False),
+        ("/v2.1/servers.json", "/v2.1/serversXjson", False),
+    ],
+)
+def test_access_rule_paths_match_segments(pattern: str, path: str, matches: bool) -> None:
+    assert access_rule_path_matches(pattern, path) is matches
+
+
+def test_access_rules_limit_a_context_to_the_rules_it_names() -> None:
+    rule = {"service": "compute", "method": "GET", "path": "/v2.1/flavors"}
+    limited = RequestContext(user_id="u", extra={"access_rules": [rule]})
+    check_access_rules(limited, ("compute",), "GET", "/v2.1/flavors")
+    for service, method, path in [
+        ("network", "GET", "/v2.1/flavors"),
+        ("compute", "POST", "/v2.1/flavors"),
+        ("compute", "GET", "/v2.1/servers"),
+    ]:
+        with pytest.raises(Unauthorized):
+            check_access_rules(limited, (service,), method, path)
+    check_access_rules(RequestContext(user_id="u"), ("compute",), "DELETE", "/anything")

@@ -31,6 +31,8 @@ def create_app_cred(
     fields = data.model_dump(exclude_unset=True)
     if data.roles is not None:
         fields["roles"] = [r.model_dump(exclude_none=True) for r in data.roles]
+    if data.access_rules is not None:
+        fields["access_rules"] = [r.model_dump(exclude_none=True) for r in data.access_rules]
     created = identity(request).credentials.create_app_cred(ctx, user_id, fields)
     return JSONResponse(
         {
@@ -171,4 +173,36 @@ def show_ec2(
 @router.delete("/users/{user_id}/credentials/OS-EC2/{access}")
 def delete_ec2(request: Request, user_id: str, access: str, ctx: RequestContext = Ctx) -> Response:
     identity(request).credentials.delete_ec2(ctx, user_id, access)
+    return Response(status_code=204)
+
+
+# -- access rules of application credentials -----------------------------
+
+
+@router.get("/users/{user_id}/access_rules")
+def list_access_rules(request: Request, user_id: str, ctx: RequestContext = Ctx) -> JSONResponse:
+    items = identity(request).credentials.list_access_rules(ctx, user_id, query(request))
+    return JSONResponse(
+        views.collection(
+            "access_rules",
+            items,
+            lambda r: views.access_rule(base(request), r),
+            self_url(request),
+        )
+    )
+
+
+@router.get("/users/{user_id}/access_rules/{rule_id}")
+def show_access_rule(
+    request: Request, user_id: str, rule_id: str, ctx: RequestContext = Ctx
+) -> JSONResponse:
+    rule = identity(request).credentials.show_access_rule(ctx, user_id, rule_id)
+    return JSONResponse({"access_rule": views.access_rule(base(request), rule)})
+
+
+@router.delete("/users/{user_id}/access_rules/{rule_id}")
+def delete_access_rule(
+    request: Request, user_id: str, rule_id: str, ctx: RequestContext = Ctx
+) -> Response:
+    identity(request).credentials.delete_access_rule(ctx, user_id, rule_id)
     return Response(status_code=204)

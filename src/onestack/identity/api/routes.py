@@ -12,7 +12,9 @@ from onestack.identity.api import (
     auth,
     catalog,
     credentials,
+    domain_config,
     endpoint_filter,
+    oauth1,
     policies,
     resources,
     roles,
@@ -40,6 +42,7 @@ def build_app(identity: IdentityManager, settings: Settings) -> FastAPI:
     for module in (
         versions,
         auth,
+        domain_config,
         resources,
         roles,
         catalog,
@@ -47,6 +50,7 @@ def build_app(identity: IdentityManager, settings: Settings) -> FastAPI:
         policies,
         credentials,
         trusts,
+        oauth1,
         unsupported,
     ):
         app.include_router(module.router)

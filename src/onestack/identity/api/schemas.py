@@ -7,7 +7,7 @@ entities accept extra attributes, which Keystone stores and returns.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -199,6 +199,15 @@ class RoleRefIn(_Closed):
     domain_id: Id | None = None
 
 
+class AccessRuleIn(_Closed):
+    """An existing rule by ``id``, or a new one with all of service, method and path."""
+
+    id: Id | None = None
+    service: ShortName | None = None
+    method: Literal["DELETE", "GET", "HEAD", "PATCH", "POST", "PUT"] | None = None
+    path: Annotated[StrictStr, Field(max_length=225, pattern=r"^/")] | None = None
+
+
 class AppCredCreate(_Closed):
     name: Name
     secret: Annotated[StrictStr, Field(min_length=1, max_length=4096)] | None = None
@@ -206,7 +215,7 @@ class AppCredCreate(_Closed):
     expires_at: datetime | None = None
     roles: list[RoleRefIn] | None = None
     unrestricted: StrictBool = False
-    access_rules: list[dict[str, Any]] | None = None
+    access_rules: list[AccessRuleIn] | None = None
 
     @field_validator("expires_at")
     @classmethod
@@ -261,3 +270,11 @@ class EndpointGroupUpdate(_Open):
     name: Name | None = None
     description: Description = None
     filters: dict[str, Any] | None = None
+
+
+class ConsumerCreate(_Open):
+    description: Description = None
+
+
+class ConsumerUpdate(_Open):
+    description: Description = None

@@ -15,7 +15,8 @@ router = APIRouter(prefix="/v3")
 UNSUPPORTED = {
     "OS-FEDERATION": "Federation",
     "auth/OS-FEDERATION": "Federated authentication",
-    "OS-OAUTH1": "OAuth1",
+    # consumers are implemented (api/oauth1.py, routed first); tokens are not
+    "OS-OAUTH1": "OAuth1 request and access tokens",
     "OS-OAUTH2": "OAuth2",
     "OS-ENDPOINT-POLICY": "Endpoint policies",
     "OS-SIMPLE-CERT": "Simple certificates",
@@ -38,15 +39,3 @@ def _register(prefix: str, feature: str) -> None:
 
 for _prefix, _feature in UNSUPPORTED.items():
     _register(_prefix, _feature)
-
-
-@router.api_route("/users/{user_id}/access_rules", methods=METHODS)
-@router.api_route("/users/{user_id}/access_rules/{rest:path}", methods=METHODS)
-def access_rules(user_id: str) -> None:
-    raise NotSupported("Access rules of application credentials are not implemented.")
-
-
-@router.api_route("/domains/{domain_id}/config", methods=METHODS)
-@router.api_route("/domains/{domain_id}/config/{rest:path}", methods=METHODS)
-def domain_config(domain_id: str) -> None:
-    raise NotSupported("Domain-specific configuration is not implemented.")

@@ -9,12 +9,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from onestack.identity.assignment import AssignmentRow
     from onestack.identity.models import (
+        AccessRule,
         ApplicationCredential,
         Credential,
         Domain,
         Endpoint,
         EndpointGroup,
         Group,
+        OAuthConsumer,
         PolicyBlob,
         Project,
         Region,
@@ -198,6 +200,28 @@ def app_cred(base: str, c: ApplicationCredential, secret: str | None = None) -> 
     return body
 
 
+def access_rule(base: str, r: AccessRule) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "service": r.service,
+        "method": r.method,
+        "path": r.path,
+        "links": _links(base, f"users/{r.user_id}/access_rules/{r.id}"),
+    }
+
+
+def consumer(base: str, c: OAuthConsumer, secret: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        **c.extra,
+        "id": c.id,
+        "description": c.description,
+        "links": _links(base, f"OS-OAUTH1/consumers/{c.id}"),
+    }
+    if secret is not None:
+        body["secret"] = secret
+    return body
+
+
 def credential(base: str, c: Credential, blob: str) -> dict[str, Any]:
     return {
         "id": c.id,
@@ -290,4 +314,6 @@ def token(data: TokenData, catalog: list[dict[str, Any]] | None) -> dict[str, An
             "name": data.app_cred.name,
             "restricted": not data.app_cred.unrestricted,
         }
+        if data.app_cred.access_rules:
+            body["application_credential"]["access_rules"] = list(data.app_cred.access_rules)
     return {"token": body}
