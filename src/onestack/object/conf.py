@@ -33,6 +33,11 @@ class ObjectSettings(BaseModel):
     node_devices: int = Field(
         2, ge=1, le=64, description="Devices a storage node serves (object role)."
     )
+    crossdomain_policy: str = Field(
+        '<allow-access-from domain="*" secure="false" />',
+        description="The elements of the Flash cross-domain policy served at "
+        "/crossdomain.xml (Swift's cross_domain_policy).",
+    )
     max_file_size: int = Field(
         5 * 1024**3 + 2, ge=1, description="Largest single object (bytes); larger needs SLO/DLO."
     )

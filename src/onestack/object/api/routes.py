@@ -87,6 +87,7 @@ def swift_info(manager: ObjectManager) -> dict[str, Any]:
         "account_quotas": {},
         "formpost": {},
         "staticweb": {},
+        "crossdomain": {},
     }
 
 
@@ -227,6 +228,21 @@ async def info(request: Request) -> Response:
     return JSONResponse(swift_info(request.app.state.manager))
 
 
+CROSSDOMAIN_HEAD = (
+    '<?xml version="1.0"?>\n'
+    "<!DOCTYPE cross-domain-policy SYSTEM "
+    '"http://www.adobe.com/xml/dtds/cross-domain-policy.dtd" >\n'
+    "<cross-domain-policy>\n"
+)
+
+
+async def crossdomain(request: Request) -> Response:
+    """The Flash cross-domain policy (Swift's crossdomain middleware; GET only)."""
+    policy = request.app.state.manager.core.conf.crossdomain_policy
+    body = f"{CROSSDOMAIN_HEAD}{policy}\n</cross-domain-policy>"
+    return Response(body, media_type="application/xml; charset=utf-8")
+
+
 async def healthcheck(request: Request) -> Response:
     return Response("OK", media_type="text/plain")
 
@@ -241,5 +257,6 @@ def build_app(manager: ObjectManager, validator: Any, identity_url: str) -> Fast
     app.state.manager = manager
     app.add_api_route("/info", info, methods=["GET", "HEAD"])
     app.add_api_route("/healthcheck", healthcheck, methods=["GET", "HEAD"])
+    app.add_api_route("/crossdomain.xml", crossdomain, methods=["GET"])
     app.add_api_route("/v1/{path:path}", dispatch, methods=METHODS)
     return app
