@@ -51,6 +51,11 @@ class Container(Base):
     versions_location: Mapped[str | None] = mapped_column(String(256), nullable=True)
     #: "stack" (X-Versions-Location) or "history" (X-History-Location)
     versions_mode: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    #: X-Container-Sync-To (``//realm/cluster/account/container``) and X-Container-Sync-Key
+    sync_to: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    sync_key: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    #: the container sync pass has sent every row up to this timestamp
+    sync_point: Mapped[str | None] = mapped_column(String(20), nullable=True)
     put_timestamp: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

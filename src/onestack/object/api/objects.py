@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from functools import partial
 from urllib.parse import quote, unquote
 
 from starlette.concurrency import run_in_threadpool
@@ -27,6 +28,7 @@ from onestack.object.large import MAX_MANIFEST_SIZE, parse_manifest_put
 from onestack.object.manager import ObjectManager
 from onestack.object.reader import ReadResult, copy_object, open_read
 from onestack.object.store import StoredObject
+from onestack.object.timestamps import format_timestamp
 from onestack.object.upload import UploadSpec
 
 BATCH = 1 << 20
@@ -149,6 +151,20 @@ def _stored_headers(request: Request, *, with_delete_at: bool = True) -> dict[st
     return headers
 
 
+def sync_timestamp(request: Request, caller: Caller) -> str | None:
+    """The X-Timestamp a container sync request carries (only those may set one)."""
+    value = request.headers.get("x-timestamp")
+    if not caller.container_sync or value is None:
+        return None
+    try:
+        when = float(value)
+    except ValueError:
+        when = -1.0
+    if not 0 < when < 10**10:
+        raise BadRequest(f"X-Timestamp should be a UNIX timestamp float value; was {value!r}")
+    return format_timestamp(when)
+
+
 def _content_type(request: Request, obj: str) -> str:
     given = request.headers.get("content-type")
     detect = request.headers.get("x-detect-content-type", "").lower() in ("true", "1", "yes")
@@ -242,6 +258,7 @@ async def put(
         expected_etag=request.headers.get("etag"),
         length=int(length_raw) if length_raw is not None and not chunked else None,
         if_none_match=if_none_match is not None,
+        timestamp=sync_timestamp(request, caller),
     )
     if request.query_params.get("multipart-manifest") == "put":
         return await _put_manifest(request, manager, caller, (account, container, obj), spec)
@@ -320,7 +337,16 @@ async def delete(
 ) -> Response:
     if request.query_params.get("multipart-manifest") == "delete":
         return await bulk.delete_slo(request, manager, caller, account, container, obj)
-    await run_in_threadpool(manager.objects.delete_object, caller, account, container, obj)
+    await run_in_threadpool(
+        partial(
+            manager.objects.delete_object,
+            caller,
+            account,
+            container,
+            obj,
+            timestamp=sync_timestamp(request, caller),
+        )
+    )
     return Response(status_code=204)
 
 

@@ -9,6 +9,7 @@ CORS headers for containers that allow the request's ``Origin``.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
@@ -19,7 +20,7 @@ from onestack.common.app import context_of, create_app
 from onestack.common.errors import ErrorStyle
 from onestack.common.exceptions import BadRequest, NotFound, Unauthorized
 from onestack.common.pipeline import PipelineSpec
-from onestack.object import tempurl
+from onestack.object import sync, tempurl
 from onestack.object.acl import Caller, project_of
 from onestack.object.api import containers, formpost, objects, staticweb
 from onestack.object.core import (
@@ -88,6 +89,11 @@ def swift_info(manager: ObjectManager) -> dict[str, Any]:
         "formpost": {},
         "staticweb": {},
         "crossdomain": {},
+        **(
+            {"container_sync": {"realms": manager.sync_realm.info()}}
+            if manager.sync_realm is not None
+            else {}
+        ),
     }
 
 
@@ -111,6 +117,22 @@ def _tempurl_keys(manager: ObjectManager, account: str, container: str) -> list[
             if crow.metadata_.get(name):
                 keys.append(str(crow.metadata_[name]))
     return keys
+
+
+def _check_sync_auth(
+    manager: ObjectManager, request: Request, header: str, target: tuple[str, str]
+) -> None:
+    """401 unless ``X-Container-Sync-Auth`` is signed with the realm's key and the
+    target container's sync key (Swift's container_sync middleware)."""
+    row = manager.core.listings.container(*target)
+    sync.verify(
+        manager.sync_realm,
+        header,
+        request.method,
+        quote(request.scope["path"]),
+        request.headers.get("x-timestamp", "0"),
+        row.sync_key if row is not None else None,
+    )
 
 
 def _cors_origin_allowed(
@@ -162,6 +184,10 @@ async def dispatch(request: Request) -> Response:
     if formpost.is_form(request, container):
         keys = await run_in_threadpool(_tempurl_keys, manager, account, container)
         return await formpost.handle(request, manager, caller, account, container, obj, keys)
+    sync_auth = request.headers.get("x-container-sync-auth")
+    if sync_auth and obj:
+        await run_in_threadpool(_check_sync_auth, manager, request, sync_auth, (account, container))
+        caller = Caller(caller.ctx, caller.referrer, container_sync=True)
     query = request.query_params
     if tempurl.is_tempurl(query):
         keys = await run_in_threadpool(_tempurl_keys, manager, account, container)

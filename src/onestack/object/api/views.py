@@ -125,6 +125,10 @@ def container_headers(row: Container, usage: Usage, *, owner: bool) -> dict[str,
             headers["X-Container-Read"] = row.read_acl
         if row.write_acl:
             headers["X-Container-Write"] = row.write_acl
+        if row.sync_to:
+            headers["X-Container-Sync-To"] = row.sync_to
+        if row.sync_key:
+            headers["X-Container-Sync-Key"] = row.sync_key
     if row.versions_location:
         name = "X-History-Location" if row.versions_mode == "history" else "X-Versions-Location"
         headers[name] = row.versions_location
