@@ -316,6 +316,10 @@ class Listings:
             row.content_type = update.get("content_type") or ""
             row.delete_at = update.get("delete_at")
             row.s3_etag = update.get("s3_etag")
+            row.symlink_path = update.get("symlink_path")
+            row.symlink_etag = update.get("symlink_etag")
+            bytes_ = update.get("symlink_bytes")
+            row.symlink_bytes = int(bytes_) if bytes_ is not None else None
             row.last_modified = ts_datetime(update.get("last_modified") or update["timestamp"])
         return True
 

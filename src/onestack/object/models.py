@@ -88,3 +88,8 @@ class ObjectRow(Base):
     delete_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
     #: the S3 ETag of a multipart upload ("<md5>-<parts>"), when it differs
     s3_etag: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: a symlink's target (``/v1/<account>/<container>/<object>``, quoted), and a static
+    #: link's target ETag and size
+    symlink_path: Mapped[str | None] = mapped_column(String(4096), nullable=True)
+    symlink_etag: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    symlink_bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)

@@ -22,7 +22,8 @@ upload that records its row a little late is still seen.  A row that fails
 Limits: only the realm form (a full URL is refused with 400, as Swift with
 ``allow_full_urls = false``); one realm per cloud (``object.sync_realm``, with
 this cloud as ``object.sync_cluster`` and others in ``object.sync_realm_clusters``);
-a large object manifest is sent as its assembled content.
+a large object manifest is sent as its assembled content; a static symlink
+arrives as a dynamic one (its target may not be there yet).
 """
 
 from __future__ import annotations
@@ -56,8 +57,14 @@ LOG = logging.getLogger(__name__)
 SETTLE = 60.0
 #: rows one pass sends per container
 BATCH = 1000
-#: headers of the stored object a sync PUT carries
-SENT_HEADERS = ("content-encoding", "content-disposition", "x-delete-at")
+#: headers of the stored object a sync PUT carries (a link is sent as a link)
+SENT_HEADERS = (
+    "content-encoding",
+    "content-disposition",
+    "x-delete-at",
+    "x-symlink-target",
+    "x-symlink-target-account",
+)
 
 
 class SyncAuthInvalid(OneStackError):
@@ -220,7 +227,9 @@ class ContainerSync:
             stats.skipped += 1
             return True
         try:
-            result = open_read(self.core, self.caller, row.account, row.name, entry.name)
+            result = open_read(
+                self.core, self.caller, row.account, row.name, entry.name, symlink="get"
+            )
         except OneStackError:
             # Gone (or expired) since it was listed: its deletion row follows.
             return True

@@ -20,7 +20,7 @@ from onestack.common.app import context_of, create_app
 from onestack.common.errors import ErrorStyle
 from onestack.common.exceptions import BadRequest, NotFound, Unauthorized
 from onestack.common.pipeline import PipelineSpec
-from onestack.object import sync, tempurl
+from onestack.object import symlinks, sync, tempurl
 from onestack.object.acl import Caller, project_of
 from onestack.object.api import containers, formpost, objects, staticweb
 from onestack.object.core import (
@@ -89,6 +89,7 @@ def swift_info(manager: ObjectManager) -> dict[str, Any]:
         "formpost": {},
         "staticweb": {},
         "crossdomain": {},
+        "symlink": {"symloop_max": symlinks.SYMLOOP_MAX, "static_links": True},
         **(
             {"container_sync": {"realms": manager.sync_realm.info()}}
             if manager.sync_realm is not None

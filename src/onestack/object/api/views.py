@@ -27,13 +27,19 @@ def _iso(row: ObjectRow | ContainerEntry) -> str:
 
 
 def object_entry(row: ObjectRow) -> dict[str, Any]:
-    return {
+    entry: dict[str, Any] = {
         "name": row.name,
         "hash": row.etag,
         "bytes": row.size,
         "content_type": row.content_type,
         "last_modified": _iso(row),
     }
+    if row.symlink_path:
+        entry["symlink_path"] = row.symlink_path
+        if row.symlink_etag:
+            entry["symlink_etag"] = row.symlink_etag
+            entry["symlink_bytes"] = row.symlink_bytes or 0
+    return entry
 
 
 def container_entry(row: ContainerEntry) -> dict[str, Any]:
