@@ -188,13 +188,21 @@ def copy_object(
     content_type: str | None,
     fresh: bool,
     manifest: str | None,
+    symlink: str | None = None,
 ) -> tuple[StoredObject, StoredObject]:
-    """Copy ``src`` (account, container, object) to ``dst``; returns (source, new)."""
+    """Copy ``src`` (account, container, object) to ``dst``; returns (source, new).
+    A symlink is followed (its target copied) unless ``symlink`` is "get"."""
     raw = manifest == "get"
-    source = open_read(objects.core, caller, *src, manifest=manifest)
+    source = open_read(objects.core, caller, *src, manifest=manifest, symlink=symlink)
     try:
         stored = source.stored
         kept = {} if fresh else public_headers(stored)
+        target = symlinks.target_of(src[0], stored) if symlink == "get" else None
+        if target is not None:
+            # The link itself is copied, still pointing at the same object.
+            kept.update({k: v for k, v in stored.headers.items() if k.startswith(symlinks.SYSMETA)})
+            if dst[0] != src[0]:
+                kept[symlinks.TARGET_ACCOUNT] = target[0]
         kept.pop("x-delete-at", None)
         if not raw:
             kept.pop("x-object-manifest", None)

@@ -28,6 +28,7 @@ from onestack.object.store import StoredObject
 
 SYMLOOP_MAX = 2
 CONTENT_TYPE = "application/symlink"
+SYSMETA = "x-object-sysmeta-symlink-"
 TARGET = "x-object-sysmeta-symlink-target"
 TARGET_ACCOUNT = "x-object-sysmeta-symlink-target-account"
 TARGET_ETAG = "x-object-sysmeta-symlink-target-etag"

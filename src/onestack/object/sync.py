@@ -278,6 +278,8 @@ class _Target:
 
     def head_timestamp(self, obj: str) -> str | None:
         path, url = self._path_url(obj)
+        # The link itself, not what it points at (the query is not signed).
+        url = str(httpx.URL(url).copy_with(raw_path=f"{path}?symlink=get".encode()))
         response = self.client.head(url, headers=self._auth("HEAD", path, "0"))
         if response.status_code == 404:
             return None

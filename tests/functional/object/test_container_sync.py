@@ -134,3 +134,32 @@ def test_a_badly_signed_sync_request_is_refused(
     with pytest.raises(swiftclient.ClientException) as raised:
         swift.head_object(container, "forged")
     assert raised.value.http_status == 404
+
+
+def test_links_sync_as_links_and_overwrites_sync_again(
+    swift: Any, cleanup: Callable[[str], None]
+) -> None:
+    source, target = unique("sync-src"), unique("sync-dst")
+    account = _account(swift)
+    for name in (target, source):
+        swift.put_container(name)
+        cleanup(name)
+    swift.post_container(target, {"X-Container-Sync-Key": "k2"})
+    swift.post_container(source, _sync_headers(account, target, key="k2"))
+    swift.put_object(source, "data", b"one")
+    swift.put_object(
+        source,
+        "link",
+        b"",
+        headers={"X-Symlink-Target": f"{source}/data", "Content-Type": "application/symlink"},
+    )
+    _wait_for(lambda: set(_listing(swift, target)) == {"data", "link"})
+    link = swift.head_object(target, "link", query_string="symlink=get")
+    assert link["x-symlink-target"] == f"{source}/data"
+    assert swift.get_object(target, "link")[1] == b"one"
+    swift.put_object(source, "data", b"two")
+    _wait_for(lambda: swift.get_object(target, "data")[1] == b"two")
+    # one way only: a change at the target is not sent back
+    swift.put_object(target, "only-here", b"x")
+    time.sleep(2)
+    assert "only-here" not in _listing(swift, source)

@@ -172,3 +172,24 @@ def test_post_to_a_link_is_307_to_the_target(
     link = swift.head_object(container, "l", query_string="symlink=get")
     assert link["x-object-meta-color"] == "blue"
     assert "x-object-meta-color" not in swift.head_object(container, "t")
+
+
+def test_copy_follows_the_link_unless_symlink_get(swift: Any, container: str) -> None:
+    swift.put_object(container, "t", b"payload")
+    _link(swift, container, "l", f"{container}/t")
+    swift.copy_object(container, "l", f"/{container}/plain")
+    plain = swift.head_object(container, "plain", query_string="symlink=get")
+    assert "x-symlink-target" not in plain
+    assert swift.get_object(container, "plain")[1] == b"payload"
+    url, token = swift.get_auth()
+    response = httpx.request(
+        "COPY",
+        f"{url}/{container}/l?symlink=get",
+        headers={"X-Auth-Token": token, "Destination": f"{container}/l2"},
+        timeout=30,
+    )
+    assert response.status_code == 201
+    copied = swift.head_object(container, "l2", query_string="symlink=get")
+    assert copied["x-symlink-target"] == f"{container}/t"
+    swift.put_object(container, "t", b"changed")
+    assert swift.get_object(container, "l2")[1] == b"changed"

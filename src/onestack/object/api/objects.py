@@ -215,6 +215,7 @@ async def copy(
         content_type=content_type,
         fresh=fresh,
         manifest=request.query_params.get("multipart-manifest"),
+        symlink=request.query_params.get("symlink"),
     )
     extra = {
         "X-Copied-From": quote(f"{src[1]}/{src[2]}"),
