@@ -40,6 +40,8 @@ class Caller:
     referrer: str | None = None
     #: set when a valid temp URL authorises this one request
     tempurl: bool = False
+    #: set when a valid X-Container-Sync-Auth authorises this one request
+    container_sync: bool = False
 
     @property
     def authenticated(self) -> bool:

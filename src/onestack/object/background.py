@@ -3,7 +3,9 @@
 - ``replicator``: every partition back to its full replica count (``replicator``);
 - ``auditor``: quarantine replicas whose bytes no longer match (``auditor``);
 - ``expirer``: retry deferred container updates, then delete the objects
-  whose ``X-Delete-At`` has passed.
+  whose ``X-Delete-At`` has passed;
+- ``container-sync``: send what changed in synced containers to their
+  targets (``sync``).
 
 Each runs in a worker thread on its interval from ``ObjectSettings`` (0: never)
 under the service's ``TaskRunner``; a failing pass is logged with its
@@ -20,15 +22,17 @@ from onestack.common.periodic import PeriodicTask
 from onestack.object.auditor import AuditStats, audit_once
 from onestack.object.core import ObjectCore
 from onestack.object.replicator import ReplicationStats, replicate_once
+from onestack.object.sync import ContainerSync, SyncStats
 from onestack.object.upload import ObjectWriter
 
 LOG = logging.getLogger(__name__)
 
 
 class ObjectPasses:
-    def __init__(self, core: ObjectCore, writer: ObjectWriter) -> None:
+    def __init__(self, core: ObjectCore, writer: ObjectWriter, sync: ContainerSync) -> None:
         self.core = core
         self.writer = writer
+        self.sync = sync
 
     def replicate_once(self) -> ReplicationStats:
         return replicate_once(self.core.store)
@@ -62,6 +66,9 @@ class ObjectPasses:
             removed += 1
         return removed
 
+    def sync_once(self) -> SyncStats:
+        return self.sync.sync_once()
+
     def expire_and_update(self) -> None:
         self.update_pending_once()
         self.expire_once()
@@ -72,4 +79,5 @@ class ObjectPasses:
             PeriodicTask("replicator", conf.replicator_interval, self.replicate_once),
             PeriodicTask("auditor", conf.auditor_interval, self.audit_once),
             PeriodicTask("expirer", conf.expirer_interval, self.expire_and_update),
+            PeriodicTask("container-sync", conf.container_sync_interval, self.sync_once),
         ]

@@ -104,7 +104,12 @@ class ObjectCore:
         """The container row, when ``caller`` may read (or write) in it."""
         level = caller.owner_level(account)
         row = self.listings.container(account, container)
-        if level == "write" or (level == "read" and not write) or caller.tempurl:
+        if (
+            level == "write"
+            or (level == "read" and not write)
+            or caller.tempurl
+            or caller.container_sync
+        ):
             if row is None:
                 raise ContainerNotFound(container=container)
             return row

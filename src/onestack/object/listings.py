@@ -241,6 +241,12 @@ class Listings:
             location, mode = fields["versions"]
             container.versions_location = location
             container.versions_mode = mode
+        for key in ("sync_to", "sync_key"):
+            if key in fields:
+                if fields[key] != getattr(container, key):
+                    # A new target (or key) is synced from the start.
+                    container.sync_point = None
+                setattr(container, key, fields[key] or None)
 
     def delete_container(self, account: str, name: str) -> str:
         """ "deleted", "missing" or "not_empty"."""
@@ -310,8 +316,39 @@ class Listings:
             row.content_type = update.get("content_type") or ""
             row.delete_at = update.get("delete_at")
             row.s3_etag = update.get("s3_etag")
+            row.symlink_path = update.get("symlink_path")
+            row.symlink_etag = update.get("symlink_etag")
+            bytes_ = update.get("symlink_bytes")
+            row.symlink_bytes = int(bytes_) if bytes_ is not None else None
             row.last_modified = ts_datetime(update.get("last_modified") or update["timestamp"])
         return True
+
+    # -- container sync ----------------------------------------------------------
+
+    def sync_containers(self) -> list[Container]:
+        """The containers with both a sync target and a sync key."""
+        with self.db.reader() as session:
+            return list(
+                session.scalars(
+                    select(Container)
+                    .where(Container.sync_to.is_not(None), Container.sync_key.is_not(None))
+                    .order_by(Container.id)
+                )
+            )
+
+    def rows_since(self, container_id: int, after: str | None, limit: int) -> list[ObjectRow]:
+        """Object rows (deletions too) newer than ``after``, oldest first."""
+        with self.db.reader() as session:
+            stmt = select(ObjectRow).where(ObjectRow.container_id == container_id)
+            if after is not None:
+                stmt = stmt.where(ObjectRow.timestamp > after)
+            return list(session.scalars(stmt.order_by(ObjectRow.timestamp).limit(limit)))
+
+    def set_sync_point(self, container_id: int, point: str) -> None:
+        with self.db.writer() as session:
+            container = session.get(Container, container_id)
+            if container is not None:
+                container.sync_point = point
 
     def expired(self, now: float, limit: int = 500) -> list[tuple[str, str, str, int]]:
         """(account, container, object, delete_at) of objects due for deletion."""

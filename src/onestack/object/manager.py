@@ -7,7 +7,8 @@ Composition, one direction only::
                   ──> ObjectOperations (objects.py)      objects for a caller
                         ──> Versioning (versioning.py)   archive, restore
                               ──> ObjectWriter (upload.py)   plain writes and deletes
-                  ──> ObjectPasses (background.py)       replicator, auditor, expirer
+                  ──> ObjectPasses (background.py)       replicator, auditor, expirer,
+                        ──> ContainerSync (sync.py)      container sync
                         └── each takes the one ObjectCore (core.py)
 
 Every method blocks; the HTTP layers call them from worker threads.  The
@@ -32,6 +33,7 @@ from onestack.object.containers import ContainerManager
 from onestack.object.core import ObjectCore
 from onestack.object.objects import ObjectOperations
 from onestack.object.store import DeviceFactory
+from onestack.object.sync import ContainerSync, load_realm
 from onestack.object.upload import ObjectWriter
 from onestack.object.versioning import Versioning
 
@@ -49,14 +51,19 @@ class ObjectManager:
         db: Database,
         neighbours: Neighbours,
         devices: DeviceFactory,
+        endpoint: str = "http://127.0.0.1:8080/v1/",
     ) -> None:
+        """``endpoint``: this cloud's Swift endpoint up to ``/v1/`` (its cluster in
+        the container sync realm)."""
         self.neighbours = neighbours
         self.core = ObjectCore(state_dir, conf, db, devices)
         writer = ObjectWriter(self.core)
         self.containers = ContainerManager(self.core)
         self.versions = Versioning(self.core, writer)
         self.objects = ObjectOperations(self.core, writer, self.versions)
-        self.passes = ObjectPasses(self.core, writer)
+        self.sync_realm = load_realm(conf, self.core.root, endpoint)
+        self.sync = ContainerSync(self.core, self.sync_realm)
+        self.passes = ObjectPasses(self.core, writer, self.sync)
         self.runner = TaskRunner("object", self.passes.tasks())
 
     def prepare(self) -> None:

@@ -51,6 +51,11 @@ class Container(Base):
     versions_location: Mapped[str | None] = mapped_column(String(256), nullable=True)
     #: "stack" (X-Versions-Location) or "history" (X-History-Location)
     versions_mode: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    #: X-Container-Sync-To (``//realm/cluster/account/container``) and X-Container-Sync-Key
+    sync_to: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    sync_key: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    #: the container sync pass has sent every row up to this timestamp
+    sync_point: Mapped[str | None] = mapped_column(String(20), nullable=True)
     put_timestamp: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -83,3 +88,8 @@ class ObjectRow(Base):
     delete_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
     #: the S3 ETag of a multipart upload ("<md5>-<parts>"), when it differs
     s3_etag: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: a symlink's target (``/v1/<account>/<container>/<object>``, quoted), and a static
+    #: link's target ETag and size
+    symlink_path: Mapped[str | None] = mapped_column(String(4096), nullable=True)
+    symlink_etag: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    symlink_bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)

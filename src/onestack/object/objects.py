@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from onestack.common.exceptions import BadRequest
+from onestack.common.exceptions import BadRequest, Conflict
 from onestack.object.acl import Caller
 from onestack.object.core import ObjectCore, check_metadata, check_names, is_expired
 from onestack.object.exceptions import ObjectNotFound
@@ -35,6 +35,13 @@ class ObjectOperations:
             return None
         return lambda: self.versions.archive_current(account, row, obj)
 
+    def _check_newer(self, account: str, container: str, obj: str, timestamp: str) -> None:
+        """409 when the object is already at ``timestamp`` or newer (a container sync
+        request carries its version's own timestamp)."""
+        current = self.core.store.head(account, container, obj)
+        if current is not None and current.last_changed >= timestamp:
+            raise Conflict(f"The object is already at {current.last_changed}.")
+
     def head_object(
         self, caller: Caller, account: str, container: str, obj: str
     ) -> tuple[Container, StoredObject]:
@@ -53,6 +60,8 @@ class ObjectOperations:
         if not obj:
             raise BadRequest("An object name is required.")
         row = self.core.container_access(caller, account, container, write=True)
+        if spec.timestamp is not None:
+            self._check_newer(account, container, obj, spec.timestamp)
         return self.writer.begin(
             account, row, obj, spec, self._archive_step(account, row, obj, spec)
         )
@@ -101,18 +110,30 @@ class ObjectOperations:
         return updated
 
     def delete_object(
-        self, caller: Caller, account: str, container: str, obj: str, *, versioned: bool = True
+        self,
+        caller: Caller,
+        account: str,
+        container: str,
+        obj: str,
+        *,
+        versioned: bool = True,
+        timestamp: str | None = None,
     ) -> None:
+        """Delete (or, versioned, archive or restore); ``timestamp``: the deletion's own
+        time (container sync), 409 when the object is newer."""
         core = self.core
         row = core.container_access(caller, account, container, write=True)
+        if timestamp is not None:
+            self._check_newer(account, container, obj, timestamp)
+            versioned = False
         stored = core.store.head(account, container, obj)
         if versioned and row.versions_location and self.versions.delete(account, row, obj, stored):
             return
         if stored is None or is_expired(stored):
             if stored is not None:
-                self.writer.remove(account, container, obj)
+                self.writer.remove(account, container, obj, timestamp)
             raise ObjectNotFound(name=obj)
-        self.writer.remove(account, container, obj)
+        self.writer.remove(account, container, obj, timestamp)
 
     def remove(self, account: str, container: str, obj: str) -> None:
         """Delete without an access check (segments of an aborted S3 upload, expired objects)."""

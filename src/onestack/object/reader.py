@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from onestack.object import symlinks
 from onestack.object.acl import Caller
 from onestack.object.core import ObjectCore, is_expired
 from onestack.object.exceptions import ObjectNotFound
@@ -63,7 +64,11 @@ def open_read(
     *,
     manifest: str | None = None,
     with_body: bool = True,
+    symlink: str | None = None,
+    hops: int = 0,
 ) -> ReadResult:
+    """What a read of the object gives ``caller``; a symlink is followed (at most
+    ``symlinks.SYMLOOP_MAX`` in a row) unless ``symlink`` is "get"."""
     core.container_access(caller, account, container, write=False)
     opened = core.store.open(account, container, obj)
     if opened is None or is_expired(opened[0]):
@@ -72,6 +77,13 @@ def open_read(
         raise ObjectNotFound(name=obj)
     stored, handle = opened
     headers = public_headers(stored)
+    target = symlinks.target_of(account, stored)
+    if target is not None:
+        if symlink == "get":
+            headers.update(symlinks.client_headers(account, stored))
+        else:
+            handle.close()
+            return _follow(core, caller, stored, target, manifest, with_body, hops)
     try:
         if is_slo(stored):
             headers["x-static-large-object"] = "True"
@@ -111,6 +123,27 @@ def open_read(
         FileBody(handle, stored.length) if with_body else None,
         headers,
     )
+
+
+def _follow(
+    core: ObjectCore,
+    caller: Caller,
+    link: StoredObject,
+    target: tuple[str, str, str],
+    manifest: str | None,
+    with_body: bool,
+    hops: int,
+) -> ReadResult:
+    if hops >= symlinks.SYMLOOP_MAX:
+        raise symlinks.too_many_hops()
+    result = open_read(core, caller, *target, manifest=manifest, with_body=with_body, hops=hops + 1)
+    try:
+        symlinks.check_static(link, result.etag)
+    except BaseException:
+        result.close()
+        raise
+    result.headers.setdefault("content-location", symlinks.path_of(target))
+    return result
 
 
 class BytesBody(Body):
@@ -155,13 +188,21 @@ def copy_object(
     content_type: str | None,
     fresh: bool,
     manifest: str | None,
+    symlink: str | None = None,
 ) -> tuple[StoredObject, StoredObject]:
-    """Copy ``src`` (account, container, object) to ``dst``; returns (source, new)."""
+    """Copy ``src`` (account, container, object) to ``dst``; returns (source, new).
+    A symlink is followed (its target copied) unless ``symlink`` is "get"."""
     raw = manifest == "get"
-    source = open_read(objects.core, caller, *src, manifest=manifest)
+    source = open_read(objects.core, caller, *src, manifest=manifest, symlink=symlink)
     try:
         stored = source.stored
         kept = {} if fresh else public_headers(stored)
+        target = symlinks.target_of(src[0], stored) if symlink == "get" else None
+        if target is not None:
+            # The link itself is copied, still pointing at the same object.
+            kept.update({k: v for k, v in stored.headers.items() if k.startswith(symlinks.SYSMETA)})
+            if dst[0] != src[0]:
+                kept[symlinks.TARGET_ACCOUNT] = target[0]
         kept.pop("x-delete-at", None)
         if not raw:
             kept.pop("x-object-manifest", None)

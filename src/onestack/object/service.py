@@ -41,7 +41,12 @@ def manager_of(cloud: Cloud) -> ObjectManager:
     def build() -> ObjectManager:
         devices = devices_for(settings.object, settings.state_dir / "object")
         return ObjectManager(
-            settings.state_dir, settings.object, cloud.db, cloud.neighbours, devices
+            settings.state_dir,
+            settings.object,
+            cloud.db,
+            cloud.neighbours,
+            devices,
+            settings.url("object") + "/v1/",
         )
 
     return cloud.services.get_or_create("object", ObjectManager, build)

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from onestack.object import symlinks
 from onestack.object.listings import Listings
 from onestack.object.store import StoredObject
 
@@ -41,6 +42,7 @@ class ContainerUpdates:
         """The object now is ``stored`` (listing ``size``/``etag`` when given)."""
         delete_at = stored.headers.get("x-delete-at")
         slo_size = stored.headers.get("x-object-sysmeta-slo-size")
+        target = symlinks.target_of(account, stored)
         self.apply(
             {
                 "account": account,
@@ -53,6 +55,9 @@ class ContainerUpdates:
                 "content_type": stored.content_type,
                 "delete_at": int(delete_at) if delete_at and delete_at.isdigit() else None,
                 "s3_etag": stored.headers.get("x-object-sysmeta-s3-etag"),
+                "symlink_path": symlinks.path_of(target) if target else None,
+                "symlink_etag": stored.headers.get(symlinks.TARGET_ETAG),
+                "symlink_bytes": stored.headers.get(symlinks.TARGET_BYTES),
             }
         )
 

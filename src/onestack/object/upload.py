@@ -43,6 +43,8 @@ class UploadSpec:
     if_none_match: bool = False
     versioning: bool = True
     check_quota: bool = True
+    #: the version's timestamp when it is given (a container sync PUT keeps the source's)
+    timestamp: str | None = None
 
 
 class Upload:
@@ -143,7 +145,7 @@ class Upload:
                 self._check_quota(self.size, new_object=True)
             if self.before_commit is not None:
                 self.before_commit()
-            ts = new_timestamp()
+            ts = spec.timestamp or new_timestamp()
             path = f"/{self.account}/{self.row.name}/{self.obj}"
             metadata = object_metadata(
                 path, ts, etag, self.size, spec.content_type, dict(spec.headers)
@@ -193,8 +195,9 @@ class ObjectWriter:
         """Write a whole object from chunks; a failure leaves nothing behind."""
         return self.begin(account, row, obj, spec, before_commit).write_all(chunks)
 
-    def remove(self, account: str, container: str, obj: str) -> None:
-        """Delete the object's replicas (a tombstone) and its listing entry."""
-        ts = new_timestamp()
+    def remove(self, account: str, container: str, obj: str, timestamp: str | None = None) -> None:
+        """Delete the object's replicas (a tombstone at ``timestamp``, default now) and
+        its listing entry."""
+        ts = timestamp or new_timestamp()
         self.core.store.delete(account, container, obj, ts)
         self.core.updates.deleted(account, container, obj, ts)

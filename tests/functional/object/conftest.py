@@ -2,7 +2,8 @@
 
 The background replicator and auditor are off in this cloud so that the
 durability tests decide when a pass runs (they call the passes directly on
-the state directory, as ``onestack ring replicate`` does); the expirer runs.
+the state directory, as ``onestack ring replicate`` does); the expirer and
+container sync run (sync every second).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCloud]:
         ONESTACK_OBJECT__REPLICATOR_INTERVAL="0",
         ONESTACK_OBJECT__AUDITOR_INTERVAL="0",
         ONESTACK_OBJECT__EXPIRER_INTERVAL="1",
+        ONESTACK_OBJECT__CONTAINER_SYNC_INTERVAL="1",
     ).start()
     try:
         yield running

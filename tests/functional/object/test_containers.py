@@ -161,12 +161,6 @@ def test_invalid_metadata_is_400(swift: Any) -> None:
     swift_error(info.value, 400, "Metadata name too long")
 
 
-def test_container_sync_is_not_supported(swift: Any, container: str) -> None:
-    with pytest.raises(swiftclient.ClientException) as info:
-        swift.post_container(container, {"X-Container-Sync-To": "//realm/cluster/AUTH_x/c"})
-    swift_error(info.value, 501, "Container sync")
-
-
 def test_account_put_is_405(swift: Any) -> None:
     url, token = swift.get_auth()
     response = requests.put(url, headers={"X-Auth-Token": token})

@@ -241,9 +241,3 @@ def test_object_in_missing_container_is_404(swift: Any) -> None:
     with pytest.raises(swiftclient.ClientException) as info:
         swift.put_object(unique("nocontainer"), "o", b"x")
     assert info.value.http_status == 404
-
-
-def test_symlink_is_not_supported(swift: Any, container: str) -> None:
-    with pytest.raises(swiftclient.ClientException) as info:
-        swift.put_object(container, "link", b"", headers={"X-Symlink-Target": f"{container}/o"})
-    assert info.value.http_status == 501

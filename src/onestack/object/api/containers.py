@@ -21,6 +21,7 @@ from onestack.object.api.http import (
 from onestack.object.api.views import account_headers, container_headers, render_listing
 from onestack.object.containers import listing_options
 from onestack.object.manager import ObjectManager
+from onestack.object.sync import SyncRealm, parse_sync_to
 
 
 def _owner(caller: Caller, account: str) -> bool:
@@ -59,7 +60,7 @@ async def account(
 # -- containers ---------------------------------------------------------------------
 
 
-def container_fields(request: Request) -> dict[str, Any]:
+def container_fields(request: Request, realm: SyncRealm | None) -> dict[str, Any]:
     headers = request.headers
     fields: dict[str, Any] = {"metadata": meta_changes(request, "container")}
     for name, key, write in (("read", "read_acl", False), ("write", "write_acl", True)):
@@ -90,8 +91,13 @@ def container_fields(request: Request) -> dict[str, Any]:
         value = fields["metadata"].get(name)
         if value is not None and not value.isdigit():
             raise BadRequest(f"Invalid {name}: must be a non-negative integer.")
-    if headers.get("x-container-sync-to") or headers.get("x-container-sync-key"):
-        raise NotSupported(operation="Container sync (X-Container-Sync-To)")
+    if "x-container-sync-to" in headers:
+        sync_to = headers["x-container-sync-to"].strip()
+        if sync_to:
+            parse_sync_to(sync_to, realm)
+        fields["sync_to"] = sync_to
+    if "x-container-sync-key" in headers:
+        fields["sync_key"] = headers["x-container-sync-key"].strip()
     if headers.get("x-versions-enabled"):
         raise NotSupported(
             operation="Object versioning with X-Versions-Enabled (use X-Versions-Location)"
@@ -122,13 +128,13 @@ async def container(
     if method == "PUT":
         if "extract-archive" in request.query_params:
             return await bulk.extract_archive(request, manager, caller, account_name, name, "")
-        fields = container_fields(request)
+        fields = container_fields(request, manager.sync_realm)
         created = await run_in_threadpool(
             manager.containers.put_container, caller, account_name, name, fields
         )
         return Response(status_code=201 if created else 202)
     if method == "POST":
-        fields = container_fields(request)
+        fields = container_fields(request, manager.sync_realm)
         await run_in_threadpool(
             manager.containers.post_container, caller, account_name, name, fields
         )

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from functools import partial
 from urllib.parse import quote, unquote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 
-from onestack.common.exceptions import BadRequest, NotSupported
+from onestack.common.exceptions import BadRequest, Conflict
+from onestack.object import symlinks
 from onestack.object.acl import Caller
 from onestack.object.api import bulk
 from onestack.object.api.http import (
@@ -22,11 +24,12 @@ from onestack.object.api.http import (
     parse_ranges,
     title,
 )
-from onestack.object.exceptions import LengthRequired, UnprocessableEntity
+from onestack.object.exceptions import LengthRequired, ObjectNotFound, UnprocessableEntity
 from onestack.object.large import MAX_MANIFEST_SIZE, parse_manifest_put
 from onestack.object.manager import ObjectManager
 from onestack.object.reader import ReadResult, copy_object, open_read
 from onestack.object.store import StoredObject
+from onestack.object.timestamps import format_timestamp
 from onestack.object.upload import UploadSpec
 
 BATCH = 1 << 20
@@ -81,6 +84,7 @@ async def get_or_head(
         obj,
         manifest=manifest,
         with_body=not head,
+        symlink=request.query_params.get("symlink"),
     )
     try:
         headers = read_headers(result)
@@ -144,9 +148,21 @@ def _stored_headers(request: Request, *, with_delete_at: bool = True) -> dict[st
         when = delete_at(request)
         if when is not None:
             headers["x-delete-at"] = when
-    if request.headers.get("x-symlink-target"):
-        raise NotSupported(operation="Symlinks (X-Symlink-Target)")
     return headers
+
+
+def sync_timestamp(request: Request, caller: Caller) -> str | None:
+    """The X-Timestamp a container sync request carries (only those may set one)."""
+    value = request.headers.get("x-timestamp")
+    if not caller.container_sync or value is None:
+        return None
+    try:
+        when = float(value)
+    except ValueError:
+        when = -1.0
+    if not 0 < when < 10**10:
+        raise BadRequest(f"X-Timestamp should be a UNIX timestamp float value; was {value!r}")
+    return format_timestamp(when)
 
 
 def _content_type(request: Request, obj: str) -> str:
@@ -199,6 +215,7 @@ async def copy(
         content_type=content_type,
         fresh=fresh,
         manifest=request.query_params.get("multipart-manifest"),
+        symlink=request.query_params.get("symlink"),
     )
     extra = {
         "X-Copied-From": quote(f"{src[1]}/{src[2]}"),
@@ -236,12 +253,26 @@ async def put(
     if_none_match = request.headers.get("if-none-match")
     if if_none_match is not None and if_none_match.strip() != "*":
         raise BadRequest("If-None-Match only supports *")
+    headers = _stored_headers(request)
+    content_type = _content_type(request, obj)
+    if symlinks.requested(request.headers):
+        body_length = int(length_raw) if length_raw is not None and not chunked else None
+        headers.update(symlinks.link_headers(request.headers, body_length))
+        if not request.headers.get("content-type"):
+            content_type = symlinks.CONTENT_TYPE
+        if request.headers.get("x-symlink-target-etag"):
+            headers.update(
+                await run_in_threadpool(
+                    _static_target, manager, caller, account, headers, request.headers
+                )
+            )
     spec = UploadSpec(
-        content_type=_content_type(request, obj),
-        headers=_stored_headers(request),
+        content_type=content_type,
+        headers=headers,
         expected_etag=request.headers.get("etag"),
         length=int(length_raw) if length_raw is not None and not chunked else None,
         if_none_match=if_none_match is not None,
+        timestamp=sync_timestamp(request, caller),
     )
     if request.query_params.get("multipart-manifest") == "put":
         return await _put_manifest(request, manager, caller, (account, container, obj), spec)
@@ -265,6 +296,30 @@ async def put(
         await run_in_threadpool(upload.abort)
         raise
     return _written(stored)
+
+
+def _static_target(
+    manager: ObjectManager,
+    caller: Caller,
+    account: str,
+    headers: dict[str, str],
+    request_headers: Mapping[str, str],
+) -> dict[str, str]:
+    """The target ETag and size a static link keeps; 409 when the target is missing or
+    its ETag is not the one asked for."""
+    wanted = request_headers["x-symlink-target-etag"].strip().strip('"')
+    target_account = headers.get(symlinks.TARGET_ACCOUNT) or account
+    container, _, obj = headers[symlinks.TARGET].partition("/")
+    try:
+        result = open_read(manager.core, caller, target_account, container, obj, with_body=False)
+    except ObjectNotFound:
+        raise Conflict("X-Symlink-Target does not exist") from None
+    result.close()
+    if result.etag != wanted:
+        raise Conflict(
+            f"Object Etag {result.etag!r} does not match X-Symlink-Target-Etag header {wanted!r}"
+        )
+    return {symlinks.TARGET_ETAG: result.etag, symlinks.TARGET_BYTES: str(result.length)}
 
 
 async def _put_manifest(
@@ -307,11 +362,23 @@ async def _put_manifest(
 async def post(
     request: Request, manager: ObjectManager, caller: Caller, account: str, container: str, obj: str
 ) -> Response:
+    if symlinks.requested(request.headers):
+        raise BadRequest("A PUT request is required to set a symlink target")
     headers = _stored_headers(request)
     content_type = request.headers.get("content-type") or None
-    await run_in_threadpool(
+    stored = await run_in_threadpool(
         manager.objects.post_object, caller, account, container, obj, headers, content_type
     )
+    target = symlinks.target_of(account, stored)
+    if target is not None:
+        # The link's own metadata changed; the client is pointed at the target.
+        return Response(
+            status_code=307,
+            headers={
+                "Location": symlinks.path_of(target),
+                "Content-Type": "text/html; charset=UTF-8",
+            },
+        )
     return Response(status_code=202, headers={"Content-Type": "text/html; charset=UTF-8"})
 
 
@@ -320,7 +387,16 @@ async def delete(
 ) -> Response:
     if request.query_params.get("multipart-manifest") == "delete":
         return await bulk.delete_slo(request, manager, caller, account, container, obj)
-    await run_in_threadpool(manager.objects.delete_object, caller, account, container, obj)
+    await run_in_threadpool(
+        partial(
+            manager.objects.delete_object,
+            caller,
+            account,
+            container,
+            obj,
+            timestamp=sync_timestamp(request, caller),
+        )
+    )
     return Response(status_code=204)
 
 

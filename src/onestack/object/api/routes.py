@@ -9,6 +9,7 @@ CORS headers for containers that allow the request's ``Origin``.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
@@ -19,7 +20,7 @@ from onestack.common.app import context_of, create_app
 from onestack.common.errors import ErrorStyle
 from onestack.common.exceptions import BadRequest, NotFound, Unauthorized
 from onestack.common.pipeline import PipelineSpec
-from onestack.object import tempurl
+from onestack.object import symlinks, sync, tempurl
 from onestack.object.acl import Caller, project_of
 from onestack.object.api import containers, formpost, objects, staticweb
 from onestack.object.core import (
@@ -87,6 +88,13 @@ def swift_info(manager: ObjectManager) -> dict[str, Any]:
         "account_quotas": {},
         "formpost": {},
         "staticweb": {},
+        "crossdomain": {},
+        "symlink": {"symloop_max": symlinks.SYMLOOP_MAX, "static_links": True},
+        **(
+            {"container_sync": {"realms": manager.sync_realm.info()}}
+            if manager.sync_realm is not None
+            else {}
+        ),
     }
 
 
@@ -110,6 +118,22 @@ def _tempurl_keys(manager: ObjectManager, account: str, container: str) -> list[
             if crow.metadata_.get(name):
                 keys.append(str(crow.metadata_[name]))
     return keys
+
+
+def _check_sync_auth(
+    manager: ObjectManager, request: Request, header: str, target: tuple[str, str]
+) -> None:
+    """401 unless ``X-Container-Sync-Auth`` is signed with the realm's key and the
+    target container's sync key (Swift's container_sync middleware)."""
+    row = manager.core.listings.container(*target)
+    sync.verify(
+        manager.sync_realm,
+        header,
+        request.method,
+        quote(request.scope["path"]),
+        request.headers.get("x-timestamp", "0"),
+        row.sync_key if row is not None else None,
+    )
 
 
 def _cors_origin_allowed(
@@ -161,6 +185,10 @@ async def dispatch(request: Request) -> Response:
     if formpost.is_form(request, container):
         keys = await run_in_threadpool(_tempurl_keys, manager, account, container)
         return await formpost.handle(request, manager, caller, account, container, obj, keys)
+    sync_auth = request.headers.get("x-container-sync-auth")
+    if sync_auth and obj:
+        await run_in_threadpool(_check_sync_auth, manager, request, sync_auth, (account, container))
+        caller = Caller(caller.ctx, caller.referrer, container_sync=True)
     query = request.query_params
     if tempurl.is_tempurl(query):
         keys = await run_in_threadpool(_tempurl_keys, manager, account, container)
@@ -227,6 +255,21 @@ async def info(request: Request) -> Response:
     return JSONResponse(swift_info(request.app.state.manager))
 
 
+CROSSDOMAIN_HEAD = (
+    '<?xml version="1.0"?>\n'
+    "<!DOCTYPE cross-domain-policy SYSTEM "
+    '"http://www.adobe.com/xml/dtds/cross-domain-policy.dtd" >\n'
+    "<cross-domain-policy>\n"
+)
+
+
+async def crossdomain(request: Request) -> Response:
+    """The Flash cross-domain policy (Swift's crossdomain middleware; GET only)."""
+    policy = request.app.state.manager.core.conf.crossdomain_policy
+    body = f"{CROSSDOMAIN_HEAD}{policy}\n</cross-domain-policy>"
+    return Response(body, media_type="application/xml; charset=utf-8")
+
+
 async def healthcheck(request: Request) -> Response:
     return Response("OK", media_type="text/plain")
 
@@ -241,5 +284,6 @@ def build_app(manager: ObjectManager, validator: Any, identity_url: str) -> Fast
     app.state.manager = manager
     app.add_api_route("/info", info, methods=["GET", "HEAD"])
     app.add_api_route("/healthcheck", healthcheck, methods=["GET", "HEAD"])
+    app.add_api_route("/crossdomain.xml", crossdomain, methods=["GET"])
     app.add_api_route("/v1/{path:path}", dispatch, methods=METHODS)
     return app

@@ -27,13 +27,19 @@ def _iso(row: ObjectRow | ContainerEntry) -> str:
 
 
 def object_entry(row: ObjectRow) -> dict[str, Any]:
-    return {
+    entry: dict[str, Any] = {
         "name": row.name,
         "hash": row.etag,
         "bytes": row.size,
         "content_type": row.content_type,
         "last_modified": _iso(row),
     }
+    if row.symlink_path:
+        entry["symlink_path"] = row.symlink_path
+        if row.symlink_etag:
+            entry["symlink_etag"] = row.symlink_etag
+            entry["symlink_bytes"] = row.symlink_bytes or 0
+    return entry
 
 
 def container_entry(row: ContainerEntry) -> dict[str, Any]:
@@ -125,6 +131,10 @@ def container_headers(row: Container, usage: Usage, *, owner: bool) -> dict[str,
             headers["X-Container-Read"] = row.read_acl
         if row.write_acl:
             headers["X-Container-Write"] = row.write_acl
+        if row.sync_to:
+            headers["X-Container-Sync-To"] = row.sync_to
+        if row.sync_key:
+            headers["X-Container-Sync-Key"] = row.sync_key
     if row.versions_location:
         name = "X-History-Location" if row.versions_mode == "history" else "X-Versions-Location"
         headers[name] = row.versions_location
