@@ -131,7 +131,7 @@ def test_inject_network_info_admin_only_and_reset_network_gone(
 def test_resizes_are_recorded_as_migrations(admin: Any, demo: Any, make_server: Any) -> None:
     server = make_server(demo)
     demo.compute.resize_server(server, "84")
-    demo.compute.wait_for_server(server, status="VERIFY_RESIZE", interval=0.1, wait=30)
+    assert _settled(demo, server.id).status == "VERIFY_RESIZE"
     listed = raw(admin, "get", f"/os-migrations?instance_uuid={server.id}", "2.80").json()
     (record,) = listed["migrations"]
     assert record["status"] == "finished" and record["migration_type"] == "resize"
@@ -144,7 +144,7 @@ def test_resizes_are_recorded_as_migrations(admin: Any, demo: Any, make_server: 
     assert [m["status"] for m in first] == ["confirmed"]
     assert "migration_type" not in first[0] and "uuid" not in first[0]  # before 2.23 / 2.59
     demo.compute.resize_server(server, "42")
-    demo.compute.wait_for_server(server, status="VERIFY_RESIZE", interval=0.1, wait=30)
+    assert _settled(demo, server.id).status == "VERIFY_RESIZE"
     demo.compute.revert_server_resize(server)
     _settled(demo, server.id)
     query = f"/os-migrations?instance_uuid={server.id}"
@@ -161,6 +161,13 @@ def test_resizes_are_recorded_as_migrations(admin: Any, demo: Any, make_server: 
     nova_error(raw(admin, "get", query + "&marker=nope", "2.59"), 400, "badRequest")
     nova_error(raw(admin, "get", query + "&bogus=1", "2.59"), 400, "badRequest")
     nova_error(raw(demo, "get", "/os-migrations"), 403, "forbidden")
+    mine, other = demo.current_project_id, uuid.uuid4().hex
+    for version in ("2.1", "2.80"):  # before 2.59 Nova passes any parameter to its query
+        found = raw(admin, "get", query + f"&project_id={mine}", version).json()["migrations"]
+        assert len(found) == 2
+        none = raw(admin, "get", query + f"&project_id={other}", version).json()["migrations"]
+        assert none == []
+    nova_error(raw(admin, "get", query + f"&project_id={mine}", "2.79"), 400, "badRequest")
     live = raw(admin, "get", f"/servers/{server.id}/migrations", "2.23")
     assert live.status_code == 200 and live.json() == {"migrations": []}
 

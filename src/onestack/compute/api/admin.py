@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 
 router = APIRouter(prefix="/v2.1")
 
-#: the filters ``GET /os-migrations`` knows before 2.59 (others are ignored)
+#: the filters ``GET /os-migrations`` knows before 2.59 (others are ignored, as are
+#: ``changes-since`` and ``changes-before`` there)
 _FILTERS = ("status", "host", "source_compute", "instance_uuid", "migration_type", "hidden")
 #: and those each later microversion adds (unknown ones are a 400 from 2.59)
 _PAGED = {"limit": "2.59", "marker": "2.59", "changes-since": "2.59", "changes-before": "2.66"}
@@ -53,6 +54,8 @@ def _migration_query(request: Request, version: APIVersion) -> MigrationQuery:
     params = request.query_params
     paged = at_least(version, "2.59")
     known = set(_FILTERS) | {k for k, since in _PAGED.items() if at_least(version, since)}
+    if not paged:  # Nova passes any parameter on to its query, which knows these two
+        known |= {"user_id", "project_id"}
     if paged:
         unknown = sorted(set(params) - known)
         if unknown:
