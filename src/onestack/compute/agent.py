@@ -49,6 +49,7 @@ from onestack.compute.instances import (
     touch,
 )
 from onestack.compute.locks import InstanceLocks
+from onestack.compute.migration_records import advance, advance_in
 from onestack.compute.models import ComputeNode, ComputeService, Instance
 from onestack.compute.power_sync import PowerStateSync, power_vm_state
 from onestack.compute.states import PowerState
@@ -94,6 +95,19 @@ _EVENTS = {
     "confirmResize": "confirm_resize",
     "revertResize": "revert_resize",
 }
+
+
+def _recorded(db: Database, step: Callable[[Instance], None]) -> Callable[[Instance], None]:
+    """``step`` of a resize, its migration record in ``error`` when it fails."""
+
+    def run(instance: Instance) -> None:
+        try:
+            step(instance)
+        except Exception:
+            advance_in(db, instance.id, "error")
+            raise
+
+    return run
 
 
 @dataclass(frozen=True)
@@ -477,15 +491,18 @@ class ComputeAgent:
         self._run(instance_id, request_id, "rebuild", rebuild)
 
     def resize_instance(self, instance_id: str, request_id: str) -> None:
-        self._run(
-            instance_id,
-            request_id,
-            "resize",
-            lambda i: self.driver.resize(self._spec(i, request_id)),
-        )
+        def resize(instance: Instance) -> None:
+            advance_in(self.db, instance.id, "migrating")
+            self.driver.resize(self._spec(instance, request_id))
+            advance_in(self.db, instance.id, "finished")
+
+        self._run(instance_id, request_id, "resize", _recorded(self.db, resize))
 
     def confirm_resize(self, instance_id: str, request_id: str) -> None:
-        self._run(instance_id, request_id, "confirmResize", lambda i: None)
+        def confirm(instance: Instance) -> None:
+            advance_in(self.db, instance.id, "confirmed")
+
+        self._run(instance_id, request_id, "confirmResize", _recorded(self.db, confirm))
 
     def revert_resize(self, instance_id: str, request_id: str) -> None:
         def revert(instance: Instance) -> None:
@@ -495,8 +512,9 @@ class ComputeAgent:
                 row = session.get(Instance, instance.id)
                 if row is not None:
                     set_flavor(row, old)
+                advance(session, instance.id, "reverted")
 
-        self._run(instance_id, request_id, "revertResize", revert)
+        self._run(instance_id, request_id, "revertResize", _recorded(self.db, revert))
 
     def _run(
         self,

@@ -22,6 +22,7 @@ from onestack.common.exceptions import OneStackError
 from onestack.compute import states
 from onestack.compute.exceptions import NoValidHost
 from onestack.compute.instances import EventRecorder, add_fault, set_flavor, touch
+from onestack.compute.migration_records import advance
 from onestack.compute.models import Instance
 from onestack.compute.rpcapi import AgentAPI, SchedulerAPI
 
@@ -90,6 +91,7 @@ class Conductor:
                 set_flavor(instance, old, old_flavor=None)
             touch(instance, task_state=None)
             add_fault(session, instance_id, exc, instance.host)
+            advance(session, instance_id, "error")
 
 
 def recover_unscheduled(db: Database, started: datetime) -> int:

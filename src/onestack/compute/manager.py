@@ -12,15 +12,19 @@ from typing import TYPE_CHECKING
 
 from onestack.common.db import Database
 from onestack.common.policy import Enforcer
+from onestack.compute.admin_actions import AdminActions
 from onestack.compute.attachments import VolumeAttachmentManager
 from onestack.compute.conf import ComputeSettings
 from onestack.compute.consoles import ConsoleManager
 from onestack.compute.core import ComputeCore
+from onestack.compute.diagnostics import DiagnosticsManager
+from onestack.compute.external_events import ExternalEventManager
 from onestack.compute.flavors import FlavorManager
 from onestack.compute.hosts import HostManager, LegacyHosts
 from onestack.compute.interfaces import InterfaceManager
 from onestack.compute.keypairs import KeypairManager
 from onestack.compute.listing import ServerLister
+from onestack.compute.migration_records import MigrationManager
 from onestack.compute.netinfo import InstanceMetadataProvider
 from onestack.compute.proxies import ImageProxy, NetworkProxy
 from onestack.compute.quotas import QuotaManager
@@ -57,6 +61,10 @@ class ComputeManager:
         self.actions = ServerActions(self.core, self.servers, self.keypairs, self.attachments)
         self.interfaces = InterfaceManager(self.core, self.servers)
         self.consoles = ConsoleManager(self.core)
+        self.diagnostics = DiagnosticsManager(self.core)
+        self.external_events = ExternalEventManager(self.core)
+        self.migration_records = MigrationManager(self.core)
+        self.admin_actions = AdminActions(self.core)
         #: Nova's proxies to the image and network services (up to microversion 2.35)
         self.image_proxy = ImageProxy(self.core)
         self.network_proxy = NetworkProxy(self.core)

@@ -251,3 +251,29 @@ class ConsoleAuthToken(Base):
     host: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class Migration(Base):
+    """One move of an instance (Nova's ``migrations`` table): onestack records each
+    resize (in place, on the instance's own host) with its status over time."""
+
+    __tablename__ = "compute_migrations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(ID, unique=True)
+    instance_uuid: Mapped[str] = mapped_column(ID, index=True)
+    migration_type: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    source_compute: Mapped[str | None] = mapped_column(String(255))
+    source_node: Mapped[str | None] = mapped_column(String(255))
+    dest_compute: Mapped[str | None] = mapped_column(String(255))
+    dest_node: Mapped[str | None] = mapped_column(String(255))
+    dest_host: Mapped[str | None] = mapped_column(String(64))
+    #: the flavors' ids (Nova shows its internal integer ids, which onestack has not)
+    old_flavor_id: Mapped[str | None] = mapped_column(String(255))
+    new_flavor_id: Mapped[str | None] = mapped_column(String(255))
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    user_id: Mapped[str] = mapped_column(ID)
+    project_id: Mapped[str] = mapped_column(ID, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

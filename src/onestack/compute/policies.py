@@ -13,6 +13,7 @@ READER = "rule:project_reader_api"
 MEMBER_OR_ADMIN = "rule:project_member_or_admin"
 READER_OR_ADMIN = "rule:project_reader_or_admin"
 PROJECT_MANAGER_OR_ADMIN = "rule:project_manager_or_admin"
+SERVICE_OR_ADMIN = "rule:service_or_admin"
 
 RULES: dict[str, str] = {
     "context_is_admin": "role:admin",
@@ -22,6 +23,8 @@ RULES: dict[str, str] = {
     "project_reader_or_admin": f"{READER} or {ADMIN}",
     "project_manager_api": "role:manager and project_id:%(project_id)s",
     "project_manager_or_admin": f"rule:project_manager_api or {ADMIN}",
+    "service_api": "role:service",
+    "service_or_admin": f"rule:service_api or {ADMIN}",
     # servers
     "os_compute_api:servers:index": READER_OR_ADMIN,
     "os_compute_api:servers:detail": READER_OR_ADMIN,
@@ -120,6 +123,18 @@ RULES: dict[str, str] = {
     "os_compute_api:os-migrate-server:migrate:host": ADMIN,
     "os_compute_api:os-migrate-server:migrate_live": PROJECT_MANAGER_OR_ADMIN,
     "os_compute_api:os-migrate-server:migrate_live:host": ADMIN,
+    # migration records, diagnostics, events from other services, admin actions
+    "os_compute_api:os-migrations:index": PROJECT_MANAGER_OR_ADMIN,
+    "os_compute_api:os-migrations:index:all_projects": ADMIN,
+    "os_compute_api:os-migrations:index:host": ADMIN,
+    "os_compute_api:servers:migrations:index": PROJECT_MANAGER_OR_ADMIN,
+    "os_compute_api:servers:migrations:index:host": ADMIN,
+    "os_compute_api:servers:migrations:show": ADMIN,
+    "os_compute_api:os-server-diagnostics": ADMIN,
+    "os_compute_api:os-server-external-events:create": SERVICE_OR_ADMIN,
+    "os_compute_api:os-admin-actions:inject_network_info": ADMIN,
+    "os_compute_api:os-assisted-volume-snapshots:create": SERVICE_OR_ADMIN,
+    "os_compute_api:os-assisted-volume-snapshots:delete": SERVICE_OR_ADMIN,
     # the proxies to Neutron (compute/proxies.py; up to microversion 2.35)
     "os_compute_api:os-security-groups:get": READER_OR_ADMIN,
     "os_compute_api:os-security-groups:list": READER_OR_ADMIN,

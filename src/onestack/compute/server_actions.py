@@ -21,6 +21,7 @@ from onestack.compute import states
 from onestack.compute.exceptions import FlavorNotFound, InstanceLocked, InvalidState
 from onestack.compute.flavors import visible
 from onestack.compute.instances import set_flavor, start_action, touch
+from onestack.compute.migration_records import advance_in, record_resize
 from onestack.compute.models import ComputeService, Flavor, Instance
 from onestack.compute.rpcapi import SNAPSHOT_TIMEOUT, SnapshotRequest
 from onestack.compute.servers import check_image_fits, flavor_snapshot
@@ -218,6 +219,7 @@ class ServerActions:
         new = flavor_snapshot(flavor)
         with self.db.writer() as session:
             row = self.core.instance(session, ctx, server_id)
+            record_resize(session, row, flavor.id, ctx.user_id)
             extra = {} if auto_disk_config is None else {"auto_disk_config": auto_disk_config}
             set_flavor(row, new, old_flavor=row.flavor, **extra)
         conductor = self.core.rpc.conductor
@@ -226,6 +228,8 @@ class ServerActions:
     def confirm_or_revert(self, ctx: RequestContext, server_id: str, action: str) -> None:
         rule = "servers:confirm_resize" if action == "confirmResize" else "servers:revert_resize"
         instance = self._begin(ctx, server_id, action, rule)
+        step = "confirming" if action == "confirmResize" else "reverting"
+        advance_in(self.db, instance.id, step)
         self._cast(ctx, instance, action)
 
     def lock(self, ctx: RequestContext, server_id: str, reason: str | None) -> None:

@@ -21,6 +21,7 @@ from onestack.compute.api import schemas
 from onestack.compute.api.consoles import LEGACY, legacy_action
 from onestack.compute.api.deps import Body, Ctx, Version, at_least, base, compute, data
 from onestack.compute.api.servers import render_changed
+from onestack.compute.proxies import Gone
 
 router = APIRouter(prefix="/v2.1")
 
@@ -44,8 +45,6 @@ UNSUPPORTED = {
     "removeFixedIp": "Fixed IPs",
     "createBackup": "Backups",
     "trigger_crash_dump": "Crash dumps",
-    "injectNetworkInfo": "Injecting network info",
-    "resetNetwork": "Resetting the network",
 }
 
 
@@ -53,6 +52,7 @@ UNSUPPORTED = {
 _OTHERS = (
     "reboot", "lock", "unlock", "confirmResize", "revertResize", "os-getConsoleOutput",
     "forceDelete", "restore", "os-resetState", "addSecurityGroup", "removeSecurityGroup",
+    "injectNetworkInfo", "resetNetwork",
 )  # fmt: skip
 #: The OpenAPI description of an action body: one action name and its parameters
 #: (described where a model checks them).
@@ -146,6 +146,11 @@ def server_action(
             raise BadRequest("Invalid input for field/attribute state.")
         actions.reset_state(ctx, server_id, state)
         return Response(status_code=202)
+    if name == "injectNetworkInfo":
+        compute(request).admin_actions.inject_network_info(ctx, server_id)
+        return Response(status_code=202)
+    if name == "resetNetwork":
+        raise Gone("This resource is no longer available: resetNetwork was removed from Nova.")
     if name in LEGACY:
         return legacy_action(request, server_id, ctx, name, params, version)
     if name in ("addSecurityGroup", "removeSecurityGroup"):

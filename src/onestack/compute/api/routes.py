@@ -14,6 +14,7 @@ from onestack.common.microversion import APIVersion, MicroversionSpec
 from onestack.common.pipeline import PipelineSpec
 from onestack.compute.api import (
     actions,
+    admin,
     consoles,
     interfaces,
     legacy,
@@ -119,6 +120,7 @@ def build_app(compute: ComputeManager, cloud: Cloud) -> FastAPI:
         consoles,
         proxies,
         legacy,
+        admin,
     ):
         app.include_router(module.router)
     return app
