@@ -130,6 +130,11 @@ class PoolManager:
                 stmt = stmt.where(Service.availability_zone == zone)
             return [(row, self.services.is_up(row)) for row in session.scalars(stmt)]
 
+    def set_host_enabled(self, ctx: RequestContext, host: str, enabled: bool) -> None:
+        """Let the volume service ``host@backend`` take new volumes, or not."""
+        self.core.enforce(ctx, "volume_extension:hosts")
+        self.services.set_enabled(ctx, host, VOLUME_BINARY, enabled, None)
+
     def host_usage(self, ctx: RequestContext, host: str) -> list[HostUsage]:
         """Volumes and snapshots on an enabled volume service ``host@backend``: the
         total first (project ``(total)``), then each project's."""
