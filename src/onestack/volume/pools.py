@@ -122,18 +122,17 @@ class PoolManager:
             return _capabilities(session, row)
 
     def hosts(self, ctx: RequestContext, zone: str | None = None) -> list[tuple[Service, bool]]:
-        """Every service record with whether it is up, by host and binary."""
+        """Every enabled service with whether it is up, by host and binary."""
         self.core.enforce(ctx, "volume_extension:hosts")
         with self.core.db.reader() as session:
-            stmt = select(Service).order_by(Service.host, Service.binary)
+            stmt = (
+                select(Service)
+                .where(Service.disabled.is_(False))
+                .order_by(Service.host, Service.binary)
+            )
             if zone:
                 stmt = stmt.where(Service.availability_zone == zone)
             return [(row, self.services.is_up(row)) for row in session.scalars(stmt)]
-
-    def set_host_enabled(self, ctx: RequestContext, host: str, enabled: bool) -> None:
-        """Let the volume service ``host@backend`` take new volumes, or not."""
-        self.core.enforce(ctx, "volume_extension:hosts")
-        self.services.set_enabled(ctx, host, VOLUME_BINARY, enabled, None)
 
     def host_usage(self, ctx: RequestContext, host: str) -> list[HostUsage]:
         """Volumes and snapshots on an enabled volume service ``host@backend``: the

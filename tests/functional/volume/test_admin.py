@@ -102,22 +102,23 @@ def test_hosts_list_services_and_show_volume_usage(
     assert missing.status_code == 404 and "itemNotFound" in missing.json()
 
 
-def test_a_disabled_host_leaves_the_pools(admin: Any, admin_api: VolumeAPI) -> None:
+def test_a_disabled_volume_service_leaves_the_pools_and_hosts(
+    admin: Any, admin_api: VolumeAPI
+) -> None:
     pool = next(admin.block_storage.backend_pools())
     host = pool.name.split("#")[0]
-    response = admin_api.request("PUT", f"/os-hosts/{host}", json={"status": "disable"})
+    body = {"host": host, "binary": "cinder-volume"}
+    assert admin_api.request("PUT", "/os-services/disable", json=body).status_code == 200
     try:
-        assert response.json() == {"host": host, "status": "disabled"}
         assert pool.name not in {p.name for p in admin.block_storage.backend_pools()}
-        hidden = admin_api.request("GET", f"/os-hosts/{host}")
-        assert hidden.status_code == 404
+        hosts = admin_api.request("GET", "/os-hosts").json()["hosts"]
+        assert host not in {h["host_name"] for h in hosts}
+        assert admin_api.request("GET", f"/os-hosts/{host}").status_code == 404
     finally:
-        admin_api.request("PUT", f"/os-hosts/{host}", json={"status": "enable"})
+        admin_api.request("PUT", "/os-services/enable", json=body)
     assert pool.name in {p.name for p in admin.block_storage.backend_pools()}
-    bad = admin_api.request("PUT", f"/os-hosts/{host}", json={"status": "sleep"})
-    assert bad.status_code == 400 and "badRequest" in bad.json()
-    reboot = admin_api.request("GET", f"/os-hosts/{host}/reboot")
-    assert reboot.status_code == 501 and "notImplemented" in reboot.json()
+    update = admin_api.request("PUT", f"/os-hosts/{host}", json={"status": "disable"})
+    assert update.status_code == 501 and "notImplemented" in update.json()
 
 
 def test_qos_specs_keys_and_associations(

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from onestack.common.context import RequestContext
 from onestack.common.exceptions import BadRequest, NotSupported
 from onestack.common.pagination import parse_bool
-from onestack.volume.api.deps import Body, Ctx, service
+from onestack.volume.api.deps import Ctx, service
 from onestack.volume.api.views import ts
 
 router = APIRouter()
@@ -100,26 +100,8 @@ def show_host(request: Request, host: str, ctx: RequestContext = Ctx) -> JSONRes
 
 
 @router.put("/v3/os-hosts/{host}")
-def update_host(
-    request: Request, host: str, ctx: RequestContext = Ctx, body: Any = Body
-) -> JSONResponse:
-    """Cinder's ``{"status": "enable"|"disable"}`` for a volume service."""
-    status = None
-    for raw_key, raw_value in (body if isinstance(body, dict) else {}).items():
-        if str(raw_key).lower().strip() != "status":
-            raise BadRequest(f"Invalid update setting: '{raw_key}'")
-        status = str(raw_value).lower().strip()
-        if status not in ("enable", "disable"):
-            raise BadRequest(f"Invalid status: '{raw_value}'")
-    if status is None:
-        raise BadRequest("Missing required element 'status' in request body.")
-    enabled = status == "enable"
-    service(request).pools.set_host_enabled(ctx, host, enabled)
-    return JSONResponse({"host": host, "status": "enabled" if enabled else "disabled"})
-
-
 @router.get("/v3/os-hosts/{host}/{action}")
-def host_power_action(host: str, action: str, ctx: RequestContext = Ctx) -> JSONResponse:
-    if action not in ("startup", "shutdown", "reboot"):
-        raise BadRequest(f"Invalid host action: '{action}'")
+def host_actions(host: str, action: str = "update", ctx: RequestContext = Ctx) -> JSONResponse:
+    """Cinder's host update and power actions, which its volume hosts do not
+    implement either (os-services enables and disables a volume service)."""
     raise NotSupported(operation=f"Host {action}")
