@@ -14,6 +14,7 @@ and attachments do not pass front-end specs to the compute service.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from onestack.common.context import RequestContext
 from onestack.common.db import is_duplicate, utcnow
+from onestack.common.pagination import PageRequest, SortKey, paginate, parse_limit, parse_sort
 from onestack.volume.core import VolumeCore, new_id
 from onestack.volume.exceptions import (
     InvalidInput,
@@ -37,6 +39,14 @@ from onestack.volume.models import QosSpecs, VolumeType
 
 CONSUMERS = ("front-end", "back-end", "both")
 DEFAULT_CONSUMER = "back-end"
+#: Cinder's default order of lists: newest first
+DEFAULT_SORT = (SortKey("created_at", "desc"),)
+SORT_COLUMNS = {
+    "id": QosSpecs.id,
+    "name": QosSpecs.name,
+    "consumer": QosSpecs.consumer,
+    "created_at": QosSpecs.created_at,
+}
 #: the keys Cinder's request schema accepts for specs
 _KEY = re.compile(r"^[a-zA-Z0-9-_:. /]{1,255}$")
 
@@ -100,11 +110,18 @@ class QosSpecsManager:
             raise
         return row
 
-    def list_specs(self, ctx: RequestContext) -> list[QosSpecs]:
+    def list_specs(self, ctx: RequestContext, query: Sequence[tuple[str, str]]) -> list[QosSpecs]:
+        """Sorted (``sort``, ``sort_key``/``sort_dir``; newest first) and paged
+        (``limit``, ``marker``)."""
         self._enforce(ctx, "get_all")
+        params = dict(query)
+        page = PageRequest(
+            limit=parse_limit(params.get("limit")),
+            marker=params.get("marker"),
+            sort=parse_sort(query, tuple(SORT_COLUMNS), DEFAULT_SORT),
+        )
         with self.core.db.reader() as session:
-            stmt = select(QosSpecs).order_by(QosSpecs.created_at, QosSpecs.id)
-            return list(session.scalars(stmt))
+            return paginate(session, select(QosSpecs), QosSpecs, page, SORT_COLUMNS, QosSpecs.id)
 
     def get(self, ctx: RequestContext, specs_id: str) -> QosSpecs:
         self._enforce(ctx, "get")

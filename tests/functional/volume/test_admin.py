@@ -165,6 +165,26 @@ def test_qos_specs_keys_and_associations(
     assert admin_api.request("GET", f"/qos-specs/{qos.id}").status_code == 404
 
 
+def test_qos_specs_list_sorts_and_pages(admin: Any, admin_api: VolumeAPI) -> None:
+    made = [admin.block_storage.create_qos_spec(name=unique("qos")) for _ in range(3)]
+    try:
+        ids = [q["id"] for q in admin_api.request("GET", "/qos-specs").json()["qos_specs"]]
+        # newest first by default
+        assert [i for i in ids if i in {q.id for q in made}] == [q.id for q in reversed(made)]
+        by_name = admin_api.request("GET", "/qos-specs?sort=name:asc").json()["qos_specs"]
+        assert [q["name"] for q in by_name] == sorted(q["name"] for q in by_name)
+        first = admin_api.request("GET", "/qos-specs?limit=1").json()
+        assert len(first["qos_specs"]) == 1 and first["qos_specs_links"][0]["rel"] == "next"
+        marker = first["qos_specs"][0]["id"]
+        rest = admin_api.request("GET", f"/qos-specs?marker={marker}").json()["qos_specs"]
+        assert [q["id"] for q in rest] == ids[1:]
+        bad = admin_api.request("GET", "/qos-specs?sort=specs")
+        assert bad.status_code == 400
+    finally:
+        for qos in made:
+            admin.block_storage.delete_qos_spec(qos.id, ignore_missing=True)
+
+
 def test_qos_specs_refuse_bad_input_and_users(admin_api: VolumeAPI, demo_api: VolumeAPI) -> None:
     bad = {"qos_specs": {"name": unique("qos"), "consumer": "middle"}}
     response = admin_api.request("POST", "/qos-specs", json=bad)

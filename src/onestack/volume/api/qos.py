@@ -11,7 +11,16 @@ from fastapi.responses import JSONResponse
 from onestack.common.context import RequestContext
 from onestack.common.exceptions import BadRequest
 from onestack.common.pagination import parse_bool
-from onestack.volume.api.deps import Body, Ctx, project_prefix, section, service
+from onestack.volume.api.deps import (
+    Body,
+    Ctx,
+    limit_of,
+    next_link,
+    project_prefix,
+    query,
+    section,
+    service,
+)
 from onestack.volume.api.views import links
 
 if TYPE_CHECKING:
@@ -32,8 +41,12 @@ def _detail(request: Request, row: QosSpecs) -> JSONResponse:
 
 @router.get("/v3/qos-specs")
 def index(request: Request, ctx: RequestContext = Ctx) -> JSONResponse:
-    rows = service(request).qos.list_specs(ctx)
-    return JSONResponse({"qos_specs": [_view(r) for r in rows]})
+    rows = service(request).qos.list_specs(ctx, query(request))
+    body: dict[str, Any] = {"qos_specs": [_view(r) for r in rows]}
+    more = next_link(request, "qos-specs", rows, limit_of(request))
+    if more:
+        body["qos_specs_links"] = more
+    return JSONResponse(body)
 
 
 @router.post("/v3/qos-specs")
