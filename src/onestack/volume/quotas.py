@@ -171,6 +171,10 @@ class VolumeQuotas:
         engine, names = self._engine(session)
         engine.set_defaults(session, self._stored(names, limits))
 
+    def forget_type(self, session: Session, type_id: str) -> None:
+        """Drop the limits and defaults of a volume type being deleted."""
+        self.engine.forget(session, [f"{resource}_{type_id}" for resource in PER_TYPE])
+
     def reset(self, session: Session, project_id: str) -> None:
         self.engine.reset(session, project_id)
 

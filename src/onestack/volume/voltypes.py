@@ -166,6 +166,7 @@ class VolumeTypeManager:
             session.execute(
                 delete(VolumeTypeEncryption).where(VolumeTypeEncryption.volume_type_id == vtype.id)
             )
+            self.core.quotas.forget_type(session, vtype.id)
             session.delete(vtype)
 
     # -- extra specs ----------------------------------------------------------

@@ -279,6 +279,11 @@ def test_per_type_quotas_show_in_defaults_and_limit_volumes_of_the_type(
     assert (usage[key]["limit"], usage[key]["in_use"]) == (1, 1)
     # volumes of other types are not limited by it
     make_volume()
+    # the limit follows the type when it is renamed
+    renamed = unique("type")
+    admin.block_storage.update_type(vtype, name=renamed)
+    limits = admin_api.request("GET", f"/os-quota-sets/{project}").json()["quota_set"]
+    assert limits[f"volumes_{renamed}"] == 1 and key not in limits
     unknown = admin_api.request(
         "PUT", "/os-quota-class-sets/default", json={"quota_class_set": {"volumes_nope": 1}}
     )
