@@ -10,7 +10,7 @@ cannot both squeeze under the limit.  A limit of ``-1`` means unlimited.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
@@ -117,6 +117,14 @@ class QuotaEngine:
                 QuotaLimit.service == self.service, QuotaLimit.project_id == project_id
             )
         )
+
+    def forget(self, session: Session, resources: Sequence[str]) -> None:
+        """Drop every project's limits and the defaults of resources that went away
+        (a service whose resources come and go, such as per-volume-type quotas)."""
+        for model in (QuotaLimit, QuotaDefault):
+            session.execute(
+                delete(model).where(model.service == self.service, model.resource.in_(resources))
+            )
 
     def _lock(self, session: Session, project_id: str) -> None:
         """Hold the project's lock row until the transaction ends (made on first use; when

@@ -44,6 +44,22 @@ class VolumeTypeAccessNotFound(NotFound):
     msg_fmt = "Volume type access not found for {volume_type_id} / {project_id} combination."
 
 
+class QoSSpecsNotFound(NotFound):
+    msg_fmt = "No such QoS spec {specs_id}."
+
+
+class QoSSpecsKeyNotFound(NotFound):
+    msg_fmt = "QoS spec {specs_id} has no spec with key {specs_key}."
+
+
+class VolumeTypeEncryptionNotFound(NotFound):
+    msg_fmt = "Volume type encryption for type {type_id} does not exist."
+
+
+class HostNotFound(NotFound):
+    msg_fmt = "Host {host} could not be found."
+
+
 class AttachmentNotFound(NotFound):
     msg_fmt = "Volume attachment could not be found with filter: attachment_id = {attachment_id}."
 
@@ -102,6 +118,22 @@ class VolumeTypeInUse(BadRequest):
     )
 
 
+class InvalidQoSSpecs(BadRequest):
+    msg_fmt = "Invalid QoS specs: {reason}"
+
+
+class QoSSpecsInUse(BadRequest):
+    msg_fmt = "QoS Specs {specs_id} is still associated with entities."
+
+
+class VolumeTypeEncryptionExists(BadRequest):
+    msg_fmt = "Volume type encryption for type {type_id} already exists."
+
+
+class QoSSpecsExists(Conflict):
+    msg_fmt = "QoS Specs {specs_id} already exists."
+
+
 class VolumeTypeExists(Conflict):
     msg_fmt = "Volume Type {id} already exists."
 
@@ -123,8 +155,8 @@ class VolumeOverQuota(OverQuota):
         resource = str(kwargs.get("resource", ""))
         requested, used, limit = kwargs.get("requested"), kwargs.get("used"), kwargs.get("limit")
         if message is None:
-            if resource in ("gigabytes", "backup_gigabytes"):
-                what = "volume or snapshot" if resource == "gigabytes" else "backup"
+            if resource == "backup_gigabytes" or resource.split("_")[0] == "gigabytes":
+                what = "backup" if resource == "backup_gigabytes" else "volume or snapshot"
                 message = (
                     f"Requested {what} exceeds allowed {resource} quota. Requested "
                     f"{requested}G, quota is {limit}G and {used}G has been consumed."
@@ -137,7 +169,8 @@ class VolumeOverQuota(OverQuota):
             else:
                 kind = {"volumes": "volumes", "snapshots": "snapshots", "backups": "backups"}
                 message = (
-                    f"Maximum number of {kind.get(resource, resource)} allowed ({limit}) "
+                    f"Maximum number of {kind.get(resource.split('_')[0], resource)} allowed "
+                    f"({limit}) "
                     f"exceeded for quota '{resource}'."
                 )
         super().__init__(message, **kwargs)

@@ -17,9 +17,12 @@ from onestack.volume.attachments import LIVE, AttachmentManager
 from onestack.volume.backups.manager import BackupManager
 from onestack.volume.conf import VolumeSettings
 from onestack.volume.core import VolumeCore
+from onestack.volume.encryption import EncryptionTypeManager
 from onestack.volume.exceptions import AttachmentNotFound, InvalidVolume
 from onestack.volume.interface import AttachmentInfo, ConnectionInfo, VolumeInfo
 from onestack.volume.models import Attachment, Volume
+from onestack.volume.pools import PoolManager
+from onestack.volume.qos import QosSpecsManager
 from onestack.volume.quota_sets import QuotaSetManager
 from onestack.volume.rpcapi import LoopBridge, VolumeAgentAPI
 from onestack.volume.services import ServiceManager
@@ -80,6 +83,9 @@ class VolumeService:
         self.backups = BackupManager(self.core, self.types)
         self.transfers = TransferManager(self.core)
         self.quota_sets = QuotaSetManager(self.core)
+        self.qos = QosSpecsManager(self.core)
+        self.encryption = EncryptionTypeManager(self.core, self.types)
+        self.pools = PoolManager(self.core, self.services)
         #: this host's agent side while the server runs (service.VolumeHost)
         self.runtime: Any = None
 

@@ -19,6 +19,39 @@ class VolumeType(Base):
     description: Mapped[str | None] = mapped_column(Text)
     is_public: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
     extra_specs: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict, nullable=False)
+    #: the QoS specs associated with this type (qos.py), as Cinder keeps it
+    qos_specs_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class QosSpecs(Base):
+    """Cinder's QoS specs: named key/value sets for a consumer, associated with types."""
+
+    __tablename__ = "volume_qos_specs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True, nullable=False)
+    #: front-end (the hypervisor applies them), back-end (the backend does), both
+    consumer: Mapped[str] = mapped_column(String(16), nullable=False)
+    specs: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class VolumeTypeEncryption(Base):
+    """The encryption type of a volume type (Cinder's ``encryption`` table)."""
+
+    __tablename__ = "volume_type_encryption"
+
+    encryption_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    volume_type_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("volume_types.id", ondelete="CASCADE"), unique=True, nullable=False
+    )
+    provider: Mapped[str] = mapped_column(String(255), nullable=False)
+    cipher: Mapped[str | None] = mapped_column(String(255))
+    key_size: Mapped[int | None] = mapped_column(Integer)
+    control_location: Mapped[str] = mapped_column(String(255), nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -71,6 +71,18 @@ _ADMIN_ONLY = {
     "volume_extension:services:index",
     "volume_extension:services:update",
     "volume:get_pools",
+    "scheduler_extension:scheduler_stats:get_pools",
+    "volume_extension:capabilities",
+    "volume_extension:hosts",
+    "volume_extension:qos_specs_manage:get_all",
+    "volume_extension:qos_specs_manage:get",
+    "volume_extension:qos_specs_manage:create",
+    "volume_extension:qos_specs_manage:update",
+    "volume_extension:qos_specs_manage:delete",
+    "volume_extension:volume_type_encryption:get",
+    "volume_extension:volume_type_encryption:create",
+    "volume_extension:volume_type_encryption:update",
+    "volume_extension:volume_type_encryption:delete",
 }
 
 RULES: dict[str, str] = {

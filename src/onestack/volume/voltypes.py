@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,7 +27,7 @@ from onestack.volume.exceptions import (
     VolumeTypeNotFound,
     VolumeTypeNotFoundByName,
 )
-from onestack.volume.models import Volume, VolumeType, VolumeTypeAccess
+from onestack.volume.models import Volume, VolumeType, VolumeTypeAccess, VolumeTypeEncryption
 
 USER_VISIBLE_SPECS = ("multiattach", "RESKEY:availability_zones", "replication_enabled")
 DEFAULT_DESCRIPTION = "Default Volume Type"
@@ -163,6 +163,10 @@ class VolumeTypeManager:
             )
             if used:
                 raise VolumeTypeInUse(volume_type_id=vtype.id)
+            session.execute(
+                delete(VolumeTypeEncryption).where(VolumeTypeEncryption.volume_type_id == vtype.id)
+            )
+            self.core.quotas.forget_type(session, vtype.id)
             session.delete(vtype)
 
     # -- extra specs ----------------------------------------------------------

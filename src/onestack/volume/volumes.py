@@ -20,6 +20,7 @@ from onestack.common.faults import FaultKind
 from onestack.common.pagination import parse_bool, parse_limit, parse_sort
 from onestack.volume import states
 from onestack.volume.core import VolumeCore, new_id
+from onestack.volume.encryption import EncryptionTypeManager
 from onestack.volume.exceptions import (
     BackupNotFound,
     InvalidInput,
@@ -176,10 +177,13 @@ class VolumeManager:
                 )
             volume.size = size
             vtype = self._type(session, ctx, data.get("volume_type"), source_type)
+            EncryptionTypeManager.check_can_create(session, vtype)
             volume.volume_type_id = vtype.id
             volume.multiattach = is_multiattach(vtype)
             volume.host = host or self.services.choose_host(zone)
-            self.core.quotas.check(session, volume.project_id, {"volumes": 1, "gigabytes": size})
+            self.core.quotas.check(
+                session, volume.project_id, {"volumes": 1, "gigabytes": size}, vtype.id
+            )
             if volume.host is None:
                 volume.status = states.ERROR
                 volume.fail_reason = "No valid backend was found."

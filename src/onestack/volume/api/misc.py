@@ -142,6 +142,12 @@ def extensions(request: Request, ctx: RequestContext = Ctx) -> JSONResponse:
         ("VolumeHostAttribute", "os-vol-host-attr"),
         ("VolumeTenantAttribute", "os-vol-tenant-attr"),
         ("UsedLimits", "os-used-limits"),
+        ("Hosts", "os-hosts"),
+        ("Quota_classes", "os-quota-class-sets"),
+        ("Qos_specs_manage", "qos-specs"),
+        ("VolumeTypeEncryption", "encryption"),
+        ("Scheduler_stats", "scheduler-stats"),
+        ("Capabilities", "capabilities"),
     ]
     items = [
         {

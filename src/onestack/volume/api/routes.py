@@ -20,7 +20,17 @@ from onestack.common.errors import ErrorStyle
 from onestack.common.exceptions import NotSupported
 from onestack.common.microversion import APIVersion, MicroversionSpec
 from onestack.common.pipeline import PipelineSpec, ProjectPath
-from onestack.volume.api import actions, attachments, misc, snapshots, types, volumes
+from onestack.volume.api import (
+    actions,
+    attachments,
+    encryption,
+    hosts,
+    misc,
+    qos,
+    snapshots,
+    types,
+    volumes,
+)
 
 if TYPE_CHECKING:
     from onestack.server import Cloud
@@ -43,7 +53,6 @@ UNSUPPORTED = {
     "group_snapshots": "Group snapshots",
     "consistencygroups": "Consistency groups",
     "cgsnapshots": "Consistency group snapshots",
-    "qos-specs": "QoS specs",
     "messages": "User messages",
     "clusters": "Clusters",
     "workers": "Workers cleanup",
@@ -53,9 +62,6 @@ UNSUPPORTED = {
     "os-snapshot-manage": "Managing existing snapshots",
     "default-types": "Per-project default volume types",
     "resource_filters": "Resource filters",
-    "scheduler-stats": "Scheduler pool statistics",
-    "capabilities": "Backend capabilities",
-    "os-hosts": "Hosts",
     "os-backup-manage": "Backup import",
     "snapshots-manage": "Managing existing snapshots",
 }
@@ -74,6 +80,10 @@ COLLECTIONS = frozenset(
         "os-availability-zone",
         "os-services",
         "extensions",
+        "qos-specs",
+        "scheduler-stats",
+        "capabilities",
+        "os-hosts",
         *UNSUPPORTED,
     }
 )
@@ -142,7 +152,7 @@ def build_app(volume: VolumeService, cloud: Cloud) -> FastAPI:
     )
     app.state.volume = volume
     app.include_router(versions)
-    for module in (volumes, actions, snapshots, types, attachments, misc):
+    for module in (volumes, actions, snapshots, types, encryption, attachments, qos, hosts, misc):
         app.include_router(module.router)
     app.include_router(unsupported)
     return app

@@ -190,7 +190,7 @@ def volume_type(vtype: VolumeType, ctx: RequestContext, answer: str = "show") ->
     if answer != "update":
         body["os-volume-type-access:is_public"] = vtype.is_public
     if answer == "show" and ctx.is_admin:
-        body["qos_specs_id"] = None
+        body["qos_specs_id"] = vtype.qos_specs_id
     return body
 
 
