@@ -19,6 +19,7 @@ from onestack.volume.services import ServiceManager
 from onestack.volume.voltypes import VolumeTypeManager, is_multiattach
 from onestack.volume.volumes import check_metadata, parse_size
 
+#: the disk formats a volume uploads as (the agent converts with qemu-img)
 DISK_FORMATS = ("raw", "qcow2", "vmdk", "vdi", "vhd", "vhdx")
 CONTAINER_FORMATS = ("bare", "ovf", "ova", "docker", "compressed")
 
@@ -82,6 +83,8 @@ class VolumeActions:
                     f"flag, but the current status is {volume.status}."
                 )
             volume.readonly = readonly
+            # Cinder keeps the flag in the admin metadata, which shows in ``metadata``
+            volume.admin_metadata = {**(volume.admin_metadata or {}), "readonly": str(readonly)}
             volume.updated_at = utcnow()
 
     def image_metadata(self, ctx: RequestContext, volume_id: str) -> dict[str, str]:
@@ -182,9 +185,7 @@ class VolumeActions:
             raise InvalidInput(reason="image_name is required")
         disk_format = str(data.get("disk_format") or "raw")
         container_format = str(data.get("container_format") or "bare")
-        if disk_format not in DISK_FORMATS or disk_format not in ("raw",):
-            if disk_format in DISK_FORMATS:
-                raise NotSupported(operation=f"Uploading a volume as {disk_format}")
+        if disk_format not in DISK_FORMATS:
             raise InvalidInput(reason=f"Invalid disk-format '{disk_format}' is specified.")
         if container_format not in CONTAINER_FORMATS:
             raise InvalidInput(reason=f"Invalid container-format '{container_format}'.")

@@ -19,6 +19,7 @@ from onestack.common.context import RequestContext
 from onestack.common.db import Database, utcnow
 from onestack.common.exceptions import OneStackError
 from onestack.volume import states
+from onestack.volume.backends._shell import run
 from onestack.volume.backends.base import VolumeBackend
 from onestack.volume.backups.base import BackupPlace
 from onestack.volume.backups.engine import BackupEngine
@@ -40,6 +41,8 @@ def _image_volume(url: str) -> str | None:
 
 
 GiB = 1024**3
+#: qemu-img's names of the image disk formats that differ from Glance's
+QEMU_FORMATS = {"vhd": "vpc"}
 
 
 class VolumeAgent:
@@ -231,12 +234,26 @@ class VolumeAgent:
             project_id=project_id,
             roles=("member",),
         )
+        path = self.backend.volume_path(volume_id)
+        converted = path.with_name(f".upload-{volume_id}.{disk_format}")
         try:
-            path = self.backend.volume_path(volume_id)
+            if disk_format != "raw":
+                # the image holds the volume's bytes in the format asked for
+                run(
+                    "qemu-img",
+                    "convert",
+                    "-f",
+                    "raw",
+                    "-O",
+                    QEMU_FORMATS.get(disk_format, disk_format),
+                    str(path),
+                    str(converted),
+                    timeout=3600.0,
+                )
             record = self.images.create_from_file(
                 ctx,
                 name,
-                path,
+                converted if disk_format != "raw" else path,
                 disk_format=disk_format,
                 container_format=container_format,
                 properties=properties,
@@ -247,6 +264,7 @@ class VolumeAgent:
             self._failed("volume %s: upload to image failed", volume_id, request_id)
             raise
         finally:
+            converted.unlink(missing_ok=True)
             self._update(Volume, volume_id, status=back, previous_status=None)
         return str(record.id)
 
@@ -322,7 +340,10 @@ class VolumeAgent:
                 source_id = temp_snapshot
             path = self.backend.snapshot_path(source_id)
             place = self._place(backup)
-            result = self.backups.backup(backup_id, path, backup.parent_id, place)
+            parent = self._load(Backup, backup.parent_id) if backup.parent_id else None
+            parent_key = self._data(parent)[0] if parent is not None else None
+            metadata = dict(volume.metadata_) if volume is not None else {}
+            result = self.backups.backup(backup_id, path, parent_key, place, metadata)
         except Exception as exc:
             self._failed("backup %s: failed", backup_id, request_id)
             self._update_together(
@@ -338,26 +359,46 @@ class VolumeAgent:
             "object_count": result.object_count,
             "checksum": result.checksum,
             "container": self.backups.store.container_of(place),
+            "service_metadata": {
+                "service": self.backups.store.service_name,
+                "project_id": backup.project_id,
+                "backup_id": backup_id,
+            },
         }
         self._update_together(
             (Volume, backup.volume_id, {"status": back, "previous_status": None}),
             (Backup, backup_id, done),
         )
 
-    def _place(self, backup: Backup) -> BackupPlace:
-        """Where the backup's data is: its project's account, its container."""
+    def _data(self, backup: Backup) -> tuple[str, BackupPlace]:
+        """Where the backup's data is: the id it is stored under (another backup's for
+        an imported record) and its place (that backup's project's account, its
+        container)."""
+        where = backup.service_metadata or {}
+        project_id = where.get("project_id") or backup.project_id
         container = backup.container
         if container is not None and container == self.backups.store.container_of(
-            BackupPlace(backup.project_id)
+            BackupPlace(project_id)
         ):
             container = None
-        return BackupPlace(backup.project_id, container)
+        return where.get("backup_id") or backup.id, BackupPlace(project_id, container)
+
+    def _place(self, backup: Backup) -> BackupPlace:
+        return self._data(backup)[1]
 
     def _restore_into(self, backup_id: str, volume_id: str) -> None:
+        """Write the backup's bytes into the volume, and add the metadata the source
+        volume had to the volume's (as Cinder restores it)."""
         backup = self._load(Backup, backup_id)
         if backup is None:
             raise InvalidBackup(reason=f"backup {backup_id} is gone")
-        self.backups.restore(backup_id, self.backend.volume_path(volume_id), self._place(backup))
+        key, place = self._data(backup)
+        metadata = self.backups.restore(key, self.backend.volume_path(volume_id), place)
+        if metadata:
+            with self.db.writer() as session:
+                volume = session.get(Volume, volume_id)
+                if volume is not None:
+                    volume.metadata_ = {**volume.metadata_, **metadata}
 
     def restore_backup(self, backup_id: str, volume_id: str, request_id: str = "") -> None:
         try:
@@ -374,11 +415,33 @@ class VolumeAgent:
             (Backup, backup_id, {"status": states.AVAILABLE, "restore_volume_id": None}),
         )
 
+    def import_backup(self, backup_id: str, request_id: str = "") -> None:
+        """An imported record becomes available when this host's store keeps backups
+        the way the record says and holds its data (its manifest); else error."""
+        backup = self._load(Backup, backup_id)
+        if backup is None:
+            return
+        where = backup.service_metadata or {}
+        try:
+            if where.get("service") != self.backups.store.service_name:
+                raise InvalidBackup(
+                    reason=f"this host's backups are kept by {self.backups.store.service_name}, "
+                    f"not {where.get('service')}"
+                )
+            key, place = self._data(backup)
+            self.backups.manifest(key, place)
+        except Exception as exc:
+            self._failed("backup %s: import failed", backup_id, request_id)
+            self._update(Backup, backup_id, status=states.ERROR, fail_reason=self._reason(exc))
+            return
+        self._update(Backup, backup_id, status=states.AVAILABLE)
+
     def delete_backup(self, backup_id: str, request_id: str = "") -> None:
         try:
             backup = self._load(Backup, backup_id)
             if backup is not None:
-                self.backups.store.delete(self._place(backup), backup_id)
+                key, place = self._data(backup)
+                self.backups.store.delete(place, key)
         except Exception:
             self._failed("backup %s: delete failed", backup_id, request_id)
             self._update(Backup, backup_id, status="error_deleting")

@@ -93,6 +93,10 @@ class Volume(Base):
         "metadata", JSONType, default=dict, nullable=False
     )
     image_metadata: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict, nullable=False)
+    #: Cinder's admin metadata: ``readonly`` ("True"/"False", once set), shown in ``metadata``
+    admin_metadata: Mapped[dict[str, str]] = mapped_column(
+        JSONType, default=dict, server_default="{}", nullable=False
+    )
     fail_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -140,6 +144,9 @@ class Backup(Base):
     is_incremental: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     restore_volume_id: Mapped[str | None] = mapped_column(String(36))
     checksum: Mapped[str | None] = mapped_column(String(64))
+    #: where the data is when not under this record's own id and project (an imported
+    #: record): ``{"project_id": ..., "backup_id": ...}``
+    service_metadata: Mapped[dict[str, str] | None] = mapped_column(JSONType)
     metadata_: Mapped[dict[str, Any]] = mapped_column(
         "metadata", JSONType, default=dict, nullable=False
     )

@@ -83,6 +83,11 @@ _ADMIN_ONLY = {
     "volume_extension:volume_type_encryption:create",
     "volume_extension:volume_type_encryption:update",
     "volume_extension:volume_type_encryption:delete",
+    "volume_extension:snapshot_admin_actions:reset_status",
+    "volume_extension:snapshot_admin_actions:force_delete",
+    "volume_extension:backup_admin_actions:reset_status",
+    "backup:backup-export",
+    "backup:backup-import",
 }
 
 RULES: dict[str, str] = {
@@ -96,6 +101,7 @@ RULES: dict[str, str] = {
     "volume_extension:quotas:show": READER_OR_ADMIN,
     "volume_extension:availability_zone_list": ANY,
     "limits_extension:used_limits": ANY,
+    "snapshot_extension:snapshot_actions:update_snapshot_status": MEMBER_OR_ADMIN,
     **dict.fromkeys(sorted(_ADMIN_ONLY), ADMIN),
 }
 for _kind, _actions in _RESOURCES.items():

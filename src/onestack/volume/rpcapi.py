@@ -172,3 +172,7 @@ class VolumeAgentAPI:
 
     def delete_backup(self, ctx: RequestContext, host: str | None, backup_id: str) -> None:
         self._cast(ctx, host, "delete_backup", backup_id=backup_id)
+
+    def import_backup(self, ctx: RequestContext, host: str | None, backup_id: str) -> None:
+        """Check that an imported backup record's data is in the host's store."""
+        self._cast(ctx, host, "import_backup", backup_id=backup_id)

@@ -22,6 +22,12 @@ from onestack.volume.exceptions import (
 from onestack.volume.models import Snapshot
 from onestack.volume.volumes import check_metadata, page
 
+#: the statuses ``os-update_snapshot_status`` may set, by the current one (Cinder's)
+UPDATE_STATUS_MAP = {
+    states.CREATING: (states.CREATING, states.AVAILABLE, states.ERROR),
+    states.DELETING: (states.DELETING, states.ERROR_DELETING),
+}
+
 SORT_KEYS = ("id", "name", "status", "size", "created_at", "updated_at", "volume_id")
 
 
@@ -128,6 +134,63 @@ class SnapshotManager:
                 )
             snapshot.status = states.DELETING
             volume = self.core.volume(session, ctx, snapshot.volume_id)
+            host = volume.host
+        self.core.agents.delete_snapshot(ctx, host, snapshot_id)
+
+    def reset_status(self, ctx: RequestContext, snapshot_id: str, status: Any) -> None:
+        """Set the status by hand (admin), with no check of what the backend holds."""
+        if not isinstance(status, str) or status.lower() not in states.SNAPSHOT_STATUSES:
+            raise InvalidInput(reason=f"Must specify a valid status, not {status!r}")
+        with self.core.db.writer() as session:
+            snapshot = self.core.snapshot(session, ctx, snapshot_id)
+            self.core.enforce(
+                ctx, "volume_extension:snapshot_admin_actions:reset_status", snapshot.project_id
+            )
+            snapshot.status = status.lower()
+            snapshot.updated_at = utcnow()
+
+    def update_status(
+        self, ctx: RequestContext, snapshot_id: str, status: Any, progress: Any
+    ) -> None:
+        """``os-update_snapshot_status``: the end of a snapshot someone else made
+        (Nova's assisted snapshots): creating may become available or error,
+        deleting may become error_deleting."""
+        if not isinstance(status, str):
+            raise InvalidInput(reason="status is required")
+        if progress is not None and not isinstance(progress, str):
+            raise InvalidInput(reason="progress must be a string")
+        with self.core.db.writer() as session:
+            snapshot = self.core.snapshot(session, ctx, snapshot_id)
+            self.core.enforce(
+                ctx,
+                "snapshot_extension:snapshot_actions:update_snapshot_status",
+                snapshot.project_id,
+            )
+            allowed = UPDATE_STATUS_MAP.get(snapshot.status)
+            if allowed is None:
+                raise InvalidInput(
+                    reason=f"Snapshot status {snapshot.status} not allowed for "
+                    "update_snapshot_status"
+                )
+            if status not in allowed:
+                raise InvalidInput(
+                    reason=f"Provided snapshot status {status} not allowed for snapshot "
+                    f"with status {snapshot.status}."
+                )
+            snapshot.status = status
+            if progress:
+                snapshot.progress = progress[:8]
+            snapshot.updated_at = utcnow()
+
+    def force_delete(self, ctx: RequestContext, snapshot_id: str) -> None:
+        """Delete in any status (admin): the backend's copy and the record."""
+        with self.core.db.writer() as session:
+            snapshot = self.core.snapshot(session, ctx, snapshot_id)
+            self.core.enforce(
+                ctx, "volume_extension:snapshot_admin_actions:force_delete", snapshot.project_id
+            )
+            snapshot.status = states.DELETING
+            volume = self.core.volume(session, RequestContext.admin(), snapshot.volume_id)
             host = volume.host
         self.core.agents.delete_snapshot(ctx, host, snapshot_id)
 

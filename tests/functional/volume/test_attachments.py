@@ -165,3 +165,35 @@ def test_legacy_attach_detach(demo: Any, make_volume: Callable[..., Any]) -> Non
 def test_attachments_need_microversion_327(demo_api: VolumeAPI) -> None:
     response = demo_api.request("GET", "/attachments", version="3.26")
     assert response.status_code == 404
+
+
+def test_attachment_of_a_readonly_volume_is_ro_and_its_device_refuses_writes(
+    demo: Any, demo_api: VolumeAPI, make_volume: Callable[..., Any]
+) -> None:
+    volume = make_volume()
+    demo.block_storage.set_volume_readonly(volume, True)
+    created = demo_api.request(
+        "POST",
+        "/attachments",
+        json={"attachment": {"volume_uuid": volume.id, "instance_uuid": str(uuid.uuid4())}},
+    )
+    attachment = created.json()["attachment"]
+    updated = demo_api.request(
+        "PUT", f"/attachments/{attachment['id']}", json={"attachment": {"connector": CONNECTOR}}
+    ).json()["attachment"]
+    try:
+        assert updated["attach_mode"] == "ro"
+        assert updated["connection_info"]["data"]["access_mode"] == "ro"
+        device = _device(updated)
+        name = os.path.basename(device)
+        with open(f"/sys/block/{name}/ro") as handle:
+            assert handle.read().strip() == "1"
+        fd = os.open(device, os.O_WRONLY)
+        try:
+            with pytest.raises(OSError):
+                os.write(fd, b"x" * 512)
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+    finally:
+        demo_api.request("DELETE", f"/attachments/{attachment['id']}")

@@ -38,7 +38,7 @@ def test_full_backup_skips_zero_chunks_and_restores(engine: BackupEngine, tmp_pa
     assert result.object_count == 1 and result.checksum == _sha(source)
     target = tmp_path / "target"
     target.write_bytes(os.urandom(8 * CHUNK))  # old content must not survive
-    assert engine.restore("b1", target) == _sha(source)
+    assert engine.restore("b1", target) == {}
     assert target.read_bytes() == source.read_bytes()
 
 
@@ -54,7 +54,18 @@ def test_incremental_stores_only_changed_chunks(engine: BackupEngine, tmp_path: 
     assert manifest["chunks"][1]["ref"] == "full" and manifest["chunks"][5]["ref"] == "incr"
     target = tmp_path / "target"
     target.write_bytes(bytes(8 * CHUNK))
-    assert engine.restore("incr", target) == _sha(source)
+    engine.restore("incr", target)
+    assert _sha(target) == _sha(source)
+
+
+def test_backup_keeps_the_volume_metadata(engine: BackupEngine, tmp_path: Path) -> None:
+    source = _volume(tmp_path / "vol")
+    engine.backup("b1", source, None, volume_metadata={"k": "v"})
+    engine.backup("b2", source, "b1", volume_metadata={"k": "w", "x": "y"})
+    target = tmp_path / "target"
+    target.write_bytes(bytes(8 * CHUNK))
+    assert engine.restore("b1", target) == {"k": "v"}
+    assert engine.restore("b2", target) == {"k": "w", "x": "y"}
 
 
 def test_corrupt_chunk_is_detected(engine: BackupEngine, tmp_path: Path) -> None:

@@ -100,7 +100,28 @@ def delete_snapshot(request: Request, snapshot_id: str, ctx: RequestContext = Ct
 def snapshot_action(
     request: Request, snapshot_id: str, ctx: RequestContext = Ctx, body: Any = Body
 ) -> Response:
-    raise NotSupported(operation="Snapshot actions (reset status, force delete, unmanage)")
+    if not isinstance(body, dict) or len(body) != 1:
+        raise BadRequest("There is either no action or more than one action in the request body.")
+    name = next(iter(body))
+    args = body[name] if body[name] is not None else {}
+    if not isinstance(args, dict):
+        raise BadRequest(f"Invalid input for field/attribute {name}: must be an object.")
+    snapshots = service(request).snapshots
+    if name == "os-reset_status":
+        if "status" not in args:
+            raise BadRequest("Must specify 'status'")
+        snapshots.reset_status(ctx, snapshot_id, args["status"])
+    elif name == "os-update_snapshot_status":
+        if "status" not in args:
+            raise BadRequest("'status' must be specified.")
+        snapshots.update_status(ctx, snapshot_id, args["status"], args.get("progress"))
+    elif name == "os-force_delete":
+        snapshots.force_delete(ctx, snapshot_id)
+    elif name == "os-unmanage":
+        raise NotSupported(operation="Unmanaging snapshots")
+    else:
+        raise BadRequest(f"There is no such action: {name}")
+    return Response(status_code=202)
 
 
 @router.get("/v3/snapshots/{snapshot_id}/metadata")
@@ -260,7 +281,44 @@ def restore_backup(
 def backup_action(
     request: Request, backup_id: str, ctx: RequestContext = Ctx, body: Any = Body
 ) -> Response:
-    if isinstance(body, dict) and "os-force_delete" in body:
-        service(request).backups.delete(ctx, backup_id, force=True)
-        return Response(status_code=202)
-    raise NotSupported(operation="Backup actions other than os-force_delete")
+    if not isinstance(body, dict) or len(body) != 1:
+        raise BadRequest("There is either no action or more than one action in the request body.")
+    name = next(iter(body))
+    args = body[name] if body[name] is not None else {}
+    if not isinstance(args, dict):
+        raise BadRequest(f"Invalid input for field/attribute {name}: must be an object.")
+    backups = service(request).backups
+    if name == "os-force_delete":
+        backups.delete(ctx, backup_id, force=True)
+    elif name == "os-reset_status":
+        if "status" not in args:
+            raise BadRequest("Must specify 'status'")
+        backups.reset_status(ctx, backup_id, args["status"])
+    else:
+        raise BadRequest(f"There is no such action: {name}")
+    return Response(status_code=202)
+
+
+@router.get("/v3/backups/{backup_id}/export_record")
+def export_backup_record(
+    request: Request, backup_id: str, ctx: RequestContext = Ctx
+) -> JSONResponse:
+    record = service(request).backups.export_record(ctx, backup_id)
+    return JSONResponse({"backup-record": record})
+
+
+@router.post("/v3/backups/import_record")
+def import_backup_record(
+    request: Request, ctx: RequestContext = Ctx, body: Any = Body
+) -> JSONResponse:
+    data = section(body, "backup-record")
+    for key in ("backup_service", "backup_url"):
+        if key not in data:
+            raise BadRequest(f"Incorrect request body format: '{key}' is required.")
+    backup = service(request).backups.import_record(ctx, data["backup_service"], data["backup_url"])
+    out = {
+        "id": backup.id,
+        "name": backup.name,
+        "links": views.links(project_prefix(request), "backups", backup.id),
+    }
+    return JSONResponse({"backup": out}, status_code=201)

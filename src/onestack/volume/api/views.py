@@ -48,6 +48,15 @@ def volume_attachment(attachment: Attachment) -> dict[str, Any]:
     }
 
 
+#: the admin metadata keys Cinder adds to a volume's ``metadata``
+VISIBLE_ADMIN_METADATA = ("readonly", "attached_mode")
+
+
+def visible_admin_metadata(volume: Volume) -> dict[str, str]:
+    admin = volume.admin_metadata or {}
+    return {k: str(admin[k]) for k in VISIBLE_ADMIN_METADATA if k in admin}
+
+
 def volume_summary(volume: Volume, prefix: str) -> dict[str, Any]:
     return {"id": volume.id, "name": volume.name, "links": links(prefix, "volumes", volume.id)}
 
@@ -80,7 +89,8 @@ def volume(
         "bootable": "true" if volume.bootable else "false",
         "encrypted": False,
         "multiattach": volume.multiattach,
-        "metadata": dict(volume.metadata_),
+        # Cinder shows the visible admin metadata (``readonly``) among the user's
+        "metadata": {**volume.metadata_, **visible_admin_metadata(volume)},
         "links": links(prefix, "volumes", volume.id),
         "volume_type": details.type_names.get(volume.volume_type_id),
         "snapshot_id": volume.snapshot_id,
@@ -97,6 +107,7 @@ def volume(
         body["os-vol-host-attr:host"] = volume.host
         body["os-vol-mig-status-attr:migstat"] = volume.migration_status
         body["os-vol-mig-status-attr:name_id"] = None
+        body["migration_status"] = volume.migration_status
     if version.matches("3.13"):
         body["group_id"] = None
     if version.matches("3.21") and ctx.is_admin:

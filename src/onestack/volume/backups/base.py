@@ -26,6 +26,9 @@ DEFAULT_PLACE = BackupPlace()
 class BackupStore(abc.ABC):
     #: the container a backup without one goes to, as Cinder's ``container`` shows it
     container: str = "backups"
+    #: the name of Cinder's backup driver that keeps backups the same way (a backup
+    #: record's ``backup_service`` in export and import)
+    service_name: str = ""
 
     def container_of(self, place: BackupPlace) -> str:
         """The container a backup at ``place`` is in (its record's ``container``)."""

@@ -16,6 +16,8 @@ def _component(value: str, what: str) -> str:
 
 
 class DirectoryBackupStore(BackupStore):
+    service_name = "cinder.backup.drivers.posix.PosixBackupDriver"
+
     def __init__(self, root: Path) -> None:
         self.root = root
         self.container = str(root)

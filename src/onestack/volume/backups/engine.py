@@ -57,8 +57,10 @@ class BackupEngine:
         source: Path,
         parent_id: str | None,
         place: BackupPlace = DEFAULT_PLACE,
+        volume_metadata: dict[str, str] | None = None,
     ) -> BackupResult:
-        """Back ``source`` up (an incremental's parent is at the same ``place``); on
+        """Back ``source`` up (an incremental's parent is at the same ``place``), with
+        the volume's metadata in the manifest (as Cinder keeps it beside the data); on
         failure the store holds nothing of this backup."""
         parent: dict[str, Any] | None = self.manifest(parent_id, place) if parent_id else None
         chunk_size = int(parent["chunk_size"]) if parent else self.chunk_size
@@ -105,6 +107,7 @@ class BackupEngine:
                 "size": size,
                 "sha256": whole.hexdigest(),
                 "parent_id": parent_id,
+                "volume_metadata": dict(volume_metadata or {}),
                 "chunks": chunks,
             }
             self.store.put(place, backup_id, MANIFEST, json.dumps(manifest).encode())
@@ -116,9 +119,12 @@ class BackupEngine:
             pool.shutdown(wait=True)
         return BackupResult(size=size, checksum=whole.hexdigest(), object_count=stored)
 
-    def restore(self, backup_id: str, target: Path, place: BackupPlace = DEFAULT_PLACE) -> str:
-        """Write the backup into ``target`` (an existing volume at least as large);
-        the restored bytes' sha256, which equals the backup's or raises."""
+    def restore(
+        self, backup_id: str, target: Path, place: BackupPlace = DEFAULT_PLACE
+    ) -> dict[str, str]:
+        """Write the backup into ``target`` (an existing volume at least as large),
+        checking the restored bytes' sha256 against the backup's (else InvalidBackup);
+        the volume metadata the backup kept."""
         manifest = self.manifest(backup_id, place)
         whole = hashlib.sha256()
         with open(target, "r+b") as handle:
@@ -143,7 +149,7 @@ class BackupEngine:
         digest = whole.hexdigest()
         if digest != manifest["sha256"]:
             raise InvalidBackup(reason=f"restored data of {backup_id} does not match its checksum")
-        return digest
+        return {str(k): str(v) for k, v in (manifest.get("volume_metadata") or {}).items()}
 
     @staticmethod
     def _zero_ranges(handle: Any, chunks: list[dict[str, Any]]) -> None:

@@ -7,7 +7,11 @@ backup store.  A backup with incremental children cannot be deleted.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -22,6 +26,9 @@ from onestack.volume.exceptions import InvalidBackup, InvalidInput, InvalidVolum
 from onestack.volume.models import Backup, Volume
 from onestack.volume.voltypes import VolumeTypeManager
 from onestack.volume.volumes import check_metadata, page
+
+#: what an admin may reset a backup's status to (Cinder's)
+RESET_STATUSES = (states.AVAILABLE, states.ERROR)
 
 SORT_KEYS = ("id", "name", "status", "size", "created_at", "updated_at", "volume_id")
 
@@ -236,3 +243,131 @@ class BackupManager:
         else:
             self.core.agents.create_volume(ctx, host, volume.id)
         return backup, volume
+
+    # -- admin: status, export and import of records ---------------------------------
+
+    def reset_status(self, ctx: RequestContext, backup_id: str, status: Any) -> None:
+        """Set the status by hand (admin): available or error, as Cinder allows."""
+        if status not in RESET_STATUSES:
+            raise InvalidInput(reason=f"Must specify a valid status, not {status!r}")
+        with self.core.db.writer() as session:
+            backup = self.core.backup(session, ctx, backup_id)
+            self.core.enforce(
+                ctx, "volume_extension:backup_admin_actions:reset_status", backup.project_id
+            )
+            backup.status = str(status)
+            backup.updated_at = utcnow()
+
+    def export_record(self, ctx: RequestContext, backup_id: str) -> dict[str, str]:
+        """Cinder's backup record: the driver's name and the record, base64 JSON,
+        enough to import it into a cloud that lost its database."""
+        with self.core.db.reader() as session:
+            backup = self.core.backup(session, ctx, backup_id)
+        self.core.enforce(ctx, "backup:backup-export", backup.project_id)
+        if backup.status != states.AVAILABLE:
+            raise InvalidBackup(reason="Backup status must be available and not restoring.")
+        where = backup.service_metadata or {}
+        if not where.get("service"):
+            raise InvalidBackup(reason="The backup has no record of the store that keeps it.")
+        record = {
+            "id": backup.id,
+            "user_id": backup.user_id,
+            "project_id": backup.project_id,
+            "volume_id": backup.volume_id,
+            "snapshot_id": backup.snapshot_id,
+            "parent_id": backup.parent_id,
+            "host": backup.host,
+            "availability_zone": backup.availability_zone,
+            "container": backup.container,
+            "display_name": backup.name,
+            "display_description": backup.description,
+            "size": backup.size,
+            "object_count": backup.object_count,
+            "checksum": backup.checksum,
+            "status": backup.status,
+            "service": where["service"],
+            "service_metadata": where,
+            "metadata": dict(backup.metadata_),
+            "data_timestamp": backup.data_timestamp.isoformat(),
+        }
+        url = base64.b64encode(json.dumps(record).encode()).decode()
+        return {"backup_service": str(where["service"]), "backup_url": url}
+
+    def import_record(self, ctx: RequestContext, backup_service: Any, backup_url: Any) -> Backup:
+        """A backup record from :meth:`export_record`, owned by the importing project;
+        ``creating`` until the host's store shows it holds the data (then available)."""
+        self.core.enforce(ctx, "backup:backup-import")
+        if not isinstance(backup_service, str) or not isinstance(backup_url, str):
+            raise InvalidInput(reason="backup_service and backup_url must be strings")
+        try:
+            record = json.loads(base64.b64decode(backup_url, validate=True))
+        except (ValueError, binascii.Error):
+            raise InvalidInput(reason="Can't parse backup record.") from None
+        if not isinstance(record, dict):
+            raise InvalidInput(reason="Can't parse backup record.")
+        where = record.get("service_metadata")
+        backup_id, host, size = record.get("id"), record.get("host"), record.get("size")
+        if (
+            not isinstance(backup_id, str)
+            or not backup_id
+            or len(backup_id) > 36
+            or not isinstance(host, str)
+            or not host
+            or not isinstance(size, int)
+            or isinstance(size, bool)
+            or not isinstance(where, dict)
+            or not all(isinstance(v, str) for v in where.values())
+        ):
+            raise InvalidInput(reason="The backup record lacks id, host, size or its location.")
+        if record.get("service") != backup_service or where.get("service") != backup_service:
+            raise InvalidInput(
+                reason=f"The backup record was made by {record.get('service')}, "
+                f"not {backup_service}."
+            )
+        metadata = check_metadata(record.get("metadata") or {})
+        with self.core.db.writer() as session:
+            existing = session.get(Backup, backup_id)
+            if existing is not None:
+                raise InvalidBackup(reason="Backup already exists in database.")
+            project_id = ctx.project_id or str(record.get("project_id") or "")
+            self.core.quotas.check(session, project_id, {"backups": 1, "backup_gigabytes": size})
+            now = utcnow()
+            backup = Backup(
+                id=backup_id,
+                project_id=project_id,
+                user_id=ctx.user_id,
+                volume_id=str(record.get("volume_id") or ""),
+                snapshot_id=_text(record.get("snapshot_id")),
+                parent_id=_text(record.get("parent_id")),
+                host=host,
+                name=_text(record.get("display_name")),
+                description=_text(record.get("display_description")),
+                size=size,
+                status=states.CREATING,
+                availability_zone=_text(record.get("availability_zone")),
+                container=_text(record.get("container")),
+                object_count=int(record.get("object_count") or 0),
+                is_incremental=bool(record.get("parent_id")),
+                checksum=_text(record.get("checksum")),
+                service_metadata=dict(where),
+                metadata_=metadata,
+                data_timestamp=_when(record.get("data_timestamp")) or now,
+                created_at=now,
+            )
+            session.add(backup)
+        self.core.agents.import_backup(ctx, host, backup.id)
+        return backup
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _when(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

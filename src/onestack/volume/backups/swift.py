@@ -27,6 +27,8 @@ from onestack.volume.exceptions import BackupStoreUnavailable
 
 
 class SwiftBackupStore(BackupStore):
+    service_name = "cinder.backup.drivers.swift.SwiftBackupDriver"
+
     def __init__(self, session: Callable[[], KeystoneSession], container: str) -> None:
         self._session_factory = session
         self._session: KeystoneSession | None = None
