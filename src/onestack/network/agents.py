@@ -17,13 +17,22 @@ stays when its agent goes down (no automatic failover).  The DHCP port of a
 network and the ports of a router are then bound (``binding:host_id``) to
 their agent's host.  A port bound to a host without a live L2 agent shows
 ``binding:vif_type`` ``binding_failed``.
+
+An admin moves them by hand (Neutron's ``dhcp_agent_scheduler`` and
+``l3_agent_scheduler`` extensions): removing a network from its DHCP agent
+stops its DHCP server, removing a router from its L3 agent removes its
+namespace (it forwards nothing), and auto-scheduling leaves either alone
+(``dhcp_unscheduled``, ``l3_unscheduled``) until an admin adds it to an
+agent again, as Neutron leaves it unhosted until a rescheduling event.  One
+agent per network or router: adding a network another DHCP agent serves is
+a conflict (Neutron would give it a second DHCP server).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,7 +45,18 @@ from onestack.common.context import RequestContext
 from onestack.common.db import utcnow
 from onestack.network import models
 from onestack.network.core import NetworkCore
-from onestack.network.exceptions import AgentNotFound, HTTPBadRequest
+from onestack.network.exceptions import (
+    AgentNotFound,
+    HTTPBadRequest,
+    InvalidDHCPAgent,
+    InvalidL3Agent,
+    NetworkHostedByDHCPAgent,
+    NetworkNotFound,
+    NetworkNotHostedByDhcpAgent,
+    RouterHostedByL3Agent,
+    RouterNotFound,
+    RouterNotHostedByL3Agent,
+)
 from onestack.network.models import DHCP_AGENT, L2_AGENT, L3_AGENT, METADATA_AGENT
 
 
@@ -55,6 +75,37 @@ L3 = AgentKind(L3_AGENT, "neutron-l3-agent", "l3_agent", zoned=True)
 METADATA = AgentKind(METADATA_AGENT, "neutron-metadata-agent", "N/A")
 
 ROUTER_OWNERS = ("network:router_interface", "network:router_gateway")
+
+
+@dataclass(frozen=True)
+class Hosting:
+    """What one scheduler extension gives agents: networks (to DHCP agents) or routers
+    (to L3 agents), one agent each, and how Neutron names the errors about it."""
+
+    collection: str  # the sub-collection under /v2.0/agents/{id}, and its policy name
+    agent_type: str
+    table: Any  # the binding model, keyed by the resource's id
+    resource: Any  # the network or router model
+    key: str  # the request body's and binding's attribute
+    held: str  # the resource's column set while an admin left it unhosted
+    not_found: Callable[[str], Exception]
+    invalid_agent: Callable[..., Exception]
+    hosted: Callable[..., Exception]
+    not_hosted: Callable[..., Exception]
+    #: adding again to the agent that hosts it is a conflict (DHCP) or nothing (L3)
+    readd_conflicts: bool
+
+
+DHCP_NETWORKS = Hosting(
+    "dhcp-networks", DHCP_AGENT, models.DhcpAgentBinding, models.Network, "network_id",
+    "dhcp_unscheduled", lambda i: NetworkNotFound(net_id=i), InvalidDHCPAgent,
+    NetworkHostedByDHCPAgent, NetworkNotHostedByDhcpAgent, readd_conflicts=True,
+)  # fmt: skip
+L3_ROUTERS = Hosting(
+    "l3-routers", L3_AGENT, models.RouterAgentBinding, models.Router, "router_id",
+    "l3_unscheduled", lambda i: RouterNotFound(router_id=i), InvalidL3Agent,
+    RouterHostedByL3Agent, RouterNotHostedByL3Agent, readd_conflicts=False,
+)  # fmt: skip
 
 
 def _time(value: datetime | None) -> str | None:
@@ -190,15 +241,17 @@ class NetworkAgents:
             session.delete(row)
         self.core.changed()
 
+    # the scheduler extensions (dhcp_agent_scheduler, l3_agent_scheduler) -----------------------
+
     def hosting_router(self, ctx: RequestContext, router_id: str) -> list[dict[str, Any]]:
         """``GET /v2.0/routers/{id}/l3-agents``."""
-        self.core.enforce(ctx, "get_agent", {})
+        self.core.enforce(ctx, "get_l3-agents", {})
         return self._hosting(models.RouterAgentBinding.router_id == router_id,
                              models.RouterAgentBinding)  # fmt: skip
 
     def hosting_network(self, ctx: RequestContext, network_id: str) -> list[dict[str, Any]]:
         """``GET /v2.0/networks/{id}/dhcp-agents``."""
-        self.core.enforce(ctx, "get_agent", {})
+        self.core.enforce(ctx, "get_dhcp-agents", {})
         return self._hosting(models.DhcpAgentBinding.network_id == network_id,
                              models.DhcpAgentBinding)  # fmt: skip
 
@@ -207,6 +260,60 @@ class NetworkAgents:
             ids = list(session.scalars(select(table.agent_id).where(where)))
             rows = [session.get(models.Agent, i) for i in ids]
             return [self.view(r) for r in rows if r is not None]
+
+    def hosted(self, ctx: RequestContext, agent_id: str, kind: Hosting) -> list[str]:
+        """``GET /v2.0/agents/{id}/dhcp-networks`` or ``.../l3-routers``: the ids of
+        what the agent was given (the manager shows them as the collection does)."""
+        self.core.enforce(ctx, f"get_{kind.collection}", {})
+        with self.core.db.reader() as session:
+            if session.get(models.Agent, agent_id) is None:
+                raise AgentNotFound(id=agent_id)
+            column = getattr(kind.table, kind.key)
+            return sorted(session.scalars(select(column).where(kind.table.agent_id == agent_id)))
+
+    def add(self, ctx: RequestContext, agent_id: str, kind: Hosting, body: Any) -> None:
+        """``POST /v2.0/agents/{id}/dhcp-networks`` (``{"network_id": ...}``) or
+        ``.../l3-routers`` (``{"router_id": ...}``): the agent serves it from the next
+        pass of its host, and it is auto-scheduled again if it loses that agent."""
+        self.core.enforce(ctx, f"create_{kind.collection[:-1]}", {})
+        if not isinstance(body, dict) or not isinstance(body.get(kind.key), str):
+            raise HTTPBadRequest(detail=f"'{kind.key}' is required (a string)")
+        item_id = body[kind.key]
+        with self.core.db.writer() as session:
+            item = session.get(kind.resource, item_id)
+            if item is None:
+                raise kind.not_found(item_id)
+            agent = session.get(models.Agent, agent_id)
+            if agent is None:
+                raise AgentNotFound(id=agent_id)
+            if agent.agent_type != kind.agent_type or not agent.admin_state_up:
+                raise kind.invalid_agent(id=agent_id)
+            current = session.get(kind.table, item_id)
+            if current is not None:
+                if current.agent_id == agent_id and not kind.readd_conflicts:
+                    return  # Neutron: a router already on this agent stays, nothing to do
+                raise kind.hosted(**{kind.key: item_id, "agent_id": current.agent_id})
+            session.add(kind.table(**{kind.key: item_id, "agent_id": agent_id}))
+            setattr(item, kind.held, False)
+        self.core.changed()
+
+    def remove(self, ctx: RequestContext, agent_id: str, kind: Hosting, item_id: str) -> None:
+        """``DELETE /v2.0/agents/{id}/dhcp-networks/{network_id}`` or
+        ``.../l3-routers/{router_id}``: the agent's host stops serving it (its DHCP
+        server, or its router namespace) at its next pass, and no agent is given it
+        again until an admin adds it to one."""
+        self.core.enforce(ctx, f"delete_{kind.collection[:-1]}", {})
+        with self.core.db.writer() as session:
+            if session.get(models.Agent, agent_id) is None:
+                raise AgentNotFound(id=agent_id)
+            current = session.get(kind.table, item_id)
+            if current is None or current.agent_id != agent_id:
+                raise kind.not_hosted(**{kind.key: item_id, "agent_id": agent_id})
+            session.delete(current)
+            item = session.get(kind.resource, item_id)
+            if item is not None:
+                setattr(item, kind.held, True)
+        self.core.changed()
 
     # scheduling ---------------------------------------------------------------------------------
 
@@ -237,8 +344,12 @@ class NetworkAgents:
             hosted = set(session.scalars(select(models.DhcpAgentBinding.network_id)))
             wanted = set(
                 session.scalars(
-                    select(models.Subnet.network_id).where(
-                        models.Subnet.enable_dhcp, models.Subnet.ip_version == 4
+                    select(models.Subnet.network_id)
+                    .join(models.Network, models.Network.id == models.Subnet.network_id)
+                    .where(
+                        models.Subnet.enable_dhcp,
+                        models.Subnet.ip_version == 4,
+                        ~models.Network.dhcp_unscheduled,
                     )
                 )
             )
@@ -249,7 +360,8 @@ class NetworkAgents:
         if l3:
             bound = Counter(b.agent_id for b in session.scalars(select(models.RouterAgentBinding)))
             hosted = set(session.scalars(select(models.RouterAgentBinding.router_id)))
-            for router_id in sorted(set(session.scalars(select(models.Router.id))) - hosted):
+            routers = select(models.Router.id).where(~models.Router.l3_unscheduled)
+            for router_id in sorted(set(session.scalars(routers)) - hosted):
                 agent = min(l3, key=lambda a: (bound[a.id], a.host))
                 session.add(models.RouterAgentBinding(router_id=router_id, agent_id=agent.id))
                 bound[agent.id] += 1

@@ -1,12 +1,14 @@
 """The desired data plane, read from the networking tables in one transaction.
 
 Without a host (one host serves everything: the all-in-one), it is the whole
-cloud.  For one host among several (``host=...``: it has a tunnel endpoint),
-it is what that host shows: the networks with a port bound to it, the DHCP
-servers and routers its agents were given (``agents.AGENT_*`` bindings), and
-for each of its networks the tunnel forwarding entries toward the other
-hosts' ports (Neutron's l2population): their MAC addresses and the tunnel
-endpoints their agents reported.
+cloud but for what an admin took off its agent (``Network.dhcp_unscheduled``:
+no DHCP server; ``Router.l3_unscheduled``: no router).  For one host among
+several (``host=...``: it has a tunnel endpoint), it is what that host shows:
+the networks with a port bound to it, the DHCP servers and routers its agents
+were given (``agents.AGENT_*`` bindings), and for each of its networks the
+tunnel forwarding entries toward the other hosts' ports (Neutron's
+l2population): their MAC addresses and the tunnel endpoints their agents
+reported.
 """
 
 from __future__ import annotations
@@ -141,6 +143,7 @@ def _read_all(db: Database) -> Desired:
                 segmentation_id=(net.segmentation_id or default_vni(net.id))
                 if net.network_type == "vxlan"
                 else None,
+                serve_dhcp=not net.dhcp_unscheduled,
             )
         members: dict[str, list[str]] = {}
         for row in all_ports:
@@ -165,7 +168,8 @@ def _read_all(db: Database) -> Desired:
         ports_by_device: dict[str, list[models.Port]] = {}
         for row in all_ports:
             ports_by_device.setdefault(row.device_id, []).append(row)
-        for router in session.scalars(select(models.Router).order_by(models.Router.id)):
+        hosted = select(models.Router).where(~models.Router.l3_unscheduled)
+        for router in session.scalars(hosted.order_by(models.Router.id)):
             gw_row = next(
                 (p for p in ports_by_device.get(router.id, []) if p.id == router.gw_port_id), None
             )

@@ -45,6 +45,30 @@ class AgentNotFound(NotFound):
     msg_fmt = "Agent {id} could not be found."
 
 
+class InvalidDHCPAgent(AgentNotFound):
+    msg_fmt = "Agent {id} is not a valid DHCP Agent or has been disabled."
+
+
+class InvalidL3Agent(AgentNotFound):
+    msg_fmt = "Agent {id} is not a L3 Agent or has been disabled."
+
+
+class NetworkHostedByDHCPAgent(Conflict):
+    msg_fmt = "The network {network_id} has been already hosted by the DHCP Agent {agent_id}."
+
+
+class NetworkNotHostedByDhcpAgent(Conflict):
+    msg_fmt = "The network {network_id} is not hosted by the DHCP Agent {agent_id}."
+
+
+class RouterHostedByL3Agent(Conflict):
+    msg_fmt = "The router {router_id} has been already hosted by the L3 Agent {agent_id}."
+
+
+class RouterNotHostedByL3Agent(Conflict):
+    msg_fmt = "The router {router_id} is not hosted by L3 agent {agent_id}."
+
+
 class SubnetNotFound(NotFound):
     msg_fmt = "Subnet {subnet_id} could not be found."
 

@@ -35,7 +35,7 @@ from onestack.common.policy import Enforcer
 from onestack.network import models
 from onestack.network.addresses import AddressAllocator
 from onestack.network.agent import NetworkAgent
-from onestack.network.agents import L2, NetworkAgents
+from onestack.network.agents import DHCP_NETWORKS, L2, L3_ROUTERS, Hosting, NetworkAgents
 from onestack.network.collection import Collection
 from onestack.network.conf import NetworkSettings
 from onestack.network.core import NetworkCore
@@ -162,6 +162,18 @@ class NetworkManager:
     def agents(self, ctx: RequestContext) -> list[dict[str, Any]]:
         """Every host's agents (none for a caller policy does not let see them)."""
         return self.agent_records.list_agents(ctx, {})
+
+    def hosted_by_agent(self, ctx: RequestContext, agent_id: str, kind: Hosting) -> list[Any]:
+        """The networks (``DHCP_NETWORKS``) or routers (``L3_ROUTERS``) an agent was
+        given, as their collection shows them."""
+        ids = self.agent_records.hosted(ctx, agent_id, kind)
+        if not ids:
+            return []
+        by_kind: dict[Hosting, Collection[Any]] = {
+            DHCP_NETWORKS: self.networks,
+            L3_ROUTERS: self.routers,
+        }
+        return by_kind[kind].list_page(ctx, [("id", i) for i in ids]).rows
 
     # bootstrap ----------------------------------------------------------------------------
 

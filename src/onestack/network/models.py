@@ -48,6 +48,11 @@ class Network(StandardAttrs, Base):
     dns_domain: Mapped[str] = mapped_column(String(255), nullable=False, default="")
     #: onestack's own: the host gets the gateway address on this network's bridge
     host_leg: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    #: an admin removed the network from its DHCP agent: no DHCP agent is given it again
+    #: (no DHCP server runs for it) until an admin adds it to one
+    dhcp_unscheduled: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
 
     subnets: Mapped[list[Subnet]] = relationship(
         back_populates="network", lazy="selectin", order_by="Subnet.created_at"
@@ -166,6 +171,11 @@ class Router(StandardAttrs, Base):
     availability_zone_hints: Mapped[list[str]] = mapped_column(JSONType, default=list)
     #: the ``dvr`` extension's flag: recorded and shown; the router is centralized anyway
     distributed: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
+    #: an admin removed the router from its L3 agent: no L3 agent is given it again (it
+    #: forwards nothing) until an admin adds it to one
+    l3_unscheduled: Mapped[bool] = mapped_column(
         Boolean, nullable=False, default=False, server_default=false()
     )
 

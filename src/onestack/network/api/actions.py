@@ -1,4 +1,5 @@
-"""Router interface actions, tags, quotas, IP availability, availability zones, agents."""
+"""Router interface actions, tags, quotas, IP availability, availability zones, agents
+and what they host (the DHCP and L3 agent scheduler extensions)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from fastapi.responses import JSONResponse, Response
 
 from onestack.common.app import json_body, require_context
 from onestack.common.context import RequestContext
-from onestack.network.api import deps
+from onestack.network.agents import DHCP_NETWORKS, L3_ROUTERS
+from onestack.network.api import deps, views
 from onestack.network.exceptions import HTTPBadRequest, NotSupported
 
 router = APIRouter()
@@ -186,6 +188,54 @@ def update_agent(
 @router.delete("/v2.0/agents/{agent_id}")
 def delete_agent(request: Request, agent_id: str, ctx: RequestContext = Ctx) -> Response:
     deps.manager(request).agent_records.delete(ctx, agent_id)
+    return Response(status_code=204)
+
+
+@router.get("/v2.0/agents/{agent_id}/dhcp-networks")
+def agent_dhcp_networks(request: Request, agent_id: str, ctx: RequestContext = Ctx) -> JSONResponse:
+    rows = deps.manager(request).hosted_by_agent(ctx, agent_id, DHCP_NETWORKS)
+    fields = deps.fields(request)
+    return JSONResponse({"networks": [views.select_fields(views.network(r, ctx), fields)
+                                      for r in rows]})  # fmt: skip
+
+
+@router.post("/v2.0/agents/{agent_id}/dhcp-networks")
+def add_dhcp_network(
+    request: Request, agent_id: str, ctx: RequestContext = Ctx, body: Any = Depends(json_body)
+) -> Response:
+    deps.manager(request).agent_records.add(ctx, agent_id, DHCP_NETWORKS, body)
+    return JSONResponse(None, status_code=201)
+
+
+@router.delete("/v2.0/agents/{agent_id}/dhcp-networks/{network_id}")
+def remove_dhcp_network(
+    request: Request, agent_id: str, network_id: str, ctx: RequestContext = Ctx
+) -> Response:
+    deps.manager(request).agent_records.remove(ctx, agent_id, DHCP_NETWORKS, network_id)
+    return Response(status_code=204)
+
+
+@router.get("/v2.0/agents/{agent_id}/l3-routers")
+def agent_l3_routers(request: Request, agent_id: str, ctx: RequestContext = Ctx) -> JSONResponse:
+    rows = deps.manager(request).hosted_by_agent(ctx, agent_id, L3_ROUTERS)
+    fields = deps.fields(request)
+    return JSONResponse({"routers": [views.select_fields(views.router(r, ctx), fields)
+                                     for r in rows]})  # fmt: skip
+
+
+@router.post("/v2.0/agents/{agent_id}/l3-routers")
+def add_l3_router(
+    request: Request, agent_id: str, ctx: RequestContext = Ctx, body: Any = Depends(json_body)
+) -> Response:
+    deps.manager(request).agent_records.add(ctx, agent_id, L3_ROUTERS, body)
+    return JSONResponse(None, status_code=201)
+
+
+@router.delete("/v2.0/agents/{agent_id}/l3-routers/{router_id}")
+def remove_l3_router(
+    request: Request, agent_id: str, router_id: str, ctx: RequestContext = Ctx
+) -> Response:
+    deps.manager(request).agent_records.remove(ctx, agent_id, L3_ROUTERS, router_id)
     return Response(status_code=204)
 
 

@@ -20,6 +20,7 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
     ("allowed-address-pairs", "Allowed Address Pairs", "Provides allowed address pairs"),
     ("availability_zone", "Availability Zone", "The availability zone extension."),
     ("binding", "Port Binding", "Expose port bindings of a virtual port to external application"),
+    ("dhcp_agent_scheduler", "DHCP Agent Scheduler", "Schedule networks among dhcp agents"),
     ("default-subnetpools", "Default Subnetpools", "Provides ability to mark and use a "
      "subnetpool as the default."),
     ("external-net", "Neutron external network", "Adds external network attribute to network "
@@ -30,6 +31,7 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
     ("fields", "Fields", "Support the 'fields' parameter on list and show."),
     ("filter-validation", "Filter parameters validation", "Provides validation on filter "
      "parameters."),
+    ("l3_agent_scheduler", "L3 Agent Scheduler", "Schedule routers among l3 agents"),
     ("multi-provider", "Multi Provider Network", "Expose mapping of virtual networks to "
      "multiple physical networks"),
     ("net-mtu", "Network MTU", "Provides MTU attribute for a network resource."),
