@@ -101,7 +101,7 @@ CAPABILITY_LABELS = {
     "tap_vifs": "ports as tap devices (VIF type tap)",
     "interface_attach": "interface hot-plug (os-interface)",
     "remote_consoles": "remote consoles (serial, noVNC)",
-    "instance_stats": "instance statistics (metering)",
+    "instance_stats": "instance statistics (metering, server diagnostics)",
 }
 
 
