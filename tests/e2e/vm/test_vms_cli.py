@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import subprocess
 import urllib.parse
 import urllib.request
 import uuid
@@ -318,6 +319,16 @@ def test_a_volume_of_bytes_with_no_os_boots_as_a_vm_too(plane: VmCloud) -> None:
                        "--network", plane.network, "--wait", "-f", "json")  # fmt: skip
     assert server["status"] == "ACTIVE", server
     assert server["OS-EXT-SRV-ATTR:host"].endswith("-vm")
+    # createImage of the volume-backed VM holds the volume's bytes
+    plane.cli("server", "image", "create", "--name", f"{name}-snap", "--wait", server["id"])
+    qcow2, raw = plane.base / f"{name}-snap.qcow2", plane.base / f"{name}-snap.raw"
+    plane.cli("image", "save", "--file", str(qcow2), f"{name}-snap")
+    subprocess.run(["qemu-img", "convert", "-f", "qcow2", "-O", "raw", str(qcow2), str(raw)],
+                   check=True)  # fmt: skip
+    with raw.open("rb") as f:
+        assert f.read(1024) == disk.read_bytes()
+    assert raw.stat().st_size == 1024**3
+    plane.cli("image", "delete", f"{name}-snap")
     plane.cli("server", "delete", "--wait", server["id"])
     plane.cli("volume", "delete", name)
     plane.cli("image", "delete", name)

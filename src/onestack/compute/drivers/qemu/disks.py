@@ -118,11 +118,12 @@ def write_config_iso(spec: InstanceSpec, directory: Path) -> Path:
     return target
 
 
-def snapshot(disk: Path, target: Path) -> None:
-    """A standalone qcow2 copy of ``disk`` (its base folded in; unused clusters left out)."""
+def snapshot(disk: Path, target: Path, disk_format: str = "qcow2") -> None:
+    """A standalone qcow2 copy of ``disk`` (its base folded in; unused clusters left out);
+    ``disk_format`` raw for a boot volume's block device."""
     partial = target.with_name(target.name + ".partial")
     try:
-        qemu_img("convert", "-q", "-U", "-f", "qcow2", "-O", "qcow2", str(disk), str(partial))
+        qemu_img("convert", "-q", "-U", "-f", disk_format, "-O", "qcow2", str(disk), str(partial))
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)

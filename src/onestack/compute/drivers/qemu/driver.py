@@ -272,7 +272,8 @@ class QemuComputeDriver(ComputeDriver):
             _volume_node(v.volume_id): v.device_name.removeprefix("/dev/") for v in spec.volumes
         }
         files.disk_names.write_text(json.dumps(names))
-        files.launched.write_text(json.dumps({"vcpus": spec.vcpus, "memory_mb": spec.memory_mb}))
+        launched = {"vcpus": spec.vcpus, "memory_mb": spec.memory_mb}
+        files.launched.write_text(json.dumps({**launched, "root_device": spec.root_device}))
         self._monitor(spec.id)
 
     def destroy(self, instance_id: str) -> None:
@@ -431,9 +432,19 @@ class QemuComputeDriver(ComputeDriver):
             self._launch(spec)
 
     def snapshot(self, instance_id: str, target: Path) -> None:
+        """The root disk as a qcow2 image: the local disk, or the boot volume's block
+        device (a volume-backed server's image holds the volume's bytes, as onestack's
+        container driver does)."""
         files = self.files(instance_id)
+        source, disk_format = files.root, "qcow2"
         if not files.root.exists():
-            raise DriverError(reason=f"instance {instance_id} has no local root disk")
+            try:
+                device = json.loads(files.launched.read_text()).get("root_device")
+            except (FileNotFoundError, ValueError):
+                device = None
+            if not device or not Path(device).exists():
+                raise DriverError(reason=f"instance {instance_id} has no root disk to copy")
+            source, disk_format = Path(device), "raw"
         monitor: QmpClient | None = None
         paused = False
         if self._pid(instance_id) is not None:
@@ -442,7 +453,7 @@ class QemuComputeDriver(ComputeDriver):
                 monitor.execute("stop")
                 paused = True
         try:
-            disks.snapshot(files.root, target)
+            disks.snapshot(source, target, disk_format)
         finally:
             if monitor is not None and paused:
                 monitor.execute("cont")
