@@ -313,8 +313,7 @@ def _group_fields(body: Any) -> tuple[str, str]:
         value = group.get(prop)
         if not isinstance(value, str):
             raise BadRequest(f"Security group {prop} is not a string or unicode")
-        value = value.strip()
-        if not value:
+        if not value.strip():  # blank is refused; the name is kept as given, as Nova does
             raise BadRequest(f"{prop} has a minimum character requirement of 1.")
         if len(value) > 255:
             raise BadRequest(f"{prop} has more than 255 characters.")

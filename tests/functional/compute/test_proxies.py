@@ -121,13 +121,14 @@ def test_image_delete(demo: Any) -> None:
     image = demo.image.create_image(name=unique("gone"), disk_format="raw", container_format="bare")
     assert raw(demo, "delete", f"/images/{image.id}").status_code == 204
     nova_error(raw(demo, "get", f"/images/{image.id}"), 404, "itemNotFound")
+    nova_error(raw(demo, "delete", "/images/"), 404, "itemNotFound")  # a blank id
 
 
 # -- security groups -----------------------------------------------------------------
 
 
 def test_security_group_life_cycle(demo: Any) -> None:
-    name = unique("nsg")
+    name = f" {unique('nsg')} "  # kept as given, surrounding blanks too (Tempest sends them)
     created = raw(
         demo, "post", "/os-security-groups", json={"security_group": {"name": name,
                                                                        "description": "d"}}

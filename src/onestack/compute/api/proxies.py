@@ -188,6 +188,12 @@ def show_image(
     return JSONResponse({"image": image_view(base(request), image, True)})
 
 
+@router.delete("/images/", include_in_schema=False)
+def delete_image_without_id() -> Response:
+    """An empty image id: Nova's 404 (not a redirect to the collection)."""
+    raise NotFound("The resource could not be found.")
+
+
 @router.delete("/images/{image_id}")
 def delete_image(
     request: Request, image_id: str, ctx: RequestContext = Ctx, version: APIVersion = Version
