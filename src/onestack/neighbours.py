@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from onestack.identity.interface import IdentityService
     from onestack.image.interface import ImageService
     from onestack.network.interface import NetworkProxyService, NetworkService
-    from onestack.volume.interface import VolumeService
+    from onestack.volume.interface import VolumeProxyService, VolumeService
 
 T = TypeVar("T")
 
@@ -73,6 +73,11 @@ class Neighbours:
     @property
     def volume(self) -> VolumeService | None:
         return cast("VolumeService | None", self._get("volume"))
+
+    @property
+    def volume_proxy(self) -> VolumeProxyService | None:
+        """The volume service as Nova's proxy APIs use it (control plane only)."""
+        return cast("VolumeProxyService | None", self._get("volume"))
 
     def require(self, value: T | None, service: str) -> T:
         """``value`` (one of the properties above), or NeighbourMissing naming ``service``."""

@@ -32,6 +32,7 @@ from onestack.compute.rpcapi import ComputeRPC
 from onestack.compute.server_actions import ServerActions
 from onestack.compute.server_groups import ServerGroupManager
 from onestack.compute.servers import ServerManager
+from onestack.compute.volume_proxy import VolumeProxy
 from onestack.neighbours import Neighbours
 from onestack.network.interface import InstanceMetadata
 
@@ -68,6 +69,8 @@ class ComputeManager:
         #: Nova's proxies to the image and network services (up to microversion 2.35)
         self.image_proxy = ImageProxy(self.core)
         self.network_proxy = NetworkProxy(self.core)
+        #: Nova's proxy to the volume service (os-volumes, os-snapshots; up to 2.35)
+        self.volume_proxy = VolumeProxy(self.core)
         self._metadata = InstanceMetadataProvider(db)
         #: the scheduler, conductor and this host's agent while the server runs
         self.runtime: ComputeRuntime | None = None

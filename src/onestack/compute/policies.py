@@ -155,6 +155,17 @@ RULES: dict[str, str] = {
     "os_compute_api:os-networks:view": READER_OR_ADMIN,
     "os_compute_api:os-tenant-networks:list": READER_OR_ADMIN,
     "os_compute_api:os-tenant-networks:show": READER_OR_ADMIN,
+    # the proxies to Cinder (compute/volume_proxy.py; up to microversion 2.35)
+    "os_compute_api:os-volumes:list": READER_OR_ADMIN,
+    "os_compute_api:os-volumes:detail": READER_OR_ADMIN,
+    "os_compute_api:os-volumes:show": READER_OR_ADMIN,
+    "os_compute_api:os-volumes:create": MEMBER_OR_ADMIN,
+    "os_compute_api:os-volumes:delete": MEMBER_OR_ADMIN,
+    "os_compute_api:os-volumes:snapshots:list": READER_OR_ADMIN,
+    "os_compute_api:os-volumes:snapshots:detail": READER_OR_ADMIN,
+    "os_compute_api:os-volumes:snapshots:show": READER_OR_ADMIN,
+    "os_compute_api:os-volumes:snapshots:create": MEMBER_OR_ADMIN,
+    "os_compute_api:os-volumes:snapshots:delete": MEMBER_OR_ADMIN,
     # volume attachments
     "os_compute_api:os-volumes-attachments:index": READER_OR_ADMIN,
     "os_compute_api:os-volumes-attachments:show": READER_OR_ADMIN,

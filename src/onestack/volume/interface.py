@@ -22,7 +22,8 @@ caller can pass them on.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 from onestack.common.context import RequestContext
@@ -112,3 +113,85 @@ class VolumeService(Protocol):
     def delete_volume(self, ctx: RequestContext, volume_id: str) -> None:
         """Delete a detached volume (delete_on_termination)."""
         ...
+
+
+@dataclass(frozen=True)
+class VolumeRecord:
+    """A volume as Nova's ``os-volumes`` proxy shows it."""
+
+    id: str
+    status: str
+    size: int  # GiB
+    availability_zone: str
+    created_at: datetime | None
+    name: str | None
+    description: str | None
+    #: the volume type's name
+    volume_type: str | None
+    snapshot_id: str | None
+    metadata: dict[str, str] = field(default_factory=dict)
+    #: the attached attachments
+    attachments: tuple[AttachmentInfo, ...] = ()
+
+
+@dataclass(frozen=True)
+class SnapshotRecord:
+    """A snapshot as Nova's ``os-snapshots`` proxy shows it."""
+
+    id: str
+    volume_id: str
+    status: str
+    size: int  # GiB
+    created_at: datetime | None
+    name: str | None
+    description: str | None
+
+
+class VolumeProxyService(Protocol):
+    """What the compute API's proxies (``os-volumes``, ``os-snapshots``) use, in the
+    control plane only.  Every call acts as the caller, with Cinder's visibility,
+    policy, quotas and validation, and raises Cinder's errors (InvalidInput,
+    VolumeNotFound, VolumeOverQuota, ...)."""
+
+    def list_volumes(self, ctx: RequestContext) -> list[VolumeRecord]:
+        """The caller's project's volumes."""
+        ...
+
+    def show_volume(self, ctx: RequestContext, volume_id: str) -> VolumeRecord: ...
+
+    def create_volume(
+        self,
+        ctx: RequestContext,
+        size: object,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        volume_type: str | None = None,
+        availability_zone: str | None = None,
+        snapshot_id: str | None = None,
+        metadata: dict[str, str] | None = None,
+    ) -> VolumeRecord:
+        """A new volume (``size`` as given: Cinder validates it)."""
+        ...
+
+    def delete_volume(self, ctx: RequestContext, volume_id: str) -> None: ...
+
+    def list_snapshots(self, ctx: RequestContext) -> list[SnapshotRecord]:
+        """The caller's project's snapshots."""
+        ...
+
+    def show_snapshot(self, ctx: RequestContext, snapshot_id: str) -> SnapshotRecord: ...
+
+    def create_snapshot(
+        self,
+        ctx: RequestContext,
+        volume_id: str,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        force: bool = False,
+    ) -> SnapshotRecord:
+        """A snapshot of the volume (of an in-use one only with ``force``)."""
+        ...
+
+    def delete_snapshot(self, ctx: RequestContext, snapshot_id: str) -> None: ...

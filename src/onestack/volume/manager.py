@@ -19,8 +19,15 @@ from onestack.volume.conf import VolumeSettings
 from onestack.volume.core import VolumeCore
 from onestack.volume.encryption import EncryptionTypeManager
 from onestack.volume.exceptions import AttachmentNotFound, InvalidVolume
-from onestack.volume.interface import AttachmentInfo, ConnectionInfo, VolumeInfo
+from onestack.volume.interface import (
+    AttachmentInfo,
+    ConnectionInfo,
+    SnapshotRecord,
+    VolumeInfo,
+    VolumeRecord,
+)
 from onestack.volume.models import Attachment, Volume
+from onestack.volume.nova_proxy import NovaVolumeProxy
 from onestack.volume.pools import PoolManager
 from onestack.volume.qos import QosSpecsManager
 from onestack.volume.quota_sets import QuotaSetManager
@@ -86,6 +93,8 @@ class VolumeService:
         self.qos = QosSpecsManager(self.core)
         self.encryption = EncryptionTypeManager(self.core, self.types)
         self.pools = PoolManager(self.core, self.services)
+        #: what Nova's proxy APIs use (interface.VolumeProxyService)
+        self.nova_proxy = NovaVolumeProxy(self.volumes, self.snapshots)
         #: this host's agent side while the server runs (service.VolumeHost)
         self.runtime: Any = None
 
@@ -157,3 +166,68 @@ class VolumeService:
 
     def delete_volume(self, ctx: RequestContext, volume_id: str) -> None:
         self.volumes.delete(ctx, volume_id, cascade=False, force=False)
+
+    # -- Nova's proxy APIs (interface.VolumeProxyService) ----------------------
+    # (delete_volume above serves both interfaces)
+
+    def list_volumes(self, ctx: RequestContext) -> list[VolumeRecord]:
+        return self.nova_proxy.list_volumes(ctx)
+
+    def show_volume(self, ctx: RequestContext, volume_id: str) -> VolumeRecord:
+        return self.nova_proxy.show_volume(ctx, volume_id)
+
+    def create_volume(
+        self,
+        ctx: RequestContext,
+        size: object,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        volume_type: str | None = None,
+        availability_zone: str | None = None,
+        snapshot_id: str | None = None,
+        metadata: dict[str, str] | None = None,
+    ) -> VolumeRecord:
+        return self.nova_proxy.create_volume(
+            ctx,
+            size,
+            name=name,
+            description=description,
+            volume_type=volume_type,
+            availability_zone=availability_zone,
+            snapshot_id=snapshot_id,
+            metadata=metadata,
+        )
+
+    def list_snapshots(self, ctx: RequestContext) -> list[SnapshotRecord]:
+        return self.nova_proxy.list_snapshots(ctx)
+
+    def show_snapshot(self, ctx: RequestContext, snapshot_id: str) -> SnapshotRecord:
+        return self.nova_proxy.show_snapshot(ctx, snapshot_id)
+
+    def create_snapshot(
+        self,
+        ctx: RequestContext,
+        volume_id: str,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        force: bool = False,
+    ) -> SnapshotRecord:
+        return self.nova_proxy.create_snapshot(
+            ctx, volume_id, name=name, description=description, force=force
+        )
+
+    def delete_snapshot(self, ctx: RequestContext, snapshot_id: str) -> None:
+        self.nova_proxy.delete_snapshot(ctx, snapshot_id)
+
+
+if TYPE_CHECKING:
+    from onestack.volume.interface import VolumeProxyService
+    from onestack.volume.interface import VolumeService as VolumeServiceProtocol
+
+    def _implements_the_protocol(manager: VolumeService) -> VolumeServiceProtocol:
+        return manager
+
+    def _implements_the_proxy_protocol(manager: VolumeService) -> VolumeProxyService:
+        return manager

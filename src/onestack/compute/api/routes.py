@@ -22,6 +22,7 @@ from onestack.compute.api import (
     resources,
     servers,
     volume_attachments,
+    volume_proxy,
 )
 from onestack.compute.api.deps import base
 
@@ -119,6 +120,7 @@ def build_app(compute: ComputeManager, cloud: Cloud) -> FastAPI:
         interfaces,
         consoles,
         proxies,
+        volume_proxy,
         legacy,
         admin,
     ):
