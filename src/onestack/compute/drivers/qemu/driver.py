@@ -273,6 +273,8 @@ class QemuComputeDriver(ComputeDriver):
         names = {
             _volume_node(v.volume_id): v.device_name.removeprefix("/dev/") for v in spec.volumes
         }
+        if files.rescue.exists():  # the rescue disk boots first
+            names.update(rescue0="vda", disk0="vdb")
         files.disk_names.write_text(json.dumps(names))
         launched = {"vcpus": spec.vcpus, "memory_mb": spec.memory_mb}
         files.launched.write_text(json.dumps({**launched, "root_device": spec.root_device}))
