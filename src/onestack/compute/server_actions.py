@@ -184,7 +184,9 @@ class ServerActions:
         with self.db.reader() as session:
             current = self.core.instance(session, ctx, server_id)
         self.core.enforce(ctx, "os-rescue", current.project_id)
-        if current.vm_state not in states.ALLOWED["rescue"]:  # Nova's state check is first
+        if current.locked and not ctx.is_admin:  # Nova checks lock and state first
+            raise InstanceLocked(instance_id=current.id)
+        if current.vm_state not in states.ALLOWED["rescue"]:
             raise InvalidState(
                 action="rescue", instance_id=server_id, attr="vm_state", state=current.vm_state
             )
