@@ -142,6 +142,18 @@ def test_a_rescued_server_refuses_other_actions(demo: Any, make_server: Any) -> 
     _wait(demo, server, "ACTIVE")
 
 
+def test_a_locked_server_is_not_rescued(admin: Any, demo: Any, make_server: Any) -> None:
+    server = make_server(demo)
+    admin.compute.lock_server(server)
+    try:
+        answer = _action(demo, server, {"rescue": {}})
+        assert answer.status_code == 409
+        assert "locked" in answer.json()["conflictingRequest"]["message"]
+        assert demo.compute.get_server(server.id).status == "ACTIVE"
+    finally:
+        admin.compute.unlock_server(server)
+
+
 def test_another_project_cannot_rescue(admin: Any, demo: Any, make_server: Any) -> None:
     server = make_server(admin)
     answer = _action(demo, server, {"rescue": {}})
