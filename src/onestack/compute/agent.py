@@ -38,7 +38,13 @@ from onestack.compute import netinfo, states
 from onestack.compute.block_devices import BlockDevices
 from onestack.compute.conf import ComputeSettings
 from onestack.compute.core import COMPUTE_BINARY
-from onestack.compute.driver import ComputeDriver, InstanceSpec, InstanceStats, TapVif
+from onestack.compute.driver import (
+    ComputeDriver,
+    InstanceSpec,
+    InstanceStats,
+    RescueImage,
+    TapVif,
+)
 from onestack.compute.exceptions import InstanceNotFound
 from onestack.compute.images import ImageCache, ImageClient
 from onestack.compute.instances import (
@@ -79,6 +85,8 @@ _AFTER = {
     "resize": states.RESIZED,
     "confirmResize": None,
     "revertResize": None,
+    "rescue": states.RESCUED,
+    "unrescue": states.ACTIVE,
 }
 _FATAL = ("rebuild",)
 #: Nova's instance action event of each action
@@ -94,6 +102,8 @@ _EVENTS = {
     "resize": "resize_instance",
     "confirmResize": "confirm_resize",
     "revertResize": "revert_resize",
+    "rescue": "rescue_instance",
+    "unrescue": "unrescue_instance",
 }
 
 
@@ -476,6 +486,23 @@ class ComputeAgent:
 
     def resume_instance(self, instance_id: str, request_id: str) -> None:
         self._run(instance_id, request_id, "resume", lambda i: self.driver.resume(i.id))
+
+    def rescue_instance(self, instance_id: str, request_id: str, image_ref: str) -> None:
+        def rescue(instance: Instance) -> None:
+            path, _, disk_format = self._image(image_ref, request_id, True)
+            assert path is not None
+            image = RescueImage(image_id=image_ref, image_path=path, disk_format=disk_format)
+            self.driver.rescue(self._spec(instance, request_id), image)
+
+        self._run(instance_id, request_id, "rescue", rescue)
+
+    def unrescue_instance(self, instance_id: str, request_id: str) -> None:
+        self._run(
+            instance_id,
+            request_id,
+            "unrescue",
+            lambda i: self.driver.unrescue(self._spec(i, request_id)),
+        )
 
     def rebuild_instance(self, instance_id: str, request_id: str) -> None:
         def rebuild(instance: Instance) -> None:

@@ -57,6 +57,8 @@ class Capabilities:
     remote_consoles: bool = False
     #: usage statistics of an instance (CPU time, memory, disk I/O) for metering
     instance_stats: bool = False
+    #: rescue and unrescue (boot a rescue image, the instance's root as a second disk)
+    rescue: bool = False
 
     def as_dict(self) -> dict[str, bool]:
         return {f.name: bool(getattr(self, f.name)) for f in fields(self)}
@@ -79,6 +81,7 @@ CAPABILITY_METHODS: Mapping[str, tuple[str, ...]] = {
     "interface_attach": ("attach_interface", "detach_interface"),
     "remote_consoles": ("console_socket",),
     "instance_stats": ("instance_stats",),
+    "rescue": ("rescue", "unrescue"),
 }
 
 
@@ -153,6 +156,17 @@ class InstanceStats:
             memory_resident_bytes=int(data["memory_resident_bytes"]),
             disks=disks,
         )
+
+
+@dataclass(frozen=True)
+class RescueImage:
+    """The image a rescued instance boots from (Nova's default: its own image)."""
+
+    image_id: str
+    #: local file of the image on this host
+    image_path: Path
+    #: its Glance ``disk_format``
+    disk_format: str = "raw"
 
 
 @dataclass(frozen=True)
@@ -335,6 +349,22 @@ class ComputeDriver(abc.ABC):
     def console_socket(self, instance_id: str, kind: str) -> Path:
         """The Unix socket of the running instance's ``serial`` port or ``vnc`` display."""
         raise DriverNotSupported(operation=f"{kind} console", driver=self.name)
+
+    def rescue(self, spec: InstanceSpec, image: RescueImage) -> None:
+        """Boot the instance from a fresh disk of ``image``, its own root disk (and
+        volumes) attached as further disks; the root disk is kept unchanged otherwise.
+
+        On failure the rescue disk is gone and the instance is powered off, its own
+        disk intact.
+        """
+        raise DriverNotSupported(operation="rescue", driver=self.name)
+
+    def unrescue(self, spec: InstanceSpec) -> None:
+        """Stop the rescue boot, drop its disk and start the instance from its own disk.
+
+        On failure the instance is powered off, its own disk intact.
+        """
+        raise DriverNotSupported(operation="unrescue", driver=self.name)
 
     def instance_stats(self, instance_id: str) -> InstanceStats:
         """Usage counters of a running instance (what the metering poller publishes).

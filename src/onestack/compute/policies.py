@@ -47,6 +47,8 @@ RULES: dict[str, str] = {
     "os_compute_api:servers:revert_resize": MEMBER_OR_ADMIN,
     "os_compute_api:servers:create_image": MEMBER_OR_ADMIN,
     "os_compute_api:os-pause-server:pause": MEMBER_OR_ADMIN,
+    "os_compute_api:os-rescue": MEMBER_OR_ADMIN,
+    "os_compute_api:os-unrescue": MEMBER_OR_ADMIN,
     "os_compute_api:os-pause-server:unpause": MEMBER_OR_ADMIN,
     "os_compute_api:os-suspend-server:suspend": MEMBER_OR_ADMIN,
     "os_compute_api:os-suspend-server:resume": MEMBER_OR_ADMIN,

@@ -107,6 +107,20 @@ class AgentAPI:
             host, "reboot_instance", instance_id=instance_id, request_id=request_id, hard=hard
         )
 
+    async def rescue_instance(
+        self, host: str, instance_id: str, request_id: str, image_ref: str
+    ) -> None:
+        await self._cast(
+            host,
+            "rescue_instance",
+            instance_id=instance_id,
+            request_id=request_id,
+            image_ref=image_ref,
+        )
+
+    async def unrescue_instance(self, host: str, instance_id: str, request_id: str) -> None:
+        await self._cast(host, "unrescue_instance", instance_id=instance_id, request_id=request_id)
+
     async def pause_instance(self, host: str, instance_id: str, request_id: str) -> None:
         await self._cast(host, "pause_instance", instance_id=instance_id, request_id=request_id)
 
@@ -243,6 +257,12 @@ class AgentEndpoint:
 
     async def reboot_instance(self, instance_id: str, request_id: str, hard: bool) -> None:
         await self._run(self._agent.reboot_instance, instance_id, request_id, hard)
+
+    async def rescue_instance(self, instance_id: str, request_id: str, image_ref: str) -> None:
+        await self._run(self._agent.rescue_instance, instance_id, request_id, image_ref)
+
+    async def unrescue_instance(self, instance_id: str, request_id: str) -> None:
+        await self._run(self._agent.unrescue_instance, instance_id, request_id)
 
     async def pause_instance(self, instance_id: str, request_id: str) -> None:
         await self._run(self._agent.pause_instance, instance_id, request_id)

@@ -1,5 +1,5 @@
-"""Server actions: stop, start, reboot, pause, suspend, rebuild, resize, lock,
-reset state, createImage and the console output.
+"""Server actions: stop, start, reboot, pause, suspend, rescue, rebuild, resize,
+lock, reset state, createImage and the console output.
 
 Every action checks policy, the lock and the vm_state (409 otherwise), and
 that the driver of the server's host can do it (Nova's 501 ``notImplemented``
@@ -41,6 +41,8 @@ NEEDS: dict[str, tuple[str, str]] = {
     "resize": ("resize", "Resizing a server"),
     "revertResize": ("resize", "Reverting a resize"),
     "createImage": ("snapshot", "Creating an image of a server"),
+    "rescue": ("rescue", "Rescuing a server"),
+    "unrescue": ("rescue", "Unrescuing a server"),
 }
 
 Cast = Callable[[str, str, str], Coroutine[Any, Any, None]]
@@ -171,6 +173,49 @@ class ServerActions:
         self._send(
             instance, agents.reboot_instance(instance.host, instance.id, ctx.request_id, hard)
         )
+
+    def rescue(
+        self, ctx: RequestContext, server_id: str, image_ref: str | None, stable: bool
+    ) -> None:
+        """Boot the server from ``image_ref`` (default: its own image), its root disk
+        attached as a second disk.  A volume-backed server needs stable rescue (2.87)
+        and a rescue image that says how to attach it (``hw_rescue_device`` or
+        ``hw_rescue_bus``), as in Nova."""
+        with self.db.reader() as session:
+            current = self.core.instance(session, ctx, server_id)
+        self.core.enforce(ctx, "os-rescue", current.project_id)
+        if current.locked and not ctx.is_admin:  # Nova checks lock and state first
+            raise InstanceLocked(instance_id=current.id)
+        if current.vm_state not in states.ALLOWED["rescue"]:
+            raise InvalidState(
+                action="rescue", instance_id=server_id, attr="vm_state", state=current.vm_state
+            )
+        image_ref = image_ref or current.image_ref
+        if self.attachments.is_volume_backed(server_id):
+            image = self.servers.image(ctx, image_ref) if stable and image_ref else None
+            props = image.properties if image is not None else {}
+            if not ("hw_rescue_device" in props or "hw_rescue_bus" in props):
+                raise BadRequest(
+                    f"Instance {server_id} cannot be rescued: "
+                    "Cannot rescue a volume-backed instance"
+                )
+        elif not image_ref:
+            raise BadRequest(f"Instance {server_id} cannot be rescued: it has no image")
+        else:
+            self.servers.image(ctx, image_ref)
+        instance = self._begin(ctx, server_id, "rescue", "os-rescue")
+        assert instance.host is not None
+        agents = self.core.rpc.agents
+        self._send(
+            instance,
+            agents.rescue_instance(instance.host, instance.id, ctx.request_id, image_ref),
+        )
+
+    def unrescue(self, ctx: RequestContext, server_id: str) -> None:
+        instance = self._begin(ctx, server_id, "unrescue", "os-unrescue")
+        assert instance.host is not None
+        agents = self.core.rpc.agents
+        self._send(instance, agents.unrescue_instance(instance.host, instance.id, ctx.request_id))
 
     def rebuild(
         self, ctx: RequestContext, server_id: str, image_ref: str, changes: dict[str, Any]

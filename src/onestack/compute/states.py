@@ -44,6 +44,8 @@ RESIZE_PREP = "resize_prep"
 RESIZE_FINISH = "resize_finish"
 RESIZE_REVERTING = "resize_reverting"
 RESIZE_CONFIRMING = "resize_confirming"
+RESCUING = "rescuing"
+UNRESCUING = "unrescuing"
 
 
 class PowerState(enum.IntEnum):
@@ -132,6 +134,8 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "confirmResize": (RESIZED,),
     "revertResize": (RESIZED,),
     "createImage": (ACTIVE, STOPPED, PAUSED, SUSPENDED),
+    "rescue": (ACTIVE, STOPPED, ERROR),
+    "unrescue": (RESCUED,),
 }
 
 #: The task_state an action sets while the agent works.
@@ -147,6 +151,8 @@ TASK_OF: dict[str, str] = {
     "confirmResize": RESIZE_CONFIRMING,
     "revertResize": RESIZE_REVERTING,
     "createImage": IMAGE_SNAPSHOT,
+    "rescue": RESCUING,
+    "unrescue": UNRESCUING,
 }
 
 #: Instance action names (os-instance-actions) per server action.
@@ -165,4 +171,6 @@ ACTION_NAME: dict[str, str] = {
     "createImage": "createImage",
     "lock": "lock",
     "unlock": "unlock",
+    "rescue": "rescue",
+    "unrescue": "unrescue",
 }

@@ -32,6 +32,7 @@ from onestack.compute.driver import (
     Capabilities,
     ComputeDriver,
     InstanceSpec,
+    RescueImage,
     TapVif,
 )
 from onestack.compute.drivers import (
@@ -215,6 +216,8 @@ def test_unclaimed_operations_raise_not_supported(
         "detach_interface": lambda: driver.detach_interface(spec.id, "port"),
         "console_socket": lambda: driver.console_socket(spec.id, "serial"),
         "instance_stats": lambda: driver.instance_stats(spec.id),
+        "rescue": lambda: driver.rescue(spec, RescueImage("i", tmp_path / "never.raw")),
+        "unrescue": lambda: driver.unrescue(spec),
     }
     assert set(calls) == {m for methods in CAPABILITY_METHODS.values() for m in methods}
     for capability, methods in CAPABILITY_METHODS.items():

@@ -103,3 +103,36 @@ def test_the_command_line_gives_the_guest_what_nova_gives(tmp_path: Path) -> Non
     assert '"filename":"/dev/loop7"' in joined and "serial=0123456789abcdef0123" in joined
     assert "bootindex=1" in joined and "product=OpenStack Nova" in joined
     assert joined.count("virtio-blk-pci") == 5  # root, ephemeral, swap, config drive, volume
+
+
+def test_rescue_boots_the_rescue_disk_with_the_root_disk_second(
+    driver: QemuComputeDriver, tmp_path: Path
+) -> None:
+    from onestack.compute.driver import RescueImage
+
+    # a guest with no OS ignores the ACPI powerdown: a short stop timeout
+    quick = QemuComputeDriver(
+        ComputeSettings(qemu_accel="tcg", stop_timeout=1), driver.state_dir, "h"
+    )
+    spec = _spec(tmp_path)
+    quick.spawn(spec)
+    files = quick.files(spec.id)
+
+    def cmdline() -> str:
+        pid = int(files.pidfile.read_text())
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+
+    quick.rescue(spec, RescueImage("rescue-img", tmp_path / "no-os.raw"))
+    assert quick.get_power_state(spec.id) is PowerState.RUNNING
+    assert files.rescue.exists() and files.root.exists()
+    line = cmdline()
+    assert "drive=rescue0,id=rescue0-dev,bootindex=1" in line
+    assert "drive=disk0,id=disk0-dev " in line  # the root disk, not booted
+    assert line.index("drive=rescue0") < line.index("drive=disk0")  # vda, then vdb
+    assert {"rescue0": "vda", "disk0": "vdb"}.items() <= quick._disk_names(spec.id).items()
+    quick.unrescue(spec)
+    assert quick.get_power_state(spec.id) is PowerState.RUNNING
+    assert not files.rescue.exists()
+    line = cmdline()
+    assert "rescue0" not in line and "drive=disk0,id=disk0-dev,bootindex=1" in line
+    quick.close()

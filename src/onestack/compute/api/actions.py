@@ -1,6 +1,6 @@
 """``POST /v2.1/servers/{id}/action``: one handler per Nova action name.
 
-Actions onestack does not implement (migration, rescue, shelve, ...) answer
+Actions onestack does not implement (migration, shelve, ...) answer
 501 ``notImplemented``; so does an action the driver of the server's host
 cannot do (see ``server_actions.NEEDS``).  Remote consoles: ``consoles``.
 """
@@ -37,8 +37,6 @@ UNSUPPORTED = {
     "shelve": "Shelving servers",
     "shelveOffload": "Shelving servers",
     "unshelve": "Unshelving servers",
-    "rescue": "Rescuing servers",
-    "unrescue": "Rescuing servers",
     "evacuate": "Evacuation",
     "changePassword": "Changing the admin password",
     "addFixedIp": "Fixed IPs",
@@ -52,7 +50,7 @@ UNSUPPORTED = {
 _OTHERS = (
     "reboot", "lock", "unlock", "confirmResize", "revertResize", "os-getConsoleOutput",
     "forceDelete", "restore", "os-resetState", "addSecurityGroup", "removeSecurityGroup",
-    "injectNetworkInfo", "resetNetwork",
+    "injectNetworkInfo", "resetNetwork", "unrescue",
 )  # fmt: skip
 #: The OpenAPI description of an action body: one action name and its parameters
 #: (described where a model checks them).
@@ -65,6 +63,7 @@ ACTION_BODY: dict[str, Any] = {
         "rebuild": json_schema(schemas.Rebuild),
         "resize": json_schema(schemas.Resize),
         "createImage": json_schema(schemas.CreateImage),
+        "rescue": {"anyOf": [json_schema(schemas.Rescue), {"type": "null"}]},
     },
 }
 
@@ -103,6 +102,13 @@ def server_action(
         return Response(status_code=202)
     if name == "unlock":
         actions.unlock(ctx, server_id)
+        return Response(status_code=202)
+    if name == "rescue":
+        req = data(schemas.Rescue, params if params is not None else {}, None)
+        actions.rescue(ctx, server_id, req.rescue_image_ref, at_least(version, "2.87"))
+        return JSONResponse({"adminPass": req.adminPass or secrets.token_urlsafe(9)})
+    if name == "unrescue":
+        actions.unrescue(ctx, server_id)
         return Response(status_code=202)
     if name == "rebuild":
         return _rebuild(request, server_id, ctx, params, version)

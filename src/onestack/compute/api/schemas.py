@@ -7,6 +7,7 @@ Unknown keys are refused (``extra="forbid"``) where Nova's schemas say
 from __future__ import annotations
 
 import ipaddress
+import uuid
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
@@ -120,6 +121,21 @@ class Rebuild(Strict):
 
     _check_ipv4 = field_validator("accessIPv4")(_ipv4)
     _check_ipv6 = field_validator("accessIPv6")(_ipv6)
+
+
+class Rescue(Strict):
+    adminPass: str | None = None
+    rescue_image_ref: str | None = None
+
+    @field_validator("rescue_image_ref")
+    @classmethod
+    def _uuid(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                uuid.UUID(value)
+            except ValueError:
+                raise ValueError(f"'{value}' is not a 'uuid'") from None
+        return value
 
 
 class Resize(Strict):

@@ -102,6 +102,7 @@ CAPABILITY_LABELS = {
     "interface_attach": "interface hot-plug (os-interface)",
     "remote_consoles": "remote consoles (serial, noVNC)",
     "instance_stats": "instance statistics (metering, server diagnostics)",
+    "rescue": "rescue / unrescue",
 }
 
 

@@ -9,6 +9,8 @@ Layout under ``<state_dir>/compute/``::
                                 /run/onestack/config in the container)
     instances/<id>/console.log  the init's stdout and stderr
     instances/<id>/config.json  the OCI bundle's spec
+    instances/<id>/rescue/      while rescued: the rescue image's overlay
+                                (``image_id``, upper, work, rootfs)
     runc/                       runc's state (``--root``)
 
 The flavor becomes cgroup v1 limits (memory, CPU shares and quota, pids)
@@ -18,6 +20,12 @@ session, so they outlive onestack; ``list_instances`` finds them again.
 Until networking lands every container has its own network namespace with
 only ``lo``.  Suspend is a freeze, like pause (the marker file ``suspended``
 tells the two apart).
+
+Rescue boots the container from a fresh overlay of the rescue image (by
+default the instance's own) with the instance's own root filesystem, as it
+was, bind-mounted read-write at ``/mnt/root`` (Nova's libvirt driver attaches
+the original disk as the second disk instead): a user repairs it there, then
+unrescue drops the rescue overlay and boots the instance's own root again.
 """
 
 from __future__ import annotations
@@ -40,6 +48,7 @@ from onestack.compute.driver import (
     HostInfo,
     InstanceSpec,
     InstanceStats,
+    RescueImage,
 )
 from onestack.compute.drivers import _block, _rootfs, _stats
 from onestack.compute.drivers._runc import Runc
@@ -49,6 +58,8 @@ from onestack.compute.states import PowerState
 LOG = logging.getLogger(__name__)
 
 CONFIG_MOUNT = "/run/onestack/config"
+#: where a rescued container sees the instance's own root filesystem
+RESCUE_MOUNT = "/mnt/root"
 CAPABILITIES = [
     "CAP_CHOWN",
     "CAP_DAC_OVERRIDE",
@@ -86,6 +97,7 @@ class ContainerComputeDriver(ComputeDriver):
         boot_from_volume=True,
         real_workloads=True,
         instance_stats=True,
+        rescue=True,
     )
 
     def __init__(self, settings: ComputeSettings, state_dir: Path, host: str) -> None:
@@ -183,10 +195,40 @@ class ContainerComputeDriver(ComputeDriver):
             base = _rootfs.ensure_base(self.base_cache, image_id, spec.image_path)
         _rootfs.mount_overlay(base, directory / "upper", directory / "work", directory / "rootfs")
 
+    def _mount_rescue(self, directory: Path, hostname: str) -> bool:
+        """Mount the rescue overlay of a rescued instance; False when it is not rescued."""
+        rescue = directory / "rescue"
+        if not (rescue / "image_id").is_file():
+            return False
+        base = self.base_cache / (rescue / "image_id").read_text().strip()
+        if not base.is_dir():
+            raise DriverError(reason=f"the base of rescue image {base.name} is gone")
+        _rootfs.mount_overlay(base, rescue / "upper", rescue / "work", rescue / "rootfs")
+        etc = rescue / "rootfs" / "etc"
+        etc.mkdir(exist_ok=True)
+        (etc / "hostname").write_text(hostname + "\n")
+        return True
+
+    def _drop_rescue(self, directory: Path) -> None:
+        rescue = directory / "rescue"
+        _rootfs.unmount(rescue / "rootfs")
+        if rescue.exists():
+            shutil.rmtree(rescue)
+
     def _start(self, spec: InstanceSpec) -> None:
         directory = self._dir(spec.id)
         write_config_drive(spec, directory / "config")
         oci = _block.add_to_spec(self._oci_spec(spec), spec)
+        if self._mount_rescue(directory, spec.hostname):
+            oci["root"]["path"] = "rescue/rootfs"
+            oci["mounts"].append(
+                {
+                    "destination": RESCUE_MOUNT,
+                    "type": "bind",
+                    "source": str(directory / "rootfs"),
+                    "options": ["rbind", "rw"],
+                }
+            )
         (directory / "config.json").write_text(json.dumps(oci, indent=1))
         (directory / "suspended").unlink(missing_ok=True)
         console = directory / "console.log"
@@ -297,6 +339,7 @@ class ContainerComputeDriver(ComputeDriver):
     def destroy(self, instance_id: str) -> None:
         self._kill(instance_id, 0)
         directory = self._dir(instance_id)
+        self._drop_rescue(directory)
         _rootfs.unmount(directory / "rootfs")
         if directory.exists():
             shutil.rmtree(directory)
@@ -345,6 +388,26 @@ class ContainerComputeDriver(ComputeDriver):
 
     def reboot(self, spec: InstanceSpec, hard: bool, timeout: float) -> None:
         self.power_off(spec.id, 0 if hard else timeout)
+        self.power_on(spec)
+
+    def rescue(self, spec: InstanceSpec, image: RescueImage) -> None:
+        # A hard stop, as Nova's: the container's writes are already in the host's layer.
+        self.power_off(spec.id, 0)
+        directory = self._dir(spec.id)
+        try:
+            self._ensure_disk(spec)
+            _rootfs.ensure_base(self.base_cache, image.image_id, image.image_path)
+            (directory / "rescue").mkdir(exist_ok=True)
+            (directory / "rescue" / "image_id").write_text(image.image_id)
+            self._start(spec)
+        except BaseException:
+            self._kill(spec.id, 0)
+            self._drop_rescue(directory)
+            raise
+
+    def unrescue(self, spec: InstanceSpec) -> None:
+        self.power_off(spec.id, 0)
+        self._drop_rescue(self._dir(spec.id))
         self.power_on(spec)
 
     def pause(self, instance_id: str) -> None:

@@ -23,6 +23,7 @@ from onestack.compute.driver import (
     HostInfo,
     InstanceSpec,
     InstanceStats,
+    RescueImage,
 )
 from onestack.compute.exceptions import InstanceNotFound
 from onestack.compute.states import PowerState
@@ -40,6 +41,7 @@ class FakeComputeDriver(ComputeDriver):
         volume_attach=True,
         boot_from_volume=True,
         instance_stats=True,
+        rescue=True,
     )
 
     def __init__(self, settings: ComputeSettings, state_dir: Path, host: str) -> None:
@@ -116,6 +118,12 @@ class FakeComputeDriver(ComputeDriver):
 
     def resume(self, instance_id: str) -> None:
         self._set(instance_id, PowerState.RUNNING)
+
+    def rescue(self, spec: InstanceSpec, image: RescueImage) -> None:
+        self._set(spec.id, PowerState.RUNNING, rescue_image=image.image_id)
+
+    def unrescue(self, spec: InstanceSpec) -> None:
+        self._set(spec.id, PowerState.RUNNING, rescue_image=None)
 
     def resize(self, spec: InstanceSpec) -> None:
         self._set(

@@ -67,6 +67,11 @@ class VmFiles:
         return self.directory / "disk.qcow2"
 
     @property
+    def rescue(self) -> Path:
+        """While rescued: the rescue image's overlay, booted as the first disk."""
+        return self.directory / "disk.rescue.qcow2"
+
+    @property
     def ephemeral(self) -> Path:
         return self.directory / "ephemeral.qcow2"
 
@@ -200,6 +205,10 @@ def command_line(
         "-device", "virtio-balloon-pci,id=balloon0",
     ]  # fmt: skip
     root_device = "virtio-blk-pci,drive=disk0,id=disk0-dev,bootindex=1"
+    if files.rescue.exists():  # rescued: the rescue disk boots (vda), the root disk is vdb
+        argv += ["-blockdev", blockdev("rescue0", str(files.rescue), "qcow2"),
+                 "-device", "virtio-blk-pci,drive=rescue0,id=rescue0-dev,bootindex=1"]  # fmt: skip
+        root_device = "virtio-blk-pci,drive=disk0,id=disk0-dev"
     if spec.image_disk_format == "iso" and spec.root_device is None and spec.image_path:
         base = files.directory.parent.parent / "vm-base" / f"{spec.image_id}.qcow2"
         argv += ["-blockdev", blockdev("cdrom0", str(base), "qcow2", read_only=True),
