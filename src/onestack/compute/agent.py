@@ -610,15 +610,13 @@ class ComputeAgent:
                     instance_id, request.request_id, "compute_snapshot_instance"
                 ):
                     self.driver.snapshot(instance_id, target)
-                    properties = dict(request.metadata)
-                    properties.update(
-                        {
-                            "image_type": "snapshot",
-                            "instance_uuid": instance_id,
-                            "base_image_ref": instance.image_ref,
-                            "user_id": request.user_id,
-                        }
-                    )
+                    properties = {
+                        "image_type": "snapshot",
+                        "instance_uuid": instance_id,
+                        "base_image_ref": instance.image_ref,
+                        "user_id": request.user_id,
+                    }
+                    properties.update(request.metadata)  # the caller's metadata wins, as in Nova
                     if disk_format == "raw":  # the container driver's root filesystem
                         properties["onestack_rootfs"] = "ext4"
                     _, base, _ = self._image(instance.image_ref, request.request_id, fetch=False)

@@ -11,6 +11,7 @@ Glance's answers to (a Neutron 409 is Nova's 400, an exhausted pool a 404, ...).
 from __future__ import annotations
 
 import ipaddress
+import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -194,6 +195,8 @@ class NetworkProxy:
         parent = rule.get("parent_group_id")
         if not isinstance(parent, str | int) or isinstance(parent, bool):
             raise BadRequest("Security group id should be a string.")
+        if not _is_uuid(str(parent)):  # Nova's validate_id with Neutron's UUIDs
+            raise BadRequest("Security group id should be uuid")
         self.network.get_security_group(ctx, str(parent))  # 404 first, as Nova
         source = rule.get("group_id")
         if source is not None:
@@ -304,6 +307,14 @@ def _nova_errors(call: Any) -> Any:
         raise BadRequest(exc.message) from None
 
 
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
 def _group_fields(body: Any) -> tuple[str, str]:
     if not isinstance(body, dict) or not isinstance(body.get("security_group"), dict):
         raise BadRequest("Missing parameter dict")
@@ -335,7 +346,7 @@ def _rule_args(rule: dict[str, Any], source: Any) -> dict[str, Any]:
             network = ipaddress.ip_network(str(cidr), strict=False)
         except ValueError:
             raise BadRequest(f"Invalid cidr {cidr}.") from None
-        prefix, ethertype = str(network), f"IPv{network.version}"
+        prefix, ethertype = str(cidr), f"IPv{network.version}"  # as given, as Nova sends it
     complete = protocol is not None and from_port is not None and to_port is not None
     if not complete:
         if source is None or protocol is not None or from_port is not None or to_port is not None:

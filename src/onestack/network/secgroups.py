@@ -323,7 +323,7 @@ class SecurityGroupRules(Collection[SecurityGroupRule]):
                 raise InvalidInput(
                     error_message=f"Conflicting value ethertype {ethertype} for CIDR {prefix}"
                 )
-            prefix = str(net)
+            prefix = str(prefix)  # kept as given; ``normalized_cidr`` shows the network
         if remote_group is not None:
             # Neutron does not validate the format: any unknown id is a 404.
             try:
@@ -367,9 +367,15 @@ def _port_value(value: Any) -> int | None:
     return number
 
 
+def _network(prefix: str | None) -> str | None:
+    return str(ipaddress.ip_network(prefix, strict=False)) if prefix else None
+
+
 def _same(a: SecurityGroupRule, b: SecurityGroupRule) -> bool:
+    """Neutron's duplicate check: the same rule, prefixes compared as networks."""
     keys = (
         "direction", "ethertype", "protocol", "port_range_min", "port_range_max",
-        "remote_ip_prefix", "remote_group_id",
+        "remote_group_id",
     )  # fmt: skip
-    return all(getattr(a, k) == getattr(b, k) for k in keys)
+    same_prefix = _network(a.remote_ip_prefix) == _network(b.remote_ip_prefix)
+    return same_prefix and all(getattr(a, k) == getattr(b, k) for k in keys)

@@ -150,13 +150,17 @@ def test_security_group_life_cycle(demo: Any) -> None:
         tcp = raw(
             demo, "post", "/os-security-group-rules",
             json={"security_group_rule": {"parent_group_id": gid, "ip_protocol": "tcp",
-                                          "from_port": 22, "to_port": 22, "cidr": "10.0.0.0/8"}},
+                                          "from_port": 22, "to_port": 22, "cidr": "10.2.3.124/24"}},
         )  # fmt: skip
         assert tcp.status_code == 200, tcp.text
         rule = tcp.json()["security_group_rule"]
         assert rule["parent_group_id"] == gid and rule["ip_protocol"] == "tcp"
         assert (rule["from_port"], rule["to_port"]) == (22, 22)
-        assert rule["ip_range"] == {"cidr": "10.0.0.0/8"} and rule["group"] == {}
+        # the cidr as given (Neutron keeps it and adds normalized_cidr)
+        assert rule["ip_range"] == {"cidr": "10.2.3.124/24"} and rule["group"] == {}
+        neutron = demo.network.get_security_group_rule(rule["id"])
+        assert neutron.remote_ip_prefix == "10.2.3.124/24"
+        assert neutron.normalized_cidr == "10.2.3.0/24"
         icmp = raw(
             demo, "post", "/os-security-group-rules",
             json={"security_group_rule": {"parent_group_id": gid, "ip_protocol": "icmp",
@@ -175,7 +179,7 @@ def test_security_group_life_cycle(demo: Any) -> None:
         duplicate = raw(
             demo, "post", "/os-security-group-rules",
             json={"security_group_rule": {"parent_group_id": gid, "ip_protocol": "tcp",
-                                          "from_port": 22, "to_port": 22, "cidr": "10.0.0.0/8"}},
+                                          "from_port": 22, "to_port": 22, "cidr": "10.2.3.124/24"}},
         )  # fmt: skip
         nova_error(duplicate, 400, "badRequest")
         for bad in (
@@ -192,12 +196,16 @@ def test_security_group_life_cycle(demo: Any) -> None:
         missing = {"security_group_rule": {"parent_group_id": UUID, "ip_protocol": "tcp",
                                            "from_port": 1, "to_port": 2}}  # fmt: skip
         nova_error(raw(demo, "post", "/os-security-group-rules", json=missing), 404, "itemNotFound")
+        not_uuid = {"security_group_rule": {**missing["security_group_rule"],
+                                            "parent_group_id": "not-an-id"}}  # fmt: skip
+        nova_error(raw(demo, "post", "/os-security-group-rules", json=not_uuid), 400, "badRequest")
         assert raw(demo, "delete", f"/os-security-group-rules/{rule['id']}").status_code == 202
         nova_error(raw(demo, "delete", f"/os-security-group-rules/{rule['id']}"), 404,
                    "itemNotFound")  # fmt: skip
     finally:
         assert raw(demo, "delete", f"/os-security-groups/{gid}").status_code == 202
     nova_error(raw(demo, "get", f"/os-security-groups/{gid}"), 404, "itemNotFound")
+    nova_error(raw(demo, "delete", "/os-security-groups/"), 404, "itemNotFound")  # a blank id
 
 
 UUID = "11111111-2222-3333-4444-555555555555"

@@ -557,3 +557,19 @@ def test_rebuild_answer_has_user_data_from_2_75_too(
     body = raw(admin, "post", f"/servers/{server.id}/action", "2.75", json=rebuild).json()
     assert "user_data" in body["server"] and "OS-EXT-STS:vm_state" in body["server"]
     _settled(admin, server)
+
+
+def test_create_image_keeps_the_callers_metadata(demo: Any, make_server: Any) -> None:
+    # Nova sets image_type=snapshot and the caller's metadata overrides it (Tempest's
+    # test_create_delete_image sends image_type=test)
+    server = make_server(demo)
+    done = raw(demo, "post", f"/servers/{server.id}/action", "2.45",
+               json={"createImage": {"name": unique("img"),
+                                     "metadata": {"image_type": "test", "k": "v"}}})  # fmt: skip
+    assert done.status_code == 202, done.text
+    image = demo.image.get_image(done.json()["image_id"])
+    try:
+        assert image.properties["image_type"] == "test" and image.properties["k"] == "v"
+        assert image.instance_uuid == server.id
+    finally:
+        demo.image.delete_image(image)

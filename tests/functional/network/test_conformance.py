@@ -210,3 +210,26 @@ def test_distributed_routers(admin: Any, demo: Any) -> None:
     finally:
         admin.network.delete_router(centralized)
         admin.network.delete_router(distributed)
+
+
+def test_rule_prefix_is_kept_as_given_with_its_normalized_cidr(demo: Any) -> None:
+    group = demo.network.create_security_group(name=unique("norm"))
+    try:
+        rule = demo.network.create_security_group_rule(
+            security_group_id=group.id, direction="ingress", ethertype="IPv4",
+            protocol="tcp", port_range_min=22, port_range_max=22,
+            remote_ip_prefix="10.2.3.124/24",
+        )  # fmt: skip
+        assert rule.remote_ip_prefix == "10.2.3.124/24"
+        assert rule.normalized_cidr == "10.2.3.0/24"
+        # the same network written another way is the same rule (409)
+        neutron_error(
+            lambda: demo.network.create_security_group_rule(
+                security_group_id=group.id, direction="ingress", ethertype="IPv4",
+                protocol="tcp", port_range_min=22, port_range_max=22,
+                remote_ip_prefix="10.2.3.0/24",
+            ),
+            409, "SecurityGroupRuleExists",
+        )  # fmt: skip
+    finally:
+        demo.network.delete_security_group(group)

@@ -365,6 +365,12 @@ def update_security_group(
     return JSONResponse({"security_group": group_view(group, proxy.group_names(ctx))})
 
 
+@router.delete("/os-security-groups/", include_in_schema=False)
+def delete_security_group_without_id() -> Response:
+    """An empty group id: Nova's 404 (not a 405 from the collection)."""
+    raise NotFound("The resource could not be found.")
+
+
 @router.delete("/os-security-groups/{group_id}")
 def delete_security_group(
     request: Request, group_id: str, ctx: RequestContext = Ctx, version: APIVersion = Version

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -187,7 +188,11 @@ def security_group_rule(row: models.SecurityGroupRule, ctx: RequestContext) -> d
         "remote_ip_prefix": row.remote_ip_prefix,
         "remote_group_id": row.remote_group_id,
         "remote_address_group_id": None,
-        "normalized_cidr": row.remote_ip_prefix,
+        "normalized_cidr": (
+            str(ipaddress.ip_network(row.remote_ip_prefix, strict=False))
+            if row.remote_ip_prefix
+            else None
+        ),
         "description": row.description,
         "revision_number": row.revision_number,
         "created_at": ts(row.created_at),

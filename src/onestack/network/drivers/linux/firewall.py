@@ -74,7 +74,7 @@ def _rule_lines(
         if not remotes:
             return []
     elif rule.remote_ip_prefix is not None:
-        remotes = [rule.remote_ip_prefix]
+        remotes = [str(ipaddress.ip_network(rule.remote_ip_prefix, strict=False))]
     else:
         remotes = [None]
     lines = []
