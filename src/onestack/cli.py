@@ -294,6 +294,14 @@ def _redact(url: str) -> str:
 
 def _detach(settings: Settings) -> None:
     settings.state_dir.mkdir(parents=True, exist_ok=True)
+    with open(settings.state_dir / LOCK_FILE, "a") as probe:
+        try:  # refused before anything of the running one's is touched (its state file)
+            fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise click.ClickException(
+                f"another onestack is running on {settings.state_dir}"
+            ) from None
+        fcntl.flock(probe, fcntl.LOCK_UN)
     args = [arg for arg in sys.argv[1:] if arg != "--detach"]
     log_path = settings.state_dir / LOG_FILE
     state_path = settings.state_dir / STATE_FILE

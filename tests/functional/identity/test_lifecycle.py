@@ -116,6 +116,10 @@ def test_detach_status_down(tmp_path: Path) -> None:
         assert status.returncode == 0
         assert "identity" in status.stdout and "answers (300)" in status.stdout
         assert issue(running, "admin", running.admin_password).status_code == 201
+        # a second background start is refused and leaves the running one findable
+        clash = onestack(*args, env=running.env())
+        assert clash.returncode != 0 and "another onestack is running" in clash.stderr
+        assert onestack("status", "--state-dir", state).returncode == 0
     finally:
         stopped = onestack("down", "--state-dir", state)
     assert stopped.returncode == 0 and "stopped" in stopped.stdout
