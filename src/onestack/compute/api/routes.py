@@ -15,6 +15,7 @@ from onestack.common.pipeline import PipelineSpec
 from onestack.compute.api import (
     actions,
     admin,
+    aggregates,
     consoles,
     interfaces,
     legacy,
@@ -121,6 +122,7 @@ def build_app(compute: ComputeManager, cloud: Cloud) -> FastAPI:
         proxies,
         legacy,
         admin,
+        aggregates,
     ):
         app.include_router(module.router)
     return app
