@@ -200,6 +200,12 @@ def test_aggregate_errors(admin: Any, make_aggregate: Any, compute_host: str) ->
     assert "Host aggregate is not empty" in busy.json()["badRequest"]["message"]
     bad_key = raw(admin, "post", action, json={"set_metadata": {"metadata": {"a/b": "c"}}})
     assert bad_key.status_code == 400
+    for body in ([1, 2], {}, {"no_such": {}}, {"add_host": {"host": "a b"}}):
+        assert raw(admin, "post", action, json=body).status_code == 400, body
+    null_zone = {"aggregate": {"availability_zone": None}}
+    cleared = raw(admin, "put", f"/os-aggregates/{aggregate.id}", json=null_zone)
+    assert cleared.status_code == 400
+    assert "empty named availability zone" in cleared.json()["badRequest"]["message"]
     assert admin.compute.get_aggregate(aggregate.id).hosts == [compute_host]
 
 

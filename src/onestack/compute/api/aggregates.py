@@ -210,8 +210,10 @@ def aggregate_action(
     body: Any = Body,
     version: APIVersion = Version,
 ) -> JSONResponse:
-    if not isinstance(body, dict) or len(body) != 1 or next(iter(body)) not in _ACTIONS:
-        raise BadRequest("There is no such action: " + ", ".join(sorted(body or {})))
+    if not isinstance(body, dict) or not body:
+        raise BadRequest("Malformed request body")
+    if len(body) != 1 or next(iter(body)) not in _ACTIONS:
+        raise BadRequest("There is no such action: " + ", ".join(sorted(map(str, body))))
     action = next(iter(body))
     model, rule = _ACTIONS[action]
     manager = compute(request).aggregates
