@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 
 from onestack.common.context import RequestContext
 from onestack.common.db import utcnow
@@ -20,7 +20,7 @@ from onestack.compute.exceptions import (
     HypervisorNotFound,
     ServiceNotFound,
 )
-from onestack.compute.models import ComputeNode, ComputeService, Instance
+from onestack.compute.models import AggregateHost, ComputeNode, ComputeService, Instance
 
 if TYPE_CHECKING:
     from onestack.compute.core import ComputeCore
@@ -118,6 +118,8 @@ class HostManager:
                 ).first()
                 if node is not None:
                     session.delete(node)
+                # as Nova: a deleted compute service leaves its aggregates
+                session.execute(delete(AggregateHost).where(AggregateHost.host == service.host))
             session.delete(service)
 
     def register_control(self, host: str) -> None:

@@ -10,6 +10,7 @@ from openstack import exceptions
 
 from tests.functional.compute.conftest import raw
 from tests.support.names import unique
+from tests.support.server import new_cloud
 
 
 @pytest.fixture()
@@ -230,3 +231,22 @@ def test_image_cache_requests_are_checked(admin: Any, make_aggregate: Any, image
     twice = {"cache": [{"id": image_id}, {"id": image_id}]}
     assert raw(admin, "post", path, "2.81", json=twice).status_code == 400
     assert raw(admin, "post", "/os-aggregates/-1/images", "2.81", json=body).status_code == 404
+
+
+def test_a_deleted_compute_service_leaves_its_aggregates(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """On a cloud of its own: deleting its only compute service would disturb others."""
+    running = new_cloud(tmp_path_factory.mktemp("aggregates"), ONESTACK_COMPUTE__DRIVER="fake")
+    running.start()
+    try:
+        admin = running.connect("admin", "admin")
+        service = next(iter(admin.compute.services(binary="nova-compute")))
+        aggregate = admin.compute.create_aggregate(name=unique("agg"), availability_zone="az1")
+        admin.compute.add_host_to_aggregate(aggregate.id, service.host)
+        reply = raw(admin, "delete", f"/os-services/{service.id}", "2.53")
+        assert reply.status_code == 204
+        assert admin.compute.get_aggregate(aggregate.id).hosts == []
+        admin.compute.delete_aggregate(aggregate.id)
+    finally:
+        running.stop()
