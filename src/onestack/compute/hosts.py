@@ -1,5 +1,5 @@
 """Hosts as the API shows them: os-services, os-hypervisors,
-os-availability-zone, os-aggregates (none), os-simple-tenant-usage, and the
+os-availability-zone (zones as aggregates make them), os-simple-tenant-usage, and the
 older os-hosts (up to microversion 2.42) and os-instance_usage_audit_log."""
 
 from __future__ import annotations
@@ -9,17 +9,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 
 from onestack.common.context import RequestContext
 from onestack.common.db import utcnow
 from onestack.common.exceptions import BadRequest, Conflict, NotSupported
+from onestack.compute.aggregates import host_zones, service_zone
 from onestack.compute.exceptions import (
     ComputeHostNotFound,
     HypervisorNotFound,
     ServiceNotFound,
 )
-from onestack.compute.models import ComputeNode, ComputeService, Instance
+from onestack.compute.models import AggregateHost, ComputeNode, ComputeService, Instance
 
 if TYPE_CHECKING:
     from onestack.compute.core import ComputeCore
@@ -46,6 +47,12 @@ class HostManager:
 
     def is_up(self, service: ComputeService) -> bool:
         return self.core.service_up(service)
+
+    def zones_of(self, services: list[ComputeService]) -> dict[str, str]:
+        """Each service's effective zone (``{service id: zone}``; compute.aggregates)."""
+        with self.db.reader() as session:
+            effective = host_zones(session, {s.host for s in services})
+        return {s.id: service_zone(s, effective) for s in services}
 
     # -- services --------------------------------------------------------------
 
@@ -111,6 +118,8 @@ class HostManager:
                 ).first()
                 if node is not None:
                     session.delete(node)
+                # as Nova: a deleted compute service leaves its aggregates
+                session.execute(delete(AggregateHost).where(AggregateHost.host == service.host))
             session.delete(service)
 
     def register_control(self, host: str) -> None:
@@ -173,15 +182,6 @@ class HostManager:
         )
         return view, text
 
-    def aggregates(self, ctx: RequestContext) -> list[dict[str, Any]]:
-        """No host aggregates: an empty list behind os-services' admin rule."""
-        self.enforcer.enforce(ctx, "os_compute_api:os-services:list")
-        return []
-
-    def create_aggregate(self, ctx: RequestContext) -> None:
-        self.enforcer.enforce(ctx, "os_compute_api:os-services:list")
-        raise NotSupported(operation="Host aggregates")
-
     def hypervisor(
         self, ctx: RequestContext, node_id: str, with_servers: bool = False
     ) -> HypervisorView:
@@ -221,11 +221,13 @@ class HostManager:
         self.enforcer.enforce(ctx, f"os_compute_api:os-availability-zone:{rule}")
         with self.db.reader() as session:
             services = list(session.scalars(select(ComputeService)))
+            effective = host_zones(session)
         zones: dict[str, dict[str, Any]] = {}
         for service in services:
             if service.binary != "nova-compute" and not detail:
                 continue
-            zone = zones.setdefault(service.zone, {"available": False, "hosts": {}})
+            name = service_zone(service, effective)
+            zone = zones.setdefault(name, {"available": False, "hosts": {}})
             up = self.is_up(service) and not service.disabled
             if service.binary == "nova-compute":
                 zone["available"] = zone["available"] or up
@@ -302,9 +304,12 @@ class LegacyHosts:
         self.enforcer.enforce(ctx, "os_compute_api:os-hosts:list")
         with self.db.reader() as session:
             services = list(session.scalars(select(ComputeService).order_by(ComputeService.host)))
+            effective = host_zones(session)
         result = []
         for service in services:
-            entry_zone = service.zone if service.binary == "nova-compute" else "internal"
+            entry_zone = (
+                service_zone(service, effective) if service.binary == "nova-compute" else "internal"
+            )
             if zone is not None and entry_zone != zone:
                 continue
             result.append(

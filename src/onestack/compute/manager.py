@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from onestack.common.db import Database
 from onestack.common.policy import Enforcer
 from onestack.compute.admin_actions import AdminActions
+from onestack.compute.aggregates import AggregateManager
 from onestack.compute.attachments import VolumeAttachmentManager
 from onestack.compute.conf import ComputeSettings
 from onestack.compute.consoles import ConsoleManager
@@ -56,6 +57,7 @@ class ComputeManager:
         self.quotas = QuotaManager(self.core)
         self.hosts = HostManager(self.core)
         self.legacy_hosts = LegacyHosts(self.hosts)
+        self.aggregates = AggregateManager(self.core)
         self.lister = ServerLister(self.core)
         self.attachments = VolumeAttachmentManager(self.core)
         self.servers = ServerManager(self.core, self.keypairs, self.attachments)

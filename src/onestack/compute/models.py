@@ -277,3 +277,32 @@ class Migration(Base):
     project_id: Mapped[str] = mapped_column(ID, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Aggregate(Base):
+    """A host aggregate (Nova's aggregates): a named group of compute hosts with
+    metadata; its ``availability_zone`` key makes an availability zone of its hosts."""
+
+    __tablename__ = "compute_aggregates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(ID, unique=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    #: the metadata (key -> value); column ``metadata``
+    properties: Mapped[dict[str, str]] = mapped_column("metadata", JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AggregateHost(Base):
+    """A compute host's membership of an aggregate."""
+
+    __tablename__ = "compute_aggregate_hosts"
+    __table_args__ = (UniqueConstraint("aggregate_id", "host"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    aggregate_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("compute_aggregates.id", ondelete="CASCADE"), index=True
+    )
+    host: Mapped[str] = mapped_column(String(255), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

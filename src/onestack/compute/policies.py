@@ -111,6 +111,16 @@ RULES: dict[str, str] = {
     "os_compute_api:os-hypervisors:search": ADMIN,
     "os_compute_api:os-quota-class-sets:show": f"{ADMIN} or quota_class:%(quota_class)s",
     "os_compute_api:os-quota-class-sets:update": ADMIN,
+    # host aggregates
+    "os_compute_api:os-aggregates:index": ADMIN,
+    "os_compute_api:os-aggregates:create": ADMIN,
+    "os_compute_api:os-aggregates:show": ADMIN,
+    "os_compute_api:os-aggregates:update": ADMIN,
+    "os_compute_api:os-aggregates:delete": ADMIN,
+    "os_compute_api:os-aggregates:add_host": ADMIN,
+    "os_compute_api:os-aggregates:remove_host": ADMIN,
+    "os_compute_api:os-aggregates:set_metadata": ADMIN,
+    "compute:aggregates:images": ADMIN,
     # os-hosts (until 2.42) and the usage audit log
     "os_compute_api:os-hosts:list": ADMIN,
     "os_compute_api:os-hosts:show": ADMIN,

@@ -1,7 +1,8 @@
 """The scheduler: picks a host for each new instance and claims its resources.
 
 Filters (all must pass): the compute service is enabled and up, the
-availability zone matches, the host's hypervisor runs the image (Nova's
+availability zone matches (the zone of the host's aggregates, else its own:
+compute.aggregates), the host's hypervisor runs the image (Nova's
 ImagePropertiesFilter: the image's ``hypervisor_type`` property when set;
 otherwise the container root-filesystem format of docs/image-format.md goes
 to container hosts and every other image to VM hosts; a volume-backed server
@@ -29,6 +30,7 @@ from onestack.common.db import Database, utcnow
 from onestack.common.exceptions import NotFound
 from onestack.common.faults import FaultKind, FaultStore
 from onestack.compute import states
+from onestack.compute.aggregates import host_zones, service_zone
 from onestack.compute.conf import ComputeSettings
 from onestack.compute.driver import Capabilities
 from onestack.compute.models import (
@@ -123,6 +125,7 @@ class Scheduler:
             )
         }
         hosts = {}
+        zones = host_zones(session)
         down = self.faults.hosts_down("compute", session)
         for node in session.scalars(select(ComputeNode)):
             service = services.get(node.host)
@@ -136,7 +139,7 @@ class Scheduler:
             hosts[node.host] = HostState(
                 host=node.host,
                 node=node.hypervisor_hostname,
-                zone=service.zone,
+                zone=service_zone(service, zones),
                 hypervisor_type=node.hypervisor_type or "",
                 free_vcpus=node.vcpus * node.cpu_allocation_ratio - (used.vcpus if used else 0),
                 free_ram=(node.memory_mb - node.reserved_memory_mb) * node.ram_allocation_ratio

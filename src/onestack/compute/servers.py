@@ -30,6 +30,7 @@ from onestack.common.exceptions import (
     OneStackError,
 )
 from onestack.compute import states
+from onestack.compute.aggregates import available_zones
 from onestack.compute.bdm import plan_boot
 from onestack.compute.exceptions import (
     ActionNotFound,
@@ -44,7 +45,6 @@ from onestack.compute.exceptions import (
 from onestack.compute.flavors import visible
 from onestack.compute.instances import add_fault, mark_deleted, start_action, touch
 from onestack.compute.models import (
-    ComputeService,
     Flavor,
     Instance,
     InstanceAction,
@@ -331,12 +331,7 @@ class ServerManager:
         zone, _, host = requested.partition(":")
         if host:
             self.core.enforce(ctx, "servers:create:forced_host", ctx.project_id)
-        zones = set(
-            session.scalars(
-                select(ComputeService.zone).where(ComputeService.binary == "nova-compute")
-            )
-        )
-        if zone and zone not in zones:
+        if zone and zone not in available_zones(session):
             raise BadRequest("The requested availability zone is not available")
         return zone or None, host or None
 

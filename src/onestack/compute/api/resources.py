@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from onestack.common.context import RequestContext
-from onestack.common.exceptions import BadRequest, NotFound, NotSupported
+from onestack.common.exceptions import BadRequest, NotFound
 from onestack.common.microversion import APIVersion
 from onestack.common.openapi import request_body
 from onestack.compute.api import schemas, views
@@ -469,7 +469,10 @@ def list_services(
     hosts = compute(request).hosts
     params = request.query_params
     items = hosts.services(ctx, params.get("host"), params.get("binary"))
-    return JSONResponse({"services": [views.service(s, version, hosts.is_up(s)) for s in items]})
+    zones = hosts.zones_of(items)
+    return JSONResponse(
+        {"services": [views.service(s, version, hosts.is_up(s), zones[s.id]) for s in items]}
+    )
 
 
 @router.put("/os-services/{service_id}", openapi_extra=request_body(schemas.ServiceUpdate))
@@ -498,7 +501,8 @@ def update_service(
             "No updates were requested. Fields 'status' or 'forced_down' should be specified."
         )
     item = hosts.update_service(ctx, service_id, changes)
-    return JSONResponse({"service": views.service(item, version, hosts.is_up(item))})
+    zone = hosts.zones_of([item])[item.id]
+    return JSONResponse({"service": views.service(item, version, hosts.is_up(item), zone)})
 
 
 def _legacy_service_update(
@@ -629,21 +633,6 @@ def hypervisor_search(
     if not items:
         raise NotFound(f"No hypervisor matching '{pattern}' could be found.")
     return JSONResponse({"hypervisors": [views.hypervisor(h, version, False) for h in items]})
-
-
-# -- host aggregates (none) -----------------------------------------------------
-
-
-@router.get("/os-aggregates")
-def list_aggregates(request: Request, ctx: RequestContext = Ctx) -> JSONResponse:
-    """onestack has no host aggregates: the list is empty (clients look here)."""
-    return JSONResponse({"aggregates": compute(request).hosts.aggregates(ctx)})
-
-
-@router.post("/os-aggregates")
-def create_aggregate(request: Request, ctx: RequestContext = Ctx) -> JSONResponse:
-    compute(request).hosts.create_aggregate(ctx)
-    raise NotSupported(operation="Host aggregates")
 
 
 # -- simple tenant usage --------------------------------------------------------

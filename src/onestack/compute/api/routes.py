@@ -15,6 +15,7 @@ from onestack.common.pipeline import PipelineSpec
 from onestack.compute.api import (
     actions,
     admin,
+    aggregates,
     consoles,
     interfaces,
     legacy,
@@ -123,6 +124,7 @@ def build_app(compute: ComputeManager, cloud: Cloud) -> FastAPI:
         volume_proxy,
         legacy,
         admin,
+        aggregates,
     ):
         app.include_router(module.router)
     return app

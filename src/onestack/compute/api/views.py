@@ -277,12 +277,15 @@ def event(item: InstanceActionEvent, version: APIVersion, ctx: RequestContext) -
 # -- services and hypervisors -------------------------------------------------
 
 
-def service(item: ComputeService, version: APIVersion, up: bool) -> dict[str, Any]:
+def service(
+    item: ComputeService, version: APIVersion, up: bool, zone: str | None = None
+) -> dict[str, Any]:
+    """``zone``: the effective zone (aggregates'), if known; else the service's own."""
     body = {
         "id": item.id if v(version, "2.53") else legacy_id(item.id),
         "binary": item.binary,
         "host": item.host,
-        "zone": item.zone,
+        "zone": zone or item.zone,
         "status": "disabled" if item.disabled else "enabled",
         "state": "up" if up else "down",
         "updated_at": iso_us(item.updated_at),
