@@ -630,6 +630,7 @@ class ComputeAgent:
                         disk_format=disk_format,
                         properties=properties,
                         min_disk=int(instance.root_gb),
+                        min_ram=self._min_ram(instance.image_ref),  # the base image's, as Nova
                     )
             except Exception:
                 LOG.exception("[%s] snapshot of %s failed", request.request_id, instance_id)
@@ -643,6 +644,14 @@ class ComputeAgent:
                         states.IMAGE_UPLOADING,
                     ):
                         touch(row, task_state=None)
+
+    def _min_ram(self, image_id: str) -> int:
+        if not image_id:
+            return 0
+        try:
+            return int(self.clients.images.get_image(image_id).min_ram or 0)
+        except OneStackError:  # the base image is gone: nothing to inherit
+            return 0
 
     def console_socket(self, instance_id: str, kind: str) -> str:
         """The Unix socket of the instance's ``serial`` or ``vnc`` console (for the proxies)."""

@@ -71,6 +71,7 @@ class ImageClient(Protocol):
         min_disk: int,
         disk_format: str = "raw",
         container_format: str = "bare",
+        min_ram: int = 0,
     ) -> str:
         """A new private image of project ``owner`` with the bytes of ``path``; its id.
         On failure no image is left behind."""
@@ -157,6 +158,7 @@ class HTTPImageClient:
         min_disk: int,
         disk_format: str = "raw",
         container_format: str = "bare",
+        min_ram: int = 0,
     ) -> str:
         body = {
             **properties,
@@ -165,7 +167,7 @@ class HTTPImageClient:
             "container_format": container_format,
             "visibility": "private",
             "min_disk": min_disk,
-            "min_ram": 0,
+            "min_ram": min_ram,
             "owner": owner,
         }
         with self._answer(

@@ -571,5 +571,7 @@ def test_create_image_keeps_the_callers_metadata(demo: Any, make_server: Any) ->
     try:
         assert image.properties["image_type"] == "test" and image.properties["k"] == "v"
         assert image.instance_uuid == server.id
+        base = demo.image.get_image(server.image.id)
+        assert base.min_ram > 0 and image.min_ram == base.min_ram  # inherited, as in Nova
     finally:
         demo.image.delete_image(image)
