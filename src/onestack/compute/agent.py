@@ -640,6 +640,7 @@ class ComputeAgent:
                     row = session.get(Instance, instance_id)
                     if row is not None and row.task_state in (
                         states.IMAGE_SNAPSHOT,
+                        states.IMAGE_BACKUP,
                         states.IMAGE_UPLOADING,
                     ):
                         touch(row, task_state=None)

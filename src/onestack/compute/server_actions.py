@@ -10,6 +10,7 @@ its typed client.  A cast that cannot be sent puts the task_state back.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,8 @@ from onestack.compute.models import ComputeService, Flavor, Instance
 from onestack.compute.rpcapi import SNAPSHOT_TIMEOUT, SnapshotRequest
 from onestack.compute.servers import check_image_fits, flavor_snapshot
 
+LOG = logging.getLogger(__name__)
+
 if TYPE_CHECKING:
     from onestack.compute.attachments import VolumeAttachmentManager
     from onestack.compute.core import ComputeCore
@@ -41,6 +44,8 @@ NEEDS: dict[str, tuple[str, str]] = {
     "resize": ("resize", "Resizing a server"),
     "revertResize": ("resize", "Reverting a resize"),
     "createImage": ("snapshot", "Creating an image of a server"),
+    "createBackup": ("snapshot", "Creating a backup of a server"),
+    "shelve": ("snapshot", "Shelving a server"),
     "rescue": ("rescue", "Rescuing a server"),
     "unrescue": ("rescue", "Unrescuing a server"),
 }
@@ -308,11 +313,51 @@ class ServerActions:
                 task_state=None,
             )
 
+    def create_backup(
+        self,
+        ctx: RequestContext,
+        server_id: str,
+        name: str,
+        backup_type: str,
+        rotation: int,
+        metadata: dict[str, str],
+    ) -> str:
+        """An image of the server with ``image_type`` backup and its ``backup_type``;
+        then only the newest ``rotation`` backups of that type are kept (Nova's
+        rotation: 0 deletes them all, the new one included)."""
+        properties = {**metadata, "image_type": "backup", "backup_type": backup_type}
+        image_id = self.create_image(
+            ctx, server_id, name, properties, "createBackup", "os-create-backup"
+        )
+        images = self.core.neighbours.image
+        if images is None:
+            return image_id
+        query = [
+            ("instance_uuid", server_id),
+            ("image_type", "backup"),
+            ("backup_type", backup_type),
+            ("sort_key", "created_at"),
+            ("sort_dir", "desc"),
+        ]
+        backups = images.list_images(ctx, query)
+        for old in backups[rotation:]:
+            try:
+                images.delete_image(ctx, old.id)
+            except OneStackError:
+                LOG.exception("could not delete the rotated backup %s", old.id)
+        return image_id
+
     def create_image(
-        self, ctx: RequestContext, server_id: str, name: str, metadata: dict[str, str]
+        self,
+        ctx: RequestContext,
+        server_id: str,
+        name: str,
+        metadata: dict[str, str],
+        action: str = "createImage",
+        rule: str = "servers:create_image",
     ) -> str:
         """The new image's id once the agent uploaded the server's disk."""
-        instance = self._begin(ctx, server_id, "createImage", "servers:create_image")
+        instance = self._begin(ctx, server_id, action, rule)
         assert instance.host is not None
         request = SnapshotRequest(
             request_id=ctx.request_id,
@@ -329,7 +374,10 @@ class ServerActions:
         finally:
             with self.db.writer() as session:
                 row = session.get(Instance, server_id)
-                if row is not None and row.task_state == states.IMAGE_SNAPSHOT:
+                if row is not None and row.task_state in (
+                    states.IMAGE_SNAPSHOT,
+                    states.IMAGE_BACKUP,
+                ):
                     touch(row, task_state=None)
 
     def console_output(self, ctx: RequestContext, server_id: str, length: int | None) -> str:

@@ -29,6 +29,7 @@ NETWORKING = "networking"
 SPAWNING = "spawning"
 IMAGE_SNAPSHOT = "image_snapshot"
 IMAGE_UPLOADING = "image_uploading"
+IMAGE_BACKUP = "image_backup"
 DELETING = "deleting"
 POWERING_OFF = "powering-off"
 POWERING_ON = "powering-on"
@@ -134,6 +135,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "confirmResize": (RESIZED,),
     "revertResize": (RESIZED,),
     "createImage": (ACTIVE, STOPPED, PAUSED, SUSPENDED),
+    "createBackup": (ACTIVE, STOPPED, PAUSED, SUSPENDED),
     "rescue": (ACTIVE, STOPPED, ERROR),
     "unrescue": (RESCUED,),
 }
@@ -151,6 +153,7 @@ TASK_OF: dict[str, str] = {
     "confirmResize": RESIZE_CONFIRMING,
     "revertResize": RESIZE_REVERTING,
     "createImage": IMAGE_SNAPSHOT,
+    "createBackup": IMAGE_BACKUP,
     "rescue": RESCUING,
     "unrescue": UNRESCUING,
 }
@@ -169,6 +172,7 @@ ACTION_NAME: dict[str, str] = {
     "confirmResize": "confirmResize",
     "revertResize": "revertResize",
     "createImage": "createImage",
+    "createBackup": "createBackup",
     "lock": "lock",
     "unlock": "unlock",
     "rescue": "rescue",

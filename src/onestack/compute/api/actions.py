@@ -41,7 +41,6 @@ UNSUPPORTED = {
     "changePassword": "Changing the admin password",
     "addFixedIp": "Fixed IPs",
     "removeFixedIp": "Fixed IPs",
-    "createBackup": "Backups",
     "trigger_crash_dump": "Crash dumps",
 }
 
@@ -63,6 +62,7 @@ ACTION_BODY: dict[str, Any] = {
         "rebuild": json_schema(schemas.Rebuild),
         "resize": json_schema(schemas.Resize),
         "createImage": json_schema(schemas.CreateImage),
+        "createBackup": json_schema(schemas.CreateBackup),
         "rescue": {"anyOf": [json_schema(schemas.Rescue), {"type": "null"}]},
     },
 }
@@ -120,9 +120,15 @@ def server_action(
     if name in ("confirmResize", "revertResize"):
         actions.confirm_or_revert(ctx, server_id, name)
         return Response(status_code=204 if name == "confirmResize" else 202)
-    if name == "createImage":
-        req = data(schemas.CreateImage, params, None)
-        image_id = actions.create_image(ctx, server_id, req.name, req.metadata)
+    if name in ("createImage", "createBackup"):
+        if name == "createImage":
+            req = data(schemas.CreateImage, params, None)
+            image_id = actions.create_image(ctx, server_id, req.name, req.metadata)
+        else:
+            backup = data(schemas.CreateBackup, params, None)
+            image_id = actions.create_backup(
+                ctx, server_id, backup.name, backup.backup_type, backup.rotation, backup.metadata
+            )
         location = f"{base(request)}/v2/images/{image_id}"
         if at_least(version, "2.45"):
             return JSONResponse({"image_id": image_id}, status_code=202)
