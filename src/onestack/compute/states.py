@@ -46,6 +46,10 @@ RESIZE_FINISH = "resize_finish"
 RESIZE_REVERTING = "resize_reverting"
 RESIZE_CONFIRMING = "resize_confirming"
 RESCUING = "rescuing"
+SHELVING = "shelving"
+SHELVING_IMAGE_UPLOADING = "shelving_image_uploading"
+SHELVING_OFFLOADING = "shelving_offloading"
+UNSHELVING = "unshelving"
 UNRESCUING = "unrescuing"
 
 
@@ -138,6 +142,9 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "createBackup": (ACTIVE, STOPPED, PAUSED, SUSPENDED),
     "rescue": (ACTIVE, STOPPED, ERROR),
     "unrescue": (RESCUED,),
+    "shelve": (ACTIVE, STOPPED, PAUSED, SUSPENDED),
+    "shelveOffload": (SHELVED,),
+    "unshelve": (SHELVED, SHELVED_OFFLOADED),
 }
 
 #: The task_state an action sets while the agent works.
@@ -156,6 +163,9 @@ TASK_OF: dict[str, str] = {
     "createBackup": IMAGE_BACKUP,
     "rescue": RESCUING,
     "unrescue": UNRESCUING,
+    "shelve": SHELVING,
+    "shelveOffload": SHELVING_OFFLOADING,
+    "unshelve": UNSHELVING,
 }
 
 #: Instance action names (os-instance-actions) per server action.
@@ -177,4 +187,7 @@ ACTION_NAME: dict[str, str] = {
     "unlock": "unlock",
     "rescue": "rescue",
     "unrescue": "unrescue",
+    "shelve": "shelve",
+    "shelveOffload": "shelveOffload",
+    "unshelve": "unshelve",
 }

@@ -34,9 +34,6 @@ SIMPLE = {
     "resume": ("resume", "os-suspend-server:resume"),
 }
 UNSUPPORTED = {
-    "shelve": "Shelving servers",
-    "shelveOffload": "Shelving servers",
-    "unshelve": "Unshelving servers",
     "evacuate": "Evacuation",
     "changePassword": "Changing the admin password",
     "addFixedIp": "Fixed IPs",
@@ -49,7 +46,7 @@ UNSUPPORTED = {
 _OTHERS = (
     "reboot", "lock", "unlock", "confirmResize", "revertResize", "os-getConsoleOutput",
     "forceDelete", "restore", "os-resetState", "addSecurityGroup", "removeSecurityGroup",
-    "injectNetworkInfo", "resetNetwork", "unrescue",
+    "injectNetworkInfo", "resetNetwork", "unrescue", "shelve", "shelveOffload", "unshelve",
 )  # fmt: skip
 #: The OpenAPI description of an action body: one action name and its parameters
 #: (described where a model checks them).
@@ -109,6 +106,16 @@ def server_action(
         return JSONResponse({"adminPass": req.adminPass or secrets.token_urlsafe(9)})
     if name == "unrescue":
         actions.unrescue(ctx, server_id)
+        return Response(status_code=202)
+    if name in ("shelve", "shelveOffload"):
+        if name == "shelve":
+            actions.shelve(ctx, server_id)
+        else:
+            actions.shelve_offload(ctx, server_id)
+        return Response(status_code=202)
+    if name == "unshelve":
+        zone, host = _unshelve_params(params, version)
+        actions.unshelve(ctx, server_id, zone, host)
         return Response(status_code=202)
     if name == "rebuild":
         return _rebuild(request, server_id, ctx, params, version)
@@ -189,6 +196,30 @@ def server_action(
         servers.get(ctx, server_id)
         raise NotSupported(operation=UNSUPPORTED[name])
     raise BadRequest(f"There is no such action: {name}")
+
+
+def _unshelve_params(params: Any, version: APIVersion) -> tuple[str | None, str | None]:
+    """Nova's unshelve body: null before 2.77; from 2.77 an optional
+    ``availability_zone``; from 2.91 also ``host`` and a null ``availability_zone``
+    (unpin).  The zone and host asked for (None: not given)."""
+    if params is None:
+        return None, None
+    if not at_least(version, "2.77") or not isinstance(params, dict):
+        raise BadRequest("Invalid input for field/attribute unshelve.")
+    allowed = {"availability_zone", "host"} if at_least(version, "2.91") else {"availability_zone"}
+    extra = set(params) - allowed
+    if extra:
+        raise BadRequest(
+            f"Additional properties are not allowed ('{sorted(extra)[0]}' was unexpected)"
+        )
+    zone = params.get("availability_zone")
+    host = params.get("host")
+    for key, value in (("availability_zone", zone), ("host", host)):
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise BadRequest(f"Invalid input for field/attribute {key}.")
+    if "availability_zone" in params and zone is None and not at_least(version, "2.91"):
+        raise BadRequest("Invalid input for field/attribute availability_zone.")
+    return zone, host
 
 
 def _rebuild(
