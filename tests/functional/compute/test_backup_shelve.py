@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from tests.functional.compute.conftest import raw
+from tests.functional.compute.test_volumes import bfv, needs_root
 from tests.support.names import unique
 
 
@@ -77,6 +78,10 @@ def _status(conn: Any, server_id: str, wanted: str, timeout: float = 60) -> dict
         time.sleep(0.1)
 
 
+def _show(conn: Any, server_id: str) -> dict[str, Any]:
+    return dict(raw(conn, "get", f"/servers/{server_id}", "2.1").json()["server"])
+
+
 def _shelved_images(conn: Any, server_id: str) -> list[dict[str, Any]]:
     answer = conn.image.get("/images", params={"instance_uuid": server_id})
     return list(answer.json()["images"])
@@ -131,3 +136,19 @@ def test_delete_shelved_server_removes_its_image(demo: Any, make_server: Any) ->
     demo.compute.delete_server(server)
     demo.compute.wait_for_delete(server, interval=0.1, wait=30)
     assert _shelved_images(demo, server.id) == []
+
+
+@needs_root
+def test_shelve_a_volume_backed_server_makes_no_image(
+    demo: Any, admin: Any, make_server: Any, image_id: str
+) -> None:
+    server = make_server(demo, image_id="", block_device_mapping=bfv(image_id))
+    [volume] = [a["id"] for a in _show(demo, server.id)["os-extended-volumes:volumes_attached"]]
+    assert _action(demo, server.id, {"shelve": None}).status_code == 202
+    _status(admin, server.id, "SHELVED_OFFLOADED")
+    assert _shelved_images(demo, server.id) == []
+    assert demo.block_storage.get_volume(volume).status == "in-use"  # still the server's
+    assert _action(demo, server.id, {"unshelve": None}).status_code == 202
+    body = _status(admin, server.id, "ACTIVE")
+    assert [a["id"] for a in body["os-extended-volumes:volumes_attached"]] == [volume]
+    assert demo.block_storage.get_volume(volume).status == "in-use"
