@@ -337,6 +337,11 @@ class ServerActions:
         """An image of the server with ``image_type`` backup and its ``backup_type``;
         then only the newest ``rotation`` backups of that type are kept (Nova's
         rotation: 0 deletes them all, the new one included)."""
+        with self.db.reader() as session:
+            current = self.core.instance(session, ctx, server_id)
+        self.core.enforce(ctx, "os-create-backup", current.project_id)
+        if self.attachments.is_volume_backed(server_id):
+            raise BadRequest("Backup is not supported for volume-backed instances.")
         properties = {**metadata, "image_type": "backup", "backup_type": backup_type}
         image_id = self.create_image(
             ctx, server_id, name, properties, "createBackup", "os-create-backup"

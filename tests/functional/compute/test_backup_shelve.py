@@ -148,6 +148,8 @@ def test_shelve_a_volume_backed_server_makes_no_image(
     _status(admin, server.id, "SHELVED_OFFLOADED")
     assert _shelved_images(demo, server.id) == []
     assert demo.block_storage.get_volume(volume).status == "in-use"  # still the server's
+    backup = {"createBackup": {"name": "b", "backup_type": "daily", "rotation": 1}}
+    assert _action(demo, server.id, backup).status_code == 400  # as Nova: no backup of a BFV
     assert _action(demo, server.id, {"unshelve": None}).status_code == 202
     body = _status(admin, server.id, "ACTIVE")
     assert [a["id"] for a in body["os-extended-volumes:volumes_attached"]] == [volume]
