@@ -104,6 +104,8 @@ _EVENTS = {
     "revertResize": "revert_resize",
     "rescue": "rescue_instance",
     "unrescue": "unrescue_instance",
+    "shelve": "shelve_instance",
+    "shelveOffload": "shelve_offload_instance",
 }
 
 
@@ -315,9 +317,12 @@ class ComputeAgent:
         *,
         fetch: bool = False,
         flavor: dict[str, Any] | None = None,
+        image_id: str | None = None,
     ) -> InstanceSpec:
+        """``image_id``: boot from that image instead of the instance's (unshelve)."""
         flavor = flavor or instance.flavor
-        path, properties, disk_format = self._image(instance.image_ref, request_id, fetch)
+        image_id = image_id or instance.image_ref
+        path, properties, disk_format = self._image(image_id, request_id, fetch)
         kernel: Path | None = None
         ramdisk: Path | None = None
         vifs: tuple[TapVif, ...] = ()
@@ -336,7 +341,7 @@ class ComputeAgent:
             hostname=instance.hostname,
             project_id=instance.project_id,
             user_id=instance.user_id,
-            image_id=instance.image_ref,
+            image_id=image_id,
             image_path=path,
             image_properties=properties,
             vcpus=int(flavor["vcpus"]),
@@ -601,46 +606,20 @@ class ComputeAgent:
         """Write the instance's disk as a new image of its project; the image's id."""
         with self.locks(instance_id):
             instance = self._load(instance_id)
-            snapshots = self.work_dir / "snapshots"
-            snapshots.mkdir(parents=True, exist_ok=True)
-            disk_format = self.driver.snapshot_disk_format
-            target = snapshots / f"{uuid.uuid4().hex}.{disk_format}"
             try:
                 with self.events.event(
                     instance_id, request.request_id, "compute_snapshot_instance"
                 ):
-                    self.driver.snapshot(instance_id, target)
-                    properties = {
-                        "image_type": "snapshot",
-                        "instance_uuid": instance_id,
-                        "base_image_ref": instance.image_ref,
-                        "user_id": request.user_id,
-                    }
-                    properties.update(request.metadata)  # the caller's metadata wins, as in Nova
-                    if disk_format == "raw":  # the container driver's root filesystem
-                        properties["onestack_rootfs"] = "ext4"
-                    _, base, _ = self._image(instance.image_ref, request.request_id, fetch=False)
-                    for key in ("os_distro", "os_type", "hw_architecture", "hypervisor_type"):
-                        if key in base and key not in properties:
-                            properties[key] = base[key]
-                    return self.clients.images.create_image(
-                        target,
-                        name=request.name,
-                        owner=request.project_id,
-                        disk_format=disk_format,
-                        properties=properties,
-                        min_disk=int(instance.root_gb),
-                        min_ram=self._min_ram(instance.image_ref),  # the base image's, as Nova
-                    )
+                    return self._upload_disk(instance, request)
             except Exception:
                 LOG.exception("[%s] snapshot of %s failed", request.request_id, instance_id)
                 raise
             finally:
-                target.unlink(missing_ok=True)
                 with self.db.writer() as session:
                     row = session.get(Instance, instance_id)
                     if row is not None and row.task_state in (
                         states.IMAGE_SNAPSHOT,
+                        states.IMAGE_BACKUP,
                         states.IMAGE_UPLOADING,
                     ):
                         touch(row, task_state=None)
@@ -652,6 +631,163 @@ class ComputeAgent:
             return int(self.clients.images.get_image(image_id).min_ram or 0)
         except OneStackError:  # the base image is gone: nothing to inherit
             return 0
+
+    def _upload_disk(self, instance: Instance, request: SnapshotRequest) -> str:
+        """The instance's root disk as a new image (Nova's snapshot properties); its id."""
+        snapshots = self.work_dir / "snapshots"
+        snapshots.mkdir(parents=True, exist_ok=True)
+        disk_format = self.driver.snapshot_disk_format
+        target = snapshots / f"{uuid.uuid4().hex}.{disk_format}"
+        try:
+            self.driver.snapshot(instance.id, target)
+            properties = {
+                "image_type": "snapshot",
+                "instance_uuid": instance.id,
+                "base_image_ref": instance.image_ref,
+                "user_id": request.user_id,
+            }
+            properties.update(request.metadata)  # the caller's metadata wins, as in Nova
+            if disk_format == "raw":  # the container driver's root filesystem
+                properties["onestack_rootfs"] = "ext4"
+            _, base, _ = self._image(instance.image_ref, request.request_id, fetch=False)
+            for key in ("os_distro", "os_type", "hw_architecture", "hypervisor_type"):
+                if key in base and key not in properties:
+                    properties[key] = base[key]
+            return self.clients.images.create_image(
+                target,
+                name=request.name,
+                owner=request.project_id,
+                disk_format=disk_format,
+                properties=properties,
+                min_disk=int(instance.root_gb),
+                min_ram=self._min_ram(instance.image_ref),  # the base image's, as Nova
+            )
+        finally:
+            target.unlink(missing_ok=True)
+
+    # -- shelve ------------------------------------------------------------------
+
+    def shelve_instance(self, instance_id: str, request: SnapshotRequest, offload: bool) -> None:
+        """Stop the guest and save its root disk as the image ``request.name`` (none when
+        the name is empty: a volume-backed server), then SHELVED; ``offload``: at once
+        SHELVED_OFFLOADED (Nova's ``shelved_offload_time`` 0)."""
+        with self.locks(instance_id):
+            try:
+                instance = self._load(instance_id)
+            except InstanceNotFound:
+                return
+            image_id: str | None = None
+            try:
+                with self.events.event(instance_id, request.request_id, "compute_shelve_instance"):
+                    self.driver.power_off(instance_id, self.settings.stop_timeout)
+                    if request.name:
+                        self._set_task(instance_id, states.SHELVING_IMAGE_UPLOADING)
+                        image_id = self._upload_disk(instance, request)
+            except Exception as exc:
+                LOG.exception("[%s] shelve of %s failed", request.request_id, instance_id)
+                self._failed(instance_id, "shelve", exc)
+                return
+            with self.db.writer() as session:
+                row = session.get(Instance, instance_id)
+                if row is None or row.deleted:
+                    return
+                touch(
+                    row,
+                    vm_state=states.SHELVED,
+                    task_state=states.SHELVING_OFFLOADING if offload else None,
+                    power_state=PowerState.SHUTDOWN,
+                    shelved_image_id=image_id,
+                )
+        if offload:
+            self.shelve_offload_instance(instance_id, request.request_id)
+
+    def shelve_offload_instance(self, instance_id: str, request_id: str) -> None:
+        """Destroy the shelved instance on this host: its guest, its network namespace
+        (the ports stay the instance's), its place on this host."""
+        with self.locks(instance_id):
+            try:
+                self._load(instance_id)
+            except InstanceNotFound:
+                return
+            try:
+                with self.events.event(instance_id, request_id, "compute_shelve_offload_instance"):
+                    self.driver.destroy(instance_id)
+                    if self.clients.network is not None:
+                        self.clients.network.teardown_instance_network(instance_id)
+            except Exception as exc:
+                LOG.exception("[%s] shelve offload of %s failed", request_id, instance_id)
+                self._failed(instance_id, "shelveOffload", exc)
+                return
+            with self.db.writer() as session:
+                row = session.get(Instance, instance_id)
+                if row is not None and not row.deleted:
+                    touch(
+                        row,
+                        vm_state=states.SHELVED_OFFLOADED,
+                        task_state=None,
+                        power_state=PowerState.NOSTATE,
+                        host=None,
+                        node=None,
+                    )
+
+    def unshelve_instance(self, instance_id: str, request_id: str) -> None:
+        """Spawn the shelved instance on this host from its shelved image (its own image
+        for a volume-backed one), with its ports and volumes; then delete that image."""
+        with self.locks(instance_id):
+            try:
+                instance = self._load(instance_id)
+            except InstanceNotFound:
+                return
+            shelved = instance.shelved_image_id
+            try:
+                with self.events.event(instance_id, request_id, "compute_unshelve_instance"):
+                    self._set_task(instance_id, states.SPAWNING)
+                    if instance.vm_state == states.SHELVED:
+                        self.driver.power_on(self._spec(instance, request_id))
+                    else:
+                        if self.clients.network is not None:
+                            netinfo.allocate(self.clients.network, instance, self.host, request_id)
+                        self.block.reconnect(instance, request_id)
+                        self.block.prepare_boot(instance_id, request_id)
+                        spec = self._spec(
+                            self._load(instance_id), request_id, fetch=True, image_id=shelved
+                        )
+                        self.driver.spawn(spec)
+            except Exception as exc:
+                LOG.exception("[%s] unshelve of %s failed", request_id, instance_id)
+                with self.db.writer() as session:
+                    row = session.get(Instance, instance_id)
+                    if row is not None and not row.deleted:
+                        changes: dict[str, Any] = {"task_state": None}
+                        if row.vm_state == states.SHELVED_OFFLOADED:
+                            changes.update(host=None, node=None)
+                        touch(row, **changes)
+                        add_fault(session, instance_id, exc, self.host)
+                if instance.vm_state == states.SHELVED_OFFLOADED:
+                    self.driver.destroy(instance_id)
+                return
+            with self.db.writer() as session:
+                row = session.get(Instance, instance_id)
+                if row is not None and not row.deleted:
+                    touch(
+                        row,
+                        vm_state=states.ACTIVE,
+                        task_state=None,
+                        power_state=PowerState.RUNNING,
+                        shelved_image_id=None,
+                        launched_at=utcnow(),
+                    )
+            if shelved:
+                try:
+                    self.clients.images.delete_image(shelved)
+                except Exception:
+                    LOG.exception("[%s] could not delete shelved image %s", request_id, shelved)
+
+    def _set_task(self, instance_id: str, task_state: str) -> None:
+        with self.db.writer() as session:
+            row = session.get(Instance, instance_id)
+            if row is not None:
+                touch(row, task_state=task_state)
 
     def console_socket(self, instance_id: str, kind: str) -> str:
         """The Unix socket of the instance's ``serial`` or ``vnc`` console (for the proxies)."""

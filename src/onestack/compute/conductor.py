@@ -74,6 +74,40 @@ class Conductor:
         if host:
             await self.agents.resize_instance(host, instance_id, request_id)
 
+    async def unshelve_instance(self, instance_id: str, request_id: str) -> None:
+        """Place a shelved-offloaded instance again, like a new build, and hand it to its
+        new host's agent; no host: it stays offloaded with Nova's "No valid host" fault."""
+        try:
+            placed = await self.scheduler.select_destinations([instance_id])
+        except OneStackError as exc:
+            placed = {instance_id: {"error": exc.message}}
+        await asyncio.to_thread(self._forget_forced_host, instance_id)
+        target = placed.get(instance_id)
+        if isinstance(target, str):
+            await self.agents.unshelve_instance(target, instance_id, request_id)
+            return
+        reason = target.get("error", "") if isinstance(target, dict) else ""
+        await asyncio.to_thread(
+            self._unshelve_failed, instance_id, request_id, NoValidHost(reason=reason)
+        )
+
+    def _forget_forced_host(self, instance_id: str) -> None:
+        with self.db.writer() as session:
+            instance = session.get(Instance, instance_id)
+            if instance is not None and "_force_host" in (instance.scheduler_hints or {}):
+                hints = dict(instance.scheduler_hints)
+                hints.pop("_force_host")
+                touch(instance, scheduler_hints=hints)
+
+    def _unshelve_failed(self, instance_id: str, request_id: str, exc: BaseException) -> None:
+        self.events.failed(instance_id, request_id, "conductor_unshelve_instance", exc)
+        with self.db.writer() as session:
+            instance = session.get(Instance, instance_id)
+            if instance is None or instance.deleted:
+                return
+            touch(instance, task_state=None)
+            add_fault(session, instance_id, exc, None)
+
     def _host_of(self, instance_id: str) -> str | None:
         with self.db.reader() as session:
             instance = session.get(Instance, instance_id)

@@ -77,6 +77,10 @@ class ImageClient(Protocol):
         On failure no image is left behind."""
         ...
 
+    def delete_image(self, image_id: str) -> None:
+        """Delete the image (a shelved instance's, once unshelved); NotFound when gone."""
+        ...
+
 
 def image_record(data: dict[str, Any]) -> ImageRecord:
     """An ImageRecord from Glance's JSON image."""
@@ -196,6 +200,10 @@ class HTTPImageClient:
             self._delete(image_id)
             raise
         return image_id
+
+    def delete_image(self, image_id: str) -> None:
+        with self._answer("DELETE", f"/v2/images/{image_id}", f"deleting image {image_id}"):
+            pass
 
     def _delete(self, image_id: str) -> None:
         try:

@@ -72,6 +72,8 @@ class Instance(Base):
     hostname: Mapped[str] = mapped_column(String(255))
     description: Mapped[str | None] = mapped_column(Text)
     image_ref: Mapped[str] = mapped_column(String(255), default="")
+    #: the image a shelved instance's root disk was saved to (until unshelved)
+    shelved_image_id: Mapped[str | None] = mapped_column(String(255))
     #: the flavor as it was when the server was built (Nova embeds it too)
     flavor: Mapped[dict[str, Any]] = mapped_column(JSONType)
     flavor_id: Mapped[str] = mapped_column(String(255), index=True)

@@ -129,7 +129,10 @@ class PowerStateSync:
                     )
                 else:
                     vm_state = instance.vm_state
-                    if vm_state not in (states.RESIZED, states.ERROR):
+                    shelved = vm_state in (states.SHELVED, states.SHELVED_OFFLOADED)
+                    if vm_state not in (states.RESIZED, states.ERROR) and not (
+                        shelved and power != PowerState.RUNNING
+                    ):
                         vm_state = power_vm_state(power)
                     touch(instance, vm_state=vm_state, task_state=None, power_state=power)
             elif task is None:

@@ -72,6 +72,11 @@ class ConductorAPI:
             request_id=request_id,
         )
 
+    async def unshelve_instance(self, instance_id: str, request_id: str) -> None:
+        await self.bus.cast(
+            CONDUCTOR_TOPIC, "unshelve_instance", instance_id=instance_id, request_id=request_id
+        )
+
 
 class AgentAPI:
     """One method per agent operation; ``host`` picks the agent.
@@ -156,6 +161,25 @@ class AgentAPI:
             request=request.to_wire(),
         )
         return str(result)
+
+    async def shelve_instance(
+        self, host: str, instance_id: str, request: SnapshotRequest, offload: bool
+    ) -> None:
+        await self._cast(
+            host,
+            "shelve_instance",
+            instance_id=instance_id,
+            request=request.to_wire(),
+            offload=offload,
+        )
+
+    async def shelve_offload_instance(self, host: str, instance_id: str, request_id: str) -> None:
+        await self._cast(
+            host, "shelve_offload_instance", instance_id=instance_id, request_id=request_id
+        )
+
+    async def unshelve_instance(self, host: str, instance_id: str, request_id: str) -> None:
+        await self._cast(host, "unshelve_instance", instance_id=instance_id, request_id=request_id)
 
     async def attach_interface(self, host: str, instance_id: str, port_id: str) -> None:
         """Hot-plug a port into a running VM (hosts with ``interface_attach``)."""
@@ -291,6 +315,18 @@ class AgentEndpoint:
     async def snapshot_instance(self, instance_id: str, request: dict[str, Any]) -> str:
         snapshot = SnapshotRequest.from_wire(request)
         return await self._run(self._agent.snapshot_instance, instance_id, snapshot)
+
+    async def shelve_instance(
+        self, instance_id: str, request: dict[str, Any], offload: bool
+    ) -> None:
+        shelve = SnapshotRequest.from_wire(request)
+        await self._run(self._agent.shelve_instance, instance_id, shelve, offload)
+
+    async def shelve_offload_instance(self, instance_id: str, request_id: str) -> None:
+        await self._run(self._agent.shelve_offload_instance, instance_id, request_id)
+
+    async def unshelve_instance(self, instance_id: str, request_id: str) -> None:
+        await self._run(self._agent.unshelve_instance, instance_id, request_id)
 
     async def get_console_output(self, instance_id: str, length: int | None) -> str:
         return await self._run(self._agent.get_console_output, instance_id, length)

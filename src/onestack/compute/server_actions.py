@@ -10,6 +10,7 @@ its typed client.  A cast that cannot be sent puts the task_state back.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,8 @@ from onestack.compute.models import ComputeService, Flavor, Instance
 from onestack.compute.rpcapi import SNAPSHOT_TIMEOUT, SnapshotRequest
 from onestack.compute.servers import check_image_fits, flavor_snapshot
 
+LOG = logging.getLogger(__name__)
+
 if TYPE_CHECKING:
     from onestack.compute.attachments import VolumeAttachmentManager
     from onestack.compute.core import ComputeCore
@@ -41,6 +44,8 @@ NEEDS: dict[str, tuple[str, str]] = {
     "resize": ("resize", "Resizing a server"),
     "revertResize": ("resize", "Reverting a resize"),
     "createImage": ("snapshot", "Creating an image of a server"),
+    "createBackup": ("snapshot", "Creating a backup of a server"),
+    "shelve": ("snapshot", "Shelving a server"),
     "rescue": ("rescue", "Rescuing a server"),
     "unrescue": ("rescue", "Unrescuing a server"),
 }
@@ -75,8 +80,20 @@ class ServerActions:
             "revertResize": agents.revert_resize,
         }
 
+    def _begin_unchecked(
+        self, ctx: RequestContext, server_id: str, action: str, rule: str
+    ) -> Instance:
+        """``_begin`` without the check of the host's driver."""
+        return self._begin(ctx, server_id, action, rule, driver_check=False)
+
     def _begin(
-        self, ctx: RequestContext, server_id: str, action: str, rule: str, task: str | None = None
+        self,
+        ctx: RequestContext,
+        server_id: str,
+        action: str,
+        rule: str,
+        task: str | None = None,
+        driver_check: bool = True,
     ) -> Instance:
         """Check policy, lock, state and the host's driver; set the task_state; record
         the action."""
@@ -98,7 +115,7 @@ class ServerActions:
                 )
             if instance.host is None:
                 raise Conflict(f"Instance {server_id} has no host.")
-            if action in NEEDS:
+            if action in NEEDS and driver_check:
                 self.core.require(session, instance, *NEEDS[action])
             touch(instance, task_state=task or states.TASK_OF.get(action))
             start_action(
@@ -308,11 +325,56 @@ class ServerActions:
                 task_state=None,
             )
 
+    def create_backup(
+        self,
+        ctx: RequestContext,
+        server_id: str,
+        name: str,
+        backup_type: str,
+        rotation: int,
+        metadata: dict[str, str],
+    ) -> str:
+        """An image of the server with ``image_type`` backup and its ``backup_type``;
+        then only the newest ``rotation`` backups of that type are kept (Nova's
+        rotation: 0 deletes them all, the new one included)."""
+        with self.db.reader() as session:
+            current = self.core.instance(session, ctx, server_id)
+        self.core.enforce(ctx, "os-create-backup", current.project_id)
+        if self.attachments.is_volume_backed(server_id):
+            raise BadRequest("Backup is not supported for volume-backed instances.")
+        properties = {**metadata, "image_type": "backup", "backup_type": backup_type}
+        image_id = self.create_image(
+            ctx, server_id, name, properties, "createBackup", "os-create-backup"
+        )
+        images = self.core.neighbours.image
+        if images is None:
+            return image_id
+        query = [
+            ("instance_uuid", server_id),
+            ("image_type", "backup"),
+            ("backup_type", backup_type),
+            ("sort_key", "created_at"),
+            ("sort_dir", "desc"),
+        ]
+        backups = images.list_images(ctx, query)
+        for old in backups[rotation:]:
+            try:
+                images.delete_image(ctx, old.id)
+            except OneStackError:
+                LOG.exception("could not delete the rotated backup %s", old.id)
+        return image_id
+
     def create_image(
-        self, ctx: RequestContext, server_id: str, name: str, metadata: dict[str, str]
+        self,
+        ctx: RequestContext,
+        server_id: str,
+        name: str,
+        metadata: dict[str, str],
+        action: str = "createImage",
+        rule: str = "servers:create_image",
     ) -> str:
         """The new image's id once the agent uploaded the server's disk."""
-        instance = self._begin(ctx, server_id, "createImage", "servers:create_image")
+        instance = self._begin(ctx, server_id, action, rule)
         assert instance.host is not None
         request = SnapshotRequest(
             request_id=ctx.request_id,
@@ -329,8 +391,92 @@ class ServerActions:
         finally:
             with self.db.writer() as session:
                 row = session.get(Instance, server_id)
-                if row is not None and row.task_state == states.IMAGE_SNAPSHOT:
+                if row is not None and row.task_state in (
+                    states.IMAGE_SNAPSHOT,
+                    states.IMAGE_BACKUP,
+                ):
                     touch(row, task_state=None)
+
+    def shelve(self, ctx: RequestContext, server_id: str) -> None:
+        """Stop the server and save its root disk as ``<name>-shelved`` (a volume-backed
+        server: no image), then offload it at once (Nova's ``shelved_offload_time`` 0)."""
+        volume_backed = self.attachments.is_volume_backed(server_id)
+        if volume_backed:  # no snapshot: the driver need not be able to make one
+            instance = self._begin_unchecked(ctx, server_id, "shelve", "os-shelve:shelve")
+        else:
+            instance = self._begin(ctx, server_id, "shelve", "os-shelve:shelve")
+        assert instance.host is not None
+        request = SnapshotRequest(
+            request_id=ctx.request_id,
+            name="" if volume_backed else f"{instance.name}-shelved",
+            metadata={},
+            user_id=ctx.user_id or "",
+            project_id=instance.project_id,
+        )
+        agents = self.core.rpc.agents
+        self._send(instance, agents.shelve_instance(instance.host, instance.id, request, True))
+
+    def shelve_offload(self, ctx: RequestContext, server_id: str) -> None:
+        instance = self._begin(ctx, server_id, "shelveOffload", "os-shelve:shelve_offload")
+        assert instance.host is not None
+        agents = self.core.rpc.agents
+        self._send(
+            instance, agents.shelve_offload_instance(instance.host, instance.id, ctx.request_id)
+        )
+
+    def unshelve(
+        self, ctx: RequestContext, server_id: str, zone: str | None, host: str | None
+    ) -> None:
+        """Start a SHELVED server again on its host, or place a SHELVED_OFFLOADED one like
+        a new build (``zone``: in that availability zone; ``host``: on that host)."""
+        with self.db.writer() as session:
+            instance = self.core.instance(session, ctx, server_id)
+            self.core.enforce(ctx, "os-shelve:unshelve", instance.project_id)
+            if host is not None:
+                self.core.enforce(ctx, "os-shelve:unshelve_to_host", instance.project_id)
+            if instance.locked and not ctx.is_admin:
+                raise InstanceLocked(instance_id=instance.id)
+            if instance.vm_state not in states.ALLOWED["unshelve"] or instance.task_state:
+                attr = "task_state" if instance.task_state else "vm_state"
+                raise InvalidState(
+                    action="unshelve",
+                    instance_id=server_id,
+                    attr=attr,
+                    state=instance.task_state or instance.vm_state,
+                )
+            offloaded = instance.vm_state == states.SHELVED_OFFLOADED
+            if (zone is not None or host is not None) and not offloaded:
+                raise Conflict(
+                    f"The unshelve action failed: instance {server_id} is not shelved "
+                    "offloaded, so no availability zone or host can be given."
+                )
+            if host is not None:
+                known = session.scalar(
+                    select(func.count()).where(
+                        ComputeService.host == host, ComputeService.binary == "nova-compute"
+                    )
+                )
+                if not known:
+                    raise BadRequest(f"Compute host {host} could not be found.")
+            changes: dict[str, Any] = {"task_state": states.UNSHELVING}
+            if zone is not None:
+                changes["requested_az"] = zone
+            if host is not None:
+                changes["scheduler_hints"] = {
+                    **(instance.scheduler_hints or {}),
+                    "_force_host": host,
+                }
+            touch(instance, **changes)
+            start_action(session, instance, "unshelve", ctx.request_id, ctx.user_id, ctx.project_id)
+        if offloaded:
+            conductor = self.core.rpc.conductor
+            self._send(instance, conductor.unshelve_instance(instance.id, ctx.request_id))
+        else:
+            assert instance.host is not None
+            agents = self.core.rpc.agents
+            self._send(
+                instance, agents.unshelve_instance(instance.host, instance.id, ctx.request_id)
+            )
 
     def console_output(self, ctx: RequestContext, server_id: str, length: int | None) -> str:
         with self.db.reader() as session:

@@ -11,6 +11,7 @@ Server actions are in ``server_actions``.
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 import uuid
@@ -29,7 +30,7 @@ from onestack.common.exceptions import (
     NotFound,
     OneStackError,
 )
-from onestack.compute import states
+from onestack.compute import netinfo, states
 from onestack.compute.aggregates import available_zones
 from onestack.compute.bdm import plan_boot
 from onestack.compute.exceptions import (
@@ -53,6 +54,8 @@ from onestack.compute.models import (
     ServerGroup,
 )
 from onestack.compute.states import PowerState
+
+LOG = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from onestack.compute.attachments import VolumeAttachmentManager
@@ -450,15 +453,33 @@ class ServerManager:
                 raise InstanceLocked(instance_id=instance.id)
             start_action(session, instance, "delete", ctx.request_id, ctx.user_id, ctx.project_id)
             host = instance.host
+            shelved_image = instance.shelved_image_id
+            offloaded = instance.vm_state == states.SHELVED_OFFLOADED
             if host is None or not self.core.hosts_up(session, {host})[host]:
                 mark_deleted(session, instance)
                 host = None
             else:
                 touch(instance, task_state=states.DELETING)
+        if shelved_image:
+            self._delete_shelved_image(ctx, shelved_image)
         if host is not None:
             self.core.call(self.core.rpc.agents.terminate_instance(host, server_id, ctx.request_id))
         else:
+            if offloaded:  # its ports outlived its host
+                netinfo.release(self.core.neighbours.network, instance, ctx.request_id)
             self.attachments.release_if_deleted(server_id)
+
+    def _delete_shelved_image(self, ctx: RequestContext, image_id: str) -> None:
+        """The image of a shelved server goes with it (as in Nova); logged if it cannot."""
+        images = self.core.neighbours.image
+        if images is None:
+            return
+        try:
+            images.delete_image(RequestContext.admin(ctx.request_id), image_id)
+        except NotFound:
+            pass
+        except OneStackError:
+            LOG.exception("[%s] could not delete shelved image %s", ctx.request_id, image_id)
 
     # -- instance actions ------------------------------------------------------
 

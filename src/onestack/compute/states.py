@@ -29,6 +29,7 @@ NETWORKING = "networking"
 SPAWNING = "spawning"
 IMAGE_SNAPSHOT = "image_snapshot"
 IMAGE_UPLOADING = "image_uploading"
+IMAGE_BACKUP = "image_backup"
 DELETING = "deleting"
 POWERING_OFF = "powering-off"
 POWERING_ON = "powering-on"
@@ -45,6 +46,10 @@ RESIZE_FINISH = "resize_finish"
 RESIZE_REVERTING = "resize_reverting"
 RESIZE_CONFIRMING = "resize_confirming"
 RESCUING = "rescuing"
+SHELVING = "shelving"
+SHELVING_IMAGE_UPLOADING = "shelving_image_uploading"
+SHELVING_OFFLOADING = "shelving_offloading"
+UNSHELVING = "unshelving"
 UNRESCUING = "unrescuing"
 
 
@@ -134,8 +139,12 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "confirmResize": (RESIZED,),
     "revertResize": (RESIZED,),
     "createImage": (ACTIVE, STOPPED, PAUSED, SUSPENDED),
+    "createBackup": (ACTIVE, STOPPED, PAUSED, SUSPENDED),
     "rescue": (ACTIVE, STOPPED, ERROR),
     "unrescue": (RESCUED,),
+    "shelve": (ACTIVE, STOPPED, PAUSED, SUSPENDED),
+    "shelveOffload": (SHELVED,),
+    "unshelve": (SHELVED, SHELVED_OFFLOADED),
 }
 
 #: The task_state an action sets while the agent works.
@@ -151,8 +160,12 @@ TASK_OF: dict[str, str] = {
     "confirmResize": RESIZE_CONFIRMING,
     "revertResize": RESIZE_REVERTING,
     "createImage": IMAGE_SNAPSHOT,
+    "createBackup": IMAGE_BACKUP,
     "rescue": RESCUING,
     "unrescue": UNRESCUING,
+    "shelve": SHELVING,
+    "shelveOffload": SHELVING_OFFLOADING,
+    "unshelve": UNSHELVING,
 }
 
 #: Instance action names (os-instance-actions) per server action.
@@ -169,8 +182,12 @@ ACTION_NAME: dict[str, str] = {
     "confirmResize": "confirmResize",
     "revertResize": "revertResize",
     "createImage": "createImage",
+    "createBackup": "createBackup",
     "lock": "lock",
     "unlock": "unlock",
     "rescue": "rescue",
     "unrescue": "unrescue",
+    "shelve": "shelve",
+    "shelveOffload": "shelveOffload",
+    "unshelve": "unshelve",
 }

@@ -213,6 +213,18 @@ def test_create_image_boots_a_new_vm_with_the_file(plane: VmCloud, vm: BootedVm)
     plane.cli("image", "delete", name)
 
 
+def test_shelve_and_unshelve_keep_the_vms_disk_and_address(plane: VmCloud, vm: BootedVm) -> None:
+    marker = f"written-before-shelve-{uuid.uuid4().hex}"
+    plane.ssh_ok(vm.address, f"echo {marker} > /root/shelved && sync")
+    plane.cli("server", "shelve", vm.id)
+    assert plane.wait_status(vm.id, "SHELVED_OFFLOADED")
+    assert not list((plane.vms_dir / vm.id).glob("*.sock"))  # nothing runs on a host
+    plane.cli("server", "unshelve", vm.id)
+    assert plane.wait_status(vm.id, "ACTIVE")
+    assert plane.ssh_ok(vm.address, "cat /root/shelved").strip() == marker
+    assert plane.cli("image", "list", "--name", f"{vm.name}-shelved", "-f", "json") == []
+
+
 def test_an_interface_hot_plugs_into_the_running_vm_and_out(plane: VmCloud, vm: BootedVm) -> None:
     name = f"second-{uuid.uuid4().hex[:6]}"
     plane.cli("network", "create", name)

@@ -226,7 +226,7 @@ def test_bad_reboot_type_and_unknown_action(admin: Any, make_server: Any) -> Non
     resp = raw(admin, "post", f"/servers/{server.id}/action", json={"fly": None})
     assert resp.status_code == 400
     assert "no such action" in resp.json()["badRequest"]["message"]
-    resp = raw(admin, "post", f"/servers/{server.id}/action", json={"shelve": None})
+    resp = raw(admin, "post", f"/servers/{server.id}/action", json={"trigger_crash_dump": None})
     assert resp.status_code == 501
     assert "not supported" in resp.json()["notImplemented"]["message"]
 

@@ -97,6 +97,9 @@ class FakeImages:
     def create_image(self, path: Path, **kwargs: Any) -> str:
         return "snapshot-1"
 
+    def delete_image(self, image_id: str) -> None:
+        pass
+
 
 @dataclass
 class FakeNetwork:

@@ -88,3 +88,17 @@ def test_an_agreeing_listing_needs_no_second_look(tmp_path: Path) -> None:
     with agent.db.reader() as session:
         instance = session.get(Instance, instance_id)
         assert instance is not None and instance.vm_state == states.ACTIVE
+
+
+def test_a_restart_during_unshelve_leaves_the_server_shelved(tmp_path: Path) -> None:
+    agent = _agent(tmp_path, FakeComputeDriver)
+    instance_id = _active_instance(agent)
+    with agent.db.writer() as session:
+        row = session.get(Instance, instance_id)
+        assert row is not None
+        row.vm_state, row.task_state = states.SHELVED_OFFLOADED, states.SPAWNING
+    agent.sync_all(at_start=True)  # nothing runs: the spawn never happened
+    with agent.db.reader() as session:
+        instance = session.get(Instance, instance_id)
+        assert instance is not None
+        assert (instance.vm_state, instance.task_state) == (states.SHELVED_OFFLOADED, None)

@@ -34,14 +34,10 @@ SIMPLE = {
     "resume": ("resume", "os-suspend-server:resume"),
 }
 UNSUPPORTED = {
-    "shelve": "Shelving servers",
-    "shelveOffload": "Shelving servers",
-    "unshelve": "Unshelving servers",
     "evacuate": "Evacuation",
     "changePassword": "Changing the admin password",
     "addFixedIp": "Fixed IPs",
     "removeFixedIp": "Fixed IPs",
-    "createBackup": "Backups",
     "trigger_crash_dump": "Crash dumps",
 }
 
@@ -50,7 +46,7 @@ UNSUPPORTED = {
 _OTHERS = (
     "reboot", "lock", "unlock", "confirmResize", "revertResize", "os-getConsoleOutput",
     "forceDelete", "restore", "os-resetState", "addSecurityGroup", "removeSecurityGroup",
-    "injectNetworkInfo", "resetNetwork", "unrescue",
+    "injectNetworkInfo", "resetNetwork", "unrescue", "shelve", "shelveOffload", "unshelve",
 )  # fmt: skip
 #: The OpenAPI description of an action body: one action name and its parameters
 #: (described where a model checks them).
@@ -63,6 +59,7 @@ ACTION_BODY: dict[str, Any] = {
         "rebuild": json_schema(schemas.Rebuild),
         "resize": json_schema(schemas.Resize),
         "createImage": json_schema(schemas.CreateImage),
+        "createBackup": json_schema(schemas.CreateBackup),
         "rescue": {"anyOf": [json_schema(schemas.Rescue), {"type": "null"}]},
     },
 }
@@ -110,6 +107,16 @@ def server_action(
     if name == "unrescue":
         actions.unrescue(ctx, server_id)
         return Response(status_code=202)
+    if name in ("shelve", "shelveOffload"):
+        if name == "shelve":
+            actions.shelve(ctx, server_id)
+        else:
+            actions.shelve_offload(ctx, server_id)
+        return Response(status_code=202)
+    if name == "unshelve":
+        zone, host = _unshelve_params(params, version)
+        actions.unshelve(ctx, server_id, zone, host)
+        return Response(status_code=202)
     if name == "rebuild":
         return _rebuild(request, server_id, ctx, params, version)
     if name == "resize":
@@ -120,9 +127,15 @@ def server_action(
     if name in ("confirmResize", "revertResize"):
         actions.confirm_or_revert(ctx, server_id, name)
         return Response(status_code=204 if name == "confirmResize" else 202)
-    if name == "createImage":
-        req = data(schemas.CreateImage, params, None)
-        image_id = actions.create_image(ctx, server_id, req.name, req.metadata)
+    if name in ("createImage", "createBackup"):
+        if name == "createImage":
+            req = data(schemas.CreateImage, params, None)
+            image_id = actions.create_image(ctx, server_id, req.name, req.metadata)
+        else:
+            backup = data(schemas.CreateBackup, params, None)
+            image_id = actions.create_backup(
+                ctx, server_id, backup.name, backup.backup_type, backup.rotation, backup.metadata
+            )
         location = f"{base(request)}/v2/images/{image_id}"
         if at_least(version, "2.45"):
             return JSONResponse({"image_id": image_id}, status_code=202)
@@ -183,6 +196,30 @@ def server_action(
         servers.get(ctx, server_id)
         raise NotSupported(operation=UNSUPPORTED[name])
     raise BadRequest(f"There is no such action: {name}")
+
+
+def _unshelve_params(params: Any, version: APIVersion) -> tuple[str | None, str | None]:
+    """Nova's unshelve body: null before 2.77; from 2.77 an optional
+    ``availability_zone``; from 2.91 also ``host`` and a null ``availability_zone``
+    (unpin).  The zone and host asked for (None: not given)."""
+    if params is None:
+        return None, None
+    if not at_least(version, "2.77") or not isinstance(params, dict):
+        raise BadRequest("Invalid input for field/attribute unshelve.")
+    allowed = {"availability_zone", "host"} if at_least(version, "2.91") else {"availability_zone"}
+    extra = set(params) - allowed
+    if extra:
+        raise BadRequest(
+            f"Additional properties are not allowed ('{sorted(extra)[0]}' was unexpected)"
+        )
+    zone = params.get("availability_zone")
+    host = params.get("host")
+    for key, value in (("availability_zone", zone), ("host", host)):
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise BadRequest(f"Invalid input for field/attribute {key}.")
+    if "availability_zone" in params and zone is None and not at_least(version, "2.91"):
+        raise BadRequest("Invalid input for field/attribute availability_zone.")
+    return zone, host
 
 
 def _rebuild(

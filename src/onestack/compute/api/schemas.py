@@ -148,6 +148,13 @@ class CreateImage(Strict):
     metadata: dict[str, str] = Field(default_factory=dict)
 
 
+class CreateBackup(Strict):
+    name: str = Field(min_length=1, max_length=255)
+    backup_type: str
+    rotation: int = Field(ge=0)
+    metadata: dict[str, str] = Field(default_factory=dict)
+
+
 class FlavorCreate(Strict):
     name: str = Field(min_length=1, max_length=255)
     id: str | int | None = None
