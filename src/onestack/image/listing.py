@@ -125,6 +125,27 @@ def _in_values(value: str) -> list[str]:
     return items
 
 
+def page_order(
+    core: ImageCore, params: Mapping[str, str], sort_keys: Mapping[str, Any]
+) -> tuple[int, str, str]:
+    """Glance's ``limit``, ``sort_key`` and ``sort_dir`` of a task or metadefs list:
+    the page size (capped at ``api_limit_max``), the key and the direction."""
+    settings = core.settings
+    try:
+        limit = int(params.get("limit", settings.limit_param_default))
+    except ValueError:
+        raise BadRequest("limit param must be an integer") from None
+    if limit < 0:
+        raise BadRequest("limit param must be positive")
+    key = params.get("sort_key", "created_at")
+    direction = params.get("sort_dir", "desc")
+    if key not in sort_keys:
+        raise BadRequest(f"Invalid sort key: {key}. It must be one of: {', '.join(sort_keys)}")
+    if direction not in ("asc", "desc"):
+        raise BadRequest(f"Invalid sort direction: {direction}")
+    return min(limit, settings.api_limit_max), key, direction
+
+
 def _int(name: str, value: str) -> int:
     try:
         return int(value)

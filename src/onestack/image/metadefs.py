@@ -29,6 +29,7 @@ from onestack.common.context import RequestContext
 from onestack.common.db import is_duplicate, utcnow
 from onestack.common.exceptions import BadRequest, Conflict, Forbidden, NotFound
 from onestack.image.core import ImageCore
+from onestack.image.listing import page_order
 from onestack.image.models import (
     MetadefAssociation,
     MetadefNamespace,
@@ -254,20 +255,7 @@ class MetadefManager:
         """One page of the namespaces ``ctx`` sees, and the marker of the next page."""
         self._enforce(ctx, "get_metadef_namespaces", ctx.project_id)
         params = dict(query)
-        settings = self.core.settings
-        try:
-            limit = int(params.get("limit", settings.limit_param_default))
-        except ValueError:
-            raise BadRequest("limit param must be an integer") from None
-        if limit < 0:
-            raise BadRequest("limit param must be positive")
-        limit = min(limit, settings.api_limit_max)
-        key = params.get("sort_key", "created_at")
-        direction = params.get("sort_dir", "desc")
-        if key not in SORT_KEYS:
-            raise BadRequest(f"Invalid sort key: {key}. It must be one of: {', '.join(SORT_KEYS)}")
-        if direction not in ("asc", "desc"):
-            raise BadRequest(f"Invalid sort direction: {direction}")
+        limit, key, direction = page_order(self.core, params, SORT_KEYS)
         visibility = params.get("visibility")
         if visibility is not None and visibility not in VISIBILITIES:
             raise BadRequest(f"Invalid visibility value: {visibility}")

@@ -30,6 +30,7 @@ from onestack.image import states
 from onestack.image.core import ImageCore
 from onestack.image.images import ImageRecords
 from onestack.image.imports import WEB_DOWNLOAD, ImageImporter, finish_task
+from onestack.image.listing import page_order
 from onestack.image.models import ImageTask
 
 LOG = logging.getLogger(__name__)
@@ -141,20 +142,7 @@ class TaskManager:
         """One page of tasks, and the marker of the next page."""
         self._access(ctx, "get_tasks")
         params = dict(query)
-        settings = self.core.settings
-        try:
-            limit = int(params.get("limit", settings.limit_param_default))
-        except ValueError:
-            raise BadRequest("limit param must be an integer") from None
-        if limit < 0:
-            raise BadRequest("limit param must be positive")
-        limit = min(limit, settings.api_limit_max)
-        key = params.get("sort_key", "created_at")
-        direction = params.get("sort_dir", "desc")
-        if key not in SORT_KEYS:
-            raise BadRequest(f"Invalid sort key: {key}. It must be one of: {', '.join(SORT_KEYS)}")
-        if direction not in ("asc", "desc"):
-            raise BadRequest(f"Invalid sort direction: {direction}")
+        limit, key, direction = page_order(self.core, params, SORT_KEYS)
         status = params.get("status")
         if status is not None and status not in STATUSES:
             raise BadRequest(f"Invalid status value: {status}")
