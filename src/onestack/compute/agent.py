@@ -38,6 +38,7 @@ from onestack.compute import netinfo, states
 from onestack.compute.block_devices import BlockDevices
 from onestack.compute.conf import ComputeSettings
 from onestack.compute.core import COMPUTE_BINARY
+from onestack.compute.disk_images import DiskImages
 from onestack.compute.driver import (
     ComputeDriver,
     InstanceSpec,
@@ -152,6 +153,12 @@ class ComputeAgent:
         self.image_cache = ImageCache(work_dir / "images", clients.images)
         #: volumes of this host's instances (attach, detach, boot from volume)
         self.block = BlockDevices(db, host, driver, self.events, self.locks, clients.volumes)
+        self.disk_images = DiskImages(
+            driver,
+            clients.images,
+            work_dir,
+            lambda image_id, request_id: self._image(image_id, request_id, fetch=False)[1],
+        )
         self.power_sync = PowerStateSync(
             db, host, driver, self.locks, lambda i: self._destroy_and_mark(i, only_deleting=True)
         )
@@ -610,7 +617,7 @@ class ComputeAgent:
                 with self.events.event(
                     instance_id, request.request_id, "compute_snapshot_instance"
                 ):
-                    return self._upload_disk(instance, request)
+                    return self.disk_images.upload(instance, request)
             except Exception:
                 LOG.exception("[%s] snapshot of %s failed", request.request_id, instance_id)
                 raise
@@ -623,47 +630,6 @@ class ComputeAgent:
                         states.IMAGE_UPLOADING,
                     ):
                         touch(row, task_state=None)
-
-    def _min_ram(self, image_id: str) -> int:
-        if not image_id:
-            return 0
-        try:
-            return int(self.clients.images.get_image(image_id).min_ram or 0)
-        except OneStackError:  # the base image is gone: nothing to inherit
-            return 0
-
-    def _upload_disk(self, instance: Instance, request: SnapshotRequest) -> str:
-        """The instance's root disk as a new image (Nova's snapshot properties); its id."""
-        snapshots = self.work_dir / "snapshots"
-        snapshots.mkdir(parents=True, exist_ok=True)
-        disk_format = self.driver.snapshot_disk_format
-        target = snapshots / f"{uuid.uuid4().hex}.{disk_format}"
-        try:
-            self.driver.snapshot(instance.id, target)
-            properties = {
-                "image_type": "snapshot",
-                "instance_uuid": instance.id,
-                "base_image_ref": instance.image_ref,
-                "user_id": request.user_id,
-            }
-            properties.update(request.metadata)  # the caller's metadata wins, as in Nova
-            if disk_format == "raw":  # the container driver's root filesystem
-                properties["onestack_rootfs"] = "ext4"
-            _, base, _ = self._image(instance.image_ref, request.request_id, fetch=False)
-            for key in ("os_distro", "os_type", "hw_architecture", "hypervisor_type"):
-                if key in base and key not in properties:
-                    properties[key] = base[key]
-            return self.clients.images.create_image(
-                target,
-                name=request.name,
-                owner=request.project_id,
-                disk_format=disk_format,
-                properties=properties,
-                min_disk=int(instance.root_gb),
-                min_ram=self._min_ram(instance.image_ref),  # the base image's, as Nova
-            )
-        finally:
-            target.unlink(missing_ok=True)
 
     # -- shelve ------------------------------------------------------------------
 
@@ -682,7 +648,7 @@ class ComputeAgent:
                     self.driver.power_off(instance_id, self.settings.stop_timeout)
                     if request.name:
                         self._set_task(instance_id, states.SHELVING_IMAGE_UPLOADING)
-                        image_id = self._upload_disk(instance, request)
+                        image_id = self.disk_images.upload(instance, request)
             except Exception as exc:
                 LOG.exception("[%s] shelve of %s failed", request.request_id, instance_id)
                 self._failed(instance_id, "shelve", exc)
